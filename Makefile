@@ -1,0 +1,39 @@
+# Two commands matter: `make run` (set up and serve the demo) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv comes from PATH, or is installed from PyPI into .tools/ on a machine that lacks it.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+MANAGE := $(UV) run --frozen python manage.py
+
+.PHONY: run test lint install migrate demo screenshots bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+migrate: install
+	$(MANAGE) migrate --verbosity 0
+
+demo: migrate
+	$(MANAGE) load_demo
+
+run: demo
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	UV="$(UV)" bash scripts/run.sh
+
+test: install
+	$(UV) run --frozen pytest
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy portal
+
+screenshots: install
+	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py -q
+
+clean:
+	rm -rf .venv .tools data test-artifacts

@@ -1,0 +1,33 @@
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from portal.directory import selectors
+
+DISTRICTS_PER_PAGE = 12
+
+
+@require_GET
+def district_list(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(selectors.districts_list(), DISTRICTS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "directory/district_list.html", {"page": page})
+
+
+@require_GET
+def district_detail(request: HttpRequest, district_id: int) -> HttpResponse:
+    district = selectors.district_get(district_id)
+    clinics = selectors.clinics_of_district(district)
+    return render(
+        request, "directory/district_detail.html", {"district": district, "clinics": clinics}
+    )
+
+
+@require_GET
+def clinic_detail(request: HttpRequest, clinic_id: int) -> HttpResponse:
+    clinic = selectors.clinic_get_with_doctors(clinic_id)
+    specialties = selectors.specialties_of_clinic(clinic)
+    return render(
+        request, "directory/clinic_detail.html", {"clinic": clinic, "specialties": specialties}
+    )

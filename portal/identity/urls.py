@@ -1,0 +1,8 @@
+from django.urls import path
+
+from portal.identity import views
+
+urlpatterns = [
+    path("cabinet/", views.cabinet, name="cabinet"),
+    path("login/esia/", views.esia_login, name="esia_login"),
+]
