@@ -1,9 +1,24 @@
-"""Shared fixtures: the demo region, fixed personas for authorization tests."""
+"""Shared fixtures: the demo region and the fixed personas of authorization tests.
+
+Personas (STYLE habit 11): ``patient`` (an adult with a record, no children),
+``guardian`` with ``child``, ``stranger`` (another adult), ``clerk`` of the
+guardian's clinic and ``other_clerk`` of another clinic. Users are fixtures,
+patients are reachable as ``<user>.patient``.
+"""
+
+import datetime
 
 import pytest
 from django.core.management import call_command
 
 from portal.directory.models import Clinic, District
+from tests.factories import (
+    ChildFactory,
+    ClinicFactory,
+    GuardianshipFactory,
+    PatientFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
@@ -16,3 +31,59 @@ def demo_region(db):
 @pytest.fixture
 def irkutsk_clinic(demo_region) -> Clinic:
     return Clinic.objects.get(short_name="Городская поликлиника № 1")
+
+
+@pytest.fixture
+def home_clinic(db) -> Clinic:
+    return ClinicFactory(short_name="Поликлиника прикрепления")
+
+
+@pytest.fixture
+def patient(db, home_clinic):
+    """An adult citizen with no children: Соколов Николай."""
+    record = PatientFactory(
+        last_name="Соколов",
+        first_name="Николай",
+        middle_name="Андреевич",
+        sex="M",
+        birth_date=datetime.date(1964, 11, 5),
+        clinic=home_clinic,
+    )
+    return record.user
+
+
+@pytest.fixture
+def guardian(db, home_clinic):
+    """Иванова Анна, mother of ``child``."""
+    return PatientFactory(clinic=home_clinic).user
+
+
+@pytest.fixture
+def child(guardian, home_clinic):
+    kid = ChildFactory(clinic=home_clinic)
+    GuardianshipFactory(guardian=guardian.patient, child=kid)
+    return kid
+
+
+@pytest.fixture
+def stranger(db):
+    """An adult from another family: must never see the guardian's child."""
+    return PatientFactory(
+        last_name="Петров", first_name="Сергей", middle_name="Николаевич", sex="M"
+    ).user
+
+
+@pytest.fixture
+def clerk(db, home_clinic):
+    user = UserFactory(username="clerk", esia_oid=None, is_staff=True, clinic=home_clinic)
+    user.set_password("clerk-password-1")
+    user.save()
+    return user
+
+
+@pytest.fixture
+def other_clerk(db):
+    user = UserFactory(username="other-clerk", esia_oid=None, is_staff=True, clinic=ClinicFactory())
+    user.set_password("clerk-password-2")
+    user.save()
+    return user

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -111,6 +113,10 @@ class Patient(models.Model):
         related_name="attached_patients",
     )
     area = models.CharField(_("участок"), max_length=20, blank=True)
+    # The children ESIA lists for this account holder, as of the last login, for
+    # one-click adding. A list of dicts: id, last_name, first_name, middle_name,
+    # birth_date (ISO), sex (M/F), snils, policy_kind, policy_series, policy_number.
+    esia_kids = models.JSONField(_("дети в ЕСИА"), default=list, blank=True)
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменён"), auto_now=True)
 
@@ -125,6 +131,12 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
 
     @property
     def short_name(self) -> str:

@@ -1,7 +1,7 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from portal.patients.models import Guardianship, Patient
 
@@ -45,3 +45,26 @@ def active_guardianships(guardian: Patient) -> QuerySet[Guardianship]:
         .select_related("child")
         .order_by("child__birth_date")
     )
+
+
+def acting_patient(request: HttpRequest) -> Patient | None:
+    """The patient the cabinet currently acts for: a chosen child, else the user.
+
+    Re-checked on every request: a guardianship that has ended since the child
+    was chosen silently falls back to the user's own record.
+    """
+    own = patient_of_user(request.user)
+    if own is None:
+        return None
+    chosen = request.session.get(ACTING_SESSION_KEY)
+    if chosen and chosen != own.pk:
+        child = (
+            patients_actable_by(request.user)
+            .select_related("insurer", "clinic")
+            .filter(pk=chosen)
+            .first()
+        )
+        if child is not None:
+            return child
+        request.session.pop(ACTING_SESSION_KEY, None)
+    return own

@@ -104,3 +104,33 @@ def assert_accessible(axe):
         assert not violations, f"axe-core violations on {tab.url}:\n" + "\n".join(summary)
 
     return check
+
+
+@pytest.fixture
+def login_as(browser, live_server):
+    """Put a logged-in session for ``user`` into the browser, skipping the ESIA round trip.
+
+    Only for tests whose subject is not the login itself; the ESIA flow has its own
+    end-to-end tests against the emulator.
+    """
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    def login(user):
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+        browser.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": session.session_key,
+                    "url": live_server.url,
+                }
+            ]
+        )
+
+    return login

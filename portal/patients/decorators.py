@@ -1,0 +1,27 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from portal.patients.selectors import acting_patient
+
+View = Callable[..., HttpResponse]
+
+
+def patient_required(view: View) -> View:
+    """Only a logged-in citizen with a patient record; sets ``request.acting_patient``.
+
+    Views that act for a patient take it from here, never from a raw id in the URL.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        patient = acting_patient(request) if request.user.is_authenticated else None
+        if patient is None:
+            return redirect_to_login(request.get_full_path(), login_url="cabinet")
+        request.acting_patient = patient  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,115 @@
+"""factory_boy factories shared by every test package."""
+
+import datetime
+
+import factory
+
+from portal.directory.models import Clinic, District, Doctor, Specialty
+from portal.identity.models import User
+from portal.patients.models import Guardianship, InsuranceCompany, Patient
+
+
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Тестовый район {n}")
+    kind = District.Kind.DISTRICT
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    district = factory.SubFactory(DistrictFactory)
+    short_name = factory.Sequence(lambda n: f"Поликлиника № {n}")
+    full_name = factory.LazyAttribute(lambda o: f"ОГБУЗ «{o.short_name}»")
+    address = "Иркутская обл., г. Иркутск, ул. Ленина, д. 1"
+    phone = "+7 (3952) 00-00-00"
+    kind = Clinic.Kind.MIXED
+
+
+class SpecialtyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialty
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"spec-{n}")
+    name = factory.Sequence(lambda n: f"Специальность {n}")
+    access = Specialty.Access.DIRECT
+    age_group = Specialty.AgeGroup.ALL
+
+
+class DoctorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Doctor
+
+    clinic = factory.SubFactory(ClinicFactory)
+    specialty = factory.SubFactory(SpecialtyFactory)
+    last_name = "Смирнов"
+    first_name = "Олег"
+    middle_name = "Петрович"
+    room = "101"
+
+
+class InsuranceCompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InsuranceCompany
+        django_get_or_create = ("code",)
+
+    code = "38001"
+    name = "АО «Страховая компания «СОГАЗ-Мед»"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"esia-{1000400000 + n}")
+    esia_oid = factory.Sequence(lambda n: str(1000400000 + n))
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    """An ESIA account holder (adult by default) with a patient record."""
+
+    class Meta:
+        model = Patient
+
+    user = factory.SubFactory(
+        UserFactory,
+        last_name=factory.SelfAttribute("..last_name"),
+        first_name=factory.SelfAttribute("..first_name"),
+    )
+    esia_oid = factory.SelfAttribute("user.esia_oid")
+    last_name = "Иванова"
+    first_name = "Анна"
+    middle_name = "Петровна"
+    birth_date = datetime.date(1988, 3, 14)
+    sex = "F"
+    policy_kind = "3"
+    policy_number = factory.Sequence(lambda n: f"{n:016d}")
+    insurer = factory.SubFactory(InsuranceCompanyFactory)
+    clinic = factory.SubFactory(ClinicFactory)
+    area = "5"
+
+
+class ChildFactory(PatientFactory):
+    """A child under 14: no account of its own."""
+
+    user = None
+    esia_oid = None
+    last_name = "Иванова"
+    first_name = "Мария"
+    middle_name = "Ивановна"
+    birth_date = datetime.date(2015, 12, 1)
+
+
+class GuardianshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Guardianship
+
+    guardian = factory.SubFactory(PatientFactory)
+    child = factory.SubFactory(ChildFactory)
+    relation = Guardianship.Relation.DAUGHTER
+    source = Guardianship.Source.MANUAL
