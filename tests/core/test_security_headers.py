@@ -26,9 +26,15 @@ def test_no_page_carries_inline_script_or_style(client: Client, demo_region):
         assert " onclick=" not in html, url
 
 
+def _production_env(**overrides: str) -> dict[str, str]:
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for this process; a server must not have it.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**env, **overrides}
+
+
 def test_deploy_check_is_clean_with_production_settings(tmp_path):
     env = {
-        **os.environ,
+        **_production_env(),
         "DEBUG": "0",
         "SECRET_KEY": "x" * 20 + "production-like-secret-key-for-the-check-0123456789",
         "ALLOWED_HOSTS": "portal.example.ru",
@@ -47,7 +53,7 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
 
 def test_deploy_check_warns_about_unshared_rate_limits(tmp_path):
     env = {
-        **os.environ,
+        **_production_env(),
         "DEBUG": "0",
         "SECRET_KEY": "y" * 60,
         "ALLOWED_HOSTS": "portal.example.ru",
