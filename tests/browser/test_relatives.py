@@ -1,4 +1,4 @@
-"""Рис. 5–9 in Chromium: personal data → add a child → relatives → into the child's cabinet and back."""
+"""Рис. 5–9 in Chromium: personal data, add a child, relatives, the child's cabinet and back."""
 
 import datetime
 
