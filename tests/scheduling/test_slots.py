@@ -1,6 +1,7 @@
 """Slot generation: idempotent, holidays skipped, absences block, opening moment."""
 
 import datetime
+import io
 from zoneinfo import ZoneInfo
 
 from django.core.management import call_command
@@ -41,9 +42,7 @@ def test_generation_is_idempotent(db):
     rule(DoctorFactory())
     slots_generate(start=MONDAY, days=7)
     before = Slot.objects.count()
-    call_command(
-        "generate_slots", "--start", "2027-03-01", "--days", "7", stdout=open("/dev/null", "w")
-    )
+    call_command("generate_slots", "--start", "2027-03-01", "--days", "7", stdout=io.StringIO())
     assert Slot.objects.count() == before
 
 
