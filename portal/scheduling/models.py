@@ -101,7 +101,7 @@ class Slot(models.Model):
         verbose_name = _("время приёма")
         verbose_name_plural = _("время приёма")
         constraints = [
-            # Makes slot generation idempotent (bulk_create ignores the conflicts).
+            # Makes slot generation idempotent (INSERT … ON CONFLICT DO NOTHING).
             models.UniqueConstraint(
                 fields=["doctor", "starts_at"], name="slot_doctor_start_unique"
             ),
@@ -109,10 +109,8 @@ class Slot(models.Model):
                 condition=Q(ends_at__gt=models.F("starts_at")), name="slot_times_order"
             ),
         ]
-        indexes = [
-            # «Ближайшее свободное время» and the doctor list: free slots in time order.
-            models.Index(fields=["doctor", "status", "starts_at"], name="slot_doctor_free_idx"),
-        ]
+        # No extra index: the unique (doctor, starts_at) index serves every read (a
+        # doctor's slots in time order); fewer indexes keep a region's slot load fast.
 
     def __str__(self) -> str:
         return f"{self.doctor} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -76,28 +76,28 @@ def _slots_of_rule(
 
 
 def _insert_slots(rows: list[SlotRow]) -> None:
-    """Plain multi-row INSERT that skips existing (doctor, start) pairs.
+    """Insert a batch of slots, skipping existing (doctor, start) pairs.
 
-    Bypasses the ORM's per-object preparation, which dominated the demo's run time;
-    ON CONFLICT DO NOTHING is the same statement on SQLite and PostgreSQL.
+    Bypasses the ORM's per-object preparation, which dominated the demo's run time.
+    PostgreSQL gets the whole batch as five arrays in one statement (one round trip);
+    SQLite, in-process, takes executemany fastest.
     """
-    ops = connection.ops
-    table = Slot._meta.db_table
-    values = [
-        (
-            doctor_id,
-            ops.adapt_datetimefield_value(starts),
-            ops.adapt_datetimefield_value(ends),
-            status,
-            ops.adapt_datetimefield_value(opens),
-        )
-        for doctor_id, starts, ends, status, opens in rows
-    ]
+    table = connection.ops.quote_name(Slot._meta.db_table)
+    conflict = "ON CONFLICT (doctor_id, starts_at) DO NOTHING"
+    columns = "(doctor_id, starts_at, ends_at, status, opens_at)"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} {columns} SELECT * FROM unnest("
+                "%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::varchar[], "
+                f"%s::timestamptz[]) {conflict}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        adapt = connection.ops.adapt_datetimefield_value
         cursor.executemany(
-            f"INSERT INTO {table} (doctor_id, starts_at, ends_at, status, opens_at) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (doctor_id, starts_at) DO NOTHING",
-            values,
+            f"INSERT INTO {table} {columns} VALUES (%s, %s, %s, %s, %s) {conflict}",
+            [(d, adapt(s), adapt(e), st, adapt(o)) for d, s, e, st, o in rows],
         )
 
 

@@ -1,5 +1,6 @@
 """The wizard and «Мои записи» as a user sees them: pages, refusals, personas, query counts."""
 
+import datetime
 import uuid
 
 import pytest
@@ -145,7 +146,7 @@ def test_the_ticket_has_an_inline_qr_code_and_the_ics_the_irkutsk_time_zone(as_p
 def test_nearest_free_time_lists_each_doctors_earliest_slot(as_patient, home_clinic, doctor):
     late = SlotFactory(doctor=doctor)
     early = SlotFactory(doctor=doctor, starts_at=late.starts_at.replace(hour=0))
-    early.ends_at = early.starts_at.replace(minute=20)
+    early.ends_at = early.starts_at + datetime.timedelta(minutes=20)
     early.save()
     response = as_patient.get(
         reverse("booking_nearest"),
