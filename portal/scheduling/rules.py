@@ -52,3 +52,16 @@ def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic) ->
         if patient.clinic_id != clinic.pk:
             return "attachment_only"
     return None
+
+
+def slot_refusal(slot, now: datetime.datetime) -> str | None:
+    """Why a slot cannot be booked now. Authoritative only under the slot lock."""
+    if slot.status == "booked":
+        return "slot_taken"
+    if slot.status == "blocked" or not slot.doctor.is_active:
+        return "slot_blocked"
+    if slot.starts_at <= now:
+        return "slot_past"
+    if slot.opens_at > now:
+        return "slot_not_open"
+    return None

@@ -210,14 +210,8 @@ def _lock_slot(slot_id: int) -> Slot:
 
 def _check_slot(slot: Slot, now: datetime.datetime) -> None:
     """Expects the slot lock."""
-    if slot.status == Slot.Status.BOOKED:
-        raise BookingRefused("slot_taken")
-    if slot.status == Slot.Status.BLOCKED or not slot.doctor.is_active:
-        raise BookingRefused("slot_blocked")
-    if slot.starts_at <= now:
-        raise BookingRefused("slot_past")
-    if slot.opens_at > now:
-        raise BookingRefused("slot_not_open")
+    if code := rules.slot_refusal(slot, now):
+        raise BookingRefused(code)
 
 
 def _check_place(patient: Patient, user_id: int, slot: Slot) -> None:

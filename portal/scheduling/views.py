@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -168,7 +169,9 @@ def booking_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                 return redirect("appointment_ticket", appointment_id=result.appointment.pk)
         else:
             status = 400
-    elif refusal := _doctor_refusal(request, slot.doctor):
+    elif refusal := (
+        _reason(rules.slot_refusal(slot, timezone.now())) or _doctor_refusal(request, slot.doctor)
+    ):
         error = refusal
     return render(
         request,

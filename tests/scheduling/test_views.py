@@ -193,3 +193,10 @@ def test_query_counts_do_not_grow_with_data(as_patient, patient, doctor, home_cl
         AppointmentFactory(patient=patient.patient, slot__doctor=other)
     big = [_queries(as_patient, url) for url in urls()]
     assert big == small
+
+
+def test_the_confirmation_page_explains_a_slot_that_is_not_open_yet(as_patient, make_slot):
+    later = make_slot(opens_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1))
+    page = as_patient.get(reverse("booking_confirm", args=[later.pk])).content.decode()
+    assert "Запись на это время ещё не открыта" in page
+    assert 'type="submit"' not in page
