@@ -9,7 +9,6 @@ patients are reachable as ``<user>.patient``.
 import datetime
 
 import pytest
-from django.core.management import call_command
 
 from portal.directory.models import Clinic, District
 from tests.factories import (
@@ -23,8 +22,15 @@ from tests.factories import (
 
 @pytest.fixture
 def demo_region(db):
-    """The demo region as `make run` loads it (scale 1)."""
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    """The demo region of `make run` (scale 1) without its slots, which cost seconds.
+
+    Tests of the slots themselves call `load_demo` or the scheduling demo directly.
+    """
+    from portal.directory import demo as directory_demo
+    from portal.patients import demo as patients_demo
+
+    for step in (directory_demo, patients_demo):
+        step.load(scale=1, log=lambda _: None)
     return District.objects.get(name="г. Иркутск")
 
 

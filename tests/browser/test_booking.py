@@ -82,7 +82,8 @@ def test_a_mother_books_for_her_daughter_by_the_nearest_free_time(
     login_as(guardian)
     act_for(child)
     page.goto(live_server.url + "/booking/nearest/")
-    assert page.get_by_text("Вы действуете от имени: Иванова Мария Ивановна").is_visible()
+    banner = page.locator(".acting-banner").inner_text()
+    assert "Вы в кабинете ребёнка: Иванова Мария Ивановна" in banner
     page.get_by_label("Специальность").select_option(label="Офтальмолог")
     page.get_by_label("Где").select_option(label="Моя поликлиника прикрепления")
     page.get_by_role("button", name="Найти").click()
