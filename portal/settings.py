@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal.directory",
     "portal.patients",
     "portal.audit",
+    "portal.scheduling",
 ]
 
 MIDDLEWARE = [
@@ -165,3 +166,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Booking (portal.scheduling, issue 5) -------------------------------------------
+# How long a booking waits for a row lock before answering "busy, try again" (docs/concurrency.md).
+SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000)
+# Days of slots generated ahead (the demo and `generate_slots` default).
+SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
