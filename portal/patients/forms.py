@@ -39,9 +39,7 @@ class RelativeForm(forms.Form):
     policy_number = forms.CharField(
         label=_("Номер полиса"),
         max_length=30,
-        help_text=_(
-            "Полис нового образца — 16 цифр, временное свидетельство — 9 цифр."
-        ),
+        help_text=_("Полис нового образца — 16 цифр, временное свидетельство — 9 цифр."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

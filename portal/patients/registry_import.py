@@ -101,7 +101,7 @@ class _Resolver:
         self.created += 1
         return created
 
-    def clinic(self, name: str) -> int | None | str:
+    def clinic(self, name: str) -> int | str | None:
         if not name:
             return None
         if name not in self.clinics:

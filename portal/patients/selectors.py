@@ -137,9 +137,7 @@ def relatives_of(guardian: Patient) -> list[dict]:
 
 def esia_kids_offer(guardian: Patient) -> list[dict]:
     """The children ESIA listed at the last login and not yet in the relatives list."""
-    held = {
-        (c.policy_series, c.policy_number) for c in children_of(guardian) if c.policy_number
-    }
+    held = {(c.policy_series, c.policy_number) for c in children_of(guardian) if c.policy_number}
     offer = []
     for kid in guardian.esia_kids or []:
         if not isinstance(kid, dict) or not kid.get("id"):

@@ -73,12 +73,7 @@ def relative_add_view(request: HttpRequest) -> HttpResponse:
     own = _own(request)
     form = RelativeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = RelativeData(
-            **{
-                key: (value.strip() if isinstance(value, str) else value)
-                for key, value in form.cleaned_data.items()
-            }
-        )
+        data = RelativeData(**form.cleaned_data)
         try:
             guardianship = relative_add(
                 own, data, source=Guardianship.Source.MANUAL, request=request
@@ -165,4 +160,6 @@ def journal(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get_for_user(request.user, patient_id, request=request)
     events = Paginator(audit_events_for_patient(patient.pk), 50).get_page(request.GET.get("page"))
     rows = journal_rows(events, request.user)
-    return render(request, "patients/journal.html", {"patient": patient, "events": events, "rows": rows})
+    return render(
+        request, "patients/journal.html", {"patient": patient, "events": events, "rows": rows}
+    )
