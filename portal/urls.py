@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("portal.directory.urls")),
     path("", include("portal.identity.urls")),
     path("", include("portal.scheduling.urls")),
+    path("", include("portal.patients.urls")),
     path(ADMIN_PATH, admin.site.urls),
 ]
