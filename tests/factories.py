@@ -113,3 +113,38 @@ class GuardianshipFactory(factory.django.DjangoModelFactory):
     child = factory.SubFactory(ChildFactory)
     relation = Guardianship.Relation.DAUGHTER
     source = Guardianship.Source.MANUAL
+
+
+# --- scheduling (issue 5) ----------------------------------------------------------
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    """A free slot that is open for booking: tomorrow-ish, opened yesterday."""
+
+    class Meta:
+        model = "scheduling.Slot"
+
+    doctor = factory.SubFactory(DoctorFactory)
+    starts_at = factory.Sequence(
+        lambda n: (
+            datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+            + datetime.timedelta(days=1, minutes=20 * n)
+        )
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(minutes=20))
+    opens_at = factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(days=3))
+    status = "free"
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "scheduling.Appointment"
+
+    slot = factory.SubFactory(SlotFactory, status="booked")
+    patient = factory.SubFactory(PatientFactory)
+    booked_by = factory.LazyAttribute(lambda o: o.patient.user)
+    specialty = factory.LazyAttribute(lambda o: o.slot.doctor.specialty)
+    starts_at = factory.LazyAttribute(lambda o: o.slot.starts_at)
+    ends_at = factory.LazyAttribute(lambda o: o.slot.ends_at)
+    ticket_number = factory.Sequence(lambda n: f"T{n:09d}")
+    idempotency_key = factory.Faker("uuid4", cast_to=None)

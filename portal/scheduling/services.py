@@ -239,6 +239,15 @@ def _check_patient_rules(patient: Patient, slot: Slot, now: datetime.datetime) -
         raise BookingRefused("overlap")
 
 
+def _claim_slot(slot: Slot) -> None:
+    """Conditional UPDATE: only a free slot becomes booked; the row count says if it did."""
+    claimed = Slot.objects.filter(pk=slot.pk, status=Slot.Status.FREE).update(
+        status=Slot.Status.BOOKED
+    )
+    if claimed != 1:
+        raise BookingRefused("slot_taken")
+
+
 def _ticket_number() -> str:
     return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(10))
 
@@ -267,11 +276,7 @@ def _book(
     _check_slot(slot, now)
     _check_place(patient, user.pk, slot)
     _check_patient_rules(patient, slot, now)
-    if (
-        Slot.objects.filter(pk=slot.pk, status=Slot.Status.FREE).update(status=Slot.Status.BOOKED)
-        != 1
-    ):
-        raise BookingRefused("slot_taken")
+    _claim_slot(slot)
     appointment = Appointment.objects.create(
         slot=slot,
         patient=patient,

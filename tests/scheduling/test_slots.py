@@ -1,0 +1,91 @@
+"""Slot generation: idempotent, holidays skipped, absences block, opening moment."""
+
+import datetime
+import io
+from zoneinfo import ZoneInfo
+
+from django.core.management import call_command
+
+from portal.scheduling.models import Absence, ScheduleRule, Slot
+from portal.scheduling.services import slots_generate
+from tests.factories import DoctorFactory
+
+IRKUTSK = ZoneInfo("Asia/Irkutsk")
+MONDAY = datetime.date(2027, 3, 1)
+
+
+def rule(doctor, **kwargs):
+    defaults = {
+        "weekdays": "12345",
+        "start_time": datetime.time(8, 0),
+        "end_time": datetime.time(12, 0),
+        "break_start": datetime.time(10, 0),
+        "break_end": datetime.time(10, 30),
+        "slot_minutes": 30,
+    }
+    return ScheduleRule.objects.create(doctor=doctor, **{**defaults, **kwargs})
+
+
+def test_slots_follow_the_rule_skip_the_break_and_weekends_and_open_at_seven(db):
+    doctor = DoctorFactory()
+    rule(doctor)
+    slots_generate(start=MONDAY, days=7)
+    starts = [s.starts_at.astimezone(IRKUTSK) for s in Slot.objects.order_by("starts_at")]
+    assert len(starts) == 5 * 7  # 8:00–10:00 and 10:30–12:00 by 30 minutes, Mon–Fri
+    assert starts[0] == datetime.datetime(2027, 3, 1, 8, 0, tzinfo=IRKUTSK)
+    assert datetime.datetime(2027, 3, 1, 10, 0, tzinfo=IRKUTSK) not in starts
+    first = Slot.objects.order_by("starts_at").first()
+    assert first.opens_at == datetime.datetime(2027, 2, 15, 7, 0, tzinfo=IRKUTSK)
+
+
+def test_generation_is_idempotent(db):
+    rule(DoctorFactory())
+    slots_generate(start=MONDAY, days=7)
+    before = Slot.objects.count()
+    call_command("generate_slots", "--start", "2027-03-01", "--days", "7", stdout=io.StringIO())
+    assert Slot.objects.count() == before
+
+
+def test_russian_public_holidays_get_no_slots(db):
+    rule(DoctorFactory(), weekdays="1234567")
+    slots_generate(start=datetime.date(2027, 1, 1), days=10)
+    days = {s.starts_at.astimezone(IRKUTSK).date() for s in Slot.objects.all()}
+    assert datetime.date(2027, 1, 1) not in days  # New Year holidays
+    assert datetime.date(2027, 1, 7) not in days  # Orthodox Christmas
+    assert datetime.date(2027, 1, 10) in days
+
+
+def test_an_absence_blocks_new_and_already_generated_slots(db):
+    doctor = DoctorFactory()
+    rule(doctor)
+    slots_generate(start=MONDAY, days=2)
+    Absence.objects.create(
+        doctor=doctor,
+        kind=Absence.Kind.SICK,
+        starts_on=MONDAY,
+        ends_on=MONDAY + datetime.timedelta(days=2),
+    )
+    slots_generate(start=MONDAY, days=5)
+    by_day: dict[datetime.date, set[str]] = {}
+    for s in Slot.objects.all():
+        by_day.setdefault(s.starts_at.astimezone(IRKUTSK).date(), set()).add(s.status)
+    assert by_day[MONDAY] == {"blocked"}
+    assert by_day[MONDAY + datetime.timedelta(days=2)] == {"blocked"}
+    assert by_day[MONDAY + datetime.timedelta(days=3)] == {"free"}
+
+
+def test_the_demo_opens_some_slots_now_and_some_tomorrow_at_seven(db):
+    from portal.scheduling import demo
+
+    for _ in range(10):
+        DoctorFactory()
+    demo.load(log=lambda _: None)
+    now = datetime.datetime.now(datetime.UTC)
+    assert Slot.objects.filter(opens_at__lte=now, starts_at__gt=now, status="free").exists()
+    # The day past the horizon opens tomorrow at 07:00 (unless it is a public holiday).
+    later = {s.opens_at.astimezone(IRKUTSK) for s in Slot.objects.filter(opens_at__gt=now)}
+    assert later
+    assert {t.time() for t in later} == {datetime.time(7, 0)}
+    count = Slot.objects.count()
+    demo.load(log=lambda _: None)
+    assert Slot.objects.count() == count
