@@ -33,10 +33,13 @@ class Request:
             f"Host: {host}:{port}",
             "Connection: close",
             "User-Agent: portal-bench",
+            # The portal runs behind a TLS-terminating proxy (BEHIND_TLS_PROXY).
+            "X-Forwarded-Proto: https",
         ]
         if self.cookies:
             lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
         if self.form is not None:
+            lines.append(f"Origin: https://{host}:{port}")  # CSRF origin check over HTTPS
             lines.append("Content-Type: application/x-www-form-urlencoded")
             lines.append(f"Content-Length: {len(body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

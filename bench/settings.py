@@ -10,8 +10,9 @@ import os
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789")
-# Benchmarks talk plain HTTP on loopback; secure-only cookies would never be sent back.
-os.environ.setdefault("SECURE_COOKIES", "0")
+# As in production behind the TLS-terminating proxy: the load generator sends
+# X-Forwarded-Proto: https (and Origin on POSTs), so no HTTPS redirect is measured.
+os.environ.setdefault("BEHIND_TLS_PROXY", "1")
 
 from portal.settings import *  # noqa: F403
 from portal.settings import LOGGING
