@@ -151,7 +151,11 @@ class Report:
                     f"{self.facts.get('rush_slots', check.booked_slots)} opened",
                     "",
                     "all",
-                    verdict(self.rush_outcome.booked == check.booked_slots and ok),
+                    verdict(
+                        self.rush_outcome.booked == check.booked_slots
+                        and check.booked_slots == self.facts.get("rush_slots")
+                        and ok
+                    ),
                 )
             )
             rows.append(
