@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.core.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,7 +151,15 @@ if DEBUG:
 
 # --- Security (docs/security.md) ---------------------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 3600)
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: each request pushes expiry forward
+# Idle timeout: SlidingSessionMiddleware pushes the expiry forward at most once a minute.
+SESSION_TOUCH_INTERVAL = env_int("SESSION_TOUCH_INTERVAL", 60)
+# With Redis, sessions are read from the cache (written through to the database);
+# a per-process memory cache would serve stale sessions across workers, so not without it.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if env_str("REDIS_URL", "")
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
