@@ -11,7 +11,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -248,17 +248,22 @@ def tokens_issue(client: Client, persona: dict[str, Any], scope: str) -> dict[st
     }
 
 
+@lru_cache(maxsize=256)
+def _access_claims(token: str, issuer: str) -> dict[str, Any] | None:
+    """Verified once per token: one login reads several REST resources with it, and
+    pure-Python GOST verification is slow."""
+    try:
+        return jwt.verify(token, emulator_certificate(), issuer=issuer)
+    except jwt.TokenError:
+        return None
+
+
 def access_token_check(header: str, oid: str) -> set[str]:
     """The scopes a Bearer token grants on this person's data (empty if none)."""
     if not header.startswith("Bearer "):
         return set()
-    try:
-        claims = jwt.verify(
-            header.removeprefix("Bearer "),
-            emulator_certificate(),
-            issuer=settings.ESIA_EMULATOR_ISSUER,
-        )
-    except jwt.TokenError:
+    claims = _access_claims(header.removeprefix("Bearer "), settings.ESIA_EMULATOR_ISSUER)
+    if claims is None or claims["exp"] < time.time():
         return set()
     if str(claims.get("urn:esia:sbj_id")) != oid:
         return set()
