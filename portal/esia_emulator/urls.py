@@ -2,6 +2,10 @@ from django.urls import path
 
 from portal.esia_emulator import views
 
+# The portal's error pages link to portal URLs that do not exist here.
+handler404 = "portal.esia_emulator.views.not_found"
+handler500 = "portal.esia_emulator.views.server_error"
+
 # The paths of real ESIA (reference/esia.md), so that only the base URL differs.
 urlpatterns = [
     path("", views.index, name="esia_emulator_index"),

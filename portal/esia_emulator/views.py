@@ -252,3 +252,11 @@ def logout(request: HttpRequest) -> HttpResponse:
     if target and urlsplit(target)[:2] in allowed:
         return HttpResponseRedirect(target)
     return render(request, "esia_emulator/logged_out.html")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return HttpResponse("Not found", status=404, content_type="text/plain; charset=utf-8")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("Server error", status=500, content_type="text/plain; charset=utf-8")
