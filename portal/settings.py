@@ -170,6 +170,13 @@ LOGGING = {
 # Defaults point at the built-in emulator on http://127.0.0.1:8001 with development keys
 # that `manage.py esia_dev_keys` generates into PORTAL_DATA_DIR/esia-dev/.
 ESIA_DEV_DIR = DATA_DIR / "esia-dev"
+
+
+def _esia_file(name: str, default_name: str) -> Path:
+    """A key/certificate path; empty or unset means the development file."""
+    return Path(env_str(name, "") or ESIA_DEV_DIR / default_name)
+
+
 ESIA_BASE_URL = env_str("ESIA_BASE_URL", "http://127.0.0.1:8001").rstrip("/")
 # The `iss` of ESIA's tokens: http and a trailing slash even for the https hosts.
 ESIA_ISSUER = env_str("ESIA_ISSUER", "http://127.0.0.1:8001/")
@@ -182,11 +189,11 @@ ESIA_SCOPES = env_str(
     "kid_fullname kid_birthdate kid_gender kid_snils kid_medical_doc",
 )
 # ESIA's certificate (PEM or DER) that signs its tokens.
-ESIA_CERT = Path(env_str("ESIA_CERT", str(ESIA_DEV_DIR / "emulator.cert.pem")))
+ESIA_CERT = _esia_file("ESIA_CERT", "emulator.cert.pem")
 # "gost-file": key + certificate files, pure Python; "command": ESIA_SIGNER_COMMAND.
 ESIA_SIGNER = env_str("ESIA_SIGNER", "gost-file")
-ESIA_CLIENT_KEY = Path(env_str("ESIA_CLIENT_KEY", str(ESIA_DEV_DIR / "client.key.pem")))
-ESIA_CLIENT_CERT = Path(env_str("ESIA_CLIENT_CERT", str(ESIA_DEV_DIR / "client.cert.pem")))
+ESIA_CLIENT_KEY = _esia_file("ESIA_CLIENT_KEY", "client.key.pem")
+ESIA_CLIENT_CERT = _esia_file("ESIA_CLIENT_CERT", "client.cert.pem")
 ESIA_SIGNER_COMMAND = env_str("ESIA_SIGNER_COMMAND", "")
 ESIA_SIGNER_REVERSE = env_bool("ESIA_SIGNER_REVERSE", False)
 ESIA_TIMEOUT_SECONDS = env_int("ESIA_TIMEOUT_SECONDS", 10)
@@ -206,6 +213,8 @@ if ESIA_EMULATOR_ENABLED and not DEBUG and not ESIA_EMULATOR_ON_TEST_STAND_NOT_P
     )
 if ESIA_EMULATOR_ENABLED:
     INSTALLED_APPS.append("portal.esia_emulator")
+# httpx logs every request URL at INFO: ESIA URLs carry codes, secrets and the person's oid.
+LOGGING["loggers"] |= {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}}
 ESIA_EMULATOR_ISSUER = env_str("ESIA_EMULATOR_ISSUER", "http://127.0.0.1:8001/")
-ESIA_EMULATOR_KEY = Path(env_str("ESIA_EMULATOR_KEY", str(ESIA_DEV_DIR / "emulator.key.pem")))
-ESIA_EMULATOR_CERT = Path(env_str("ESIA_EMULATOR_CERT", str(ESIA_DEV_DIR / "emulator.cert.pem")))
+ESIA_EMULATOR_KEY = _esia_file("ESIA_EMULATOR_KEY", "emulator.key.pem")
+ESIA_EMULATOR_CERT = _esia_file("ESIA_EMULATOR_CERT", "emulator.cert.pem")

@@ -6,12 +6,15 @@ HTTP with httpx, exactly as it reaches ESIA. Ports come from ESIA_TEST_PORTS (a 
 kept apart from other test runs on this machine).
 """
 
+import html
 import os
+import re
 import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
@@ -97,21 +100,20 @@ def esia_setup(settings, esia_keys, esia_emulator_url) -> EsiaKeys:
     return esia_keys
 
 
+# One client for the whole run: building an httpx client loads the CA bundle (~50 ms).
+_browser = httpx.Client(timeout=10)
+
+
 def emulator_choose(authorization_url: str, *, oid: str | None = None, cancel: bool = False):
     """What a person does on the ESIA page: pick an account (or press «Отмена»).
 
     Returns ESIA's redirect back to the portal (a full URL)."""
-    import html
-    import re
-
-    import httpx
-
-    page = httpx.get(authorization_url, timeout=10)
+    page = _browser.get(authorization_url)
     assert page.status_code == 200, page.text[:500]
     match = re.search(r'name="auth_request" value="([^"]+)"', page.text)
     assert match, "the emulator's login page has no request field"
     form = {"auth_request": html.unescape(match.group(1))}
     form |= {"cancel": "1"} if cancel else {"persona": oid or ""}
-    answer = httpx.post(authorization_url.split("?")[0], data=form, timeout=10)
+    answer = _browser.post(authorization_url.split("?")[0], data=form)
     assert answer.status_code == 302, answer.text[:500]
     return answer.headers["location"]
