@@ -167,6 +167,8 @@ LOGGING = {
 
 
 # --- ESIA login and the ESIA emulator (issue 3; docs/esia.md) -------------------------
+from typing import cast  # noqa: E402 - kept inside this block to leave the shared header alone
+
 # Defaults point at the built-in emulator on http://127.0.0.1:8001 with development keys
 # that `manage.py esia_dev_keys` generates into PORTAL_DATA_DIR/esia-dev/.
 ESIA_DEV_DIR = DATA_DIR / "esia-dev"
@@ -214,7 +216,9 @@ if ESIA_EMULATOR_ENABLED and not DEBUG and not ESIA_EMULATOR_ON_TEST_STAND_NOT_P
 if ESIA_EMULATOR_ENABLED:
     INSTALLED_APPS.append("portal.esia_emulator")
 # httpx logs every request URL at INFO: ESIA URLs carry codes, secrets and the person's oid.
-LOGGING["loggers"] |= {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}}
+cast(dict, LOGGING["loggers"]).update(
+    {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}}
+)
 ESIA_EMULATOR_ISSUER = env_str("ESIA_EMULATOR_ISSUER", "http://127.0.0.1:8001/")
 ESIA_EMULATOR_KEY = _esia_file("ESIA_EMULATOR_KEY", "emulator.key.pem")
 ESIA_EMULATOR_CERT = _esia_file("ESIA_EMULATOR_CERT", "emulator.cert.pem")
