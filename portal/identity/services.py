@@ -143,6 +143,9 @@ def citizen_upsert(oid: str, data: CitizenData) -> tuple[User, Patient]:
     from the registry in a `user_logged_in` receiver).
     """
     user, created = User.objects.get_or_create(esia_oid=oid, defaults={"username": f"esia-{oid}"})
+    # Two tabs finishing a first login at once: the user row lock makes the second wait
+    # and then find the patient the first one created (SQLite serialises by itself).
+    user = User.objects.select_for_update().get(pk=user.pk)
     if created:
         user.set_unusable_password()
     user.last_name, user.first_name = data.last_name[:150], data.first_name[:150]
