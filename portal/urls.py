@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("portal.core.urls")),
     path("", include("portal.directory.urls")),
     path("", include("portal.identity.urls")),
+    path("", include("portal.patients.urls")),
     path(ADMIN_PATH, admin.site.urls),
 ]

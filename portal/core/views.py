@@ -38,3 +38,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors that touch the database: it may be what failed.
     return render(request, "500.html", status=500)
+
+
+def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """django-ratelimit's view: a 429 that says when to come back."""
+    response = render(request, "429.html", {"retry_minutes": 1}, status=429)
+    response["Retry-After"] = "60"
+    return response

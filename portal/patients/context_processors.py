@@ -1,8 +1,14 @@
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
-from portal.patients.selectors import acting_patient, children_of, patient_of_user
+from portal.patients.selectors import (
+    acting_patient,
+    children_of,
+    patient_booking_refusal,
+    patient_of_user,
+)
 
 
 def acting(request: HttpRequest) -> dict[str, Any]:
@@ -12,8 +18,12 @@ def acting(request: HttpRequest) -> dict[str, Any]:
     own = patient_of_user(request.user)
     if own is None:
         return {}
+    current = acting_patient(request)
     return {
         "own_patient": own,
-        "acting_patient": acting_patient(request),
+        "acting_patient": current,
         "children": list(children_of(own)),
+        # Shown in the cabinet; the booking views ask patient_booking_refusal themselves.
+        "booking_refusal": patient_booking_refusal(own, current),
+        "CHILD_MAX_AGE": settings.CHILD_MAX_AGE,
     }

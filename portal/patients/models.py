@@ -124,6 +124,14 @@ class Patient(models.Model):
         verbose_name = _("пациент")
         verbose_name_plural = _("пациенты")
         indexes = [models.Index(fields=["policy_series", "policy_number"])]
+        constraints = [
+            # Both parents hold the same child record: one account-less patient per policy.
+            models.UniqueConstraint(
+                fields=["policy_series", "policy_number"],
+                condition=Q(user__isnull=True) & ~Q(policy_number=""),
+                name="patient_child_policy_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name

@@ -82,6 +82,19 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
+@pytest.fixture
+def save_screenshot():
+    """Screenshots for the README: written only when SAVE_SCREENSHOTS names a folder."""
+    folder = os.environ.get("SAVE_SCREENSHOTS")
+
+    def save(tab, name):
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            tab.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+    return save
+
+
 @pytest.fixture(scope="session")
 def axe():
     from axe_playwright_python.sync_playwright import Axe

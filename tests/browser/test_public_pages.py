@@ -3,8 +3,11 @@ import pytest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_visitor_walks_from_home_to_a_clinic(live_server, demo_region, page, assert_accessible):
+def test_visitor_walks_from_home_to_a_clinic(
+    live_server, demo_region, page, assert_accessible, save_screenshot
+):
     page.goto(live_server.url + "/")
+    save_screenshot(page, "home")
     assert page.get_by_role("link", name="Личный кабинет").first.is_visible()
     assert_accessible(page)
 
@@ -15,6 +18,7 @@ def test_visitor_walks_from_home_to_a_clinic(live_server, demo_region, page, ass
     first_page = page.locator(".tile-list a").all_inner_texts()
     assert first_page[:3] == ["г. Иркутск", "Иркутский район", "Шелеховский район"]
     assert_accessible(page)
+    save_screenshot(page, "districts")
 
     page.get_by_role("link", name="Страница 2").click()
     page.wait_for_url("**/districts/?page=2")

@@ -76,3 +76,10 @@ def test_server_error_page_is_in_russian(client: Client, settings, monkeypatch):
 @pytest.mark.django_db
 def test_post_to_a_read_only_page_is_refused(client: Client):
     assert client.post("/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_stylesheet_is_served(client: Client):
+    response = client.get("/static/portal/portal.css")
+    assert response.status_code == 200
+    assert "--brand" in b"".join(response.streaming_content).decode()

@@ -1,0 +1,56 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.patients.models import Guardianship, Sex
+
+
+class RelativeForm(forms.Form):
+    """Рис. 6–7: the child as written in the OMS policy.
+
+    Django 5.2 ties each field's errors and help text to its input
+    (aria-describedby, aria-invalid) when rendered with ``{{ field }}``.
+    """
+
+    last_name = forms.CharField(label=_("Фамилия"), max_length=80)
+    first_name = forms.CharField(label=_("Имя"), max_length=80)
+    middle_name = forms.CharField(
+        label=_("Отчество"), max_length=80, required=False, help_text=_("Если есть.")
+    )
+    birth_date = forms.DateField(
+        label=_("Дата рождения"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        error_messages={"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")},
+    )
+    sex = forms.ChoiceField(label=_("Пол"), choices=[("", "—"), *Sex.choices])
+    relation = forms.ChoiceField(
+        label=_("Статус"),
+        choices=[("", "—"), *Guardianship.Relation.choices],
+        help_text=_("Кем ребёнок приходится вам."),
+    )
+    policy_series = forms.CharField(
+        label=_("Серия полиса"),
+        max_length=20,
+        required=False,
+        help_text=_("Только для полиса старого образца. В полисе нового образца серии нет."),
+    )
+    policy_number = forms.CharField(
+        label=_("Номер полиса"),
+        max_length=30,
+        help_text=_("Полис нового образца — 16 цифр, временное свидетельство — 9 цифр."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("last_name", "first_name", "middle_name"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+        self.fields["policy_number"].widget.attrs["inputmode"] = "numeric"
+
+
+class OwnPolicyForm(forms.Form):
+    """For a user whose OMS policy ESIA did not provide (Рис. 5)."""
+
+    policy_series = RelativeForm.base_fields["policy_series"]
+    policy_number = RelativeForm.base_fields["policy_number"]

@@ -1,0 +1,356 @@
+"""Writes about patients: the registry match, adding and removing relatives, acting for.
+
+The rules of DESIGN §4 "Relatives" live in ``relative_check``; the form and the
+one-click «Добавить из Госуслуг» both go through it, and ``relative_add`` runs
+it again under the guardian's row lock so that two submits cannot slip a
+duplicate past each other.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit.services import audit_record
+from portal.patients.models import Guardianship, InsuredPerson, Patient, PolicyKind, Sex
+from portal.patients.selectors import ACTING_SESSION_KEY, registry_person_by_policy
+from portal.patients.validators import is_valid_enp
+
+logger = logging.getLogger(__name__)
+
+# Every message a user can get from these rules, in one place (STYLE habit 10).
+ERRORS = {
+    "birth_future": _("Дата рождения не может быть в будущем. Проверьте дату."),
+    "too_old": _(
+        "Ребёнку уже исполнилось %(age)s лет. Добавить можно только ребёнка до %(age)s лет: "
+        "с %(age)s лет он может сам зарегистрироваться на портале Госуслуг."
+    ),
+    "relation_sex": _(
+        "Статус «%(relation)s» не совпадает с полом «%(sex)s». Проверьте пол или статус."
+    ),
+    "policy_format": _(
+        "Номер полиса нового образца — 16 цифр, временного свидетельства — 9 цифр. "
+        "Для полиса старого образца заполните и серию, и номер."
+    ),
+    "policy_digits": _("Номер полиса нового образца и временного свидетельства — только цифры."),
+    "enp_control": _(
+        "В номере полиса ошибка: не сходится контрольная (последняя) цифра. "
+        "Сверьте все 16 цифр с полисом."
+    ),
+    "old_series": _("Серия полиса старого образца — не длиннее 10 символов."),
+    # One message for "no such policy" and "the person does not match": a different
+    # answer would tell someone guessing numbers which policies exist.
+    "registry_mismatch": _(
+        "Полис не найден в регистре застрахованных лиц или данные ребёнка не совпадают "
+        "с ним. Введите фамилию, имя, отчество и дату рождения точно как в полисе и "
+        "проверьте серию и номер. Если всё верно, обратитесь в страховую компанию."
+    ),
+    "sex_missing": _("Укажите пол и статус ребёнка."),
+    "registry_sex": _("Пол не совпадает с данными полиса. Проверьте пол."),
+    "own_policy": _("Это ваш собственный полис. Укажите полис ребёнка."),
+    "duplicate": _("Этот ребёнок уже есть в вашем списке родственников."),
+    "own_registry_mismatch": _(
+        "Полис не найден в регистре застрахованных лиц или ваши фамилия, имя, отчество "
+        "и дата рождения в Госуслугах не совпадают с ним. Проверьте серию и номер; если "
+        "всё верно, обратитесь в страховую компанию."
+    ),
+    "own_policy_taken": _(
+        "Этот полис уже указан в другой учётной записи. Обратитесь в службу поддержки портала."
+    ),
+}
+
+_SPACES = re.compile(r"\s+")
+
+
+def name_key(value: str) -> str:
+    """Names compare case-insensitively, with ё = е and spacing ignored (DESIGN §4)."""
+    return _SPACES.sub(" ", value.replace("ё", "е").replace("Ё", "Е")).strip().casefold()
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str
+    series: str
+    number: str
+
+
+def policy_parse(series: str, number: str) -> Policy:
+    """Tell the policy kind from what was typed; ValidationError keyed by field."""
+    series = _SPACES.sub("", series or "").upper()
+    number = _SPACES.sub("", number or "")
+    if series:
+        if len(series) > 10:
+            raise ValidationError({"policy_series": ERRORS["old_series"]})
+        if not number or len(number) > 16:
+            raise ValidationError({"policy_number": ERRORS["policy_format"]})
+        return Policy(PolicyKind.OLD, series, number)
+    if not number.isdigit():
+        raise ValidationError({"policy_number": ERRORS["policy_digits"]})
+    if len(number) == 9:
+        return Policy(PolicyKind.TEMPORARY, "", number)
+    if len(number) != 16:
+        raise ValidationError({"policy_number": ERRORS["policy_format"]})
+    if not is_valid_enp(number):
+        raise ValidationError({"policy_number": ERRORS["enp_control"]})
+    return Policy(PolicyKind.UNIFIED, "", number)
+
+
+def registry_matches(
+    person: InsuredPerson, last_name: str, first_name: str, middle_name: str, birth_date: date
+) -> bool:
+    return (
+        name_key(person.last_name) == name_key(last_name)
+        and name_key(person.first_name) == name_key(first_name)
+        and name_key(person.middle_name) == name_key(middle_name)
+        and person.birth_date == birth_date
+    )
+
+
+@dataclass(frozen=True)
+class RelativeData:
+    last_name: str
+    first_name: str
+    middle_name: str
+    birth_date: date
+    sex: str
+    relation: str
+    policy_series: str
+    policy_number: str
+
+
+def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
+    """Every rule of DESIGN §4 for adding a child; returns the registry record.
+
+    Raises ValidationError with a message at each field that breaks a rule.
+    """
+    errors: dict[str, list] = {}
+    today = timezone.localdate()
+    if data.birth_date > today:
+        errors.setdefault("birth_date", []).append(ERRORS["birth_future"])
+    elif _age(data.birth_date, today) >= settings.CHILD_MAX_AGE:
+        errors.setdefault("birth_date", []).append(
+            ERRORS["too_old"] % {"age": settings.CHILD_MAX_AGE}
+        )
+    expected_sex = Sex.MALE if data.relation == Guardianship.Relation.SON else Sex.FEMALE
+    if data.sex not in Sex.values or data.relation not in Guardianship.Relation.values:
+        errors.setdefault("sex", []).append(ERRORS["sex_missing"])
+    elif data.sex != expected_sex:
+        errors.setdefault("relation", []).append(
+            ERRORS["relation_sex"]
+            % {
+                "relation": Guardianship.Relation(data.relation).label,
+                "sex": Sex(data.sex).label,
+            }
+        )
+    try:
+        policy = policy_parse(data.policy_series, data.policy_number)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+        raise ValidationError(errors) from None
+    if (policy.series, policy.number) == (guardian.policy_series, guardian.policy_number):
+        errors.setdefault("policy_number", []).append(ERRORS["own_policy"])
+        raise ValidationError(errors)
+    person = registry_person_by_policy(policy.series, policy.number)
+    if person is None or not registry_matches(
+        person, data.last_name, data.first_name, data.middle_name, data.birth_date
+    ):
+        errors.setdefault("policy_number", []).append(ERRORS["registry_mismatch"])
+        raise ValidationError(errors)
+    if person.sex != data.sex:
+        errors.setdefault("sex", []).append(ERRORS["registry_sex"])
+    if Guardianship.objects.filter(
+        guardian=guardian,
+        ended_at__isnull=True,
+        child__policy_series=policy.series,
+        child__policy_number=policy.number,
+    ).exists():
+        errors.setdefault("policy_number", []).append(ERRORS["duplicate"])
+    if errors:
+        raise ValidationError(errors)
+    return person
+
+
+def _age(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _child_from_registry(person: InsuredPerson) -> Patient:
+    """The one patient record of this child, shared by both parents."""
+    values = {
+        "last_name": person.last_name,
+        "first_name": person.first_name,
+        "middle_name": person.middle_name,
+        "birth_date": person.birth_date,
+        "sex": person.sex,
+        "policy_kind": person.policy_kind,
+        "insurer": person.insurer,
+        "clinic": person.clinic,
+        "area": person.area,
+    }
+    lookup = {
+        "user__isnull": True,
+        "policy_series": person.policy_series,
+        "policy_number": person.policy_number,
+    }
+    child = Patient.objects.filter(**lookup).first()
+    if child is None:
+        try:
+            # A savepoint: the other parent may be creating the same child right now;
+            # the partial unique index lets only one of us win, the other reads it.
+            with transaction.atomic():
+                return Patient.objects.create(
+                    policy_series=person.policy_series,
+                    policy_number=person.policy_number,
+                    **values,
+                )
+        except IntegrityError:
+            child = Patient.objects.get(**lookup)
+    # The registry is the source of truth for insurer and attachment: refresh them.
+    for field, value in values.items():
+        setattr(child, field, value)
+    child.save(update_fields=[*values.keys(), "updated_at"])
+    return child
+
+
+def relative_add(
+    guardian: Patient, data: RelativeData, *, source: str, request: HttpRequest | None = None
+) -> Guardianship:
+    """Check every rule under the guardian's row lock, then link the child."""
+    with transaction.atomic(durable=True):
+        # Serialises one guardian's concurrent submits (no-op on SQLite, where the
+        # IMMEDIATE transaction already serialises writers).
+        Patient.objects.select_for_update().filter(pk=guardian.pk).first()
+        person = relative_check(guardian, data)
+        child = _child_from_registry(person)
+        try:
+            with transaction.atomic():
+                guardianship = Guardianship.objects.create(
+                    guardian=guardian, child=child, relation=data.relation, source=source
+                )
+        except IntegrityError:
+            raise ValidationError({"policy_number": [ERRORS["duplicate"]]}) from None
+        audit_record(
+            "relative.added",
+            request=request,
+            patient=child,
+            guardian_id=guardian.pk,
+            source=source,
+            relation=data.relation,
+        )
+        audit_record(
+            "relative.added", request=request, patient=guardian, child_id=child.pk, source=source
+        )
+    return guardianship
+
+
+def relative_from_esia_kid(kid: dict) -> RelativeData:
+    """An ESIA ``kids`` element (as the login stored it) in the shape of the form."""
+    sex = kid.get("sex") or ""
+    try:
+        birth = date.fromisoformat(kid.get("birth_date") or "")
+    except ValueError:
+        birth = date.min
+    return RelativeData(
+        last_name=kid.get("last_name") or "",
+        first_name=kid.get("first_name") or "",
+        middle_name=kid.get("middle_name") or "",
+        birth_date=birth,
+        sex=sex if sex in (Sex.MALE, Sex.FEMALE) else "",
+        relation=Guardianship.Relation.SON if sex == Sex.MALE else Guardianship.Relation.DAUGHTER,
+        policy_series=kid.get("policy_series") or "",
+        policy_number=kid.get("policy_number") or "",
+    )
+
+
+def relative_remove(
+    guardian: Patient, guardianship_id: int, *, request: HttpRequest | None = None
+) -> Guardianship | None:
+    """End one active guardianship of this guardian; the rows stay for history."""
+    with transaction.atomic(durable=True):
+        guardianship = (
+            Guardianship.objects.select_for_update()
+            .filter(pk=guardianship_id, guardian=guardian, ended_at__isnull=True)
+            .first()
+        )
+        if guardianship is None:
+            audit_record(
+                "patient.access_refused",
+                request=request,
+                patient=guardian,
+                guardianship_id=guardianship_id,
+            )
+            return None
+        guardianship.ended_at = timezone.now()
+        guardianship.save(update_fields=["ended_at"])
+        audit_record(
+            "relative.removed", request=request, patient=guardianship.child, guardian_id=guardian.pk
+        )
+        audit_record(
+            "relative.removed", request=request, patient=guardian, child_id=guardianship.child_id
+        )
+    if request is not None and request.session.get(ACTING_SESSION_KEY) == guardianship.child_id:
+        request.session.pop(ACTING_SESSION_KEY, None)
+    return guardianship
+
+
+def acting_switch(request: HttpRequest, own: Patient, target: Patient) -> None:
+    """Make ``target`` (already checked by patient_get_for_user) the cabinet's patient."""
+    if target.pk == own.pk:
+        previous = request.session.pop(ACTING_SESSION_KEY, None)
+        if previous:
+            audit_record("acting.ended", request=request, patient=own, child_id=previous)
+        return
+    request.session[ACTING_SESSION_KEY] = target.pk
+    audit_record("acting.started", request=request, patient=target)
+
+
+def patient_attach_from_registry(patient: Patient) -> bool:
+    """Fill insurer, clinic and area from the registry if the person matches it."""
+    if not patient.policy_number:
+        return False
+    person = registry_person_by_policy(patient.policy_series, patient.policy_number)
+    if person is None or not registry_matches(
+        person, patient.last_name, patient.first_name, patient.middle_name, patient.birth_date
+    ):
+        return False
+    patient.policy_kind = person.policy_kind
+    patient.insurer = person.insurer
+    patient.clinic = person.clinic
+    patient.area = person.area
+    patient.save(update_fields=["policy_kind", "insurer", "clinic", "area", "updated_at"])
+    return True
+
+
+def own_policy_set(
+    patient: Patient, series: str, number: str, *, request: HttpRequest | None = None
+) -> None:
+    """A user whose policy ESIA did not provide enters it; it must match the registry."""
+    policy = policy_parse(series, number)
+    person = registry_person_by_policy(policy.series, policy.number)
+    if person is None or not registry_matches(
+        person, patient.last_name, patient.first_name, patient.middle_name, patient.birth_date
+    ):
+        raise ValidationError({"policy_number": [ERRORS["own_registry_mismatch"]]})
+    taken = (
+        Patient.objects.filter(
+            policy_series=policy.series, policy_number=policy.number, user__isnull=False
+        )
+        .exclude(pk=patient.pk)
+        .exists()
+    )
+    if taken:
+        raise ValidationError({"policy_number": [ERRORS["own_policy_taken"]]})
+    with transaction.atomic(durable=True):
+        patient.policy_series = policy.series
+        patient.policy_number = policy.number
+        patient.save(update_fields=["policy_series", "policy_number", "updated_at"])
+        patient_attach_from_registry(patient)
+        audit_record("patient.policy_set", request=request, patient=patient)
