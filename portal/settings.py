@@ -270,6 +270,9 @@ if ESIA_EMULATOR_ENABLED and not DEBUG and not ESIA_EMULATOR_ON_TEST_STAND_NOT_P
     )
 if ESIA_EMULATOR_ENABLED:
     INSTALLED_APPS.append("portal.esia_emulator")
+# Logout is a form POST answered by a redirect to ESIA: CSP form-action covers redirects.
+_form_action = cast(dict, CONTENT_SECURITY_POLICY["DIRECTIVES"])["form-action"]
+_form_action.append(ESIA_BASE_URL)
 # httpx logs every request URL at INFO: ESIA URLs carry codes, secrets and the person's oid.
 cast(dict, LOGGING["loggers"]).update(
     {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}}

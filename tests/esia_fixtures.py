@@ -6,17 +6,19 @@ HTTP with httpx, exactly as it reaches ESIA. Ports come from ESIA_TEST_PORTS (a 
 kept apart from other test runs on this machine).
 """
 
+import copy
 import html
 import os
 import re
 import socket
+import socketserver
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 
 from portal.esia_emulator.wsgi import EmulatorWSGIHandler
 from portal.identity.devkeys import key_pair_write
@@ -46,6 +48,13 @@ def esia_keys(tmp_path_factory) -> EsiaKeys:
     return keys
 
 
+class _EmulatorServer(socketserver.ThreadingMixIn, WSGIServer):
+    """Threaded, but unlike Django's live server it leaves DB connections alone: the
+    emulator has none, and the live server thread shares the test database's."""
+
+    daemon_threads = True
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -66,9 +75,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def esia_emulator_url():
     """The emulator serving on 127.0.0.1:<port> for the whole test session."""
-    server = ThreadedWSGIServer(
-        ("127.0.0.1", _free_port()), _QuietHandler, allow_reuse_address=True
-    )
+    server = _EmulatorServer(("127.0.0.1", _free_port()), _QuietHandler, allow_reuse_address=True)
     server.set_app(EmulatorWSGIHandler())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -91,6 +98,9 @@ def esia_configure(settings, keys: EsiaKeys, emulator_url: str, portal_url: str)
     settings.ESIA_CLIENT_KEY, settings.ESIA_CLIENT_CERT = keys.client_key, keys.client_cert
     settings.ESIA_EMULATOR_KEY, settings.ESIA_EMULATOR_CERT = keys.emulator_key, keys.emulator_cert
     settings.ESIA_CERT = keys.emulator_cert
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"].append(emulator_url)
+    settings.CONTENT_SECURITY_POLICY = policy
 
 
 @pytest.fixture

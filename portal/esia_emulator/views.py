@@ -82,9 +82,17 @@ def authorize(request: HttpRequest) -> HttpResponse:
     personas = [
         {**p, "level_name": LEVEL_NAMES.get(p["level"], p["level"])} for p in people.personas()
     ]
-    return render(
+    response = render(
         request, "esia_emulator/login.html", {"personas": personas, "auth_request": signed}
     )
+    # The form answers with a redirect to the system: CSP form-action must allow it.
+    response._csp_update = {"form-action": [_origin(params["redirect_uri"])]}  # type: ignore[attr-defined]
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _authorize_answer(request: HttpRequest) -> HttpResponse:

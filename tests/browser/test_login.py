@@ -27,9 +27,10 @@ def test_confirmed_citizen_logs_in_and_out(page, portal, assert_accessible):
     page.get_by_role("button", name="Иванова Анна Петровна").click()
     page.wait_for_url(portal + "/cabinet/")
     assert page.get_by_role("heading", name="Личный кабинет").is_visible()
-    assert page.get_by_text("Иванова Анна Петровна").is_visible()
+    assert page.get_by_role("heading", name="Иванова Анна Петровна").is_visible()
     assert_accessible(page)
 
+    page.locator("summary", has_text="Иванова").click()  # the surname menu (Рис. 4)
     page.get_by_role("button", name="Выйти").click()
     page.wait_for_url(portal + "/")
     page.goto(portal + "/cabinet/")
