@@ -93,3 +93,7 @@ def other_clerk(db):
     user.set_password("clerk-password-2")
     user.save()
     return user
+
+
+# ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py).
+pytest_plugins = ["tests.esia_fixtures"]
