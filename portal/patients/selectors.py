@@ -29,6 +29,20 @@ def patients_actable_by(user) -> QuerySet[Patient]:
     ).distinct()
 
 
+def patient_ids_actable_by(user) -> list[int]:
+    """Ids of the same patients as ``patients_actable_by``, in two index lookups.
+
+    List pages filter by these ids: cheaper to plan and compile than the OR-join.
+    """
+    if not user.is_authenticated:
+        return []
+    own = Patient.objects.filter(user=user).values_list("pk", flat=True).first()
+    if own is None:
+        return []
+    children = Guardianship.objects.filter(guardian_id=own, ended_at__isnull=True)
+    return [own, *children.values_list("child_id", flat=True)]
+
+
 def patient_get_for_user(user, patient_id: int, *, request: HttpRequest | None = None) -> Patient:
     """Fetch a patient the user may act for, or 404 (never reveal that it exists).
 

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
-from portal.patients.selectors import patients_actable_by
+from portal.patients.selectors import patient_ids_actable_by
 from portal.scheduling.models import Appointment, Slot
 
 
@@ -127,7 +127,7 @@ def slots_nearest_free(
 
 
 def _appointments_of_user(user) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(patient__in=patients_actable_by(user)).select_related(
+    return Appointment.objects.filter(patient_id__in=patient_ids_actable_by(user)).select_related(
         "patient", "specialty", "slot__doctor__clinic"
     )
 

@@ -46,3 +46,11 @@ def test_stranger_cannot_switch_into_someone_elses_child(stranger, child):
 def test_clerk_acts_for_nobody(clerk, other_clerk, child):
     assert acting_patient(_request(clerk, child.pk)) is None
     assert not patients_actable_by(other_clerk).exists()
+
+
+@pytest.mark.django_db
+def test_actable_ids_match_the_actable_patients(guardian, child, stranger, clerk):
+    from portal.patients.selectors import patient_ids_actable_by
+
+    for user in (guardian, stranger, clerk):
+        assert set(patient_ids_actable_by(user)) == {p.pk for p in patients_actable_by(user)}
