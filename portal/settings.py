@@ -235,6 +235,8 @@ LOGGING = {
 SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000)
 # Days of slots generated ahead (the demo and `generate_slots` default).
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
+# Seconds the «Ближайшее свободное время» ranking is shared between requests (0 = off).
+NEAREST_CACHE_SECONDS = env_int("NEAREST_CACHE_SECONDS", 2)
 
 # --- ESIA login and the ESIA emulator (issue 3; docs/esia.md) -------------------------
 from typing import cast  # noqa: E402 - kept inside this block to leave the shared header alone

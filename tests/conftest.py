@@ -20,6 +20,16 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Caches (rate-limit counters, the nearest-time ranking) never leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def demo_region(db):
     """The demo region of `make run` (scale 1) without its slots, which cost seconds.

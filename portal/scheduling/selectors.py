@@ -3,6 +3,8 @@
 import datetime
 from collections import OrderedDict
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -100,8 +102,35 @@ NEAREST_LIMIT = 20
 def slots_nearest_free(
     specialty: Specialty, *, district: District | None = None, clinic: Clinic | None = None
 ) -> list[Slot]:
-    """«Ближайшее свободное время»: each doctor's earliest bookable slot, earliest first."""
+    """«Ближайшее свободное время»: each doctor's earliest bookable slot, earliest first.
+
+    At 07:00 thousands ask the same question at once. The ranking (the expensive part)
+    is shared for NEAREST_CACHE_SECONDS; the slots themselves are always re-read, so a
+    slot taken a moment ago drops out at once and booking re-checks under its lock anyway.
+    """
     now = timezone.now()
+    key = (
+        f"nearest:{specialty.pk}:{district.pk if district else '-'}:{clinic.pk if clinic else '-'}"
+    )
+    slot_ids = cache.get(key)
+    if slot_ids is None:
+        slot_ids = _nearest_slot_ids(specialty, district=district, clinic=clinic, now=now)
+        if settings.NEAREST_CACHE_SECONDS > 0:
+            cache.set(key, slot_ids, settings.NEAREST_CACHE_SECONDS)
+    return list(
+        Slot.objects.filter(bookable_q(now), pk__in=slot_ids)
+        .select_related("doctor__clinic", "doctor__specialty")
+        .order_by("starts_at")
+    )
+
+
+def _nearest_slot_ids(
+    specialty: Specialty,
+    *,
+    district: District | None,
+    clinic: Clinic | None,
+    now: datetime.datetime,
+) -> list[int]:
     doctors = Doctor.objects.filter(specialty=specialty, is_active=True)
     if clinic is not None:
         doctors = doctors.filter(clinic=clinic)
@@ -110,7 +139,7 @@ def slots_nearest_free(
     first = Slot.objects.filter(bookable_q(now), doctor=OuterRef("pk")).order_by("starts_at")
     # Rank doctors by their first free start inside the database and keep 20, so the
     # second query fetches 20 rows by primary key instead of every doctor's first slot.
-    slot_ids = list(
+    return list(
         doctors.annotate(
             first_slot=Subquery(first.values("pk")[:1]),
             first_start=Subquery(first.values("starts_at")[:1]),
@@ -118,11 +147,6 @@ def slots_nearest_free(
         .filter(first_start__isnull=False)
         .order_by("first_start")
         .values_list("first_slot", flat=True)[:NEAREST_LIMIT]
-    )
-    return list(
-        Slot.objects.filter(pk__in=slot_ids)
-        .select_related("doctor__clinic", "doctor__specialty")
-        .order_by("starts_at")
     )
 
 
