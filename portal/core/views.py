@@ -1,6 +1,10 @@
+import datetime
+import math
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -41,7 +45,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """django-ratelimit's view: a 429 that says when to come back."""
-    response = render(request, "429.html", {"retry_minutes": 1}, status=429)
-    response["Retry-After"] = "60"
+    """django-ratelimit's view: a 429 that says when to come back (portal.core.ratelimits)."""
+    seconds = int(getattr(request, "ratelimit_retry_after", 60))
+    context = {
+        "retry_minutes": math.ceil(seconds / 60),
+        "retry_at": timezone.localtime() + datetime.timedelta(seconds=seconds),
+    }
+    response = render(request, "429.html", context, status=429)
+    response["Retry-After"] = str(seconds)
     return response
