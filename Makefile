@@ -35,5 +35,11 @@ lint: install
 screenshots: install
 	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py -q
 
+# Benchmarks on the machine's PostgreSQL (issue 6): builds the region once into the
+# portal_bench database, serves it with gunicorn on 127.0.0.1:18400, prints one table
+# and keeps it in docs/performance.md. Override with BENCH_DATABASE_URL / BENCH_PORT.
+bench: install
+	$(UV) run --frozen python -m bench.run
+
 clean:
 	rm -rf .venv .tools data test-artifacts

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.core.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,7 +151,15 @@ if DEBUG:
 
 # --- Security (docs/security.md) ---------------------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 3600)
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: each request pushes expiry forward
+# Idle timeout: SlidingSessionMiddleware pushes the expiry forward at most once a minute.
+SESSION_TOUCH_INTERVAL = env_int("SESSION_TOUCH_INTERVAL", 60)
+# With Redis, sessions are read from the cache (written through to the database);
+# a per-process memory cache would serve stale sessions across workers, so not without it.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if env_str("REDIS_URL", "")
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -227,6 +236,7 @@ SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000)
 # Days of slots generated ahead (the demo and `generate_slots` default).
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
 
+<<<<<<< HEAD
 # --- Hardening (issue 7; docs/security.md) -------------------------------------------
 from portal.env import env_rate  # noqa: E402 - kept inside this block
 
@@ -245,3 +255,64 @@ RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 # Behind a reverse proxy the client address is in a header the proxy sets, e.g.
 # HTTP_X_REAL_IP (never a header the client can set itself).
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
+=======
+# --- ESIA login and the ESIA emulator (issue 3; docs/esia.md) -------------------------
+from typing import cast  # noqa: E402 - kept inside this block to leave the shared header alone
+
+# Defaults point at the built-in emulator on http://127.0.0.1:8001 with development keys
+# that `manage.py esia_dev_keys` generates into PORTAL_DATA_DIR/esia-dev/.
+ESIA_DEV_DIR = DATA_DIR / "esia-dev"
+
+
+def _esia_file(name: str, default_name: str) -> Path:
+    """A key/certificate path; empty or unset means the development file."""
+    return Path(env_str(name, "") or ESIA_DEV_DIR / default_name)
+
+
+ESIA_BASE_URL = env_str("ESIA_BASE_URL", "http://127.0.0.1:8001").rstrip("/")
+# The `iss` of ESIA's tokens: http and a trailing slash even for the https hosts.
+ESIA_ISSUER = env_str("ESIA_ISSUER", "http://127.0.0.1:8001/")
+ESIA_CLIENT_ID = env_str("ESIA_CLIENT_ID", "PORTAL_PACIENTA_DEV")
+ESIA_REDIRECT_URI = env_str("ESIA_REDIRECT_URI", "http://127.0.0.1:8000/login/esia/callback/")
+ESIA_LOGOUT_REDIRECT_URL = env_str("ESIA_LOGOUT_REDIRECT_URL", "http://127.0.0.1:8000/")
+ESIA_SCOPES = env_str(
+    "ESIA_SCOPES",
+    "openid fullname birthdate gender snils id_doc medical_doc email mobile contacts "
+    "kid_fullname kid_birthdate kid_gender kid_snils kid_medical_doc",
+)
+# ESIA's certificate (PEM or DER) that signs its tokens.
+ESIA_CERT = _esia_file("ESIA_CERT", "emulator.cert.pem")
+# "gost-file": key + certificate files, pure Python; "command": ESIA_SIGNER_COMMAND.
+ESIA_SIGNER = env_str("ESIA_SIGNER", "gost-file")
+ESIA_CLIENT_KEY = _esia_file("ESIA_CLIENT_KEY", "client.key.pem")
+ESIA_CLIENT_CERT = _esia_file("ESIA_CLIENT_CERT", "client.cert.pem")
+ESIA_SIGNER_COMMAND = env_str("ESIA_SIGNER_COMMAND", "")
+ESIA_SIGNER_REVERSE = env_bool("ESIA_SIGNER_REVERSE", False)
+ESIA_TIMEOUT_SECONDS = env_int("ESIA_TIMEOUT_SECONDS", 10)
+ESIA_MIN_AGE = env_int("ESIA_MIN_AGE", 14)
+
+# The emulator is a fake identity provider: anyone can log in as anyone. It is on in
+# development only; a server with DEBUG off refuses to start with it unless the
+# operator states in so many words that this is a test stand.
+ESIA_EMULATOR_ENABLED = env_bool("ESIA_EMULATOR_ENABLED", DEBUG)
+ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION = env_bool(
+    "ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION", False
+)
+if ESIA_EMULATOR_ENABLED and not DEBUG and not ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION:
+    raise ImproperlyConfigured(
+        "ESIA_EMULATOR_ENABLED with DEBUG off: the ESIA emulator lets anyone log in as "
+        "anyone. Set ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION=1 only on a test stand."
+    )
+if ESIA_EMULATOR_ENABLED:
+    INSTALLED_APPS.append("portal.esia_emulator")
+# Logout is a form POST answered by a redirect to ESIA: CSP form-action covers redirects.
+_form_action = cast(dict, CONTENT_SECURITY_POLICY["DIRECTIVES"])["form-action"]
+_form_action.append(ESIA_BASE_URL)
+# httpx logs every request URL at INFO: ESIA URLs carry codes, secrets and the person's oid.
+cast(dict, LOGGING["loggers"]).update(
+    {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}}
+)
+ESIA_EMULATOR_ISSUER = env_str("ESIA_EMULATOR_ISSUER", "http://127.0.0.1:8001/")
+ESIA_EMULATOR_KEY = _esia_file("ESIA_EMULATOR_KEY", "emulator.key.pem")
+ESIA_EMULATOR_CERT = _esia_file("ESIA_EMULATOR_CERT", "emulator.cert.pem")
+>>>>>>> main

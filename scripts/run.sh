@@ -4,6 +4,19 @@ set -euo pipefail
 UV=${UV:-uv}
 trap 'trap - INT TERM EXIT; kill 0 2>/dev/null || true' INT TERM EXIT
 
-echo "Портал пациента: http://127.0.0.1:8000"
-"$UV" run --frozen python manage.py runserver 127.0.0.1:8000 --noreload &
+# The ESIA emulator: the same project on its own origin, with development keys made on
+# the first run (PORTAL_DATA_DIR/esia-dev/). It refuses to start when DEBUG is off.
+# Other ports need ESIA_BASE_URL, ESIA_REDIRECT_URI and ESIA_LOGOUT_REDIRECT_URL to match.
+PORTAL_PORT=${PORTAL_PORT:-8000}
+EMULATOR_PORT=${EMULATOR_PORT:-8001}
+"$UV" run --frozen python manage.py esia_dev_keys
+DJANGO_SETTINGS_MODULE=portal.esia_emulator.settings \
+  "$UV" run --frozen python manage.py runserver "127.0.0.1:$EMULATOR_PORT" --noreload &
+echo "Эмулятор ЕСИА: http://127.0.0.1:$EMULATOR_PORT (тестовые пользователи — на его странице входа)"
+echo "  Подтверждённые: Иванова Анна (мама двоих детей), Иванов Иван, Соколов Николай (старый полис),"
+echo "  Смирнова Елена (полиса в Госуслугах нет), Кузнецов Артём (15 лет)."
+echo "  Вход не разрешён: Петров Сергей (стандартная), Сидорова Ольга (упрощённая), Орлова Софья (детская)."
+
+echo "Портал пациента: http://127.0.0.1:$PORTAL_PORT"
+"$UV" run --frozen python manage.py runserver "127.0.0.1:$PORTAL_PORT" --noreload &
 wait

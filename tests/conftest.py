@@ -102,3 +102,7 @@ def _fresh_rate_limit_counters():
     cache.clear()
     yield
     cache.clear()
+
+
+# ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py).
+pytest_plugins = ["tests.esia_fixtures"]

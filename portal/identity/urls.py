@@ -5,4 +5,6 @@ from portal.identity import views
 urlpatterns = [
     path("cabinet/", views.cabinet, name="cabinet"),
     path("login/esia/", views.esia_login, name="esia_login"),
+    path("login/esia/callback/", views.esia_callback, name="esia_callback"),
+    path("logout/", views.logout, name="logout"),
 ]

@@ -1,6 +1,49 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.audit.services import audit_record
+from portal.identity import esia
+from portal.identity.esia import EsiaError
+from portal.identity.services import Level, age_on, citizen_data, citizen_login, esia_account_level
+
+logger = logging.getLogger(__name__)
+
+STATES_SESSION_KEY = "esia_login_states"
+MAX_PENDING_STATES = 5  # a few tabs may start a login at once; older ones are dropped
+
+# User-facing texts of every way a login can fail (one table, STYLE habit 10).
+ERROR_MESSAGES = {
+    "unavailable": _(
+        "Госуслуги (ЕСИА) сейчас не отвечают. Попробуйте войти через несколько минут."
+    ),
+    "rejected": _("Госуслуги отклонили запрос на вход. Попробуйте войти ещё раз."),
+    "token": _("Не удалось проверить ответ Госуслуг. Попробуйте войти ещё раз."),
+    "signer": _(
+        "Вход через Госуслуги временно недоступен по техническим причинам. Попробуйте позже."
+    ),
+    "data": _(
+        "Госуслуги передали неполные данные учётной записи (ФИО, дата рождения или пол). "
+        "Проверьте личные данные в профиле на Госуслугах и попробуйте снова."
+    ),
+    "state": _(
+        "Ссылка для входа устарела или уже была использована. Начните вход заново "
+        "кнопкой «Войти через ЕСИА»."
+    ),
+    "ESIA-007008": _("Госуслуги на техническом обслуживании. Попробуйте войти позже."),
+    "ESIA-007011": _("Код входа устарел или уже был использован. Начните вход заново."),
+}
+ERROR_STATUS = {"unavailable": 503, "signer": 503, "state": 400}
 
 
 @require_GET
@@ -11,7 +54,105 @@ def cabinet(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/cabinet.html")
 
 
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+@never_cache
 @require_GET
 def esia_login(request: HttpRequest) -> HttpResponse:
-    # Replaced by the ESIA client (issue 3); until then say so honestly.
-    return render(request, "identity/login.html", status=503)
+    """Send the browser to ESIA's authorization page with a fresh single-use state."""
+    state = esia.new_state()
+    try:
+        url = esia.authorization_url(state)
+    except EsiaError as error:
+        return _error_page(request, error)
+    pending = dict(request.session.get(STATES_SESSION_KEY, {}))
+    pending[state] = _safe_next(request)
+    request.session[STATES_SESSION_KEY] = dict(list(pending.items())[-MAX_PENDING_STATES:])
+    return HttpResponseRedirect(url)
+
+
+def _error_page(request: HttpRequest, error: EsiaError) -> HttpResponse:
+    message = ERROR_MESSAGES.get(error.code) or ERROR_MESSAGES[error.kind]
+    logger.info("ESIA login failed: %s %s %s", error.kind, error.code, error.detail)
+    return render(
+        request,
+        "identity/esia_error.html",
+        {"message": message},
+        status=ERROR_STATUS.get(error.kind, 502),
+    )
+
+
+def _state_take(request: HttpRequest) -> str | None:
+    """The `next` bound to this state in this browser, removing it (single use)."""
+    pending = dict(request.session.get(STATES_SESSION_KEY, {}))
+    state = request.GET.get("state", "")
+    if state not in pending:
+        return None
+    target = pending.pop(state)
+    request.session[STATES_SESSION_KEY] = pending
+    return str(target)
+
+
+def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
+    audit_record("login_refused", request=request, reason=reason, level=level)
+    template = (
+        "identity/refused_underage.html"
+        if reason == "underage"
+        else ("identity/refused_not_confirmed.html")
+    )
+    return render(request, template, {"level": level, "min_age": settings.ESIA_MIN_AGE}, status=403)
+
+
+@never_cache
+@require_GET
+def esia_callback(request: HttpRequest) -> HttpResponse:
+    """ESIA sends the browser back here with `code` and `state` (or an error)."""
+    target = _state_take(request)
+    if target is None:
+        return _error_page(request, EsiaError("state"))
+    error = request.GET.get("error")
+    if error:
+        code = request.GET.get("error_description", "").split(":", 1)[0].strip()
+        if error == "access_denied" or code == "ESIA-007004":
+            messages.info(request, _("Вход через Госуслуги отменён."))
+            return redirect("cabinet")
+        if code == "ESIA-007055":
+            return _refused(request, "not_confirmed", "unknown")
+        logger.warning("ESIA returned an error: %s %s", error[:40], code[:20])
+        return _error_page(request, EsiaError("rejected", code if code.startswith("ESIA-") else ""))
+    try:
+        tokens = esia.tokens_exchange(request.GET.get("code", ""))
+        claims = esia.id_token_verify(tokens["id_token"])
+        oid = str(claims.get("sub") or claims["urn:esia:sbj"]["urn:esia:sbj:oid"])
+        person = esia.person_fetch(oid, claims, str(tokens.get("access_token", "")))
+        level = esia_account_level(person)
+        if level == Level.CHILD:
+            return _refused(request, "underage", level)
+        if level != Level.CONFIRMED:
+            return _refused(request, "not_confirmed", level)
+        data = citizen_data(person)
+    except EsiaError as failure:
+        return _error_page(request, failure)
+    if age_on(data.birth_date, timezone.localdate()) < settings.ESIA_MIN_AGE:
+        return _refused(request, "underage", level)
+    citizen_login(request, person, data)
+    return HttpResponseRedirect(target or reverse("cabinet"))
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """End the portal session, then ESIA's own (else «Войти» would log straight back in)."""
+    was_citizen = request.user.is_authenticated and getattr(request.user, "is_citizen", False)
+    if request.user.is_authenticated:
+        audit_record("logout", request=request)
+    auth_logout(request)
+    if was_citizen:
+        return HttpResponseRedirect(esia.logout_url())
+    return redirect("home")

@@ -6,8 +6,8 @@ from django.http import HttpRequest
 from portal.patients.selectors import (
     acting_patient,
     children_of,
+    own_patient,
     patient_booking_refusal,
-    patient_of_user,
 )
 
 
@@ -15,7 +15,7 @@ def acting(request: HttpRequest) -> dict[str, Any]:
     """Whose cabinet this is, for the header menu and the banner on every page."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
-    own = patient_of_user(request.user)
+    own = own_patient(request)
     if own is None:
         return {}
     current = acting_patient(request)

@@ -70,13 +70,39 @@ def active_guardianships(guardian: Patient) -> QuerySet[Guardianship]:
     )
 
 
+_UNSET = object()
+
+
+def own_patient(request: HttpRequest) -> Patient | None:
+    """The logged-in user's own record, fetched once per request."""
+    cached = getattr(request, "_own_patient", _UNSET)
+    if cached is _UNSET:
+        cached = patient_of_user(request.user)
+        request._own_patient = cached  # type: ignore[attr-defined]
+    return cached  # type: ignore[return-value]
+
+
 def acting_patient(request: HttpRequest) -> Patient | None:
     """The patient the cabinet currently acts for: a chosen child, else the user.
 
-    Re-checked on every request: a guardianship that has ended since the child
-    was chosen silently falls back to the user's own record.
+    Re-checked on every request (and only once per request: the decorator, the
+    context processor and the view all ask): a guardianship that has ended since
+    the child was chosen silently falls back to the user's own record.
     """
-    own = patient_of_user(request.user)
+    cached = getattr(request, "_acting_patient", _UNSET)
+    if cached is _UNSET:
+        cached = _resolve_acting_patient(request)
+        request._acting_patient = cached  # type: ignore[attr-defined]
+    return cached  # type: ignore[return-value]
+
+
+def forget_acting_patient(request: HttpRequest) -> None:
+    """Drop the per-request memo after the session's choice has changed."""
+    request.__dict__.pop("_acting_patient", None)
+
+
+def _resolve_acting_patient(request: HttpRequest) -> Patient | None:
+    own = own_patient(request)
     if own is None:
         return None
     chosen = request.session.get(ACTING_SESSION_KEY)

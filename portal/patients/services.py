@@ -20,7 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.audit.services import audit_record
 from portal.patients.models import Guardianship, InsuredPerson, Patient, PolicyKind, Sex
-from portal.patients.selectors import ACTING_SESSION_KEY, registry_person_by_policy
+from portal.patients.selectors import (
+    ACTING_SESSION_KEY,
+    forget_acting_patient,
+    registry_person_by_policy,
+)
 from portal.patients.validators import is_valid_enp
 
 logger = logging.getLogger(__name__)
@@ -298,11 +302,13 @@ def relative_remove(
         )
     if request is not None and request.session.get(ACTING_SESSION_KEY) == guardianship.child_id:
         request.session.pop(ACTING_SESSION_KEY, None)
+        forget_acting_patient(request)
     return guardianship
 
 
 def acting_switch(request: HttpRequest, own: Patient, target: Patient) -> None:
     """Make ``target`` (already checked by patient_get_for_user) the cabinet's patient."""
+    forget_acting_patient(request)
     if target.pk == own.pk:
         previous = request.session.pop(ACTING_SESSION_KEY, None)
         if previous:

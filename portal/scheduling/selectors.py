@@ -94,6 +94,9 @@ def slot_get_for_booking(slot_id: int) -> Slot:
     )
 
 
+NEAREST_LIMIT = 20
+
+
 def slots_nearest_free(
     specialty: Specialty, *, district: District | None = None, clinic: Clinic | None = None
 ) -> list[Slot]:
@@ -104,22 +107,22 @@ def slots_nearest_free(
         doctors = doctors.filter(clinic=clinic)
     elif district is not None:
         doctors = doctors.filter(clinic__district=district)
-    first_slot = (
-        Slot.objects.filter(bookable_q(now), doctor=OuterRef("pk"))
-        .order_by("starts_at")
-        .values("pk")[:1]
-    )
-    slot_ids = [
-        pk
-        for pk in doctors.annotate(first_slot=Subquery(first_slot)).values_list(
-            "first_slot", flat=True
+    first = Slot.objects.filter(bookable_q(now), doctor=OuterRef("pk")).order_by("starts_at")
+    # Rank doctors by their first free start inside the database and keep 20, so the
+    # second query fetches 20 rows by primary key instead of every doctor's first slot.
+    slot_ids = list(
+        doctors.annotate(
+            first_slot=Subquery(first.values("pk")[:1]),
+            first_start=Subquery(first.values("starts_at")[:1]),
         )
-        if pk is not None
-    ]
+        .filter(first_start__isnull=False)
+        .order_by("first_start")
+        .values_list("first_slot", flat=True)[:NEAREST_LIMIT]
+    )
     return list(
         Slot.objects.filter(pk__in=slot_ids)
         .select_related("doctor__clinic", "doctor__specialty")
-        .order_by("starts_at")[:20]
+        .order_by("starts_at")
     )
 
 

@@ -1,0 +1,262 @@
+"""The benchmark's data: the region (built once), bench patients with sessions, slot sets.
+
+Everything here runs in the harness process with Django set up on bench.settings and
+touches only the benchmark database. Bench users are named ``bench-NNNN``; their
+appointments are deleted (and the slots freed) between phases so every run starts
+from the same state.
+"""
+
+import datetime
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.directory.models import Clinic, District, Doctor, Specialty
+from portal.identity.models import User
+from portal.patients.models import Patient
+from portal.scheduling.models import Appointment, Slot
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_PREFIX = "bench-"
+RUSH_SPECIALTY = "surgeon"  # direct booking, adults: anyone of our patients may take it
+SUSTAINED_SPECIALTY = "ophthalmologist"
+RUSH_DISTRICT = "г. Иркутск"
+Log = Callable[[str], None]
+
+
+def dataset_ensure(scale: int, marker: Path, env: dict[str, str], log: Log) -> bool:
+    """Migrate and load the region at ``scale`` unless it was built today.
+
+    The demo loader is idempotent and generates slots relative to today, so a dataset
+    from an earlier day is topped up (new days added) rather than rebuilt.
+    Returns True when the loader ran.
+    """
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    today = timezone.localdate().isoformat()
+    wanted = {"scale": scale, "built_on": today, "database": settings.DATABASES["default"]["NAME"]}
+    built = False
+    if marker.exists() and json.loads(marker.read_text()) == wanted and Slot.objects.exists():
+        log(f"dataset: scale {scale} already built today, skipping load_demo")
+    else:
+        log(f"dataset: manage.py load_demo --scale {scale} (takes minutes the first time)")
+        subprocess.run([*manage, "load_demo", "--scale", str(scale)], cwd=ROOT, env=env, check=True)
+        marker.write_text(json.dumps(wanted))
+        built = True
+    # Fresh planner statistics, as autovacuum would have them a minute after a bulk load:
+    # without them PostgreSQL plans for the empty tables the migrations created.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return built
+
+
+def dataset_facts() -> dict[str, int]:
+    return {
+        "districts": District.objects.count(),
+        "clinics": Clinic.objects.count(),
+        "doctors": Doctor.objects.count(),
+        "slots": Slot.objects.count(),
+        "insured": _insured_count(),
+    }
+
+
+def _insured_count() -> int:
+    from portal.patients.models import InsuredPerson
+
+    return InsuredPerson.objects.count()
+
+
+@dataclass(frozen=True)
+class BenchPatient:
+    user_id: int
+    patient_id: int
+    session_key: str
+
+
+def bench_patients(count: int) -> list[BenchPatient]:
+    """``count`` adult citizens attached to an adult clinic, each with a fresh session."""
+    clinic = Clinic.objects.filter(district__name=RUSH_DISTRICT, kind=Clinic.Kind.ADULT).first()
+    existing = {u.username: u for u in User.objects.filter(username__startswith=BENCH_PREFIX)}
+    with transaction.atomic():
+        for n in range(count):
+            name = f"{BENCH_PREFIX}{n:04d}"
+            if name in existing:
+                continue
+            user = User.objects.create(username=name, esia_oid=f"bench{n}")
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            Patient.objects.create(
+                user=user,
+                esia_oid=f"bench{n}",
+                last_name="Нагрузочный",
+                first_name="Тест",
+                middle_name=f"№{n}",
+                birth_date=datetime.date(1980, 1, 1) + datetime.timedelta(days=n),
+                sex="M",
+                clinic=clinic,
+            )
+            existing[name] = user
+    users = [existing[f"{BENCH_PREFIX}{n:04d}"] for n in range(count)]
+    patient_ids = dict(Patient.objects.filter(user__in=users).values_list("user_id", "pk"))
+    backend = settings.AUTHENTICATION_BACKENDS[0]
+    result = []
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = backend
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+        result.append(BenchPatient(user.pk, patient_ids[user.pk], str(session.session_key)))
+    return result
+
+
+def bench_reset() -> int:
+    """Delete the bench users' appointments and free their slots; returns how many."""
+    rows = Appointment.objects.filter(booked_by__username__startswith=BENCH_PREFIX)
+    slot_ids = list(rows.values_list("slot_id", flat=True))
+    with transaction.atomic():
+        deleted = rows.delete()[0]
+        Slot.objects.filter(pk__in=slot_ids, status=Slot.Status.BOOKED).update(
+            status=Slot.Status.FREE
+        )
+    return deleted
+
+
+def _adult_doctors(specialty_code: str, district: District | None = None):
+    doctors = Doctor.objects.filter(specialty__code=specialty_code, is_active=True).exclude(
+        clinic__kind=Clinic.Kind.CHILDREN
+    )
+    if district is not None:
+        doctors = doctors.filter(clinic__district=district)
+    return doctors
+
+
+def sustained_slots(count: int, seed: int = 7) -> list[int]:
+    """``count`` distinct bookable slots of one direct-booking specialty across the region."""
+    now = timezone.now()
+    candidates = list(
+        Slot.objects.filter(
+            doctor__in=_adult_doctors(SUSTAINED_SPECIALTY),
+            status=Slot.Status.FREE,
+            opens_at__lte=now,
+            starts_at__gt=now + datetime.timedelta(hours=2),
+        ).values_list("pk", flat=True)[: count * 4]
+    )
+    if len(candidates) < count:
+        raise RuntimeError(f"only {len(candidates)} bookable slots for the sustained phase")
+    return random.Random(seed).sample(candidates, count)
+
+
+@dataclass(frozen=True)
+class Rush:
+    specialty_id: int
+    district_id: int
+    slot_ids: list[int]
+    opens_at: datetime.datetime
+
+
+def rush_prepare(slots: int, opens_in: float) -> Rush:
+    """Close every free slot of the rush (specialty, district) except ``slots`` chosen ones,
+    which open ``opens_in`` seconds from now: the 07:00 moment, with real contention."""
+    district = District.objects.get(name=RUSH_DISTRICT)
+    specialty = Specialty.objects.get(code=RUSH_SPECIALTY)
+    doctors = list(_adult_doctors(RUSH_SPECIALTY, district).values_list("pk", flat=True))
+    start = timezone.now() + datetime.timedelta(days=1)
+    per_doctor: dict[int, list[int]] = {}
+    for slot_id, doctor_id in (
+        Slot.objects.filter(doctor_id__in=doctors, starts_at__gt=start)
+        .exclude(status=Slot.Status.BOOKED)
+        .order_by("starts_at")
+        .values_list("pk", "doctor_id")
+    ):
+        per_doctor.setdefault(doctor_id, []).append(slot_id)
+    chosen: list[int] = []
+    # Round-robin over the doctors: the nearest-slot list shows one slot per doctor.
+    for depth in range(max((len(v) for v in per_doctor.values()), default=0)):
+        for doctor_id in doctors:
+            ids = per_doctor.get(doctor_id, [])
+            if depth < len(ids) and len(chosen) < slots:
+                chosen.append(ids[depth])
+    if len(chosen) < slots:
+        raise RuntimeError(f"only {len(chosen)} slots available for the rush")
+    opens_at = timezone.now() + datetime.timedelta(seconds=opens_in)
+    far = timezone.now() + datetime.timedelta(days=365)
+    with transaction.atomic():
+        Slot.objects.filter(doctor_id__in=doctors, status=Slot.Status.FREE).update(opens_at=far)
+        Slot.objects.filter(pk__in=chosen).update(status=Slot.Status.FREE, opens_at=opens_at)
+    return Rush(specialty.pk, district.pk, chosen, opens_at)
+
+
+@dataclass(frozen=True)
+class RushCheck:
+    booked_slots: int
+    active_appointments: int
+    double_booked_slots: int
+    patients_with_two: int
+
+
+def rush_check(rush: Rush) -> RushCheck:
+    """What the database says after the rush: the authority on double bookings."""
+    from django.db.models import Count
+
+    active = Appointment.objects.filter(slot_id__in=rush.slot_ids, status=Appointment.Status.BOOKED)
+    return RushCheck(
+        booked_slots=Slot.objects.filter(pk__in=rush.slot_ids, status=Slot.Status.BOOKED).count(),
+        active_appointments=active.count(),
+        double_booked_slots=active.values("slot_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count(),
+        patients_with_two=active.values("patient_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count(),
+    )
+
+
+@dataclass(frozen=True)
+class WizardPath:
+    """Ids for one walk through the wizard, chosen among the sustained specialty's slots."""
+
+    district_id: int
+    clinic_id: int
+    specialty_id: int
+    doctor_id: int
+    day: str
+    slot_id: int
+
+
+def wizard_path() -> WizardPath:
+    now = timezone.now()
+    district = District.objects.get(name=RUSH_DISTRICT)
+    slot = (
+        Slot.objects.filter(
+            doctor__in=_adult_doctors(SUSTAINED_SPECIALTY, district),
+            status=Slot.Status.FREE,
+            opens_at__lte=now,
+            starts_at__gt=now + datetime.timedelta(days=2),
+        )
+        .select_related("doctor")
+        .order_by("starts_at")
+        .first()
+    )
+    if slot is None:
+        raise RuntimeError("no bookable slot for the wizard pages")
+    return WizardPath(
+        district_id=district.pk,
+        clinic_id=slot.doctor.clinic_id,
+        specialty_id=slot.doctor.specialty_id,
+        doctor_id=slot.doctor_id,
+        day=timezone.localtime(slot.starts_at).date().isoformat(),
+        slot_id=slot.pk,
+    )

@@ -1,0 +1,249 @@
+"""Turns the phases' raw figures into the one table, each figure beside its baseline."""
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.stats import Row, Run, fmt_num, percentile, ratio, table_markdown, verdict
+
+# The issue's targets on the 2-core machine.
+RUSH_P99_S = 1.0
+BOOKING_VS_FLOOR = 0.15
+SEARCH_P95_MS = 20.0
+PAGE_VS_FLOOR = 0.3
+RSS_MB = 200.0
+
+DOCS_START = "<!-- bench:results:start -->"
+DOCS_END = "<!-- bench:results:end -->"
+
+
+def _ms(values: list[float], pct: float) -> float:
+    return percentile(values, pct) * 1000
+
+
+@dataclass
+class Report:
+    workers: int
+    concurrency: int
+    facts: dict[str, int] = field(default_factory=dict)
+    floor: Run | None = None
+    floor_session: Run | None = None
+    db_floor: Run | None = None
+    booking: Run | None = None
+    pages: dict[str, Run] = field(default_factory=dict)
+    search: Any = None  # bench.search.SearchResult
+    rush: Run | None = None
+    rush_outcome: Any = None  # bench.run.RushOutcome
+    rush_check: Any = None  # bench.dataset.RushCheck
+    rss: list[float] = field(default_factory=list)
+    machine: dict[str, str] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    def rows(self) -> list[Row]:
+        rows: list[Row] = []
+        floor_rps = self.floor.per_second if self.floor else math.nan
+        if self.floor:
+            rows.append(
+                Row(
+                    "Framework floor: trivial view (req/s)",
+                    fmt_num(floor_rps, 0),
+                    "—",
+                    "1.00",
+                    "",
+                    "",
+                )
+            )
+        if self.floor_session:
+            rps = self.floor_session.per_second
+            rows.append(
+                Row(
+                    "Trivial view with a logged-in session (req/s)",
+                    fmt_num(rps, 0),
+                    fmt_num(floor_rps, 0),
+                    fmt_num(ratio(rps, floor_rps), 2),
+                )
+            )
+        for label, run in self.pages.items():
+            share = ratio(run.per_second, floor_rps)
+            rows.append(
+                Row(
+                    f"Page {label} (req/s, p95 ms)",
+                    f"{fmt_num(run.per_second, 0)} ({fmt_num(run.ms(95), 0)})"
+                    + (f" {run.server_errors}×5xx" if run.server_errors else ""),
+                    fmt_num(floor_rps, 0),
+                    fmt_num(share, 2),
+                    f"≥ {PAGE_VS_FLOOR}",
+                    verdict(share >= PAGE_VS_FLOOR and not run.server_errors),
+                )
+            )
+        if self.db_floor:
+            rows.append(
+                Row(
+                    "Database floor: booking as raw SQL (bookings/s, p95 ms)",
+                    f"{fmt_num(self.db_floor.per_second, 0)} ({fmt_num(self.db_floor.ms(95), 0)})",
+                    "—",
+                    "1.00",
+                )
+            )
+        if self.booking:
+            booked = self.booking.statuses.get(302, 0)
+            bps = booked / self.booking.duration if self.booking.duration else math.nan
+            db_bps = self.db_floor.per_second if self.db_floor else math.nan
+            rows.append(
+                Row(
+                    "Sustained booking over HTTP (bookings/s) vs database floor",
+                    fmt_num(bps, 0),
+                    fmt_num(db_bps, 0),
+                    fmt_num(ratio(bps, db_bps), 2),
+                )
+            )
+            share = ratio(bps, floor_rps)
+            rows.append(
+                Row(
+                    "Sustained booking vs framework floor",
+                    fmt_num(bps, 0),
+                    fmt_num(floor_rps, 0),
+                    fmt_num(share, 2),
+                    f"≥ {BOOKING_VS_FLOOR}",
+                    verdict(share >= BOOKING_VS_FLOOR and booked == self.booking.count),
+                )
+            )
+            rows.append(
+                Row(
+                    "Sustained booking latency p50 / p95 / p99 (ms)",
+                    " / ".join(fmt_num(self.booking.ms(p), 0) for p in (50, 95, 99)),
+                    " / ".join(fmt_num(self.db_floor.ms(p), 0) for p in (50, 95, 99))
+                    if self.db_floor
+                    else "",
+                    fmt_num(ratio(self.booking.ms(95), self.db_floor.ms(95)), 1)
+                    if self.db_floor
+                    else "",
+                    "",
+                    f"{booked}/{self.booking.count} booked"
+                    + (f", {self.booking.server_errors}×5xx" if self.booking.server_errors else ""),
+                )
+            )
+        if self.search:
+            orm95, raw95 = _ms(self.search.orm, 95), _ms(self.search.raw, 95)
+            rows.append(
+                Row(
+                    f"Slot search, {len(self.search.orm)} random pairs: p50 / p95 (ms)",
+                    f"{fmt_num(_ms(self.search.orm, 50))} / {fmt_num(orm95)}",
+                    f"{fmt_num(_ms(self.search.raw, 50))} / {fmt_num(raw95)} raw SQL",
+                    fmt_num(ratio(orm95, raw95), 2),
+                    f"p95 < {SEARCH_P95_MS:.0f} ms",
+                    verdict(orm95 < SEARCH_P95_MS),
+                )
+            )
+        if self.rush and self.rush_outcome and self.rush_check:
+            check = self.rush_check
+            ok = (
+                check.booked_slots == check.active_appointments
+                and check.double_booked_slots == 0
+                and check.patients_with_two == 0
+            )
+            rows.append(
+                Row(
+                    "Rush: slots booked (HTTP 302 / in the database)",
+                    f"{self.rush_outcome.booked} / {check.booked_slots}",
+                    f"{self.facts.get('rush_slots', check.booked_slots)} opened",
+                    "",
+                    "all",
+                    verdict(
+                        self.rush_outcome.booked == check.booked_slots
+                        and check.booked_slots == self.facts.get("rush_slots")
+                        and ok
+                    ),
+                )
+            )
+            rows.append(
+                Row(
+                    "Rush: double bookings / 5xx / connection errors",
+                    f"{check.double_booked_slots} / {self.rush.server_errors} / {self.rush.errors}",
+                    "",
+                    "",
+                    "0 / 0",
+                    verdict(
+                        check.double_booked_slots == 0
+                        and check.patients_with_two == 0
+                        and self.rush.server_errors == 0
+                    ),
+                )
+            )
+            p99 = percentile(self.rush.latencies, 99)
+            rows.append(
+                Row(
+                    "Rush: request latency p50 / p95 / p99 (ms)",
+                    " / ".join(fmt_num(self.rush.ms(p), 0) for p in (50, 95, 99)),
+                    f"{fmt_num(self.floor.ms(99), 0)} floor p99" if self.floor else "",
+                    fmt_num(ratio(p99 * 1000, self.floor.ms(99)), 1) if self.floor else "",
+                    f"p99 < {RUSH_P99_S:.0f} s",
+                    verdict(p99 < RUSH_P99_S),
+                )
+            )
+            rows.append(
+                Row(
+                    "Rush: requests, duration, winner's time to ticket p50 / p99",
+                    f"{self.rush.count} req in {fmt_num(self.rush.duration, 1)} s; "
+                    + " / ".join(
+                        fmt_num(percentile(self.rush_outcome.per_patient, p) * 1000, 0)
+                        for p in (50, 99)
+                    )
+                    + " ms",
+                    f"{fmt_num(self.rush.per_second, 0)} req/s",
+                )
+            )
+        if self.rss:
+            peak = max(self.rss)
+            rows.append(
+                Row(
+                    f"Peak RSS per worker, {len(self.rss)} workers (MB)",
+                    f"max {fmt_num(peak, 0)} (" + ", ".join(fmt_num(r, 0) for r in self.rss) + ")",
+                    "",
+                    "",
+                    f"< {RSS_MB:.0f} MB",
+                    verdict(peak < RSS_MB),
+                )
+            )
+        return rows
+
+    def table(self) -> str:
+        return table_markdown(self.rows())
+
+    def markdown(self) -> str:
+        machine = ", ".join(f"{k}: {v}" for k, v in self.machine.items())
+        facts = ", ".join(
+            f"{v:,} {k}".replace(",", " ") for k, v in self.facts.items() if k != "rush_slots"
+        )
+        parts = [
+            f"Machine: {machine}.  ",
+            f"Server: gunicorn, {self.workers} sync workers; load: {self.concurrency} "
+            f"concurrent clients (the rush: its own count), all on 127.0.0.1.  ",
+            f"Dataset: {facts}.  ",
+            f"Run time of `make bench`: {self.elapsed / 60:.1f} min.",
+            "",
+            self.table(),
+        ]
+        if self.search is not None and self.search.explain:
+            parts += [
+                "",
+                f"EXPLAIN (ANALYZE, BUFFERS) of the nearest-free-slots query "
+                f"({self.search.explain_pair}):",
+                "",
+                "```",
+                self.search.explain,
+                "```",
+            ]
+        return "\n".join(parts) + "\n"
+
+    def update_docs(self, path: Path) -> None:
+        text = path.read_text()
+        block = f"{DOCS_START}\n{self.markdown()}{DOCS_END}"
+        pattern = re.compile(re.escape(DOCS_START) + ".*?" + re.escape(DOCS_END), re.S)
+        if pattern.search(text):
+            text = pattern.sub(lambda _: block, text)
+        else:
+            text = text.rstrip() + "\n\n" + block + "\n"
+        path.write_text(text)

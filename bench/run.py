@@ -1,0 +1,307 @@
+"""`make bench`: build the region once, start gunicorn, run every phase, print one table.
+
+Phases (issue 6): framework floor, pages, slot search (ORM vs raw SQL), database floor
+and sustained booking at the same concurrency, the 07:00 rush, peak worker RSS.
+Load goes to 127.0.0.1 only; every loop is bounded by a count and a time limit.
+"""
+
+import asyncio
+import datetime
+import os
+import platform
+import random
+import re
+import secrets
+import string
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench"
+
+# Sizes. The rush figures are the issue's; the rest keep `make bench` well under 15 min.
+SCALE = int(os.environ.get("BENCH_SCALE", "3"))
+PORT = int(os.environ.get("BENCH_PORT", "18400"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+RUSH_PATIENTS = int(os.environ.get("BENCH_RUSH_PATIENTS", "500"))
+RUSH_SLOTS = int(os.environ.get("BENCH_RUSH_SLOTS", "50"))
+PATIENTS = max(RUSH_PATIENTS, 1000)
+FLOOR_REQUESTS = 3000
+PAGE_REQUESTS = 600
+BOOKINGS = 1000
+SEARCHES = 300
+PHASE_LIMIT = 20.0  # seconds, per page or booking phase
+RUSH_LIMIT = 240.0
+RUSH_MAX_SEARCHES = 5  # per patient: nearest-slot searches before giving up
+
+
+def _environment() -> dict[str, str]:
+    env = {
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB),
+        "PORTAL_DATA_DIR": os.environ.get("BENCH_DATA_DIR", str(ROOT / "data" / "bench")),
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+    }
+    os.environ.update(env)
+    Path(env["PORTAL_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    return {**os.environ, **env}
+
+
+def _database_create(url: str) -> None:
+    """CREATE DATABASE when missing: `make bench` runs from a fresh clone."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@dataclass
+class RushOutcome:
+    booked: int = 0
+    gave_up: int = 0
+    per_patient: list[float] = field(default_factory=list)
+
+
+SLOT_LINK = re.compile(rb'href="/booking/slot/(\d+)/"')
+
+
+def main() -> int:
+    env = _environment()
+    _database_create(env["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from bench import dataset, dbfloor, search
+    from bench.loadgen import Request, Target, closed_loop, fetch
+    from bench.report import Report
+    from bench.server import Gunicorn, workers_for
+    from bench.stats import Run
+
+    started = time.monotonic()
+    data_dir = Path(env["PORTAL_DATA_DIR"])
+    dataset.dataset_ensure(SCALE, data_dir / "dataset.json", env, log)
+    facts = dataset.dataset_facts()
+    log(f"dataset: {facts}")
+    dataset.bench_reset()
+    patients = dataset.bench_patients(PATIENTS)
+    log(f"{len(patients)} bench patients with fresh sessions")
+
+    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+    def cookies(n: int) -> dict[str, str]:
+        return {
+            settings.SESSION_COOKIE_NAME: patients[n % len(patients)].session_key,
+            settings.CSRF_COOKIE_NAME: csrf,
+        }
+
+    def book_request(n: int, slot_id: int) -> Request:
+        form = {"csrfmiddlewaretoken": csrf, "key": str(uuid.uuid4())}
+        return Request("POST", f"/booking/slot/{slot_id}/", cookies(n), form)
+
+    workers = workers_for(os.cpu_count() or 1)
+    server = Gunicorn(PORT, workers, env, data_dir / "gunicorn.log")
+    target = Target("127.0.0.1", PORT)
+    report = Report(workers=workers, concurrency=CONCURRENCY, facts=facts)
+    server.start()
+    log(f"gunicorn: {workers} sync workers on 127.0.0.1:{PORT}")
+    try:
+
+        def load(name: str, make, count: int) -> Run:  # type: ignore[no-untyped-def]
+            run = Run(name)
+            asyncio.run(
+                closed_loop(
+                    target,
+                    run,
+                    make,
+                    concurrency=CONCURRENCY,
+                    count=count,
+                    time_limit=PHASE_LIMIT,
+                )
+            )
+            log(
+                f"{name}: {run.count} requests, {run.per_second:.0f}/s, "
+                f"p95 {run.ms(95):.0f} ms, statuses {run.statuses}, errors {run.errors}"
+            )
+            return run
+
+        # Warm every worker: imports, templates, connections.
+        load("warm-up", lambda n: Request("GET", "/booking/", cookies(n)), 100)
+
+        report.floor = load(
+            "framework floor", lambda n: Request("GET", "/__bench__/floor"), FLOOR_REQUESTS
+        )
+        report.floor_session = load(
+            "framework floor + session",
+            lambda n: Request("GET", "/__bench__/floor", cookies(n)),
+            FLOOR_REQUESTS,
+        )
+
+        # Sustained booking: distinct slots, one per patient, same concurrency both ways.
+        slots = dataset.sustained_slots(BOOKINGS)
+        jobs = [
+            dbfloor.Job(p.user_id, p.patient_id, s) for p, s in zip(patients, slots, strict=False)
+        ]
+        report.db_floor = dbfloor.run_db_floor(
+            env["DATABASE_URL"], jobs, concurrency=CONCURRENCY, time_limit=PHASE_LIMIT
+        )
+        log(
+            f"database floor: {report.db_floor.count} bookings, "
+            f"{report.db_floor.per_second:.0f}/s, statuses {report.db_floor.statuses}"
+        )
+        dataset.bench_reset()
+        report.booking = load(
+            "sustained booking", lambda n: book_request(n, jobs[n].slot_id), len(jobs)
+        )
+
+        # Pages, with every patient holding one upcoming appointment from the phase above.
+        path = dataset.wizard_path()
+        pages = {
+            "Кабинет /cabinet/": "/cabinet/",
+            "«Мои записи» /appointments/": "/appointments/",
+            "Запись: районы /booking/": "/booking/",
+            "Запись: организации района": f"/booking/district/{path.district_id}/",
+            "Запись: специальности": f"/booking/clinic/{path.clinic_id}/",
+            "Запись: врачи": f"/booking/clinic/{path.clinic_id}/specialty/{path.specialty_id}/",
+            "Запись: дни врача": f"/booking/doctor/{path.doctor_id}/",
+            "Запись: время на день": f"/booking/doctor/{path.doctor_id}/{path.day}/",
+            "Запись: подтверждение": f"/booking/slot/{path.slot_id}/",
+            "Ближайшее свободное время": (
+                f"/booking/nearest/?specialty={path.specialty_id}&place={path.district_id}"
+            ),
+        }
+        for label, url in pages.items():
+            report.pages[label] = load(
+                label, lambda n, url=url: Request("GET", url, cookies(n)), PAGE_REQUESTS
+            )
+        dataset.bench_reset()
+
+        report.search = search.run_search(
+            env["DATABASE_URL"], SEARCHES, (dataset.SUSTAINED_SPECIALTY, dataset.RUSH_DISTRICT)
+        )
+        log(
+            f"slot search: ORM p95 {search.p(report.search.orm, 95):.1f} ms, "
+            f"raw p95 {search.p(report.search.raw, 95):.1f} ms"
+        )
+
+        # The rush: every patient searches, then books; on «taken» the next one.
+        rush = dataset.rush_prepare(RUSH_SLOTS, opens_in=3.0)
+        report.facts["rush_slots"] = len(rush.slot_ids)
+        # A patient waits as long as the rush may last: a client that gave up early would
+        # leave a booking it never saw (booked in the database, unknown to the patient).
+        rush_target = Target("127.0.0.1", PORT, timeout=RUSH_LIMIT)
+        outcome = RushOutcome()
+        run = Run("rush")
+        nearest = f"/booking/nearest/?specialty={rush.specialty_id}&place={rush.district_id}"
+        start_wall = rush.opens_at.timestamp()
+        deadline = time.perf_counter() + (start_wall - time.time()) + RUSH_LIMIT
+
+        async def timed(request: Request):  # type: ignore[no-untyped-def]
+            try:
+                response = await fetch(rush_target, request)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+                run.errors += 1
+                return None
+            run.record(response.status, response.latency)
+            return response
+
+        async def patient(n: int) -> None:
+            rng = random.Random(n)
+            await asyncio.sleep(max(0.0, start_wall - time.time()))
+            began = time.perf_counter()
+            for _ in range(RUSH_MAX_SEARCHES):
+                if time.perf_counter() > deadline:
+                    return
+                found = await timed(Request("GET", nearest, cookies(n)))
+                if found is None or found.status != 200:
+                    continue
+                ids = [int(i) for i in SLOT_LINK.findall(found.body)]
+                if not ids:
+                    outcome.gave_up += 1
+                    return
+                # Patients read the same list but do not all click the first line.
+                turn = rng.randrange(len(ids))
+                for slot_id in ids[turn:] + ids[:turn]:
+                    if time.perf_counter() > deadline:
+                        return
+                    answer = await timed(book_request(n, slot_id))
+                    if answer is not None and answer.status == 302:
+                        outcome.booked += 1
+                        outcome.per_patient.append(time.perf_counter() - began)
+                        return
+
+        async def rush_all() -> None:
+            begin = time.perf_counter() + max(0.0, start_wall - time.time())
+            await asyncio.gather(*(patient(n) for n in range(RUSH_PATIENTS)))
+            run.duration = time.perf_counter() - begin
+
+        log(f"rush: {RUSH_PATIENTS} patients, {RUSH_SLOTS} slots opening at {rush.opens_at:%T}")
+        asyncio.run(rush_all())
+        report.rush = run
+        report.rush_outcome = outcome
+        report.rush_check = dataset.rush_check(rush)
+        log(
+            f"rush: {outcome.booked} booked in {run.duration:.1f} s, {run.count} requests, "
+            f"statuses {run.statuses}, errors {run.errors}, db {report.rush_check}"
+        )
+        report.rss = server.peak_rss_mb()
+    finally:
+        server.stop()
+        dataset.bench_reset()
+
+    report.machine = machine_facts()
+    report.elapsed = time.monotonic() - started
+    table = report.table()
+    print()
+    print(table)
+    print()
+    out = data_dir / "latest.md"
+    out.write_text(report.markdown())
+    docs = ROOT / "docs" / "performance.md"
+    if docs.exists() and os.environ.get("BENCH_WRITE_DOCS", "1") == "1":
+        report.update_docs(docs)
+        log(f"table written to {docs.relative_to(ROOT)} and {out}")
+    log(f"done in {report.elapsed / 60:.1f} min")
+    return 0
+
+
+def machine_facts() -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]  # type: ignore[index]
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "date": datetime.date.today().isoformat(),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "postgresql": pg,
+        "python": platform.python_version(),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

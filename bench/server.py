@@ -1,0 +1,97 @@
+"""Start and stop gunicorn for the benchmark, and read its workers' peak memory."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def workers_for(cores: int) -> int:
+    """gunicorn's rule of thumb for sync workers: two per core plus one."""
+    return 2 * max(cores, 1) + 1
+
+
+class Gunicorn:
+    def __init__(self, port: int, workers: int, env: dict[str, str], log_path: Path) -> None:
+        self.port = port
+        self.workers = workers
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--timeout",
+            "60",
+            "--error-logfile",
+            str(self.log_path),
+        ]
+        env = {**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+        self._wait_ready()
+
+    def _wait_ready(self, limit: float = 60.0) -> None:
+        deadline = time.monotonic() + limit
+        url = f"http://127.0.0.1:{self.port}/healthz"
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200 and len(self.worker_pids()) >= self.workers:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer on {url}")
+
+    def worker_pids(self) -> list[int]:
+        if self.proc is None:
+            return []
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    def peak_rss_mb(self) -> list[float]:
+        """VmHWM (the kernel's high-water mark of resident memory) of each worker, in MB."""
+        return [peak_rss_mb(pid) for pid in self.worker_pids()]
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")

@@ -1,0 +1,28 @@
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+TOUCH_KEY = "_touched"
+
+
+class SlidingSessionMiddleware:
+    """Idle expiry without a database write on every request.
+
+    SESSION_SAVE_EVERY_REQUEST would UPDATE the session row on each hit; here a
+    session is re-saved (and its expiry pushed forward) at most once per
+    SESSION_TOUCH_INTERVAL seconds, so idle expiry is exact to within that interval.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            if now - session.get(TOUCH_KEY, 0) >= settings.SESSION_TOUCH_INTERVAL:
+                session[TOUCH_KEY] = now
+        return response

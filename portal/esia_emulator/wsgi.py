@@ -1,0 +1,15 @@
+"""A WSGI handler that serves only the emulator's URLs inside an existing process.
+
+Tests run the emulator on its own port in a thread with this handler, so the portal
+reaches it over real HTTP exactly as it reaches ESIA.
+"""
+
+from django.core.handlers.wsgi import WSGIHandler
+
+EMULATOR_URLCONF = "portal.esia_emulator.urls"
+
+
+class EmulatorWSGIHandler(WSGIHandler):
+    def get_response(self, request):
+        request.urlconf = EMULATOR_URLCONF
+        return super().get_response(request)

@@ -1,0 +1,213 @@
+"""The ESIA client: authorization request, token exchange, id_token check, REST data.
+
+Protocol facts and parameter orders are in reference/esia.md (current v2/v3 endpoints).
+Every outbound call has a timeout; failures become `EsiaError` with a short kind that
+the views turn into a clear page, and logs never carry personal data.
+"""
+
+import logging
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from portal.identity import gost, jwt
+from portal.identity.signers import SignerError, client_signer
+
+logger = logging.getLogger(__name__)
+
+PERSON_EMBED = "(documents.elements,contacts.elements,kids.elements)"
+
+
+class EsiaError(Exception):
+    """`kind`: unavailable | rejected | token | signer | data. `code`: ESIA-007xxx if any."""
+
+    def __init__(self, kind: str, code: str = "", detail: str = "") -> None:
+        super().__init__(f"{kind} {code} {detail}".strip())
+        self.kind = kind
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class EsiaPerson:
+    oid: str
+    claims: dict[str, Any]
+    person: dict[str, Any]
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    kids: list[dict[str, Any]] = field(default_factory=list)
+
+
+def esia_timestamp() -> str:
+    """`yyyy.MM.dd HH:mm:ss Z`, e.g. `2025.09.02 13:00:29 +0300`."""
+    return timezone.localtime().strftime("%Y.%m.%d %H:%M:%S %z")
+
+
+def new_state() -> str:
+    return str(uuid.uuid4())
+
+
+def _client_fields(state: str, timestamp: str, extra: str = "") -> dict[str, str]:
+    """client_id, scope, timestamp, state, redirect_uri and the signed client_secret over
+    client_id + scope + scope_org + timestamp + state + redirect_uri (+ code)."""
+    signer = client_signer()
+    scope = settings.ESIA_SCOPES
+    message = settings.ESIA_CLIENT_ID + scope + timestamp + state + settings.ESIA_REDIRECT_URI
+    try:
+        signature = signer.sign((message + extra).encode())
+    except (SignerError, OSError) as exc:
+        logger.error("ESIA client_secret signing failed: %s", exc)
+        raise EsiaError("signer") from exc
+    return {
+        "client_id": settings.ESIA_CLIENT_ID,
+        "client_certificate_hash": gost.certificate_hash(signer.certificate_der),
+        "client_secret": jwt.b64url(signature),
+        "redirect_uri": settings.ESIA_REDIRECT_URI,
+        "scope": scope,
+        "state": state,
+        "timestamp": timestamp,
+    }
+
+
+def authorization_url(state: str) -> str:
+    try:
+        params = _client_fields(state, esia_timestamp())
+    except FileNotFoundError as exc:
+        logger.error("ESIA client key or certificate file is missing")
+        raise EsiaError("signer") from exc
+    params |= {"response_type": "code", "access_type": "online"}
+    return f"{settings.ESIA_BASE_URL}/aas/oauth2/v2/ac?{urlencode(params)}"
+
+
+def logout_url() -> str:
+    query = urlencode(
+        {"client_id": settings.ESIA_CLIENT_ID, "redirect_url": settings.ESIA_LOGOUT_REDIRECT_URL}
+    )
+    return f"{settings.ESIA_BASE_URL}/idp/ext/Logout?{query}"
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~50 ms; do it once per process, not per request.
+    return ssl.create_default_context()
+
+
+def _http() -> httpx.Client:
+    seconds = float(settings.ESIA_TIMEOUT_SECONDS)
+    return httpx.Client(
+        timeout=httpx.Timeout(seconds, connect=min(seconds, 5.0)), verify=_tls_context()
+    )
+
+
+def _esia_code(payload: Any) -> str:
+    description = str(payload.get("error_description", "")) if isinstance(payload, dict) else ""
+    return description.split(":", 1)[0].strip() if description.startswith("ESIA-") else ""
+
+
+def tokens_exchange(code: str) -> dict[str, Any]:
+    """POST /aas/oauth2/v3/te with a fresh state, timestamp and client_secret."""
+    fields = _client_fields(new_state(), esia_timestamp(), extra=code)
+    fields |= {"code": code, "grant_type": "authorization_code", "token_type": "Bearer"}
+    try:
+        with _http() as http:
+            response = http.post(f"{settings.ESIA_BASE_URL}/aas/oauth2/v3/te", data=fields)
+    except httpx.HTTPError as exc:
+        logger.warning("ESIA token endpoint unreachable: %s", type(exc).__name__)
+        raise EsiaError("unavailable") from exc
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if response.status_code >= 500 or payload is None:
+        logger.warning("ESIA token endpoint answered HTTP %s", response.status_code)
+        raise EsiaError("unavailable")
+    if response.status_code != 200 or "id_token" not in payload:
+        esia_code = _esia_code(payload)
+        logger.warning("ESIA refused the token request: %s", esia_code or response.status_code)
+        raise EsiaError("rejected", esia_code)
+    return dict(payload)
+
+
+def _esia_certificate() -> bytes:
+    try:
+        return gost.certificate_der(Path(settings.ESIA_CERT).read_bytes())
+    except (OSError, ValueError) as exc:
+        logger.error("ESIA certificate (ESIA_CERT) cannot be read")
+        raise EsiaError("signer") from exc
+
+
+def id_token_verify(token: str) -> dict[str, Any]:
+    try:
+        claims = jwt.verify(
+            token,
+            _esia_certificate(),
+            issuer=settings.ESIA_ISSUER,
+            audience=settings.ESIA_CLIENT_ID,
+        )
+    except jwt.TokenError as exc:
+        logger.warning("ESIA id_token rejected: %s", exc.reason)
+        raise EsiaError("token", detail=exc.reason) from exc
+    subject = claims.get("urn:esia:sbj") or {}
+    oid = str(claims.get("sub") or subject.get("urn:esia:sbj:oid") or "")
+    if not oid.isdigit():
+        logger.warning("ESIA id_token has no subject oid")
+        raise EsiaError("token", detail="sub")
+    return claims
+
+
+def _get_json(http: httpx.Client, url: str, access_token: str) -> dict[str, Any]:
+    try:
+        response = http.get(
+            url,
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+        )
+    except httpx.HTTPError as exc:
+        logger.warning("ESIA REST unreachable: %s", type(exc).__name__)
+        raise EsiaError("unavailable") from exc
+    if response.status_code != 200:
+        logger.warning("ESIA REST answered HTTP %s", response.status_code)
+        raise EsiaError("unavailable" if response.status_code >= 500 else "data")
+    try:
+        return dict(response.json())
+    except ValueError as exc:
+        raise EsiaError("data") from exc
+
+
+def _elements(collection: Any) -> list[dict[str, Any]]:
+    if not isinstance(collection, dict):
+        return []
+    return [e for e in collection.get("elements", []) if isinstance(e, dict)]
+
+
+def person_fetch(oid: str, claims: dict[str, Any], access_token: str) -> EsiaPerson:
+    base = f"{settings.ESIA_BASE_URL}/rs/prns/{oid}"
+    with _http() as http:
+        person = _get_json(http, f"{base}?embed={PERSON_EMBED}", access_token)
+        kids = _elements(person.get("kids"))
+        for kid in kids:
+            if "documents" in kid or not str(kid.get("id", "")).isdigit():
+                continue
+            # The per-kid documents path is not confirmed for real ESIA: without it a kid
+            # simply has no policy and the parent types it in.
+            try:
+                kid["documents"] = _get_json(
+                    http, f"{base}/kids/{kid['id']}/docs?embed=(elements)", access_token
+                )
+            except EsiaError:
+                logger.info("ESIA kid documents unavailable")
+    return EsiaPerson(
+        oid=oid,
+        claims=claims,
+        person=person,
+        contacts=_elements(person.get("contacts")),
+        documents=_elements(person.get("documents")),
+        kids=kids,
+    )

@@ -1,0 +1,174 @@
+"""From ESIA data to the portal's User and Patient (first and later logins)."""
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import HttpRequest
+
+from portal.audit.services import audit_record
+from portal.identity.esia import EsiaError, EsiaPerson
+from portal.identity.models import User
+from portal.patients.models import Patient, PolicyKind
+from portal.patients.validators import format_snils, snils_digits
+
+
+class Level:
+    CONFIRMED = "confirmed"
+    STANDARD = "standard"
+    SIMPLIFIED = "simplified"
+    CHILD = "child"
+
+
+def esia_account_level(esia: EsiaPerson) -> str:
+    """Confirmed only if both the id_token and the REST data say so (DESIGN §4)."""
+    subject = esia.claims.get("urn:esia:sbj") or {}
+    level = subject.get("urn:esia:sbj:lvl")
+    if level == "KD":
+        return Level.CHILD
+    token_trusted = subject.get("urn:esia:sbj:is_tru") is True or level == "PR"
+    if token_trusted and esia.person.get("trusted") is True:
+        return Level.CONFIRMED
+    return Level.STANDARD if esia.person.get("rIdDoc") else Level.SIMPLIFIED
+
+
+def _date(value: Any) -> datetime.date | None:
+    day, _, rest = str(value).partition(".")
+    month, _, year = rest.partition(".")
+    try:
+        return datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def age_on(birth: datetime.date, day: datetime.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def policy_from_documents(documents: list[dict[str, Any]]) -> tuple[str, str, str]:
+    """(kind, series, number) of the OMS policy (`MDCL_PLCY`), or three empty strings."""
+    for doc in documents:
+        if doc.get("type") != "MDCL_PLCY":
+            continue
+        series = str(doc.get("series") or "").strip()[:10]
+        number = str(doc.get("number") or "").strip().replace(" ", "")
+        if not number or len(number) > 16:
+            continue
+        if not series and len(number) == 16 and number.isdigit():
+            return PolicyKind.UNIFIED.value, "", number
+        if not series and len(number) == 9 and number.isdigit():
+            return PolicyKind.TEMPORARY.value, "", number
+        return PolicyKind.OLD.value, series, number
+    return "", "", ""
+
+
+def _snils(value: Any) -> str:
+    return format_snils(str(value)) if len(snils_digits(str(value or ""))) == 11 else ""
+
+
+def _contact(contacts: list[dict[str, Any]], kind: str) -> str:
+    values = [c for c in contacts if c.get("type") == kind and c.get("value")]
+    values.sort(key=lambda c: c.get("vrfStu") != "VERIFIED")
+    return str(values[0]["value"]) if values else ""
+
+
+@dataclass
+class CitizenData:
+    last_name: str
+    first_name: str
+    middle_name: str
+    birth_date: datetime.date
+    sex: str
+    snils: str
+    email: str
+    phone: str
+    policy: tuple[str, str, str]
+    kids: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _kid(raw: dict[str, Any]) -> dict[str, Any] | None:
+    birth = _date(raw.get("birthDate"))
+    if birth is None or raw.get("gender") not in ("M", "F"):
+        return None
+    docs = raw.get("documents")
+    kind, series, number = policy_from_documents(
+        [
+            d
+            for d in (docs.get("elements", []) if isinstance(docs, dict) else [])
+            if isinstance(d, dict)
+        ]
+    )
+    return {
+        "id": str(raw.get("id", "")),
+        "last_name": str(raw.get("lastName", "")),
+        "first_name": str(raw.get("firstName", "")),
+        "middle_name": str(raw.get("middleName", "")),
+        "birth_date": birth.isoformat(),
+        "sex": raw["gender"],
+        "snils": _snils(raw.get("snils")),
+        "policy_kind": kind,
+        "policy_series": series,
+        "policy_number": number,
+    }
+
+
+def citizen_data(esia: EsiaPerson) -> CitizenData:
+    person = esia.person
+    birth = _date(person.get("birthDate"))
+    if birth is None or person.get("gender") not in ("M", "F") or not person.get("lastName"):
+        raise EsiaError("data", detail="person")
+    kids = [kid for kid in (_kid(raw) for raw in esia.kids) if kid is not None]
+    return CitizenData(
+        last_name=str(person["lastName"])[:80],
+        first_name=str(person.get("firstName", ""))[:80],
+        middle_name=str(person.get("middleName", ""))[:80],
+        birth_date=birth,
+        sex=person["gender"],
+        snils=_snils(person.get("snils")),
+        email=_contact(esia.contacts, "EML")[:254],
+        phone=_contact(esia.contacts, "MBT")[:20],
+        policy=policy_from_documents(esia.documents),
+        kids=kids,
+    )
+
+
+@transaction.atomic
+def citizen_upsert(oid: str, data: CitizenData) -> tuple[User, Patient]:
+    """Create or update the account and its patient record from ESIA.
+
+    The policy is only overwritten when ESIA has one: a policy that came from the registry
+    of insured persons stays. Insurer, clinic and area are not ours to touch (they come
+    from the registry in a `user_logged_in` receiver).
+    """
+    user, created = User.objects.get_or_create(esia_oid=oid, defaults={"username": f"esia-{oid}"})
+    # Two tabs finishing a first login at once: the user row lock makes the second wait
+    # and then find the patient the first one created (SQLite serialises by itself).
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if created:
+        user.set_unusable_password()
+    user.last_name, user.first_name = data.last_name[:150], data.first_name[:150]
+    user.email = data.email
+    user.save()
+    patient = Patient.objects.filter(esia_oid=oid).first() or Patient(esia_oid=oid)
+    patient.user = user
+    patient.last_name, patient.first_name = data.last_name, data.first_name
+    patient.middle_name = data.middle_name
+    patient.birth_date, patient.sex = data.birth_date, data.sex
+    patient.snils = data.snils or patient.snils
+    patient.email, patient.phone = data.email, data.phone
+    if data.policy[2]:
+        patient.policy_kind, patient.policy_series, patient.policy_number = data.policy
+    patient.esia_kids = data.kids
+    patient.save()
+    return user, patient
+
+
+def citizen_login(request: HttpRequest, esia: EsiaPerson, data: CitizenData) -> Patient:
+    """Write the records, then log in: `login()` rotates the session key and fires
+    `user_logged_in`, whose receivers expect the patient record to exist."""
+    user, patient = citizen_upsert(esia.oid, data)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    audit_record("login", request=request, user=user, patient=patient, method="esia")
+    return patient

@@ -1,0 +1,71 @@
+"""Smoke tests of the benchmark harness's pure parts (no load, no timing assertions)."""
+
+import math
+
+import pytest
+
+from bench.loadgen import Request, Target, parse_head
+from bench.report import Report
+from bench.server import workers_for
+from bench.stats import Row, Run, fmt_num, percentile, ratio, table_markdown
+
+
+def test_percentile_interpolates_between_ranks():
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert percentile(values, 0) == 1.0
+    assert percentile(values, 50) == 2.5
+    assert percentile(values, 100) == 4.0
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_percentile_of_nothing_is_nan_and_bad_rank_is_refused():
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+def test_ratio_without_a_baseline_is_nan():
+    assert ratio(30, 120) == 0.25
+    assert math.isnan(ratio(30, 0))
+
+
+def test_run_counts_server_errors_and_rate():
+    run = Run("x", duration=2.0)
+    for status in (200, 302, 500, 503):
+        run.record(status, 0.01)
+    assert run.server_errors == 2
+    assert run.per_second == 2.0
+
+
+def test_table_columns_line_up():
+    table = table_markdown([Row("Floor", "1 000", "—", "1.00"), Row("Page", "42", "1 000", "0.04")])
+    lines = table.splitlines()
+    assert len({len(line) for line in lines}) == 1
+    assert lines[0].startswith("| Measure")
+    assert fmt_num(1234.5, 0) == "1 234"
+
+
+def test_report_marks_a_missed_page_target():
+    floor, page = Run("floor", duration=1.0), Run("page", duration=1.0)
+    floor.latencies, page.latencies = [0.001] * 100, [0.01] * 10
+    report = Report(workers=5, concurrency=16, floor=floor, pages={"Кабинет": page})
+    page_row = next(r for r in report.rows() if "Кабинет" in r.what)
+    assert page_row.ratio == "0.10"
+    assert page_row.verdict == "MISSED"
+
+
+def test_load_goes_to_loopback_only():
+    with pytest.raises(ValueError):
+        Target("10.0.0.1", 80)
+    raw = Request("POST", "/x/", {"a": "1"}, {"k": "v"}).encode("127.0.0.1", 18400)
+    assert raw.endswith(b"\r\n\r\nk=v")
+    assert b"Cookie: a=1" in raw
+
+
+def test_response_head_is_parsed():
+    status, headers = parse_head(b"HTTP/1.1 302 Found\r\nLocation: /t/\r\nContent-Length: 0")
+    assert (status, headers["location"]) == (302, "/t/")
+
+
+def test_workers_follow_the_two_per_core_rule():
+    assert workers_for(2) == 5

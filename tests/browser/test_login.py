@@ -1,0 +1,68 @@
+"""Login through ESIA in Chromium: the portal and the emulator on their own origins."""
+
+import pytest
+
+from tests.esia_fixtures import esia_configure
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def portal(live_server, settings, esia_keys, esia_emulator_url):
+    esia_configure(settings, esia_keys, esia_emulator_url, live_server.url)
+    return live_server.url
+
+
+def _to_esia(page, portal):
+    page.goto(portal + "/")
+    page.get_by_role("link", name="Личный кабинет").first.click()
+    page.get_by_role("link", name="Войти через ЕСИА").click()
+    page.wait_for_url("**/aas/oauth2/v2/ac?**")
+
+
+def test_confirmed_citizen_logs_in_and_out(page, portal, assert_accessible):
+    _to_esia(page, portal)
+    assert page.get_by_role("heading", name="Вход в систему").is_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Иванова Анна Петровна").click()
+    page.wait_for_url(portal + "/cabinet/")
+    assert page.get_by_role("heading", name="Личный кабинет").is_visible()
+    assert page.get_by_role("heading", name="Иванова Анна Петровна").is_visible()
+    assert_accessible(page)
+
+    page.locator("summary", has_text="Иванова").click()  # the surname menu (Рис. 4)
+    page.get_by_role("button", name="Выйти").click()
+    page.wait_for_url(portal + "/")
+    page.goto(portal + "/cabinet/")
+    assert page.get_by_role("link", name="Войти через ЕСИА").is_visible()
+
+
+@pytest.mark.parametrize(
+    ("persona", "level"),
+    [("Петров Сергей Николаевич", "стандартной"), ("Сидорова Ольга", "упрощённой")],
+)
+def test_unconfirmed_accounts_see_why_and_how_to_confirm(
+    page, portal, assert_accessible, persona, level
+):
+    _to_esia(page, portal)
+    page.get_by_role("button", name=persona).click()
+    page.wait_for_url(portal + "/login/esia/callback/**")
+    assert page.get_by_role(
+        "heading", name="Нужна подтверждённая учётная запись Госуслуг"
+    ).is_visible()
+    assert (
+        page.get_by_text(f"Вы вошли со {level}", exact=False)
+        .or_(page.get_by_text(f"Вы вошли с {level}", exact=False))
+        .is_visible()
+    )
+    assert page.get_by_role("heading", name="Как подтвердить учётную запись?").is_visible()
+    assert_accessible(page)
+
+
+def test_cancel_on_the_esia_page_returns_to_the_login_choice(page, portal, assert_accessible):
+    _to_esia(page, portal)
+    page.get_by_role("button", name="Отмена").click()
+    page.wait_for_url(portal + "/cabinet/")
+    assert page.get_by_text("Вход через Госуслуги отменён").is_visible()
+    assert page.get_by_role("link", name="Войти через ЕСИА").is_visible()
+    assert_accessible(page)
