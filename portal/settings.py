@@ -315,3 +315,5 @@ RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 # Behind a reverse proxy the client address is in a header the proxy sets, e.g.
 # HTTP_X_REAL_IP (never a header the client can set itself).
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
+# A database outage during a request answers 503 "try again" (portal.core.outage).
+MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")

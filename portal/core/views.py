@@ -1,5 +1,6 @@
 import datetime
 import math
+import sys
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,6 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from portal.core.outage import DATABASE_DOWN, database_unavailable_response
 
 
 @require_GET
@@ -40,6 +43,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A dead database outside a view (session save, middleware) lands here, not in
+    # DatabaseUnavailableMiddleware: it still deserves "try again", not "error".
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        return database_unavailable_response()
     # No context processors that touch the database: it may be what failed.
     return render(request, "500.html", status=500)
 
