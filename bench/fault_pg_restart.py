@@ -261,7 +261,8 @@ def main() -> int:
         name
         for name, bad in [
             ("a slot booked twice", checks["slots booked twice"]),
-            ("appointment without its slot", checks["active appointments whose slot is not booked"]),
+            ("appointment without its slot",
+             checks["active appointments whose slot is not booked"]),
             ("slot without its appointment", checks["booked slots without an active appointment"]),
             ("500 or stack trace", kinds["error-page"]),
             ("503 without the Russian page", kinds["503-other"]),
