@@ -118,6 +118,10 @@ def _row_to_person(
     """One CSV row as a registry record, or the list of reasons it is bad."""
     reasons: list[str] = []
     values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+    # PostgreSQL refuses NUL in text: reject the row here, not with a crash at the INSERT.
+    with_nul = sorted(k for k, v in values.items() if "\x00" in v)
+    if with_nul:
+        return [f"недопустимый символ NUL в поле {', '.join(with_nul)}"]
     if None in row:
         reasons.append("лишние значения в строке: проверьте разделитель и кавычки")
     try:
