@@ -83,25 +83,41 @@ def test_a_nul_byte_in_a_name_is_refused_with_a_message(client, guardian):
     assert "запрещённый символ" in response.content.decode() or "NUL" in response.content.decode()
 
 
+@pytest.fixture
+def no_policy_user(db):
+    return PatientFactory(policy_number="", insurer=None).user
+
+
 @FUZZ
 @given(series=hostile, number=hostile)
-def test_own_policy_form_never_fails_on_hostile_input(client, series, number):
-    user = PatientFactory(policy_number="", insurer=None).user
-    client.force_login(user)
+def test_own_policy_form_never_fails_on_hostile_input(client, no_policy_user, series, number):
+    client.force_login(no_policy_user)
     response = client.post(
         reverse("patients:personal"), {"policy_series": series, "policy_number": number}
     )
     assert response.status_code in {200, 302}
 
 
+@pytest.fixture
+def slot(db):
+    # Fixtures are made once per test, not per example: the factories' sequences (slot
+    # times) stay where other tests expect them.
+    return SlotFactory()
+
+
+@pytest.fixture
+def appointment(patient):
+    return AppointmentFactory(patient=patient.patient)
+
+
 @FUZZ
 @given(key=hostile, extra=hostile)
-def test_booking_confirm_and_cancel_never_fail_on_hostile_input(client, patient, key, extra):
+def test_booking_confirm_and_cancel_never_fail_on_hostile_input(
+    client, patient, slot, appointment, key, extra
+):
     client.force_login(patient)
-    slot = SlotFactory()
     booked = client.post(reverse("booking_confirm", args=[slot.pk]), {"key": key, "x": extra})
     assert booked.status_code in {302, 400, 409}
-    appointment = AppointmentFactory(patient=patient.patient)
     cancelled = client.post(
         reverse("appointment_cancel", args=[appointment.pk]), {"key": key, "x": extra}
     )
@@ -111,10 +127,9 @@ def test_booking_confirm_and_cancel_never_fail_on_hostile_input(client, patient,
 @FUZZ
 @given(page=hostile, specialty=hostile, place=hostile, day=hostile)
 def test_wizard_and_nearest_query_parameters_never_fail(
-    client, patient, home_clinic, page, specialty, place, day
+    client, patient, slot, page, specialty, place, day
 ):
     client.force_login(patient)
-    slot = SlotFactory()
     checks = [
         client.get(reverse("booking_start"), {"page": page}),
         client.get(reverse("district_list"), {"page": page}),
