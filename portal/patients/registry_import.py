@@ -88,6 +88,11 @@ class _Resolver:
         self.created = 0
 
     def insurer(self, code: str, name: str) -> InsuranceCompany | str:
+        # Too long for the columns: a clear reason instead of a database error.
+        if len(code) > 20:
+            return "код СМО (insurer_code) длиннее 20 символов"
+        if len(name) > 200:
+            return "наименование СМО (insurer_name) длиннее 200 символов"
         known = self.insurers.get(code)
         if known is not None:
             if name and name != known.name:

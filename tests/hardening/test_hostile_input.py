@@ -166,6 +166,7 @@ def test_a_registry_row_with_nul_is_reported_not_written():
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
+ROOM = "<b>7</b>"
 
 
 def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
@@ -177,7 +178,7 @@ def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
 
     child = ChildFactory(last_name=SCRIPT, first_name=IMG, clinic=home_clinic)
     GuardianshipFactory(guardian=guardian.patient, child=child)
-    doctor = DoctorFactory(clinic=home_clinic, last_name=f"Смирнов{SCRIPT}\r\nX-EVIL:1", room=IMG)
+    doctor = DoctorFactory(clinic=home_clinic, last_name=f"Смирнов{SCRIPT}\r\nX-EVIL:1", room=ROOM)
     appointment = AppointmentFactory(
         patient=child, booked_by=guardian, slot=SlotFactory(doctor=doctor, status="booked")
     )
@@ -194,7 +195,7 @@ def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
     ]
     for url in pages:
         html = client.get(url).content.decode()
-        assert SCRIPT not in html and IMG not in html, url
+        assert SCRIPT not in html and IMG not in html and ROOM not in html, url
     assert "&lt;script&gt;" in client.get(reverse("patients:personal")).content.decode()
 
     ics = client.get(reverse("appointment_ics", args=[appointment.pk])).content
@@ -202,3 +203,11 @@ def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
     events = Calendar.from_ical(ics).walk("VEVENT")
     assert len(events) == 1 and "X-EVIL" not in events[0]
     assert SCRIPT in str(events[0]["summary"])  # kept as text, not interpreted
+
+
+def test_a_registry_row_with_an_overlong_insurer_code_is_reported_not_a_database_error():
+    text = "policy_number;last_name;first_name;birth_date;sex;insurer_code;insurer_name\n"
+    text += f"3802020202020212;Иванова;Мария;2015-12-01;F;{'7' * 25};СМО\n"
+    with pytest.raises(ImportFailed) as failed:
+        registry_import(io.StringIO(text))
+    assert "длиннее 20 символов" in failed.value.errors[0][1]
