@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: run test lint install migrate demo screenshots bench clean
+.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -43,3 +43,8 @@ bench: install
 
 clean:
 	rm -rf .venv .tools data test-artifacts
+
+# Fault drill (docs/security.md): restarts the machine's PostgreSQL during a booking rush.
+# Never part of `make test`: it breaks every other database session on the machine.
+fault-pg-restart: install
+	$(UV) run --frozen python -m bench.fault_pg_restart

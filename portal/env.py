@@ -5,6 +5,7 @@ process at start-up instead of running with a silently wrong configuration.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -48,3 +49,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_RATE_RE = re.compile(r"^\d+/\d*[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate such as ``10/m`` or ``5/10m`` (count / [n]s|m|h|d)."""
+    value = env_str(name, default).strip() or default
+    if not _RATE_RE.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 10/m or 5/10m, got {value!r}")
+    return value

@@ -297,3 +297,25 @@ cast(dict, LOGGING["loggers"]).update(
 ESIA_EMULATOR_ISSUER = env_str("ESIA_EMULATOR_ISSUER", "http://127.0.0.1:8001/")
 ESIA_EMULATOR_KEY = _esia_file("ESIA_EMULATOR_KEY", "emulator.key.pem")
 ESIA_EMULATOR_CERT = _esia_file("ESIA_EMULATOR_CERT", "emulator.cert.pem")
+
+
+# --- Hardening (issue 7; docs/security.md) -------------------------------------------
+from portal.env import env_rate  # noqa: E402 - kept inside this block
+
+# Rate limits (portal.core.ratelimits): "count/period", period s, m, h or d with an
+# optional multiplier ("5/10m"). Per-IP limits are generous because a clinic or a
+# mobile operator may put many people behind one address.
+RATE_LOGIN_START_IP = env_rate("RATE_LOGIN_START_IP", "30/m")
+RATE_LOGIN_CALLBACK_IP = env_rate("RATE_LOGIN_CALLBACK_IP", "30/m")
+RATE_BOOKING_USER = env_rate("RATE_BOOKING_USER", "10/10m")
+RATE_BOOKING_IP = env_rate("RATE_BOOKING_IP", "100/10m")
+RATE_CANCEL_USER = env_rate("RATE_CANCEL_USER", "10/10m")
+RATE_CANCEL_IP = env_rate("RATE_CANCEL_IP", "100/10m")
+# Relative additions and own-policy entry share one counter: each try tests a policy
+# number against the registry, so this caps how fast anyone can guess.
+RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
+# Behind a reverse proxy the client address is in a header the proxy sets, e.g.
+# HTTP_X_REAL_IP (never a header the client can set itself).
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
+# A database outage during a request answers 503 "try again" (portal.core.outage).
+MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")

@@ -9,6 +9,7 @@ patients are reachable as ``<user>.patient``.
 import datetime
 
 import pytest
+from django.core.cache import cache
 
 from portal.directory.models import Clinic, District
 from tests.factories import (
@@ -103,6 +104,14 @@ def other_clerk(db):
     user.set_password("clerk-password-2")
     user.save()
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counters():
+    """Rate-limit counters live in the cache: no test inherits another's requests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 # ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py).

@@ -1,8 +1,15 @@
+import datetime
+import math
+import sys
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from portal.core.outage import DATABASE_DOWN, database_unavailable_response
 
 
 @require_GET
@@ -36,12 +43,21 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A dead database outside a view (session save, middleware) lands here, not in
+    # DatabaseUnavailableMiddleware: it still deserves "try again", not "error".
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        return database_unavailable_response()
     # No context processors that touch the database: it may be what failed.
     return render(request, "500.html", status=500)
 
 
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """django-ratelimit's view: a 429 that says when to come back."""
-    response = render(request, "429.html", {"retry_minutes": 1}, status=429)
-    response["Retry-After"] = "60"
+    """django-ratelimit's view: a 429 that says when to come back (portal.core.ratelimits)."""
+    seconds = int(getattr(request, "ratelimit_retry_after", 60))
+    context = {
+        "retry_minutes": math.ceil(seconds / 60),
+        "retry_at": timezone.localtime() + datetime.timedelta(seconds=seconds),
+    }
+    response = render(request, "429.html", context, status=429)
+    response["Retry-After"] = str(seconds)
     return response

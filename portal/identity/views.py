@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.audit.services import audit_record
+from portal.core.ratelimits import rate_limited
 from portal.identity import esia
 from portal.identity.esia import EsiaError
 from portal.identity.services import Level, age_on, citizen_data, citizen_login, esia_account_level
@@ -65,6 +66,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 @never_cache
 @require_GET
+@rate_limited("login_start_ip", methods=("GET",))
 def esia_login(request: HttpRequest) -> HttpResponse:
     """Send the browser to ESIA's authorization page with a fresh single-use state."""
     state = esia.new_state()
@@ -112,6 +114,7 @@ def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
 
 @never_cache
 @require_GET
+@rate_limited("login_callback_ip", methods=("GET",))
 def esia_callback(request: HttpRequest) -> HttpResponse:
     """ESIA sends the browser back here with `code` and `state` (or an error)."""
     target = _state_take(request)

@@ -88,6 +88,11 @@ class _Resolver:
         self.created = 0
 
     def insurer(self, code: str, name: str) -> InsuranceCompany | str:
+        # Too long for the columns: a clear reason instead of a database error.
+        if len(code) > 20:
+            return "код СМО (insurer_code) длиннее 20 символов"
+        if len(name) > 200:
+            return "наименование СМО (insurer_name) длиннее 200 символов"
         known = self.insurers.get(code)
         if known is not None:
             if name and name != known.name:
@@ -118,6 +123,10 @@ def _row_to_person(
     """One CSV row as a registry record, or the list of reasons it is bad."""
     reasons: list[str] = []
     values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+    # PostgreSQL refuses NUL in text: reject the row here, not with a crash at the INSERT.
+    with_nul = sorted(k for k, v in values.items() if "\x00" in v)
+    if with_nul:
+        return [f"недопустимый символ NUL в поле {', '.join(with_nul)}"]
     if None in row:
         reasons.append("лишние значения в строке: проверьте разделитель и кавычки")
     try:

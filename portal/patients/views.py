@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.audit.selectors import audit_events_for_patient
+from portal.core.ratelimits import rate_limited
 from portal.patients.decorators import patient_required
 from portal.patients.forms import OwnPolicyForm, RelativeForm
 from portal.patients.models import Guardianship, Patient
@@ -40,6 +41,7 @@ def _own(request: HttpRequest) -> Patient:
 
 @require_http_methods(["GET", "POST"])
 @patient_required
+@rate_limited("relative_user")
 def personal(request: HttpRequest) -> HttpResponse:
     """«Личные данные» (Рис. 5) and the relatives list (Рис. 8)."""
     own = _own(request)
@@ -68,6 +70,7 @@ def personal(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @patient_required
+@rate_limited("relative_user")
 def relative_add_view(request: HttpRequest) -> HttpResponse:
     """«Добавить родственника» (Рис. 6–7) and «Добавить из Госуслуг»."""
     own = _own(request)
@@ -98,6 +101,7 @@ def relative_add_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @patient_required
+@rate_limited("relative_user")
 def relative_add_from_esia(request: HttpRequest) -> HttpResponse:
     """One click on a child ESIA listed; the same registry checks as the form."""
     own = _own(request)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.core.ratelimits import rate_limited
 from portal.directory.selectors import districts_list
 from portal.patients.decorators import patient_required
 from portal.scheduling import documents, rules, selectors, services
@@ -143,6 +144,7 @@ def booking_times(request: HttpRequest, doctor_id: int, day: str) -> HttpRespons
 
 @require_http_methods(["GET", "POST"])
 @patient_required
+@rate_limited("booking_user", "booking_ip")
 def booking_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     slot = selectors.slot_get_for_booking(slot_id)
     patient = request.acting_patient  # type: ignore[attr-defined]
@@ -233,6 +235,7 @@ def appointment_ticket(request: HttpRequest, appointment_id: int) -> HttpRespons
 
 @require_http_methods(["GET", "POST"])
 @patient_required
+@rate_limited("cancel_user", "cancel_ip")
 def appointment_cancel_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
     appointment = selectors.appointment_get_for_user(request.user, appointment_id)
     error = None

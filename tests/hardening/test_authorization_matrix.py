@@ -1,0 +1,184 @@
+"""Every URL of the site × every persona → the status each must get.
+
+The test walks Django's URL resolver, so a new URL that nobody put in MATRIX fails it:
+whoever adds a page must decide who may open it. Admin pages are covered by one rule
+(staff only) so that registering a model in the admin needs no edit here.
+
+Mutating POSTs run after all GETs and the guardian runs last, so the one persona
+allowed to cancel or remove does so only after everyone else has been refused.
+"""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from portal.audit.models import AuditEvent
+from tests.factories import (
+    AppointmentFactory,
+    DoctorFactory,
+    SlotFactory,
+    SpecialtyFactory,
+)
+
+PERSONAS = ("anonymous", "patient", "stranger", "clerk", "guardian")
+
+# name -> method -> expected status per persona, in the order of COLUMNS.
+COLUMNS = ("anonymous", "patient", "guardian", "stranger", "clerk")
+LOGIN = 302  # redirect to the cabinet's login page (or the admin's, for admin pages)
+# Refused one way or another (403, or 302/404 where Django's admin looks the object up
+# first); never 200.
+DENIED = frozenset({302, 403, 404})
+Status = int | frozenset[int] | None
+MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
+    #                                anon   patient guardian stranger clerk
+    "home":                  {"GET": (200,  200,    200,     200,     200)},
+    "healthz":               {"GET": (200,  200,    200,     200,     200)},
+    "district_list":         {"GET": (200,  200,    200,     200,     200)},
+    "district_detail":       {"GET": (200,  200,    200,     200,     200)},
+    "clinic_detail":         {"GET": (200,  200,    200,     200,     200)},
+    "cabinet":               {"GET": (200,  200,    200,     200,     200)},
+    "esia_login":            {"GET": (302,  302,    302,     302,     302)},
+    "esia_callback":         {"GET": (400,  400,    400,     400,     400)},
+    "logout":                {"GET": (405,  405,    405,     405,     405),
+                              "POST": (302, 302,    302,     302,     302)},
+    "patients:personal":     {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "patients:relative_add": {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                              "POST": (LOGIN, 400,  400,     400,     LOGIN)},
+    "patients:relative_add_esia": {"GET": (405, 405, 405,    405,     405),
+                              "POST": (LOGIN, 302,  302,     302,     LOGIN)},
+    "patients:relative_remove": {"GET": (405, 405,  405,     405,     405),
+                              "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "patients:acting_switch": {"GET": (405, 405,    405,     405,     405),
+                              "POST": (LOGIN, 302,  302,     302,     LOGIN)},
+    "patients:journal":      {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "booking_start":         {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "booking_nearest":       {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "booking_district":      {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "booking_clinic":        {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "booking_doctors":       {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "booking_days":          {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "booking_times":         {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "booking_confirm":       {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                              "POST": (LOGIN, 400,  400,     400,     LOGIN)},
+    "appointment_list":      {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "appointment_ticket":    {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "appointment_cancel":    {"GET": (LOGIN, 404,   200,     404,     LOGIN),
+                              "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "appointment_ics":       {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+}  # fmt: skip
+
+# Admin pages by the last part of their name: non-staff go to the admin login; the
+# clerk (staff without model permissions) sees the index and nothing else.
+ADMIN_RULES: list[tuple[str, tuple[Status, Status, Status, Status, Status]]] = [
+    (r"^admin:index$", (LOGIN, LOGIN, LOGIN, LOGIN, 200)),
+    (r"^admin:login$", (200, 200, 200, 200, 302)),
+    (r"^admin:logout$", (LOGIN, LOGIN, LOGIN, LOGIN, 405)),
+    (r"^admin:password_change(_done)?$", (LOGIN, LOGIN, LOGIN, LOGIN, 200)),
+    (r"^admin:(autocomplete|jsi18n|view_on_site)$", (LOGIN, LOGIN, LOGIN, LOGIN, None)),
+    (r"^admin:.*$", (LOGIN, LOGIN, LOGIN, LOGIN, DENIED)),
+]
+# POST bodies: just enough to bind the form (an empty POST shows a blank form).
+POST_DATA = {"patients:relative_add": {"last_name": "x"}}
+
+
+def _patterns(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(filter(None, [namespace, entry.namespace or ""]))
+            yield from _patterns(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
+            yield name, prefix + str(entry.pattern)
+
+
+@pytest.fixture
+def world(patient, guardian, child, stranger, clerk, home_clinic):
+    """One of everything a URL can point at, belonging to the guardian's family."""
+    doctor = DoctorFactory(clinic=home_clinic, specialty=SpecialtyFactory(code="lor"))
+    free = SlotFactory(doctor=doctor)
+    appointment = AppointmentFactory(
+        patient=child, booked_by=guardian, slot=SlotFactory(doctor=doctor, status="booked")
+    )
+    AuditEvent.objects.create(action="matrix", user=guardian, patient=child)
+    day = timezone.localtime(free.starts_at).date()
+    return {
+        "district_id": home_clinic.district_id,
+        "clinic_id": home_clinic.pk,
+        "specialty_id": doctor.specialty_id,
+        "doctor_id": doctor.pk,
+        "day": day.isoformat(),
+        "slot_id": free.pk,
+        "appointment_id": appointment.pk,
+        "guardianship_id": child.guardians.get().pk,
+        "patient_id": child.pk,
+        # admin converters
+        "object_id": 1,
+        "content_type_id": 1,
+        "id": 1,
+        "url": "nowhere/",
+        "app_label": "audit",
+    }
+
+
+def _fill(route: str, params: dict) -> str:
+    route = route.replace("^", "").replace("$", "")
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(params[m.group(1)]), route)
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(params[m.group(1)]), route)
+
+
+def _expected(name: str, method: str):
+    if name in MATRIX:
+        return MATRIX[name].get(method)
+    if name.startswith("admin:"):
+        if method != "GET":
+            return None
+        return next(row for pattern, row in ADMIN_RULES if re.match(pattern, name))
+    raise AssertionError(
+        f"{name} is not in the authorization matrix: add it to MATRIX with the status "
+        "each persona must get"
+    )
+
+
+@pytest.mark.django_db
+def test_every_url_gives_each_persona_the_expected_status(
+    world, patient, guardian, stranger, clerk, esia_setup
+):
+    users = {"patient": patient, "guardian": guardian, "stranger": stranger, "clerk": clerk}
+    urls = [(name, _fill(route, world)) for name, route in _patterns(get_resolver().url_patterns)]
+    # Removing the child takes the guardian's access to the child's appointment with it.
+    urls.sort(key=lambda item: item[0] == "patients:relative_remove")
+    assert len(urls) > 30
+    seen_site_names = {name for name, _ in urls if not name.startswith("admin:")}
+    assert seen_site_names == set(MATRIX), "MATRIX lists a URL that no longer exists"
+
+    mismatches = []
+    for method in ("GET", "POST"):
+        for persona in PERSONAS:
+            browser = Client()
+            if persona in users:
+                browser.force_login(users[persona])
+            column = COLUMNS.index(persona)
+            for name, url in urls:
+                row = _expected(name, method)
+                if row is None or row[column] is None:
+                    continue
+                expected = row[column]
+                if method == "GET":
+                    response = browser.get(url)
+                else:
+                    response = browser.post(url, POST_DATA.get(name, {}))
+                if name == "logout" and persona in users:
+                    browser.force_login(users[persona])
+                allowed = expected if isinstance(expected, frozenset) else {expected}
+                if response.status_code not in allowed:
+                    mismatches.append(
+                        f"{method} {url} ({name}) as {persona}: "
+                        f"{response.status_code}, expected {expected}"
+                    )
+                elif name.startswith("admin:") and response.status_code == 302:
+                    # Non-staff never leave the admin's own login flow.
+                    assert response["Location"].startswith("/staff-admin/"), url
+    assert not mismatches, "\n".join(mismatches)

@@ -1,0 +1,27 @@
+"""Every state-changing form needs the CSRF token: a forged cross-site POST is refused."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.scheduling.models import Appointment
+from tests.factories import AppointmentFactory, SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(patient):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(patient)
+    appointment = AppointmentFactory(patient=patient.patient)
+    slot = SlotFactory()
+    forged = [
+        browser.post(reverse("appointment_cancel", args=[appointment.pk])),
+        browser.post(reverse("booking_confirm", args=[slot.pk]), {"key": slot.pk}),
+        browser.post(reverse("patients:relative_add"), {"last_name": "x"}),
+        browser.post(reverse("logout")),
+    ]
+    assert [response.status_code for response in forged] == [403] * 4
+    assert "Запрос отклонён" in forged[0].content.decode()  # Django's Russian CSRF page
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED

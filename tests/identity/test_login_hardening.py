@@ -1,0 +1,87 @@
+"""Login under attack and under faults: rate limits per IP, a slow ESIA, hostile `next`."""
+
+import socket
+import threading
+
+import pytest
+from django.test import Client
+
+from portal.identity.models import User
+from tests.esia_fixtures import emulator_choose
+from tests.identity.test_login_flow import ANNA, _back, _start, login_as_persona
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_start_is_limited_per_ip(client, esia_setup, settings):
+    settings.RATE_LOGIN_START_IP = "2/m"
+    assert [client.get("/login/esia/").status_code for _ in range(2)] == [302, 302]
+    refused = client.get("/login/esia/")
+    assert refused.status_code == 429 and "Повторите через" in refused.content.decode()
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert Client(REMOTE_ADDR="203.0.113.7").get("/login/esia/").status_code == 302
+
+
+def test_login_callback_is_limited_per_ip(client, settings):
+    """Forged states cost the guesser their budget; the 429 comes before any ESIA call."""
+    settings.RATE_LOGIN_CALLBACK_IP = "3/m"
+    forged = {"code": "x", "state": "forged-state"}
+    statuses = [client.get("/login/esia/callback/", forged).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]
+
+
+@pytest.fixture
+def silent_esia():
+    """A server that accepts connections and never answers: ESIA hanging."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()
+
+
+def test_a_hanging_esia_gives_a_retry_page_after_the_configured_timeout(
+    client, esia_setup, settings, silent_esia
+):
+    back = emulator_choose(_start(client), oid=ANNA)
+    settings.ESIA_BASE_URL = silent_esia
+    settings.ESIA_TIMEOUT_SECONDS = 1
+    response = _back(client, back)
+    assert response.status_code == 503
+    assert "Госуслуги (ЕСИА) сейчас не отвечают" in response.content.decode()
+    assert not User.objects.filter(esia_oid=ANNA).exists()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/cabinet/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "/%0d%0aSet-Cookie:x=1",
+    ],
+)
+def test_a_foreign_next_ends_in_the_cabinet_after_login(client, esia_setup, target):
+    location = login_as_persona(client, ANNA, target)["Location"]
+    assert location == "/cabinet/" or (location.startswith("/") and "evil" not in location)
+    assert "\n" not in location and "\r" not in location
