@@ -24,7 +24,6 @@ from tests.factories import (
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Caches (rate-limit counters, the nearest-time ranking) never leak between tests."""
-    from django.core.cache import cache
 
     cache.clear()
     yield
@@ -104,14 +103,6 @@ def other_clerk(db):
     user.set_password("clerk-password-2")
     user.save()
     return user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit_counters():
-    """Rate-limit counters live in the cache: no test inherits another's requests."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 # ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py).

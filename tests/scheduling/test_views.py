@@ -171,6 +171,7 @@ def _queries(client, url) -> int:
 
 def test_query_counts_do_not_grow_with_data(as_patient, patient, doctor, home_clinic, settings):
     settings.NEAREST_CACHE_SECONDS = 0  # count the ranking query on every request
+
     def urls():
         return [
             reverse("booking_start"),
