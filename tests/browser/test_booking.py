@@ -1,9 +1,11 @@
 """A citizen books for herself and for her daughter, prints the ticket and cancels."""
 
+import datetime
 import re
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
 
 from portal.patients.selectors import ACTING_SESSION_KEY
 from portal.scheduling.models import Appointment
@@ -22,7 +24,15 @@ def ophthalmologist(home_clinic):
         middle_name="Викторовна",
         room="214",
     )
-    SlotFactory.create_batch(3, doctor=doctor)
+    # Explicit times: the factory's sequence depends on how many slots earlier tests made.
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    for minutes in (0, 20, 40):
+        starts = timezone.make_aware(
+            datetime.datetime.combine(tomorrow, datetime.time(10, minutes))
+        )
+        SlotFactory(
+            doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20)
+        )
     return doctor
 
 
