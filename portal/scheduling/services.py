@@ -307,6 +307,9 @@ def appointment_book(
 
     Raises BookingRefused with a code of errors.ERRORS; never a database error.
     """
+    early = _answer_for_taken_slot(user=user, slot_id=slot_id, idempotency_key=idempotency_key)
+    if early is not None:
+        return early
     try:
         return _book(
             user=user, patient_id=patient.pk, slot_id=slot_id, key=idempotency_key, request=request
@@ -322,6 +325,24 @@ def appointment_book(
         if replay is not None:
             return BookingResult(replay, created=False)
         raise BookingRefused("slot_taken") from exc
+
+
+def _answer_for_taken_slot(
+    *, user, slot_id: int, idempotency_key: uuid.UUID
+) -> BookingResult | None:
+    """At 07:00 most POSTs are for slots already gone: answer those without locks.
+
+    A lock-free read is enough to refuse: a booked slot only frees up by a cancellation,
+    and a click a moment later would be refused too. It is never enough to *grant* a
+    slot; that happens only under the locks in `_book`. A double click whose first
+    request won must still get its appointment back, not "taken".
+    """
+    if not Slot.objects.filter(pk=slot_id, status=Slot.Status.BOOKED).exists():
+        return None
+    replay = Appointment.objects.filter(booked_by=user, idempotency_key=idempotency_key).first()
+    if replay is not None:
+        return BookingResult(replay, created=False)
+    raise BookingRefused("slot_taken")
 
 
 @transaction.atomic(durable=True)

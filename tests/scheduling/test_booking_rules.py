@@ -51,6 +51,14 @@ def test_a_taken_slot_is_refused_with_a_clear_message(patient, stranger, slot):
     assert "уже занято" in str(ERRORS["slot_taken"])
 
 
+def test_a_taken_slot_is_refused_without_opening_a_locking_transaction(
+    patient, stranger, slot, django_assert_max_num_queries
+):
+    book(stranger, stranger.patient, slot)
+    with django_assert_max_num_queries(2):  # slot status, then the idempotency replay check
+        assert refused(patient, patient.patient, slot) == "slot_taken"
+
+
 def test_the_same_key_twice_books_once(patient, slot):
     same = key()
     first = book(patient, patient.patient, slot, same)
