@@ -10,6 +10,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -120,6 +121,20 @@ def check_client_secret(client: Client, params: dict[str, str], message: str) ->
         raise ProtocolError("007053", "invalid_client")
 
 
+def signed_message(client_id: str, params: Mapping[str, str], code: str = "") -> str:
+    """What the client_secret signs: client_id + scope + scope_org + timestamp + state +
+    redirect_uri, plus the code at the token endpoint (reference/esia.md)."""
+    return (
+        client_id
+        + params["scope"]
+        + params.get("scope_org", "")
+        + params["timestamp"]
+        + params["state"]
+        + params["redirect_uri"]
+        + code
+    )
+
+
 def check_state(state: str) -> None:
     try:
         uuid.UUID(state)
@@ -152,15 +167,7 @@ def authorization_params_check(client: Client, params: dict[str, str]) -> None:
     check_state(params["state"])
     check_scopes(params["scope"])
     check_timestamp(params["timestamp"])
-    message = (
-        client.client_id
-        + params["scope"]
-        + params.get("scope_org", "")
-        + params["timestamp"]
-        + params["state"]
-        + params["redirect_uri"]
-    )
-    check_client_secret(client, params, message)
+    check_client_secret(client, params, signed_message(client.client_id, params))
 
 
 def _sign(payload: dict[str, Any], sbt: str) -> str:

@@ -153,15 +153,7 @@ def token(request: HttpRequest) -> JsonResponse:
             raise ProtocolError("007023")
         protocol.check_state(params["state"])
         protocol.check_timestamp(params["timestamp"])
-        message = (
-            client.client_id
-            + params["scope"]
-            + params.get("scope_org", "")
-            + params["timestamp"]
-            + params["state"]
-            + params["redirect_uri"]
-            + params["code"]
-        )
+        message = protocol.signed_message(client.client_id, params, params["code"])
         protocol.check_client_secret(client, params, message)
         claims = protocol.code_redeem(client, params["code"], params["redirect_uri"])
     except ProtocolError as error:
