@@ -33,7 +33,7 @@ lint: install
 	$(UV) run --frozen mypy portal
 
 screenshots: install
-	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py -q
+	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py tests/browser/test_journey.py -q
 
 # Benchmarks on the machine's PostgreSQL (issue 6): builds the region once into the
 # portal_bench database, serves it with gunicorn on 127.0.0.1:18400, prints one table

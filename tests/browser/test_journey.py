@@ -1,0 +1,101 @@
+"""The whole story of the issues' "done when", through the real ESIA emulator.
+
+Анна logs in through ESIA (Рис. 1–4), adds her daughter from Gosuslugi (Рис. 6–8),
+books for herself, switches into Мария's cabinet (Рис. 9) and books for her, sees both in
+«Мои записи», opens a ticket, downloads the .ics and cancels.
+"""
+
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from portal.directory.models import Doctor
+from portal.scheduling.models import Appointment
+from tests.esia_fixtures import esia_configure
+from tests.factories import SlotFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _open_slots(clinic_name: str, specialty_code: str) -> Doctor:
+    doctor = Doctor.objects.filter(
+        clinic__short_name=clinic_name, specialty__code=specialty_code
+    ).first()
+    day = timezone.localdate() + datetime.timedelta(days=2)
+    for hour in (9, 10):
+        starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+        SlotFactory(
+            doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20)
+        )
+    return doctor
+
+
+def _book_nearest(page, specialty: str):
+    page.get_by_role("link", name="Ближайшее свободное время").first.click()
+    page.get_by_label("Специальность").select_option(label=specialty)
+    page.get_by_label("Где").select_option(label="Моя поликлиника прикрепления")
+    page.get_by_role("button", name="Найти").click()
+    page.get_by_role("link", name=re.compile("Записаться на")).first.click()
+    page.get_by_role("button", name="Записаться").click()
+    page.wait_for_url(re.compile(r"/appointments/\d+/$"))
+
+
+def test_mother_books_for_herself_and_her_daughter_after_logging_in_through_esia(
+    live_server,
+    settings,
+    esia_keys,
+    esia_emulator_url,
+    demo_region,
+    page,
+    assert_accessible,
+    save_screenshot,
+):
+    esia_configure(settings, esia_keys, esia_emulator_url, live_server.url)
+    therapist = _open_slots("Городская поликлиника № 1", "therapist")
+    pediatrician = _open_slots("Детская поликлиника № 1", "pediatrician")
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Личный кабинет").first.click()
+    page.get_by_role("link", name="Войти через ЕСИА").click()
+    page.get_by_role("button", name="Иванова Анна Петровна").click()
+    page.wait_for_url(live_server.url + "/cabinet/")
+    # Insurer and attachment come from the registry of insured persons, not typed.
+    assert page.get_by_text("Городская поликлиника № 1").first.is_visible()
+    save_screenshot(page, "cabinet")
+
+    page.locator(".account-menu summary").click()
+    page.locator(".account-menu-list").get_by_role("link", name="Добавить родственника").click()
+    page.get_by_role("button", name="Добавить: Иванова Мария Ивановна").click()
+    page.wait_for_url("**/cabinet/personal/#relatives")
+
+    page.goto(live_server.url + "/cabinet/")
+    _book_nearest(page, "Терапевт участковый")
+    assert page.get_by_text(therapist.full_name).first.is_visible()
+
+    page.goto(live_server.url + "/cabinet/")
+    page.locator(".account-menu summary").click()
+    page.locator(".account-menu-list").get_by_role("button", name="Иванова М.И.").click()
+    page.wait_for_url("**/cabinet/")
+    _book_nearest(page, "Педиатр участковый")
+    assert page.get_by_text(pediatrician.full_name).first.is_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Все записи").click()
+    rows = page.locator("tbody tr")
+    assert rows.count() == 2
+    assert "Иванова М.И." in page.locator("main").inner_text()
+    assert_accessible(page)
+    save_screenshot(page, "appointments")
+
+    page.locator("tbody tr", has_text="Иванова М.И.").get_by_role("link").first.click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Добавить в календарь (.ics)").click()
+    assert "Asia/Irkutsk" in Path(download.value.path()).read_text(encoding="utf-8")
+    page.get_by_role("link", name="Отменить запись").click()
+    page.get_by_role("button", name="Да, отменить запись").click()
+    page.wait_for_url("**/appointments/")
+    assert Appointment.objects.filter(status=Appointment.Status.BOOKED).count() == 1
+    assert page.get_by_text("Запись отменена").is_visible()
