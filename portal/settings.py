@@ -204,6 +204,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CSRF_FAILURE_VIEW = "portal.core.views.csrf_failure"
 RATELIMIT_VIEW = "portal.core.views.too_many_requests"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 # Django's own Redis backend increments atomically, it is just not on the library's list;

@@ -61,3 +61,8 @@ def too_many_requests(request: HttpRequest, exception: Exception | None = None) 
     response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent from an expired or foreign page: say how to resend it."""
+    return render(request, "403_csrf.html", status=403)
