@@ -5,13 +5,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import login
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
 from portal.audit.services import audit_record
 from portal.identity.esia import EsiaError, EsiaPerson
 from portal.identity.models import User
-from portal.patients.models import Patient, PolicyKind
+from portal.patients.models import Patient
+from portal.patients.services import policy_parse
 from portal.patients.validators import format_snils, snils_digits
 
 
@@ -43,24 +45,18 @@ def _date(value: Any) -> datetime.date | None:
         return None
 
 
-def age_on(birth: datetime.date, day: datetime.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
 def policy_from_documents(documents: list[dict[str, Any]]) -> tuple[str, str, str]:
     """(kind, series, number) of the OMS policy (`MDCL_PLCY`), or three empty strings."""
     for doc in documents:
         if doc.get("type") != "MDCL_PLCY":
             continue
-        series = str(doc.get("series") or "").strip()[:10]
-        number = str(doc.get("number") or "").strip().replace(" ", "")
-        if not number or len(number) > 16:
+        # ESIA marks the policy NOT_VERIFIED: the same rules as a typed one (control
+        # digit included); one that fails them is not kept, the user can enter it.
+        try:
+            policy = policy_parse(str(doc.get("series") or ""), str(doc.get("number") or ""))
+        except ValidationError:
             continue
-        if not series and len(number) == 16 and number.isdigit():
-            return PolicyKind.UNIFIED.value, "", number
-        if not series and len(number) == 9 and number.isdigit():
-            return PolicyKind.TEMPORARY.value, "", number
-        return PolicyKind.OLD.value, series, number
+        return str(policy.kind), policy.series, policy.number
     return "", "", ""
 
 

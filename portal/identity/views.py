@@ -16,7 +16,8 @@ from portal.audit.services import audit_record
 from portal.core.ratelimits import rate_limited
 from portal.identity import esia
 from portal.identity.esia import EsiaError
-from portal.identity.services import Level, age_on, citizen_data, citizen_login, esia_account_level
+from portal.identity.services import Level, citizen_data, citizen_login, esia_account_level
+from portal.patients.models import age_on
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ def acting(request: HttpRequest) -> dict[str, Any]:
         "own_patient": own,
         "acting_patient": current,
         "children": list(children_of(own)),
-        # Shown in the cabinet; the booking views ask patient_booking_refusal themselves.
+        # Shown in the cabinet; the booking service enforces the same rule
+        # (scheduling.rules.child_refusal → patients.selectors.is_over_child_age).
         "booking_refusal": patient_booking_refusal(own, current),
         "CHILD_MAX_AGE": settings.CHILD_MAX_AGE,
     }

@@ -6,6 +6,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+def age_on(birth: date, day: date) -> int:
+    """Full years on ``day`` (a birthday counts from the day itself)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
 class Sex(models.TextChoices):
     MALE = "M", _("Мужской")
     FEMALE = "F", _("Женский")
@@ -141,10 +146,7 @@ class Patient(models.Model):
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
 
     def age_on(self, day: date) -> int:
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, day)
 
     @property
     def short_name(self) -> str:

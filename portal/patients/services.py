@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.services import audit_record
-from portal.patients.models import Guardianship, InsuredPerson, Patient, PolicyKind, Sex
+from portal.patients.models import (
+    Guardianship,
+    InsuredPerson,
+    Patient,
+    PolicyKind,
+    Sex,
+    age_on,
+)
 from portal.patients.selectors import (
     ACTING_SESSION_KEY,
     forget_acting_patient,
@@ -138,7 +145,7 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
     today = timezone.localdate()
     if data.birth_date > today:
         errors.setdefault("birth_date", []).append(ERRORS["birth_future"])
-    elif _age(data.birth_date, today) >= settings.CHILD_MAX_AGE:
+    elif age_on(data.birth_date, today) >= settings.CHILD_MAX_AGE:
         errors.setdefault("birth_date", []).append(
             ERRORS["too_old"] % {"age": settings.CHILD_MAX_AGE}
         )
@@ -180,10 +187,6 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
     if errors:
         raise ValidationError(errors)
     return person
-
-
-def _age(birth: date, today: date) -> int:
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
 def _child_from_registry(person: InsuredPerson) -> Patient:

@@ -6,30 +6,24 @@ hiding it, and by `appointment_book`, under the lock, as the authoritative check
 
 import datetime
 
-from django.conf import settings
-from django.utils import timezone
-
 from portal.directory.models import Clinic, Specialty
 from portal.patients.models import Patient
+from portal.patients.selectors import is_over_child_age, today_local
 
 ADULT_AGE = 18
-
-
-def local_today() -> datetime.date:
-    return timezone.localdate()
 
 
 def child_refusal(patient: Patient, user_id: int | None) -> str | None:
     """A child of 14+ is not bookable from a parent's cabinet (only by themselves)."""
     if patient.user_id == user_id:
         return None
-    if patient.age_on(local_today()) >= settings.CHILD_MAX_AGE:
+    if is_over_child_age(patient):
         return "child_too_old"
     return None
 
 
 def clinic_refusal(patient: Patient, clinic: Clinic) -> str | None:
-    is_child = patient.age_on(local_today()) < ADULT_AGE
+    is_child = patient.age_on(today_local()) < ADULT_AGE
     if clinic.kind == Clinic.Kind.CHILDREN and not is_child:
         return "clinic_children"
     if clinic.kind == Clinic.Kind.ADULT and is_child:
@@ -41,7 +35,7 @@ def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic) ->
     """Why this patient cannot book this specialty at this clinic, or None."""
     if specialty.access == Specialty.Access.REFERRAL:
         return "referral_only"
-    is_child = patient.age_on(local_today()) < ADULT_AGE
+    is_child = patient.age_on(today_local()) < ADULT_AGE
     if specialty.age_group == Specialty.AgeGroup.CHILDREN and not is_child:
         return "children_only"
     if specialty.age_group == Specialty.AgeGroup.ADULTS and is_child:

@@ -36,6 +36,8 @@ def test_only_token_and_rest_together_make_a_confirmed_account(esia, level):
         ([{"type": "MDCL_PLCY", "number": "123456789"}], ("2", "", "123456789")),
         ([{"type": "RF_PASSPORT", "series": "2510", "number": "000001"}], ("", "", "")),
         ([{"type": "MDCL_PLCY", "number": "12345678901234567890"}], ("", "", "")),
+        # A unified number with a wrong control digit is not kept: the user enters it.
+        ([{"type": "MDCL_PLCY", "number": "3801010101010127"}], ("", "", "")),
     ],
 )
 def test_oms_policy_kinds_from_esia_documents(documents, policy):
