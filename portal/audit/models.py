@@ -3,6 +3,26 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AuditAction(models.TextChoices):
+    """Every action the journal can hold, with the label a patient reads."""
+
+    LOGIN = "login", _("Вход в личный кабинет через Госуслуги")
+    LOGIN_REFUSED = "login_refused", _("Вход через Госуслуги отклонён")
+    LOGOUT = "logout", _("Выход из личного кабинета")
+    RELATIVE_ADDED = "relative.added", _("Добавлен(а) в список родственников")
+    RELATIVE_REMOVED = "relative.removed", _("Удалён(а) из списка родственников")
+    ACTING_STARTED = "acting.started", _("Вход в кабинет ребёнка")
+    ACTING_ENDED = "acting.ended", _("Возврат из кабинета ребёнка")
+    ACCESS_REFUSED = "patient.access_refused", _("Попытка доступа отклонена")
+    POLICY_SET = "patient.policy_set", _("Указан полис ОМС")
+    APPOINTMENT_BOOKED = "appointment.booked", _("Запись к врачу")
+    APPOINTMENT_CANCELLED = "appointment.cancelled", _("Отмена записи к врачу")
+    APPOINTMENT_CANCELLED_BY_CLINIC = (
+        "appointment.cancelled_by_clinic",
+        _("Запись отменена медицинской организацией"),
+    )
+
+
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("Audit events are append-only")
@@ -31,7 +51,9 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="audit_events",
     )
-    action = models.CharField(_("действие"), max_length=60, db_index=True)
+    action = models.CharField(
+        _("действие"), max_length=60, choices=AuditAction.choices, db_index=True
+    )
     details = models.JSONField(_("подробности"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
 

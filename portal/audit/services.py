@@ -1,27 +1,26 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
+from portal.audit.models import AuditAction, AuditEvent
 
-from portal.audit.models import AuditEvent
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+if TYPE_CHECKING:
+    from portal.identity.models import User
+    from portal.patients.models import Patient
 
 
 def audit_record(
-    action: str,
+    action: AuditAction,
     *,
-    request: HttpRequest | None = None,
-    user: Any = None,
-    patient: Any = None,
+    actor: "User | None",
+    ip: str | None,
+    patient: "Patient | None" = None,
     **details: Any,
 ) -> AuditEvent:
-    """Append one event. Details must not contain SNILS, policy numbers or full names."""
-    if user is None and request is not None and request.user.is_authenticated:
-        user = request.user
+    """Append one event. Details must not contain SNILS, policy numbers or full names.
+
+    ``actor`` is the account that acted (None for the portal itself or an anonymous
+    visitor); ``ip`` the address it came from, as ``core.http.client_ip`` reads it.
+    """
+    user = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
-        action=action, user=user, patient=patient, details=details, ip=client_ip(request)
+        action=action, user=user, patient=patient, details=details, ip=ip
     )

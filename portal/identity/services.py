@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core.http import client_ip
 from portal.identity.esia import EsiaError, EsiaPerson
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -166,5 +168,7 @@ def citizen_login(request: HttpRequest, esia: EsiaPerson, data: CitizenData) -> 
     `user_logged_in`, whose receivers expect the patient record to exist."""
     user, patient = citizen_upsert(esia.oid, data)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    audit_record("login", request=request, user=user, patient=patient, method="esia")
+    audit_record(
+        AuditAction.LOGIN, actor=user, ip=client_ip(request), patient=patient, method="esia"
+    )
     return patient

@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core.http import client_ip
 from portal.core.ratelimits import rate_limited
 from portal.identity import esia
 from portal.identity.esia import EsiaError
@@ -104,7 +106,13 @@ def _state_take(request: HttpRequest) -> str | None:
 
 
 def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
-    audit_record("login_refused", request=request, reason=reason, level=level)
+    audit_record(
+        AuditAction.LOGIN_REFUSED,
+        actor=None,
+        ip=client_ip(request),
+        reason=reason,
+        level=level,
+    )
     template = (
         "identity/refused_underage.html"
         if reason == "underage"
@@ -155,7 +163,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     """End the portal session, then ESIA's own (else «Войти» would log straight back in)."""
     was_citizen = request.user.is_authenticated and getattr(request.user, "is_citizen", False)
     if request.user.is_authenticated:
-        audit_record("logout", request=request)
+        audit_record(AuditAction.LOGOUT, actor=request.user, ip=client_ip(request))
     auth_logout(request)
     if was_citizen:
         return HttpResponseRedirect(esia.logout_url())

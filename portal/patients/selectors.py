@@ -55,13 +55,15 @@ def patient_get_for_user(user, patient_id: int, *, request: HttpRequest | None =
     )
     if patient is None:
         # Imported here: audit depends on patients, not the other way round.
+        from portal.audit.models import AuditAction
         from portal.audit.services import audit_record
+        from portal.core.http import client_ip
 
         target = Patient.objects.filter(pk=patient_id).first()
         audit_record(
-            "patient.access_refused",
-            request=request,
-            user=user if user.is_authenticated else None,
+            AuditAction.ACCESS_REFUSED,
+            actor=user,
+            ip=client_ip(request),
             patient=target,
             patient_id=patient_id,
             path=request.path if request is not None else "",

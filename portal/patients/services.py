@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,7 +19,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core.http import client_ip
 from portal.patients.models import (
     Guardianship,
     InsuredPerson,
@@ -33,6 +36,9 @@ from portal.patients.selectors import (
     registry_person_by_policy,
 )
 from portal.patients.validators import is_valid_enp
+
+if TYPE_CHECKING:
+    from portal.identity.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +234,12 @@ def _child_from_registry(person: InsuredPerson) -> Patient:
 
 
 def relative_add(
-    guardian: Patient, data: RelativeData, *, source: str, request: HttpRequest | None = None
+    guardian: Patient,
+    data: RelativeData,
+    *,
+    source: str,
+    actor: "User | None" = None,
+    ip: str | None = None,
 ) -> Guardianship:
     """Check every rule under the guardian's row lock, then link the child."""
     with transaction.atomic(durable=True):
@@ -245,15 +256,21 @@ def relative_add(
         except IntegrityError:
             raise ValidationError({"policy_number": [ERRORS["duplicate"]]}) from None
         audit_record(
-            "relative.added",
-            request=request,
+            AuditAction.RELATIVE_ADDED,
+            actor=actor,
+            ip=ip,
             patient=child,
             guardian_id=guardian.pk,
             source=source,
             relation=data.relation,
         )
         audit_record(
-            "relative.added", request=request, patient=guardian, child_id=child.pk, source=source
+            AuditAction.RELATIVE_ADDED,
+            actor=actor,
+            ip=ip,
+            patient=guardian,
+            child_id=child.pk,
+            source=source,
         )
     return guardianship
 
@@ -289,8 +306,9 @@ def relative_remove(
         )
         if guardianship is None:
             audit_record(
-                "patient.access_refused",
-                request=request,
+                AuditAction.ACCESS_REFUSED,
+                actor=guardian.user,
+                ip=client_ip(request),
                 patient=guardian,
                 guardianship_id=guardianship_id,
             )
@@ -298,10 +316,18 @@ def relative_remove(
         guardianship.ended_at = timezone.now()
         guardianship.save(update_fields=["ended_at"])
         audit_record(
-            "relative.removed", request=request, patient=guardianship.child, guardian_id=guardian.pk
+            AuditAction.RELATIVE_REMOVED,
+            actor=guardian.user,
+            ip=client_ip(request),
+            patient=guardianship.child,
+            guardian_id=guardian.pk,
         )
         audit_record(
-            "relative.removed", request=request, patient=guardian, child_id=guardianship.child_id
+            AuditAction.RELATIVE_REMOVED,
+            actor=guardian.user,
+            ip=client_ip(request),
+            patient=guardian,
+            child_id=guardianship.child_id,
         )
     if request is not None and request.session.get(ACTING_SESSION_KEY) == guardianship.child_id:
         request.session.pop(ACTING_SESSION_KEY, None)
@@ -315,10 +341,16 @@ def acting_switch(request: HttpRequest, own: Patient, target: Patient) -> None:
     if target.pk == own.pk:
         previous = request.session.pop(ACTING_SESSION_KEY, None)
         if previous:
-            audit_record("acting.ended", request=request, patient=own, child_id=previous)
+            audit_record(
+                AuditAction.ACTING_ENDED,
+                actor=own.user,
+                ip=client_ip(request),
+                patient=own,
+                child_id=previous,
+            )
         return
     request.session[ACTING_SESSION_KEY] = target.pk
-    audit_record("acting.started", request=request, patient=target)
+    audit_record(AuditAction.ACTING_STARTED, actor=own.user, ip=client_ip(request), patient=target)
 
 
 def patient_attach_from_registry(patient: Patient) -> bool:
@@ -339,7 +371,7 @@ def patient_attach_from_registry(patient: Patient) -> bool:
 
 
 def own_policy_set(
-    patient: Patient, series: str, number: str, *, request: HttpRequest | None = None
+    patient: Patient, series: str, number: str, *, actor: "User | None", ip: str | None
 ) -> None:
     """A user whose policy ESIA did not provide enters it; it must match the registry."""
     policy = policy_parse(series, number)
@@ -362,4 +394,4 @@ def own_policy_set(
         patient.policy_number = policy.number
         patient.save(update_fields=["policy_series", "policy_number", "updated_at"])
         patient_attach_from_registry(patient)
-        audit_record("patient.policy_set", request=request, patient=patient)
+        audit_record(AuditAction.POLICY_SET, actor=actor, ip=ip, patient=patient)

@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.audit.selectors import audit_events_for_patient
+from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.patients.decorators import patient_required
 from portal.patients.forms import OwnPolicyForm, RelativeForm
@@ -31,7 +32,7 @@ from portal.patients.services import (
 )
 
 
-def _own(request: HttpRequest) -> Patient:
+def _own(request: PatientRequest) -> Patient:
     """The logged-in user's own record (patient_required has made sure it exists)."""
     own = patient_of_user(request.user)
     if own is None:  # pragma: no cover - patient_required redirects first
@@ -42,7 +43,7 @@ def _own(request: HttpRequest) -> Patient:
 @require_http_methods(["GET", "POST"])
 @patient_required
 @rate_limited("relative_user")
-def personal(request: HttpRequest) -> HttpResponse:
+def personal(request: PatientRequest) -> HttpResponse:
     """«Личные данные» (Рис. 5) and the relatives list (Рис. 8)."""
     own = _own(request)
     form = None
@@ -54,7 +55,8 @@ def personal(request: HttpRequest) -> HttpResponse:
                     own,
                     form.cleaned_data["policy_series"],
                     form.cleaned_data["policy_number"],
-                    request=request,
+                    actor=request.user,
+                    ip=client_ip(request),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -71,7 +73,7 @@ def personal(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @patient_required
 @rate_limited("relative_user")
-def relative_add_view(request: HttpRequest) -> HttpResponse:
+def relative_add_view(request: PatientRequest) -> HttpResponse:
     """«Добавить родственника» (Рис. 6–7) and «Добавить из Госуслуг»."""
     own = _own(request)
     form = RelativeForm(request.POST or None)
@@ -79,7 +81,11 @@ def relative_add_view(request: HttpRequest) -> HttpResponse:
         data = RelativeData(**form.cleaned_data)
         try:
             guardianship = relative_add(
-                own, data, source=Guardianship.Source.MANUAL, request=request
+                own,
+                data,
+                source=Guardianship.Source.MANUAL,
+                actor=request.user,
+                ip=client_ip(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -102,7 +108,7 @@ def relative_add_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @patient_required
 @rate_limited("relative_user")
-def relative_add_from_esia(request: HttpRequest) -> HttpResponse:
+def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
     """One click on a child ESIA listed; the same registry checks as the form."""
     own = _own(request)
     kid_id = request.POST.get("kid", "")
@@ -112,7 +118,11 @@ def relative_add_from_esia(request: HttpRequest) -> HttpResponse:
         return redirect("patients:relative_add")
     try:
         guardianship = relative_add(
-            own, relative_from_esia_kid(kid), source=Guardianship.Source.ESIA, request=request
+            own,
+            relative_from_esia_kid(kid),
+            source=Guardianship.Source.ESIA,
+            actor=request.user,
+            ip=client_ip(request),
         )
     except ValidationError as exc:
         reasons = " ".join(str(m) for m in exc.messages)
@@ -131,7 +141,7 @@ def relative_add_from_esia(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @patient_required
-def relative_remove_view(request: HttpRequest, guardianship_id: int) -> HttpResponse:
+def relative_remove_view(request: PatientRequest, guardianship_id: int) -> HttpResponse:
     own = _own(request)
     guardianship = relative_remove(own, guardianship_id, request=request)
     if guardianship is None:
@@ -146,7 +156,7 @@ def relative_remove_view(request: HttpRequest, guardianship_id: int) -> HttpResp
 
 @require_POST
 @patient_required
-def acting_switch_view(request: HttpRequest) -> HttpResponse:
+def acting_switch_view(request: PatientRequest) -> HttpResponse:
     """Switch the cabinet to a child from the surname menu (Рис. 9), or back."""
     own = _own(request)
     try:
@@ -159,7 +169,7 @@ def acting_switch_view(request: HttpRequest) -> HttpResponse:
 
 
 @patient_required
-def journal(request: HttpRequest, patient_id: int) -> HttpResponse:
+def journal(request: PatientRequest, patient_id: int) -> HttpResponse:
     """«Кто действовал от моего имени»: the patient's own or a guardian's view."""
     patient = patient_get_for_user(request.user, patient_id, request=request)
     events = Paginator(audit_events_for_patient(patient.pk), 50).get_page(request.GET.get("page"))

@@ -31,8 +31,8 @@ def clinic_refusal(patient: Patient, clinic: Clinic) -> str | None:
     return None
 
 
-def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic) -> str | None:
-    """Why this patient cannot book this specialty at this clinic, or None."""
+def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic | None) -> str | None:
+    """Why this patient cannot book this specialty at this clinic (None: any clinic)."""
     if specialty.access == Specialty.Access.REFERRAL:
         return "referral_only"
     is_child = patient.age_on(today_local()) < ADULT_AGE
@@ -43,7 +43,7 @@ def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic) ->
     if specialty.access == Specialty.Access.ATTACHMENT:
         if patient.clinic_id is None:
             return "no_attachment"
-        if patient.clinic_id != clinic.pk:
+        if clinic is None or patient.clinic_id != clinic.pk:
             return "attachment_only"
     return None
 

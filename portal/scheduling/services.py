@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.identity.models import User
 from portal.patients.models import Patient
 from portal.scheduling import rules
 from portal.scheduling.errors import BookingRefused
@@ -257,24 +258,24 @@ def _after_cancel(appointment_id: int) -> None:
 
 @transaction.atomic(durable=True)
 def _book(
-    *, user, patient_id: int, slot_id: int, key: uuid.UUID, request: HttpRequest | None
+    *, actor: User, patient_id: int, slot_id: int, key: uuid.UUID, ip: str | None
 ) -> BookingResult:
     _set_lock_timeout()
     patient = _lock_patient(patient_id)
-    replay = Appointment.objects.filter(booked_by=user, idempotency_key=key).first()
+    replay = Appointment.objects.filter(booked_by=actor, idempotency_key=key).first()
     if replay is not None:
         return BookingResult(replay, created=False)
     slot = _lock_slot(slot_id)
     # Everything read before the locks is advisory; decide again now (STYLE habit 3).
     now = timezone.now()
     _check_slot(slot, now)
-    _check_place(patient, user.pk, slot)
+    _check_place(patient, actor.pk, slot)
     _check_patient_rules(patient, slot, now)
     _claim_slot(slot)
     appointment = Appointment.objects.create(
         slot=slot,
         patient=patient,
-        booked_by=user,
+        booked_by=actor,
         specialty_id=slot.doctor.specialty_id,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
@@ -282,9 +283,9 @@ def _book(
         idempotency_key=key,
     )
     audit_record(
-        "appointment.booked",
-        request=request,
-        user=user,
+        AuditAction.APPOINTMENT_BOOKED,
+        actor=actor,
+        ip=ip,
         patient=patient,
         appointment=appointment.pk,
         ticket=appointment.ticket_number,
@@ -297,22 +298,22 @@ def _book(
 
 def appointment_book(
     *,
-    user,
+    actor: User,
     patient: Patient,
     slot_id: int,
     idempotency_key: uuid.UUID,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> BookingResult:
-    """Book ``slot_id`` for ``patient`` (whom the caller has checked ``user`` may act for).
+    """Book ``slot_id`` for ``patient`` (whom the caller has checked ``actor`` may act for).
 
     Raises BookingRefused with a code of errors.ERRORS; never a database error.
     """
-    early = _answer_for_taken_slot(user=user, slot_id=slot_id, idempotency_key=idempotency_key)
+    early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=idempotency_key)
     if early is not None:
         return early
     try:
         return _book(
-            user=user, patient_id=patient.pk, slot_id=slot_id, key=idempotency_key, request=request
+            actor=actor, patient_id=patient.pk, slot_id=slot_id, key=idempotency_key, ip=ip
         )
     except OperationalError as exc:
         if _is_lock_timeout(exc):
@@ -321,14 +322,16 @@ def appointment_book(
     except IntegrityError as exc:
         # The constraints caught what the locks should have: a twin request with the
         # same key won (replay it), or the slot was taken.
-        replay = Appointment.objects.filter(booked_by=user, idempotency_key=idempotency_key).first()
+        replay = Appointment.objects.filter(
+            booked_by=actor, idempotency_key=idempotency_key
+        ).first()
         if replay is not None:
             return BookingResult(replay, created=False)
         raise BookingRefused("slot_taken") from exc
 
 
 def _answer_for_taken_slot(
-    *, user, slot_id: int, idempotency_key: uuid.UUID
+    *, actor: User, slot_id: int, idempotency_key: uuid.UUID
 ) -> BookingResult | None:
     """At 07:00 most POSTs are for slots already gone: answer those without locks.
 
@@ -339,14 +342,14 @@ def _answer_for_taken_slot(
     """
     if not Slot.objects.filter(pk=slot_id, status=Slot.Status.BOOKED).exists():
         return None
-    replay = Appointment.objects.filter(booked_by=user, idempotency_key=idempotency_key).first()
+    replay = Appointment.objects.filter(booked_by=actor, idempotency_key=idempotency_key).first()
     if replay is not None:
         return BookingResult(replay, created=False)
     raise BookingRefused("slot_taken")
 
 
 @transaction.atomic(durable=True)
-def _cancel(*, user, appointment_id: int, request: HttpRequest | None) -> Appointment:
+def _cancel(*, actor: User, appointment_id: int, ip: str | None) -> Appointment:
     _set_lock_timeout()
     current = Appointment.objects.get(pk=appointment_id)
     patient = _lock_patient(current.patient_id)
@@ -364,9 +367,9 @@ def _cancel(*, user, appointment_id: int, request: HttpRequest | None) -> Appoin
         status=Slot.Status.FREE
     )
     audit_record(
-        "appointment.cancelled",
-        request=request,
-        user=user,
+        AuditAction.APPOINTMENT_CANCELLED,
+        actor=actor,
+        ip=ip,
         patient=patient,
         appointment=current.pk,
         ticket=current.ticket_number,
@@ -377,11 +380,11 @@ def _cancel(*, user, appointment_id: int, request: HttpRequest | None) -> Appoin
 
 
 def appointment_cancel(
-    *, user, appointment: Appointment, request: HttpRequest | None = None
+    *, actor: User, appointment: Appointment, ip: str | None = None
 ) -> Appointment:
     """Cancel an appointment the caller fetched with `appointment_get_for_user`."""
     try:
-        return _cancel(user=user, appointment_id=appointment.pk, request=request)
+        return _cancel(actor=actor, appointment_id=appointment.pk, ip=ip)
     except OperationalError as exc:
         if _is_lock_timeout(exc):
             raise BookingRefused("busy") from exc

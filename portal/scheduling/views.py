@@ -4,12 +4,13 @@ import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory.selectors import districts_list
 from portal.patients.decorators import patient_required
@@ -24,14 +25,14 @@ def _reason(code: str | None) -> str | None:
     return str(ERRORS[code]) if code else None
 
 
-def _patient_refusal(request: HttpRequest) -> str | None:
+def _patient_refusal(request: PatientRequest) -> str | None:
     """A refusal that concerns the patient as a whole (a child of 14+)."""
-    return _reason(rules.child_refusal(request.acting_patient, request.user.pk))  # type: ignore[attr-defined]
+    return _reason(rules.child_refusal(request.acting_patient, request.user.pk))
 
 
 @require_GET
 @patient_required
-def booking_start(request: HttpRequest) -> HttpResponse:
+def booking_start(request: PatientRequest) -> HttpResponse:
     page = Paginator(districts_list(), DISTRICTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -42,9 +43,9 @@ def booking_start(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @patient_required
-def booking_district(request: HttpRequest, district_id: int) -> HttpResponse:
+def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
     district = selectors.district_get(district_id)
-    patient = request.acting_patient  # type: ignore[attr-defined]
+    patient = request.acting_patient
     clinics = [
         (clinic, _reason(rules.clinic_refusal(patient, clinic)))
         for clinic in district.clinics.order_by("short_name")
@@ -58,9 +59,9 @@ def booking_district(request: HttpRequest, district_id: int) -> HttpResponse:
 
 @require_GET
 @patient_required
-def booking_clinic(request: HttpRequest, clinic_id: int) -> HttpResponse:
+def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
     clinic = selectors.clinic_get(clinic_id)
-    patient = request.acting_patient  # type: ignore[attr-defined]
+    patient = request.acting_patient
     specialties = [
         (specialty, _reason(rules.specialty_refusal(patient, specialty, clinic)))
         for specialty in selectors.specialties_at_clinic(clinic)
@@ -79,10 +80,10 @@ def booking_clinic(request: HttpRequest, clinic_id: int) -> HttpResponse:
 
 @require_GET
 @patient_required
-def booking_doctors(request: HttpRequest, clinic_id: int, specialty_id: int) -> HttpResponse:
+def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) -> HttpResponse:
     clinic = selectors.clinic_get(clinic_id)
     specialty = selectors.specialty_get(specialty_id)
-    patient = request.acting_patient  # type: ignore[attr-defined]
+    patient = request.acting_patient
     refusal = _reason(
         rules.clinic_refusal(patient, clinic) or rules.specialty_refusal(patient, specialty, clinic)
     )
@@ -98,8 +99,8 @@ def booking_doctors(request: HttpRequest, clinic_id: int, specialty_id: int) -> 
     )
 
 
-def _doctor_refusal(request: HttpRequest, doctor) -> str | None:
-    patient = request.acting_patient  # type: ignore[attr-defined]
+def _doctor_refusal(request: PatientRequest, doctor) -> str | None:
+    patient = request.acting_patient
     return _reason(
         rules.child_refusal(patient, request.user.pk)
         or rules.clinic_refusal(patient, doctor.clinic)
@@ -109,7 +110,7 @@ def _doctor_refusal(request: HttpRequest, doctor) -> str | None:
 
 @require_GET
 @patient_required
-def booking_days(request: HttpRequest, doctor_id: int) -> HttpResponse:
+def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
     doctor = selectors.doctor_get(doctor_id)
     return render(
         request,
@@ -124,7 +125,7 @@ def booking_days(request: HttpRequest, doctor_id: int) -> HttpResponse:
 
 @require_GET
 @patient_required
-def booking_times(request: HttpRequest, doctor_id: int, day: str) -> HttpResponse:
+def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResponse:
     doctor = selectors.doctor_get(doctor_id)
     try:
         chosen = datetime.date.fromisoformat(day)
@@ -145,9 +146,9 @@ def booking_times(request: HttpRequest, doctor_id: int, day: str) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 @patient_required
 @rate_limited("booking_user", "booking_ip")
-def booking_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
+def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
     slot = selectors.slot_get_for_booking(slot_id)
-    patient = request.acting_patient  # type: ignore[attr-defined]
+    patient = request.acting_patient
     form = BookingConfirmForm.fresh()
     error = None
     status = 200
@@ -156,11 +157,11 @@ def booking_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 result = services.appointment_book(
-                    user=request.user,
+                    actor=request.user,
                     patient=patient,
                     slot_id=slot.pk,
                     idempotency_key=form.cleaned_data["key"],
-                    request=request,
+                    ip=client_ip(request),
                 )
             except BookingRefused as refused:
                 error, status = refused.message, 409
@@ -185,8 +186,8 @@ def booking_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 @require_GET
 @patient_required
-def booking_nearest(request: HttpRequest) -> HttpResponse:
-    patient = request.acting_patient  # type: ignore[attr-defined]
+def booking_nearest(request: PatientRequest) -> HttpResponse:
+    patient = request.acting_patient
     form = NearestForm(request.GET or None)
     slots = None
     refusal = None
@@ -215,7 +216,7 @@ def booking_nearest(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @patient_required
-def appointment_list(request: HttpRequest) -> HttpResponse:
+def appointment_list(request: PatientRequest) -> HttpResponse:
     upcoming, history = selectors.appointments_for_user(request.user)
     return render(
         request, "scheduling/appointment_list.html", {"upcoming": upcoming, "history": history}
@@ -224,7 +225,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @patient_required
-def appointment_ticket(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_ticket(request: PatientRequest, appointment_id: int) -> HttpResponse:
     appointment = selectors.appointment_get_for_user(request.user, appointment_id)
     return render(
         request,
@@ -236,12 +237,14 @@ def appointment_ticket(request: HttpRequest, appointment_id: int) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 @patient_required
 @rate_limited("cancel_user", "cancel_ip")
-def appointment_cancel_view(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_cancel_view(request: PatientRequest, appointment_id: int) -> HttpResponse:
     appointment = selectors.appointment_get_for_user(request.user, appointment_id)
     error = None
     if request.method == "POST":
         try:
-            services.appointment_cancel(user=request.user, appointment=appointment, request=request)
+            services.appointment_cancel(
+                actor=request.user, appointment=appointment, ip=client_ip(request)
+            )
         except BookingRefused as refused:
             error = refused.message
         else:
@@ -257,7 +260,7 @@ def appointment_cancel_view(request: HttpRequest, appointment_id: int) -> HttpRe
 
 @require_GET
 @patient_required
-def appointment_ics(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_ics(request: PatientRequest, appointment_id: int) -> HttpResponse:
     appointment = selectors.appointment_get_for_user(request.user, appointment_id)
     response = HttpResponse(documents.ticket_ics(appointment), content_type="text/calendar")
     response["Content-Disposition"] = (

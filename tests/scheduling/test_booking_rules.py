@@ -16,7 +16,7 @@ from tests.scheduling.conftest import in_days, key, specialty
 
 def book(user, patient, slot, idempotency_key=None):
     return appointment_book(
-        user=user, patient=patient, slot_id=slot.pk, idempotency_key=idempotency_key or key()
+        actor=user, patient=patient, slot_id=slot.pk, idempotency_key=idempotency_key or key()
     )
 
 
@@ -134,7 +134,7 @@ def test_no_two_overlapping_appointments(patient, home_clinic, slot):
 
 def test_cancelling_frees_the_slot_at_once_for_someone_else(patient, stranger, slot):
     appointment = book(patient, patient.patient, slot).appointment
-    cancelled = appointment_cancel(user=patient, appointment=appointment)
+    cancelled = appointment_cancel(actor=patient, appointment=appointment)
     assert cancelled.status == Appointment.Status.CANCELLED_PATIENT
     assert AuditEvent.objects.filter(action="appointment.cancelled").count() == 1
     assert book(stranger, stranger.patient, slot).created
@@ -142,9 +142,9 @@ def test_cancelling_frees_the_slot_at_once_for_someone_else(patient, stranger, s
 
 def test_cancelling_twice_or_after_the_start_is_refused(patient):
     appointment = AppointmentFactory(patient=patient.patient)
-    appointment_cancel(user=patient, appointment=appointment)
+    appointment_cancel(actor=patient, appointment=appointment)
     with pytest.raises(BookingRefused) as info:
-        appointment_cancel(user=patient, appointment=appointment)
+        appointment_cancel(actor=patient, appointment=appointment)
     assert info.value.code == "cancel_not_active"
     started = AppointmentFactory(
         patient=patient.patient,
@@ -152,7 +152,7 @@ def test_cancelling_twice_or_after_the_start_is_refused(patient):
         slot__ends_at=in_days(-1) + datetime.timedelta(minutes=20),
     )
     with pytest.raises(BookingRefused) as info:
-        appointment_cancel(user=patient, appointment=started)
+        appointment_cancel(actor=patient, appointment=started)
     assert info.value.code == "cancel_too_late"
 
 

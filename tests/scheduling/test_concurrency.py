@@ -56,7 +56,7 @@ def run_at_once(calls):
 
 def book_call(patient, slot):
     return lambda: services.appointment_book(
-        user=patient.user, patient=patient, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+        actor=patient.user, patient=patient, slot_id=slot.pk, idempotency_key=uuid.uuid4()
     )
 
 
