@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "portal.patients",
     "portal.audit",
     "portal.scheduling",
+    "portal.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,8 @@
-"""The shared personas file (portal/core/fixtures/personas.json) rendered as ESIA REST data."""
+"""The demo personas (portal/demo/personas.py) rendered as ESIA REST data."""
 
 from typing import Any
 
-from portal.core.personas import kid_by_key, load_personas
+from portal.demo.personas import kid_by_key, load_personas
 
 COLLECTION_PATHS = {"contacts": "ctts", "documents": "docs", "kids": "kids"}
 

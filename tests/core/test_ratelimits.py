@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from portal.core.ratelimits import rate_limited
-from tests.factories import AppointmentFactory, PatientFactory, SlotFactory
+from tests.factories import AppointmentFactory, PatientFactory, SlotFactory, born
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def relative_guess(number: str) -> dict[str, str]:
         "last_name": "Иванова",
         "first_name": "Мария",
         "middle_name": "",
-        "birth_date": "01.12.2015",
+        "birth_date": born(11, 30).strftime("%d.%m.%Y"),
         "sex": "F",
         "relation": "daughter",
         "policy_series": "",

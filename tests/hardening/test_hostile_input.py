@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.patients.registry_import import COLUMNS, ImportFailed, registry_import
-from tests.factories import AppointmentFactory, PatientFactory, SlotFactory
+from tests.factories import AppointmentFactory, PatientFactory, SlotFactory, born
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_registry_rows_are_reported_or_imported_never_crash(row):
 
 def test_a_registry_row_with_nul_is_reported_not_written():
     text = "policy_number;last_name;first_name;birth_date;sex;insurer_code\n"
-    text += "3802020202020212;Иван\x00ова;Мария;2015-12-01;F;38001\n"
+    text += f"3802020202020212;Иван\x00ова;Мария;{born(11, 30)};F;38001\n"
     with pytest.raises(ImportFailed) as failed:
         registry_import(io.StringIO(text))
     assert "NUL" in failed.value.errors[0][1]
@@ -207,7 +207,7 @@ def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
 
 def test_a_registry_row_with_an_overlong_insurer_code_is_reported_not_a_database_error():
     text = "policy_number;last_name;first_name;birth_date;sex;insurer_code;insurer_name\n"
-    text += f"3802020202020212;Иванова;Мария;2015-12-01;F;{'7' * 25};СМО\n"
+    text += f"3802020202020212;Иванова;Мария;{born(11, 30)};F;{'7' * 25};СМО\n"
     with pytest.raises(ImportFailed) as failed:
         registry_import(io.StringIO(text))
     assert "длиннее 20 символов" in failed.value.errors[0][1]
