@@ -6,7 +6,7 @@ from portal.esia_emulator import views
 handler404 = "portal.esia_emulator.views.not_found"
 handler500 = "portal.esia_emulator.views.server_error"
 
-# The paths of real ESIA (reference/esia.md), so that only the base URL differs.
+# The paths of real ESIA (docs/esia.md §6), so that only the base URL differs.
 urlpatterns = [
     path("", views.index, name="esia_emulator_index"),
     path("aas/oauth2/v2/ac", views.authorize, name="esia_emulator_authorize"),

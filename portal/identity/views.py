@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 STATES_SESSION_KEY = "esia_login_states"
 MAX_PENDING_STATES = 5  # a few tabs may start a login at once; older ones are dropped
 
-# User-facing texts of every way a login can fail (one table, STYLE habit 10).
+# User-facing texts of every way a login can fail, in one table.
 ERROR_MESSAGES = {
     "unavailable": _(
         "Госуслуги (ЕСИА) сейчас не отвечают. Попробуйте войти через несколько минут."
