@@ -176,6 +176,8 @@ STORAGES = {
 
 # --- Users and the ESIA login (docs/esia.md) ---------------------------------------------
 AUTH_USER_MODEL = "identity.User"
+# Citizens log in from the cabinet's «Войти через ЕСИА» page; staff through the admin's own.
+LOGIN_URL = "identity:cabinet"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

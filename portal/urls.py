@@ -8,6 +8,7 @@ handler404 = "portal.core.views.page_not_found"
 handler500 = "portal.core.views.server_error"
 
 urlpatterns = [
+    # Every app's names are namespaced by its app_name: {% url 'scheduling:booking_start' %}.
     path("", include("portal.core.urls")),
     path("", include("portal.directory.urls")),
     path("", include("portal.identity.urls")),

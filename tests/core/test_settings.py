@@ -126,7 +126,7 @@ def test_a_time_stored_in_utc_is_shown_in_irkutsk_time_and_in_russian(client, gu
         slot=SlotFactory(starts_at=utc, status="booked"),
     )
     client.force_login(guardian)
-    page = client.get(reverse("appointment_list")).content.decode()
+    page = client.get(reverse("scheduling:appointment_list")).content.decode()
     local = utc.astimezone(ZoneInfo("Asia/Irkutsk"))
     assert "10:05" in page and "02:05" not in page  # UTC+8, stored as 02:05 UTC
     assert f"{local.day} {GENITIVE_MONTHS[local.month - 1]} {local.year}" in page

@@ -279,13 +279,13 @@ def test_a_stranger_cannot_remove_someone_elses_child(client, stranger, child):
 
 def test_guardian_switches_into_the_child_and_back(client, guardian, child):
     client.force_login(guardian)
-    menu = client.get(reverse("cabinet")).content.decode()
+    menu = client.get(reverse("identity:cabinet")).content.decode()
     assert "Иванова М.И." in menu and "Добавить родственника" in menu
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
-    page = client.get(reverse("cabinet")).content.decode()
+    page = client.get(reverse("identity:cabinet")).content.decode()
     assert "Вы в кабинете ребёнка: <strong>Иванова Мария Ивановна</strong>" in page
     client.post(reverse("patients:acting_switch"), {"patient": guardian.patient.pk})
-    assert "Вы в кабинете ребёнка" not in client.get(reverse("cabinet")).content.decode()
+    assert "Вы в кабинете ребёнка" not in client.get(reverse("identity:cabinet")).content.decode()
     actions = list(AuditEvent.objects.values_list("action", flat=True).order_by("id"))
     assert actions == ["acting.started", "acting.ended"]
 
@@ -336,7 +336,10 @@ def test_a_child_who_turned_14_stays_listed_but_cannot_be_booked_for(
     page = client.get(reverse("patients:personal")).content.decode()
     assert "Уже исполнилось 14 лет" in page and child.full_name in page
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
-    assert "записаться к врачу от имени ребёнка" in client.get(reverse("cabinet")).content.decode()
+    assert (
+        "записаться к врачу от имени ребёнка"
+        in client.get(reverse("identity:cabinet")).content.decode()
+    )
 
 
 def test_login_fills_insurer_and_attachment_from_the_registry(children_clinic):
@@ -398,6 +401,6 @@ def test_a_user_without_a_policy_enters_it_on_personal_data(client, children_cli
 
 
 def test_visitors_see_the_cabinet_button_not_the_menu(client):
-    page = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("core:home")).content.decode()
     assert "Личный кабинет" in page and "account-menu" not in page
     assert client.get(reverse("patients:personal")).status_code == 302
