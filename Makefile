@@ -5,6 +5,13 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 
+# A production-like environment (docs/operations.md) for `check --deploy` in `make lint`:
+# DEBUG off, a real-looking key, a host name, TLS at the proxy, Redis for shared counters.
+DEPLOY_ENV := DEBUG=0 PORTAL_DATA_DIR=data/deploy-check ALLOWED_HOSTS=portal.example.ru \
+	SECRET_KEY=lint-only-3f9a7c1e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d1f8a6c4e2b0d9f7 \
+	CSRF_TRUSTED_ORIGINS=https://portal.example.ru BEHIND_TLS_PROXY=1 \
+	REDIS_URL=redis://127.0.0.1:6379/0 ESIA_EMULATOR_ENABLED=0
+
 .PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart
 
 $(UV):
@@ -31,6 +38,8 @@ lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy portal
+	$(MANAGE) makemigrations --check --dry-run
+	env -u DATABASE_URL $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
 
 screenshots: install
 	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py tests/browser/test_journey.py -q

@@ -21,6 +21,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.demo.dates import born
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -101,7 +102,8 @@ def bench_patients(count: int) -> list[BenchPatient]:
                 last_name="Нагрузочный",
                 first_name="Тест",
                 middle_name=f"№{n}",
-                birth_date=datetime.date(1980, 1, 1) + datetime.timedelta(days=n),
+                # Adults of 30 and over, whatever the year the benchmark runs in.
+                birth_date=born(30, n),
                 sex="M",
                 clinic=clinic,
             )

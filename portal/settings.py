@@ -1,20 +1,23 @@
-"""Settings of the patient portal.
+"""Settings of the patient portal, read top-down by topic.
 
 Everything that differs between a laptop, CI and production is read from the
-environment (see `.env.example`). With no environment at all the portal runs in
-local development mode: DEBUG on, SQLite in ./data, a generated secret key kept
-in ./data so sessions survive restarts.
+environment through the typed readers of `portal/env.py` (every variable is listed
+in `.env.example`). With no environment at all the portal runs in local development
+mode: DEBUG on, SQLite in ./data, a generated secret key kept in ./data so sessions
+survive restarts, the ESIA emulator on.
 """
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_int, env_list, env_rate, env_str
 
+# --- Mode, paths and the secret key -----------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("PORTAL_DATA_DIR", str(BASE_DIR / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -40,6 +43,20 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# The ESIA emulator is a fake identity provider: anyone can log in as anyone. It is on in
+# development only; a server with DEBUG off refuses to start with it unless the operator
+# states in so many words that this is a test stand (docs/esia.md).
+ESIA_EMULATOR_ENABLED = env_bool("ESIA_EMULATOR_ENABLED", DEBUG)
+ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION = env_bool(
+    "ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION", False
+)
+if ESIA_EMULATOR_ENABLED and not DEBUG and not ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION:
+    raise ImproperlyConfigured(
+        "ESIA_EMULATOR_ENABLED with DEBUG off: the ESIA emulator lets anyone log in as "
+        "anyone. Set ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION=1 only on a test stand."
+    )
+
+# --- Applications and middleware ----------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -48,7 +65,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django_htmx",
     "csp",
     "django_ratelimit",
     "portal.core",
@@ -57,6 +73,9 @@ INSTALLED_APPS = [
     "portal.patients",
     "portal.audit",
     "portal.scheduling",
+    "portal.demo",
+    # With the emulator off its app is not even installed.
+    *(["portal.esia_emulator"] if ESIA_EMULATOR_ENABLED else []),
 ]
 
 MIDDLEWARE = [
@@ -72,11 +91,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that a database outage anywhere above answers 503 "try again".
+    "portal.core.outage.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
+# The admin lives at a configurable, non-default path so scanners do not find it.
+ADMIN_PATH = env_str("ADMIN_PATH", "staff-admin/").strip("/") + "/"
 
 TEMPLATES = [
     {
@@ -95,11 +117,14 @@ TEMPLATES = [
 ]
 
 
-def _databases() -> dict:
+# --- Database -----------------------------------------------------------------------------
+def _databases() -> dict[str, dict[str, Any]]:
     url = env_str("DATABASE_URL", "")
     if not url:
         url = f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"
-    db = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    db: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    )
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the
         # busy timeout instead of failing mid-transaction with "database is locked".
@@ -120,22 +145,18 @@ def _databases() -> dict:
 
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTH_USER_MODEL = "identity.User"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
+# --- Region: language and time --------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Русский"))]
 LOCALE_PATHS = [BASE_DIR / "portal" / "locale"]
+# Datetimes are stored in UTC and shown in the region's time (UTC+8).
 TIME_ZONE = "Asia/Irkutsk"
 USE_I18N = True
 USE_TZ = True
+PORTAL_REGION_NAME = env_str("PORTAL_REGION_NAME", "Иркутская область")
 
+# --- Static files (served by the portal itself through WhiteNoise, no CDN) ---------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
@@ -144,103 +165,25 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
-if DEBUG:
-    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-
-# --- Security (docs/security.md) ---------------------------------------------------------
-SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 3600)
-# Idle timeout: SlidingSessionMiddleware pushes the expiry forward at most once a minute.
-SESSION_TOUCH_INTERVAL = env_int("SESSION_TOUCH_INTERVAL", 60)
-# With Redis, sessions are read from the cache (written through to the database);
-# a per-process memory cache would serve stale sessions across workers, so not without it.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if env_str("REDIS_URL", "")
-    else "django.contrib.sessions.backends.db"
-)
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-CSRF_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-# Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
-if env_bool("BEHIND_TLS_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
-
-# No inline scripts or styles anywhere: every asset is a file served by the portal.
-CSP_EXTRA_FORM_ACTIONS = env_list("CSP_EXTRA_FORM_ACTIONS", [])
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "base-uri": ["'none'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", *CSP_EXTRA_FORM_ACTIONS],
-    }
-}
-
-# Caches and rate limits: Redis when REDIS_URL is set (several app servers share the
-# counters), otherwise a per-process memory cache that is fine for one process.
-REDIS_URL = env_str("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CSRF_FAILURE_VIEW = "portal.core.views.csrf_failure"
-RATELIMIT_VIEW = "portal.core.views.too_many_requests"
-RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
-# Django's own Redis backend increments atomically, it is just not on the library's list;
-# the memory cache is a deliberate single-process default (docs/operations.md).
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
-
-# The portal's own rules (DESIGN.md §4).
-CHILD_MAX_AGE = env_int("CHILD_MAX_AGE", 14)
-PORTAL_REGION_NAME = env_str("PORTAL_REGION_NAME", "Иркутская область")
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact": {"()": "portal.core.logfilters.RedactPersonalData"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact"],
-        }
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedStaticFilesStorage"
+        )
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Booking (portal.scheduling, issue 5) -------------------------------------------
-# How long a booking waits for a row lock before answering "busy, try again" (docs/concurrency.md).
-SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000)
-# Days of slots generated ahead (the demo and `generate_slots` default).
-SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
-# Seconds the «Ближайшее свободное время» ranking is shared between requests (0 = off).
-NEAREST_CACHE_SECONDS = env_int("NEAREST_CACHE_SECONDS", 2)
-
-# --- ESIA login and the ESIA emulator (issue 3; docs/esia.md) -------------------------
-from typing import cast  # noqa: E402 - kept inside this block to leave the shared header alone
+# --- Users and the ESIA login (docs/esia.md) ---------------------------------------------
+AUTH_USER_MODEL = "identity.User"
+# Citizens log in from the cabinet's «Войти через ЕСИА» page; staff through the admin's own.
+LOGIN_URL = "identity:cabinet"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 # Defaults point at the built-in emulator on http://127.0.0.1:8001 with development keys
 # that `manage.py esia_dev_keys` generates into PORTAL_DATA_DIR/esia-dev/.
@@ -273,36 +216,79 @@ ESIA_SIGNER_COMMAND = env_str("ESIA_SIGNER_COMMAND", "")
 ESIA_SIGNER_REVERSE = env_bool("ESIA_SIGNER_REVERSE", False)
 ESIA_TIMEOUT_SECONDS = env_int("ESIA_TIMEOUT_SECONDS", 10)
 ESIA_MIN_AGE = env_int("ESIA_MIN_AGE", 14)
-
-# The emulator is a fake identity provider: anyone can log in as anyone. It is on in
-# development only; a server with DEBUG off refuses to start with it unless the
-# operator states in so many words that this is a test stand.
-ESIA_EMULATOR_ENABLED = env_bool("ESIA_EMULATOR_ENABLED", DEBUG)
-ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION = env_bool(
-    "ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION", False
-)
-if ESIA_EMULATOR_ENABLED and not DEBUG and not ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION:
-    raise ImproperlyConfigured(
-        "ESIA_EMULATOR_ENABLED with DEBUG off: the ESIA emulator lets anyone log in as "
-        "anyone. Set ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION=1 only on a test stand."
-    )
-if ESIA_EMULATOR_ENABLED:
-    INSTALLED_APPS.append("portal.esia_emulator")
-# Logout is a form POST answered by a redirect to ESIA: CSP form-action covers redirects.
-_form_action = cast(dict, CONTENT_SECURITY_POLICY["DIRECTIVES"])["form-action"]
-_form_action.append(ESIA_BASE_URL)
-# httpx logs every request URL at INFO: ESIA URLs carry codes, secrets and the person's oid.
-cast(dict, LOGGING["loggers"]).update(
-    {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}}
-)
+# The emulator's own `iss`, key and certificate (its switch is at the top).
 ESIA_EMULATOR_ISSUER = env_str("ESIA_EMULATOR_ISSUER", "http://127.0.0.1:8001/")
 ESIA_EMULATOR_KEY = _esia_file("ESIA_EMULATOR_KEY", "emulator.key.pem")
 ESIA_EMULATOR_CERT = _esia_file("ESIA_EMULATOR_CERT", "emulator.cert.pem")
 
+# --- Sessions, cookies and HTTPS (docs/security.md) ----------------------------------------
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 3600)
+# Idle timeout: SlidingSessionMiddleware pushes the expiry forward at most once a minute.
+SESSION_TOUCH_INTERVAL = env_int("SESSION_TOUCH_INTERVAL", 60)
+REDIS_URL = env_str("REDIS_URL", "")
+# With Redis, sessions are read from the cache (written through to the database);
+# a per-process memory cache would serve stale sessions across workers, so not without it.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "portal.core.views.csrf_failure"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 
-# --- Hardening (issue 7; docs/security.md) -------------------------------------------
-from portal.env import env_rate  # noqa: E402 - kept inside this block
+# No inline scripts or styles anywhere: every asset is a file served by the portal.
+# Logout is a form POST answered by a redirect to ESIA: form-action covers redirects.
+CSP_EXTRA_FORM_ACTIONS = env_list("CSP_EXTRA_FORM_ACTIONS", [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *CSP_EXTRA_FORM_ACTIONS, ESIA_BASE_URL],
+    }
+}
 
+# --- Cache and rate limits (docs/security.md) ----------------------------------------------
+# Redis when REDIS_URL is set (several app servers share the counters), otherwise a
+# per-process memory cache that is fine for one process.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+RATELIMIT_VIEW = "portal.core.views.too_many_requests"
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+# Django's own Redis backend increments atomically, it is just not on the library's list;
+# the memory cache is a deliberate single-process default (docs/operations.md).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
+# Behind a reverse proxy the client address is in a header the proxy sets, e.g.
+# HTTP_X_REAL_IP (never a header the client can set itself).
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 # Rate limits (portal.core.ratelimits): "count/period", period s, m, h or d with an
 # optional multiplier ("5/10m"). Per-IP limits are generous because a clinic or a
 # mobile operator may put many people behind one address.
@@ -315,8 +301,38 @@ RATE_CANCEL_IP = env_rate("RATE_CANCEL_IP", "100/10m")
 # Relative additions and own-policy entry share one counter: each try tests a policy
 # number against the registry, so this caps how fast anyone can guess.
 RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
-# Behind a reverse proxy the client address is in a header the proxy sets, e.g.
-# HTTP_X_REAL_IP (never a header the client can set itself).
-RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
-# A database outage during a request answers 503 "try again" (portal.core.outage).
-MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"redact": {"()": "portal.core.logfilters.RedactPersonalData"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO: ESIA URLs carry codes, secrets and the oid.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
+
+# --- The portal's own rules (docs/domain.md) -----------------------------------------------
+# Children can be added and booked for until this age.
+CHILD_MAX_AGE = env_int("CHILD_MAX_AGE", 14)
+# How long a booking waits for a row lock before answering "busy, try again"
+# (docs/concurrency.md).
+SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000)
+# Days of slots generated ahead (the demo and `generate_slots` default).
+SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
+# Seconds the «Ближайшее свободное время» ranking is shared between requests (0 = off).
+NEAREST_CACHE_SECONDS = env_int("NEAREST_CACHE_SECONDS", 2)
+
+# --- later areas (notifications, api, workspace) ---

@@ -1,21 +1,18 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-
-from portal.env import env_str
 
 handler400 = "portal.core.views.bad_request"
 handler403 = "portal.core.views.permission_denied"
 handler404 = "portal.core.views.page_not_found"
 handler500 = "portal.core.views.server_error"
 
-# The admin lives at a configurable, non-default path so scanners do not find it.
-ADMIN_PATH = env_str("ADMIN_PATH", "staff-admin/").strip("/") + "/"
-
 urlpatterns = [
+    # Every app's names are namespaced by its app_name: {% url 'scheduling:booking_start' %}.
     path("", include("portal.core.urls")),
     path("", include("portal.directory.urls")),
     path("", include("portal.identity.urls")),
     path("", include("portal.patients.urls")),
     path("", include("portal.scheduling.urls")),
-    path(ADMIN_PATH, admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
 ]

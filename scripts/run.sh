@@ -13,9 +13,8 @@ EMULATOR_PORT=${EMULATOR_PORT:-8001}
 DJANGO_SETTINGS_MODULE=portal.esia_emulator.settings \
   "$UV" run --frozen python manage.py runserver "127.0.0.1:$EMULATOR_PORT" --noreload &
 echo "Эмулятор ЕСИА: http://127.0.0.1:$EMULATOR_PORT (тестовые пользователи — на его странице входа)"
-echo "  Подтверждённые: Иванова Анна (мама двоих детей), Иванов Иван, Соколов Николай (старый полис),"
-echo "  Смирнова Елена (полиса в Госуслугах нет), Кузнецов Артём (15 лет)."
-echo "  Вход не разрешён: Петров Сергей (стандартная), Сидорова Ольга (упрощённая), Орлова Софья (детская)."
+# Ages and birth dates are counted from this week (portal/demo/personas.py).
+"$UV" run --frozen python manage.py demo_personas
 
 echo "Портал пациента: http://127.0.0.1:$PORTAL_PORT"
 "$UV" run --frozen python manage.py runserver "127.0.0.1:$PORTAL_PORT" --noreload &

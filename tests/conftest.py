@@ -1,12 +1,10 @@
 """Shared fixtures: the demo region and the fixed personas of authorization tests.
 
-Personas (STYLE habit 11): ``patient`` (an adult with a record, no children),
+Personas for authorization tests: ``patient`` (an adult with a record, no children),
 ``guardian`` with ``child``, ``stranger`` (another adult), ``clerk`` of the
 guardian's clinic and ``other_clerk`` of another clinic. Users are fixtures,
 patients are reachable as ``<user>.patient``.
 """
-
-import datetime
 
 import pytest
 from django.core.cache import cache
@@ -18,6 +16,7 @@ from tests.factories import (
     GuardianshipFactory,
     PatientFactory,
     UserFactory,
+    born,
 )
 
 
@@ -34,12 +33,11 @@ def _fresh_cache():
 def demo_region(db):
     """The demo region of `make run` (scale 1) without its slots, which cost seconds.
 
-    Tests of the slots themselves call `load_demo` or the scheduling demo directly.
+    Tests of the slots themselves call `load_demo` or `portal.demo.schedules` directly.
     """
-    from portal.directory import demo as directory_demo
-    from portal.patients import demo as patients_demo
+    from portal.demo import directory, registry
 
-    for step in (directory_demo, patients_demo):
+    for step in (directory, registry):
         step.load(scale=1, log=lambda _: None)
     return District.objects.get(name="г. Иркутск")
 
@@ -62,7 +60,7 @@ def patient(db, home_clinic):
         first_name="Николай",
         middle_name="Андреевич",
         sex="M",
-        birth_date=datetime.date(1964, 11, 5),
+        birth_date=born(62, 26),
         clinic=home_clinic,
     )
     return record.user

@@ -3,10 +3,17 @@
 import datetime
 
 import factory
+from django.utils import timezone
 
+from portal.demo import dates
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
 from portal.patients.models import Guardianship, InsuranceCompany, Patient
+
+
+def born(years: int, days: int = 0) -> datetime.date:
+    """A birth date ``years`` and ``days`` before today in the region: ages never go stale."""
+    return dates.born(years, days, anchor=timezone.localdate())
 
 
 class DistrictFactory(factory.django.DjangoModelFactory):
@@ -85,7 +92,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
     last_name = "Иванова"
     first_name = "Анна"
     middle_name = "Петровна"
-    birth_date = datetime.date(1988, 3, 14)
+    birth_date = factory.LazyFunction(lambda: born(38, 262))
     sex = "F"
     policy_kind = "3"
     policy_number = factory.Sequence(lambda n: f"{n:016d}")
@@ -102,7 +109,7 @@ class ChildFactory(PatientFactory):
     last_name = "Иванова"
     first_name = "Мария"
     middle_name = "Ивановна"
-    birth_date = datetime.date(2015, 12, 1)
+    birth_date = factory.LazyFunction(lambda: born(11, 30))
 
 
 class GuardianshipFactory(factory.django.DjangoModelFactory):

@@ -1,8 +1,8 @@
-"""The shared personas file (portal/core/fixtures/personas.json) rendered as ESIA REST data."""
+"""The demo personas (portal/demo/personas.py) rendered as ESIA REST data."""
 
 from typing import Any
 
-from portal.core.personas import kid_by_key, load_personas
+from portal.demo.personas import kid_by_key, load_personas
 
 COLLECTION_PATHS = {"contacts": "ctts", "documents": "docs", "kids": "kids"}
 
@@ -85,7 +85,7 @@ def person(persona: dict[str, Any], base: str, embed: set[str]) -> dict[str, Any
         "updatedOn": 1735689600,
         "eTag": "P0",
     }
-    # Simplified accounts have no verified identity document (reference table).
+    # Simplified accounts have no verified identity document (docs/esia.md §6, account levels).
     if identity_doc is not None and persona["level"] != "simplified":
         data["rIdDoc"] = identity_doc["id"]
     data = {k: v for k, v in data.items() if v != ""}

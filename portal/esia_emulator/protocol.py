@@ -1,4 +1,4 @@
-"""What the emulator checks and issues, following ESIA's rules (reference/esia.md).
+"""What the emulator checks and issues, following ESIA's rules (docs/esia.md §6).
 
 Stateless apart from the set of redeemed codes: codes, access and id tokens are JWTs
 signed with the emulator's own GOST key; a code is single use (a cache entry) and lives
@@ -123,7 +123,7 @@ def check_client_secret(client: Client, params: dict[str, str], message: str) ->
 
 def signed_message(client_id: str, params: Mapping[str, str], code: str = "") -> str:
     """What the client_secret signs: client_id + scope + scope_org + timestamp + state +
-    redirect_uri, plus the code at the token endpoint (reference/esia.md)."""
+    redirect_uri, plus the code at the token endpoint (docs/esia.md §6)."""
     return (
         client_id
         + params["scope"]

@@ -12,6 +12,6 @@ from portal.settings import ESIA_EMULATOR_ENABLED
 if not ESIA_EMULATOR_ENABLED:
     raise ImproperlyConfigured("The ESIA emulator is switched off (ESIA_EMULATOR_ENABLED)")  # noqa: F405
 
-ROOT_URLCONF = "portal.esia_emulator.urls"
+ROOT_URLCONF = "portal.esia_emulator.root_urls"
 SESSION_COOKIE_NAME = "esia_emulator_session"
 CSRF_COOKIE_NAME = "esia_emulator_csrf"

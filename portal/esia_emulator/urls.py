@@ -2,17 +2,15 @@ from django.urls import path
 
 from portal.esia_emulator import views
 
-# The portal's error pages link to portal URLs that do not exist here.
-handler404 = "portal.esia_emulator.views.not_found"
-handler500 = "portal.esia_emulator.views.server_error"
+app_name = "esia_emulator"
 
-# The paths of real ESIA (reference/esia.md), so that only the base URL differs.
+# The paths of real ESIA (docs/esia.md §6), so that only the base URL differs.
 urlpatterns = [
-    path("", views.index, name="esia_emulator_index"),
-    path("aas/oauth2/v2/ac", views.authorize, name="esia_emulator_authorize"),
-    path("aas/oauth2/v3/te", views.token, name="esia_emulator_token"),
-    path("rs/prns/<str:oid>", views.person, name="esia_emulator_person"),
-    path("rs/prns/<str:oid>/<str:collection>", views.person_collection),
-    path("rs/prns/<str:oid>/kids/<str:kid_id>/docs", views.kid_documents),
-    path("idp/ext/Logout", views.logout, name="esia_emulator_logout"),
+    path("", views.index, name="index"),
+    path("aas/oauth2/v2/ac", views.authorize, name="authorize"),
+    path("aas/oauth2/v3/te", views.token, name="token"),
+    path("rs/prns/<str:oid>", views.person, name="person"),
+    path("rs/prns/<str:oid>/<str:collection>", views.person_collection, name="person_collection"),
+    path("rs/prns/<str:oid>/kids/<str:kid_id>/docs", views.kid_documents, name="kid_documents"),
+    path("idp/ext/Logout", views.logout, name="logout"),
 ]

@@ -6,7 +6,7 @@ reaches it over real HTTP exactly as it reaches ESIA.
 
 from django.core.handlers.wsgi import WSGIHandler
 
-EMULATOR_URLCONF = "portal.esia_emulator.urls"
+EMULATOR_URLCONF = "portal.esia_emulator.root_urls"
 
 
 class EmulatorWSGIHandler(WSGIHandler):

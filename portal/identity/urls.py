@@ -2,6 +2,8 @@ from django.urls import path
 
 from portal.identity import views
 
+app_name = "identity"
+
 urlpatterns = [
     path("cabinet/", views.cabinet, name="cabinet"),
     path("login/esia/", views.esia_login, name="esia_login"),

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 STATES_SESSION_KEY = "esia_login_states"
 MAX_PENDING_STATES = 5  # a few tabs may start a login at once; older ones are dropped
 
-# User-facing texts of every way a login can fail (one table, STYLE habit 10).
+# User-facing texts of every way a login can fail, in one table.
 ERROR_MESSAGES = {
     "unavailable": _(
         "Госуслуги (ЕСИА) сейчас не отвечают. Попробуйте войти через несколько минут."
@@ -134,7 +134,7 @@ def esia_callback(request: HttpRequest) -> HttpResponse:
         code = request.GET.get("error_description", "").split(":", 1)[0].strip()
         if error == "access_denied" or code == "ESIA-007004":
             messages.info(request, _("Вход через Госуслуги отменён."))
-            return redirect("cabinet")
+            return redirect("identity:cabinet")
         if code == "ESIA-007055":
             return _refused(request, "not_confirmed", "unknown")
         logger.warning("ESIA returned an error: %s %s", error[:40], code[:20])
@@ -155,7 +155,7 @@ def esia_callback(request: HttpRequest) -> HttpResponse:
     if age_on(data.birth_date, timezone.localdate()) < settings.ESIA_MIN_AGE:
         return _refused(request, "underage", level)
     citizen_login(request, person, data)
-    return HttpResponseRedirect(target or reverse("cabinet"))
+    return HttpResponseRedirect(target or reverse("identity:cabinet"))
 
 
 @require_POST
@@ -167,4 +167,4 @@ def logout(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
     if was_citizen:
         return HttpResponseRedirect(esia.logout_url())
-    return redirect("home")
+    return redirect("core:home")

@@ -20,7 +20,7 @@ def patient_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         patient = acting_patient(request) if request.user.is_authenticated else None
         if patient is None:
-            return redirect_to_login(request.get_full_path(), login_url="cabinet")
+            return redirect_to_login(request.get_full_path())  # settings.LOGIN_URL
         request.acting_patient = patient  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 

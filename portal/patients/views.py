@@ -165,7 +165,7 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
         patient_id = own.pk
     target = patient_get_for_user(request.user, patient_id, request=request)
     acting_switch(request, own, target)
-    return redirect("cabinet")
+    return redirect("identity:cabinet")
 
 
 @patient_required

@@ -2,6 +2,8 @@ from django.urls import path
 
 from portal.scheduling import views
 
+app_name = "scheduling"
+
 urlpatterns = [
     path("booking/", views.booking_start, name="booking_start"),
     path("booking/nearest/", views.booking_nearest, name="booking_nearest"),

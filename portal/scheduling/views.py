@@ -169,7 +169,9 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
             else:
                 if result.created:
                     messages.success(request, _("Вы записаны на приём. Талон ниже."))
-                return redirect("appointment_ticket", appointment_id=result.appointment.pk)
+                return redirect(
+                    "scheduling:appointment_ticket", appointment_id=result.appointment.pk
+                )
         else:
             status = 400
     elif refusal := (
@@ -249,7 +251,7 @@ def appointment_cancel_view(request: PatientRequest, appointment_id: int) -> Htt
             error = refused.message
         else:
             messages.success(request, _("Запись отменена. Это время снова доступно для записи."))
-            return redirect("appointment_list")
+            return redirect("scheduling:appointment_list")
     return render(
         request,
         "scheduling/appointment_cancel.html",

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from portal.core.ratelimits import rate_limited
-from tests.factories import AppointmentFactory, PatientFactory, SlotFactory
+from tests.factories import AppointmentFactory, PatientFactory, SlotFactory, born
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def logged_in(client, user, ip: str = "127.0.0.1"):
 
 
 def post_confirm(client, slot):
-    return client.post(reverse("booking_confirm", args=[slot.pk]), {"key": "stale"})
+    return client.post(reverse("scheduling:booking_confirm", args=[slot.pk]), {"key": "stale"})
 
 
 def test_booking_is_limited_per_user(client, settings, patient, stranger):
@@ -55,13 +55,13 @@ def test_showing_the_confirmation_page_is_not_counted(client, settings, patient)
     slot = SlotFactory()
     logged_in(client, patient)
     for _ in range(3):
-        assert client.get(reverse("booking_confirm", args=[slot.pk])).status_code == 200
+        assert client.get(reverse("scheduling:booking_confirm", args=[slot.pk])).status_code == 200
 
 
 def test_cancelling_is_limited_per_user(client, settings, patient):
     settings.RATE_CANCEL_USER = "2/m"
     appointment = AppointmentFactory(patient=patient.patient)
-    url = reverse("appointment_cancel", args=[appointment.pk])
+    url = reverse("scheduling:appointment_cancel", args=[appointment.pk])
     logged_in(client, patient)
     assert client.post(url).status_code == 302  # cancelled
     assert client.post(url).status_code == 409  # already cancelled: a clear refusal
@@ -76,11 +76,13 @@ def test_cancelling_is_limited_per_ip_across_users(client, settings, patient, st
     mine = AppointmentFactory(patient=patient.patient)
     theirs = AppointmentFactory(patient=stranger.patient)
     logged_in(client, patient)
-    assert client.post(reverse("appointment_cancel", args=[mine.pk])).status_code == 302
+    assert client.post(reverse("scheduling:appointment_cancel", args=[mine.pk])).status_code == 302
     logged_in(client, stranger)
-    assert client.post(reverse("appointment_cancel", args=[theirs.pk])).status_code == 302
+    assert (
+        client.post(reverse("scheduling:appointment_cancel", args=[theirs.pk])).status_code == 302
+    )
     assert_refused_with_retry_time(
-        client.post(reverse("appointment_cancel", args=[theirs.pk])), 600
+        client.post(reverse("scheduling:appointment_cancel", args=[theirs.pk])), 600
     )
 
 
@@ -89,7 +91,7 @@ def relative_guess(number: str) -> dict[str, str]:
         "last_name": "Иванова",
         "first_name": "Мария",
         "middle_name": "",
-        "birth_date": "01.12.2015",
+        "birth_date": born(11, 30).strftime("%d.%m.%Y"),
         "sex": "F",
         "relation": "daughter",
         "policy_series": "",

@@ -3,7 +3,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from portal.core.management.commands.load_demo import DEMO_STEPS
+from portal.demo import directory, registry, schedules
+from portal.demo.management.commands.load_demo import DEMO_STEPS
 from portal.directory.models import Clinic, District, Doctor, Specialty
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +45,9 @@ def test_loading_the_demo_twice_adds_nothing(demo_region):
 
 def test_scale_grows_the_region(db):
     # Only the directory part: registry and slots at scale 2 are the benchmark's business.
-    from portal.directory import demo
-
-    demo.load(log=lambda _: None)
+    directory.load(log=lambda _: None)
     small = (Clinic.objects.count(), Doctor.objects.count())
-    demo.load(scale=2, log=lambda _: None)
+    directory.load(scale=2, log=lambda _: None)
     assert Clinic.objects.count() > small[0]
     assert Doctor.objects.count() > 1.8 * small[1]
 
@@ -98,5 +97,5 @@ def test_clinic_page_query_count_does_not_grow_with_doctors(client: Client, irku
     assert len(large) == len(small)
 
 
-def test_demo_steps_are_known_modules():
-    assert DEMO_STEPS[0] == "portal.directory.demo"
+def test_demo_loads_the_directory_before_the_registry_and_the_schedules():
+    assert [directory, registry, schedules] == DEMO_STEPS

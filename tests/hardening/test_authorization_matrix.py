@@ -33,41 +33,41 @@ LOGIN = 302  # redirect to the cabinet's login page (or the admin's, for admin p
 DENIED = frozenset({302, 403, 404})
 Status = int | frozenset[int] | None
 MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
-    #                                anon   patient guardian stranger clerk
-    "home":                  {"GET": (200,  200,    200,     200,     200)},
-    "healthz":               {"GET": (200,  200,    200,     200,     200)},
-    "district_list":         {"GET": (200,  200,    200,     200,     200)},
-    "district_detail":       {"GET": (200,  200,    200,     200,     200)},
-    "clinic_detail":         {"GET": (200,  200,    200,     200,     200)},
-    "cabinet":               {"GET": (200,  200,    200,     200,     200)},
-    "esia_login":            {"GET": (302,  302,    302,     302,     302)},
-    "esia_callback":         {"GET": (400,  400,    400,     400,     400)},
-    "logout":                {"GET": (405,  405,    405,     405,     405),
-                              "POST": (302, 302,    302,     302,     302)},
-    "patients:personal":     {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "patients:relative_add": {"GET": (LOGIN, 200,   200,     200,     LOGIN),
-                              "POST": (LOGIN, 400,  400,     400,     LOGIN)},
-    "patients:relative_add_esia": {"GET": (405, 405, 405,    405,     405),
-                              "POST": (LOGIN, 302,  302,     302,     LOGIN)},
-    "patients:relative_remove": {"GET": (405, 405,  405,     405,     405),
-                              "POST": (LOGIN, 404,  302,     404,     LOGIN)},
-    "patients:acting_switch": {"GET": (405, 405,    405,     405,     405),
-                              "POST": (LOGIN, 302,  302,     302,     LOGIN)},
-    "patients:journal":      {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
-    "booking_start":         {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "booking_nearest":       {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "booking_district":      {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "booking_clinic":        {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "booking_doctors":       {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "booking_days":          {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "booking_times":         {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "booking_confirm":       {"GET": (LOGIN, 200,   200,     200,     LOGIN),
-                              "POST": (LOGIN, 400,  400,     400,     LOGIN)},
-    "appointment_list":      {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
-    "appointment_ticket":    {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
-    "appointment_cancel":    {"GET": (LOGIN, 404,   200,     404,     LOGIN),
-                              "POST": (LOGIN, 404,  302,     404,     LOGIN)},
-    "appointment_ics":       {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    #                                          anon   patient guardian stranger clerk
+    "core:home":                      {"GET": (200,  200,    200,     200,     200)},
+    "core:healthz":                   {"GET": (200,  200,    200,     200,     200)},
+    "directory:district_list":        {"GET": (200,  200,    200,     200,     200)},
+    "directory:district_detail":      {"GET": (200,  200,    200,     200,     200)},
+    "directory:clinic_detail":        {"GET": (200,  200,    200,     200,     200)},
+    "identity:cabinet":               {"GET": (200,  200,    200,     200,     200)},
+    "identity:esia_login":            {"GET": (302,  302,    302,     302,     302)},
+    "identity:esia_callback":         {"GET": (400,  400,    400,     400,     400)},
+    "identity:logout":                {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (302, 302,    302,     302,     302)},
+    "patients:personal":              {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "patients:relative_add":          {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                                       "POST": (LOGIN, 400,  400,     400,     LOGIN)},
+    "patients:relative_add_esia":     {"GET": (405, 405, 405,    405,     405),
+                                       "POST": (LOGIN, 302,  302,     302,     LOGIN)},
+    "patients:relative_remove":       {"GET": (405, 405,  405,     405,     405),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "patients:acting_switch":         {"GET": (405, 405,    405,     405,     405),
+                                       "POST": (LOGIN, 302,  302,     302,     LOGIN)},
+    "patients:journal":               {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "scheduling:booking_start":       {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:booking_nearest":     {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:booking_district":    {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:booking_clinic":      {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:booking_doctors":     {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:booking_days":        {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:booking_times":       {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:booking_confirm":     {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                                       "POST": (LOGIN, 400,  400,     400,     LOGIN)},
+    "scheduling:appointment_list":    {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "scheduling:appointment_ticket":  {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "scheduling:appointment_cancel":  {"GET": (LOGIN, 404,   200,     404,     LOGIN),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "scheduling:appointment_ics":     {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
 }  # fmt: skip
 
 # Admin pages by the last part of their name: non-staff go to the admin login; the
@@ -170,7 +170,7 @@ def test_every_url_gives_each_persona_the_expected_status(
                     response = browser.get(url)
                 else:
                     response = browser.post(url, POST_DATA.get(name, {}))
-                if name == "logout" and persona in users:
+                if name == "identity:logout" and persona in users:
                     browser.force_login(users[persona])
                 allowed = expected if isinstance(expected, frozenset) else {expected}
                 if response.status_code not in allowed:

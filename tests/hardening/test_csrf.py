@@ -16,10 +16,10 @@ def test_a_post_without_the_csrf_token_changes_nothing(patient):
     appointment = AppointmentFactory(patient=patient.patient)
     slot = SlotFactory()
     forged = [
-        browser.post(reverse("appointment_cancel", args=[appointment.pk])),
-        browser.post(reverse("booking_confirm", args=[slot.pk]), {"key": slot.pk}),
+        browser.post(reverse("scheduling:appointment_cancel", args=[appointment.pk])),
+        browser.post(reverse("scheduling:booking_confirm", args=[slot.pk]), {"key": slot.pk}),
         browser.post(reverse("patients:relative_add"), {"last_name": "x"}),
-        browser.post(reverse("logout")),
+        browser.post(reverse("identity:logout")),
     ]
     assert [response.status_code for response in forged] == [403] * 4
     page = forged[0].content.decode()

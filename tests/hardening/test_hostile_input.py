@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.patients.registry_import import COLUMNS, ImportFailed, registry_import
-from tests.factories import AppointmentFactory, PatientFactory, SlotFactory
+from tests.factories import AppointmentFactory, PatientFactory, SlotFactory, born
 
 pytestmark = pytest.mark.django_db
 
@@ -116,10 +116,12 @@ def test_booking_confirm_and_cancel_never_fail_on_hostile_input(
     client, patient, slot, appointment, key, extra
 ):
     client.force_login(patient)
-    booked = client.post(reverse("booking_confirm", args=[slot.pk]), {"key": key, "x": extra})
+    booked = client.post(
+        reverse("scheduling:booking_confirm", args=[slot.pk]), {"key": key, "x": extra}
+    )
     assert booked.status_code in {302, 400, 409}
     cancelled = client.post(
-        reverse("appointment_cancel", args=[appointment.pk]), {"key": key, "x": extra}
+        reverse("scheduling:appointment_cancel", args=[appointment.pk]), {"key": key, "x": extra}
     )
     assert cancelled.status_code in {302, 409}
 
@@ -131,10 +133,10 @@ def test_wizard_and_nearest_query_parameters_never_fail(
 ):
     client.force_login(patient)
     checks = [
-        client.get(reverse("booking_start"), {"page": page}),
-        client.get(reverse("district_list"), {"page": page}),
-        client.get(reverse("booking_nearest"), {"specialty": specialty, "place": place}),
-        client.get(reverse("booking_days", args=[slot.doctor_id]), {"page": page}),
+        client.get(reverse("scheduling:booking_start"), {"page": page}),
+        client.get(reverse("directory:district_list"), {"page": page}),
+        client.get(reverse("scheduling:booking_nearest"), {"specialty": specialty, "place": place}),
+        client.get(reverse("scheduling:booking_days", args=[slot.doctor_id]), {"page": page}),
         client.get(f"/booking/doctor/{slot.doctor_id}/{quote(day, safe='')}/"),
         client.get(reverse("patients:journal", args=[patient.patient.pk]), {"page": page}),
     ]
@@ -158,7 +160,7 @@ def test_registry_rows_are_reported_or_imported_never_crash(row):
 
 def test_a_registry_row_with_nul_is_reported_not_written():
     text = "policy_number;last_name;first_name;birth_date;sex;insurer_code\n"
-    text += "3802020202020212;Иван\x00ова;Мария;2015-12-01;F;38001\n"
+    text += f"3802020202020212;Иван\x00ова;Мария;{born(11, 30)};F;38001\n"
     with pytest.raises(ImportFailed) as failed:
         registry_import(io.StringIO(text))
     assert "NUL" in failed.value.errors[0][1]
@@ -185,20 +187,20 @@ def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
     client.force_login(guardian)
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
     pages = [
-        reverse("cabinet"),
+        reverse("identity:cabinet"),
         reverse("patients:personal"),
         reverse("patients:journal", args=[child.pk]),
-        reverse("appointment_list"),
-        reverse("appointment_ticket", args=[appointment.pk]),
-        reverse("appointment_cancel", args=[appointment.pk]),
-        reverse("booking_days", args=[doctor.pk]),
+        reverse("scheduling:appointment_list"),
+        reverse("scheduling:appointment_ticket", args=[appointment.pk]),
+        reverse("scheduling:appointment_cancel", args=[appointment.pk]),
+        reverse("scheduling:booking_days", args=[doctor.pk]),
     ]
     for url in pages:
         html = client.get(url).content.decode()
         assert SCRIPT not in html and IMG not in html and ROOM not in html, url
     assert "&lt;script&gt;" in client.get(reverse("patients:personal")).content.decode()
 
-    ics = client.get(reverse("appointment_ics", args=[appointment.pk])).content
+    ics = client.get(reverse("scheduling:appointment_ics", args=[appointment.pk])).content
     assert not any(line.startswith(b"X-EVIL") for line in ics.splitlines())
     events = Calendar.from_ical(ics).walk("VEVENT")
     assert len(events) == 1 and "X-EVIL" not in events[0]
@@ -207,7 +209,7 @@ def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
 
 def test_a_registry_row_with_an_overlong_insurer_code_is_reported_not_a_database_error():
     text = "policy_number;last_name;first_name;birth_date;sex;insurer_code;insurer_name\n"
-    text += f"3802020202020212;Иванова;Мария;2015-12-01;F;{'7' * 25};СМО\n"
+    text += f"3802020202020212;Иванова;Мария;{born(11, 30)};F;{'7' * 25};СМО\n"
     with pytest.raises(ImportFailed) as failed:
         registry_import(io.StringIO(text))
     assert "длиннее 20 символов" in failed.value.errors[0][1]

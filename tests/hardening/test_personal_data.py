@@ -24,12 +24,12 @@ def test_logs_of_login_add_child_book_and_cancel_hold_no_personal_data(
         child = Patient.objects.get(policy_number=MARIA_ENP)
         client.post(reverse("patients:acting_switch"), {"patient": child.pk})
         slot = SlotFactory()
-        page = client.get(reverse("booking_confirm", args=[slot.pk]))
+        page = client.get(reverse("scheduling:booking_confirm", args=[slot.pk]))
         key = page.context["form"]["key"].value()
-        booked = client.post(reverse("booking_confirm", args=[slot.pk]), {"key": key})
+        booked = client.post(reverse("scheduling:booking_confirm", args=[slot.pk]), {"key": key})
         assert booked.status_code == 302
         appointment_id = int(booked["Location"].rstrip("/").split("/")[-1])
-        cancel = reverse("appointment_cancel", args=[appointment_id])
+        cancel = reverse("scheduling:appointment_cancel", args=[appointment_id])
         assert client.post(cancel).status_code == 302
         client.get("/login/esia/callback/", {"state": "forged", "code": "x"})  # a failure too
 

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 
 from portal.audit.models import AuditEvent
+from portal.demo.personas import birth_date, kid_by_key, persona_by_key
 from portal.identity import esia, views
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -63,7 +64,7 @@ def test_confirmed_adult_enters_the_cabinet_with_records_from_esia(client, esia_
         "Анна",
         "Петровна",
     )
-    assert patient.birth_date.isoformat() == "1988-03-14" and patient.sex == "F"
+    assert patient.birth_date == birth_date(persona_by_key("anna")) and patient.sex == "F"
     assert patient.snils == "156-301-789 58"
     assert (patient.email, patient.phone) == ("anna.ivanova@example.ru", "+7(914)0000001")
     assert (patient.policy_kind, patient.policy_series, patient.policy_number) == (
@@ -74,8 +75,8 @@ def test_confirmed_adult_enters_the_cabinet_with_records_from_esia(client, esia_
     assert [
         (k["first_name"], k["birth_date"], k["sex"], k["policy_number"]) for k in patient.esia_kids
     ] == [
-        ("Мария", "2015-12-01", "F", "3802020202020212"),
-        ("Пётр", "2019-06-20", "M", "3803030303030316"),
+        ("Мария", birth_date(kid_by_key("maria")).isoformat(), "F", "3802020202020212"),
+        ("Пётр", birth_date(kid_by_key("petr")).isoformat(), "M", "3803030303030316"),
     ]
     cabinet = client.get("/cabinet/")
     assert "Иванова Анна Петровна" in cabinet.content.decode()

@@ -1,12 +1,15 @@
 """The registry of insured persons: CSV import and the demo loader."""
 
-import datetime
+import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from portal.patients import demo
-from portal.patients.models import InsuranceCompany, InsuredPerson
+from portal.demo import registry as demo
+from portal.demo.personas import birth_date, load_personas
+from portal.patients.models import InsuranceCompany, InsuredPerson, PolicyKind, age_on
+from tests.factories import born
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +17,8 @@ HEADER = (
     "policy_kind;policy_series;policy_number;last_name;first_name;middle_name;"
     "birth_date;sex;insurer_code;insurer_name;clinic;area\n"
 )
-GOOD = "3;;3801010101010126;Иванова;Анна;Петровна;1988-03-14;F;38001;СОГАЗ-Мед;{clinic};5\n"
+ANNA_BORN = born(38, 262)
+GOOD = f"3;;3801010101010126;Иванова;Анна;Петровна;{ANNA_BORN};F;38001;СОГАЗ-Мед;{{clinic}};5\n"
 
 
 def _import(tmp_path, body, capsys=None):
@@ -29,10 +33,11 @@ def test_import_then_reimport_updates_the_same_people(tmp_path, home_clinic):
     assert (person.clinic, person.area, person.birth_date) == (
         home_clinic,
         "5",
-        datetime.date(1988, 3, 14),
+        ANNA_BORN,
     )
     moved = GOOD.format(clinic="").replace(";5\n", ";9\n")
-    _import(tmp_path, moved + ";3805;123456;Соколов;Николай;;05.11.1964;М;38001;;;2\n")
+    sokolov = f";3805;123456;Соколов;Николай;;{born(62, 26):%d.%m.%Y};М;38001;;;2\n"
+    _import(tmp_path, moved + sokolov)
     assert InsuredPerson.objects.count() == 2
     person.refresh_from_db()
     assert (person.clinic, person.area) == (None, "9")
@@ -42,10 +47,10 @@ def test_import_then_reimport_updates_the_same_people(tmp_path, home_clinic):
 def test_every_bad_row_is_reported_by_line_and_nothing_is_imported(tmp_path, capsys, home_clinic):
     rows = (
         GOOD.format(clinic=home_clinic.short_name)
-        + ";;3801010101010127;Петров;Пётр;;2000-01-01;M;38001;;;\n"  # line 3: control digit
-        + ";;123456789;Сидоров;;;2099-01-01;X;38009;;Нет такой;\n"  # line 4: many reasons
-        + ";;3801010101010126;Иванова;Анна;;1988-03-14;F;38001;;;\n"  # line 5: repeats line 2
-        + ";;987654321;Новый;Пациент;;2001-01-01;M;38077;Новая СМО;;\n"  # fine, but not kept
+        + f";;3801010101010127;Петров;Пётр;;{born(26)};M;38001;;;\n"  # line 3: control digit
+        + f";;123456789;Сидоров;;;{born(-1)};X;38009;;Нет такой;\n"  # line 4: many reasons
+        + f";;3801010101010126;Иванова;Анна;;{ANNA_BORN};F;38001;;;\n"  # line 5: repeats line 2
+        + f";;987654321;Новый;Пациент;;{born(25)};M;38077;Новая СМО;;\n"  # fine, but not kept
     )
     with pytest.raises(CommandError, match="Регистр не изменён: ошибок — 7"):
         _import(tmp_path, rows)
@@ -82,3 +87,26 @@ def test_demo_registry_holds_the_personas_and_is_idempotent(demo_region):
     demo.load(scale=1, log=lambda _: None)
     assert InsuredPerson.objects.count() == before
     assert demo.generated_target(3) == 200_000
+
+
+def test_demo_registry_holds_the_rare_policies_and_a_child_about_to_turn_14(demo_region):
+    today = timezone.localdate()
+    kids = {k["key"]: k for k in load_personas()["registry_kids"]}
+    old = InsuredPerson.objects.get(policy_series="3805", policy_number="654321")
+    temporary = InsuredPerson.objects.get(policy_number="380123456")
+    daniil = InsuredPerson.objects.get(policy_number="3808080808080808")
+    assert (old.policy_kind, temporary.policy_kind) == (PolicyKind.OLD, PolicyKind.TEMPORARY)
+    for person, key in ((old, "alisa"), (temporary, "egor")):
+        assert person.birth_date == birth_date(kids[key]) and age_on(person.birth_date, today) < 14
+    fourteenth = daniil.birth_date.replace(year=daniil.birth_date.year + 14)
+    assert age_on(daniil.birth_date, today) == 13 and 0 < (fourteenth - today).days <= 30
+
+
+def test_make_run_lists_the_personas_and_the_children_to_type_in():
+    out = io.StringIO()
+    call_command("demo_personas", stdout=out)
+    text = out.getvalue()
+    assert "Иванова Анна — Подтверждённая, 38 лет, мама двоих детей" in text
+    assert "Кузнецов Артём — Подтверждённый подросток, 15 лет" in text
+    assert "серия 3805, номер 654321" in text and "номер 380123456" in text
+    assert "Орлов Даниил Игоревич" in text

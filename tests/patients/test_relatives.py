@@ -16,7 +16,7 @@ from portal.patients.selectors import (
     patient_booking_refusal,
 )
 from portal.patients.validators import enp_control_digit
-from tests.factories import ClinicFactory, InsuranceCompanyFactory, PatientFactory
+from tests.factories import ClinicFactory, InsuranceCompanyFactory, PatientFactory, born
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,9 @@ MARIA_ENP = "3802020202020212"
 PETR_ENP = "3803030303030316"
 ADD_URL = reverse("patients:relative_add")
 UNKNOWN_ENP = "389999999999999" + str(enp_control_digit("389999999999999"))
+MARIA_BORN = born(11, 30)
+PETR_BORN = born(7, 164)
+MARIA_BORN_TEXT = MARIA_BORN.strftime("%d.%m.%Y")
 
 
 @pytest.fixture
@@ -52,7 +55,7 @@ def registry(children_clinic):
         last_name="Иванова",
         first_name="Мария",
         middle_name="Ивановна",
-        birth_date=datetime.date(2015, 12, 1),
+        birth_date=MARIA_BORN,
         sex="F",
     )
     petr = _insured(
@@ -61,7 +64,7 @@ def registry(children_clinic):
         last_name="Иванов",
         first_name="Пётр",
         middle_name="Иванович",
-        birth_date=datetime.date(2019, 6, 20),
+        birth_date=PETR_BORN,
         sex="M",
     )
     return {"maria": maria, "petr": petr}
@@ -72,7 +75,7 @@ def maria_form(**changes):
         "last_name": "Иванова",
         "first_name": "Мария",
         "middle_name": "Ивановна",
-        "birth_date": "01.12.2015",
+        "birth_date": MARIA_BORN_TEXT,
         "sex": "F",
         "relation": "daughter",
         "policy_series": "",
@@ -87,7 +90,7 @@ def test_guardian_adds_a_child_and_sees_her_in_the_relatives_list(client, guardi
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "Иванова Мария Ивановна добавлен(а)" in page
-    assert "<td>Дочь</td>" in page and "<td>01.12.2015</td>" in page and MARIA_ENP in page
+    assert "<td>Дочь</td>" in page and f"<td>{MARIA_BORN_TEXT}</td>" in page and MARIA_ENP in page
     child = Patient.objects.get(policy_number=MARIA_ENP)
     # Insurer and attachment come from the registry, never typed.
     assert child.clinic.short_name == "Детская поликлиника № 1"
@@ -98,15 +101,15 @@ def test_guardian_adds_a_child_and_sees_her_in_the_relatives_list(client, guardi
 @pytest.mark.parametrize(
     ("changes", "field", "fragment"),
     [
-        ({"birth_date": "01.12.2005"}, "birth_date", "уже исполнилось 14 лет"),
-        ({"birth_date": "01.12.2099"}, "birth_date", "не может быть в будущем"),
+        ({"birth_date": f"{born(14):%d.%m.%Y}"}, "birth_date", "уже исполнилось 14 лет"),
+        ({"birth_date": f"{born(-1):%d.%m.%Y}"}, "birth_date", "не может быть в будущем"),
         ({"birth_date": "31.02.2015"}, "birth_date", "ДД.ММ.ГГГГ"),
         ({"relation": "son"}, "relation", "«Сын» не совпадает с полом «Женский»"),
         ({"policy_number": "3802020202020213"}, "policy_number", "контрольная"),
         ({"policy_number": "38020202020202"}, "policy_number", "16 цифр"),
         ({"policy_number": "38020202O2020212"}, "policy_number", "только цифры"),
         ({"first_name": "Марина"}, "policy_number", "не совпадают"),
-        ({"birth_date": "02.12.2015"}, "policy_number", "не совпадают"),
+        ({"birth_date": f"{born(11, 29):%d.%m.%Y}"}, "policy_number", "не совпадают"),
         ({"sex": "M", "relation": "son"}, "sex", "Пол не совпадает с данными полиса"),
         ({"policy_series": "ABCDEFGHIJK", "policy_number": "1"}, "policy_series", "10 символов"),
         ({"last_name": ""}, "last_name", "Обязательное поле"),
@@ -133,7 +136,7 @@ def test_names_compare_ignoring_case_spacing_and_yo(client, guardian, registry):
         last_name=" иванов ",
         first_name="ПЕТР",
         middle_name="иванович",
-        birth_date="2019-06-20",
+        birth_date=PETR_BORN.isoformat(),
         sex="M",
         relation="son",
         policy_number=PETR_ENP,
@@ -150,7 +153,7 @@ def test_old_format_and_temporary_policies_are_accepted(client, guardian, childr
         policy_number="654321",
         last_name="Смирнов",
         first_name="Олег",
-        birth_date=datetime.date(2016, 1, 1),
+        birth_date=born(10, 200),
         sex="M",
     )
     temporary = _insured(
@@ -159,7 +162,7 @@ def test_old_format_and_temporary_policies_are_accepted(client, guardian, childr
         policy_number="123456789",
         last_name="Смирнова",
         first_name="Ольга",
-        birth_date=datetime.date(2017, 1, 1),
+        birth_date=born(9, 150),
         sex="F",
     )
     client.force_login(guardian)
@@ -220,7 +223,7 @@ def test_children_from_gosuslugi_are_added_in_one_click(client, guardian, regist
             "last_name": "Иванова",
             "first_name": "Мария",
             "middle_name": "Ивановна",
-            "birth_date": "2015-12-01",
+            "birth_date": MARIA_BORN.isoformat(),
             "sex": "F",
             "policy_kind": "3",
             "policy_series": "",
@@ -231,7 +234,7 @@ def test_children_from_gosuslugi_are_added_in_one_click(client, guardian, regist
             "last_name": "Иванов",
             "first_name": "Неизвестный",
             "middle_name": "",
-            "birth_date": "2018-01-01",
+            "birth_date": born(8, 330).isoformat(),
             "sex": "M",
             "policy_kind": "3",
             "policy_series": "",
@@ -276,13 +279,13 @@ def test_a_stranger_cannot_remove_someone_elses_child(client, stranger, child):
 
 def test_guardian_switches_into_the_child_and_back(client, guardian, child):
     client.force_login(guardian)
-    menu = client.get(reverse("cabinet")).content.decode()
+    menu = client.get(reverse("identity:cabinet")).content.decode()
     assert "Иванова М.И." in menu and "Добавить родственника" in menu
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
-    page = client.get(reverse("cabinet")).content.decode()
+    page = client.get(reverse("identity:cabinet")).content.decode()
     assert "Вы в кабинете ребёнка: <strong>Иванова Мария Ивановна</strong>" in page
     client.post(reverse("patients:acting_switch"), {"patient": guardian.patient.pk})
-    assert "Вы в кабинете ребёнка" not in client.get(reverse("cabinet")).content.decode()
+    assert "Вы в кабинете ребёнка" not in client.get(reverse("identity:cabinet")).content.decode()
     actions = list(AuditEvent.objects.values_list("action", flat=True).order_by("id"))
     assert actions == ["acting.started", "acting.ended"]
 
@@ -333,7 +336,10 @@ def test_a_child_who_turned_14_stays_listed_but_cannot_be_booked_for(
     page = client.get(reverse("patients:personal")).content.decode()
     assert "Уже исполнилось 14 лет" in page and child.full_name in page
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
-    assert "записаться к врачу от имени ребёнка" in client.get(reverse("cabinet")).content.decode()
+    assert (
+        "записаться к врачу от имени ребёнка"
+        in client.get(reverse("identity:cabinet")).content.decode()
+    )
 
 
 def test_login_fills_insurer_and_attachment_from_the_registry(children_clinic):
@@ -343,7 +349,7 @@ def test_login_fills_insurer_and_attachment_from_the_registry(children_clinic):
         last_name="Иванова",
         first_name="Анна",
         middle_name="Петровна",
-        birth_date=datetime.date(1988, 3, 14),
+        birth_date=born(38, 262),
         sex="F",
         area="5",
     )
@@ -367,7 +373,7 @@ def test_a_user_without_a_policy_enters_it_on_personal_data(client, children_cli
         last_name="Смирнова",
         first_name="Елена",
         middle_name="Викторовна",
-        birth_date=datetime.date(1972, 1, 30),
+        birth_date=born(54, 305),
         policy_kind="",
         policy_number="",
         insurer=None,
@@ -380,7 +386,7 @@ def test_a_user_without_a_policy_enters_it_on_personal_data(client, children_cli
         last_name="Смирнова",
         first_name="Елена",
         middle_name="Викторовна",
-        birth_date=datetime.date(1972, 1, 30),
+        birth_date=born(54, 305),
         sex="F",
         area="11",
     )
@@ -395,6 +401,6 @@ def test_a_user_without_a_policy_enters_it_on_personal_data(client, children_cli
 
 
 def test_visitors_see_the_cabinet_button_not_the_menu(client):
-    page = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("core:home")).content.decode()
     assert "Личный кабинет" in page and "account-menu" not in page
     assert client.get(reverse("patients:personal")).status_code == 302

@@ -1,4 +1,4 @@
-"""Real races on PostgreSQL: threads, each with its own connection (STYLE habit 12).
+"""Real races on PostgreSQL: threads, each with its own connection.
 
 SQLite serialises writers with IMMEDIATE transactions, so a race there proves nothing;
 these tests run on PostgreSQL only. The control test switches the protection off and

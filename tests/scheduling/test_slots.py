@@ -4,14 +4,30 @@ import datetime
 import io
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.core.management import call_command
+from django.utils import timezone
 
 from portal.scheduling.models import Absence, ScheduleRule, Slot
 from portal.scheduling.services import slots_generate
 from tests.factories import DoctorFactory
 
 IRKUTSK = ZoneInfo("Asia/Irkutsk")
-MONDAY = datetime.date(2027, 3, 1)
+
+
+def _quiet_monday() -> datetime.date:
+    """A Monday a month or more ahead whose Monday–Friday has no public holiday."""
+    day = timezone.localdate() + datetime.timedelta(days=30)
+    day += datetime.timedelta(days=-day.weekday() % 7)
+    while True:
+        week = [day + datetime.timedelta(days=n) for n in range(5)]
+        if not any(d in holidays.country_holidays("RU", years=d.year) for d in week):
+            return day
+        day += datetime.timedelta(days=7)
+
+
+MONDAY = _quiet_monday()
+NEW_YEAR = datetime.date(timezone.localdate().year + 1, 1, 1)
 
 
 def rule(doctor, **kwargs):
@@ -32,27 +48,31 @@ def test_slots_follow_the_rule_skip_the_break_and_weekends_and_open_at_seven(db)
     slots_generate(start=MONDAY, days=7)
     starts = [s.starts_at.astimezone(IRKUTSK) for s in Slot.objects.order_by("starts_at")]
     assert len(starts) == 5 * 7  # 8:00–10:00 and 10:30–12:00 by 30 minutes, Mon–Fri
-    assert starts[0] == datetime.datetime(2027, 3, 1, 8, 0, tzinfo=IRKUTSK)
-    assert datetime.datetime(2027, 3, 1, 10, 0, tzinfo=IRKUTSK) not in starts
+    at = datetime.datetime.combine
+    assert starts[0] == at(MONDAY, datetime.time(8, 0), tzinfo=IRKUTSK)
+    assert at(MONDAY, datetime.time(10, 0), tzinfo=IRKUTSK) not in starts
     first = Slot.objects.order_by("starts_at").first()
-    assert first.opens_at == datetime.datetime(2027, 2, 15, 7, 0, tzinfo=IRKUTSK)
+    two_weeks_before = MONDAY - datetime.timedelta(days=14)
+    assert first.opens_at == at(two_weeks_before, datetime.time(7, 0), tzinfo=IRKUTSK)
 
 
 def test_generation_is_idempotent(db):
     rule(DoctorFactory())
     slots_generate(start=MONDAY, days=7)
     before = Slot.objects.count()
-    call_command("generate_slots", "--start", "2027-03-01", "--days", "7", stdout=io.StringIO())
+    call_command(
+        "generate_slots", "--start", MONDAY.isoformat(), "--days", "7", stdout=io.StringIO()
+    )
     assert Slot.objects.count() == before
 
 
 def test_russian_public_holidays_get_no_slots(db):
     rule(DoctorFactory(), weekdays="1234567")
-    slots_generate(start=datetime.date(2027, 1, 1), days=10)
+    slots_generate(start=NEW_YEAR, days=14)
     days = {s.starts_at.astimezone(IRKUTSK).date() for s in Slot.objects.all()}
-    assert datetime.date(2027, 1, 1) not in days  # New Year holidays
-    assert datetime.date(2027, 1, 7) not in days  # Orthodox Christmas
-    assert datetime.date(2027, 1, 10) in days
+    assert NEW_YEAR not in days  # New Year holidays
+    assert NEW_YEAR.replace(day=7) not in days  # Orthodox Christmas
+    assert NEW_YEAR.replace(day=14) in days
 
 
 def test_an_absence_blocks_new_and_already_generated_slots(db):
@@ -75,7 +95,7 @@ def test_an_absence_blocks_new_and_already_generated_slots(db):
 
 
 def test_the_demo_opens_some_slots_now_and_some_tomorrow_at_seven(db):
-    from portal.scheduling import demo
+    from portal.demo import schedules as demo
 
     for _ in range(10):
         DoctorFactory()

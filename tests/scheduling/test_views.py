@@ -22,26 +22,26 @@ def as_patient(client, patient):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, slot):
-    response = client.get(reverse("booking_confirm", args=[slot.pk]))
+    response = client.get(reverse("scheduling:booking_confirm", args=[slot.pk]))
     assert response.status_code == 302
-    assert reverse("cabinet") in response["Location"]
+    assert reverse("identity:cabinet") in response["Location"]
 
 
 def test_the_wizard_walks_from_district_to_confirmation(as_patient, doctor, slot):
     clinic = doctor.clinic
     pages = [
-        reverse("booking_start"),
-        reverse("booking_district", args=[clinic.district_id]),
-        reverse("booking_clinic", args=[clinic.pk]),
-        reverse("booking_doctors", args=[clinic.pk, doctor.specialty_id]),
-        reverse("booking_days", args=[doctor.pk]),
+        reverse("scheduling:booking_start"),
+        reverse("scheduling:booking_district", args=[clinic.district_id]),
+        reverse("scheduling:booking_clinic", args=[clinic.pk]),
+        reverse("scheduling:booking_doctors", args=[clinic.pk, doctor.specialty_id]),
+        reverse("scheduling:booking_days", args=[doctor.pk]),
     ]
     for url in pages:
         assert as_patient.get(url).status_code == 200, url
     day = slot.starts_at.astimezone(doctor_tz()).date().isoformat()
-    times = as_patient.get(reverse("booking_times", args=[doctor.pk, day]))
-    assert reverse("booking_confirm", args=[slot.pk]) in times.content.decode()
-    confirm = as_patient.get(reverse("booking_confirm", args=[slot.pk])).content.decode()
+    times = as_patient.get(reverse("scheduling:booking_times", args=[doctor.pk, day]))
+    assert reverse("scheduling:booking_confirm", args=[slot.pk]) in times.content.decode()
+    confirm = as_patient.get(reverse("scheduling:booking_confirm", args=[slot.pk])).content.decode()
     for fact in ("Соколов Николай", "Зорина Ольга", "214", "Записаться", clinic.address):
         assert fact in confirm
 
@@ -55,13 +55,15 @@ def doctor_tz():
 def test_unavailable_specialties_are_shown_with_the_reason(as_patient, home_clinic):
     DoctorFactory(clinic=home_clinic, specialty=specialty("neuro", "referral", "adults"))
     DoctorFactory(clinic=home_clinic, specialty=specialty("ped", "direct", "children"))
-    page = as_patient.get(reverse("booking_clinic", args=[home_clinic.pk])).content.decode()
+    page = as_patient.get(
+        reverse("scheduling:booking_clinic", args=[home_clinic.pk])
+    ).content.decode()
     assert "Запись только по направлению" in page
     assert "Для детей до 18 лет" in page
 
 
 def test_a_double_click_on_zapisatsya_books_once(as_patient, patient, slot):
-    url = reverse("booking_confirm", args=[slot.pk])
+    url = reverse("scheduling:booking_confirm", args=[slot.pk])
     same = str(uuid.uuid4())
     first = as_patient.post(url, {"key": same})
     second = as_patient.post(url, {"key": same})
@@ -74,14 +76,14 @@ def test_a_taken_slot_answers_409_with_the_message_not_500(as_patient, stranger,
     AppointmentFactory(slot=slot, patient=stranger.patient)
     Slot.objects.filter(pk=slot.pk).update(status="booked")
     response = as_patient.post(
-        reverse("booking_confirm", args=[slot.pk]), {"key": str(uuid.uuid4())}
+        reverse("scheduling:booking_confirm", args=[slot.pk]), {"key": str(uuid.uuid4())}
     )
     assert response.status_code == 409
     assert "уже занято" in response.content.decode()
 
 
 def test_a_missing_key_asks_to_refresh(as_patient, slot):
-    response = as_patient.post(reverse("booking_confirm", args=[slot.pk]), {})
+    response = as_patient.post(reverse("scheduling:booking_confirm", args=[slot.pk]), {})
     assert response.status_code == 400
     assert "Обновите" in response.content.decode()
     assert not Appointment.objects.exists()
@@ -92,7 +94,7 @@ def test_a_guardian_books_for_the_chosen_child(client, guardian, child, slot):
     session = client.session
     session[ACTING_SESSION_KEY] = child.pk
     session.save()
-    client.post(reverse("booking_confirm", args=[slot.pk]), {"key": str(uuid.uuid4())})
+    client.post(reverse("scheduling:booking_confirm", args=[slot.pk]), {"key": str(uuid.uuid4())})
     assert Appointment.objects.get().patient == child
 
 
@@ -100,7 +102,7 @@ def test_my_appointments_show_self_and_children_in_one_view(client, guardian, ch
     mine = AppointmentFactory(patient=guardian.patient)
     hers = AppointmentFactory(patient=child, booked_by=guardian)
     client.force_login(guardian)
-    page = client.get(reverse("appointment_list")).content.decode()
+    page = client.get(reverse("scheduling:appointment_list")).content.decode()
     assert mine.ticket_number in page and hers.ticket_number in page
 
 
@@ -109,17 +111,27 @@ def test_a_stranger_cannot_see_cancel_print_or_download_someone_elses_appointmen
 ):
     appointment = AppointmentFactory(patient=child, booked_by=guardian)
     client.force_login(stranger)
-    for name in ("appointment_ticket", "appointment_cancel", "appointment_ics"):
+    for name in (
+        "scheduling:appointment_ticket",
+        "scheduling:appointment_cancel",
+        "scheduling:appointment_ics",
+    ):
         assert client.get(reverse(name, args=[appointment.pk])).status_code == 404
-    assert client.post(reverse("appointment_cancel", args=[appointment.pk])).status_code == 404
-    assert appointment.ticket_number not in client.get(reverse("appointment_list")).content.decode()
+    assert (
+        client.post(reverse("scheduling:appointment_cancel", args=[appointment.pk])).status_code
+        == 404
+    )
+    assert (
+        appointment.ticket_number
+        not in client.get(reverse("scheduling:appointment_list")).content.decode()
+    )
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.BOOKED
 
 
 def test_cancel_asks_first_then_frees_the_slot(as_patient, patient):
     appointment = AppointmentFactory(patient=patient.patient)
-    url = reverse("appointment_cancel", args=[appointment.pk])
+    url = reverse("scheduling:appointment_cancel", args=[appointment.pk])
     assert "Да, отменить запись" in as_patient.get(url).content.decode()
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.BOOKED
@@ -132,9 +144,11 @@ def test_cancel_asks_first_then_frees_the_slot(as_patient, patient):
 
 def test_the_ticket_has_an_inline_qr_code_and_the_ics_the_irkutsk_time_zone(as_patient, patient):
     appointment = AppointmentFactory(patient=patient.patient)
-    ticket = as_patient.get(reverse("appointment_ticket", args=[appointment.pk])).content.decode()
+    ticket = as_patient.get(
+        reverse("scheduling:appointment_ticket", args=[appointment.pk])
+    ).content.decode()
     assert "<svg" in ticket and appointment.ticket_number in ticket
-    response = as_patient.get(reverse("appointment_ics", args=[appointment.pk]))
+    response = as_patient.get(reverse("scheduling:appointment_ics", args=[appointment.pk]))
     assert response["Content-Type"] == "text/calendar"
     event = Calendar.from_ical(response.content).walk("VEVENT")[0]
     start = event.decoded("dtstart")
@@ -149,16 +163,18 @@ def test_nearest_free_time_lists_each_doctors_earliest_slot(as_patient, home_cli
     early.ends_at = early.starts_at + datetime.timedelta(minutes=20)
     early.save()
     response = as_patient.get(
-        reverse("booking_nearest"),
+        reverse("scheduling:booking_nearest"),
         {"specialty": doctor.specialty_id, "place": str(home_clinic.district_id)},
     )
     page = response.content.decode()
-    assert reverse("booking_confirm", args=[early.pk]) in page
-    assert reverse("booking_confirm", args=[late.pk]) not in page
+    assert reverse("scheduling:booking_confirm", args=[early.pk]) in page
+    assert reverse("scheduling:booking_confirm", args=[late.pk]) not in page
 
 
 def test_nearest_free_time_without_a_specialty_explains(as_patient):
-    page = as_patient.get(reverse("booking_nearest"), {"place": "attached"}).content.decode()
+    page = as_patient.get(
+        reverse("scheduling:booking_nearest"), {"place": "attached"}
+    ).content.decode()
     assert "Выберите специальность врача." in page
     assert 'aria-describedby="id_specialty-errors"' in page
 
@@ -174,13 +190,13 @@ def test_query_counts_do_not_grow_with_data(as_patient, patient, doctor, home_cl
 
     def urls():
         return [
-            reverse("booking_start"),
-            reverse("booking_district", args=[home_clinic.district_id]),
-            reverse("booking_clinic", args=[home_clinic.pk]),
-            reverse("booking_doctors", args=[home_clinic.pk, doctor.specialty_id]),
-            reverse("booking_days", args=[doctor.pk]),
-            reverse("appointment_list"),
-            reverse("booking_nearest")
+            reverse("scheduling:booking_start"),
+            reverse("scheduling:booking_district", args=[home_clinic.district_id]),
+            reverse("scheduling:booking_clinic", args=[home_clinic.pk]),
+            reverse("scheduling:booking_doctors", args=[home_clinic.pk, doctor.specialty_id]),
+            reverse("scheduling:booking_days", args=[doctor.pk]),
+            reverse("scheduling:appointment_list"),
+            reverse("scheduling:booking_nearest")
             + f"?specialty={doctor.specialty_id}&place={home_clinic.district_id}",
         ]
 
@@ -200,6 +216,6 @@ def test_query_counts_do_not_grow_with_data(as_patient, patient, doctor, home_cl
 
 def test_the_confirmation_page_explains_a_slot_that_is_not_open_yet(as_patient, make_slot):
     later = make_slot(opens_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1))
-    page = as_patient.get(reverse("booking_confirm", args=[later.pk])).content.decode()
+    page = as_patient.get(reverse("scheduling:booking_confirm", args=[later.pk])).content.decode()
     assert "Запись на это время ещё не открыта" in page
     assert ">Записаться</button>" not in page

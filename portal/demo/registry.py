@@ -1,6 +1,7 @@
 """Demo registry of insured persons: the ESIA personas, their children, generated people.
 
-Idempotent: insurers and persona rows are upserted; generated people have
+Idempotent: insurers and persona rows are upserted (which also moves their birth dates
+to this week's, see portal.demo.dates); generated people have
 policy numbers derived from their index (prefix GENERATED_PREFIX), so a re-run
 only adds the missing indices. `scale` 1 holds 2,000 generated people, above it
 100,000 × (scale − 1) (the benchmark's scale 3 → 200,000).
@@ -8,14 +9,14 @@ only adds the missing indices. `scale` 1 holds 2,000 generated people, above it
 
 import random
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from portal.core.names import random_full_name
-from portal.core.personas import load_personas
+from portal.demo.names import random_full_name
+from portal.demo.personas import birth_date, load_personas
 from portal.directory.models import Clinic
 from portal.patients.models import InsuranceCompany, InsuredPerson, PolicyKind
 from portal.patients.validators import enp_control_digit
@@ -52,12 +53,11 @@ def _policy_of(person: dict[str, Any]) -> tuple[str, str, str]:
 def _load_personas(insurers: dict[str, InsuranceCompany], clinics: dict[str, Clinic]) -> int:
     data = load_personas()
     count = 0
-    for person in [*data["personas"], *data["kids"]]:
+    for person in [*data["personas"], *data["kids"], *data["registry_kids"]]:
         registry = person.get("registry")
         if not registry:
             continue
         kind, series, number = _policy_of(person)
-        day, month, year = (int(x) for x in person["birthDate"].split("."))
         InsuredPerson.objects.update_or_create(
             policy_series=series,
             policy_number=number,
@@ -66,7 +66,7 @@ def _load_personas(insurers: dict[str, InsuranceCompany], clinics: dict[str, Cli
                 "last_name": person["lastName"],
                 "first_name": person["firstName"],
                 "middle_name": person.get("middleName", ""),
-                "birth_date": date(year, month, day),
+                "birth_date": birth_date(person),
                 "sex": person["gender"],
                 "insurer": insurers[registry["insurer"]],
                 "clinic": clinics.get(registry["clinic"]),
@@ -137,6 +137,6 @@ def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
         target = generated_target(scale)
         added, _batches = _generate(have, target, list(insurers.values()), scale)
     log(
-        f"Регистр застрахованных: {personas} персон из ESIA, добавлено {added} "
+        f"Регистр застрахованных: {personas} тестовых персон, добавлено {added} "
         f"сгенерированных, всего {InsuredPerson.objects.count()}"
     )

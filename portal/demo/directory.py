@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from portal.core.names import random_full_name
-from portal.directory.demo_data import (
+from portal.demo.names import random_full_name
+from portal.demo.region_data import (
+    ATTACHMENT_ONLY,
     CLINIC_STAFFING,
     IRKUTSK_CLINICS,
     MUNICIPALITIES,
@@ -89,7 +90,7 @@ def _staff_clinic(
         target = count * scale
         for n in range(existing.get(specialty.pk, 0), target):
             last, first, middle = random_full_name(rng, rng.choice("MF"))
-            is_district = code in {"therapist", "pediatrician", "gp"}
+            is_district = code in ATTACHMENT_ONLY
             new.append(
                 Doctor(
                     clinic=clinic,

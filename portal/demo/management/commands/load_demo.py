@@ -1,15 +1,11 @@
-import importlib
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-# Each area contributes its part of the demo region in this order; a module that
-# does not exist yet is skipped so areas can be added one at a time.
-DEMO_STEPS = [
-    "portal.directory.demo",
-    "portal.patients.demo",
-    "portal.scheduling.demo",
-]
+from portal.demo import directory, registry, schedules
+
+# In this order: the registry attaches people to the clinics, schedules need the doctors.
+DEMO_STEPS = [directory, registry, schedules]
 
 
 class Command(BaseCommand):
@@ -27,11 +23,5 @@ class Command(BaseCommand):
         if scale < 1:
             self.stderr.write("--scale must be 1 or more")
             return
-        for module_name in DEMO_STEPS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name and not module_name.startswith(str(exc.name)):
-                    raise
-                continue
-            module.load(scale=scale, log=self.stdout.write)
+        for step in DEMO_STEPS:
+            step.load(scale=scale, log=self.stdout.write)

@@ -1,6 +1,6 @@
 """Demo schedules: a rule for every doctor and the slots of the booking horizon.
 
-Called by `manage.py load_demo` after the directory and patients demos. Idempotent:
+Called by `manage.py load_demo` after the directory and the registry. Idempotent:
 doctors that already have a rule keep it, existing slots are left alone. Slots are
 generated up to two days beyond the horizon, so `make run` shows both bookable times
 and times that open tomorrow at 07:00.

@@ -1,0 +1,36 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from portal.demo.personas import load_personas
+
+
+class Command(BaseCommand):
+    help = "Print the ESIA emulator's test persons and the children to add by hand."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        people = load_personas()
+        allowed = [p for p in people["personas"] if p["level"] == "confirmed"]
+        refused = [p for p in people["personas"] if p["level"] != "confirmed"]
+        self.stdout.write("  Подтверждённые (вход разрешён):")
+        for persona in allowed:
+            self.stdout.write(f"    {_name(persona)} — {persona['title']}")
+        self.stdout.write("  Вход не разрешён:")
+        for persona in refused:
+            self.stdout.write(f"    {_name(persona)} — {persona['title']}")
+        self.stdout.write(
+            "  Дети только в регистре ОМС («Добавить родственника», данные ввести вручную):"
+        )
+        for kid in people["registry_kids"]:
+            policy = next(d for d in kid["documents"] if d["type"] == "MDCL_PLCY")
+            typed = f"номер {policy['number']}"
+            if policy.get("series"):
+                typed = f"серия {policy['series']}, {typed}"
+            self.stdout.write(
+                f"    {_name(kid)} {kid['middleName']}, {kid['birthDate']}, полис: {typed} — "
+                f"{kid['title']}"
+            )
+
+
+def _name(person: dict[str, Any]) -> str:
+    return f"{person['lastName']} {person['firstName']}"
