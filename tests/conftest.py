@@ -1,9 +1,9 @@
 """Shared fixtures: the demo region and the fixed personas of authorization tests.
 
-Personas (STYLE habit 11): ``patient`` (an adult with a record, no children),
-``guardian`` with ``child``, ``stranger`` (another adult), ``clerk`` of the
-guardian's clinic and ``other_clerk`` of another clinic. Users are fixtures,
-patients are reachable as ``<user>.patient``.
+Personas (every authorization test uses the same people): ``patient`` (an adult
+with a record, no children), ``guardian`` with ``child``, ``stranger`` (another
+adult), ``clerk`` of the guardian's clinic and ``other_clerk`` of another clinic.
+Users are fixtures, patients are reachable as ``<user>.patient``.
 """
 
 import datetime

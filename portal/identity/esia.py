@@ -1,6 +1,6 @@
 """The ESIA client: authorization request, token exchange, id_token check, REST data.
 
-Protocol facts and parameter orders are in reference/esia.md (current v2/v3 endpoints).
+Protocol facts and parameter orders are in docs/esia.md (current v2/v3 endpoints).
 Every outbound call has a timeout; failures become `EsiaError` with a short kind that
 the views turn into a clear page, and logs never carry personal data.
 """

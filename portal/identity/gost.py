@@ -1,6 +1,6 @@
 """GOST R 34.10-2012 (256 bit) keys, signatures and certificates in pure Python.
 
-ESIA signs and expects signatures in "OpenSSL order" (reference/esia.md): gostcrypto's
+ESIA signs and expects signatures in "OpenSSL order" (docs/esia.md): gostcrypto's
 raw signature with its two 32-byte halves swapped, computed over the Streebog-256 digest
 with its bytes reversed. Keys and certificates are read and written in the same DER
 layouts OpenSSL's GOST engine uses, so files from `openssl genpkey -engine gost` work

@@ -2,7 +2,7 @@
 
 JOSE libraries do not know ESIA's GOST algorithm name, and the format is small, so the
 compact serialisation is handled here. Verification checks the signature with the
-configured ESIA certificate first, then the claims (DESIGN §4 "Identity").
+configured ESIA certificate first, then the claims (docs/domain.md, «Identity»; docs/esia.md).
 """
 
 import base64

@@ -2,6 +2,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.audit.devices import request_device
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.core.http import client_ip
@@ -26,7 +28,7 @@ logger = logging.getLogger(__name__)
 STATES_SESSION_KEY = "esia_login_states"
 MAX_PENDING_STATES = 5  # a few tabs may start a login at once; older ones are dropped
 
-# User-facing texts of every way a login can fail (one table, STYLE habit 10).
+# User-facing texts of every way a login can fail (one table).
 ERROR_MESSAGES = {
     "unavailable": _(
         "Госуслуги (ЕСИА) сейчас не отвечают. Попробуйте войти через несколько минут."
@@ -112,6 +114,7 @@ def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
         ip=client_ip(request),
         reason=reason,
         level=level,
+        device=request_device(request),
     )
     template = (
         "identity/refused_underage.html"
@@ -154,7 +157,10 @@ def esia_callback(request: HttpRequest) -> HttpResponse:
         return _error_page(request, failure)
     if age_on(data.birth_date, timezone.localdate()) < settings.ESIA_MIN_AGE:
         return _refused(request, "underage", level)
-    citizen_login(request, person, data)
+    user = citizen_login(
+        oid=person.oid, data=data, ip=client_ip(request), device=request_device(request)
+    )
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return HttpResponseRedirect(target or reverse("cabinet"))
 
 
@@ -163,7 +169,12 @@ def logout(request: HttpRequest) -> HttpResponse:
     """End the portal session, then ESIA's own (else «Войти» would log straight back in)."""
     was_citizen = request.user.is_authenticated and getattr(request.user, "is_citizen", False)
     if request.user.is_authenticated:
-        audit_record(AuditAction.LOGOUT, actor=request.user, ip=client_ip(request))
+        audit_record(
+            AuditAction.LOGOUT,
+            actor=request.user,
+            ip=client_ip(request),
+            device=request_device(request),
+        )
     auth_logout(request)
     if was_citizen:
         return HttpResponseRedirect(esia.logout_url())

@@ -1,15 +1,20 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from portal.patients.models import Guardianship, InsuredPerson, Patient
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.identity.models import User
 
 ACTING_SESSION_KEY = "acting_patient_id"
 
@@ -20,19 +25,9 @@ def patient_of_user(user) -> Patient | None:
     return Patient.objects.filter(user=user).select_related("insurer", "clinic").first()
 
 
-def patients_actable_by(user) -> QuerySet[Patient]:
-    """The user's own patient record and every child under an active guardianship."""
-    if not user.is_authenticated:
-        return Patient.objects.none()
-    return Patient.objects.filter(
-        Q(user=user) | Q(guardians__guardian__user=user, guardians__ended_at__isnull=True)
-    ).distinct()
-
-
-def patient_ids_actable_by(user) -> list[int]:
-    """Ids of the same patients as ``patients_actable_by``, in two index lookups.
-
-    List pages filter by these ids: cheaper to plan and compile than the OR-join.
+def patient_ids_actable_by(user: "User | AnonymousUser") -> list[int]:
+    """Who may act for whom, the one definition: the user's own record and every
+    child under an active guardianship of it. Two index lookups, no OR-join.
     """
     if not user.is_authenticated:
         return []
@@ -43,31 +38,21 @@ def patient_ids_actable_by(user) -> list[int]:
     return [own, *children.values_list("child_id", flat=True)]
 
 
-def patient_get_for_user(user, patient_id: int, *, request: HttpRequest | None = None) -> Patient:
+def patients_actable_by(user: "User | AnonymousUser") -> QuerySet[Patient]:
+    """The patients of ``patient_ids_actable_by`` as a queryset."""
+    return Patient.objects.filter(pk__in=patient_ids_actable_by(user))
+
+
+def patient_get_for_user(user: "User | AnonymousUser", patient_id: int) -> Patient:
     """Fetch a patient the user may act for, or 404 (never reveal that it exists).
 
-    A refusal is written to the audit journal: a guessed id in a URL is exactly
-    what the journal is for. The event names the patient only if the id exists,
-    so the patient's guardians see the attempt in «Кто действовал от моего имени».
+    A read only: the views that refuse record the attempt with
+    ``services.patient_access_refused_record``.
     """
     patient = (
         patients_actable_by(user).select_related("insurer", "clinic").filter(pk=patient_id).first()
     )
     if patient is None:
-        # Imported here: audit depends on patients, not the other way round.
-        from portal.audit.models import AuditAction
-        from portal.audit.services import audit_record
-        from portal.core.http import client_ip
-
-        target = Patient.objects.filter(pk=patient_id).first()
-        audit_record(
-            AuditAction.ACCESS_REFUSED,
-            actor=user,
-            ip=client_ip(request),
-            patient=target,
-            patient_id=patient_id,
-            path=request.path if request is not None else "",
-        )
         raise Http404
     return patient
 
@@ -148,7 +133,7 @@ def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None
     """Why the cabinet may not book for ``acting`` now, or None if it may.
 
     A guardian books for a child only while the child is under 14: from 14 the
-    child registers on Gosuslugi and books for themselves (DESIGN §4). A patient
+    child registers on Gosuslugi and books for themselves (docs/domain.md, «Relatives»). A patient
     booking for themselves is never refused here.
     """
     if user_patient is None or acting is None:
@@ -197,38 +182,3 @@ def registry_person_by_policy(series: str, number: str) -> InsuredPerson | None:
         .filter(policy_series=series, policy_number=number)
         .first()
     )
-
-
-# What the journal says for each action; unknown actions are shown by their code.
-JOURNAL_ACTIONS = {
-    "relative.added": _lazy("Добавлен(а) в список родственников"),
-    "relative.removed": _lazy("Удалён(а) из списка родственников"),
-    "acting.started": _lazy("Вход в кабинет ребёнка"),
-    "acting.ended": _lazy("Возврат из кабинета ребёнка"),
-    "patient.access_refused": _lazy("Попытка доступа отклонена"),
-    "patient.policy_set": _lazy("Указан полис ОМС"),
-    "appointment.booked": _lazy("Запись к врачу"),
-    "appointment.cancelled": _lazy("Отмена записи к врачу"),
-}
-
-
-def journal_rows(events, viewer) -> list[dict]:
-    """The journal as a patient or guardian reads it.
-
-    A refused attempt does not name who tried: the journal must not turn into
-    a way to learn about strangers.
-    """
-    rows = []
-    for event in events:
-        if event.user_id is None:
-            who = _("Портал")
-        elif event.user_id == viewer.pk:
-            who = _("Вы")
-        elif event.action == "patient.access_refused":
-            who = _("Другой пользователь")
-        else:
-            actor = getattr(event.user, "patient", None)
-            who = actor.short_name if actor else _("Сотрудник медицинской организации")
-        what = JOURNAL_ACTIONS.get(event.action, event.action)
-        rows.append({"when": event.created_at, "who": who, "what": what})
-    return rows

@@ -1,6 +1,6 @@
 """Writes about patients: the registry match, adding and removing relatives, acting for.
 
-The rules of DESIGN §4 "Relatives" live in ``relative_check``; the form and the
+The rules of docs/domain.md, «Relatives», live in ``relative_check``; the form and the
 one-click «Добавить из Госуслуг» both go through it, and ``relative_add`` runs
 it again under the guardian's row lock so that two submits cannot slip a
 duplicate past each other.
@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
-from portal.core.http import client_ip
 from portal.patients.models import (
     Guardianship,
     InsuredPerson,
@@ -30,11 +28,7 @@ from portal.patients.models import (
     Sex,
     age_on,
 )
-from portal.patients.selectors import (
-    ACTING_SESSION_KEY,
-    forget_acting_patient,
-    registry_person_by_policy,
-)
+from portal.patients.selectors import registry_person_by_policy
 from portal.patients.validators import is_valid_enp
 
 if TYPE_CHECKING:
@@ -42,7 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Every message a user can get from these rules, in one place (STYLE habit 10).
+# Every message a user can get from these rules, in one place (one rule, one text).
 ERRORS = {
     "birth_future": _("Дата рождения не может быть в будущем. Проверьте дату."),
     "too_old": _(
@@ -87,7 +81,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def name_key(value: str) -> str:
-    """Names compare case-insensitively, with ё = е and spacing ignored (DESIGN §4)."""
+    """Names compare case-insensitively, ё = е, spacing ignored (docs/domain.md, «Relatives»)."""
     return _SPACES.sub(" ", value.replace("ё", "е").replace("Ё", "Е")).strip().casefold()
 
 
@@ -143,7 +137,7 @@ class RelativeData:
 
 
 def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
-    """Every rule of DESIGN §4 for adding a child; returns the registry record.
+    """Every rule of docs/domain.md «Relatives» for adding a child; returns the registry record.
 
     Raises ValidationError with a message at each field that breaks a rule.
     """
@@ -240,6 +234,7 @@ def relative_add(
     source: str,
     actor: "User | None" = None,
     ip: str | None = None,
+    device: str = "",
 ) -> Guardianship:
     """Check every rule under the guardian's row lock, then link the child."""
     with transaction.atomic(durable=True):
@@ -263,6 +258,7 @@ def relative_add(
             guardian_id=guardian.pk,
             source=source,
             relation=data.relation,
+            device=device,
         )
         audit_record(
             AuditAction.RELATIVE_ADDED,
@@ -271,6 +267,7 @@ def relative_add(
             patient=guardian,
             child_id=child.pk,
             source=source,
+            device=device,
         )
     return guardianship
 
@@ -295,9 +292,13 @@ def relative_from_esia_kid(kid: dict) -> RelativeData:
 
 
 def relative_remove(
-    guardian: Patient, guardianship_id: int, *, request: HttpRequest | None = None
+    *, guardian: Patient, guardianship_id: int, actor: "User", ip: str | None, device: str = ""
 ) -> Guardianship | None:
-    """End one active guardianship of this guardian; the rows stay for history."""
+    """End one active guardianship of this guardian; the rows stay for history.
+
+    Returns the ended guardianship (None if it is not this guardian's): the view then
+    stops acting for that child if the session did.
+    """
     with transaction.atomic(durable=True):
         guardianship = (
             Guardianship.objects.select_for_update()
@@ -307,50 +308,82 @@ def relative_remove(
         if guardianship is None:
             audit_record(
                 AuditAction.ACCESS_REFUSED,
-                actor=guardian.user,
-                ip=client_ip(request),
+                actor=actor,
+                ip=ip,
                 patient=guardian,
                 guardianship_id=guardianship_id,
+                device=device,
             )
             return None
         guardianship.ended_at = timezone.now()
         guardianship.save(update_fields=["ended_at"])
         audit_record(
             AuditAction.RELATIVE_REMOVED,
-            actor=guardian.user,
-            ip=client_ip(request),
+            actor=actor,
+            ip=ip,
             patient=guardianship.child,
             guardian_id=guardian.pk,
+            device=device,
         )
         audit_record(
             AuditAction.RELATIVE_REMOVED,
-            actor=guardian.user,
-            ip=client_ip(request),
+            actor=actor,
+            ip=ip,
             patient=guardian,
             child_id=guardianship.child_id,
+            device=device,
         )
-    if request is not None and request.session.get(ACTING_SESSION_KEY) == guardianship.child_id:
-        request.session.pop(ACTING_SESSION_KEY, None)
-        forget_acting_patient(request)
     return guardianship
 
 
-def acting_switch(request: HttpRequest, own: Patient, target: Patient) -> None:
-    """Make ``target`` (already checked by patient_get_for_user) the cabinet's patient."""
-    forget_acting_patient(request)
+def acting_switch(
+    *,
+    actor: "User",
+    own: Patient,
+    target: Patient,
+    current_id: int | None,
+    ip: str | None,
+    device: str = "",
+) -> int | None:
+    """Record a switch of the cabinet to ``target`` (checked by patient_get_for_user).
+
+    ``current_id`` is the child the session acts for now (None: the user's own record).
+    Returns the child the session must act for from now on, None for the user's own
+    record; the view stores it in the session.
+    """
     if target.pk == own.pk:
-        previous = request.session.pop(ACTING_SESSION_KEY, None)
-        if previous:
+        if current_id is not None and current_id != own.pk:
             audit_record(
                 AuditAction.ACTING_ENDED,
-                actor=own.user,
-                ip=client_ip(request),
+                actor=actor,
+                ip=ip,
                 patient=own,
-                child_id=previous,
+                child_id=current_id,
+                device=device,
             )
-        return
-    request.session[ACTING_SESSION_KEY] = target.pk
-    audit_record(AuditAction.ACTING_STARTED, actor=own.user, ip=client_ip(request), patient=target)
+        return None
+    audit_record(AuditAction.ACTING_STARTED, actor=actor, ip=ip, patient=target, device=device)
+    return target.pk
+
+
+def patient_access_refused_record(
+    *, actor: "User", ip: str | None, patient_id: int, path: str = "", device: str = ""
+) -> None:
+    """A refused attempt to act for or read a patient, into that patient's journal.
+
+    The event names the patient only if the id exists, so the patient's guardians see
+    the attempt in «Кто действовал от моего имени» (the journal does not name who).
+    """
+    target = Patient.objects.filter(pk=patient_id).first()
+    audit_record(
+        AuditAction.ACCESS_REFUSED,
+        actor=actor,
+        ip=ip,
+        patient=target,
+        patient_id=patient_id,
+        path=path[:200],
+        device=device,
+    )
 
 
 def patient_attach_from_registry(patient: Patient) -> bool:
@@ -370,8 +403,57 @@ def patient_attach_from_registry(patient: Patient) -> bool:
     return True
 
 
+# What a patient record copies from its registry row. Children get their names from
+# the registry too (their record was made from it); adults keep ESIA's.
+_ATTACHMENT_FIELDS = ("policy_kind", "insurer_id", "clinic_id", "area")
+_CHILD_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "sex")
+
+
+def patients_refresh_from_registry(persons: list[InsuredPerson]) -> int:
+    """Copy insurer, clinic and area of freshly imported registry rows to the patients
+    holding those policies; returns how many patient records changed.
+
+    Runs inside the import's transaction, so the registry and its copies never
+    disagree (the attachment-only booking rule reads ``Patient.clinic``). An adult is
+    refreshed only while the registry row still matches their name and birth date,
+    as at login (``patient_attach_from_registry``); a child's record is the registry's.
+    """
+    by_policy = {(p.policy_series, p.policy_number): p for p in persons}
+    if not by_policy:
+        return 0
+    numbers = {number for _, number in by_policy}
+    changed: list[Patient] = []
+    for patient in Patient.objects.filter(policy_number__in=numbers):
+        person = by_policy.get((patient.policy_series, patient.policy_number))
+        if person is None:
+            continue
+        fields = list(_ATTACHMENT_FIELDS)
+        if patient.user_id is None:
+            fields += _CHILD_FIELDS
+        elif not registry_matches(
+            person, patient.last_name, patient.first_name, patient.middle_name, patient.birth_date
+        ):
+            continue
+        if all(getattr(patient, f) == getattr(person, f) for f in fields):
+            continue
+        for f in fields:
+            setattr(patient, f, getattr(person, f))
+        patient.updated_at = timezone.now()
+        changed.append(patient)
+    Patient.objects.bulk_update(
+        changed, [*_ATTACHMENT_FIELDS, *_CHILD_FIELDS, "updated_at"], batch_size=500
+    )
+    return len(changed)
+
+
 def own_policy_set(
-    patient: Patient, series: str, number: str, *, actor: "User | None", ip: str | None
+    patient: Patient,
+    series: str,
+    number: str,
+    *,
+    actor: "User | None",
+    ip: str | None,
+    device: str = "",
 ) -> None:
     """A user whose policy ESIA did not provide enters it; it must match the registry."""
     policy = policy_parse(series, number)
@@ -394,4 +476,4 @@ def own_policy_set(
         patient.policy_number = policy.number
         patient.save(update_fields=["policy_series", "policy_number", "updated_at"])
         patient_attach_from_registry(patient)
-        audit_record(AuditAction.POLICY_SET, actor=actor, ip=ip, patient=patient)
+        audit_record(AuditAction.POLICY_SET, actor=actor, ip=ip, patient=patient, device=device)

@@ -8,7 +8,7 @@ logger = logging.getLogger(__name__)
 
 
 def attach_from_registry_on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    """After an ESIA login: insurer, clinic and area from the registry (DESIGN §3).
+    """After an ESIA login: insurer, clinic and area from the registry (docs/domain.md).
 
     A failure here must never block the login itself: the user can still enter
     the policy on «Личные данные», so it is logged, not raised.

@@ -1,4 +1,4 @@
-"""Each way an id_token must be refused (DESIGN §4 "Identity")."""
+"""Each way an id_token must be refused (docs/domain.md, «Identity»)."""
 
 import datetime
 import time
