@@ -320,3 +320,6 @@ RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 # A database outage during a request answers 503 "try again" (portal.core.outage).
 MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")
+
+# How many active guardians one child may have on the portal (docs/domain.md, «Relatives»).
+GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)

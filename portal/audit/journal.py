@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit.models import AuditAction, AuditEvent
 from portal.patients.models import Patient
+from portal.patients.selectors import guardians_verified_by_user, patient_seen_in_full_by
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -34,6 +35,9 @@ _CHILD_ACTIONS = {
     AuditAction.RELATIVE_ADDED,
     AuditAction.RELATIVE_REMOVED,
     AuditAction.ACTING_ENDED,
+    AuditAction.GUARDIANSHIP_CONFIRMED,
+    AuditAction.GUARDIANSHIP_APPROVED,
+    AuditAction.GUARDIANSHIP_REVOKED,
 }
 
 
@@ -105,30 +109,53 @@ def _detail(
     return ""
 
 
-def _who(event: AuditEvent, viewer: "User | AnonymousUser") -> str:
+@dataclass(frozen=True)
+class _Readers:
+    """What the viewer may learn about the people in one patient's journal."""
+
+    viewer_id: int | None
+    viewer_in_full: bool
+    guardians: dict[int, bool]  # user id → verified guardian of this patient
+
+
+def _who(event: AuditEvent, readers: _Readers) -> str:
     if event.user_id is None:
         return _("Портал")
-    if event.user_id == viewer.pk:
+    if event.user_id == readers.viewer_id:
         return _("Вы")
     # A refused attempt does not name who tried: the journal must not become a way
     # to learn about strangers.
     if event.action == AuditAction.ACCESS_REFUSED:
         return _("Другой пользователь")
-    actor = getattr(event.user, "patient", None)
-    if actor is None:
-        return _("Сотрудник медицинской организации")
-    return _("Законный представитель %(name)s") % {"name": actor.short_name}
+    if event.user_id in readers.guardians:
+        # Names only between verified guardians: an unverified newcomer learns no
+        # names, and is not named to anyone before a clinic or a parent vouches.
+        actor = getattr(event.user, "patient", None)
+        if readers.viewer_in_full and readers.guardians[event.user_id] and actor is not None:
+            return _("Законный представитель %(name)s") % {"name": actor.short_name}
+        return _("Другой законный представитель")
+    if getattr(event.user, "patient", None) is not None:
+        return _("Другой пользователь")
+    return _("Сотрудник медицинской организации")
 
 
-def journal_rows(events: Iterable[AuditEvent], viewer: "User | AnonymousUser") -> list[JournalRow]:
-    """One row per event: when, who (as much as the viewer may know), what, detail, device."""
+def journal_rows(
+    events: Iterable[AuditEvent], *, viewer: "User | AnonymousUser", patient_id: int
+) -> list[JournalRow]:
+    """One row per event of ``patient_id``'s journal (as ``audit_events_visible_to``
+    chose them): when, who (as much as the viewer may know), what, detail, device."""
     events = list(events)
     appointments = _appointments(events)
     children = _children(events)
+    readers = _Readers(
+        viewer_id=viewer.pk,
+        viewer_in_full=patient_seen_in_full_by(viewer, patient_id),
+        guardians=guardians_verified_by_user(patient_id),
+    )
     return [
         JournalRow(
             when=event.created_at,
-            who=_who(event, viewer),
+            who=_who(event, readers),
             what=action_label(event.action),
             detail=_detail(event, appointments, children),
             device=str(event.details.get("device") or ""),

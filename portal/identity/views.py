@@ -22,6 +22,7 @@ from portal.identity import esia
 from portal.identity.esia import EsiaError
 from portal.identity.services import Level, citizen_data, citizen_login, esia_account_level
 from portal.patients.models import age_on
+from portal.patients.selectors import guardian_notices_count, own_patient
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ def cabinet(request: HttpRequest) -> HttpResponse:
     """«Личный кабинет»: the login choice (Рис. 2) for visitors, the cabinet (Рис. 4) for users."""
     if not request.user.is_authenticated:
         return render(request, "identity/login.html")
-    return render(request, "identity/cabinet.html")
+    own = own_patient(request)
+    notices = guardian_notices_count(own) if own is not None else 0
+    return render(request, "identity/cabinet.html", {"guardian_notices": notices})
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -1,10 +1,11 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,22 +26,75 @@ def patient_of_user(user) -> Patient | None:
     return Patient.objects.filter(user=user).select_related("insurer", "clinic").first()
 
 
-def patient_ids_actable_by(user: "User | AnonymousUser") -> list[int]:
-    """Who may act for whom, the one definition: the user's own record and every
-    child under an active guardianship of it. Two index lookups, no OR-join.
+@dataclass(frozen=True)
+class Actable:
+    """Who may act for whom, and how far: the one definition (docs/domain.md, «Relatives»).
+
+    ``own`` is the user's own record; ``verified`` the children under a verified
+    guardianship; ``unverified`` those under a guardianship nobody has confirmed yet,
+    for whom the user sees and changes only what they did themselves.
     """
+
+    own: int | None = None
+    verified: tuple[int, ...] = ()
+    unverified: tuple[int, ...] = ()
+
+    @property
+    def in_full(self) -> list[int]:
+        """Patients whose whole history the user may see."""
+        return [self.own, *self.verified] if self.own is not None else []
+
+    @property
+    def all(self) -> list[int]:
+        return [*self.in_full, *self.unverified]
+
+
+def actable_by(user: "User | AnonymousUser") -> Actable:
+    """Two index lookups: the user's own record, then its active guardianships."""
     if not user.is_authenticated:
-        return []
+        return Actable()
     own = Patient.objects.filter(user=user).values_list("pk", flat=True).first()
     if own is None:
-        return []
-    children = Guardianship.objects.filter(guardian_id=own, ended_at__isnull=True)
-    return [own, *children.values_list("child_id", flat=True)]
+        return Actable()
+    rows = Guardianship.objects.filter(guardian_id=own, ended_at__isnull=True).values_list(
+        "child_id", "verified_at"
+    )
+    verified: list[int] = []
+    unverified: list[int] = []
+    for child_id, verified_at in rows:
+        (verified if verified_at is not None else unverified).append(child_id)
+    return Actable(own=own, verified=tuple(verified), unverified=tuple(unverified))
+
+
+def patient_ids_actable_by(user: "User | AnonymousUser") -> list[int]:
+    """Every patient the user may act for (book, switch into), verified or not."""
+    return actable_by(user).all
 
 
 def patients_actable_by(user: "User | AnonymousUser") -> QuerySet[Patient]:
     """The patients of ``patient_ids_actable_by`` as a queryset."""
     return Patient.objects.filter(pk__in=patient_ids_actable_by(user))
+
+
+def appointments_visible_to(user: "User | AnonymousUser") -> Q:
+    """Which appointments the user may see, open and cancel, as a filter on Appointment.
+
+    All of their own and their verified children's; of a child under an unverified
+    guardianship only those the user booked, so a stranger who guessed a child's data
+    cannot read or cancel the parents' bookings.
+    """
+    actable = actable_by(user)
+    if not actable.all:
+        return Q(pk__in=[])
+    visible = Q(patient_id__in=actable.in_full)
+    if actable.unverified:
+        visible |= Q(patient_id__in=actable.unverified, booked_by_id=user.pk)
+    return visible
+
+
+def patient_seen_in_full_by(user: "User | AnonymousUser", patient_id: int) -> bool:
+    """False for a child under an unverified guardianship: only the user's own doings."""
+    return patient_id in actable_by(user).in_full
 
 
 def patient_get_for_user(user: "User | AnonymousUser", patient_id: int) -> Patient:
@@ -149,17 +203,83 @@ def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None
     return None
 
 
-def relatives_of(guardian: Patient) -> list[dict]:
-    """The relatives list of Рис. 8, with the «turned 14» flag for each child."""
+@dataclass(frozen=True)
+class CoGuardian:
+    """Another guardian of one of the user's children, as the user may see them."""
+
+    guardianship: Guardianship
+    # Only a verified guardian learns who the others are.
+    name: str | None
+    verified: bool
+    # A verified guardian approves or revokes an unverified newcomer.
+    can_decide: bool
+
+
+def _co_guardians(guardian: Patient, mine: list[Guardianship]) -> dict[int, list[CoGuardian]]:
+    verified_children = {g.child_id for g in mine if g.is_verified}
+    others = (
+        Guardianship.objects.filter(child_id__in=[g.child_id for g in mine], ended_at__isnull=True)
+        .exclude(guardian=guardian)
+        .select_related("guardian")
+        .order_by("created_at")
+    )
+    result: dict[int, list[CoGuardian]] = {}
+    for other in others:
+        sees = other.child_id in verified_children
+        result.setdefault(other.child_id, []).append(
+            CoGuardian(
+                guardianship=other,
+                name=other.guardian.short_name if sees else None,
+                verified=other.is_verified,
+                can_decide=sees and not other.is_verified,
+            )
+        )
+    return result
+
+
+def relatives_of(guardian: Patient) -> list[dict[str, Any]]:
+    """The relatives list of Рис. 8: each child with the «turned 14» flag, whether this
+    guardianship is verified, and the child's other guardians."""
     today = today_local()
+    mine = list(active_guardianships(guardian).select_related("child__insurer", "child__clinic"))
+    others = _co_guardians(guardian, mine)
     return [
         {
             "guardianship": g,
             "child": g.child,
             "over_age": is_over_child_age(g.child, today),
+            "verified": g.is_verified,
+            "others": others.get(g.child_id, []),
+            "pending": [o for o in others.get(g.child_id, []) if not o.verified],
         }
-        for g in active_guardianships(guardian).select_related("child__insurer", "child__clinic")
+        for g in mine
     ]
+
+
+def guardian_notices_count(guardian: Patient) -> int:
+    """Unverified newcomers to the user's children: the cabinet says so (one query)."""
+    return (
+        Guardianship.objects.filter(
+            ended_at__isnull=True,
+            verified_at__isnull=True,
+            child__guardians__guardian=guardian,
+            child__guardians__ended_at__isnull=True,
+        )
+        .exclude(guardian=guardian)
+        .distinct()
+        .count()
+    )
+
+
+def guardians_verified_by_user(child_id: int) -> dict[int, bool]:
+    """Every account that has held this child (ended guardianships too, for history):
+    user id → whether its latest guardianship was verified."""
+    rows = (
+        Guardianship.objects.filter(child_id=child_id)
+        .order_by("created_at")
+        .values_list("guardian__user_id", "verified_at")
+    )
+    return {user_id: verified_at is not None for user_id, verified_at in rows if user_id}
 
 
 def esia_kids_offer(guardian: Patient) -> list[dict]:

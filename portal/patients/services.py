@@ -10,10 +10,11 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,16 @@ ERRORS = {
     "registry_sex": _("Пол не совпадает с данными полиса. Проверьте пол."),
     "own_policy": _("Это ваш собственный полис. Укажите полис ребёнка."),
     "duplicate": _("Этот ребёнок уже есть в вашем списке родственников."),
+    "guardian_minor": _(
+        "Добавить ребёнка может только совершеннолетний (с %(age)s лет), если в ваших "
+        "Госуслугах этот ребёнок не указан среди детей. Обратитесь в поликлинику "
+        "прикрепления ребёнка с документами, подтверждающими родство или опеку."
+    ),
+    "too_many_guardians": _(
+        "У этого ребёнка на портале уже максимальное число законных представителей "
+        "(%(max)s). Если кто-то из них добавлен по ошибке, обратитесь в поликлинику "
+        "прикрепления ребёнка."
+    ),
     "own_registry_mismatch": _(
         "Полис не найден в регистре застрахованных лиц или ваши фамилия, имя, отчество "
         "и дата рождения в Госуслугах не совпадают с ним. Проверьте серию и номер; если "
@@ -124,6 +135,26 @@ def registry_matches(
     )
 
 
+# The age of majority: a younger account holder (ESIA accounts start at 14) may hold
+# only a child ESIA itself lists for them.
+GUARDIAN_MIN_AGE = 18
+
+
+def listed_in_esia_kids(
+    guardian: Patient, last_name: str, first_name: str, middle_name: str, birth_date: date
+) -> bool:
+    """ESIA lists this child (name and birth date, from the birth certificate) in the
+    guardian's own `kids`, as of their last login: the one source that verifies."""
+    wanted = (name_key(last_name), name_key(first_name), name_key(middle_name))
+    for kid in guardian.esia_kids or []:
+        if not isinstance(kid, dict) or kid.get("birth_date") != birth_date.isoformat():
+            continue
+        names = (kid.get("last_name"), kid.get("first_name"), kid.get("middle_name"))
+        if tuple(name_key(str(n or "")) for n in names) == wanted:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class RelativeData:
     last_name: str
@@ -160,6 +191,14 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
                 "sex": Sex(data.sex).label,
             }
         )
+    # Before the registry is asked: a minor must not learn which policies exist.
+    if guardian.age_on(today) < GUARDIAN_MIN_AGE and not listed_in_esia_kids(
+        guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
+    ):
+        errors.setdefault(NON_FIELD_ERRORS, []).append(
+            ERRORS["guardian_minor"] % {"age": GUARDIAN_MIN_AGE}
+        )
+        raise ValidationError(errors)
     try:
         policy = policy_parse(data.policy_series, data.policy_number)
     except ValidationError as exc:
@@ -177,6 +216,7 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
         raise ValidationError(errors)
     if person.sex != data.sex:
         errors.setdefault("sex", []).append(ERRORS["registry_sex"])
+
     if Guardianship.objects.filter(
         guardian=guardian,
         ended_at__isnull=True,
@@ -243,13 +283,39 @@ def relative_add(
         Patient.objects.select_for_update().filter(pk=guardian.pk).first()
         person = relative_check(guardian, data)
         child = _child_from_registry(person)
+        # Then the child's row: two guardians adding the same child at once must not
+        # both pass the limit (always guardian first, then child: no lock cycle).
+        Patient.objects.select_for_update().filter(pk=child.pk).first()
+        others = list(
+            Guardianship.objects.filter(child=child, ended_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        if len(others) >= settings.GUARDIANS_PER_CHILD_MAX:
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: [
+                        ERRORS["too_many_guardians"] % {"max": settings.GUARDIANS_PER_CHILD_MAX}
+                    ]
+                }
+            )
+        verified = listed_in_esia_kids(
+            guardian, person.last_name, person.first_name, person.middle_name, person.birth_date
+        )
         try:
             with transaction.atomic():
                 guardianship = Guardianship.objects.create(
-                    guardian=guardian, child=child, relation=data.relation, source=source
+                    guardian=guardian,
+                    child=child,
+                    relation=data.relation,
+                    source=source,
+                    verified_at=timezone.now() if verified else None,
+                    verified_how=Guardianship.Verification.ESIA if verified else "",
                 )
         except IntegrityError:
             raise ValidationError({"policy_number": [ERRORS["duplicate"]]}) from None
+        if others:
+            transaction.on_commit(partial(guardians_notify_new_guardian, guardianship.pk))
         audit_record(
             AuditAction.RELATIVE_ADDED,
             actor=actor,
@@ -258,6 +324,7 @@ def relative_add(
             guardian_id=guardian.pk,
             source=source,
             relation=data.relation,
+            verified=verified,
             device=device,
         )
         audit_record(
@@ -316,7 +383,9 @@ def relative_remove(
             )
             return None
         guardianship.ended_at = timezone.now()
-        guardianship.save(update_fields=["ended_at"])
+        guardianship.end_reason = Guardianship.EndReason.REMOVED
+        guardianship.ended_by = actor
+        guardianship.save(update_fields=["ended_at", "end_reason", "ended_by"])
         audit_record(
             AuditAction.RELATIVE_REMOVED,
             actor=actor,
@@ -333,6 +402,151 @@ def relative_remove(
             child_id=guardianship.child_id,
             device=device,
         )
+    return guardianship
+
+
+def guardians_notify_new_guardian(guardianship_id: int) -> None:
+    """Tell the child's other active guardians that someone new was added.
+
+    Runs after commit. The notifications outbox (a later issue) hooks in here; until
+    then the notice is on «Личные данные» (selectors.guardian_notices) and this logs.
+    """
+    logger.info("guardianship %s added beside existing guardians", guardianship_id)
+
+
+class GuardianshipRefused(Exception):
+    """The actor may not confirm, approve or revoke this guardianship."""
+
+
+def _guardianship_locked(guardianship_id: int) -> Guardianship | None:
+    return (
+        Guardianship.objects.select_for_update()
+        .select_related("child", "guardian")
+        .filter(pk=guardianship_id, ended_at__isnull=True)
+        .first()
+    )
+
+
+def _verify(
+    guardianship: Guardianship,
+    *,
+    how: str,
+    actor: "User",
+    action: AuditAction,
+    ip: str | None,
+    device: str,
+) -> None:
+    guardianship.verified_at = timezone.now()
+    guardianship.verified_how = how
+    guardianship.verified_by = actor
+    guardianship.save(update_fields=["verified_at", "verified_how", "verified_by"])
+    for patient, detail in (
+        (guardianship.child, {"guardian_id": guardianship.guardian_id}),
+        (guardianship.guardian, {"child_id": guardianship.child_id}),
+    ):
+        audit_record(
+            action,
+            actor=actor,
+            ip=ip,
+            patient=patient,
+            guardianship_id=guardianship.pk,
+            device=device,
+            **detail,
+        )
+
+
+def guardianship_confirm(
+    *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
+) -> Guardianship:
+    """A clerk of the child's clinic (or the region's administrator) confirms a manual
+    guardianship after seeing the documents. Idempotent for a verified one.
+
+    Raises PermissionDenied for anyone else, Guardianship.DoesNotExist if it has ended.
+    """
+    with transaction.atomic(durable=True):
+        guardianship = _guardianship_locked(guardianship_id)
+        if guardianship is None:
+            raise Guardianship.DoesNotExist
+        own_clinic = actor.clinic_id is not None and actor.clinic_id == guardianship.child.clinic_id
+        if not (actor.is_staff and (actor.is_superuser or own_clinic)):
+            raise PermissionDenied("only the child's clinic confirms a guardianship")
+        if not guardianship.is_verified:
+            _verify(
+                guardianship,
+                how=Guardianship.Verification.CLINIC,
+                actor=actor,
+                action=AuditAction.GUARDIANSHIP_CONFIRMED,
+                ip=ip,
+                device=device,
+            )
+    return guardianship
+
+
+def _co_guardian_check(actor: "User", guardianship: Guardianship) -> None:
+    """The actor holds the same child under a verified guardianship, and the target is
+    someone else's unverified one."""
+    if guardianship.is_verified or guardianship.guardian.user_id == actor.pk:
+        raise GuardianshipRefused
+    holds = Guardianship.objects.filter(
+        child_id=guardianship.child_id,
+        guardian__user=actor,
+        ended_at__isnull=True,
+        verified_at__isnull=False,
+    ).exists()
+    if not holds:
+        raise GuardianshipRefused
+
+
+def guardianship_approve(
+    *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
+) -> Guardianship:
+    """A verified guardian vouches for a newcomer to the same child."""
+    with transaction.atomic(durable=True):
+        guardianship = _guardianship_locked(guardianship_id)
+        if guardianship is None:
+            raise GuardianshipRefused
+        _co_guardian_check(actor, guardianship)
+        _verify(
+            guardianship,
+            how=Guardianship.Verification.GUARDIAN,
+            actor=actor,
+            action=AuditAction.GUARDIANSHIP_APPROVED,
+            ip=ip,
+            device=device,
+        )
+    return guardianship
+
+
+def guardianship_revoke(
+    *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
+) -> Guardianship:
+    """A verified guardian ends a newcomer's unverified access to the same child.
+
+    The newcomer's next request falls back to their own cabinet (acting_patient
+    re-checks every request).
+    """
+    with transaction.atomic(durable=True):
+        guardianship = _guardianship_locked(guardianship_id)
+        if guardianship is None:
+            raise GuardianshipRefused
+        _co_guardian_check(actor, guardianship)
+        guardianship.ended_at = timezone.now()
+        guardianship.end_reason = Guardianship.EndReason.REVOKED
+        guardianship.ended_by = actor
+        guardianship.save(update_fields=["ended_at", "end_reason", "ended_by"])
+        for patient, detail in (
+            (guardianship.child, {"guardian_id": guardianship.guardian_id}),
+            (guardianship.guardian, {"child_id": guardianship.child_id}),
+        ):
+            audit_record(
+                AuditAction.GUARDIANSHIP_REVOKED,
+                actor=actor,
+                ip=ip,
+                patient=patient,
+                guardianship_id=guardianship.pk,
+                device=device,
+                **detail,
+            )
     return guardianship
 
 

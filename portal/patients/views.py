@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.audit.devices import request_device
 from portal.audit.journal import journal_rows
-from portal.audit.selectors import audit_events_for_patient
+from portal.audit.selectors import audit_events_visible_to
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.patients.decorators import patient_required
@@ -26,8 +26,11 @@ from portal.patients.selectors import (
     relatives_of,
 )
 from portal.patients.services import (
+    GuardianshipRefused,
     RelativeData,
     acting_switch,
+    guardianship_approve,
+    guardianship_revoke,
     own_policy_set,
     patient_access_refused_record,
     relative_add,
@@ -92,10 +95,12 @@ def personal(request: PatientRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Полис сохранён, данные взяты из регистра."))
                 return redirect("patients:personal")
+    relatives = relatives_of(own)
+    notices = [{"row": row, "other": other} for row in relatives for other in row["pending"]]
     return render(
         request,
         "patients/personal.html",
-        {"own": own, "form": form, "relatives": relatives_of(own)},
+        {"own": own, "form": form, "relatives": relatives, "notices": notices},
     )
 
 
@@ -195,6 +200,31 @@ def relative_remove_view(request: PatientRequest, guardianship_id: int) -> HttpR
 
 @require_POST
 @patient_required
+def guardianship_decide_view(
+    request: PatientRequest, guardianship_id: int, decision: str
+) -> HttpResponse:
+    """A verified guardian approves or revokes a newcomer to the same child."""
+    service = guardianship_approve if decision == "approve" else guardianship_revoke
+    try:
+        guardianship = service(
+            actor=request.user,
+            guardianship_id=guardianship_id,
+            ip=client_ip(request),
+            device=request_device(request),
+        )
+    except GuardianshipRefused:
+        raise Http404 from None
+    text = (
+        _("Законный представитель %(name)s подтверждён: теперь ему доступны все записи ребёнка.")
+        if decision == "approve"
+        else _("Доступ %(name)s к кабинету ребёнка отозван.")
+    )
+    messages.success(request, text % {"name": guardianship.guardian.short_name})
+    return redirect(reverse("patients:personal") + "#relatives")
+
+
+@require_POST
+@patient_required
 def acting_switch_view(request: PatientRequest) -> HttpResponse:
     """Switch the cabinet to a child from the surname menu (Рис. 9), or back."""
     own = _own(request)
@@ -219,8 +249,9 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
 def journal(request: PatientRequest, patient_id: int) -> HttpResponse:
     """«Кто действовал от моего имени»: the patient's own or a guardian's view."""
     patient = _patient_or_404(request, patient_id)
-    events = Paginator(audit_events_for_patient(patient.pk), 50).get_page(request.GET.get("page"))
-    rows = journal_rows(events, request.user)
+    visible = audit_events_visible_to(request.user, patient.pk)
+    events = Paginator(visible, 50).get_page(request.GET.get("page"))
+    rows = journal_rows(events, viewer=request.user, patient_id=patient.pk)
     return render(
         request, "patients/journal.html", {"patient": patient, "events": events, "rows": rows}
     )

@@ -73,4 +73,4 @@ def test_services_take_plain_values_never_a_request():
     root = Path(portal.__file__).parent
     for app in ("patients", "identity", "audit"):
         source = (root / app / "services.py").read_text(encoding="utf-8")
-        assert "HttpRequest" not in source and "request" not in source, app
+        assert "HttpRequest" not in source and "request." not in source, app
