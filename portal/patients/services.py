@@ -455,6 +455,26 @@ def _verify(
         )
 
 
+def guardianships_verify_from_esia(guardian: Patient, *, ip: str | None = None) -> int:
+    """At login: a manual guardianship of a child ESIA now lists for this guardian
+    becomes verified (the same source that verifies a one-click addition)."""
+    pending = Guardianship.objects.filter(
+        guardian=guardian, ended_at__isnull=True, verified_at__isnull=True
+    ).select_related("child")
+    verified = 0
+    for guardianship in pending:
+        child = guardianship.child
+        if not listed_in_esia_kids(
+            guardian, child.last_name, child.first_name, child.middle_name, child.birth_date
+        ):
+            continue
+        guardianship.verified_at = timezone.now()
+        guardianship.verified_how = Guardianship.Verification.ESIA
+        guardianship.save(update_fields=["verified_at", "verified_how"])
+        verified += 1
+    return verified
+
+
 def guardianship_confirm(
     *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
 ) -> Guardianship:

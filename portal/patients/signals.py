@@ -2,7 +2,7 @@ import logging
 from typing import Any
 
 from portal.patients.models import Patient
-from portal.patients.services import patient_attach_from_registry
+from portal.patients.services import guardianships_verify_from_esia, patient_attach_from_registry
 
 logger = logging.getLogger(__name__)
 
@@ -18,5 +18,7 @@ def attach_from_registry_on_login(sender: Any, request: Any, user: Any, **kwargs
         return
     try:
         patient_attach_from_registry(patient)
+        # ESIA's `kids` were refreshed by this login: they may now verify a manual one.
+        guardianships_verify_from_esia(patient)
     except Exception:
         logger.exception("Registry lookup failed for patient %s", patient.pk)
