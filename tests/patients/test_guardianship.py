@@ -299,3 +299,26 @@ def test_a_login_whose_esia_kids_list_the_child_verifies_a_manual_guardianship(
     user_logged_in.send(sender=type(holder.user), request=request, user=holder.user)
     stranger_in.refresh_from_db()
     assert stranger_in.verified_how == "esia"
+
+
+def test_an_unverified_guardian_reads_what_happened_to_their_own_booking(
+    client, mother, stranger, stranger_in, alisa
+):
+    import uuid
+
+    from portal.scheduling.services import appointment_book, appointment_cancel
+    from tests.factories import SlotFactory
+
+    booked = appointment_book(
+        actor=stranger, patient=alisa, slot_id=SlotFactory().pk, idempotency_key=uuid.uuid4()
+    )
+    other = appointment_book(
+        actor=mother, patient=alisa, slot_id=SlotFactory().pk, idempotency_key=uuid.uuid4()
+    )
+    appointment_cancel(actor=mother, appointment=booked.appointment)
+    page = client.get(reverse("patients:journal", args=[alisa.pk])).content.decode()
+    assert "Запись к врачу" in page and "Отмена записи к врачу" in page
+    # The mother cancelled it: shown, but not named to the unverified reader.
+    assert "Другой законный представитель" in page and "Сидорова О." not in page
+    assert other.appointment.ticket_number not in page
+    assert page.count("Запись к врачу") == 1
