@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 
 from portal.audit.devices import request_device
 from portal.core.http import client_ip
+from portal.patients.guardianships import guardianship_confirm
 from portal.patients.models import Guardianship, InsuranceCompany, InsuredPerson, Patient
-from portal.patients.services import guardianship_confirm
 
 
 @admin.register(InsuranceCompany)

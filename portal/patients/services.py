@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -267,6 +267,55 @@ def _child_from_registry(person: InsuredPerson) -> Patient:
     return child
 
 
+def guardianship_event_record(
+    action: AuditAction,
+    guardianship: Guardianship,
+    *,
+    actor: "User | None",
+    ip: str | None,
+    device: str,
+    **details: Any,
+) -> None:
+    """A guardianship changes two journals: the child's and the guardian's own."""
+    audit_record(
+        action,
+        actor=actor,
+        ip=ip,
+        patient=guardianship.child,
+        guardianship_id=guardianship.pk,
+        guardian_id=guardianship.guardian_id,
+        device=device,
+        **details,
+    )
+    audit_record(
+        action,
+        actor=actor,
+        ip=ip,
+        patient=guardianship.guardian,
+        guardianship_id=guardianship.pk,
+        child_id=guardianship.child_id,
+        device=device,
+        **details,
+    )
+
+
+def guardianship_end(
+    guardianship: Guardianship,
+    *,
+    reason: str,
+    action: AuditAction,
+    actor: "User",
+    ip: str | None,
+    device: str,
+) -> None:
+    """End a guardianship (the caller holds its row lock); the row stays for history."""
+    guardianship.ended_at = timezone.now()
+    guardianship.end_reason = reason
+    guardianship.ended_by = actor
+    guardianship.save(update_fields=["ended_at", "end_reason", "ended_by"])
+    guardianship_event_record(action, guardianship, actor=actor, ip=ip, device=device)
+
+
 def relative_add(
     guardian: Patient,
     data: RelativeData,
@@ -316,25 +365,15 @@ def relative_add(
             raise ValidationError({"policy_number": [ERRORS["duplicate"]]}) from None
         if others:
             transaction.on_commit(partial(guardians_notify_new_guardian, guardianship.pk))
-        audit_record(
+        guardianship_event_record(
             AuditAction.RELATIVE_ADDED,
+            guardianship,
             actor=actor,
             ip=ip,
-            patient=child,
-            guardian_id=guardian.pk,
+            device=device,
             source=source,
             relation=data.relation,
             verified=verified,
-            device=device,
-        )
-        audit_record(
-            AuditAction.RELATIVE_ADDED,
-            actor=actor,
-            ip=ip,
-            patient=guardian,
-            child_id=child.pk,
-            source=source,
-            device=device,
         )
     return guardianship
 
@@ -369,6 +408,7 @@ def relative_remove(
     with transaction.atomic(durable=True):
         guardianship = (
             Guardianship.objects.select_for_update()
+            .select_related("child", "guardian")
             .filter(pk=guardianship_id, guardian=guardian, ended_at__isnull=True)
             .first()
         )
@@ -382,24 +422,12 @@ def relative_remove(
                 device=device,
             )
             return None
-        guardianship.ended_at = timezone.now()
-        guardianship.end_reason = Guardianship.EndReason.REMOVED
-        guardianship.ended_by = actor
-        guardianship.save(update_fields=["ended_at", "end_reason", "ended_by"])
-        audit_record(
-            AuditAction.RELATIVE_REMOVED,
+        guardianship_end(
+            guardianship,
+            reason=Guardianship.EndReason.REMOVED,
+            action=AuditAction.RELATIVE_REMOVED,
             actor=actor,
             ip=ip,
-            patient=guardianship.child,
-            guardian_id=guardian.pk,
-            device=device,
-        )
-        audit_record(
-            AuditAction.RELATIVE_REMOVED,
-            actor=actor,
-            ip=ip,
-            patient=guardian,
-            child_id=guardianship.child_id,
             device=device,
         )
     return guardianship
@@ -412,162 +440,6 @@ def guardians_notify_new_guardian(guardianship_id: int) -> None:
     then the notice is on «Личные данные» (selectors.guardian_notices) and this logs.
     """
     logger.info("guardianship %s added beside existing guardians", guardianship_id)
-
-
-class GuardianshipRefused(Exception):
-    """The actor may not confirm, approve or revoke this guardianship."""
-
-
-def _guardianship_locked(guardianship_id: int) -> Guardianship | None:
-    return (
-        Guardianship.objects.select_for_update()
-        .select_related("child", "guardian")
-        .filter(pk=guardianship_id, ended_at__isnull=True)
-        .first()
-    )
-
-
-def _verify(
-    guardianship: Guardianship,
-    *,
-    how: str,
-    actor: "User",
-    action: AuditAction,
-    ip: str | None,
-    device: str,
-) -> None:
-    guardianship.verified_at = timezone.now()
-    guardianship.verified_how = how
-    guardianship.verified_by = actor
-    guardianship.save(update_fields=["verified_at", "verified_how", "verified_by"])
-    for patient, detail in (
-        (guardianship.child, {"guardian_id": guardianship.guardian_id}),
-        (guardianship.guardian, {"child_id": guardianship.child_id}),
-    ):
-        audit_record(
-            action,
-            actor=actor,
-            ip=ip,
-            patient=patient,
-            guardianship_id=guardianship.pk,
-            device=device,
-            **detail,
-        )
-
-
-def guardianships_verify_from_esia(guardian: Patient, *, ip: str | None = None) -> int:
-    """At login: a manual guardianship of a child ESIA now lists for this guardian
-    becomes verified (the same source that verifies a one-click addition)."""
-    pending = Guardianship.objects.filter(
-        guardian=guardian, ended_at__isnull=True, verified_at__isnull=True
-    ).select_related("child")
-    verified = 0
-    for guardianship in pending:
-        child = guardianship.child
-        if not listed_in_esia_kids(
-            guardian, child.last_name, child.first_name, child.middle_name, child.birth_date
-        ):
-            continue
-        guardianship.verified_at = timezone.now()
-        guardianship.verified_how = Guardianship.Verification.ESIA
-        guardianship.save(update_fields=["verified_at", "verified_how"])
-        verified += 1
-    return verified
-
-
-def guardianship_confirm(
-    *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
-) -> Guardianship:
-    """A clerk of the child's clinic (or the region's administrator) confirms a manual
-    guardianship after seeing the documents. Idempotent for a verified one.
-
-    Raises PermissionDenied for anyone else, Guardianship.DoesNotExist if it has ended.
-    """
-    with transaction.atomic(durable=True):
-        guardianship = _guardianship_locked(guardianship_id)
-        if guardianship is None:
-            raise Guardianship.DoesNotExist
-        own_clinic = actor.clinic_id is not None and actor.clinic_id == guardianship.child.clinic_id
-        if not (actor.is_staff and (actor.is_superuser or own_clinic)):
-            raise PermissionDenied("only the child's clinic confirms a guardianship")
-        if not guardianship.is_verified:
-            _verify(
-                guardianship,
-                how=Guardianship.Verification.CLINIC,
-                actor=actor,
-                action=AuditAction.GUARDIANSHIP_CONFIRMED,
-                ip=ip,
-                device=device,
-            )
-    return guardianship
-
-
-def _co_guardian_check(actor: "User", guardianship: Guardianship) -> None:
-    """The actor holds the same child under a verified guardianship, and the target is
-    someone else's unverified one."""
-    if guardianship.is_verified or guardianship.guardian.user_id == actor.pk:
-        raise GuardianshipRefused
-    holds = Guardianship.objects.filter(
-        child_id=guardianship.child_id,
-        guardian__user=actor,
-        ended_at__isnull=True,
-        verified_at__isnull=False,
-    ).exists()
-    if not holds:
-        raise GuardianshipRefused
-
-
-def guardianship_approve(
-    *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
-) -> Guardianship:
-    """A verified guardian vouches for a newcomer to the same child."""
-    with transaction.atomic(durable=True):
-        guardianship = _guardianship_locked(guardianship_id)
-        if guardianship is None:
-            raise GuardianshipRefused
-        _co_guardian_check(actor, guardianship)
-        _verify(
-            guardianship,
-            how=Guardianship.Verification.GUARDIAN,
-            actor=actor,
-            action=AuditAction.GUARDIANSHIP_APPROVED,
-            ip=ip,
-            device=device,
-        )
-    return guardianship
-
-
-def guardianship_revoke(
-    *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
-) -> Guardianship:
-    """A verified guardian ends a newcomer's unverified access to the same child.
-
-    The newcomer's next request falls back to their own cabinet (acting_patient
-    re-checks every request).
-    """
-    with transaction.atomic(durable=True):
-        guardianship = _guardianship_locked(guardianship_id)
-        if guardianship is None:
-            raise GuardianshipRefused
-        _co_guardian_check(actor, guardianship)
-        guardianship.ended_at = timezone.now()
-        guardianship.end_reason = Guardianship.EndReason.REVOKED
-        guardianship.ended_by = actor
-        guardianship.save(update_fields=["ended_at", "end_reason", "ended_by"])
-        for patient, detail in (
-            (guardianship.child, {"guardian_id": guardianship.guardian_id}),
-            (guardianship.guardian, {"child_id": guardianship.child_id}),
-        ):
-            audit_record(
-                AuditAction.GUARDIANSHIP_REVOKED,
-                actor=actor,
-                ip=ip,
-                patient=patient,
-                guardianship_id=guardianship.pk,
-                device=device,
-                **detail,
-            )
-    return guardianship
 
 
 def acting_switch(

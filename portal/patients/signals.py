@@ -1,8 +1,9 @@
 import logging
 from typing import Any
 
+from portal.patients.guardianships import guardianships_verify_from_esia
 from portal.patients.models import Patient
-from portal.patients.services import guardianships_verify_from_esia, patient_attach_from_registry
+from portal.patients.services import patient_attach_from_registry
 
 logger = logging.getLogger(__name__)
 

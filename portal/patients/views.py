@@ -16,6 +16,11 @@ from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.patients.decorators import patient_required
 from portal.patients.forms import OwnPolicyForm, RelativeForm
+from portal.patients.guardianships import (
+    GuardianshipRefused,
+    guardianship_approve,
+    guardianship_revoke,
+)
 from portal.patients.models import Guardianship, Patient
 from portal.patients.selectors import (
     ACTING_SESSION_KEY,
@@ -26,11 +31,8 @@ from portal.patients.selectors import (
     relatives_of,
 )
 from portal.patients.services import (
-    GuardianshipRefused,
     RelativeData,
     acting_switch,
-    guardianship_approve,
-    guardianship_revoke,
     own_policy_set,
     patient_access_refused_record,
     relative_add,

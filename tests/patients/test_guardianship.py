@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
+from portal.patients.guardianships import guardianship_confirm
 from portal.patients.models import Guardianship, InsuredPerson, Patient
-from portal.patients.services import guardianship_confirm
 from portal.patients.validators import enp_control_digit
 from portal.scheduling.models import Appointment
 from tests.factories import (
