@@ -73,6 +73,11 @@ ERRORS = {
         "Госуслугах этот ребёнок не указан среди детей. Обратитесь в поликлинику "
         "прикрепления ребёнка с документами, подтверждающими родство или опеку."
     ),
+    "revoked": _(
+        "Другой законный представитель этого ребёнка отозвал ваш доступ. Чтобы снова "
+        "добавить ребёнка, обратитесь в поликлинику прикрепления ребёнка с документами, "
+        "подтверждающими родство или опеку."
+    ),
     "too_many_guardians": _(
         "У этого ребёнка на портале уже максимальное число законных представителей "
         "(%(max)s). Если кто-то из них добавлен по ошибке, обратитесь в поликлинику "
@@ -224,9 +229,23 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
         child__policy_number=policy.number,
     ).exists():
         errors.setdefault("policy_number", []).append(ERRORS["duplicate"])
+    elif _revoked_before(guardian, policy) and not listed_in_esia_kids(
+        guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
+    ):
+        # Otherwise a revoked stranger would simply add the child again.
+        errors.setdefault(NON_FIELD_ERRORS, []).append(ERRORS["revoked"])
     if errors:
         raise ValidationError(errors)
     return person
+
+
+def _revoked_before(guardian: Patient, policy: Policy) -> bool:
+    return Guardianship.objects.filter(
+        guardian=guardian,
+        end_reason=Guardianship.EndReason.REVOKED,
+        child__policy_series=policy.series,
+        child__policy_number=policy.number,
+    ).exists()
 
 
 def _child_from_registry(person: InsuredPerson) -> Patient:

@@ -164,7 +164,7 @@ def test_the_strangers_journal_names_nobody_and_shows_only_their_own_doings(
 
 
 def test_the_mother_is_told_names_the_newcomer_and_revokes_them(
-    client, mother, stranger, stranger_in, alisa
+    client, mother, stranger, stranger_in, alisa, insured_child
 ):
     client.force_login(mother)
     cabinet = client.get(reverse("cabinet")).content.decode()
@@ -187,6 +187,10 @@ def test_the_mother_is_told_names_the_newcomer_and_revokes_them(
     assert client.get(reverse("patients:journal", args=[alisa.pk])).status_code == 404
     switch = client.post(reverse("patients:acting_switch"), {"patient": alisa.pk})
     assert switch.status_code == 404
+    # Revoked stays revoked: adding the child again needs the clinic.
+    again = client.post(ADD_URL, _form(insured_child))
+    assert again.status_code == 400 and "отозвал ваш доступ" in again.content.decode()
+    assert not Guardianship.objects.filter(guardian=stranger.patient, ended_at__isnull=True)
 
 
 def test_an_unverified_guardian_cannot_revoke_or_approve(
