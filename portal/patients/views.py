@@ -28,6 +28,7 @@ from portal.patients.selectors import (
     forget_acting_patient,
     patient_get_for_user,
     patient_of_user,
+    patient_seen_in_full_by,
     relatives_of,
 )
 from portal.patients.services import (
@@ -254,6 +255,9 @@ def journal(request: PatientRequest, patient_id: int) -> HttpResponse:
     visible = audit_events_visible_to(request.user, patient.pk)
     events = Paginator(visible, 50).get_page(request.GET.get("page"))
     rows = journal_rows(events, viewer=request.user, patient_id=patient.pk)
+    limited = not patient_seen_in_full_by(request.user, patient.pk)
     return render(
-        request, "patients/journal.html", {"patient": patient, "events": events, "rows": rows}
+        request,
+        "patients/journal.html",
+        {"patient": patient, "events": events, "rows": rows, "limited": limited},
     )

@@ -161,6 +161,7 @@ def test_the_strangers_journal_names_nobody_and_shows_only_their_own_doings(
     assert "Сидорова О." not in page and "Ольга" not in page
     assert "Запись к врачу" not in page
     assert "Добавлен(а) в список родственников" in page  # the stranger's own step
+    assert "доступ законного представителя ещё не подтверждён" in page
 
 
 def test_the_mother_is_told_names_the_newcomer_and_revokes_them(
