@@ -120,6 +120,9 @@ class GuardianshipFactory(factory.django.DjangoModelFactory):
     child = factory.SubFactory(ChildFactory)
     relation = Guardianship.Relation.DAUGHTER
     source = Guardianship.Source.MANUAL
+    # The `guardian` persona is a verified parent; tests of unverified ones say so.
+    verified_at = factory.LazyFunction(timezone.now)
+    verified_how = Guardianship.Verification.CLINIC
 
 
 # --- scheduling (issue 5) ----------------------------------------------------------

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
-from portal.patients.selectors import patient_ids_actable_by
+from portal.patients.selectors import appointments_visible_to, patient_ids_actable_by
 from portal.scheduling.models import Appointment, Slot
 
 
@@ -162,7 +162,9 @@ def appointments_for_user(user) -> tuple[list[Appointment], list[Appointment]]:
     One view for a guardian: the user's own appointments and their children's.
     """
     now = timezone.now()
-    rows = _appointments_of_user(user)
+    # Who sees which appointment is the patients app's one rule (unverified guardians
+    # see only what they booked).
+    rows = _appointments_of_user(user).filter(appointments_visible_to(user))
     upcoming = list(rows.filter(status=Appointment.Status.BOOKED, starts_at__gt=now))
     history = list(
         rows.exclude(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("-starts_at")[
@@ -174,7 +176,9 @@ def appointments_for_user(user) -> tuple[list[Appointment], list[Appointment]]:
 
 def appointment_get_for_user(user, appointment_id: int) -> Appointment:
     """One place that fetches an appointment and checks the user may see it (else 404)."""
-    appointment = _appointments_of_user(user).filter(pk=appointment_id).first()
+    appointment = (
+        _appointments_of_user(user).filter(appointments_visible_to(user), pk=appointment_id).first()
+    )
     if appointment is None:
         raise Http404
     return appointment
