@@ -1,4 +1,4 @@
-"""Each booking rule of DESIGN §4 and each refusal, through the service."""
+"""Each booking rule of docs/domain.md and each refusal, through the service."""
 
 import datetime
 

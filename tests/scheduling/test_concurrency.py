@@ -1,4 +1,4 @@
-"""Real races on PostgreSQL: threads, each with its own connection (STYLE habit 12).
+"""Real races on PostgreSQL: threads, each with its own connection (docs/concurrency.md).
 
 SQLite serialises writers with IMMEDIATE transactions, so a race there proves nothing;
 these tests run on PostgreSQL only. The control test switches the protection off and
@@ -85,14 +85,14 @@ def test_control_without_the_patient_lock_the_race_books_twice(monkeypatch):
     first, second = SlotFactory(doctor=doctor), SlotFactory(doctor=doctor)
     patient = PatientFactory(clinic=doctor.clinic)
     both_checked = threading.Barrier(2)
-    real_check = services._check_patient_rules
+    real_check = services._check
 
     def check_then_wait(*args):
         real_check(*args)
         both_checked.wait(timeout=10)
 
     monkeypatch.setattr(services, "_lock_patient", lambda pk: type(patient).objects.get(pk=pk))
-    monkeypatch.setattr(services, "_check_patient_rules", check_then_wait)
+    monkeypatch.setattr(services, "_check", check_then_wait)
     outcomes = run_at_once([book_call(patient, first), book_call(patient, second)])
     assert outcomes == Counter({"booked": 2})
     assert Appointment.objects.filter(patient=patient, status="booked").count() == 2
@@ -107,11 +107,11 @@ def test_control_without_lock_and_recheck_the_constraint_still_stops_a_double_bo
     patients = [PatientFactory(clinic=slot.doctor.clinic) for _ in range(2)]
     both_checked = threading.Barrier(2)
 
-    def no_check(slot_row, now):
+    def no_check(*args):
         both_checked.wait(timeout=10)
 
     monkeypatch.setattr(services, "_lock_patient", lambda pk: type(patients[0]).objects.get(pk=pk))
-    monkeypatch.setattr(services, "_check_slot", no_check)
+    monkeypatch.setattr(services, "_check", no_check)
     monkeypatch.setattr(
         services,
         "_lock_slot",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django.core.management import call_command
 
 from portal.scheduling.models import Absence, ScheduleRule, Slot
-from portal.scheduling.services import slots_generate
+from portal.scheduling.slot_generation import slots_generate
 from tests.factories import DoctorFactory
 
 IRKUTSK = ZoneInfo("Asia/Irkutsk")
