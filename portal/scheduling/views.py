@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
-from portal.directory.models import Clinic, Doctor, Specialty
+from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
 from portal.scheduling import documents, rules, selectors, services
 from portal.scheduling.errors import BookingRefused, refusal_text
@@ -44,12 +44,6 @@ def _refusal(
             active=active,
         )
     )
-
-
-def _doctor_refusal(
-    request: PatientRequest, doctor: Doctor, active: list[Appointment]
-) -> str | None:
-    return _refusal(request, clinic=doctor.clinic, specialty=doctor.specialty, active=active)
 
 
 @require_GET
@@ -127,7 +121,9 @@ def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
         {
             "doctor": doctor,
             "days": selectors.days_list_free(doctor),
-            "refusal": _doctor_refusal(request, doctor, active),
+            "refusal": _refusal(
+                request, clinic=doctor.clinic, specialty=doctor.specialty, active=active
+            ),
         },
     )
 
@@ -152,7 +148,9 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
             "doctor": doctor,
             "day": chosen,
             "slots": slots,
-            "refusal": _doctor_refusal(request, doctor, active),
+            "refusal": _refusal(
+                request, clinic=doctor.clinic, specialty=doctor.specialty, active=active
+            ),
         },
     )
 
