@@ -7,7 +7,7 @@ through `services.appointment_cancel_by_clinic` with the same locks as the patie
 cancellation, so a slot is never left booked without its appointment or the reverse.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -35,6 +35,22 @@ else:
     )
 
 
+ClinicRow = TypeVar("ClinicRow", Slot, Appointment)
+
+
+def _of_own_clinic(
+    request: HttpRequest, rows: QuerySet[ClinicRow], clinic_lookup: str
+) -> QuerySet[ClinicRow]:
+    """A clerk sees their clinic's rows only; the region's operator (a superuser), all."""
+    user = request.user
+    if getattr(user, "is_superuser", False):
+        return rows
+    clinic_id: int | None = getattr(user, "clinic_id", None)
+    if clinic_id is None:
+        return rows.none()
+    return rows.filter(**{clinic_lookup: clinic_id})
+
+
 @admin.register(ScheduleRule)
 class ScheduleRuleAdmin(ScheduleRuleAdminBase):
     list_display = ["doctor", "weekdays", "start_time", "end_time", "slot_minutes", "days_ahead"]
@@ -56,6 +72,9 @@ class SlotAdmin(SlotAdminBase):
     list_select_related = ["doctor"]
     date_hierarchy = "starts_at"
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Slot]:
+        return _of_own_clinic(request, super().get_queryset(request), "doctor__clinic_id")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -105,15 +124,7 @@ class AppointmentAdmin(AppointmentAdminBase):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
-        """A clerk sees their clinic's appointments only; the region's operator, all."""
-        rows = super().get_queryset(request)
-        user = request.user
-        if getattr(user, "is_superuser", False):
-            return rows
-        clinic_id: int | None = getattr(user, "clinic_id", None)
-        if clinic_id is None:
-            return rows.none()
-        return rows.filter(slot__doctor__clinic_id=clinic_id)
+        return _of_own_clinic(request, super().get_queryset(request), "slot__doctor__clinic_id")
 
     @admin.action(
         description=gettext_lazy("Отменить от имени поликлиники"),

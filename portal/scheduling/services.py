@@ -246,10 +246,12 @@ def _lock_for_cancel(appointment_id: int) -> tuple[Appointment, Patient]:
     return current, patient
 
 
-def _end_appointment(current: Appointment, status: str, now: datetime.datetime) -> None:
+def _end_appointment(
+    current: Appointment, status: str, now: datetime.datetime, reason: str = ""
+) -> None:
     """Conditional UPDATE: only an active appointment ends, once."""
     changed = Appointment.objects.filter(pk=current.pk, status=Appointment.Status.BOOKED).update(
-        status=status, cancelled_at=now
+        status=status, cancelled_at=now, cancel_reason=reason
     )
     if changed != 1:
         raise BookingRefused("cancel_not_active")
@@ -315,7 +317,7 @@ def _cancel_by_clinic(
     now = timezone.now()
     if current.starts_at <= now:
         raise BookingRefused("clinic_cancel_past")
-    _end_appointment(current, Appointment.Status.CANCELLED_CLINIC, now)
+    _end_appointment(current, Appointment.Status.CANCELLED_CLINIC, now, reason)
     _release_slot(current.slot_id, to=Slot.Status.FREE if free_slot else Slot.Status.BLOCKED)
     audit_record(
         AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,

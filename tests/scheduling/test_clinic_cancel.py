@@ -197,3 +197,11 @@ def test_the_regional_operator_may_cancel_at_any_clinic(admin_user, patient):
     ).appointment
     appointment_cancel_by_clinic(actor=admin_user, appointment=booked, reason="Закрытие")
     assert states(booked) == (Appointment.Status.CANCELLED_CLINIC, Slot.Status.FREE)
+
+
+def test_the_patient_reads_the_clinics_reason_on_the_ticket(client, patient, staff, appointment):
+    appointment_cancel_by_clinic(actor=staff, appointment=appointment, reason="Врач на курсах")
+    client.force_login(patient)
+    ticket = client.get(reverse("appointment_ticket", args=[appointment.pk])).content.decode()
+    assert "Отменена поликлиникой: Врач на курсах" in ticket
+    assert "Отменить запись" not in ticket
