@@ -11,7 +11,7 @@ import logging
 import secrets
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -235,31 +235,28 @@ def _answer_for_taken_slot(
 # --- cancellation --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Cancellation:
+    """Who cancels, and what that means: the patient's and the clinic's differ only here."""
+
+    status: str  # the appointment's new status
+    too_late: str  # the refusal code once the appointment has started
+    slot_to: str  # the slot's new status: free again, or blocked
+    action: AuditAction
+    by: str  # for the log
+    reason: str = ""
+    check_actor: Callable[[User, Appointment], None] | None = None
+
+
 def _lock_for_cancel(appointment_id: int) -> tuple[Appointment, Patient]:
     """The booking's lock order for an existing appointment: its patient, then its slot.
 
-    Its status is not trusted here: the caller's conditional UPDATE decides.
+    Its status is not trusted here: the conditional UPDATE under the locks decides.
     """
     current = Appointment.objects.select_related("slot__doctor").get(pk=appointment_id)
     patient = _lock_patient(current.patient_id)
     _lock_slot(current.slot_id)
     return current, patient
-
-
-def _end_appointment(
-    current: Appointment, status: str, now: datetime.datetime, reason: str = ""
-) -> None:
-    """Conditional UPDATE: only an active appointment ends, once."""
-    changed = Appointment.objects.filter(pk=current.pk, status=Appointment.Status.BOOKED).update(
-        status=status, cancelled_at=now, cancel_reason=reason
-    )
-    if changed != 1:
-        raise BookingRefused("cancel_not_active")
-
-
-def _release_slot(slot_id: int, *, to: str) -> None:
-    """The slot of an ended appointment becomes free (or blocked), in the same transaction."""
-    Slot.objects.filter(pk=slot_id, status=Slot.Status.BOOKED).update(status=to)
 
 
 def _after_cancel(appointment_id: int, by: str) -> None:
@@ -268,24 +265,33 @@ def _after_cancel(appointment_id: int, by: str) -> None:
 
 
 @transaction.atomic(durable=True)
-def _cancel(*, actor: User, appointment_id: int, ip: str | None) -> Appointment:
+def _cancel(
+    *, actor: User, appointment_id: int, how: _Cancellation, ip: str | None, **details: object
+) -> Appointment:
     _set_lock_timeout()
     current, patient = _lock_for_cancel(appointment_id)
+    if how.check_actor is not None:
+        how.check_actor(actor, current)
     now = timezone.now()
     if current.starts_at <= now:
-        raise BookingRefused("cancel_too_late")
-    _end_appointment(current, Appointment.Status.CANCELLED_PATIENT, now)
-    # Free again at once: another patient may take the time right away.
-    _release_slot(current.slot_id, to=Slot.Status.FREE)
+        raise BookingRefused(how.too_late)
+    # Conditional UPDATE: only an active appointment ends, and only once.
+    ended = Appointment.objects.filter(pk=current.pk, status=Appointment.Status.BOOKED).update(
+        status=how.status, cancelled_at=now, cancel_reason=how.reason
+    )
+    if ended != 1:
+        raise BookingRefused("cancel_not_active")
+    Slot.objects.filter(pk=current.slot_id, status=Slot.Status.BOOKED).update(status=how.slot_to)
     audit_record(
-        AuditAction.APPOINTMENT_CANCELLED,
+        how.action,
         actor=actor,
         ip=ip,
         patient=patient,
         appointment=current.pk,
         ticket=current.ticket_number,
+        **details,
     )
-    transaction.on_commit(partial(_after_cancel, current.pk, "patient"))
+    transaction.on_commit(partial(_after_cancel, current.pk, how.by))
     current.refresh_from_db()
     return current
 
@@ -293,9 +299,19 @@ def _cancel(*, actor: User, appointment_id: int, ip: str | None) -> Appointment:
 def appointment_cancel(
     *, actor: User, appointment: Appointment, ip: str | None = None
 ) -> Appointment:
-    """Cancel an appointment the caller fetched with `appointment_get_for_user`."""
+    """Cancel an appointment the caller fetched with `appointment_get_for_user`.
+
+    The slot is free again at once: another patient may take the time right away.
+    """
+    how = _Cancellation(
+        status=Appointment.Status.CANCELLED_PATIENT,
+        too_late="cancel_too_late",
+        slot_to=Slot.Status.FREE,
+        action=AuditAction.APPOINTMENT_CANCELLED,
+        by="patient",
+    )
     with _busy_on_lock_timeout():
-        return _cancel(actor=actor, appointment_id=appointment.pk, ip=ip)
+        return _cancel(actor=actor, appointment_id=appointment.pk, how=how, ip=ip)
 
 
 def _check_clinic_actor(actor: User, appointment: Appointment) -> None:
@@ -307,33 +323,6 @@ def _check_clinic_actor(actor: User, appointment: Appointment) -> None:
         raise BookingRefused("clinic_cancel_foreign")
 
 
-@transaction.atomic(durable=True)
-def _cancel_by_clinic(
-    *, actor: User, appointment_id: int, reason: str, free_slot: bool, ip: str | None
-) -> Appointment:
-    _set_lock_timeout()
-    current, patient = _lock_for_cancel(appointment_id)
-    _check_clinic_actor(actor, current)
-    now = timezone.now()
-    if current.starts_at <= now:
-        raise BookingRefused("clinic_cancel_past")
-    _end_appointment(current, Appointment.Status.CANCELLED_CLINIC, now, reason)
-    _release_slot(current.slot_id, to=Slot.Status.FREE if free_slot else Slot.Status.BLOCKED)
-    audit_record(
-        AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
-        actor=actor,
-        ip=ip,
-        patient=patient,
-        appointment=current.pk,
-        ticket=current.ticket_number,
-        reason=reason,
-        slot_freed=free_slot,
-    )
-    transaction.on_commit(partial(_after_cancel, current.pk, "clinic"))
-    current.refresh_from_db()
-    return current
-
-
 def appointment_cancel_by_clinic(
     *,
     actor: User,
@@ -342,7 +331,7 @@ def appointment_cancel_by_clinic(
     free_slot: bool = True,
     ip: str | None = None,
 ) -> Appointment:
-    """The clinic cancels an appointment, saying why (the patient is told the reason).
+    """The clinic cancels an appointment, saying why (the patient reads it on the ticket).
 
     ``free_slot=False`` when the doctor will not receive at that time (an absence): the
     slot is blocked instead of offered to the next patient. Same locks and refusals as
@@ -351,7 +340,21 @@ def appointment_cancel_by_clinic(
     reason = reason.strip()
     if not reason:
         raise BookingRefused("clinic_cancel_no_reason")
+    how = _Cancellation(
+        status=Appointment.Status.CANCELLED_CLINIC,
+        too_late="clinic_cancel_past",
+        slot_to=Slot.Status.FREE if free_slot else Slot.Status.BLOCKED,
+        action=AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
+        by="clinic",
+        reason=reason,
+        check_actor=_check_clinic_actor,
+    )
     with _busy_on_lock_timeout():
-        return _cancel_by_clinic(
-            actor=actor, appointment_id=appointment.pk, reason=reason, free_slot=free_slot, ip=ip
+        return _cancel(
+            actor=actor,
+            appointment_id=appointment.pk,
+            how=how,
+            ip=ip,
+            reason=reason,
+            slot_freed=free_slot,
         )
