@@ -186,21 +186,17 @@ def is_over_child_age(patient: Patient, today: date | None = None) -> bool:
 def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None) -> str | None:
     """Why the cabinet may not book for ``acting`` now, or None if it may.
 
-    A guardian books for a child only while the child is under 14: from 14 the
-    child registers on Gosuslugi and books for themselves (docs/domain.md, «Relatives»). A patient
-    booking for themselves is never refused here.
+    The rule and its text are the booking service's own (`scheduling.rules.child_refusal`,
+    `scheduling.errors`), so the cabinet says exactly what the booking would answer.
     """
     if user_patient is None or acting is None:
         return _("Войдите в личный кабинет, чтобы записаться к врачу.")
-    if acting.pk == user_patient.pk:
-        return None
-    if is_over_child_age(acting):
-        return _(
-            "%(name)s уже исполнилось %(age)s лет: записаться к врачу от имени ребёнка "
-            "больше нельзя. С %(age)s лет можно зарегистрироваться на портале Госуслуг "
-            "и записываться самостоятельно. История записей остаётся доступной."
-        ) % {"name": acting.short_name, "age": settings.CHILD_MAX_AGE}
-    return None
+    # Imported here: scheduling depends on patients, not the other way round.
+    from portal.scheduling.errors import refusal_text
+    from portal.scheduling.rules import child_refusal
+
+    code = child_refusal(acting, user_patient.user_id)
+    return refusal_text(code) if code else None
 
 
 @dataclass(frozen=True)
