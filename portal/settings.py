@@ -320,3 +320,14 @@ RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 # A database outage during a request answers 503 "try again" (portal.core.outage).
 MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")
+
+
+# --- accessibility ---------------------------------------------------------------------
+# (issue 16) The version for the visually impaired (portal.core.accessibility) keeps its
+# choices in this cookie, not in the session, so it works before logging in.
+ACCESSIBILITY_COOKIE_NAME = env_str("ACCESSIBILITY_COOKIE_NAME", "portal_a11y")
+ACCESSIBILITY_COOKIE_DAYS = env_int("ACCESSIBILITY_COOKIE_DAYS", 365)
+# With DEBUG on (make run) a wrong address shows the portal's Russian 404, not Django's
+# technical page listing every URL pattern; DEBUG_TECHNICAL_404=1 brings that page back.
+DEBUG_TECHNICAL_404 = env_bool("DEBUG_TECHNICAL_404", False)
+MIDDLEWARE.append("portal.core.middleware.PortalNotFoundInDebugMiddleware")
