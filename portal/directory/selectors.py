@@ -1,6 +1,9 @@
+from collections.abc import Iterable
+
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from portal.core.sorting import natural_key
 from portal.directory.models import Clinic, District, Doctor, Specialty
 
 
@@ -12,8 +15,13 @@ def district_get(district_id: int) -> District:
     return get_object_or_404(District, pk=district_id)
 
 
-def clinics_of_district(district: District) -> QuerySet[Clinic]:
-    return district.clinics.order_by("short_name")
+def clinics_of_district(district: District) -> list[Clinic]:
+    """A district's clinics in natural order: «№ 2» before «№ 11» (portal.core.sorting)."""
+    return clinics_sorted(district.clinics.all())
+
+
+def clinics_sorted(clinics: Iterable[Clinic]) -> list[Clinic]:
+    return sorted(clinics, key=lambda clinic: natural_key(clinic.short_name))
 
 
 def clinic_get_with_doctors(clinic_id: int) -> Clinic:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
-from portal.directory.selectors import districts_list
+from portal.directory.selectors import clinics_of_district, districts_list
 from portal.patients.decorators import patient_required
 from portal.scheduling import documents, rules, selectors, services
 from portal.scheduling.errors import ERRORS, BookingRefused
@@ -48,7 +48,7 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
     patient = request.acting_patient
     clinics = [
         (clinic, _reason(rules.clinic_refusal(patient, clinic)))
-        for clinic in district.clinics.order_by("short_name")
+        for clinic in clinics_of_district(district)
     ]
     return render(
         request,
