@@ -49,7 +49,7 @@ def test_mother_adds_children_and_acts_for_one(
     page.locator("#id_last_name").fill("Иванова")
     page.locator("#id_first_name").fill("Мария")
     page.locator("#id_middle_name").fill("Ивановна")
-    page.locator("#id_birth_date").fill("2015-12-01")
+    page.locator("#id_birth_date").fill("01.12.2015")
     page.locator("#id_sex").select_option("F")
     page.locator("#id_relation").select_option("son")
     page.locator("#id_policy_number").fill("3802020202020212")

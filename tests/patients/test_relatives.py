@@ -86,7 +86,7 @@ def test_guardian_adds_a_child_and_sees_her_in_the_relatives_list(client, guardi
     response = client.post(ADD_URL, maria_form())
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Иванова Мария Ивановна добавлен(а)" in page
+    assert "Иванова Мария Ивановна добавлена в список" in page
     assert "<td>Дочь</td>" in page and "<td>01.12.2015</td>" in page and MARIA_ENP in page
     child = Patient.objects.get(policy_number=MARIA_ENP)
     # Insurer and attachment come from the registry, never typed.
