@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart
+.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart messages
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -34,6 +34,11 @@ lint: install
 
 screenshots: install
 	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py tests/browser/test_journey.py -q
+
+# The Russian plural forms (portal/locale/ru/LC_MESSAGES/django.po) compiled into the
+# committed django.mo; needs GNU gettext's msgfmt, only when the .po changes.
+messages: install
+	$(MANAGE) compilemessages --locale ru --ignore ".venv/*"
 
 # Benchmarks on the machine's PostgreSQL (issue 6): builds the region once into the
 # portal_bench database, serves it with gunicorn on 127.0.0.1:18400, prints one table
