@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.patients.context_processors.acting",
+                "portal.core.context_processors.accessibility",
             ],
         },
     },

@@ -5,4 +5,5 @@ from portal.core import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("accessibility/", views.accessibility_settings, name="accessibility"),
 ]
