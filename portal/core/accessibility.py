@@ -80,7 +80,7 @@ class AccessibilityChoices:
 
 
 def _pick(value: str | None, allowed: Mapping[str, object], default: str) -> str:
-    return value if value in allowed else default
+    return value if value is not None and value in allowed else default
 
 
 def choices_from_values(values: Mapping[str, str]) -> AccessibilityChoices:

@@ -139,9 +139,7 @@ def relative_remove_view(request: PatientRequest, guardianship_id: int) -> HttpR
     """GET asks «Удалить …?» (a page, so it works without JavaScript); POST removes."""
     own = _own(request)
     if request.method == "GET":
-        row = next(
-            (r for r in relatives_of(own) if r["guardianship"].pk == guardianship_id), None
-        )
+        row = next((r for r in relatives_of(own) if r["guardianship"].pk == guardianship_id), None)
         if row is None:
             raise Http404
         return render(request, "patients/relative_remove.html", row)

@@ -86,7 +86,9 @@ def test_the_days_page_shows_natural_counts(as_patient, doctor):
     day = timezone.localdate() + datetime.timedelta(days=2)
     for minutes in (0, 20):
         starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, minutes)))
-        SlotFactory(doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20))
+        SlotFactory(
+            doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20)
+        )
     page = as_patient.get(reverse("booking_days", args=[doctor.pk])).content.decode()
     assert "2 свободных талона" in page
     assert "свободных времён" not in page
