@@ -33,7 +33,8 @@ lint: install
 	$(UV) run --frozen mypy portal
 
 screenshots: install
-	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py tests/browser/test_journey.py -q
+	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py tests/browser/test_journey.py \
+		"tests/browser/test_accessibility_version.py::test_a_visitor_switches_the_version_on_and_it_follows_her" -q
 
 # The Russian plural forms (portal/locale/ru/LC_MESSAGES/django.po) compiled into the
 # committed django.mo; needs GNU gettext's msgfmt, only when the .po changes.

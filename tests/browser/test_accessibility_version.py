@@ -21,7 +21,6 @@ def test_a_visitor_switches_the_version_on_and_it_follows_her(
     live_server, demo_region, page, assert_accessible, save_screenshot
 ):
     page.goto(live_server.url + "/districts/")
-    save_screenshot(page, "districts")
     page.get_by_role("link", name="Версия для слабовидящих").click()
     page.wait_for_url("**/accessibility/?next=/districts/")
     assert_accessible(page)
