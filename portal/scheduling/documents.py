@@ -60,7 +60,8 @@ def ticket_ics(appointment: Appointment) -> bytes:
     event.add("description", description)
     calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def ticket_event_title(appointment: Appointment) -> str:
