@@ -16,11 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
-# Value → label; the first one is what the settings page proposes.
+# Value → label, in the order the settings page lists them; what it proposes to someone
+# who has not chosen yet is AccessibilityChoices' defaults (large font, black on white).
 FONT_SIZES = {
+    "normal": _("Обычный (100 %)"),
     "large": _("Крупный (150 %)"),
     "larger": _("Очень крупный (200 %)"),
-    "normal": _("Обычный (100 %)"),
 }
 SCHEMES = {
     "black-on-white": _("Чёрным по белому"),
