@@ -320,3 +320,32 @@ RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 # A database outage during a request answers 503 "try again" (portal.core.outage).
 MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")
+
+# --- smsc emulator --- SMS over SMPP and the SMSC emulator (issue 12; docs/notifications.md)
+# The SMSC the portal binds to as a transceiver. Defaults: the emulator of `make run`.
+SMPP_HOST = env_str("SMPP_HOST", "127.0.0.1")
+SMPP_PORT = env_int("SMPP_PORT", 2775)
+SMPP_SYSTEM_ID = env_str("SMPP_SYSTEM_ID", "portal")
+SMPP_PASSWORD = env_str("SMPP_PASSWORD", "portal" if DEBUG else "")
+# The sender shown on the phone: an alphanumeric name (up to 11 characters) or a number.
+SMPP_SOURCE_ADDR = env_str("SMPP_SOURCE_ADDR", "Portal38")
+# Bound on every socket operation, so a dead SMSC never stalls a worker.
+SMPP_TIMEOUT_SECONDS = env_int("SMPP_TIMEOUT_SECONDS", 10)
+SMPP_ENQUIRE_LINK_SECONDS = env_int("SMPP_ENQUIRE_LINK_SECONDS", 30)
+# The emulator accepts every SMS and delivers none: development, or a test stand said so.
+SMSC_EMULATOR_ENABLED = env_bool("SMSC_EMULATOR_ENABLED", DEBUG)
+SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION = env_bool(
+    "SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION", False
+)
+if SMSC_EMULATOR_ENABLED and not DEBUG and not SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION:
+    raise ImproperlyConfigured(
+        "SMSC_EMULATOR_ENABLED with DEBUG off: the SMSC emulator swallows every SMS. "
+        "Set SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION=1 only on a test stand."
+    )
+if SMSC_EMULATOR_ENABLED:
+    INSTALLED_APPS.append("portal.smsc_emulator")
+SMSC_EMULATOR_CONTROL_PORT = env_int("SMSC_EMULATOR_CONTROL_PORT", 2776)
+SMSC_EMULATOR_MESSAGES_FILE = DATA_DIR / "smsc-emulator" / "messages.json"
+# smpplib logs each connect at INFO and each PDU (numbers, texts) in hex at DEBUG.
+cast(dict[str, object], LOGGING["loggers"])["portal.notifications.smpp.wire"] = {"level": "WARNING"}
+# --- end smsc emulator ---
