@@ -349,3 +349,60 @@ SMSC_EMULATOR_MESSAGES_FILE = DATA_DIR / "smsc-emulator" / "messages.json"
 # smpplib logs each connect at INFO and each PDU (numbers, texts) in hex at DEBUG.
 cast(dict[str, object], LOGGING["loggers"])["portal.notifications.smpp.wire"] = {"level": "WARNING"}
 # --- end smsc emulator ---
+
+
+# --- notifications (portal.notifications, issue 12; docs/notifications.md) -----------------
+import datetime as _dt  # noqa: E402 - kept inside this block
+
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "portal.notifications"]
+# Django's Tasks API (the django-tasks backport) with its database backend: the queue lives
+# in the portal's own database, so SQLite runs it too. Worker: `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Outgoing mail: any SMTP relay. The defaults reach the local sink of `make run`.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# The backend the outbox worker sends with. Kept apart from EMAIL_BACKEND because the
+# test runner swaps EMAIL_BACKEND for an in-memory one and the outbox tests need real SMTP.
+NOTIFICATIONS_EMAIL_BACKEND = env_str(
+    "NOTIFICATIONS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 8025)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Портал пациента <noreply@portal.localhost>")
+# The domain of the Message-IDs the outbox makes (stable per message: the dedupe key).
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = env_str("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "portal.localhost")
+# The portal's public address, for links in e-mails and SMS.
+NOTIFICATIONS_PORTAL_URL = env_str("NOTIFICATIONS_PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# SMS go over SMPP (the smsc emulator block above); SMPP_HOST="" writes no SMS at all.
+
+# Delivery: retries with exponential backoff (base · 2^(attempt-1), capped), then failed.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600)
+# A message a worker took and never acknowledged (the worker died) is retried after this.
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 300)
+# The sweep re-enqueues a due message whose task has not run this long after it should have.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env_int("NOTIFICATIONS_SWEEP_GRACE_SECONDS", 120)
+
+# Reminders, in the region's time: the evening before and a few hours before; nothing
+# in the quiet hours (a reminder due then moves to their end, or is skipped if too late).
+NOTIFICATIONS_EVENING_REMINDER_AT = _dt.time.fromisoformat(
+    env_str("NOTIFICATIONS_EVENING_REMINDER_AT", "18:00")
+)
+NOTIFICATIONS_SOON_REMINDER_HOURS = env_int("NOTIFICATIONS_SOON_REMINDER_HOURS", 2)
+NOTIFICATIONS_QUIET_START = _dt.time.fromisoformat(env_str("NOTIFICATIONS_QUIET_START", "22:00"))
+NOTIFICATIONS_QUIET_END = _dt.time.fromisoformat(env_str("NOTIFICATIONS_QUIET_END", "08:00"))
+# A reminder moved out of the quiet hours must still come this long before the visit.
+NOTIFICATIONS_MIN_LEAD_MINUTES = env_int("NOTIFICATIONS_MIN_LEAD_MINUTES", 30)
+# Guardians hear this many days ahead that a child turns CHILD_MAX_AGE.
+NOTIFICATIONS_COMING_OF_AGE_DAYS = env_int("NOTIFICATIONS_COMING_OF_AGE_DAYS", 30)
+# Development: the local SMTP sink's mailbox, shown on the emulators' development page.
+NOTIFICATIONS_DEV_MAILBOX = Path(
+    env_str("NOTIFICATIONS_DEV_MAILBOX", "") or DATA_DIR / "dev-mailbox"
+)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.identity.models import User
+from portal.notifications.services import appointment_booked_notify, appointment_cancelled_notify
 from portal.patients.models import Patient
 from portal.scheduling import rules
 from portal.scheduling.errors import BookingRefused
@@ -292,6 +293,7 @@ def _book(
         doctor=slot.doctor_id,
         starts_at=slot.starts_at.isoformat(),
     )
+    appointment_booked_notify(appointment)
     transaction.on_commit(partial(_after_booking, appointment.pk, appointment.ticket_number))
     return BookingResult(appointment, created=True)
 
@@ -374,6 +376,7 @@ def _cancel(*, actor: User, appointment_id: int, ip: str | None) -> Appointment:
         appointment=current.pk,
         ticket=current.ticket_number,
     )
+    appointment_cancelled_notify(current)
     transaction.on_commit(partial(_after_cancel, current.pk))
     current.refresh_from_db()
     return current
