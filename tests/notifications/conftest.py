@@ -161,3 +161,13 @@ def book(actor_patient: Patient, patient: Patient, slot) -> object:  # type: ign
 def run_worker() -> None:
     """One worker of `make run`, in batch mode: runs every ready task, then returns."""
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
+@pytest.fixture
+def make_visits(visit_time) -> Callable[[int], list[datetime.datetime]]:
+    """``n`` visit times on the same good day, 30 minutes apart."""
+
+    def make(n: int) -> list[datetime.datetime]:
+        return [visit_time + datetime.timedelta(minutes=30 * i) for i in range(n)]
+
+    return make
