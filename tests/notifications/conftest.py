@@ -1,5 +1,6 @@
 import datetime
 import uuid
+from unittest import mock
 from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -159,8 +160,13 @@ def book(actor_patient: Patient, patient: Patient, slot) -> object:  # type: ign
 
 
 def run_worker() -> None:
-    """One worker of `make run`, in batch mode: runs every ready task, then returns."""
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    """One worker of `make run`, in batch mode: runs every ready task, then returns.
+
+    The worker closes "old" connections between tasks; inside a test's transaction that
+    would close the test's own connection (PostgreSQL), so that one call is a no-op here.
+    """
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
 @pytest.fixture
