@@ -15,4 +15,5 @@ urlpatterns = [
     path("rs/prns/<str:oid>/<str:collection>", views.person_collection),
     path("rs/prns/<str:oid>/kids/<str:kid_id>/docs", views.kid_documents),
     path("idp/ext/Logout", views.logout, name="esia_emulator_logout"),
+    path("dev/outbox/", views.dev_outbox, name="esia_emulator_dev_outbox"),
 ]
