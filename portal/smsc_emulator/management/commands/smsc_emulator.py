@@ -50,6 +50,7 @@ class Command(BaseCommand):
             f"(system_id {options['system_id']}), control http://127.0.0.1:{runner.control_port}, "
             f"messages in {settings.SMSC_EMULATOR_MESSAGES_FILE}"
         )
+        self.stdout.flush()  # the banner says which ports were taken (`--port 0`)
         try:
             runner.wait()
         except KeyboardInterrupt:
