@@ -28,7 +28,12 @@ import smpplib.gsm
 import smpplib.smpp
 from django.conf import settings
 
-from portal.notifications.smpp.errors import SmppRejected, SmppThrottled, SmppUnavailable
+from portal.notifications.smpp.errors import (
+    SmppError,
+    SmppRejected,
+    SmppThrottled,
+    SmppUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -231,11 +236,16 @@ class SmppGateway:
                     self.connect()
                 self.poll()
                 backoff = 1.0
-            except SmppUnavailable:
-                logger.warning("SMPP: SMSC unavailable, retrying in %.0f s", backoff)
+            except SmppError as error:
+                logger.warning("SMPP: %s; trying again in %.0f s", error, backoff)
                 if self._stopping.wait(backoff):
                     return
                 backoff = min(backoff * 2, _RECONNECT_BACKOFF_MAX)
+            except Exception:
+                # A bug must not end the keep-alive silently: log it, drop the session.
+                logger.exception("SMPP: keep-alive failed; reconnecting")
+                with self._lock:
+                    self._drop()
 
     # -- sending ---------------------------------------------------------------------
 
@@ -324,6 +334,9 @@ class SmppGateway:
         ) as error:
             self._drop()
             raise SmppUnavailable("connection to the SMSC lost", accepted=accepted) from error
+        finally:
+            if self._client is not None:
+                self._client._socket.settimeout(self.timeout)
 
     def _check_status(self, response: Any, accepted: list[str]) -> None:
         status = int(response.status)
