@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart
+.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart fault-worker
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -48,3 +48,8 @@ clean:
 # Never part of `make test`: it breaks every other database session on the machine.
 fault-pg-restart: install
 	$(UV) run --frozen python -m bench.fault_pg_restart
+
+# Fault drill (docs/notifications.md): kills and restarts the outbox workers during a booking
+# burst on PostgreSQL, then checks that no message was lost or sent twice.
+fault-worker: install
+	$(UV) run --frozen python -m bench.fault_worker

@@ -57,15 +57,20 @@ def send_time_check(message: Message, now: datetime.datetime) -> Hold | None:
 @transaction.atomic
 def messages_claim(ids: list[int], now: datetime.datetime) -> list[Message]:
     """Take the queued, due rows among ``ids`` that no other worker holds."""
+    # Lock first with a plain query (cheap to plan), then read what the send needs.
+    locked = list(
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=ids, status=Status.QUEUED, next_attempt_at__lte=now)
+        .values_list("pk", flat=True)
+    )
     rows = list(
-        Message.objects.select_for_update(skip_locked=True, of=("self",))
+        Message.objects.filter(pk__in=locked)
         .select_related(
             "recipient__notification_preference",
             "appointment__patient",
             "appointment__slot__doctor__clinic",
             "appointment__slot__doctor__specialty",
         )
-        .filter(pk__in=ids, status=Status.QUEUED, next_attempt_at__lte=now)
         .order_by("pk")
     )
     taken = []

@@ -1,9 +1,10 @@
 """Writes of the outbox.
 
 The ``appointment_*_notify`` functions are called by the booking service *inside* its
-transaction: the rows commit or roll back with the booking, and the delivery task is
-enqueued only after the commit (`transaction.on_commit`). A lost enqueue is found by
-`outbox_sweep`. Delivery itself is `portal.notifications.delivery`.
+transaction: the rows commit or roll back with the booking, and so does the delivery
+task (database backend; another backend is asked on commit, `transaction.on_commit`).
+Reminders that fall due and lost tasks are found by `outbox_sweep`. Delivery itself is
+`portal.notifications.delivery`.
 """
 
 import datetime
@@ -44,13 +45,33 @@ def enqueue_delivery(ids: list[int], run_after: datetime.datetime | None = None)
     for start in range(0, len(ids), TASK_CHUNK):
         chunk = ids[start : start + TASK_CHUNK]
         try:
-            task.enqueue(chunk)
+            # Inside a booking, a savepoint keeps a failed enqueue from failing the booking.
+            with transaction.atomic():
+                task.enqueue(chunk)
         except Exception:
             logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
 
 
-def _enqueue_on_commit(ids: list[int]) -> None:
-    if ids:
+def _queue_in_this_database() -> bool:
+    """True when the task queue is a table of the portal's own database (django-tasks-db)."""
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task_backends["default"], DatabaseBackend)
+
+
+def _enqueue_with_commit(ids: list[int]) -> None:
+    """Ask for delivery so that the task exists exactly when the rows do.
+
+    With the database backend the task row is written in the same transaction: it commits
+    or rolls back with the booking, and costs no second commit (a commit is most of a
+    booking's time on PostgreSQL). Any other backend is asked only after the commit.
+    """
+    if not ids:
+        return
+    if _queue_in_this_database():
+        enqueue_delivery(ids)
+    else:
         transaction.on_commit(lambda: enqueue_delivery(ids))
 
 
@@ -119,7 +140,7 @@ def _appointment_rows(
 
 def _write(rows: list[Message]) -> list[Message]:
     created = Message.objects.bulk_create(rows)
-    _enqueue_on_commit([m.pk for m in created if m.enqueued_for is not None])
+    _enqueue_with_commit([m.pk for m in created if m.enqueued_for is not None])
     return created
 
 

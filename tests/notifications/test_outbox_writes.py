@@ -138,3 +138,25 @@ def test_cancelling_withdraws_the_reminders_and_writes_the_cancellation(
     assert rows[Kind.REMINDER_SOON].error == "Запись отменена"
     assert rows[Kind.CANCELLED].status == Status.QUEUED
     assert "Запись к врачу отменена" in rows[Kind.CANCELLED].text
+
+
+def test_a_failing_task_queue_does_not_fail_the_booking_and_the_sweep_catches_up(
+    monkeypatch, smtp, clock, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    from portal.notifications import tasks
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("queue down")
+
+    monkeypatch.setattr(type(tasks.deliver_messages), "enqueue", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, mother, slot_at(visit_time))
+    monkeypatch.undo()  # also undoes the clock: the sweep runs at real time, minutes later
+
+    assert appointment.pk and Message.objects.filter(kind=Kind.BOOKED).exists()
+    assert not DBTaskResult.objects.exists()
+    from datetime import timedelta
+
+    notify.outbox_sweep(now=clock.now + timedelta(minutes=3))
+    run_worker()
+    assert len(smtp.received) == 1
