@@ -216,7 +216,9 @@ def main() -> int:
     files = len(list(mailbox.glob("*.eml")))
 
     print(f"Appointments: {booked} booked, {cancelled} of them cancelled")
-    print(f"Messages due now: {len(rows)} (expected {booked + cancelled}); not sent: {len(not_sent)}")
+    print(
+        f"Messages due now: {len(rows)} (expected {booked + cancelled}); not sent: {len(not_sent)}"
+    )
     print(f"SMTP deliveries: {sum(received.values())}, distinct Message-IDs: {len(received)}")
     print(f"Delivered twice under one Message-ID (killed between 250 and ack): {len(twice)}")
     print(f"Mailbox files (one per Message-ID): {files}")

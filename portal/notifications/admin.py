@@ -11,7 +11,7 @@ from portal.notifications.services import messages_retry
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(admin.ModelAdmin[Message]):
     list_display = (
         "created_at",
         "kind",
@@ -52,13 +52,13 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessagePart)
-class MessagePartAdmin(admin.ModelAdmin):
+class MessagePartAdmin(admin.ModelAdmin[MessagePart]):
     list_display = ("gateway_id", "message", "state", "updated_at")
     search_fields = ("gateway_id",)
     raw_id_fields = ("message",)
 
 
 @admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
+class PreferenceAdmin(admin.ModelAdmin[Preference]):
     list_display = ("patient", "email_enabled", "sms_enabled", "reminders_enabled", "updated_at")
     raw_id_fields = ("patient",)

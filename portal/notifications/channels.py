@@ -52,7 +52,7 @@ def cancelled_ics(booked: bytes) -> bytes:
     for event in calendar.walk("VEVENT"):
         event.add("status", "CANCELLED")
         event.add("sequence", 1)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def published_ics(booked: bytes) -> bytes:
@@ -60,7 +60,7 @@ def published_ics(booked: bytes) -> bytes:
     calendar.add("method", "PUBLISH")
     for event in calendar.walk("VEVENT"):
         event.add("sequence", 0)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def _calendar_attachment(message: Message) -> bytes | None:

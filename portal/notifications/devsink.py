@@ -6,6 +6,7 @@ Message-ID, so a repeat of the same message (a worker that died after the relay'
 mailbox that collapses duplicates would. The development page reads that folder.
 """
 
+import asyncio
 import email
 import email.policy
 import hashlib
@@ -34,7 +35,7 @@ class RecordingHandler:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if address.lower() in self.refuse:
@@ -42,9 +43,7 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: Any, session: Any, envelope: Any
-    ) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
@@ -80,9 +79,10 @@ class LocalController(Controller):
     """aiosmtpd's threaded controller, able to listen on port 0 (any free port)."""
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        server = self.server
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call,unused-ignore]
 
 
 def mailbox_read(directory: Path, limit: int = 200) -> list[dict[str, Any]]:

@@ -9,12 +9,27 @@ from portal.patients.models import Patient
 
 def recipients_for(patient: Patient) -> list[Patient]:
     """Who hears about ``patient``'s appointments: the patient if they hold an account,
-    otherwise every active guardian (the one who booked among them). One query."""
+    otherwise every active guardian (the one who booked among them).
+
+    The patient themselves costs no query (the booking has the row); guardians come in
+    one query with their preferences.
+    """
     if patient.user_id is not None:
-        rows = Patient.objects.filter(pk=patient.pk)
-    else:
-        rows = Patient.objects.filter(wards__child_id=patient.pk, wards__ended_at__isnull=True)
+        return [patient]
+    rows = Patient.objects.filter(wards__child_id=patient.pk, wards__ended_at__isnull=True)
     return list(rows.select_related("notification_preference").order_by("pk"))
+
+
+def preference_known(patient: Patient) -> Preference:
+    """The preferences if they were loaded with the patient, else "everything on".
+
+    Used while writing inside the booking, where a query per booking counts: rows for
+    a channel the patient turned off are written and then skipped at send time, where
+    `delivery.send_time_check` reads the preferences again (they may change meanwhile).
+    """
+    if Patient.notification_preference.is_cached(patient):
+        return preference_of(patient)
+    return Preference(patient=patient)
 
 
 def preference_of(patient: Patient) -> Preference:
@@ -33,7 +48,9 @@ def sms_number(phone: str) -> str:
     return digits if len(digits) == 11 and digits.startswith("79") else ""
 
 
-def addresses_of(patient: Patient, preference: Preference, sms_enabled: bool) -> list[tuple[str, str]]:
+def addresses_of(
+    patient: Patient, preference: Preference, sms_enabled: bool
+) -> list[tuple[str, str]]:
     """(channel, address) pairs a message to ``patient`` goes to, preferences applied."""
     pairs = []
     if patient.email and preference.email_enabled:

@@ -25,7 +25,12 @@ from portal.notifications.models import (
     Preference,
     Status,
 )
-from portal.notifications.selectors import addresses_of, preference_of, recipients_for
+from portal.notifications.selectors import (
+    addresses_of,
+    preference_known,
+    preference_of,
+    recipients_for,
+)
 from portal.patients.models import Guardianship, Patient
 from portal.scheduling.models import Appointment
 
@@ -45,9 +50,7 @@ def enqueue_delivery(ids: list[int], run_after: datetime.datetime | None = None)
     for start in range(0, len(ids), TASK_CHUNK):
         chunk = ids[start : start + TASK_CHUNK]
         try:
-            # Inside a booking, a savepoint keeps a failed enqueue from failing the booking.
-            with transaction.atomic():
-                task.enqueue(chunk)
+            task.enqueue(chunk)
         except Exception:
             logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
 
@@ -70,7 +73,11 @@ def _enqueue_with_commit(ids: list[int]) -> None:
     if not ids:
         return
     if _queue_in_this_database():
-        enqueue_delivery(ids)
+        # Just another row of this transaction: if it cannot be written, neither can the
+        # booking's own rows, so there is nothing to protect with a savepoint.
+        from portal.notifications.tasks import deliver_messages
+
+        deliver_messages.enqueue(ids)
     else:
         transaction.on_commit(lambda: enqueue_delivery(ids))
 
@@ -111,7 +118,7 @@ def _appointment_rows(
     rows = []
     patient = appointment.patient
     for recipient in recipients_for(patient):
-        preference = preference_of(recipient)
+        preference = preference_known(recipient)
         pairs = addresses_of(recipient, preference, sms_configured())
         if not pairs:
             continue
@@ -166,9 +173,7 @@ def appointment_cancelled_notify(appointment: Appointment) -> list[Message]:
     return _write(_appointment_rows(Kind.CANCELLED, appointment, timezone.now()))
 
 
-def appointment_cancelled_by_clinic_notify(
-    appointment: Appointment, reason: str
-) -> list[Message]:
+def appointment_cancelled_by_clinic_notify(appointment: Appointment, reason: str) -> list[Message]:
     """The clinic cancelled (an absence, a schedule change): say so, and why, by e-mail."""
     appointment = _with_details(appointment)
     _reminders_withdraw(appointment)
@@ -195,8 +200,9 @@ def coming_of_age_notify(today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     age = settings.CHILD_MAX_AGE
     days = settings.NOTIFICATIONS_COMING_OF_AGE_DAYS
-    earliest, latest = _years_before(today, age), _years_before(
-        today + datetime.timedelta(days=days), age
+    earliest, latest = (
+        _years_before(today, age),
+        _years_before(today + datetime.timedelta(days=days), age),
     )
     ships = Guardianship.objects.filter(
         ended_at__isnull=True,
@@ -363,6 +369,4 @@ def message_status_from_parts(message_id: int) -> None:
     if failed:
         sent.update(status=Status.FAILED, error=f"SMSC: {failed[0]}")
     elif all(s in RECEIPT_DELIVERED for s in states):
-        sent.filter(status=Status.SENT).update(
-            status=Status.DELIVERED, delivered_at=timezone.now()
-        )
+        sent.filter(status=Status.SENT).update(status=Status.DELIVERED, delivered_at=timezone.now())

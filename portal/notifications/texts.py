@@ -114,7 +114,9 @@ def appointment_content(
         headline = _("Напоминаем: %(who)s — приём у врача %(when)s.") % {"who": who, "when": when}
         subject = _("Напоминание: приём %(day)s в %(time)s") % facts
         sms = _("Напоминание: %(who)s, приём %(visit)s. Отменить: %(link)s")
-        footer = _("Если прийти не получится, отмените запись, чтобы время досталось другим: %(link)s")
+        footer = _(
+            "Если прийти не получится, отмените запись, чтобы время досталось другим: %(link)s"
+        )
     lines = [_greeting(recipient), headline, *_visit_lines(facts)]
     if reason:
         # The clinic's reason goes by e-mail only: free text may say more than an SMS should.

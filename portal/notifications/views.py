@@ -64,4 +64,3 @@ def preferences(request: PatientRequest) -> HttpResponse:
             "sms_available": sms_configured(),
         },
     )
-

@@ -1,7 +1,7 @@
 import datetime
 import uuid
-from unittest import mock
 from collections.abc import Callable, Iterator
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -109,7 +109,14 @@ def test_one_bad_address_fails_alone_and_does_not_hold_up_the_queue(
 
 
 def test_a_message_that_keeps_failing_ends_as_failed_for_the_operator(
-    smtp, clock, settings, mother, slot_at, visit_time, client, admin_user,
+    smtp,
+    clock,
+    settings,
+    mother,
+    slot_at,
+    visit_time,
+    client,
+    admin_user,
     django_capture_on_commit_callbacks,
 ):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 3

@@ -63,21 +63,43 @@ def test_an_ended_guardianship_hears_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, daughter, slot_at(visit_time))
 
-    assert set(Message.objects.filter(appointment=appointment).values_list("recipient", flat=True)) == {
-        mother.pk
-    }
+    assert set(
+        Message.objects.filter(appointment=appointment).values_list("recipient", flat=True)
+    ) == {mother.pk}
 
 
 def test_preferences_turn_channels_and_reminders_off(
-    settings, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+    settings, smtp, clock, mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
-    settings.SMPP_HOST = "127.0.0.1"
+    settings.SMPP_HOST = "127.0.0.1"  # SMS on for the portal, off for this patient
     Preference.objects.create(patient=mother, sms_enabled=False, reminders_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
+    clock.travel(days=3)  # past both reminders
+    notify.outbox_sweep()
+    run_worker()
 
     rows = Message.objects.filter(appointment=appointment)
-    assert list(rows.values_list("kind", "channel")) == [(Kind.BOOKED, Channel.EMAIL)]
+    sent = [(m.kind, m.channel) for m in rows if m.status == Status.SENT]
+    assert sent == [(Kind.BOOKED, Channel.EMAIL)]
+    assert len(smtp.received) == 1
+    reasons = {m.error for m in rows if m.status == Status.SKIPPED}
+    assert reasons == {
+        "Канал отключён в настройках получателя",
+        "Напоминания отключены получателем",
+    }
+
+
+def test_a_guardians_preferences_apply_when_the_rows_are_written(
+    settings, mother, father, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    settings.SMPP_HOST = "127.0.0.1"
+    Preference.objects.create(patient=father, sms_enabled=False, reminders_enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, daughter, slot_at(visit_time))
+
+    to_father = Message.objects.filter(appointment=appointment, recipient=father)
+    assert list(to_father.values_list("kind", "channel")) == [(Kind.BOOKED, Channel.EMAIL)]
 
 
 def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_policy(
@@ -140,10 +162,17 @@ def test_cancelling_withdraws_the_reminders_and_writes_the_cancellation(
     assert "Запись к врачу отменена" in rows[Kind.CANCELLED].text
 
 
-def test_a_failing_task_queue_does_not_fail_the_booking_and_the_sweep_catches_up(
-    monkeypatch, smtp, clock, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_booking(
+    settings, monkeypatch, smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
+    """A backend outside the database is asked after the commit; the sweep covers a miss."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from portal.notifications import tasks
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("queue down")
@@ -151,12 +180,10 @@ def test_a_failing_task_queue_does_not_fail_the_booking_and_the_sweep_catches_up
     monkeypatch.setattr(type(tasks.deliver_messages), "enqueue", broken)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
-    monkeypatch.undo()  # also undoes the clock: the sweep runs at real time, minutes later
 
     assert appointment.pk and Message.objects.filter(kind=Kind.BOOKED).exists()
-    assert not DBTaskResult.objects.exists()
-    from datetime import timedelta
-
-    notify.outbox_sweep(now=clock.now + timedelta(minutes=3))
+    monkeypatch.undo()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    notify.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
     run_worker()
     assert len(smtp.received) == 1

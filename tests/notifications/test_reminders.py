@@ -23,9 +23,9 @@ def today(clock) -> datetime.date:
 
 
 def reminders(appointment):
-    rows = Message.objects.filter(appointment=appointment, kind__in=[
-        Kind.REMINDER_EVENING, Kind.REMINDER_SOON
-    ])
+    rows = Message.objects.filter(
+        appointment=appointment, kind__in=[Kind.REMINDER_EVENING, Kind.REMINDER_SOON]
+    )
     return {m.kind: m for m in rows}
 
 
@@ -150,10 +150,10 @@ def test_reminders_turned_off_after_booking_are_not_sent(
     )
 
 
-def test_guardians_hear_once_that_a_child_turns_14_within_30_days(
-    today, mother, father
-):
-    soon = ChildFactory(birth_date=today.replace(year=today.year - 14) + datetime.timedelta(days=20))
+def test_guardians_hear_once_that_a_child_turns_14_within_30_days(today, mother, father):
+    soon = ChildFactory(
+        birth_date=today.replace(year=today.year - 14) + datetime.timedelta(days=20)
+    )
     later = ChildFactory(
         birth_date=today.replace(year=today.year - 14) + datetime.timedelta(days=40),
         policy_number="7777000011112222",
@@ -175,14 +175,27 @@ def test_the_coming_of_age_notice_waits_out_the_quiet_hours(today, clock, mother
     clock.now = local(today, 23)
     GuardianshipFactory(
         guardian=mother,
-        child=ChildFactory(birth_date=today.replace(year=today.year - 14) + datetime.timedelta(days=5)),
+        child=ChildFactory(
+            birth_date=today.replace(year=today.year - 14) + datetime.timedelta(days=5)
+        ),
     )
     services.coming_of_age_notify(today)
     assert Message.objects.get().next_attempt_at == local(today + datetime.timedelta(days=1), 8)
 
 
-def test_preference_off_for_email_means_no_reminder_rows(today, mother, slot_at, django_capture_on_commit_callbacks):
+def test_email_turned_off_means_nothing_is_mailed(
+    today, smtp, clock, mother, slot_at, django_capture_on_commit_callbacks
+):
     Preference.objects.create(patient=mother, email_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(day_after_tomorrow(today, 11)))
-    assert not Message.objects.filter(appointment=appointment).exists()
+    for when in (
+        clock.now,
+        local(today + datetime.timedelta(days=1), 18),
+        day_after_tomorrow(today, 9),
+    ):
+        deliver_due(clock, when)
+
+    assert smtp.received == []
+    rows = Message.objects.filter(appointment=appointment)
+    assert {m.status for m in rows} == {Status.SKIPPED}

@@ -33,7 +33,9 @@ class Command(BaseCommand):
                 last_day = today
             result = outbox_sweep()
             if result.reclaimed or result.enqueued:
-                self.stdout.write(f"sweep: {result.reclaimed} reclaimed, {result.enqueued} enqueued")
+                self.stdout.write(
+                    f"sweep: {result.reclaimed} reclaimed, {result.enqueued} enqueued"
+                )
             if not every:
                 return
             time.sleep(every)
