@@ -77,6 +77,7 @@ class SmscEmulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self.enquire_links_answered = 0
+        self.binds_accepted = 0
 
     @property
     def bound_sessions(self) -> int:
@@ -167,6 +168,7 @@ class SmscEmulator:
             await self._send(session, pdu.response(request, pdu.ESME_RBINDFAIL))
             return
         session.system_id = bind.system_id
+        self.binds_accepted += 1
         session.transmits = request.command_id != pdu.BIND_RECEIVER
         session.receives = request.command_id != pdu.BIND_TRANSMITTER
         await self._send(session, pdu.response(request, body=pdu.c_string(SMSC_SYSTEM_ID)))
