@@ -55,7 +55,7 @@ def _facts(appointment: Appointment) -> dict[str, str]:
     return {
         "date": formats.date_format(start, "d.m.Y"),
         "day": formats.date_format(start, "d.m"),
-        "weekday": formats.date_format(start, "l"),
+        "weekday": formats.date_format(start, "l").lower(),
         "time": formats.time_format(start, "H:i"),
         "clinic": doctor.clinic.short_name,
         "address": doctor.clinic.address,
@@ -84,46 +84,56 @@ def appointment_content(
 ) -> Content:
     """What one recipient is told about one event of one appointment."""
     patient = appointment.patient
+    own = patient.pk == recipient.pk
     facts = _facts(appointment)
-    who = _who(patient, recipient)
+    # Said for a child only: «(Иванова М.И.)»; the patient themselves is «вы».
+    whose = "" if own else f" ({patient.short_name})"
     link = portal_link("appointment_list")
     if kind == Kind.BOOKED:
         verb = _verb(patient, recipient, _("записан"), _("записана"), _("записаны"))
+        who = _who(patient, recipient)
         headline = _("%(who)s %(verb)s к врачу.") % {"who": who, "verb": verb}
         subject = _("Запись к врачу %(day)s в %(time)s") % facts
-        sms = _("%(who)s %(verb)s к врачу: %(visit)s. %(link)s")
+        sms = _("%(who)s %(verb)s к врачу: %(visit)s. %(link)s") % {
+            "who": who,
+            "verb": verb,
+            "visit": _sms_visit(facts),
+            "link": link,
+        }
         footer = _("Календарный файл приложен. Отменить запись или распечатать талон: %(link)s")
-    elif kind in (Kind.CANCELLED, Kind.CANCELLED_BY_CLINIC):
-        verb = ""
-        if kind == Kind.CANCELLED_BY_CLINIC:
-            headline = _("Поликлиника отменила запись к врачу (%(who)s).") % {"who": who}
-            subject = _("Поликлиника отменила запись %(day)s в %(time)s") % facts
-            sms = _("Поликлиника отменила запись (%(who)s): %(visit)s. Запишитесь снова: %(link)s")
-        else:
-            headline = _("Запись к врачу отменена (%(who)s).") % {"who": who}
-            subject = _("Запись %(day)s в %(time)s отменена") % facts
-            sms = _("Запись отменена (%(who)s): %(visit)s. %(link)s")
+    elif kind == Kind.CANCELLED_BY_CLINIC:
+        headline = _("Поликлиника отменила запись к врачу%(whose)s.") % {"whose": whose}
+        subject = _("Поликлиника отменила запись %(day)s в %(time)s") % facts
+        sms = _("Поликлиника отменила запись%(whose)s: %(visit)s. Запишитесь снова: %(link)s")
+        footer = _("Записаться на другое время: %(link)s")
+    elif kind == Kind.CANCELLED:
+        headline = _("Запись к врачу отменена%(whose)s.") % {"whose": whose}
+        subject = _("Запись %(day)s в %(time)s отменена") % facts
+        sms = _("Запись к врачу отменена%(whose)s: %(visit)s. %(link)s")
         footer = _("Время освободилось. Записаться снова: %(link)s")
     else:
-        verb = ""
         hours = settings.NOTIFICATIONS_SOON_REMINDER_HOURS
         if kind == Kind.REMINDER_EVENING:
             when = _("завтра")
         else:
             when = ngettext("через %(n)s час", "через %(n)s часа", hours) % {"n": hours}
-        headline = _("Напоминаем: %(who)s — приём у врача %(when)s.") % {"who": who, "when": when}
+        headline = _("Напоминаем: приём у врача %(when)s%(whose)s.") % {
+            "when": when,
+            "whose": whose,
+        }
         subject = _("Напоминание: приём %(day)s в %(time)s") % facts
-        sms = _("Напоминание: %(who)s, приём %(visit)s. Отменить: %(link)s")
+        sms = _("Напоминание: приём у врача%(whose)s %(visit)s. Отменить: %(link)s")
         footer = _(
             "Если прийти не получится, отмените запись, чтобы время досталось другим: %(link)s"
         )
+    if kind != Kind.BOOKED:
+        sms = sms % {"whose": whose, "visit": _sms_visit(facts), "link": link}
     lines = [_greeting(recipient), headline, *_visit_lines(facts)]
     if reason:
         # The clinic's reason goes by e-mail only: free text may say more than an SMS should.
         lines.append(_("Причина: %(reason)s") % {"reason": reason})
     lines.append(footer % {"link": link})
-    values = {"who": who, "verb": verb, "visit": _sms_visit(facts), "link": link}
-    return Content(subject=subject, lines=lines, sms=sms % values)
+    return Content(subject=subject, lines=lines, sms=sms)
 
 
 def coming_of_age_content(child: Patient, recipient: Patient, age: int) -> Content:

@@ -3,6 +3,7 @@
 Development only (`make run`): it accepts mail for anyone and delivers it nowhere.
 """
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("The SMTP sink is for development: it is refused with DEBUG off.")
         from portal.notifications.devsink import LocalController, MailboxHandler
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
 
         controller = LocalController(MailboxHandler(directory=Path(mailbox)), host, port)
         controller.start()
