@@ -230,7 +230,8 @@ class Report:
             Row(
                 "One outbox worker: e-mails/s to the local SMTP sink, SMS/s to the SMSC emulator",
                 f"{fmt_num(result.email_per_second, 0)} / {fmt_num(result.sms_per_second, 0)}",
-                f"{result.email_count} / {result.sms_count} messages",
+                f"{result.email_count} / {result.sms_count} messages, one task each; "
+                f"{fmt_num(result.backlog_per_second, 0)} e-mails/s draining a backlog",
             ),
         ]
 

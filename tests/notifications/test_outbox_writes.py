@@ -187,3 +187,27 @@ def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_b
     notify.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
     run_worker()
     assert len(smtp.received) == 1
+
+
+def test_a_clinic_cancellation_gives_the_reason_by_email_only(
+    settings, mother, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from portal.scheduling.models import Appointment
+
+    settings.SMPP_HOST = "127.0.0.1"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, daughter, slot_at(visit_time))
+        # What the clinic-side booking service will do in its own transaction.
+        with transaction.atomic():
+            Appointment.objects.filter(pk=appointment.pk).update(status="cancelled_clinic")
+            notify.appointment_cancelled_by_clinic_notify(appointment, "врач на больничном")
+
+    rows = Message.objects.filter(appointment=appointment, kind=Kind.CANCELLED_BY_CLINIC)
+    assert rows.count() == 4  # two guardians, e-mail and SMS
+    for message in rows:
+        assert "Поликлиника отменила запись" in message.text
+        assert ("врач на больничном" in message.text) == (message.channel == Channel.EMAIL)
+    reminders = Message.objects.filter(appointment=appointment, kind__startswith="reminder")
+    assert set(reminders.values_list("status", flat=True)) == {Status.SKIPPED}
