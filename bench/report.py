@@ -228,6 +228,12 @@ class Report:
                 verdict(result.cost < OUTBOX_COST),
             ),
             Row(
+                "… of which the rows alone, without the task row (bookings/s)",
+                fmt_num(result.per_second(result.rows_only), 0),
+                fmt_num(without, 0),
+                fmt_num(ratio(result.per_second(result.rows_only), without), 2),
+            ),
+            Row(
                 "One outbox worker: e-mails/s to the local SMTP sink, SMS/s to the SMSC emulator",
                 f"{fmt_num(result.email_per_second, 0)} / {fmt_num(result.sms_per_second, 0)}",
                 f"{result.email_count} / {result.sms_count} messages, one task each; "
