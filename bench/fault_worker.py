@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = os.environ.get("FAULT_DB", "portal_notify_fault")
 PG = os.environ.get("FAULT_PG", "postgres://postgres@127.0.0.1:5432")
-PATIENTS = int(os.environ.get("FAULT_PATIENTS", "40"))
+PATIENTS = int(os.environ.get("FAULT_PATIENTS", "100"))
 SLOTS = int(os.environ.get("FAULT_SLOTS", "200"))
 THREADS = int(os.environ.get("FAULT_THREADS", "8"))
 WORKERS = int(os.environ.get("FAULT_WORKERS", "2"))
