@@ -283,9 +283,24 @@ def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> Swe
     if due:
         Message.objects.filter(pk__in=due).update(enqueued_for=now)
         enqueue_delivery(due)
+    _orphans_forget(now)
     if reclaimed or due:
         logger.info("outbox sweep: %s reclaimed, %s enqueued", reclaimed, len(due))
     return SweepResult(reclaimed=reclaimed, enqueued=len(due))
+
+
+def _orphans_forget(now: datetime.datetime) -> int:
+    """Delivery tasks a killed worker left RUNNING for a day: their messages were re-queued
+    long ago (the lease), and the library's pruning only removes finished tasks."""
+    from django_tasks_db.models import DBTaskResult
+
+    return int(
+        DBTaskResult.objects.filter(
+            status="RUNNING",
+            task_path__startswith="portal.notifications.",
+            started_at__lt=now - datetime.timedelta(days=1),
+        ).delete()[0]
+    )
 
 
 def messages_retry(ids: list[int]) -> int:

@@ -211,3 +211,24 @@ def test_a_clinic_cancellation_gives_the_reason_by_email_only(
         assert ("врач на больничном" in message.text) == (message.channel == Channel.EMAIL)
     reminders = Message.objects.filter(appointment=appointment, kind__startswith="reminder")
     assert set(reminders.values_list("status", flat=True)) == {Status.SKIPPED}
+
+
+def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.notifications.tasks import deliver_messages
+
+    old, recent = deliver_messages.enqueue([1]), deliver_messages.enqueue([2])
+    now = timezone.now()
+    DBTaskResult.objects.filter(pk=old.id).update(
+        status="RUNNING", started_at=now - timedelta(days=2)
+    )
+    DBTaskResult.objects.filter(pk=recent.id).update(
+        status="RUNNING", started_at=now - timedelta(hours=1)
+    )
+
+    notify.outbox_sweep()
+
+    assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.db_result.pk]
