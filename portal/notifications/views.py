@@ -43,7 +43,8 @@ def preferences(request: PatientRequest) -> HttpResponse:
     own = _own(request)
     current = preference_of(own)
     form = PreferenceForm(
-        request.POST or None,
+        # Every box unticked is an empty form, still a submitted one.
+        request.POST if request.method == "POST" else None,
         initial={
             "email_enabled": current.email_enabled,
             "sms_enabled": current.sms_enabled,
