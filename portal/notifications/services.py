@@ -267,7 +267,14 @@ def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> Swe
     """
     now = now or timezone.now()
     grace = datetime.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
-    reclaimed = Message.objects.filter(status=Status.SENDING, lease_until__lt=now).update(
+    stale = Message.objects.filter(status=Status.SENDING, lease_until__lt=now)
+    # A message whose every attempt killed its worker must not kill workers forever.
+    stale.filter(attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS).update(
+        status=Status.FAILED,
+        lease_until=None,
+        error="Обработчик останавливался на каждой попытке отправки",
+    )
+    reclaimed = stale.update(
         status=Status.QUEUED,
         next_attempt_at=now,
         enqueued_for=None,

@@ -217,3 +217,31 @@ def test_a_lost_enqueue_is_found_by_the_sweep(
     assert services.outbox_sweep().enqueued == 1
     run_worker()
     assert len(smtp.received) == 1
+
+
+def test_a_message_that_kills_its_worker_every_time_ends_as_failed(
+    smtp, clock, settings, monkeypatch, mother, slot_at, visit_time,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    class Killed(BaseException):
+        pass
+
+    def die(message):  # type: ignore[no-untyped-def]
+        raise Killed
+
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
+    monkeypatch.setattr(delivery, "message_send", die)
+    with django_capture_on_commit_callbacks(execute=True):
+        book(mother, mother, slot_at(visit_time))
+    (message,) = Message.objects.filter(kind=Kind.BOOKED)
+    for _restart in range(3):
+        with pytest.raises(Killed):
+            delivery.messages_deliver([message.pk])
+        clock.travel(minutes=6)
+        services.outbox_sweep()
+        message.refresh_from_db()
+        if message.status == Status.FAILED:
+            break
+
+    assert (message.status, message.attempts) == (Status.FAILED, 2)
+    assert "каждой попытке" in message.error
