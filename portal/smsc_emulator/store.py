@@ -2,7 +2,8 @@
 
 Read from other threads (tests, the control API) while the emulator's event loop writes,
 hence the lock. With a file path the messages are also kept as JSON, rewritten whole after
-each message (write to a temporary file, then rename) so a reader never sees half a file.
+each message (write to a temporary file, then rename) so a reader never sees half a file,
+and read back when the emulator starts again.
 """
 
 import datetime
@@ -45,6 +46,17 @@ class MessageStore:
         self._lock = threading.Lock()
         self._messages: list[ReceivedSms] = []
         self._pending: dict[tuple[str, str, str, int, int], _Pending] = {}
+        self._messages = self._load()
+
+    def _load(self) -> list[ReceivedSms]:
+        """What an earlier run kept, so a restarted `make run` still shows it."""
+        if self._path is None or not self._path.exists():
+            return []
+        try:
+            kept = json.loads(self._path.read_text())["messages"]
+            return [ReceivedSms(**message) for message in reversed(kept)]
+        except (ValueError, KeyError, TypeError):
+            return []  # a file from another version: start afresh
 
     def add_part(self, system_id: str, submit: SubmitSm, message_id: str) -> ReceivedSms | None:
         """Record one submit_sm; returns the message once all its parts have arrived."""

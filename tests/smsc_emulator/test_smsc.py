@@ -197,6 +197,17 @@ def test_the_control_api_lists_messages_newest_first_and_the_file_follows(smsc, 
     assert _control(smsc, "GET", "/messages").json() == {"messages": []}
 
 
+def test_a_restarted_emulator_still_lists_what_it_received(tmp_path):
+    kept = tmp_path / "sms.json"
+    with running_smsc(password="secret", messages_file=kept) as first, _gateway(first) as gateway:
+        gateway.submit("+79145550101", "До перезапуска")
+    with running_smsc(password="secret", messages_file=kept) as second:
+        with _gateway(second) as gateway:
+            gateway.submit("+79145550101", "После перезапуска")
+        texts = [m.text for m in second.emulator.store.messages()]
+    assert texts == ["До перезапуска", "После перезапуска"]
+
+
 def test_the_control_api_throttles_and_refuses_binds(smsc):
     assert _control(smsc, "POST", "/throttle?count=1").json()["throttle_next"] == 1
     with _gateway(smsc) as gateway:
