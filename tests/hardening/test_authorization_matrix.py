@@ -75,6 +75,9 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "scheduling:appointment_cancel":  {"GET": (LOGIN, 404,   200,     404,     LOGIN),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     "scheduling:appointment_ics":     {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                                       "POST": (LOGIN, 302,  302,     302,     LOGIN)},
 }  # fmt: skip
 
 # Admin pages by the last part of their name: non-staff go to the admin login; the
