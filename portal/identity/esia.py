@@ -18,12 +18,14 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
+from portal.core.digits import is_ascii_digits
 from portal.identity import gost, jwt
 from portal.identity.signers import SignerError, client_signer
 
 logger = logging.getLogger(__name__)
 
 PERSON_EMBED = "(documents.elements,contacts.elements,kids.elements)"
+OID_MAX_LENGTH = 32  # User.esia_oid and Patient.esia_oid
 
 
 class EsiaError(Exception):
@@ -157,8 +159,9 @@ def id_token_verify(token: str) -> dict[str, Any]:
         raise EsiaError("token", detail=exc.reason) from exc
     subject = claims.get("urn:esia:sbj") or {}
     oid = str(claims.get("sub") or subject.get("urn:esia:sbj:oid") or "")
-    if not oid.isdigit():
-        logger.warning("ESIA id_token has no subject oid")
+    # ASCII digits only: int("١٢٣") == 123, so other digits would name a second account.
+    if not is_ascii_digits(oid) or len(oid) > OID_MAX_LENGTH:
+        logger.warning("ESIA id_token has no valid subject oid")
         raise EsiaError("token", detail="sub")
     return claims
 
@@ -193,7 +196,7 @@ def person_fetch(oid: str, claims: dict[str, Any], access_token: str) -> EsiaPer
         person = _get_json(http, f"{base}?embed={PERSON_EMBED}", access_token)
         kids = _elements(person.get("kids"))
         for kid in kids:
-            if "documents" in kid or not str(kid.get("id", "")).isdigit():
+            if "documents" in kid or not is_ascii_digits(str(kid.get("id", ""))):
                 continue
             # The per-kid documents path is not confirmed for real ESIA: without it a kid
             # simply has no policy and the parent types it in.
