@@ -320,3 +320,14 @@ RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 # A database outage during a request answers 503 "try again" (portal.core.outage).
 MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")
+
+
+# --- security (issue 11; docs/security.md) ---------------------------------------------
+# Kept last and self-contained: it only adds to what the blocks above define.
+from portal.env import env_float  # noqa: E402 - kept inside this block
+
+# A slow ESIA: every ESIA call of one login callback (token exchange, person, each
+# child's documents) ends within this many seconds in total, well under gunicorn's
+# worker timeout (30 s in docs/operations.md), so a slow ESIA never kills a worker.
+ESIA_LOGIN_DEADLINE_SECONDS = env_float("ESIA_LOGIN_DEADLINE_SECONDS", 10.0)
+ESIA_RETRY_AFTER_SECONDS = env_int("ESIA_RETRY_AFTER_SECONDS", 60)

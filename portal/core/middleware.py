@@ -3,6 +3,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 TOUCH_KEY = "_touched"
 
@@ -25,4 +26,26 @@ class SlidingSessionMiddleware:
             now = int(time.time())
             if now - session.get(TOUCH_KEY, 0) >= settings.SESSION_TOUCH_INTERVAL:
                 session[TOUCH_KEY] = now
+        return response
+
+
+class PrivateResponseMiddleware:
+    """Nothing answered to a logged-in user is kept by a browser or a proxy cache.
+
+    The rule is "every response to an authenticated request", not a list of views:
+    the cabinet, personal data, appointments, the ticket, the ``.ics`` file, the journal
+    and every page added later are covered without anyone remembering to decorate them.
+    A shared computer's back button or a clinic's caching proxy then shows nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+            patch_cache_control(response, no_store=True, private=True)
+            response["Pragma"] = "no-cache"
         return response

@@ -86,12 +86,11 @@ def esia_login(request: HttpRequest) -> HttpResponse:
 def _error_page(request: HttpRequest, error: EsiaError) -> HttpResponse:
     message = ERROR_MESSAGES.get(error.code) or ERROR_MESSAGES[error.kind]
     logger.info("ESIA login failed: %s %s %s", error.kind, error.code, error.detail)
-    return render(
-        request,
-        "identity/esia_error.html",
-        {"message": message},
-        status=ERROR_STATUS.get(error.kind, 502),
-    )
+    status = ERROR_STATUS.get(error.kind, 502)
+    response = render(request, "identity/esia_error.html", {"message": message}, status=status)
+    if status == 503:
+        response["Retry-After"] = str(settings.ESIA_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _state_take(request: HttpRequest) -> str | None:
@@ -139,11 +138,14 @@ def esia_callback(request: HttpRequest) -> HttpResponse:
             return _refused(request, "not_confirmed", "unknown")
         logger.warning("ESIA returned an error: %s %s", error[:40], code[:20])
         return _error_page(request, EsiaError("rejected", code if code.startswith("ESIA-") else ""))
+    # One deadline for every ESIA call of this login, well under gunicorn's worker
+    # timeout: a slow ESIA costs a worker seconds, never the worker (docs/security.md).
+    deadline = esia.login_deadline()
     try:
-        tokens = esia.tokens_exchange(request.GET.get("code", ""))
+        tokens = esia.tokens_exchange(request.GET.get("code", ""), deadline)
         claims = esia.id_token_verify(tokens["id_token"])
         oid = str(claims.get("sub") or claims["urn:esia:sbj"]["urn:esia:sbj:oid"])
-        person = esia.person_fetch(oid, claims, str(tokens.get("access_token", "")))
+        person = esia.person_fetch(oid, claims, str(tokens.get("access_token", "")), deadline)
         level = esia_account_level(person)
         if level == Level.CHILD:
             return _refused(request, "underage", level)

@@ -340,6 +340,6 @@ def test_an_rs256_header_against_the_gost_certificate_is_refused_not_a_crash(esi
     from portal.identity import jwt
     from tests.identity.test_id_token import _reason, _token
 
-    head, body, signature = _token(esia_setup).split(".")
+    _head, body, signature = _token(esia_setup).split(".")
     rs_head = jwt.b64url(b'{"alg":"RS256","typ":"JWT"}')
     assert _reason(f"{rs_head}.{body}.{signature}") == "signature"
