@@ -62,7 +62,7 @@ def test_the_childrens_documents_are_fetched_side_by_side(client, slow, settings
     """Token, person, then both children at once: three calls' time, not four."""
     settings.ESIA_LOGIN_DEADLINE_SECONDS = 10
     slow.modes[ANNA], slow.delay = "slow", 1.5
-    response, elapsed = _login_timed(client)
+    response, _elapsed = _login_timed(client)
     assert response.status_code == 302 and response["Location"] == "/cabinet/"
     kid_calls = sorted(at for mode, path, at in slow.calls if path.endswith("/docs"))
     assert len(kid_calls) == 2 and kid_calls[1] - kid_calls[0] < 0.5, "in parallel"
