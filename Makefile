@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 MANAGE := $(UV) run --frozen python manage.py
 
-.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart
+.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart fault-slow-esia
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -48,3 +48,8 @@ clean:
 # Never part of `make test`: it breaks every other database session on the machine.
 fault-pg-restart: install
 	$(UV) run --frozen python -m bench.fault_pg_restart
+
+# Fault drill (docs/security.md): a dripping and an 8 s-per-call ESIA against gunicorn
+# (3 sync workers, timeout 30). Part of `make test` too; this runs it alone.
+fault-slow-esia: install
+	$(UV) run --frozen pytest tests/identity/test_slow_esia_gunicorn.py -v
