@@ -93,9 +93,9 @@ def gunicorn(tmp_path, esia_keys, slow_esia_url, settings):
         started = time.monotonic()
         while time.monotonic() - started < 60:
             try:
-                if httpx.get(f"{portal_url}/healthz", timeout=2).status_code == 200:
-                    if len(_children(proc.pid)) == 3:
-                        break
+                healthy = httpx.get(f"{portal_url}/healthz", timeout=2).status_code == 200
+                if healthy and len(_children(proc.pid)) == 3:
+                    break
             except httpx.HTTPError:
                 pass
             assert proc.poll() is None, log.read_text()
