@@ -331,3 +331,30 @@ from portal.env import env_float  # noqa: E402 - kept inside this block
 # worker timeout (30 s in docs/operations.md), so a slow ESIA never kills a worker.
 ESIA_LOGIN_DEADLINE_SECONDS = env_float("ESIA_LOGIN_DEADLINE_SECONDS", 10.0)
 ESIA_RETRY_AFTER_SECONDS = env_int("ESIA_RETRY_AFTER_SECONDS", 60)
+
+# Redis down (docs/security.md, "Redis down"): the cache fails soft. Sessions are read
+# from Redis and written through to the database (cached_db), so they survive on the
+# database alone; rate limits fail OPEN (a Redis outage must not lock every citizen
+# out of booking); staff lockouts (django-axes) live in the database and hold regardless.
+# Short socket timeouts: a hanging Redis costs one such wait per process every
+# CACHE_RETRY_SECONDS, not one per call.
+CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.core.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_TIMEOUT_SECONDS", 0.5),
+                "socket_timeout": env_float("REDIS_TIMEOUT_SECONDS", 0.5),
+            },
+        }
+    }
+RATELIMIT_FAIL_OPEN = True
+
+# Personal responses are never cached: every response to a logged-in user gets
+# Cache-Control: no-store and Pragma: no-cache (portal.core.middleware).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "portal.core.middleware.PrivateResponseMiddleware",
+)

@@ -2,9 +2,11 @@ import datetime
 import math
 import sys
 
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -17,17 +19,32 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
+def _cache_state() -> str:
+    available = getattr(cache, "available", None)
+    return "ok" if available is None or available() else "unavailable"
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 200 only if the database answers."""
+    """Liveness for load balancers: 200 while the database answers.
+
+    A Redis outage is reported ("degraded", cache "unavailable") but stays a 200: the
+    portal serves every page without it (docs/security.md, "Redis down"), and a shared
+    Redis failing must not make the load balancer drop every app server at once.
+    """
+    cache_state = _cache_state()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver error means "not healthy"
-        return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse(
+            {"status": "error", "database": type(exc).__name__, "cache": cache_state},
+            status=503,
+        )
+    status = "ok" if cache_state == "ok" else "degraded"
+    return JsonResponse({"status": status, "database": "ok", "cache": cache_state})
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -47,8 +64,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # DatabaseUnavailableMiddleware: it still deserves "try again", not "error".
     if isinstance(sys.exc_info()[1], DATABASE_DOWN):
         return database_unavailable_response()
-    # No context processors that touch the database: it may be what failed.
-    return render(request, "500.html", status=500)
+    # Rendered without the request: its context processors read the session and the
+    # database, and either may be what failed (a crashing 500 page is gunicorn's
+    # English one).
+    return HttpResponse(render_to_string("500.html"), status=500)
 
 
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
