@@ -8,11 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver
 
-from tests.hardening.test_authorization_matrix import (  # noqa: F401 - world is a fixture
-    _fill,
-    _patterns,
-    world,
-)
+from tests.hardening import test_authorization_matrix as matrix
+from tests.hardening.test_authorization_matrix import _fill, _patterns
+
+_world_fixture = matrix.world  # registers the matrix's `world` fixture here
 
 
 def _urls(world_ids: dict) -> list[tuple[str, str]]:
