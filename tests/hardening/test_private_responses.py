@@ -11,7 +11,7 @@ from django.urls import get_resolver
 from tests.hardening import test_authorization_matrix as matrix
 from tests.hardening.test_authorization_matrix import _fill, _patterns
 
-_world_fixture = matrix.world  # registers the matrix's `world` fixture here
+matrix_world = matrix.world  # registers the matrix's `world` fixture here
 
 
 def _urls(world_ids: dict) -> list[tuple[str, str]]:
