@@ -8,10 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver
 
-from tests.hardening import test_authorization_matrix as matrix
 from tests.hardening.test_authorization_matrix import _fill, _patterns
-
-matrix_world = matrix.world  # registers the matrix's `world` fixture here
 
 
 def _urls(world_ids: dict) -> list[tuple[str, str]]:
