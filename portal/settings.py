@@ -358,3 +358,11 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "portal.core.middleware.PrivateResponseMiddleware",
 )
+
+# Behind the reverse proxy the client's address comes from the header the proxy writes,
+# trusted only on requests from TRUSTED_PROXIES (portal.core.http.client_ip; the rate
+# limits and the audit journal use it). `check --deploy` refuses BEHIND_TLS_PROXY
+# without both (portal.core.checks). RATELIMIT_IP_META_KEY above is no longer read.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])

@@ -15,6 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
 
+from portal.core.http import client_ip
+
 View = Callable[..., HttpResponse]
 
 # Limit name -> (setting holding the rate, what the counter is keyed by).
@@ -32,6 +34,22 @@ LIMITS: dict[str, tuple[str, str]] = {
 
 def _rate_of(setting: str) -> Callable[[str, HttpRequest], str]:
     return lambda group, request: getattr(settings, setting)
+
+
+def ip_key(group: str, request: HttpRequest) -> str:
+    """The client's address as ``client_ip`` sees it (the proxy's header when behind one)."""
+    return client_ip(request) or ""
+
+
+def user_key(group: str, request: HttpRequest) -> str:
+    """The account; a visitor without one counts by address."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{ip_key(group, request)}"
+
+
+KEYS: dict[str, Callable[[str, HttpRequest], str]] = {"ip": ip_key, "user": user_key}
 
 
 def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[[View], View]:
@@ -54,7 +72,7 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[
                 usage = get_usage(
                     request,
                     group=name,
-                    key=key,
+                    key=KEYS[key],
                     rate=_rate_of(setting),
                     method=list(methods),
                     increment=True,
