@@ -366,3 +366,9 @@ MIDDLEWARE.insert(
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
+# Probing other people's ids (a switch into a stranger's child, a journal URL): only
+# refusals count, per user and per address; and a victim's journal gets at most one
+# "refused" row per prober per hour (portal.core.ratelimits).
+RATE_REFUSAL_USER = env_rate("RATE_REFUSAL_USER", "10/10m")
+RATE_REFUSAL_IP = env_rate("RATE_REFUSAL_IP", "30/10m")

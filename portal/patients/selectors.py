@@ -58,8 +58,11 @@ def patient_get_for_user(user, patient_id: int, *, request: HttpRequest | None =
         from portal.audit.models import AuditAction
         from portal.audit.services import audit_record
         from portal.core.http import client_ip
+        from portal.core.ratelimits import refusal_already_recorded
 
         target = Patient.objects.filter(pk=patient_id).first()
+        if target is not None and refusal_already_recorded(user.pk, target.pk):
+            raise Http404  # one row per prober and patient per hour (docs/security.md)
         audit_record(
             AuditAction.ACCESS_REFUSED,
             actor=user,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.audit.selectors import audit_events_for_patient
 from portal.core.http import PatientRequest, client_ip
-from portal.core.ratelimits import rate_limited
+from portal.core.ratelimits import rate_limited, refusals_limited
 from portal.patients.decorators import patient_required
 from portal.patients.forms import OwnPolicyForm, RelativeForm
 from portal.patients.models import Guardianship, Patient
@@ -163,7 +163,8 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
         patient_id = int(request.POST.get("patient", ""))
     except ValueError:
         patient_id = own.pk
-    target = patient_get_for_user(request.user, patient_id, request=request)
+    with refusals_limited(request):
+        target = patient_get_for_user(request.user, patient_id, request=request)
     acting_switch(request, own, target)
     return redirect("cabinet")
 
@@ -171,7 +172,8 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
 @patient_required
 def journal(request: PatientRequest, patient_id: int) -> HttpResponse:
     """«Кто действовал от моего имени»: the patient's own or a guardian's view."""
-    patient = patient_get_for_user(request.user, patient_id, request=request)
+    with refusals_limited(request):
+        patient = patient_get_for_user(request.user, patient_id, request=request)
     events = Paginator(audit_events_for_patient(patient.pk), 50).get_page(request.GET.get("page"))
     rows = journal_rows(events, request.user)
     return render(
