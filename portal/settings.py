@@ -324,6 +324,8 @@ MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")
 
 # --- security (issue 11; docs/security.md) ---------------------------------------------
 # Kept last and self-contained: it only adds to what the blocks above define.
+import datetime  # noqa: E402 - kept inside this block
+
 from portal.env import env_float  # noqa: E402 - kept inside this block
 
 # A slow ESIA: every ESIA call of one login callback (token exchange, person, each
@@ -372,3 +374,22 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 # "refused" row per prober per hour (portal.core.ratelimits).
 RATE_REFUSAL_USER = env_rate("RATE_REFUSAL_USER", "10/10m")
 RATE_REFUSAL_IP = env_rate("RATE_REFUSAL_IP", "30/10m")
+
+# Staff logins (the admin today, the workspace later): django-axes hooks authenticate()
+# itself, so every password login is covered, whichever view calls it. Locked by
+# account OR by address after AXES_FAILURE_LIMIT failures, until AXES_COOLOFF_TIME has
+# passed, even with the right password; failures are kept in the database (they hold
+# with Redis down). Citizens log in through ESIA and never call authenticate().
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("STAFF_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.core.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.core.views.staff_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429

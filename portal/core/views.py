@@ -1,7 +1,9 @@
 import datetime
 import math
 import sys
+from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -85,3 +87,20 @@ def too_many_requests(request: HttpRequest, exception: Exception | None = None) 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form sent from an expired or foreign page: say how to resend it."""
     return render(request, "403_csrf.html", status=403)
+
+
+def staff_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): Russian, with Retry-After."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "retry_minutes": math.ceil(seconds / 60),
+        "retry_at": timezone.localtime() + datetime.timedelta(seconds=seconds),
+    }
+    response = render(request, "429_lockout.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
