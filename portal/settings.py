@@ -393,3 +393,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "portal.core.http.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.core.views.staff_locked_out"
 AXES_HTTP_RESPONSE_CODE = 429
+
+# Binding the code to the browser (docs/esia.md): every login sends a nonce kept in the
+# session; an id_token carrying another nonce is refused. Whether ESIA echoes it is not
+# documented, so an id_token WITHOUT one is accepted unless this is on (the emulator
+# always echoes it; turn it on once the test stand is seen to do the same).
+ESIA_NONCE_REQUIRED = env_bool("ESIA_NONCE_REQUIRED", False)

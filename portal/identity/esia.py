@@ -6,6 +6,7 @@ the views turn into a clear page, and logs never carry personal data.
 """
 
 import logging
+import secrets
 import ssl
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,13 @@ def new_state() -> str:
     return str(uuid.uuid4())
 
 
+def new_nonce() -> str:
+    """Bound to the browser that starts the login and echoed in the id_token: a code
+    obtained by someone else cannot be redeemed from a login that this browser began
+    (a state alone does not stop that; see docs/esia.md, "Binding the code")."""
+    return secrets.token_urlsafe(24)
+
+
 def _client_fields(state: str, timestamp: str, extra: str = "") -> dict[str, str]:
     """client_id, scope, timestamp, state, redirect_uri and the signed client_secret over
     client_id + scope + scope_org + timestamp + state + redirect_uri (+ code)."""
@@ -81,13 +89,15 @@ def _client_fields(state: str, timestamp: str, extra: str = "") -> dict[str, str
     }
 
 
-def authorization_url(state: str) -> str:
+def authorization_url(state: str, nonce: str = "") -> str:
     try:
         params = _client_fields(state, esia_timestamp())
     except FileNotFoundError as exc:
         logger.error("ESIA client key or certificate file is missing")
         raise EsiaError("signer") from exc
     params |= {"response_type": "code", "access_type": "online"}
+    if nonce:
+        params["nonce"] = nonce
     return f"{settings.ESIA_BASE_URL}/aas/oauth2/v2/ac?{urlencode(params)}"
 
 
@@ -162,7 +172,12 @@ def _esia_certificate() -> bytes:
         raise EsiaError("signer") from exc
 
 
-def id_token_verify(token: str) -> dict[str, Any]:
+def id_token_verify(token: str, nonce: str | None = None) -> dict[str, Any]:
+    """The checks of DESIGN's "Identity", plus the nonce this browser's login sent.
+
+    An id_token without a nonce passes only while ESIA_NONCE_REQUIRED is off (ESIA is
+    not documented to echo it); one with a different nonce never does.
+    """
     try:
         claims = jwt.verify(
             token,
@@ -173,6 +188,8 @@ def id_token_verify(token: str) -> dict[str, Any]:
     except jwt.TokenError as exc:
         logger.warning("ESIA id_token rejected: %s", exc.reason)
         raise EsiaError("token", detail=exc.reason) from exc
+    if nonce is not None:
+        _nonce_check(claims.get("nonce"), nonce)
     subject = claims.get("urn:esia:sbj") or {}
     oid = str(claims.get("sub") or subject.get("urn:esia:sbj:oid") or "")
     # ASCII digits only: int("١٢٣") == 123, so other digits would name a second account.
@@ -180,6 +197,14 @@ def id_token_verify(token: str) -> dict[str, Any]:
         logger.warning("ESIA id_token has no valid subject oid")
         raise EsiaError("token", detail="sub")
     return claims
+
+
+def _nonce_check(carried: Any, expected: str) -> None:
+    if carried is None and not settings.ESIA_NONCE_REQUIRED:
+        return
+    if not isinstance(carried, str) or not secrets.compare_digest(carried, expected):
+        logger.warning("ESIA id_token rejected: nonce")
+        raise EsiaError("token", detail="nonce")
 
 
 def _get_json(http: httpx.Client, url: str, access_token: str) -> dict[str, Any]:
