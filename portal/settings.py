@@ -399,3 +399,19 @@ AXES_HTTP_RESPONSE_CODE = 429
 # documented, so an id_token WITHOUT one is accepted unless this is on (the emulator
 # always echoes it; turn it on once the test stand is seen to do the same).
 ESIA_NONCE_REQUIRED = env_bool("ESIA_NONCE_REQUIRED", False)
+
+# Absolute session lifetime besides the idle one: a session ends this long after the
+# login however active it is (portal.core.middleware.AbsoluteSessionLifetimeMiddleware,
+# after the messages middleware so it can say why).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "portal.core.middleware.AbsoluteSessionLifetimeMiddleware",
+)
+# The dev server's request log (runserver's `django.server`) goes through the same
+# redaction as everything else: its lines carry URLs, and URLs carry codes and ids.
+cast(dict, LOGGING["loggers"])["django.server"] = {
+    "handlers": ["console"],
+    "level": "INFO",
+    "propagate": False,
+}

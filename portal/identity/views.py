@@ -85,7 +85,8 @@ def esia_login(request: HttpRequest) -> HttpResponse:
 
 def _error_page(request: HttpRequest, error: EsiaError) -> HttpResponse:
     message = ERROR_MESSAGES.get(error.code) or ERROR_MESSAGES[error.kind]
-    logger.info("ESIA login failed: %s %s %s", error.kind, error.code, error.detail)
+    # The code may come from the query string (the callback's error_description).
+    logger.info("ESIA login failed: %s %r %r", error.kind, error.code, error.detail)
     status = ERROR_STATUS.get(error.kind, 502)
     response = render(request, "identity/esia_error.html", {"message": message}, status=status)
     if status == 503:

@@ -114,3 +114,34 @@ def test_an_id_token_without_a_nonce_passes_only_while_not_required(
     monkeypatch.setattr(esia, "authorization_url", lambda state, nonce="": real_url(state))
     response = login_as_persona(client, ANNA)
     assert response.status_code == status
+
+
+def test_esias_error_text_cannot_forge_log_lines(client, esia_setup):
+    """Raw records, caught at the view's own logger before any filter can mend them."""
+    import logging
+    from urllib.parse import parse_qs, urlsplit
+
+    class Raw(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    raw = Raw()
+    view_log = logging.getLogger("portal.identity.views")
+    view_log.addHandler(raw)
+    view_log.setLevel(logging.INFO)
+    state = parse_qs(urlsplit(_start(client)).query)["state"][0]
+    forged = "ESIA-007002\r\n2026-12-01 06:00:00 INFO portal login ok for admin"
+    try:
+        client.get(
+            "/login/esia/callback/",
+            {"state": state, "error": "server_error\nX", "error_description": forged},
+        )
+    finally:
+        view_log.removeHandler(raw)
+        view_log.setLevel(logging.NOTSET)
+    assert len(raw.messages) == 2
+    assert all("\n" not in m and "\r" not in m for m in raw.messages), raw.messages
