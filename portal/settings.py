@@ -325,6 +325,7 @@ MIDDLEWARE.append("portal.core.outage.DatabaseUnavailableMiddleware")
 # --- security (issue 11; docs/security.md) ---------------------------------------------
 # Kept last and self-contained: it only adds to what the blocks above define.
 import datetime  # noqa: E402 - kept inside this block
+from typing import Any  # noqa: E402 - kept inside this block
 
 from portal.env import env_float  # noqa: E402 - kept inside this block
 
@@ -341,17 +342,14 @@ ESIA_RETRY_AFTER_SECONDS = env_int("ESIA_RETRY_AFTER_SECONDS", 60)
 # Short socket timeouts: a hanging Redis costs one such wait per process every
 # CACHE_RETRY_SECONDS, not one per call.
 CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)
+_REDIS_OPTIONS: dict[str, Any] = {
+    "socket_connect_timeout": env_float("REDIS_TIMEOUT_SECONDS", 0.5),
+    "socket_timeout": env_float("REDIS_TIMEOUT_SECONDS", 0.5),
+}
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "portal.core.cache.FailSoftRedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "socket_connect_timeout": env_float("REDIS_TIMEOUT_SECONDS", 0.5),
-                "socket_timeout": env_float("REDIS_TIMEOUT_SECONDS", 0.5),
-            },
-        }
-    }
+    cast(dict, CACHES["default"]).update(
+        {"BACKEND": "portal.core.cache.FailSoftRedisCache", "OPTIONS": _REDIS_OPTIONS}
+    )
 RATELIMIT_FAIL_OPEN = True
 
 # Personal responses are never cached: every response to a logged-in user gets

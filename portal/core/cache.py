@@ -54,38 +54,30 @@ class FailSoftRedisCache(RedisCache):
         return True
 
     def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
-        base = super()
-        return self._guarded(lambda: base.add(key, value, timeout, version), False)
+        return self._guarded(lambda: RedisCache.add(self, key, value, timeout, version), False)
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        base = super()
-        return self._guarded(lambda: base.get(key, default, version), default)
+        return self._guarded(lambda: RedisCache.get(self, key, default, version), default)
 
     def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
-        base = super()
-        self._guarded(lambda: base.set(key, value, timeout, version), None)
+        self._guarded(lambda: RedisCache.set(self, key, value, timeout, version), None)
 
     def touch(self, key: Any, timeout: Any = None, version: int | None = None) -> bool:
-        base = super()
-        return self._guarded(lambda: base.touch(key, timeout, version), False)
+        return self._guarded(lambda: RedisCache.touch(self, key, timeout, version), False)
 
     def delete(self, key: Any, version: int | None = None) -> bool:
-        base = super()
-        return self._guarded(lambda: base.delete(key, version), False)
+        return self._guarded(lambda: RedisCache.delete(self, key, version), False)
 
     def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
-        base = super()
-        return self._guarded(lambda: base.get_many(keys, version), {})
+        return self._guarded(lambda: RedisCache.get_many(self, keys, version), {})
 
     def has_key(self, key: Any, version: int | None = None) -> bool:
-        base = super()
-        return self._guarded(lambda: base.has_key(key, version), False)
+        return self._guarded(lambda: RedisCache.has_key(self, key, version), False)
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         # A counter that cannot be read is "missing": callers (django-ratelimit) treat a
         # ValueError as "the cache failed" and apply their fail-open/closed rule.
-        base = super()
-        result = self._guarded(lambda: base.incr(key, delta, version), None)
+        result = self._guarded(lambda: RedisCache.incr(self, key, delta, version), None)
         if result is None:
             raise ValueError("cache unavailable")
         return result
@@ -93,13 +85,10 @@ class FailSoftRedisCache(RedisCache):
     def set_many(
         self, data: dict[Any, Any], timeout: Any = None, version: int | None = None
     ) -> list[Any]:
-        base = super()
-        return self._guarded(lambda: base.set_many(data, timeout, version), list(data))
+        return self._guarded(lambda: RedisCache.set_many(self, data, timeout, version), list(data))
 
     def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
-        base = super()
-        self._guarded(lambda: base.delete_many(keys, version), None)
+        self._guarded(lambda: RedisCache.delete_many(self, keys, version), None)
 
-    def clear(self) -> bool:
-        base = super()
-        return self._guarded(lambda: base.clear(), False)
+    def clear(self) -> None:
+        self._guarded(lambda: RedisCache.clear(self), None)
