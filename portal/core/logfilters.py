@@ -10,7 +10,8 @@ import logging
 import re
 
 _PATTERNS = [
-    re.compile(r"\b\d{3}-\d{3}-\d{3}[ -]?\d{2}\b"),  # SNILS as shown
+    # SNILS as shown, also URL-encoded in a request line ("%20" for the space)
+    re.compile(r"\b\d{3}-\d{3}-\d{3}(?:[ -]|%20)?\d{2}\b"),
     re.compile(r"(?<!\d)\d{9,16}(?!\d)"),  # ЕНП, temporary certificate, bare SNILS
 ]
 MASK = "[скрыто]"
