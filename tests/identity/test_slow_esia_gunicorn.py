@@ -155,7 +155,10 @@ def test_a_slow_esia_costs_logins_ten_seconds_and_never_a_worker(gunicorn):
     assert max(seconds for _, seconds in health) < 2, health
     assert sorted(_children(proc.pid)) == workers_before, "no worker was killed or replaced"
     assert "WORKER TIMEOUT" not in log.read_text()
-    # What the slow ESIA saw: the dripping token call, and two 8-second calls for Ivan.
+    # What the slow ESIA saw: the dripping token call; Ivan's 8-second token call and,
+    # if any time was left after it (a busy machine signs and verifies slower), the
+    # person call that the deadline cut. Never his children's: they were never reached.
     paths = [(mode, path) for mode, path, _ in behaviour.calls if mode != "fast"]
     assert ("drip", "/aas/oauth2/v3/te") in paths
-    assert [mode for mode, _ in paths].count("slow") == 2
+    assert ("slow", "/aas/oauth2/v3/te") in paths
+    assert not any(path.endswith("/docs") for _, path in paths)
