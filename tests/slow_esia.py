@@ -27,6 +27,10 @@ class Behaviour:
     delay: float = 8.0  # seconds per call, "slow"
     drip: float = 4.0  # seconds between bytes, "drip"
     calls: list[tuple[str, str, float]] = field(default_factory=list)  # (mode, path, at)
+    # Set when the test ends: a call still waiting must not reach the emulator afterwards,
+    # when the settings it checks against are no longer the test's (its error would
+    # surface in whichever test runs then, through Django's request-exception signal).
+    closed: threading.Event = field(default_factory=threading.Event)
 
 
 class _Server(ThreadingHTTPServer):
@@ -69,8 +73,10 @@ class _Handler(BaseHTTPRequestHandler):
             behaviour.modes.get(_oid_of(self.command, self.path, body), "fast"),
         )
         behaviour.calls.append((mode, path, time.monotonic()))
-        if mode == "slow":
-            time.sleep(behaviour.delay)
+        if mode == "slow" and behaviour.closed.wait(behaviour.delay):
+            return
+        if behaviour.closed.is_set():
+            return
         headers = {k: v for k, v in self.headers.items() if k.lower() in FORWARDED_HEADERS}
         answer = httpx.request(
             self.command, self.server.upstream + self.path, headers=headers, content=body,
@@ -87,7 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
                 for byte in raw:
                     self.wfile.write(bytes([byte]))
                     self.wfile.flush()
-                    time.sleep(behaviour.drip)
+                    if behaviour.closed.wait(behaviour.drip):
+                        return
             else:
                 self.wfile.write(raw)
         except (BrokenPipeError, ConnectionResetError):
@@ -104,5 +111,6 @@ def slow_esia(upstream: str) -> Iterator[tuple[str, Behaviour]]:
     try:
         yield f"http://127.0.0.1:{server.server_port}", server.behaviour
     finally:
+        server.behaviour.closed.set()
         server.shutdown()
         server.server_close()
