@@ -17,5 +17,7 @@ urlpatterns = [
     path("", include("portal.identity.urls")),
     path("", include("portal.patients.urls")),
     path("", include("portal.scheduling.urls")),
+    path("fhir/", include("portal.api.urls_fhir")),
+    path("oauth/", include("portal.api.urls_oauth")),
     path(ADMIN_PATH, admin.site.urls),
 ]

@@ -27,6 +27,9 @@ LIMITS: dict[str, tuple[str, str]] = {
     "cancel_user": ("RATE_CANCEL_USER", "user"),
     "cancel_ip": ("RATE_CANCEL_IP", "ip"),
     "relative_user": ("RATE_RELATIVE_USER", "user"),
+    # The FHIR API counts per access token (docs/api.md).
+    "api_token": ("RATE_API_TOKEN", "portal.api.auth.ratelimit_key"),
+    "api_token_write": ("RATE_API_TOKEN_WRITE", "portal.api.auth.ratelimit_key"),
 }
 
 
