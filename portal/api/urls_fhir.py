@@ -8,10 +8,8 @@ urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("openapi.json", views.openapi, name="openapi"),
     path(".well-known/smart-configuration", views.smart_configuration, name="smart"),
-    re_path(r"^(?P<kind>[A-Za-z]{1,40})/?$", views.type_endpoint, name="type"),
-    re_path(
-        r"^(?P<kind>[A-Za-z]{1,40})/(?P<rid>[A-Za-z0-9\-.]{1,64})/?$",
-        views.instance_endpoint,
-        name="instance",
-    ),
+    # Any path under /fhir/ answers FHIR JSON (an OperationOutcome), never the site's HTML.
+    re_path(r"^(?P<kind>[^/]+)/?$", views.type_endpoint, name="type"),
+    re_path(r"^(?P<kind>[^/]+)/(?P<rid>[^/]+)/?$", views.instance_endpoint, name="instance"),
+    re_path(r"^.*$", views.not_found, name="not_found"),
 ]

@@ -71,6 +71,11 @@ PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment"}
 
 
 @fhir_endpoint
+def not_found(request: HttpRequest) -> HttpResponse:
+    raise api_error(404, "not_found")
+
+
+@fhir_endpoint
 def metadata(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         raise api_error(405, "method")
@@ -100,7 +105,7 @@ def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
         rows, render = public.SEARCHES[kind](request.GET)
         return fhir_response(search.searchset(request, rows, render, base=base, kind=kind))
     if kind not in PATIENT_TYPES:
-        raise api_error(404, "unsupported", detail=f"тип ресурса {kind[:40]}")
+        raise api_error(404, "not_found")
     if request.method not in ("GET", "HEAD", "POST") or (
         request.method == "POST" and kind != "Appointment"
     ):
@@ -129,7 +134,7 @@ def instance_endpoint(request: HttpRequest, kind: str, rid: str) -> HttpResponse
             raise api_error(405, "method")
         return fhir_response(public.READS[kind](rid))
     if kind not in PATIENT_TYPES:
-        raise api_error(404, "unsupported", detail=f"тип ресурса {kind[:40]}")
+        raise api_error(404, "not_found")
     allowed = ("GET", "HEAD", "PUT", "PATCH") if kind == "Appointment" else ("GET", "HEAD")
     if request.method not in allowed:
         raise api_error(405, "method")
