@@ -333,7 +333,9 @@ RATE_API_TOKEN = env_rate("RATE_API_TOKEN", "120/m")
 RATE_API_TOKEN_WRITE = env_rate("RATE_API_TOKEN_WRITE", "20/10m")
 OAUTH2_PROVIDER = {
     "SCOPES": {
-        "patient/Patient.r": _("видеть ваши данные и данные ваших детей (ФИО, дата рождения, полис)"),
+        "patient/Patient.r": _(
+            "видеть ваши данные и данные ваших детей (ФИО, дата рождения, полис)"
+        ),
         "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
     },

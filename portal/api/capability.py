@@ -220,14 +220,21 @@ def openapi(base: str) -> dict[str, Any]:
                 "operationId": f"create{kind}",
                 "security": secured,
                 "parameters": [
-                    {"name": "X-Request-Id", "in": "header", "required": False,
-                     "schema": {"type": "string", "maxLength": 200},
-                     "description": "идентификатор запроса клиента: повтор не создаёт вторую запись"},
-                ],  # fmt: skip
+                    {
+                        "name": "X-Request-Id",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 200},
+                        "description": "идентификатор запроса: повтор не создаёт вторую запись",
+                    },
+                ],
                 "requestBody": {"required": True, "content": _content(_RESOURCE)},
                 "responses": {
                     "201": {"description": "создана", "content": _content(_RESOURCE)},
-                    "200": {"description": "повтор того же запроса", "content": _content(_RESOURCE)},
+                    "200": {
+                        "description": "повтор того же запроса",
+                        "content": _content(_RESOURCE),
+                    },
                     **_errors(400, 401, 403, 404, 409, 415, 422, 429, 503),
                 },
             }

@@ -48,7 +48,7 @@ class PatientAuthorizationView(AuthorizationView):
         query = request.GET.copy()
         # SMART App Launch names the FHIR server in `aud`; RFC 8707 in `resource`.
         if "resource" not in query and "aud" in query:
-            query["resource"] = query["aud"]
+            query.setlist("resource", query.getlist("aud"))
         if query.getlist("resource") != [base]:
             return render(
                 request, "api/authorize_refused.html", {"wrong_resource": base}, status=400
@@ -56,15 +56,15 @@ class PatientAuthorizationView(AuthorizationView):
         # The library would also take "plain", which leaks the verifier (RFC 9700 §2.1.1).
         if query.get("code_challenge_method", "S256") != "S256":
             return render(request, "api/authorize_refused.html", {"pkce": True}, status=400)
-        request.GET = query
-        response = super().get(request, *args, **kwargs)
+        request.GET = query  # type: ignore[assignment]
+        response: HttpResponse = super().get(request, *args, **kwargs)
         source = _form_action_source(request.GET.get("redirect_uri", ""))
         if source and response.status_code == 200:
-            response._csp_update = {"form-action": [source]}  # type: ignore[attr-defined]
+            response._csp_update = {"form-action": [source]}
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
+        context: dict[str, Any] = super().get_context_data(**kwargs)
         context["people"] = list(patients_actable_by(self.request.user).order_by("pk"))
         return context
 

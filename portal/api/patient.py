@@ -17,7 +17,6 @@ from portal.api.queries import (
     Appointment,
     BookingRefused,
     Guardianship,
-    Patient,
     Slot,
     appointment_book,
     appointment_cancel,

@@ -129,8 +129,8 @@ def schedule_read(rid: str) -> dict[str, Any]:
 def healthcare_service_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
     """A specialty at a clinic exists where the clinic has an active doctor of it."""
     rows = _doctors(query).filter(is_active=True)
-    pairs = rows.order_by("clinic__short_name", "clinic_id", "specialty__name", "specialty_id")
-    pairs = pairs.values_list("clinic_id", "specialty_id").distinct()
+    ordered = rows.order_by("clinic__short_name", "clinic_id", "specialty__name", "specialty_id")
+    pairs = ordered.values_list("clinic_id", "specialty_id").distinct()
 
     def render(pair: tuple[int, int]) -> dict[str, Any]:
         clinic = Clinic.objects.select_related("district").get(pk=pair[0])

@@ -247,7 +247,10 @@ def appointment(row: Appointment) -> Resource:
         "participant": [
             {"actor": ref("Patient", row.patient_id, row.patient.short_name), "status": "accepted"},
             {"actor": ref("PractitionerRole", doctor.pk, doctor.full_name), "status": "accepted"},
-            {"actor": ref("Location", doctor.clinic_id, doctor.clinic.short_name), "status": "accepted"},
+            {
+                "actor": ref("Location", doctor.clinic_id, doctor.clinic.short_name),
+                "status": "accepted",
+            },
         ],
     }
     if row.status == "cancelled_clinic":

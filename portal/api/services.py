@@ -7,7 +7,9 @@ from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from portal.identity.models import User
 
 
-def client_register(*, name: str, redirect_uris: list[str], confidential: bool = False) -> Application:
+def client_register(
+    *, name: str, redirect_uris: list[str], confidential: bool = False
+) -> Application:
     """A mobile app (public client, PKCE) or a server (confidential) using authorization code."""
     return Application.objects.create(
         name=name,
@@ -34,7 +36,7 @@ def consent_withdraw(*, user: User, application_id: int) -> int:
         revoked += 1
     deleted, _ = AccessToken.objects.filter(user=user, application_id=application_id).delete()
     Grant.objects.filter(user=user, application_id=application_id).delete()
-    return revoked + deleted
+    return revoked + int(deleted)
 
 
 def consents_of(user: User) -> list[dict[str, object]]:
@@ -54,7 +56,7 @@ def consents_of(user: User) -> list[dict[str, object]]:
             token.application.pk,
             {"application": token.application, "since": token.created, "scopes": set()},
         )
-        entry["since"] = min(entry["since"], token.created)  # type: ignore[type-var]
+        entry["since"] = min(entry["since"], token.created)
         scope = getattr(token, "scope", None) or getattr(
             getattr(token, "access_token", None), "scope", ""
         )

@@ -34,9 +34,9 @@ def fhir_endpoint(view: View) -> View:
             return error_response(error, system("error"))
         except Ratelimited:
             seconds = getattr(request, "ratelimit_retry_after", 60)
-            error = api_error(429, "rate", seconds=seconds)
-            error.headers["Retry-After"] = str(seconds)
-            return error_response(error, system("error"))
+            limited = api_error(429, "rate", seconds=seconds)
+            limited.headers["Retry-After"] = str(seconds)
+            return error_response(limited, system("error"))
 
     return wrapper
 

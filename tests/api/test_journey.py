@@ -28,7 +28,10 @@ ANNA = "1000320001"
 def _register_app() -> str:
     out = io.StringIO()
     call_command(
-        "api_client_register", "--name=Здоровье Приангарья", f"--redirect-uri={REDIRECT}", stdout=out
+        "api_client_register",
+        "--name=Здоровье Приангарья",
+        f"--redirect-uri={REDIRECT}",
+        stdout=out,
     )
     return out.getvalue().strip().removeprefix("client_id=")
 
@@ -75,13 +78,13 @@ def _open_pediatrician_slots(clinic_id: int) -> Doctor:
     day = timezone.localdate() + datetime.timedelta(days=2)
     for hour in (9, 10):
         starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
-        SlotFactory(doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20))
+        SlotFactory(
+            doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20)
+        )
     return doctor
 
 
-def test_a_mobile_app_books_and_cancels_a_pediatrician_for_a_child(
-    client, esia_setup, demo_region
-):
+def test_a_mobile_app_books_and_cancels_a_pediatrician_for_a_child(client, esia_setup, demo_region):
     client_id = _register_app()
     verifier, challenge = pkce_pair()
     code = _log_in_and_consent(client, client_id, challenge)
@@ -107,7 +110,9 @@ def test_a_mobile_app_books_and_cancels_a_pediatrician_for_a_child(
             "resourceType": "Appointment",
             "status": "booked",
             "slot": [{"reference": f"Slot/{slot['id']}"}],
-            "participant": [{"actor": {"reference": f"Patient/{maria['id']}"}, "status": "accepted"}],
+            "participant": [
+                {"actor": {"reference": f"Patient/{maria['id']}"}, "status": "accepted"}
+            ],
         },
         request_id="2f1d0c7e-booking-1",
     )

@@ -76,7 +76,7 @@ def test_pkce_is_required_and_must_be_s256(client, patient, app):
     del params["code_challenge"], params["code_challenge_method"]
     no_pkce = client.get("/oauth/authorize/", params)
     assert no_pkce.status_code == 302 and "error=invalid_request" in no_pkce["Location"]
-    verifier, challenge = pkce_pair()
+    verifier, _ = pkce_pair()
     plain = client.get(
         "/oauth/authorize/", authorize_params(app, verifier, code_challenge_method="plain")
     )

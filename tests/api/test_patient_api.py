@@ -159,9 +159,7 @@ def test_refusals_carry_the_pages_russian_text_and_status(
     assert missing.status_code == 404
 
 
-def test_a_child_of_14_is_not_booked_from_a_parents_token(
-    fhir, token_for, guardian, open_slot
-):
+def test_a_child_of_14_is_not_booked_from_a_parents_token(fhir, token_for, guardian, open_slot):
     today = timezone.localdate()
     teen = ChildFactory(
         birth_date=today.replace(year=today.year - 15), clinic=guardian.patient.clinic
@@ -225,7 +223,9 @@ def test_rate_limits_count_per_token(fhir, token_for, guardian, settings):
     assert fhir(token_for(guardian)).get("Patient").status_code == 200, "another token"
 
 
-def test_bookings_share_the_sites_per_user_limit(fhir, token_for, guardian, child, settings, open_slot):
+def test_bookings_share_the_sites_per_user_limit(
+    fhir, token_for, guardian, child, settings, open_slot
+):
     settings.RATE_BOOKING_USER = "1/m"
     client = fhir(token_for(guardian))
     assert client.post("Appointment", booking(open_slot().pk, child.pk)).status_code == 201

@@ -6,7 +6,13 @@ import pytest
 from django.utils import timezone
 
 from tests.api.conftest import FHIR
-from tests.factories import ClinicFactory, DistrictFactory, DoctorFactory, SlotFactory, SpecialtyFactory
+from tests.factories import (
+    ClinicFactory,
+    DistrictFactory,
+    DoctorFactory,
+    SlotFactory,
+    SpecialtyFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +28,9 @@ def region(db):
         code="pediatrician", name="Педиатр участковый", access="attachment", age_group="children"
     )
     surgeon = SpecialtyFactory(code="surgeon", name="Хирург", access="direct", age_group="adults")
-    doc = DoctorFactory(clinic=kids, specialty=pediatrician, last_name="Белова", room="12", area="3")
+    doc = DoctorFactory(
+        clinic=kids, specialty=pediatrician, last_name="Белова", room="12", area="3"
+    )
     other = DoctorFactory(clinic=far, specialty=surgeon, last_name="Орлов")
     now = timezone.now().replace(second=0, microsecond=0)
     slots = {
@@ -32,7 +40,9 @@ def region(db):
             starts_at=now + datetime.timedelta(days=5),
             opens_at=now - datetime.timedelta(days=1),
         ),
-        "booked": SlotFactory(doctor=doc, starts_at=now + datetime.timedelta(days=3), status="booked"),
+        "booked": SlotFactory(
+            doctor=doc, starts_at=now + datetime.timedelta(days=3), status="booked"
+        ),
         "closed": SlotFactory(
             doctor=doc,
             starts_at=now + datetime.timedelta(days=9),
@@ -89,7 +99,9 @@ def test_free_slots_of_a_specialty_are_only_those_the_booking_would_accept(fhir,
     assert _ids(response) == [str(slots["free"].pk), str(slots["free_later"].pk)]
     assert all(e["resource"]["status"] == "free" for e in response.body["entry"])
     closed = fhir().get(f"Slot/{slots['closed'].pk}").body
-    assert closed["status"] == "busy-unavailable" and closed["comment"].startswith("Запись откроется")
+    assert closed["status"] == "busy-unavailable" and closed["comment"].startswith(
+        "Запись откроется"
+    )
     assert fhir().get(f"Slot/{slots['booked'].pk}").body["status"] == "busy"
 
 

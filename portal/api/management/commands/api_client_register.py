@@ -12,9 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True, help="название, которое увидит пациент")
-        parser.add_argument(
-            "--redirect-uri", action="append", required=True, dest="redirect_uris"
-        )
+        parser.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris")
         parser.add_argument(
             "--confidential", action="store_true", help="серверное приложение с секретом"
         )
