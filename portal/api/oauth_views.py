@@ -60,7 +60,7 @@ class PatientAuthorizationView(AuthorizationView):
         response: HttpResponse = super().get(request, *args, **kwargs)
         source = _form_action_source(request.GET.get("redirect_uri", ""))
         if source and response.status_code == 200:
-            response._csp_update = {"form-action": [source]}
+            response._csp_update = {"form-action": [source]}  # type: ignore[attr-defined]
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
