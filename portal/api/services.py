@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
+from oauth2_provider.scopes import get_scopes_backend
 
 from portal.identity.models import User
 
@@ -61,4 +62,7 @@ def consents_of(user: User) -> list[dict[str, object]]:
             getattr(token, "access_token", None), "scope", ""
         )
         entry["scopes"].update((scope or "").split())  # type: ignore[attr-defined]
+    described = get_scopes_backend().get_all_scopes()
+    for entry in apps.values():
+        entry["scopes"] = sorted(str(described.get(s, s)) for s in entry["scopes"])  # type: ignore[attr-defined]
     return sorted(apps.values(), key=lambda e: str(e["application"]))

@@ -146,6 +146,7 @@ def test_withdrawing_consent_revokes_every_token_of_the_app(client, patient, app
     assert "/oauth/consents/" in personal.content.decode()
     listing = client.get("/oauth/consents/")
     assert "Здоровье Приангарья" in listing.content.decode()
+    assert "записывать вас и ваших детей к врачу" in listing.content.decode()
 
     client.post(f"/oauth/consents/{app.pk}/withdraw/")
     assert "Ни одно приложение" in client.get("/oauth/consents/").content.decode()
