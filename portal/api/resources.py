@@ -10,6 +10,7 @@ import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.api import codes
 from portal.api.queries import Appointment, Clinic, Doctor, Guardianship, Patient, Slot, Specialty
@@ -171,7 +172,9 @@ def slot(row: Slot, now: datetime.datetime) -> Resource:
         "end": instant(row.ends_at),
     }
     if row.status == "free" and row.opens_at > now:
-        resource["comment"] = f"Запись откроется {timezone.localtime(row.opens_at):%d.%m.%Y %H:%M}"
+        resource["comment"] = _("Запись откроется %(when)s") % {
+            "when": f"{timezone.localtime(row.opens_at):%d.%m.%Y %H:%M}"
+        }
     return resource
 
 
@@ -213,7 +216,7 @@ def related_person(guardianship: Guardianship) -> Resource:
         "relationship": [
             {
                 "coding": [{"system": codes.RELATED_ROLE_SYSTEM, "code": "PRN"}],
-                "text": "законный представитель",
+                "text": _("законный представитель"),
             }
         ],
         "name": [_human_name(guardian.last_name, guardian.first_name, guardian.middle_name)],
@@ -254,7 +257,7 @@ def appointment(row: Appointment) -> Resource:
         ],
     }
     if row.status == "cancelled_clinic":
-        resource["cancelationReason"] = {"text": "Отменена поликлиникой"}
+        resource["cancelationReason"] = {"text": _("Отменена поликлиникой")}
     elif row.status == "cancelled_patient":
-        resource["cancelationReason"] = {"text": "Отменена пациентом"}
+        resource["cancelationReason"] = {"text": _("Отменена пациентом")}
     return resource

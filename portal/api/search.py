@@ -149,6 +149,7 @@ def searchset(
     *,
     base: str,
     kind: str,
+    prepare: Callable[[list[Any]], list[Any]] | None = None,
 ) -> dict[str, Any]:
     """One page of ``rows`` as a searchset Bundle with self/next/previous links.
 
@@ -173,7 +174,10 @@ def searchset(
         links.append(link("next", offset + size))
     if offset:
         links.append(link("previous", max(0, offset - size)))
-    entries = [_entry(base, render(row)) for row in chunk[:size]]
+    page = chunk[:size]
+    if prepare is not None:
+        page = prepare(page)
+    entries = [_entry(base, render(row)) for row in page]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",

@@ -84,6 +84,8 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 @fhir_endpoint
 def openapi(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        raise api_error(405, "method")
     response = fhir_response(capability.openapi(fhir_base_url(request)))
     response["Content-Type"] = "application/json; charset=utf-8"
     return response
@@ -91,6 +93,8 @@ def openapi(request: HttpRequest) -> HttpResponse:
 
 @fhir_endpoint
 def smart_configuration(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        raise api_error(405, "method")
     response = fhir_response(capability.smart_configuration(fhir_base_url(request)))
     response["Content-Type"] = "application/json; charset=utf-8"
     return response
@@ -103,7 +107,10 @@ def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             raise api_error(405, "method")
         rows, render = public.SEARCHES[kind](request.GET)
-        return fhir_response(search.searchset(request, rows, render, base=base, kind=kind))
+        prepare = public.PREPARE.get(kind)
+        return fhir_response(
+            search.searchset(request, rows, render, base=base, kind=kind, prepare=prepare)
+        )
     if kind not in PATIENT_TYPES:
         raise api_error(404, "not_found")
     if request.method not in ("GET", "HEAD", "POST") or (

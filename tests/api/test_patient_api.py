@@ -230,3 +230,10 @@ def test_bookings_share_the_sites_per_user_limit(
     client = fhir(token_for(guardian))
     assert client.post("Appointment", booking(open_slot().pk, child.pk)).status_code == 201
     assert client.post("Appointment", booking(open_slot().pk, child.pk)).status_code == 429
+
+
+def test_a_portal_session_is_no_token(client, guardian, child):
+    """The API never reads the session cookie: a logged-in browser is anonymous here."""
+    client.force_login(guardian)
+    assert client.get("/fhir/Patient").status_code == 401
+    assert client.get(f"/fhir/Patient/{child.pk}").status_code == 401

@@ -178,3 +178,16 @@ def test_openapi_and_smart_configuration_are_served(client):
     assert spec["openapi"].startswith("3.") and "/Slot" in spec["paths"]
     smart = client.get("/fhir/.well-known/smart-configuration").json()
     assert smart["code_challenge_methods_supported"] == ["S256"]
+
+
+def test_a_page_of_slots_or_services_costs_the_same_queries_however_long(
+    fhir, region, django_assert_max_num_queries
+):
+    for n in range(30):
+        SlotFactory(
+            doctor=region["doc"], starts_at=timezone.now() + datetime.timedelta(days=1, hours=n)
+        )
+    with django_assert_max_num_queries(3):
+        assert len(fhir().get("Slot", {"_count": "30"}).body["entry"]) == 30
+    with django_assert_max_num_queries(4):
+        fhir().get("HealthcareService")
