@@ -10,7 +10,9 @@ import secrets
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -25,6 +27,17 @@ pytestmark = pytest.mark.django_db
 
 # Werkzeug's test client calls the portal as http://localhost.
 AUDIENCES = ["http://localhost/fhir", "http://testserver/fhir"]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """As Django's test client does: the WSGI handler's request signals would close
+    the connection that holds the test's transaction (PostgreSQL, CONN_MAX_AGE > 0)."""
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (signals.request_started, signals.request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
