@@ -29,6 +29,16 @@ def fhir_valid(body: dict) -> dict:
     return body
 
 
+@pytest.fixture(autouse=True)
+def _slot_sequence_from_zero():
+    """SlotFactory's start times grow with its sequence, and a slot opens 3 days ahead:
+    after a few hundred slots (these tests make many) later tests' slots would not be
+    open yet. Each test here starts and leaves the sequence at zero."""
+    SlotFactory.reset_sequence()
+    yield
+    SlotFactory.reset_sequence()
+
+
 @pytest.fixture
 def app(db) -> Application:
     return client_register(name="Здоровье Приангарья", redirect_uris=[REDIRECT])
