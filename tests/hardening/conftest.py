@@ -38,4 +38,8 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "id": 1,
         "url": "nowhere/",
         "app_label": "audit",
+        # FHIR: a public resource (the session personas get it like anyone)
+        "kind": "Slot",
+        "rid": free.pk,
+        "application_id": 1,
     }
