@@ -19,7 +19,7 @@ from django.utils import timezone
 from portal.directory.models import Clinic, Specialty
 from portal.patients.models import Patient
 from portal.patients.selectors import is_over_child_age, today_local
-from portal.scheduling.models import Slot
+from portal.scheduling.models import Appointment, Slot
 
 ADULT_AGE = 18
 
@@ -37,6 +37,14 @@ class TimeSpan(Protocol):
 class ActiveAppointment(TimeSpan, Protocol):
     @property
     def specialty_id(self) -> int: ...
+
+
+class MovableAppointment(ActiveAppointment, Protocol):
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
 
 
 def is_child(patient: Patient) -> bool:
@@ -181,3 +189,36 @@ def slot_booking_refusal(
         )
         or overlap_refusal(slot, active)
     )
+
+
+def move_refusal(current: MovableAppointment, now: datetime.datetime) -> str | None:
+    """Why an appointment cannot be moved at all: it has ended or begun."""
+    if current.status != Appointment.Status.BOOKED:
+        return "reschedule_not_active"
+    if current.starts_at <= now:
+        return "reschedule_too_late"
+    return None
+
+
+def reschedule_refusal(
+    patient: Patient,
+    actor_id: int | None,
+    current: MovableAppointment,
+    slot: Slot,
+    *,
+    active: Iterable[MovableAppointment],
+    now: datetime.datetime,
+) -> str | None:
+    """The whole decision for moving ``current`` to ``slot``: the page asks it before the
+    click, `appointment_reschedule` again under its locks.
+
+    The new time is of the same specialty (another one is a new booking, not a move),
+    and `slot_booking_refusal` decides the rest without ``current``: it is cancelled in
+    the same transaction, so neither one-per-specialty nor the overlap may count it.
+    """
+    if refusal := move_refusal(current, now):
+        return refusal
+    if slot.doctor.specialty_id != current.specialty_id:
+        return "reschedule_other_specialty"
+    others = [a for a in active if a.pk != current.pk]
+    return slot_booking_refusal(patient, actor_id, slot, active=others, now=now)

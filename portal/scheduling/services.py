@@ -239,25 +239,26 @@ def _lock_slots(*slot_ids: int) -> dict[int, Slot]:
     return {slot_id: _lock_slot(slot_id) for slot_id in sorted(slot_ids)}
 
 
-def _check_movable(current: Appointment, slot: Slot, now: datetime.datetime) -> None:
-    """The appointment being moved: still active, not begun, and the new time is of the
-    same specialty (another specialty is a new booking, not a move)."""
-    if current.status != Appointment.Status.BOOKED:
-        raise BookingRefused("reschedule_not_active")
-    if current.starts_at <= now:
-        raise BookingRefused("reschedule_too_late")
-    if slot.doctor.specialty_id != current.specialty_id:
-        raise BookingRefused("reschedule_other_specialty")
-
-
-def _check_for_move(
+def _check_move(
     patient: Patient, actor_id: int, current: Appointment, slot: Slot, now: datetime.datetime
 ) -> None:
-    """`_check` without the appointment being moved: it is cancelled in the same
-    transaction, so neither the one-per-specialty rule nor the overlap may count it."""
-    active = [a for a in selectors.appointments_list_active(patient, now) if a.pk != current.pk]
-    if code := rules.slot_booking_refusal(patient, actor_id, slot, active=active, now=now):
-        raise BookingRefused(code)
+    """Decide again, under the locks, with the function the reschedule page asks."""
+    active = selectors.appointments_list_active(patient, now)
+    refusal = rules.reschedule_refusal(patient, actor_id, current, slot, active=active, now=now)
+    if refusal:
+        raise BookingRefused(refusal)
+
+
+def _end_moved(current: Appointment, now: datetime.datetime) -> None:
+    """Conditional UPDATE: only an active appointment is moved, and only once."""
+    ended = Appointment.objects.filter(pk=current.pk, status=Appointment.Status.BOOKED).update(
+        status=Appointment.Status.CANCELLED_PATIENT, cancelled_at=now
+    )
+    if ended != 1:
+        raise BookingRefused("reschedule_not_active")
+    Slot.objects.filter(pk=current.slot_id, status=Slot.Status.BOOKED).update(
+        status=Slot.Status.FREE
+    )
 
 
 @transaction.atomic(durable=True)
@@ -281,16 +282,8 @@ def _reschedule(
     slots = _lock_slots(current.slot_id, slot_id)
     slot = slots[slot_id]
     now = timezone.now()
-    _check_movable(current, slot, now)
-    _check_for_move(patient, actor.pk, current, slot, now)
-    ended = Appointment.objects.filter(pk=current.pk, status=Appointment.Status.BOOKED).update(
-        status=Appointment.Status.CANCELLED_PATIENT, cancelled_at=now
-    )
-    if ended != 1:
-        raise BookingRefused("reschedule_not_active")
-    Slot.objects.filter(pk=current.slot_id, status=Slot.Status.BOOKED).update(
-        status=Slot.Status.FREE
-    )
+    _check_move(patient, actor.pk, current, slot, now)
+    _end_moved(current, now)
     _claim_slot(slot)
     moved = Appointment.objects.create(
         slot=slot,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.audit.devices import request_device
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
@@ -280,3 +281,78 @@ def appointment_ics(request: PatientRequest, appointment_id: int) -> HttpRespons
         f'attachment; filename="talon-{appointment.ticket_number}.ics"'
     )
     return response
+
+
+# --- «Перенести» ---------------------------------------------------------------------
+
+
+@require_GET
+@patient_required
+def appointment_reschedule_view(request: PatientRequest, appointment_id: int) -> HttpResponse:
+    """Step 1 of a move: the free times of the same doctor and of colleagues."""
+    appointment = selectors.appointment_get_for_user(request.user, appointment_id)
+    refusal = _text(rules.move_refusal(appointment, timezone.now()))
+    return render(
+        request,
+        "scheduling/appointment_reschedule.html",
+        {
+            "appointment": appointment,
+            "refusal": refusal,
+            "doctors": [] if refusal else selectors.slots_list_for_reschedule(appointment),
+        },
+        status=409 if refusal else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+@rate_limited("booking_user", "booking_ip")
+def appointment_reschedule_confirm(
+    request: PatientRequest, appointment_id: int, slot_id: int
+) -> HttpResponse:
+    """Step 2: the old time and the new one side by side; «Перенести» moves in one step."""
+    appointment = selectors.appointment_get_for_user(request.user, appointment_id)
+    slot = selectors.slot_get_for_booking(slot_id)
+    form = BookingConfirmForm.fresh()
+    error = None
+    status = 200
+    if request.method == "POST":
+        form = BookingConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                result = services.appointment_reschedule(
+                    actor=request.user,
+                    appointment=appointment,
+                    new_slot_id=slot.pk,
+                    idempotency_key=form.cleaned_data["key"],
+                    ip=client_ip(request),
+                    device=request_device(request),
+                )
+            except BookingRefused as refused:
+                error, status = refused.message, 409
+                form = BookingConfirmForm.fresh()
+            else:
+                if result.created:
+                    messages.success(
+                        request, _("Запись перенесена. Прежнее время отменено. Новый талон ниже.")
+                    )
+                return redirect(
+                    "scheduling:appointment_ticket", appointment_id=result.appointment.pk
+                )
+        else:
+            status = 400
+    else:
+        now = timezone.now()
+        patient = appointment.patient
+        active = selectors.appointments_list_active(patient, now)
+        error = _text(
+            rules.reschedule_refusal(
+                patient, request.user.pk, appointment, slot, active=active, now=now
+            )
+        )
+    return render(
+        request,
+        "scheduling/appointment_reschedule_confirm.html",
+        {"appointment": appointment, "slot": slot, "form": form, "error": error},
+        status=status,
+    )

@@ -2,6 +2,8 @@
 
 import uuid
 
+from django.urls import reverse
+
 import pytest
 
 from portal.audit.models import AuditAction, AuditEvent
@@ -140,3 +142,74 @@ def test_moving_to_the_same_time_says_so(patient, make_slot):
         move(patient, original, old_slot)
     assert refused.value.code == "reschedule_same_slot"
     _assert_kept(original, old_slot)
+
+
+# --- the pages -------------------------------------------------------------------------
+
+
+def test_my_appointments_and_the_ticket_offer_to_move(client, patient, make_slot):
+    original = book(patient, patient.patient, make_slot())
+    client.force_login(patient)
+    url = reverse("scheduling:appointment_reschedule", args=[original.pk])
+    assert url in client.get(reverse("scheduling:appointment_list")).content.decode()
+    ticket = client.get(reverse("scheduling:appointment_ticket", args=[original.pk]))
+    assert url in ticket.content.decode()
+
+
+def test_the_move_page_lists_the_doctors_times_and_colleagues_and_moves_in_one_click(
+    client, patient, doctor, make_slot
+):
+    original = book(patient, patient.patient, make_slot())
+    later = make_slot()
+    colleague = DoctorFactory(clinic=doctor.clinic, specialty=doctor.specialty, last_name="Ким")
+    colleague_slot = SlotFactory(doctor=colleague)
+    elsewhere = SlotFactory(doctor=DoctorFactory(specialty=doctor.specialty, last_name="Далёкий"))
+    client.force_login(patient)
+
+    page = client.get(reverse("scheduling:appointment_reschedule", args=[original.pk]))
+    text = page.content.decode()
+    confirm = reverse("scheduling:appointment_reschedule_confirm", args=[original.pk, later.pk])
+    assert confirm in text
+    assert "Ким" in text and f"/reschedule/{colleague_slot.pk}/" in text
+    assert "Далёкий" not in text and f"/reschedule/{elsewhere.pk}/" not in text
+    assert f"/reschedule/{original.slot_id}/" not in text
+
+    form = client.get(confirm)
+    key = form.context["form"]["key"].value()
+    response = client.post(confirm, {"key": key})
+    moved = Appointment.objects.get(status="booked", patient=patient.patient)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduling:appointment_ticket", args=[moved.pk])
+    assert moved.slot_id == later.pk
+    journal = client.get(reverse("patients:journal", args=[patient.patient.pk])).content.decode()
+    assert "Перенос записи" in journal and "Было:" in journal and "Стало:" in journal
+
+
+def test_a_refused_move_says_why_and_keeps_the_original(client, patient, stranger, make_slot):
+    original = book(patient, patient.patient, make_slot())
+    target = make_slot()
+    client.force_login(patient)
+    confirm = reverse("scheduling:appointment_reschedule_confirm", args=[original.pk, target.pk])
+    key = client.get(confirm).context["form"]["key"].value()
+    book(stranger, stranger.patient, target)  # taken between the page and the click
+
+    response = client.post(confirm, {"key": key})
+    assert response.status_code == 409
+    text = response.content.decode()
+    assert "уже занято" in text and "Прежняя запись сохранена" in text
+    original.refresh_from_db()
+    assert original.status == Appointment.Status.BOOKED
+
+
+def test_nobody_else_can_move_an_appointment(client, patient, stranger, make_slot):
+    original = book(patient, patient.patient, make_slot())
+    client.force_login(stranger)
+    assert (
+        client.get(reverse("scheduling:appointment_reschedule", args=[original.pk])).status_code
+        == 404
+    )
+    target = make_slot()
+    url = reverse("scheduling:appointment_reschedule_confirm", args=[original.pk, target.pk])
+    assert client.post(url, {"key": str(uuid.uuid4())}).status_code == 404
+    original.refresh_from_db()
+    assert original.status == Appointment.Status.BOOKED
