@@ -44,6 +44,7 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "identity:cabinet":               {"GET": (200,  200,    200,     200,     200)},
     "identity:esia_login":            {"GET": (302,  302,    302,     302,     302)},
     "identity:esia_callback":         {"GET": (400,  400,    400,     400,     400)},
+    "identity:login_refused":         {"GET": (403,  403,    403,     403,     403)},
     "identity:logout":                {"GET": (405,  405,    405,     405,     405),
                                        "POST": (302, 302,    302,     302,     302)},
     "patients:personal":              {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
@@ -74,6 +75,9 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "scheduling:appointment_ticket":  {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
     "scheduling:appointment_cancel":  {"GET": (LOGIN, 404,   200,     404,     LOGIN),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "scheduling:appointment_reschedule": {"GET": (LOGIN, 404, 200,   404,     LOGIN)},
+    "scheduling:appointment_reschedule_confirm": {"GET": (LOGIN, 404, 200, 404, LOGIN),
+                                       "POST": (LOGIN, 404,  400,     404,     LOGIN)},
     "scheduling:appointment_ics":     {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
 }  # fmt: skip
 
@@ -121,6 +125,7 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "appointment_id": appointment.pk,
         "guardianship_id": child.guardians.get().pk,
         "patient_id": child.pk,
+        "reason": "underage",
         # admin converters
         "object_id": 1,
         "content_type_id": 1,
