@@ -28,6 +28,11 @@ ERRORS = {
         "Только в поликлинике прикрепления. Запишитесь к врачу своей поликлиники "
         "или прикрепитесь к этой."
     ),
+    # The same refusal when the patient's clinic is known: it names where to go instead.
+    "attachment_only_named": _(
+        "Только в поликлинике прикрепления. Ваша поликлиника — %(clinic)s: запишитесь к "
+        "врачу там или прикрепитесь к этой."
+    ),
     "no_attachment": _(
         "Вы не прикреплены к поликлинике. Обратитесь в страховую компанию или поликлинику, "
         "чтобы прикрепиться."
@@ -75,8 +80,11 @@ ERRORS = {
 }
 
 
-def refusal_text(code: str) -> str:
-    """The Russian text of a refusal code, with the age rule's number filled in."""
+def refusal_text(code: str, *, own_clinic: str = "") -> str:
+    """The Russian text of a refusal code, with the age rule's number filled in, and
+    the patient's own clinic named where the text sends them there."""
+    if code == "attachment_only" and own_clinic:
+        return str(ERRORS["attachment_only_named"]) % {"clinic": own_clinic}
     return str(ERRORS[code]) % {"age": settings.CHILD_MAX_AGE}
 
 

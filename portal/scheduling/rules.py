@@ -16,7 +16,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
-from portal.directory.models import Clinic, Specialty
+from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Patient
 from portal.patients.selectors import is_over_child_age, today_local
 from portal.scheduling.models import Appointment, Slot
@@ -70,6 +70,22 @@ def clinic_kinds_for(patient: Patient) -> frozenset[str]:
     if is_child(patient):
         return frozenset({Clinic.Kind.CHILDREN, Clinic.Kind.MIXED})
     return frozenset({Clinic.Kind.ADULT, Clinic.Kind.MIXED})
+
+
+def is_own_clinic(patient: Patient, clinic: Clinic) -> bool:
+    """The clinic the patient is attached to (marked in the wizard)."""
+    return patient.clinic_id is not None and patient.clinic_id == clinic.pk
+
+
+def is_district_doctor(patient: Patient, doctor: Doctor) -> bool:
+    """The patient's участковый: a doctor of the attached clinic serving the patient's
+    area number (docs/domain.md). No area on either side means no district doctor."""
+    return (
+        bool(doctor.area)
+        and doctor.area == patient.area
+        and patient.clinic_id is not None
+        and doctor.clinic_id == patient.clinic_id
+    )
 
 
 def clinic_refusal(patient: Patient, clinic: Clinic) -> str | None:

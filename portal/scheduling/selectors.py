@@ -272,7 +272,9 @@ def slots_list_for_reschedule(appointment: Appointment) -> list[DoctorTimes]:
         .select_related("clinic", "specialty")
     )
     doctors.sort(key=lambda d: (d.pk != own.pk, d.last_name, d.first_name))
-    others = [a for a in appointments_list_active(appointment.patient, now) if a.pk != appointment.pk]
+    others = [
+        a for a in appointments_list_active(appointment.patient, now) if a.pk != appointment.pk
+    ]
     by_doctor: dict[int, list[Slot]] = {d.pk: [] for d in doctors}
     for slot in (
         Slot.objects.filter(bookable_q(now), doctor_id__in=by_doctor)

@@ -16,6 +16,7 @@ from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
+from portal.patients.models import Patient
 from portal.scheduling import documents, rules, selectors, services
 from portal.scheduling.errors import BookingRefused, refusal_text
 from portal.scheduling.forms import ATTACHED, BookingConfirmForm, NearestForm
@@ -24,8 +25,12 @@ from portal.scheduling.models import Appointment
 DISTRICTS_PER_PAGE = 12
 
 
-def _text(code: str | None) -> str | None:
-    return refusal_text(code) if code else None
+def _text(code: str | None, patient: Patient | None = None) -> str | None:
+    """The refusal's text; with the patient, naming their own clinic where it helps."""
+    if not code:
+        return None
+    clinic = patient.clinic if patient is not None and patient.clinic_id else None
+    return refusal_text(code, own_clinic=clinic.short_name if clinic else "")
 
 
 def _refusal(
@@ -43,7 +48,8 @@ def _refusal(
             clinic=clinic,
             specialty=specialty,
             active=active,
-        )
+        ),
+        request.acting_patient,
     )
 
 
@@ -62,8 +68,9 @@ def booking_start(request: PatientRequest) -> HttpResponse:
 @patient_required
 def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
     district = directory.district_get(district_id)
+    patient = request.acting_patient
     clinics = [
-        (clinic, _refusal(request, clinic=clinic))
+        (clinic, _refusal(request, clinic=clinic), rules.is_own_clinic(patient, clinic))
         for clinic in directory.clinics_list_in_district(district)
     ]
     return render(
@@ -78,8 +85,15 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
 def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
     clinic = directory.clinic_get(clinic_id)
     active = selectors.appointments_list_active(request.acting_patient)
+    # Where the one-per-specialty rule refuses, the page links to the appointment it
+    # counts, instead of letting the patient find out at the last click.
+    booked = {a.specialty_id: a for a in active if a.starts_at > timezone.now()}
     specialties = [
-        (specialty, _refusal(request, clinic=clinic, specialty=specialty, active=active))
+        (
+            specialty,
+            _refusal(request, clinic=clinic, specialty=specialty, active=active),
+            booked.get(specialty.pk),
+        )
         for specialty in directory.specialties_list_at_clinic(clinic)
     ]
     return render(
@@ -88,6 +102,7 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
         {
             "clinic": clinic,
             "specialties": specialties,
+            "own_clinic": rules.is_own_clinic(request.acting_patient, clinic),
             "refusal": _refusal(request, clinic=clinic),
         },
     )
@@ -99,13 +114,17 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
     clinic = directory.clinic_get(clinic_id)
     specialty = directory.specialty_get(specialty_id)
     active = selectors.appointments_list_active(request.acting_patient)
+    doctors = list(selectors.doctors_list_with_nearest(clinic, specialty))
+    district_ids = {d.pk for d in doctors if rules.is_district_doctor(request.acting_patient, d)}
+    doctors.sort(key=lambda d: d.pk not in district_ids)  # the участковый first
     return render(
         request,
         "scheduling/booking_doctors.html",
         {
             "clinic": clinic,
             "specialty": specialty,
-            "doctors": selectors.doctors_list_with_nearest(clinic, specialty),
+            "doctors": doctors,
+            "district_doctor_ids": district_ids,
             "refusal": _refusal(request, clinic=clinic, specialty=specialty, active=active),
         },
     )
@@ -177,7 +196,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                     ip=client_ip(request),
                 )
             except BookingRefused as refused:
-                error, status = refused.message, 409
+                error, status = _text(refused.code, patient), 409
                 form = BookingConfirmForm.fresh()
             else:
                 if result.created:
@@ -191,7 +210,8 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         now = timezone.now()
         active = selectors.appointments_list_active(patient, now)
         error = _text(
-            rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now)
+            rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now),
+            patient,
         )
     return render(
         request,

@@ -124,9 +124,7 @@ def test_an_unknown_limit_name_fails_at_import_time():
         rate_limited("no_such_limit")
 
 
-def test_honest_mistakes_in_the_relatives_form_do_not_spend_the_budget(
-    client, settings, guardian
-):
+def test_honest_mistakes_in_the_relatives_form_do_not_spend_the_budget(client, settings, guardian):
     """Issue 16, item 14: only failed registry matches count, not form errors."""
     settings.RATE_RELATIVE_USER = "2/h"
     logged_in(client, guardian)

@@ -168,9 +168,10 @@ def test_the_cabinets_login_button_carries_next_through_esia(client, esia_setup)
     assert login_as_persona(client, ANNA, "/booking/")["Location"] == "/booking/"
     client.logout()
     # A foreign target is carried to the login but dropped there.
-    assert "next=https%3A//evil.example/" in client.get(
-        "/cabinet/?next=https://evil.example/"
-    ).content.decode()
+    assert (
+        "next=https%3A//evil.example/"
+        in client.get("/cabinet/?next=https://evil.example/").content.decode()
+    )
     assert login_as_persona(client, ANNA, "https://evil.example/")["Location"] == "/cabinet/"
 
 

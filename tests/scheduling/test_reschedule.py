@@ -2,15 +2,14 @@
 
 import uuid
 
-from django.urls import reverse
-
 import pytest
+from django.urls import reverse
 
 from portal.audit.models import AuditAction, AuditEvent
 from portal.scheduling import services
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Appointment, Slot
-from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
+from tests.factories import DoctorFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 
