@@ -139,7 +139,7 @@ def relative_add_view(request: PatientRequest) -> HttpResponse:
     return render(
         request,
         "patients/relative_add.html",
-        {"form": form, "esia_kids": esia_kids_offer(own)},
+        {"own": own, "form": form, "esia_kids": esia_kids_offer(own)},
         status=status,
     )
 

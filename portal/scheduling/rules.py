@@ -65,6 +65,11 @@ def child_refusal(patient: Patient, actor_id: int | None) -> str | None:
     return None
 
 
+def policy_refusal(patient: Patient) -> str | None:
+    """No OMS policy, no booking: the clinic receives under the policy (docs/oms-policy.md)."""
+    return None if patient.policy_number else "no_policy"
+
+
 def clinic_kinds_for(patient: Patient) -> frozenset[str]:
     """The kinds of clinic that receive this patient: the search filters by the same set."""
     if is_child(patient):
@@ -127,7 +132,8 @@ def booking_refusal(
 ) -> str | None:
     """The first reason ``actor_id`` may not book for ``patient`` at this place, or None.
 
-    The one order: the patient as a whole (a child over CHILD_MAX_AGE), then the clinic's
+    The one order: the patient as a whole (a child over CHILD_MAX_AGE, no OMS policy),
+    then the clinic's
     kind (adult / children's), then the specialty (referral, age group, attachment), then
     the patient's appointments in it (``active``, from `selectors.appointments_list_active`;
     leave it out where they are not loaded). Pass as much of the place as is chosen; for
@@ -135,6 +141,7 @@ def booking_refusal(
     """
     refusal = (
         child_refusal(patient, actor_id)
+        or policy_refusal(patient)
         or (clinic_refusal(patient, clinic) if clinic is not None else None)
         or (specialty_refusal(patient, specialty, clinic) if specialty is not None else None)
     )
