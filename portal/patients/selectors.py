@@ -187,7 +187,8 @@ def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None
     """Why the cabinet may not book for ``acting`` now, or None if it may.
 
     The rules and their texts are the booking service's own (`scheduling.rules.child_refusal`
-    and `policy_refusal`, `scheduling.errors`), so the cabinet says exactly what the booking would answer.
+    and `policy_refusal`, `scheduling.errors`), so the cabinet says exactly what the
+    booking would answer.
     """
     if user_patient is None or acting is None:
         return _("Войдите в личный кабинет, чтобы записаться к врачу.")
