@@ -50,9 +50,10 @@ def test_the_wizard_does_not_let_a_patient_without_a_policy_start(client, uninsu
 def test_a_patient_with_a_policy_gets_no_prompt(client, patient):
     client.force_login(patient)
     assert "Не указан полис ОМС" not in client.get(reverse("identity:cabinet")).content.decode()
-    assert "Не указан полис ОМС" not in client.get(
-        reverse("scheduling:booking_start")
-    ).content.decode()
+    assert (
+        "Не указан полис ОМС"
+        not in client.get(reverse("scheduling:booking_start")).content.decode()
+    )
 
 
 def test_a_childs_cabinet_says_the_relatives_links_are_the_parents(client, guardian, child):
