@@ -243,7 +243,9 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
             "form": form,
             "slots": answer.slots if answer else None,
             "narrowed_to": answer.narrowed_to if answer else None,
-            "refusal": _text(answer.refusal) if answer else _refusal(request),
+            "refusal": _text(answer.refusal, request.acting_patient)
+            if answer
+            else _refusal(request),
         },
     )
 
