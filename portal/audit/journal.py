@@ -97,12 +97,36 @@ def _appointment_detail(appointment: "Appointment") -> str:
     }
 
 
+def _rescheduled(event: AuditEvent) -> str | None:
+    """A move is a cancellation and a booking written together, each naming the other
+    (`scheduling.services.appointment_reschedule`): "was" for the old, "now" for the new."""
+    if event.action == AuditAction.APPOINTMENT_CANCELLED and "rescheduled_to" in event.details:
+        return "was"
+    if event.action == AuditAction.APPOINTMENT_BOOKED and "rescheduled_from" in event.details:
+        return "now"
+    return None
+
+
+def _what(event: AuditEvent) -> str:
+    if _rescheduled(event) is not None:
+        return _("Перенос записи")
+    return action_label(event.action)
+
+
 def _detail(
     event: AuditEvent, appointments: dict[int, "Appointment"], children: dict[int, Patient]
 ) -> str:
     if event.action in _APPOINTMENT_ACTIONS:
         appointment = appointments.get(_int(event.details.get("appointment")) or 0)
-        return _appointment_detail(appointment) if appointment else ""
+        if appointment is None:
+            return ""
+        detail = _appointment_detail(appointment)
+        move = _rescheduled(event)
+        if move == "was":
+            return _("Было: %(detail)s") % {"detail": detail}
+        if move == "now":
+            return _("Стало: %(detail)s") % {"detail": detail}
+        return detail
     if event.action in _CHILD_ACTIONS:
         child = children.get(_int(event.details.get("child_id")) or 0)
         return child.full_name if child else ""
@@ -156,7 +180,7 @@ def journal_rows(
         JournalRow(
             when=event.created_at,
             who=_who(event, readers),
-            what=action_label(event.action),
+            what=_what(event),
             detail=_detail(event, appointments, children),
             device=str(event.details.get("device") or ""),
         )

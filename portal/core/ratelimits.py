@@ -159,3 +159,43 @@ def refusal_already_recorded(actor_id: int | None, patient_id: int | None) -> bo
         patient_id=patient_id,
         created_at__gte=timezone.now() - REFUSAL_RECORD_INTERVAL,
     ).exists()
+
+
+def _usage(request: HttpRequest, name: str, *, increment: bool) -> dict[str, Any] | None:
+    setting, key = LIMITS[name]
+    usage: dict[str, Any] | None = get_usage(
+        request,
+        group=name,
+        key=KEYS.get(key, key),
+        rate=_rate_of(setting),
+        method=["POST"],
+        increment=increment,
+    )
+    return usage
+
+
+def failures_limited(name: str) -> Callable[[View], View]:
+    """Refuse the view with 429 once ``name`` is used up, without counting the request:
+    the view counts only what deserves it (`failure_count`), e.g. a failed registry
+    match, never a form the patient simply got wrong."""
+    if name not in LIMITS:
+        raise KeyError(f"unknown rate limit {name!r}")
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            usage = _usage(request, name, increment=False)
+            # Not counted yet: the budget is spent when the failures reach the limit.
+            if usage is not None and usage["count"] >= usage["limit"]:
+                request.ratelimit_retry_after = int(usage["time_left"]) or 1  # type: ignore[attr-defined]
+                raise Ratelimited()
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def failure_count(request: HttpRequest, name: str) -> None:
+    """Count one failed attempt against ``name`` (see `failures_limited`)."""
+    _usage(request, name, increment=True)

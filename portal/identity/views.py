@@ -112,7 +112,13 @@ def _state_take(request: HttpRequest) -> tuple[str, str] | None:
     return str(bound.get("next", "")), str(bound.get("nonce", ""))
 
 
+REFUSAL_REASONS = ("underage", "not_confirmed")
+REFUSAL_LEVELS = ("confirmed", "standard", "simplified", "child", "unknown")
+
+
 def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
+    """Record the refusal once, then send the browser to a page of its own: the callback's
+    URL carries a single-use code, and a reload there would end on a generic error."""
     audit_record(
         AuditAction.LOGIN_REFUSED,
         actor=None,
@@ -121,12 +127,27 @@ def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
         level=level,
         device=request_device(request),
     )
+    url = reverse("identity:login_refused", args=[reason])
+    return HttpResponseRedirect(f"{url}?level={level}")
+
+
+@never_cache
+@require_GET
+def login_refused(request: HttpRequest, reason: str) -> HttpResponse:
+    """Why ESIA's login was not accepted: the same page however often it is reloaded."""
+    if reason not in REFUSAL_REASONS:
+        return redirect("identity:cabinet")
+    level = request.GET.get("level", "")
     template = (
         "identity/refused_underage.html"
         if reason == "underage"
-        else ("identity/refused_not_confirmed.html")
+        else "identity/refused_not_confirmed.html"
     )
-    return render(request, template, {"level": level, "min_age": settings.ESIA_MIN_AGE}, status=403)
+    context = {
+        "level": level if level in REFUSAL_LEVELS else "unknown",
+        "min_age": settings.ESIA_MIN_AGE,
+    }
+    return render(request, template, context, status=403)
 
 
 @never_cache

@@ -186,16 +186,17 @@ def is_over_child_age(patient: Patient, today: date | None = None) -> bool:
 def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None) -> str | None:
     """Why the cabinet may not book for ``acting`` now, or None if it may.
 
-    The rule and its text are the booking service's own (`scheduling.rules.child_refusal`,
-    `scheduling.errors`), so the cabinet says exactly what the booking would answer.
+    The rules and their texts are the booking service's own (`scheduling.rules.child_refusal`
+    and `policy_refusal`, `scheduling.errors`), so the cabinet says exactly what the
+    booking would answer.
     """
     if user_patient is None or acting is None:
         return _("Войдите в личный кабинет, чтобы записаться к врачу.")
     # Imported here: scheduling depends on patients, not the other way round.
     from portal.scheduling.errors import refusal_text
-    from portal.scheduling.rules import child_refusal
+    from portal.scheduling.rules import child_refusal, policy_refusal
 
-    code = child_refusal(acting, user_patient.user_id)
+    code = child_refusal(acting, user_patient.user_id) or policy_refusal(acting)
     return refusal_text(code) if code else None
 
 

@@ -13,7 +13,7 @@ from portal.audit.devices import request_device
 from portal.audit.journal import journal_rows
 from portal.audit.selectors import audit_events_visible_to
 from portal.core.http import PatientRequest, client_ip
-from portal.core.ratelimits import rate_limited, refusals_limited
+from portal.core.ratelimits import failure_count, failures_limited, refusals_limited
 from portal.patients.decorators import patient_required
 from portal.patients.forms import OwnPolicyForm, RelativeForm
 from portal.patients.guardianships import (
@@ -81,7 +81,7 @@ def _acting_set(request: PatientRequest, child_id: int | None) -> None:
 
 @require_http_methods(["GET", "POST"])
 @patient_required
-@rate_limited("relative_user")
+@failures_limited("relative_user")
 def personal(request: PatientRequest) -> HttpResponse:
     """«Личные данные» (Рис. 5) and the relatives list (Рис. 8)."""
     own = _own(request)
@@ -99,6 +99,7 @@ def personal(request: PatientRequest) -> HttpResponse:
                     device=request_device(request),
                 )
             except ValidationError as exc:
+                failure_count(request, "relative_user")
                 form.add_error(None, exc)
             else:
                 messages.success(request, _("Полис сохранён, данные взяты из регистра."))
@@ -114,7 +115,7 @@ def personal(request: PatientRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @patient_required
-@rate_limited("relative_user")
+@failures_limited("relative_user")
 def relative_add_view(request: PatientRequest) -> HttpResponse:
     """«Добавить родственника» (Рис. 6–7) and «Добавить из Госуслуг»."""
     own = _own(request)
@@ -131,6 +132,9 @@ def relative_add_view(request: PatientRequest) -> HttpResponse:
                 device=request_device(request),
             )
         except ValidationError as exc:
+            # Only a failed registry match counts against the guessing budget (issue 16,
+            # item 14): a mistyped date or an empty form is an honest mistake.
+            failure_count(request, "relative_user")
             form.add_error(None, exc)
         else:
             messages.success(request, relative_added_message(guardianship.child))
@@ -139,14 +143,14 @@ def relative_add_view(request: PatientRequest) -> HttpResponse:
     return render(
         request,
         "patients/relative_add.html",
-        {"form": form, "esia_kids": esia_kids_offer(own)},
+        {"own": own, "form": form, "esia_kids": esia_kids_offer(own)},
         status=status,
     )
 
 
 @require_POST
 @patient_required
-@rate_limited("relative_user")
+@failures_limited("relative_user")
 def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
     """One click on a child ESIA listed; the same registry checks as the form."""
     own = _own(request)
@@ -165,6 +169,7 @@ def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
             device=request_device(request),
         )
     except ValidationError as exc:
+        failure_count(request, "relative_user")
         reasons = " ".join(str(m) for m in exc.messages)
         messages.error(
             request,

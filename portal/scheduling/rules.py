@@ -16,10 +16,10 @@ from typing import Protocol
 
 from django.utils import timezone
 
-from portal.directory.models import Clinic, Specialty
+from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Patient
 from portal.patients.selectors import is_over_child_age, today_local
-from portal.scheduling.models import Slot
+from portal.scheduling.models import Appointment, Slot
 
 ADULT_AGE = 18
 
@@ -37,6 +37,14 @@ class TimeSpan(Protocol):
 class ActiveAppointment(TimeSpan, Protocol):
     @property
     def specialty_id(self) -> int: ...
+
+
+class MovableAppointment(ActiveAppointment, Protocol):
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
 
 
 def is_child(patient: Patient) -> bool:
@@ -57,11 +65,32 @@ def child_refusal(patient: Patient, actor_id: int | None) -> str | None:
     return None
 
 
+def policy_refusal(patient: Patient) -> str | None:
+    """No OMS policy, no booking: the clinic receives under the policy (docs/oms-policy.md)."""
+    return None if patient.policy_number else "no_policy"
+
+
 def clinic_kinds_for(patient: Patient) -> frozenset[str]:
     """The kinds of clinic that receive this patient: the search filters by the same set."""
     if is_child(patient):
         return frozenset({Clinic.Kind.CHILDREN, Clinic.Kind.MIXED})
     return frozenset({Clinic.Kind.ADULT, Clinic.Kind.MIXED})
+
+
+def is_own_clinic(patient: Patient, clinic: Clinic) -> bool:
+    """The clinic the patient is attached to (marked in the wizard)."""
+    return patient.clinic_id is not None and patient.clinic_id == clinic.pk
+
+
+def is_district_doctor(patient: Patient, doctor: Doctor) -> bool:
+    """The patient's участковый: a doctor of the attached clinic serving the patient's
+    area number (docs/domain.md). No area on either side means no district doctor."""
+    return (
+        bool(doctor.area)
+        and doctor.area == patient.area
+        and patient.clinic_id is not None
+        and doctor.clinic_id == patient.clinic_id
+    )
 
 
 def clinic_refusal(patient: Patient, clinic: Clinic) -> str | None:
@@ -103,7 +132,8 @@ def booking_refusal(
 ) -> str | None:
     """The first reason ``actor_id`` may not book for ``patient`` at this place, or None.
 
-    The one order: the patient as a whole (a child over CHILD_MAX_AGE), then the clinic's
+    The one order: the patient as a whole (a child over CHILD_MAX_AGE, no OMS policy),
+    then the clinic's
     kind (adult / children's), then the specialty (referral, age group, attachment), then
     the patient's appointments in it (``active``, from `selectors.appointments_list_active`;
     leave it out where they are not loaded). Pass as much of the place as is chosen; for
@@ -111,6 +141,7 @@ def booking_refusal(
     """
     refusal = (
         child_refusal(patient, actor_id)
+        or policy_refusal(patient)
         or (clinic_refusal(patient, clinic) if clinic is not None else None)
         or (specialty_refusal(patient, specialty, clinic) if specialty is not None else None)
     )
@@ -181,3 +212,36 @@ def slot_booking_refusal(
         )
         or overlap_refusal(slot, active)
     )
+
+
+def move_refusal(current: MovableAppointment, now: datetime.datetime) -> str | None:
+    """Why an appointment cannot be moved at all: it has ended or begun."""
+    if current.status != Appointment.Status.BOOKED:
+        return "reschedule_not_active"
+    if current.starts_at <= now:
+        return "reschedule_too_late"
+    return None
+
+
+def reschedule_refusal(
+    patient: Patient,
+    actor_id: int | None,
+    current: MovableAppointment,
+    slot: Slot,
+    *,
+    active: Iterable[MovableAppointment],
+    now: datetime.datetime,
+) -> str | None:
+    """The whole decision for moving ``current`` to ``slot``: the page asks it before the
+    click, `appointment_reschedule` again under its locks.
+
+    The new time is of the same specialty (another one is a new booking, not a move),
+    and `slot_booking_refusal` decides the rest without ``current``: it is cancelled in
+    the same transaction, so neither one-per-specialty nor the overlap may count it.
+    """
+    if refusal := move_refusal(current, now):
+        return refusal
+    if slot.doctor.specialty_id != current.specialty_id:
+        return "reschedule_other_specialty"
+    others = [a for a in active if a.pk != current.pk]
+    return slot_booking_refusal(patient, actor_id, slot, active=others, now=now)

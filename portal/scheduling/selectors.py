@@ -244,3 +244,44 @@ def appointment_get_for_user(user: User, appointment_id: int) -> Appointment:
     if appointment is None:
         raise Http404
     return appointment
+
+
+# --- «Перенести» ---------------------------------------------------------------------
+
+RESCHEDULE_TIMES_PER_DOCTOR = 30
+
+
+@dataclass(frozen=True)
+class DoctorTimes:
+    doctor: Doctor
+    slots: list[Slot]
+
+
+def slots_list_for_reschedule(appointment: Appointment) -> list[DoctorTimes]:
+    """Where ``appointment`` may move: its doctor first, then colleagues of the same
+    specialty at the same clinic, each with their earliest bookable times (two queries).
+
+    Times overlapping the patient's other appointments are left out: they would be
+    refused. The move itself is decided by `rules.reschedule_refusal` under the locks.
+    """
+    now = timezone.now()
+    own = appointment.slot.doctor
+    doctors = list(
+        Doctor.objects.filter(clinic_id=own.clinic_id, specialty_id=appointment.specialty_id)
+        .filter(Q(is_active=True) | Q(pk=own.pk))
+        .select_related("clinic", "specialty")
+    )
+    doctors.sort(key=lambda d: (d.pk != own.pk, d.last_name, d.first_name))
+    others = [
+        a for a in appointments_list_active(appointment.patient, now) if a.pk != appointment.pk
+    ]
+    by_doctor: dict[int, list[Slot]] = {d.pk: [] for d in doctors}
+    for slot in (
+        Slot.objects.filter(bookable_q(now), doctor_id__in=by_doctor)
+        .exclude(pk=appointment.slot_id)
+        .order_by("starts_at")
+    ):
+        times = by_doctor[slot.doctor_id]
+        if len(times) < RESCHEDULE_TIMES_PER_DOCTOR and not rules.overlaps(slot, others):
+            times.append(slot)
+    return [DoctorTimes(d, by_doctor[d.pk]) for d in doctors if d.pk == own.pk or by_doctor[d.pk]]

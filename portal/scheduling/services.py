@@ -1,7 +1,8 @@
 """The booking service: the only writer of Slot.status and Appointment.status besides slot
 generation (docs/concurrency.md lists every writer; read it first).
 
-Entry points (`appointment_book`, `appointment_cancel`, `appointment_cancel_by_clinic`)
+Entry points (`appointment_book`, `appointment_reschedule`, `appointment_cancel`,
+`appointment_cancel_by_clinic`)
 open the one durable transaction themselves and turn lock timeouts and constraint
 violations into `BookingRefused`, so a caller never sees a database exception.
 """
@@ -233,6 +234,141 @@ def _answer_for_taken_slot(
     if (replay := _replay(actor, idempotency_key)) is not None:
         return replay
     raise BookingRefused("slot_taken")
+
+
+# --- rescheduling --------------------------------------------------------------------
+
+
+def _lock_slots(*slot_ids: int) -> dict[int, Slot]:
+    """Lock 2 for a writer that needs two slots: in id order, so two such writers never
+    wait on each other in a cycle (a booking or a cancel locks one slot only)."""
+    return {slot_id: _lock_slot(slot_id) for slot_id in sorted(slot_ids)}
+
+
+def _check_move(
+    patient: Patient, actor_id: int, current: Appointment, slot: Slot, now: datetime.datetime
+) -> None:
+    """Decide again, under the locks, with the function the reschedule page asks."""
+    active = selectors.appointments_list_active(patient, now)
+    refusal = rules.reschedule_refusal(patient, actor_id, current, slot, active=active, now=now)
+    if refusal:
+        raise BookingRefused(refusal)
+
+
+def _end_moved(current: Appointment, now: datetime.datetime) -> None:
+    """Conditional UPDATE: only an active appointment is moved, and only once."""
+    ended = Appointment.objects.filter(pk=current.pk, status=Appointment.Status.BOOKED).update(
+        status=Appointment.Status.CANCELLED_PATIENT, cancelled_at=now
+    )
+    if ended != 1:
+        raise BookingRefused("reschedule_not_active")
+    Slot.objects.filter(pk=current.slot_id, status=Slot.Status.BOOKED).update(
+        status=Slot.Status.FREE
+    )
+
+
+@transaction.atomic(durable=True)
+def _reschedule(
+    *,
+    actor: User,
+    appointment_id: int,
+    slot_id: int,
+    key: uuid.UUID,
+    ip: str | None,
+    device: str | None,
+) -> BookingResult:
+    _set_lock_timeout()
+    # Read without a lock only to learn whom to lock; decided again under the locks.
+    patient_id = Appointment.objects.values_list("patient_id", flat=True).get(pk=appointment_id)
+    patient = _lock_patient(patient_id)
+    if (replay := _replay(actor, key)) is not None:
+        return replay
+    # Under the patient lock nothing else changes this patient's appointments.
+    current = Appointment.objects.get(pk=appointment_id)
+    slots = _lock_slots(current.slot_id, slot_id)
+    slot = slots[slot_id]
+    now = timezone.now()
+    _check_move(patient, actor.pk, current, slot, now)
+    _end_moved(current, now)
+    _claim_slot(slot)
+    moved = Appointment.objects.create(
+        slot=slot,
+        patient=patient,
+        booked_by=actor,
+        specialty_id=slot.doctor.specialty_id,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        ticket_number=_ticket_number(),
+        idempotency_key=key,
+    )
+    extra = {"device": device} if device else {}
+    audit_record(
+        AuditAction.APPOINTMENT_CANCELLED,
+        actor=actor,
+        ip=ip,
+        patient=patient,
+        appointment=current.pk,
+        ticket=current.ticket_number,
+        rescheduled_to=moved.pk,
+        **extra,
+    )
+    audit_record(
+        AuditAction.APPOINTMENT_BOOKED,
+        actor=actor,
+        ip=ip,
+        patient=patient,
+        appointment=moved.pk,
+        ticket=moved.ticket_number,
+        doctor=slot.doctor_id,
+        starts_at=slot.starts_at.isoformat(),
+        rescheduled_from=current.pk,
+        **extra,
+    )
+    # The patient hears of both halves, in this transaction: the old time is cancelled (its
+    # reminders stop) and the new one booked (with its ticket and reminders).
+    appointment_cancelled_notify(current)
+    appointment_booked_notify(moved)
+    transaction.on_commit(partial(_after_cancel, current.pk, "patient"))
+    transaction.on_commit(partial(_after_booking, moved.pk, moved.ticket_number))
+    return BookingResult(moved, created=True)
+
+
+def appointment_reschedule(
+    *,
+    actor: User,
+    appointment: Appointment,
+    new_slot_id: int,
+    idempotency_key: uuid.UUID,
+    ip: str | None = None,
+    device: str | None = None,
+) -> BookingResult:
+    """Move ``appointment`` (fetched with `appointment_get_for_user`) to ``new_slot_id``:
+    the new slot booked and the old one freed in one transaction, with the booking's locks,
+    checks and replay. If the new time cannot be had, the original stays as it was.
+
+    Raises BookingRefused with a code of errors.ERRORS; never a database error.
+    """
+    if new_slot_id == appointment.slot_id:
+        raise BookingRefused("reschedule_same_slot")
+    early = _answer_for_taken_slot(
+        actor=actor, slot_id=new_slot_id, idempotency_key=idempotency_key
+    )
+    if early is not None:
+        return early
+    try:
+        with _busy_on_lock_timeout():
+            return _reschedule(
+                actor=actor,
+                appointment_id=appointment.pk,
+                slot_id=new_slot_id,
+                key=idempotency_key,
+                ip=ip,
+                device=device,
+            )
+    except IntegrityError as exc:
+        if (replay := _replay(actor, idempotency_key)) is not None:
+            return replay
+        raise BookingRefused("slot_taken") from exc
 
 
 # --- cancellation --------------------------------------------------------------------

@@ -25,6 +25,16 @@ urlpatterns = [
         name="appointment_cancel",
     ),
     path(
+        "appointments/<int:appointment_id>/reschedule/",
+        views.appointment_reschedule_view,
+        name="appointment_reschedule",
+    ),
+    path(
+        "appointments/<int:appointment_id>/reschedule/<int:slot_id>/",
+        views.appointment_reschedule_confirm,
+        name="appointment_reschedule_confirm",
+    ),
+    path(
         "appointments/<int:appointment_id>/calendar.ics",
         views.appointment_ics,
         name="appointment_ics",

@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.audit.devices import request_device
 from portal.core.dates import day_from_url
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
+from portal.patients.models import Patient
 from portal.scheduling import documents, rules, selectors, services
 from portal.scheduling.errors import BookingRefused, refusal_text
 from portal.scheduling.forms import ATTACHED, BookingConfirmForm, NearestForm
@@ -22,8 +24,12 @@ from portal.scheduling.models import Appointment
 DISTRICTS_PER_PAGE = 12
 
 
-def _text(code: str | None) -> str | None:
-    return refusal_text(code) if code else None
+def _text(code: str | None, patient: Patient | None = None) -> str | None:
+    """The refusal's text; with the patient, naming their own clinic where it helps."""
+    if not code:
+        return None
+    clinic = patient.clinic if patient is not None and patient.clinic_id else None
+    return refusal_text(code, own_clinic=clinic.short_name if clinic else "")
 
 
 def _refusal(
@@ -41,7 +47,8 @@ def _refusal(
             clinic=clinic,
             specialty=specialty,
             active=active,
-        )
+        ),
+        request.acting_patient,
     )
 
 
@@ -60,8 +67,9 @@ def booking_start(request: PatientRequest) -> HttpResponse:
 @patient_required
 def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
     district = directory.district_get(district_id)
+    patient = request.acting_patient
     clinics = [
-        (clinic, _refusal(request, clinic=clinic))
+        (clinic, _refusal(request, clinic=clinic), rules.is_own_clinic(patient, clinic))
         for clinic in directory.clinics_list_in_district(district)
     ]
     return render(
@@ -76,8 +84,15 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
 def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
     clinic = directory.clinic_get(clinic_id)
     active = selectors.appointments_list_active(request.acting_patient)
+    # Where the one-per-specialty rule refuses, the page links to the appointment it
+    # counts, instead of letting the patient find out at the last click.
+    booked = {a.specialty_id: a for a in active if a.starts_at > timezone.now()}
     specialties = [
-        (specialty, _refusal(request, clinic=clinic, specialty=specialty, active=active))
+        (
+            specialty,
+            _refusal(request, clinic=clinic, specialty=specialty, active=active),
+            booked.get(specialty.pk),
+        )
         for specialty in directory.specialties_list_at_clinic(clinic)
     ]
     return render(
@@ -86,6 +101,7 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
         {
             "clinic": clinic,
             "specialties": specialties,
+            "own_clinic": rules.is_own_clinic(request.acting_patient, clinic),
             "refusal": _refusal(request, clinic=clinic),
         },
     )
@@ -97,13 +113,17 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
     clinic = directory.clinic_get(clinic_id)
     specialty = directory.specialty_get(specialty_id)
     active = selectors.appointments_list_active(request.acting_patient)
+    doctors = list(selectors.doctors_list_with_nearest(clinic, specialty))
+    district_ids = {d.pk for d in doctors if rules.is_district_doctor(request.acting_patient, d)}
+    doctors.sort(key=lambda d: d.pk not in district_ids)  # the участковый first
     return render(
         request,
         "scheduling/booking_doctors.html",
         {
             "clinic": clinic,
             "specialty": specialty,
-            "doctors": selectors.doctors_list_with_nearest(clinic, specialty),
+            "doctors": doctors,
+            "district_doctor_ids": district_ids,
             "refusal": _refusal(request, clinic=clinic, specialty=specialty, active=active),
         },
     )
@@ -174,7 +194,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                     ip=client_ip(request),
                 )
             except BookingRefused as refused:
-                error, status = refused.message, 409
+                error, status = _text(refused.code, patient), 409
                 form = BookingConfirmForm.fresh()
             else:
                 if result.created:
@@ -188,7 +208,8 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         now = timezone.now()
         active = selectors.appointments_list_active(patient, now)
         error = _text(
-            rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now)
+            rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now),
+            patient,
         )
     return render(
         request,
@@ -220,7 +241,9 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
             "form": form,
             "slots": answer.slots if answer else None,
             "narrowed_to": answer.narrowed_to if answer else None,
-            "refusal": _text(answer.refusal) if answer else _refusal(request),
+            "refusal": _text(answer.refusal, request.acting_patient)
+            if answer
+            else _refusal(request),
         },
     )
 
@@ -278,3 +301,78 @@ def appointment_ics(request: PatientRequest, appointment_id: int) -> HttpRespons
         f'attachment; filename="talon-{appointment.ticket_number}.ics"'
     )
     return response
+
+
+# --- «Перенести» ---------------------------------------------------------------------
+
+
+@require_GET
+@patient_required
+def appointment_reschedule_view(request: PatientRequest, appointment_id: int) -> HttpResponse:
+    """Step 1 of a move: the free times of the same doctor and of colleagues."""
+    appointment = selectors.appointment_get_for_user(request.user, appointment_id)
+    refusal = _text(rules.move_refusal(appointment, timezone.now()))
+    return render(
+        request,
+        "scheduling/appointment_reschedule.html",
+        {
+            "appointment": appointment,
+            "refusal": refusal,
+            "doctors": [] if refusal else selectors.slots_list_for_reschedule(appointment),
+        },
+        status=409 if refusal else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@patient_required
+@rate_limited("booking_user", "booking_ip")
+def appointment_reschedule_confirm(
+    request: PatientRequest, appointment_id: int, slot_id: int
+) -> HttpResponse:
+    """Step 2: the old time and the new one side by side; «Перенести» moves in one step."""
+    appointment = selectors.appointment_get_for_user(request.user, appointment_id)
+    slot = selectors.slot_get_for_booking(slot_id)
+    form = BookingConfirmForm.fresh()
+    error = None
+    status = 200
+    if request.method == "POST":
+        form = BookingConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                result = services.appointment_reschedule(
+                    actor=request.user,
+                    appointment=appointment,
+                    new_slot_id=slot.pk,
+                    idempotency_key=form.cleaned_data["key"],
+                    ip=client_ip(request),
+                    device=request_device(request),
+                )
+            except BookingRefused as refused:
+                error, status = refused.message, 409
+                form = BookingConfirmForm.fresh()
+            else:
+                if result.created:
+                    messages.success(
+                        request, _("Запись перенесена. Прежнее время отменено. Новый талон ниже.")
+                    )
+                return redirect(
+                    "scheduling:appointment_ticket", appointment_id=result.appointment.pk
+                )
+        else:
+            status = 400
+    else:
+        now = timezone.now()
+        patient = appointment.patient
+        active = selectors.appointments_list_active(patient, now)
+        error = _text(
+            rules.reschedule_refusal(
+                patient, request.user.pk, appointment, slot, active=active, now=now
+            )
+        )
+    return render(
+        request,
+        "scheduling/appointment_reschedule_confirm.html",
+        {"appointment": appointment, "slot": slot, "form": form, "error": error},
+        status=status,
+    )

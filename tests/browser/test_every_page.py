@@ -61,6 +61,8 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         reverse("core:accessibility") + "?next=/",
         reverse("identity:cabinet"),
         reverse("identity:esia_callback"),
+        reverse("identity:login_refused", args=["underage"]),
+        reverse("identity:login_refused", args=["not_confirmed"]) + "?level=standard",
         "/no-such-page/",
     ]
     mother = [
@@ -82,6 +84,8 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         reverse("scheduling:appointment_ticket", args=[appointment.pk]),
         reverse("scheduling:appointment_ticket", args=[gone.pk]),
         reverse("scheduling:appointment_cancel", args=[appointment.pk]),
+        reverse("scheduling:appointment_reschedule", args=[appointment.pk]),
+        reverse("scheduling:appointment_reschedule_confirm", args=[appointment.pk, free.pk]),
     ]
     daughter = [
         reverse("identity:cabinet"),

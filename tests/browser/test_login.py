@@ -46,7 +46,8 @@ def test_unconfirmed_accounts_see_why_and_how_to_confirm(
 ):
     _to_esia(page, portal)
     page.get_by_role("button", name=persona).click()
-    page.wait_for_url(portal + "/login/esia/callback/**")
+    page.wait_for_url(portal + "/login/refused/not_confirmed/**")
+    page.reload()  # a page of its own: the explanation survives a reload
     assert page.get_by_role(
         "heading", name="Нужна подтверждённая учётная запись Госуслуг"
     ).is_visible()
@@ -66,3 +67,15 @@ def test_cancel_on_the_esia_page_returns_to_the_login_choice(page, portal, asser
     assert page.get_by_text("Вход через Госуслуги отменён").is_visible()
     assert page.get_by_role("link", name="Войти через ЕСИА").is_visible()
     assert_accessible(page)
+
+
+def test_login_returns_the_patient_to_where_they_were_going(page, portal, assert_accessible):
+    """Issue 16, item 9: «Записаться к врачу» before logging in ends on the booking page."""
+    page.goto(portal + "/booking/")
+    page.wait_for_url(portal + "/cabinet/?next=/booking/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Войти через ЕСИА").click()
+    page.wait_for_url("**/aas/oauth2/v2/ac?**")
+    page.get_by_role("button", name="Иванова Анна Петровна").click()
+    page.wait_for_url(portal + "/booking/")
+    assert page.get_by_role("heading", name="Запись к врачу").is_visible()

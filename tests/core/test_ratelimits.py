@@ -122,3 +122,16 @@ def test_own_policy_entry_shares_the_guessing_budget(client, settings):
 def test_an_unknown_limit_name_fails_at_import_time():
     with pytest.raises(KeyError):
         rate_limited("no_such_limit")
+
+
+def test_honest_mistakes_in_the_relatives_form_do_not_spend_the_budget(client, settings, guardian):
+    """Issue 16, item 14: only failed registry matches count, not form errors."""
+    settings.RATE_RELATIVE_USER = "2/h"
+    logged_in(client, guardian)
+    url = reverse("patients:relative_add")
+    for _ in range(5):  # empty and half-filled forms: told what to fix, never locked out
+        assert client.post(url, {}).status_code == 200  # an empty POST shows a blank form
+        assert client.post(url, {"last_name": "Иванова"}).status_code == 400
+    for number in ("3800000000000001", "3800000000000002"):
+        assert client.post(url, relative_guess(number)).status_code == 400
+    assert_refused_with_retry_time(client.post(url, relative_guess("3800000000000003")), 3600)

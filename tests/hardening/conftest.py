@@ -32,6 +32,7 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "appointment_id": appointment.pk,
         "guardianship_id": child.guardians.get().pk,
         "patient_id": child.pk,
+        "reason": "underage",
         # admin converters
         "object_id": 1,
         "content_type_id": 1,

@@ -36,6 +36,13 @@ def login_as_persona(client, oid, next_path=""):
     return _back(client, emulator_choose(_start(client, next_path), oid=oid))
 
 
+def refusal_page(client, response, reason):
+    """A refused login ends on a page of its own (issue 16, item 17), not on the callback."""
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/login/refused/{reason}/")
+    return client.get(response["Location"])
+
+
 def test_authorization_request_carries_every_esia_parameter(client, esia_setup):
     query = parse_qs(urlsplit(_start(client)).query)
     assert set(query) >= {
@@ -119,7 +126,7 @@ def test_old_format_policy_and_missing_policy(client, esia_setup):
 def test_unconfirmed_accounts_see_the_explanation_and_get_no_records(
     client, esia_setup, oid, level_text
 ):
-    response = login_as_persona(client, oid)
+    response = refusal_page(client, login_as_persona(client, oid), "not_confirmed")
     assert response.status_code == 403
     page = response.content.decode()
     assert level_text in page and "подтверждённая учётная запись" in page
@@ -131,17 +138,41 @@ def test_unconfirmed_accounts_see_the_explanation_and_get_no_records(
 
 
 def test_a_child_account_is_refused_as_underage(client, esia_setup):
-    response = login_as_persona(client, SONYA)
+    response = refusal_page(client, login_as_persona(client, SONYA), "underage")
     assert response.status_code == 403 and "Вход доступен с 14 лет" in response.content.decode()
     assert not Patient.objects.exists()
 
 
 def test_a_confirmed_teenager_under_the_minimum_age_is_refused(client, esia_setup, settings):
     settings.ESIA_MIN_AGE = 30  # Артём is 15: raise the bar instead of waiting for time to pass
-    response = login_as_persona(client, ARTEM)
+    response = refusal_page(client, login_as_persona(client, ARTEM), "underage")
     assert response.status_code == 403 and not Patient.objects.exists()
     settings.ESIA_MIN_AGE = 14
-    assert login_as_persona(client, ARTEM).status_code == 302
+    assert login_as_persona(client, ARTEM)["Location"] == "/cabinet/"
+
+
+def test_a_reloaded_refusal_still_explains_and_is_audited_once(client, esia_setup):
+    location = login_as_persona(client, PETROV)["Location"]
+    for _ in range(2):  # the reload: the same explanation, not a generic error
+        page = client.get(location)
+        assert page.status_code == 403
+        assert "стандартной" in page.content.decode()
+    assert AuditEvent.objects.filter(action="login_refused").count() == 1
+    assert client.get("/login/refused/anything/").status_code == 302
+    assert "<script>" not in client.get("/login/refused/underage/?level=<script>").content.decode()
+
+
+def test_the_cabinets_login_button_carries_next_through_esia(client, esia_setup):
+    page = client.get("/cabinet/?next=/booking/").content.decode()
+    assert 'href="/login/esia/?next=/booking/"' in page
+    assert login_as_persona(client, ANNA, "/booking/")["Location"] == "/booking/"
+    client.logout()
+    # A foreign target is carried to the login but dropped there.
+    assert (
+        "next=https%3A//evil.example/"
+        in client.get("/cabinet/?next=https://evil.example/").content.decode()
+    )
+    assert login_as_persona(client, ANNA, "https://evil.example/")["Location"] == "/cabinet/"
 
 
 def test_next_is_kept_only_for_paths_on_this_site(client, esia_setup, rf):

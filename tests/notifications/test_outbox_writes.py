@@ -1,5 +1,8 @@
 """The outbox rows are written with the booking: who gets what, and nothing on rollback."""
 
+import datetime
+import uuid
+
 import pytest
 from django_tasks_db.models import DBTaskResult
 
@@ -232,3 +235,24 @@ def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
     notify.outbox_sweep()
 
     assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.db_result.pk]  # type: ignore[attr-defined]
+
+
+def test_a_reschedule_tells_of_the_cancelled_time_and_the_new_one_and_moves_the_reminders(
+    mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        old = book(mother, mother, slot_at(visit_time))
+        later = slot_at(visit_time + datetime.timedelta(hours=1))
+        new = booking.appointment_reschedule(
+            actor=mother.user, appointment=old, new_slot_id=later.pk, idempotency_key=uuid.uuid4()
+        ).appointment
+
+    old_rows = Message.objects.filter(appointment=old)
+    assert old_rows.filter(kind=Kind.CANCELLED).exists()
+    assert set(
+        old_rows.filter(kind__in=[Kind.REMINDER_EVENING, Kind.REMINDER_SOON]).values_list(
+            "status", flat=True
+        )
+    ) == {Status.SKIPPED}
+    new_kinds = sorted(Message.objects.filter(appointment=new).values_list("kind", flat=True))
+    assert new_kinds == [Kind.BOOKED, Kind.REMINDER_EVENING, Kind.REMINDER_SOON]

@@ -239,3 +239,87 @@ def test_a_lock_held_too_long_answers_busy_and_writes_nothing(settings):
     assert_consistent(slot)
     appointment.refresh_from_db()
     assert appointment.status == "booked"
+
+
+# --- «Перенести» -----------------------------------------------------------------------
+
+
+def reschedule_call(appointment, slot):
+    return lambda: services.appointment_reschedule(
+        actor=appointment.booked_by,
+        appointment=appointment,
+        new_slot_id=slot.pk,
+        idempotency_key=uuid.uuid4(),
+    )
+
+
+def test_two_moves_of_one_appointment_at_once_one_wins():
+    for _ in range(4):
+        doctor = DoctorFactory(specialty=SpecialtyFactory())
+        old, first, second = (SlotFactory(doctor=doctor) for _ in range(3))
+        appointment = booked_appointment(old)
+        outcomes = run_at_once(
+            [reschedule_call(appointment, first), reschedule_call(appointment, second)]
+        )
+        assert outcomes == Counter({"booked": 1, "reschedule_not_active": 1})
+        assert Appointment.objects.filter(patient=appointment.patient, status="booked").count() == 1
+        for slot in (old, first, second):
+            assert_consistent(slot)
+
+
+def test_control_without_the_patient_lock_and_the_recheck_two_moves_both_book(monkeypatch):
+    """Protection off (no patient or slot locks, no re-check, no conditional end of the
+    old one, both held after the check): both moves book, leaving the patient two appointments in
+    one specialty. The race is real; the lock and the re-check are what stop it."""
+    doctor = DoctorFactory(specialty=SpecialtyFactory())
+    old, first, second = (SlotFactory(doctor=doctor) for _ in range(3))
+    appointment = booked_appointment(old)
+    both_checked = threading.Barrier(2)
+
+    def no_check(*args):
+        both_checked.wait(timeout=10)
+
+    real_filter = Appointment.objects.filter
+
+    monkeypatch.setattr(
+        services, "_lock_patient", lambda pk: type(appointment.patient).objects.get(pk=pk)
+    )
+    monkeypatch.setattr(services, "_check_move", no_check)
+    monkeypatch.setattr(
+        services,
+        "_lock_slots",
+        lambda *pks: {
+            s.pk: s for s in Slot.objects.select_related("doctor__specialty").filter(pk__in=pks)
+        },
+    )
+    monkeypatch.setattr(
+        services,
+        "_end_moved",
+        lambda current, now: real_filter(pk=current.pk).update(status="cancelled_patient"),
+    )
+    outcomes = run_at_once(
+        [reschedule_call(appointment, first), reschedule_call(appointment, second)]
+    )
+    assert outcomes == Counter({"booked": 2})
+    assert Appointment.objects.filter(patient=appointment.patient, status="booked").count() == 2
+
+
+def test_a_move_racing_another_patients_booking_of_the_target_never_gives_both():
+    for round_ in range(6):
+        doctor = DoctorFactory(specialty=SpecialtyFactory())
+        old, target = SlotFactory(doctor=doctor), SlotFactory(doctor=doctor)
+        appointment = booked_appointment(old)
+        newcomer = PatientFactory(clinic=doctor.clinic)
+        outcomes = run_at_once(
+            [
+                reschedule_call(appointment, target),
+                after_a_pause(book_call(newcomer, target), seconds=round_ / 100),
+            ]
+        )
+        assert outcomes == Counter({"booked": 1, "slot_taken": 1})
+        assert Appointment.objects.filter(slot=target, status="booked").count() == 1
+        mover_active = Appointment.objects.filter(patient=appointment.patient, status="booked")
+        # The loser of the race keeps exactly what they had.
+        assert mover_active.count() == 1
+        for slot in (old, target):
+            assert_consistent(slot)
