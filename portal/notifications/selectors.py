@@ -1,23 +1,30 @@
 """Reads of the outbox: who receives what, and what a patient sees of it."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from portal.identity.models import User
 from portal.notifications.models import Channel, Message, Preference
 from portal.patients.models import Patient
 
 
-def recipients_for(patient: Patient) -> list[Patient]:
+def recipients_for(patient: Patient, booked_by_id: int | None = None) -> list[Patient]:
     """Who hears about ``patient``'s appointments: the patient if they hold an account,
-    otherwise every active guardian (the one who booked among them).
+    otherwise every verified active guardian and the guardian who booked.
 
+    An unverified guardian sees only what they did themselves (docs/domain.md,
+    «Relatives»), so they hear of their own bookings and not of the other parents'.
     The patient themselves costs no query (the booking has the row); guardians come in
     one query with their preferences.
     """
     if patient.user_id is not None:
         return [patient]
-    rows = Patient.objects.filter(wards__child_id=patient.pk, wards__ended_at__isnull=True)
-    return list(rows.select_related("notification_preference").order_by("pk"))
+    # One filter() call, so all three conditions apply to the same guardianship row.
+    rows = Patient.objects.filter(
+        Q(wards__verified_at__isnull=False) | Q(user_id=booked_by_id),
+        wards__child_id=patient.pk,
+        wards__ended_at__isnull=True,
+    )
+    return list(rows.select_related("notification_preference").distinct().order_by("pk"))
 
 
 def preference_known(patient: Patient) -> Preference:

@@ -117,7 +117,7 @@ def _appointment_rows(
 ) -> list[Message]:
     rows = []
     patient = appointment.patient
-    for recipient in recipients_for(patient):
+    for recipient in recipients_for(patient, appointment.booked_by_id):
         preference = preference_known(recipient)
         pairs = addresses_of(recipient, preference, sms_configured())
         if not pairs:

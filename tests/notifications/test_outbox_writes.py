@@ -57,6 +57,26 @@ def test_booking_for_a_child_tells_every_active_guardian_not_the_child(
     assert to_father.text.startswith("Здравствуйте, Иван Сергеевич!")
 
 
+def test_an_unverified_guardian_hears_of_own_bookings_only(
+    mother, father, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    # The father's guardianship is not confirmed yet: he sees only what he did himself.
+    father.wards.update(verified_at=None)
+
+    def recipients(appointment):
+        rows = Message.objects.filter(appointment=appointment, kind=Kind.BOOKED)
+        return set(rows.values_list("recipient", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        by_mother = book(mother, daughter, slot_at(visit_time))
+    assert recipients(by_mother) == {mother.pk}
+
+    booking.appointment_cancel(actor=mother.user, appointment=by_mother)
+    with django_capture_on_commit_callbacks(execute=True):
+        by_father = book(father, daughter, slot_at(visit_time + datetime.timedelta(days=1)))
+    assert recipients(by_father) == {mother.pk, father.pk}
+
+
 def test_an_ended_guardianship_hears_nothing(
     mother, father, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
