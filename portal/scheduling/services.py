@@ -153,9 +153,29 @@ def _after_booking(appointment_id: int, ticket: str) -> None:
     logger.info("appointment %s booked, ticket %s", appointment_id, ticket)
 
 
+def _appointment_create(actor: User, patient: Patient, slot: Slot, key: uuid.UUID) -> Appointment:
+    """The appointment row for a slot just claimed (expects both locks)."""
+    return Appointment.objects.create(
+        slot=slot,
+        patient=patient,
+        booked_by=actor,
+        specialty_id=slot.doctor.specialty_id,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        ticket_number=_ticket_number(),
+        idempotency_key=key,
+    )
+
+
 @transaction.atomic(durable=True)
 def _book(
-    *, actor: User, patient_id: int, slot_id: int, key: uuid.UUID, ip: str | None
+    *,
+    actor: User,
+    patient_id: int,
+    slot_id: int,
+    key: uuid.UUID,
+    ip: str | None,
+    device: str | None,
 ) -> BookingResult:
     _set_lock_timeout()
     patient = _lock_patient(patient_id)
@@ -166,16 +186,7 @@ def _book(
     now = timezone.now()
     _check(patient, actor.pk, slot, now)
     _claim_slot(slot)
-    appointment = Appointment.objects.create(
-        slot=slot,
-        patient=patient,
-        booked_by=actor,
-        specialty_id=slot.doctor.specialty_id,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        ticket_number=_ticket_number(),
-        idempotency_key=key,
-    )
+    appointment = _appointment_create(actor, patient, slot, key)
     audit_record(
         AuditAction.APPOINTMENT_BOOKED,
         actor=actor,
@@ -185,6 +196,7 @@ def _book(
         ticket=appointment.ticket_number,
         doctor=slot.doctor_id,
         starts_at=slot.starts_at.isoformat(),
+        **({"device": device} if device else {}),
     )
     appointment_booked_notify(appointment)
     transaction.on_commit(partial(_after_booking, appointment.pk, appointment.ticket_number))
@@ -198,6 +210,7 @@ def appointment_book(
     slot_id: int,
     idempotency_key: uuid.UUID,
     ip: str | None = None,
+    device: str | None = None,
 ) -> BookingResult:
     """Book ``slot_id`` for ``patient`` (whom the caller has checked ``actor`` may act for).
 
@@ -209,7 +222,12 @@ def appointment_book(
     try:
         with _busy_on_lock_timeout():
             return _book(
-                actor=actor, patient_id=patient.pk, slot_id=slot_id, key=idempotency_key, ip=ip
+                actor=actor,
+                patient_id=patient.pk,
+                slot_id=slot_id,
+                key=idempotency_key,
+                ip=ip,
+                device=device,
             )
     except IntegrityError as exc:
         # The constraints caught what the locks should have: a twin request with the
@@ -291,16 +309,7 @@ def _reschedule(
     _check_move(patient, actor.pk, current, slot, now)
     _end_moved(current, now)
     _claim_slot(slot)
-    moved = Appointment.objects.create(
-        slot=slot,
-        patient=patient,
-        booked_by=actor,
-        specialty_id=slot.doctor.specialty_id,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        ticket_number=_ticket_number(),
-        idempotency_key=key,
-    )
+    moved = _appointment_create(actor, patient, slot, key)
     extra = {"device": device} if device else {}
     audit_record(
         AuditAction.APPOINTMENT_CANCELLED,
@@ -438,7 +447,7 @@ def _cancel(
 
 
 def appointment_cancel(
-    *, actor: User, appointment: Appointment, ip: str | None = None
+    *, actor: User, appointment: Appointment, ip: str | None = None, device: str | None = None
 ) -> Appointment:
     """Cancel an appointment the caller fetched with `appointment_get_for_user`.
 
@@ -453,7 +462,8 @@ def appointment_cancel(
         notify=appointment_cancelled_notify,
     )
     with _busy_on_lock_timeout():
-        return _cancel(actor=actor, appointment_id=appointment.pk, how=how, ip=ip)
+        details = {"device": device} if device else {}
+        return _cancel(actor=actor, appointment_id=appointment.pk, how=how, ip=ip, **details)
 
 
 def _check_clinic_actor(actor: User, appointment: Appointment) -> None:

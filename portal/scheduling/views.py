@@ -192,6 +192,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                     slot_id=slot.pk,
                     idempotency_key=form.cleaned_data["key"],
                     ip=client_ip(request),
+                    device=request_device(request),
                 )
             except BookingRefused as refused:
                 error, status = _text(refused.code, patient), 409
@@ -277,7 +278,10 @@ def appointment_cancel_view(request: PatientRequest, appointment_id: int) -> Htt
     if request.method == "POST":
         try:
             services.appointment_cancel(
-                actor=request.user, appointment=appointment, ip=client_ip(request)
+                actor=request.user,
+                appointment=appointment,
+                ip=client_ip(request),
+                device=request_device(request),
             )
         except BookingRefused as refused:
             error = refused.message

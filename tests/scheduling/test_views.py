@@ -219,3 +219,31 @@ def test_the_confirmation_page_explains_a_slot_that_is_not_open_yet(as_patient, 
     page = as_patient.get(reverse("scheduling:booking_confirm", args=[later.pk])).content.decode()
     assert "Запись на это время ещё не открыта" in page
     assert ">Записаться</button>" not in page
+
+
+def test_booking_and_cancelling_record_the_device_for_the_journal(as_patient, patient, slot):
+    chrome_on_windows = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+    )
+    as_patient.post(
+        reverse("scheduling:booking_confirm", args=[slot.pk]),
+        {"key": str(uuid.uuid4())},
+        HTTP_USER_AGENT=chrome_on_windows,
+    )
+    appointment = Appointment.objects.get()
+    as_patient.post(
+        reverse("scheduling:appointment_cancel", args=[appointment.pk]),
+        HTTP_USER_AGENT=chrome_on_windows,
+    )
+    from portal.audit.models import AuditAction, AuditEvent
+
+    devices = dict(
+        AuditEvent.objects.filter(
+            action__in=[AuditAction.APPOINTMENT_BOOKED, AuditAction.APPOINTMENT_CANCELLED]
+        ).values_list("action", "details__device")
+    )
+    assert devices == {
+        AuditAction.APPOINTMENT_BOOKED: "Chrome, Windows",
+        AuditAction.APPOINTMENT_CANCELLED: "Chrome, Windows",
+    }
