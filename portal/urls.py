@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("portal.identity.urls")),
     path("", include("portal.patients.urls")),
     path("", include("portal.scheduling.urls")),
+    path("", include("portal.workspace.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]

@@ -389,3 +389,63 @@ def appointment_cancel(
         if _is_lock_timeout(exc):
             raise BookingRefused("busy") from exc
         raise
+
+
+# --- attendance (the clinic workspace, docs/workspace.md) -----------------------------
+# Marking attended / no-show writes Appointment.status, so it lives here with the other
+# writers of booking state and takes the same locks in the same order
+# (docs/concurrency.md): the patient row, then the slot row. The slot stays booked: the
+# time was used (or wasted) either way.
+
+ATTENDANCE_MARKABLE = (
+    Appointment.Status.BOOKED,
+    Appointment.Status.ATTENDED,
+    Appointment.Status.NO_SHOW,
+)
+
+
+@transaction.atomic(durable=True)
+def _mark_attendance(
+    *, actor: User, appointment_id: int, attended: bool, ip: str | None
+) -> Appointment:
+    _set_lock_timeout()
+    current = Appointment.objects.get(pk=appointment_id)
+    patient = _lock_patient(current.patient_id)
+    _lock_slot(current.slot_id)
+    if current.starts_at > timezone.now():
+        raise BookingRefused("attendance_too_early")
+    new_status = Appointment.Status.ATTENDED if attended else Appointment.Status.NO_SHOW
+    # A correction (attended <-> no-show) is allowed; a cancelled appointment stays so.
+    changed = Appointment.objects.filter(pk=current.pk, status__in=ATTENDANCE_MARKABLE).update(
+        status=new_status
+    )
+    if changed != 1:
+        raise BookingRefused("attendance_not_active")
+    audit_record(
+        AuditAction.APPOINTMENT_ATTENDED if attended else AuditAction.APPOINTMENT_NO_SHOW,
+        actor=actor,
+        ip=ip,
+        patient=patient,
+        appointment=current.pk,
+        ticket=current.ticket_number,
+    )
+    current.refresh_from_db()
+    return current
+
+
+def appointment_mark_attendance(
+    *, actor: User, appointment: Appointment, attended: bool, ip: str | None = None
+) -> Appointment:
+    """Mark an appointment attended or no-show once it has started.
+
+    The caller has checked that ``actor`` may manage the appointment's clinic
+    (`workspace.permissions.appointment_get_for_staff`).
+    """
+    try:
+        return _mark_attendance(
+            actor=actor, appointment_id=appointment.pk, attended=attended, ip=ip
+        )
+    except OperationalError as exc:
+        if _is_lock_timeout(exc):
+            raise BookingRefused("busy") from exc
+        raise

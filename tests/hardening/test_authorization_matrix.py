@@ -68,6 +68,18 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "scheduling:appointment_cancel":  {"GET": (LOGIN, 404,   200,     404,     LOGIN),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     "scheduling:appointment_ics":     {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    # The workspace (tests/workspace/test_authorization_matrix.py has its staff personas):
+    # the clerk here logged in with a password only, so the second factor is still asked.
+    "workspace:login":                {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (400, 400,    400,     400,     400)},
+    "workspace:login_code":           {"GET": (302,  302,    302,     302,     302),
+                                       "POST": (302, 302,    302,     302,     302)},
+    "workspace:logout":               {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (302, 302,    302,     302,     302)},
+    "workspace:home":                 {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:day_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:appointment_attendance": {"GET": (405, 405,   405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
 }  # fmt: skip
 
 # Admin pages by the last part of their name: non-staff go to the admin login; the
@@ -116,6 +128,7 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "patient_id": child.pk,
         # admin converters
         "object_id": 1,
+        "pk": 1,
         "content_type_id": 1,
         "id": 1,
         "url": "nowhere/",
@@ -170,7 +183,7 @@ def test_every_url_gives_each_persona_the_expected_status(
                     response = browser.get(url)
                 else:
                     response = browser.post(url, POST_DATA.get(name, {}))
-                if name == "identity:logout" and persona in users:
+                if name in ("identity:logout", "workspace:logout") and persona in users:
                     browser.force_login(users[persona])
                 allowed = expected if isinstance(expected, frozenset) else {expected}
                 if response.status_code not in allowed:

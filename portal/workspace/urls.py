@@ -1,0 +1,18 @@
+from django.urls import path
+
+from portal.workspace import auth_views, views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("workspace/login/", auth_views.login_view, name="login"),
+    path("workspace/login/code/", auth_views.login_code_view, name="login_code"),
+    path("workspace/logout/", auth_views.logout_view, name="logout"),
+    path("workspace/", views.home, name="home"),
+    path("workspace/day/", views.day_list, name="day_list"),
+    path(
+        "workspace/appointments/<int:appointment_id>/attendance/",
+        views.appointment_attendance,
+        name="appointment_attendance",
+    ),
+]
