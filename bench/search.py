@@ -1,4 +1,4 @@
-"""Slot search at region scale: `slots_nearest_free` in the server's code vs its own SQL.
+"""Slot search at region scale: `slots_list_nearest` in the server's code vs its own SQL.
 
 For each random (specialty, district) pair the selector runs through the ORM (timed as
 the server would spend it, model instances included); the statements it sent are
@@ -15,7 +15,7 @@ from django.db import connection
 
 from bench.stats import percentile
 from portal.directory.models import District, Doctor, Specialty
-from portal.scheduling.selectors import slots_nearest_free
+from portal.scheduling.selectors import slots_list_nearest
 
 
 @dataclass
@@ -55,12 +55,12 @@ def run_search(dsn: str, count: int, explain_for: tuple[str, str]) -> SearchResu
     pairs = search_pairs(count)
     with psycopg.connect(dsn, autocommit=True) as raw:
         for specialty, district in pairs[:5]:  # warm both connections' caches
-            slots_nearest_free(specialty, district=district)
+            slots_list_nearest(specialty, district=district)
         for specialty, district in pairs:
             capture = _Capture()
             started = time.perf_counter()
             with connection.execute_wrapper(capture):
-                slots = slots_nearest_free(specialty, district=district)
+                slots = slots_list_nearest(specialty, district=district)
             result.orm.append(time.perf_counter() - started)
             result.found += bool(slots)
             started = time.perf_counter()
@@ -71,7 +71,7 @@ def run_search(dsn: str, count: int, explain_for: tuple[str, str]) -> SearchResu
         district = District.objects.get(name=explain_for[1])
         capture = _Capture()
         with connection.execute_wrapper(capture):
-            slots_nearest_free(specialty, district=district)
+            slots_list_nearest(specialty, district=district)
         sql, params = capture.statements[0]
         rows = raw.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()
         result.explain = "\n".join(r[0] for r in rows)

@@ -334,6 +334,8 @@ SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000)
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
 # Seconds the «Ближайшее свободное время» ranking is shared between requests (0 = off).
 NEAREST_CACHE_SECONDS = env_int("NEAREST_CACHE_SECONDS", 2)
+# How many active guardians one child may have on the portal (docs/domain.md, «Relatives»).
+GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
 
 # --- later areas (notifications, api, workspace) ---
 # The clinic workspace (docs/workspace.md): staff log in with a password and a TOTP code.

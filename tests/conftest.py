@@ -93,7 +93,7 @@ def _staff(username: str, password: str, role: str, clinic: Clinic | None):
     user = UserFactory(username=username, esia_oid=None, is_staff=True, clinic=clinic)
     user.set_password(password)
     user.save()
-    StaffMember.objects.create(user=user, role=role, clinic=clinic)
+    StaffMember.objects.create(user=user, role=role)
     return user
 
 

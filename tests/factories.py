@@ -120,6 +120,9 @@ class GuardianshipFactory(factory.django.DjangoModelFactory):
     child = factory.SubFactory(ChildFactory)
     relation = Guardianship.Relation.DAUGHTER
     source = Guardianship.Source.MANUAL
+    # The `guardian` persona is a verified parent; tests of unverified ones say so.
+    verified_at = factory.LazyFunction(timezone.now)
+    verified_how = Guardianship.Verification.CLINIC
 
 
 # --- scheduling (issue 5) ----------------------------------------------------------
@@ -139,7 +142,11 @@ class SlotFactory(factory.django.DjangoModelFactory):
         )
     )
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(minutes=20))
-    opens_at = factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(days=3))
+    # Opened yesterday, however far the sequence has pushed starts_at: a fixed offset from
+    # the start made the hundred-and-somethingth slot of a test run "not open yet".
+    opens_at = factory.LazyFunction(
+        lambda: datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    )
     status = "free"
 
 

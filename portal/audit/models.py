@@ -17,6 +17,18 @@ class AuditAction(models.TextChoices):
     POLICY_SET = "patient.policy_set", _("Указан полис ОМС")
     APPOINTMENT_BOOKED = "appointment.booked", _("Запись к врачу")
     APPOINTMENT_CANCELLED = "appointment.cancelled", _("Отмена записи к врачу")
+    GUARDIANSHIP_CONFIRMED = (
+        "guardianship.confirmed",
+        _("Законный представитель подтверждён медицинской организацией"),
+    )
+    GUARDIANSHIP_APPROVED = (
+        "guardianship.approved",
+        _("Законный представитель подтверждён другим законным представителем"),
+    )
+    GUARDIANSHIP_REVOKED = (
+        "guardianship.revoked",
+        _("Доступ законного представителя отозван"),
+    )
     APPOINTMENT_CANCELLED_BY_CLINIC = (
         "appointment.cancelled_by_clinic",
         _("Запись отменена медицинской организацией"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from portal.directory.models import Doctor
 from portal.scheduling.models import Absence, ScheduleRule
-from portal.scheduling.services import slots_generate
+from portal.scheduling.slot_generation import slots_generate
 
 MORNING = (datetime.time(8, 0), datetime.time(14, 0))
 AFTERNOON = (datetime.time(13, 0), datetime.time(19, 0))

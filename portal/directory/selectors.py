@@ -1,4 +1,11 @@
-from django.db.models import Count, Prefetch, QuerySet
+"""Reads of the directory: the one place for district, clinic, specialty and doctor lookups.
+
+Names follow one grammar, ``<noun>_<verb>[_<qualifier>]``: ``*_get`` returns one row or
+raises Http404, ``*_list`` returns an ordered query set. The public directory pages and
+the booking wizard both read through here.
+"""
+
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
@@ -12,22 +19,37 @@ def district_get(district_id: int) -> District:
     return get_object_or_404(District, pk=district_id)
 
 
-def clinics_of_district(district: District) -> QuerySet[Clinic]:
+def clinics_list_in_district(district: District) -> QuerySet[Clinic]:
     return district.clinics.order_by("short_name")
 
 
-def clinic_get_with_doctors(clinic_id: int) -> Clinic:
-    doctors = Doctor.objects.filter(is_active=True).select_related("specialty")
-    return get_object_or_404(
-        Clinic.objects.select_related("district").prefetch_related(
-            Prefetch("doctors", queryset=doctors, to_attr="active_doctors")
-        ),
-        pk=clinic_id,
+def clinic_get(clinic_id: int) -> Clinic:
+    return get_object_or_404(Clinic.objects.select_related("district"), pk=clinic_id)
+
+
+def specialty_get(specialty_id: int) -> Specialty:
+    return get_object_or_404(Specialty, pk=specialty_id)
+
+
+def specialties_list_at_clinic(clinic: Clinic) -> QuerySet[Specialty]:
+    """Specialties in which the clinic has at least one doctor receiving patients."""
+    return (
+        Specialty.objects.filter(doctors__clinic=clinic, doctors__is_active=True)
+        .distinct()
+        .order_by("name")
     )
 
 
-def specialties_of_clinic(clinic: Clinic) -> list[Specialty]:
-    seen: dict[int, Specialty] = {}
-    for doctor in clinic.active_doctors:  # type: ignore[attr-defined]
-        seen.setdefault(doctor.specialty_id, doctor.specialty)
-    return sorted(seen.values(), key=lambda s: s.name)
+def doctor_get(doctor_id: int) -> Doctor:
+    """An active doctor: one who left is a 404 for new bookings and their pages."""
+    return get_object_or_404(
+        Doctor.objects.select_related("clinic__district", "specialty"), pk=doctor_id, is_active=True
+    )
+
+
+def doctors_list_at_clinic(clinic: Clinic) -> QuerySet[Doctor]:
+    return (
+        Doctor.objects.filter(clinic=clinic, is_active=True)
+        .select_related("specialty")
+        .order_by("last_name", "first_name", "middle_name")
+    )

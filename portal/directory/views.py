@@ -18,7 +18,7 @@ def district_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def district_detail(request: HttpRequest, district_id: int) -> HttpResponse:
     district = selectors.district_get(district_id)
-    clinics = selectors.clinics_of_district(district)
+    clinics = selectors.clinics_list_in_district(district)
     return render(
         request, "directory/district_detail.html", {"district": district, "clinics": clinics}
     )
@@ -26,8 +26,13 @@ def district_detail(request: HttpRequest, district_id: int) -> HttpResponse:
 
 @require_GET
 def clinic_detail(request: HttpRequest, clinic_id: int) -> HttpResponse:
-    clinic = selectors.clinic_get_with_doctors(clinic_id)
-    specialties = selectors.specialties_of_clinic(clinic)
+    clinic = selectors.clinic_get(clinic_id)
     return render(
-        request, "directory/clinic_detail.html", {"clinic": clinic, "specialties": specialties}
+        request,
+        "directory/clinic_detail.html",
+        {
+            "clinic": clinic,
+            "specialties": selectors.specialties_list_at_clinic(clinic),
+            "doctors": selectors.doctors_list_at_clinic(clinic),
+        },
     )

@@ -4,14 +4,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
-from portal.core.http import client_ip
 from portal.identity.esia import EsiaError, EsiaPerson
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -27,7 +24,7 @@ class Level:
 
 
 def esia_account_level(esia: EsiaPerson) -> str:
-    """Confirmed only if both the id_token and the REST data say so (DESIGN §4)."""
+    """Confirmed only if both the id_token and the REST data say so (docs/domain.md, «Identity»)."""
     subject = esia.claims.get("urn:esia:sbj") or {}
     level = subject.get("urn:esia:sbj:lvl")
     if level == "KD":
@@ -163,12 +160,15 @@ def citizen_upsert(oid: str, data: CitizenData) -> tuple[User, Patient]:
     return user, patient
 
 
-def citizen_login(request: HttpRequest, esia: EsiaPerson, data: CitizenData) -> Patient:
-    """Write the records, then log in: `login()` rotates the session key and fires
-    `user_logged_in`, whose receivers expect the patient record to exist."""
-    user, patient = citizen_upsert(esia.oid, data)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    audit_record(
-        AuditAction.LOGIN, actor=user, ip=client_ip(request), patient=patient, method="esia"
-    )
-    return patient
+def citizen_login(*, oid: str, data: CitizenData, ip: str | None, device: str = "") -> User:
+    """Write the account and patient records and the login event; returns the user.
+
+    The view then calls django's `login()`, which rotates the session key and fires
+    `user_logged_in`, whose receivers expect the patient record to exist.
+    """
+    with transaction.atomic():
+        user, patient = citizen_upsert(oid, data)
+        audit_record(
+            AuditAction.LOGIN, actor=user, ip=ip, patient=patient, method="esia", device=device
+        )
+    return user

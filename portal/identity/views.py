@@ -2,6 +2,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.audit.devices import request_device
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.core.http import client_ip
@@ -20,6 +22,7 @@ from portal.identity import esia
 from portal.identity.esia import EsiaError
 from portal.identity.services import Level, citizen_data, citizen_login, esia_account_level
 from portal.patients.models import age_on
+from portal.patients.selectors import guardian_notices_count, own_patient
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +58,9 @@ def cabinet(request: HttpRequest) -> HttpResponse:
     """«Личный кабинет»: the login choice (Рис. 2) for visitors, the cabinet (Рис. 4) for users."""
     if not request.user.is_authenticated:
         return render(request, "identity/login.html")
-    return render(request, "identity/cabinet.html")
+    own = own_patient(request)
+    notices = guardian_notices_count(own) if own is not None else 0
+    return render(request, "identity/cabinet.html", {"guardian_notices": notices})
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -112,6 +117,7 @@ def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
         ip=client_ip(request),
         reason=reason,
         level=level,
+        device=request_device(request),
     )
     template = (
         "identity/refused_underage.html"
@@ -154,7 +160,10 @@ def esia_callback(request: HttpRequest) -> HttpResponse:
         return _error_page(request, failure)
     if age_on(data.birth_date, timezone.localdate()) < settings.ESIA_MIN_AGE:
         return _refused(request, "underage", level)
-    citizen_login(request, person, data)
+    user = citizen_login(
+        oid=person.oid, data=data, ip=client_ip(request), device=request_device(request)
+    )
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return HttpResponseRedirect(target or reverse("identity:cabinet"))
 
 
@@ -163,7 +172,12 @@ def logout(request: HttpRequest) -> HttpResponse:
     """End the portal session, then ESIA's own (else «Войти» would log straight back in)."""
     was_citizen = request.user.is_authenticated and getattr(request.user, "is_citizen", False)
     if request.user.is_authenticated:
-        audit_record(AuditAction.LOGOUT, actor=request.user, ip=client_ip(request))
+        audit_record(
+            AuditAction.LOGOUT,
+            actor=request.user,
+            ip=client_ip(request),
+            device=request_device(request),
+        )
     auth_logout(request)
     if was_citizen:
         return HttpResponseRedirect(esia.logout_url())

@@ -13,18 +13,19 @@ from portal.patients.selectors import (
 
 def acting(request: HttpRequest) -> dict[str, Any]:
     """Whose cabinet this is, for the header menu and the banner on every page."""
+    # Every page, logged in or not, states the children's age limit with this one number.
+    context: dict[str, Any] = {"CHILD_MAX_AGE": settings.CHILD_MAX_AGE}
     if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return {}
+        return context
     own = own_patient(request)
     if own is None:
-        return {}
+        return context
     current = acting_patient(request)
     return {
+        **context,
         "own_patient": own,
         "acting_patient": current,
         "children": list(children_of(own)),
-        # Shown in the cabinet; the booking service enforces the same rule
-        # (scheduling.rules.child_refusal → patients.selectors.is_over_child_age).
+        # The booking service's own rule and text (scheduling.rules.child_refusal).
         "booking_refusal": patient_booking_refusal(own, current),
-        "CHILD_MAX_AGE": settings.CHILD_MAX_AGE,
     }

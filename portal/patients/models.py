@@ -166,6 +166,16 @@ class Guardianship(models.Model):
         MANUAL = "manual", _("добавлен вручную")
         ESIA = "esia", _("из Госуслуг")
 
+    class Verification(models.TextChoices):
+        # docs/domain.md, «Relatives»: how a guardianship became trusted.
+        ESIA = "esia", _("ребёнок указан в Госуслугах законного представителя")
+        CLINIC = "clinic", _("подтверждено медицинской организацией")
+        GUARDIAN = "guardian", _("подтверждено другим законным представителем")
+
+    class EndReason(models.TextChoices):
+        REMOVED = "removed", _("удалён самим законным представителем")
+        REVOKED = "revoked", _("доступ отозван другим законным представителем")
+
     guardian = models.ForeignKey(
         Patient,
         verbose_name=_("законный представитель"),
@@ -178,8 +188,34 @@ class Guardianship(models.Model):
     relation = models.CharField(_("вид родства"), max_length=10, choices=Relation.choices)
     source = models.CharField(_("источник"), max_length=10, choices=Source.choices)
     created_at = models.DateTimeField(_("добавлен"), auto_now_add=True)
+    # Unverified (verified_at empty) until ESIA lists the child for this guardian, a
+    # clinic confirms it or a verified guardian approves it; until then the guardian
+    # sees and changes only what they did themselves (patients.selectors.actable_by).
+    verified_at = models.DateTimeField(_("подтверждено"), null=True, blank=True)
+    verified_how = models.CharField(
+        _("как подтверждено"), max_length=10, choices=Verification.choices, blank=True
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("кем подтверждено"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # Removing a relative ends the guardianship; the row stays for history.
     ended_at = models.DateTimeField(_("прекращено"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("причина прекращения"), max_length=10, choices=EndReason.choices, blank=True
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("кем прекращено"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("родственная связь")
@@ -197,3 +233,7 @@ class Guardianship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian} → {self.child} ({self.get_relation_display()})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None

@@ -3,7 +3,9 @@
 The file is read row by row (never whole into memory) and written in batches
 inside one transaction. Every bad row is reported with its line number; if
 there is any, the transaction is rolled back so the registry is never left
-half-updated. Rows are keyed by (series, number): re-running updates them.
+half-updated. Rows are keyed by (series, number): re-running updates them, and
+the patients holding an imported policy get its insurer, clinic and area in the
+same transaction (a re-attached patient books at the new clinic at once).
 Columns are documented in docs/operations.md, "Registry of insured persons".
 """
 
@@ -19,7 +21,7 @@ from django.utils import timezone
 
 from portal.directory.models import Clinic
 from portal.patients.models import InsuranceCompany, InsuredPerson, Sex
-from portal.patients.services import policy_parse
+from portal.patients.services import patients_refresh_from_registry, policy_parse
 
 COLUMNS = [
     "policy_kind",
@@ -64,6 +66,7 @@ class ImportFailed(Exception):
 class ImportResult:
     rows: int = 0
     insurers_created: int = 0
+    patients_refreshed: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -231,22 +234,25 @@ def registry_import(
             if not result.errors:
                 batch.append(person)
                 if len(batch) >= BATCH:
-                    _write(batch)
+                    result.patients_refreshed += _write(batch)
                     batch = []
                     if progress:
                         progress(result.rows)
         if result.errors:
             raise ImportFailed(result.errors)
-        _write(batch)
+        result.patients_refreshed += _write(batch)
         result.insurers_created = resolver.created
     return result
 
 
-def _write(batch: list[InsuredPerson]) -> None:
-    if batch:
-        InsuredPerson.objects.bulk_create(
-            batch,
-            update_conflicts=True,
-            unique_fields=["policy_series", "policy_number"],
-            update_fields=UPDATE_FIELDS,
-        )
+def _write(batch: list[InsuredPerson]) -> int:
+    """Upsert the rows, then refresh the patients copying them (same transaction)."""
+    if not batch:
+        return 0
+    InsuredPerson.objects.bulk_create(
+        batch,
+        update_conflicts=True,
+        unique_fields=["policy_series", "policy_number"],
+        update_fields=UPDATE_FIELDS,
+    )
+    return patients_refresh_from_registry(batch)

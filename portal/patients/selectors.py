@@ -1,15 +1,21 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from portal.patients.models import Guardianship, InsuredPerson, Patient
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.identity.models import User
 
 ACTING_SESSION_KEY = "acting_patient_id"
 
@@ -20,54 +26,87 @@ def patient_of_user(user) -> Patient | None:
     return Patient.objects.filter(user=user).select_related("insurer", "clinic").first()
 
 
-def patients_actable_by(user) -> QuerySet[Patient]:
-    """The user's own patient record and every child under an active guardianship."""
-    if not user.is_authenticated:
-        return Patient.objects.none()
-    return Patient.objects.filter(
-        Q(user=user) | Q(guardians__guardian__user=user, guardians__ended_at__isnull=True)
-    ).distinct()
+@dataclass(frozen=True)
+class Actable:
+    """Who may act for whom, and how far: the one definition (docs/domain.md, «Relatives»).
 
-
-def patient_ids_actable_by(user) -> list[int]:
-    """Ids of the same patients as ``patients_actable_by``, in two index lookups.
-
-    List pages filter by these ids: cheaper to plan and compile than the OR-join.
+    ``own`` is the user's own record; ``verified`` the children under a verified
+    guardianship; ``unverified`` those under a guardianship nobody has confirmed yet,
+    for whom the user sees and changes only what they did themselves.
     """
+
+    own: int | None = None
+    verified: tuple[int, ...] = ()
+    unverified: tuple[int, ...] = ()
+
+    @property
+    def in_full(self) -> list[int]:
+        """Patients whose whole history the user may see."""
+        return [self.own, *self.verified] if self.own is not None else []
+
+    @property
+    def all(self) -> list[int]:
+        return [*self.in_full, *self.unverified]
+
+
+def actable_by(user: "User | AnonymousUser") -> Actable:
+    """Two index lookups: the user's own record, then its active guardianships."""
     if not user.is_authenticated:
-        return []
+        return Actable()
     own = Patient.objects.filter(user=user).values_list("pk", flat=True).first()
     if own is None:
-        return []
-    children = Guardianship.objects.filter(guardian_id=own, ended_at__isnull=True)
-    return [own, *children.values_list("child_id", flat=True)]
+        return Actable()
+    rows = Guardianship.objects.filter(guardian_id=own, ended_at__isnull=True).values_list(
+        "child_id", "verified_at"
+    )
+    verified: list[int] = []
+    unverified: list[int] = []
+    for child_id, verified_at in rows:
+        (verified if verified_at is not None else unverified).append(child_id)
+    return Actable(own=own, verified=tuple(verified), unverified=tuple(unverified))
 
 
-def patient_get_for_user(user, patient_id: int, *, request: HttpRequest | None = None) -> Patient:
+def patient_ids_actable_by(user: "User | AnonymousUser") -> list[int]:
+    """Every patient the user may act for (book, switch into), verified or not."""
+    return actable_by(user).all
+
+
+def patients_actable_by(user: "User | AnonymousUser") -> QuerySet[Patient]:
+    """The patients of ``patient_ids_actable_by`` as a queryset."""
+    return Patient.objects.filter(pk__in=patient_ids_actable_by(user))
+
+
+def appointments_visible_to(user: "User | AnonymousUser") -> Q:
+    """Which appointments the user may see, open and cancel, as a filter on Appointment.
+
+    All of their own and their verified children's; of a child under an unverified
+    guardianship only those the user booked, so a stranger who guessed a child's data
+    cannot read or cancel the parents' bookings.
+    """
+    actable = actable_by(user)
+    if not actable.all:
+        return Q(pk__in=[])
+    visible = Q(patient_id__in=actable.in_full)
+    if actable.unverified:
+        visible |= Q(patient_id__in=actable.unverified, booked_by_id=user.pk)
+    return visible
+
+
+def patient_seen_in_full_by(user: "User | AnonymousUser", patient_id: int) -> bool:
+    """False for a child under an unverified guardianship: only the user's own doings."""
+    return patient_id in actable_by(user).in_full
+
+
+def patient_get_for_user(user: "User | AnonymousUser", patient_id: int) -> Patient:
     """Fetch a patient the user may act for, or 404 (never reveal that it exists).
 
-    A refusal is written to the audit journal: a guessed id in a URL is exactly
-    what the journal is for. The event names the patient only if the id exists,
-    so the patient's guardians see the attempt in «Кто действовал от моего имени».
+    A read only: the views that refuse record the attempt with
+    ``services.patient_access_refused_record``.
     """
     patient = (
         patients_actable_by(user).select_related("insurer", "clinic").filter(pk=patient_id).first()
     )
     if patient is None:
-        # Imported here: audit depends on patients, not the other way round.
-        from portal.audit.models import AuditAction
-        from portal.audit.services import audit_record
-        from portal.core.http import client_ip
-
-        target = Patient.objects.filter(pk=patient_id).first()
-        audit_record(
-            AuditAction.ACCESS_REFUSED,
-            actor=user,
-            ip=client_ip(request),
-            patient=target,
-            patient_id=patient_id,
-            path=request.path if request is not None else "",
-        )
         raise Http404
     return patient
 
@@ -147,34 +186,96 @@ def is_over_child_age(patient: Patient, today: date | None = None) -> bool:
 def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None) -> str | None:
     """Why the cabinet may not book for ``acting`` now, or None if it may.
 
-    A guardian books for a child only while the child is under 14: from 14 the
-    child registers on Gosuslugi and books for themselves (DESIGN §4). A patient
-    booking for themselves is never refused here.
+    The rule and its text are the booking service's own (`scheduling.rules.child_refusal`,
+    `scheduling.errors`), so the cabinet says exactly what the booking would answer.
     """
     if user_patient is None or acting is None:
         return _("Войдите в личный кабинет, чтобы записаться к врачу.")
-    if acting.pk == user_patient.pk:
-        return None
-    if is_over_child_age(acting):
-        return _(
-            "%(name)s уже исполнилось %(age)s лет: записаться к врачу от имени ребёнка "
-            "больше нельзя. С %(age)s лет можно зарегистрироваться на портале Госуслуг "
-            "и записываться самостоятельно. История записей остаётся доступной."
-        ) % {"name": acting.short_name, "age": settings.CHILD_MAX_AGE}
-    return None
+    # Imported here: scheduling depends on patients, not the other way round.
+    from portal.scheduling.errors import refusal_text
+    from portal.scheduling.rules import child_refusal
+
+    code = child_refusal(acting, user_patient.user_id)
+    return refusal_text(code) if code else None
 
 
-def relatives_of(guardian: Patient) -> list[dict]:
-    """The relatives list of Рис. 8, with the «turned 14» flag for each child."""
+@dataclass(frozen=True)
+class CoGuardian:
+    """Another guardian of one of the user's children, as the user may see them."""
+
+    guardianship: Guardianship
+    # Only a verified guardian learns who the others are.
+    name: str | None
+    verified: bool
+    # A verified guardian approves or revokes an unverified newcomer.
+    can_decide: bool
+
+
+def _co_guardians(guardian: Patient, mine: list[Guardianship]) -> dict[int, list[CoGuardian]]:
+    verified_children = {g.child_id for g in mine if g.is_verified}
+    others = (
+        Guardianship.objects.filter(child_id__in=[g.child_id for g in mine], ended_at__isnull=True)
+        .exclude(guardian=guardian)
+        .select_related("guardian")
+        .order_by("created_at")
+    )
+    result: dict[int, list[CoGuardian]] = {}
+    for other in others:
+        sees = other.child_id in verified_children
+        result.setdefault(other.child_id, []).append(
+            CoGuardian(
+                guardianship=other,
+                name=other.guardian.short_name if sees else None,
+                verified=other.is_verified,
+                can_decide=sees and not other.is_verified,
+            )
+        )
+    return result
+
+
+def relatives_of(guardian: Patient) -> list[dict[str, Any]]:
+    """The relatives list of Рис. 8: each child with the «turned 14» flag, whether this
+    guardianship is verified, and the child's other guardians."""
     today = today_local()
+    mine = list(active_guardianships(guardian).select_related("child__insurer", "child__clinic"))
+    others = _co_guardians(guardian, mine)
     return [
         {
             "guardianship": g,
             "child": g.child,
             "over_age": is_over_child_age(g.child, today),
+            "verified": g.is_verified,
+            "others": others.get(g.child_id, []),
+            "pending": [o for o in others.get(g.child_id, []) if not o.verified],
         }
-        for g in active_guardianships(guardian).select_related("child__insurer", "child__clinic")
+        for g in mine
     ]
+
+
+def guardian_notices_count(guardian: Patient) -> int:
+    """Unverified newcomers to the user's children: the cabinet says so (one query)."""
+    return (
+        Guardianship.objects.filter(
+            ended_at__isnull=True,
+            verified_at__isnull=True,
+            child__guardians__guardian=guardian,
+            child__guardians__ended_at__isnull=True,
+        )
+        .exclude(guardian=guardian)
+        .distinct()
+        .count()
+    )
+
+
+def guardians_verified_by_user(child_id: int) -> dict[int, bool]:
+    """Every account that has held this child (ended guardianships too, for history):
+    user id → whether its latest guardianship was verified."""
+    rows = (
+        Guardianship.objects.filter(child_id=child_id)
+        .order_by("created_at")
+        .values_list("guardian__user_id", "verified_at")
+    )
+    return {user_id: verified_at is not None for user_id, verified_at in rows if user_id}
 
 
 def esia_kids_offer(guardian: Patient) -> list[dict]:
@@ -197,38 +298,3 @@ def registry_person_by_policy(series: str, number: str) -> InsuredPerson | None:
         .filter(policy_series=series, policy_number=number)
         .first()
     )
-
-
-# What the journal says for each action; unknown actions are shown by their code.
-JOURNAL_ACTIONS = {
-    "relative.added": _lazy("Добавлен(а) в список родственников"),
-    "relative.removed": _lazy("Удалён(а) из списка родственников"),
-    "acting.started": _lazy("Вход в кабинет ребёнка"),
-    "acting.ended": _lazy("Возврат из кабинета ребёнка"),
-    "patient.access_refused": _lazy("Попытка доступа отклонена"),
-    "patient.policy_set": _lazy("Указан полис ОМС"),
-    "appointment.booked": _lazy("Запись к врачу"),
-    "appointment.cancelled": _lazy("Отмена записи к врачу"),
-}
-
-
-def journal_rows(events, viewer) -> list[dict]:
-    """The journal as a patient or guardian reads it.
-
-    A refused attempt does not name who tried: the journal must not turn into
-    a way to learn about strangers.
-    """
-    rows = []
-    for event in events:
-        if event.user_id is None:
-            who = _("Портал")
-        elif event.user_id == viewer.pk:
-            who = _("Вы")
-        elif event.action == "patient.access_refused":
-            who = _("Другой пользователь")
-        else:
-            actor = getattr(event.user, "patient", None)
-            who = actor.short_name if actor else _("Сотрудник медицинской организации")
-        what = JOURNAL_ACTIONS.get(event.action, event.action)
-        rows.append({"when": event.created_at, "who": who, "what": what})
-    return rows

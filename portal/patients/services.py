@@ -1,6 +1,6 @@
 """Writes about patients: the registry match, adding and removing relatives, acting for.
 
-The rules of DESIGN §4 "Relatives" live in ``relative_check``; the form and the
+The rules of docs/domain.md, «Relatives», live in ``relative_check``; the form and the
 one-click «Добавить из Госуслуг» both go through it, and ``relative_add`` runs
 it again under the guardian's row lock so that two submits cannot slip a
 duplicate past each other.
@@ -10,18 +10,17 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
-from portal.core.http import client_ip
 from portal.patients.models import (
     Guardianship,
     InsuredPerson,
@@ -30,11 +29,7 @@ from portal.patients.models import (
     Sex,
     age_on,
 )
-from portal.patients.selectors import (
-    ACTING_SESSION_KEY,
-    forget_acting_patient,
-    registry_person_by_policy,
-)
+from portal.patients.selectors import registry_person_by_policy
 from portal.patients.validators import is_valid_enp
 
 if TYPE_CHECKING:
@@ -42,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Every message a user can get from these rules, in one place (STYLE habit 10).
+# Every message a user can get from these rules, in one place (one rule, one text).
 ERRORS = {
     "birth_future": _("Дата рождения не может быть в будущем. Проверьте дату."),
     "too_old": _(
@@ -73,6 +68,21 @@ ERRORS = {
     "registry_sex": _("Пол не совпадает с данными полиса. Проверьте пол."),
     "own_policy": _("Это ваш собственный полис. Укажите полис ребёнка."),
     "duplicate": _("Этот ребёнок уже есть в вашем списке родственников."),
+    "guardian_minor": _(
+        "Добавить ребёнка может только совершеннолетний (с %(age)s лет), если в ваших "
+        "Госуслугах этот ребёнок не указан среди детей. Обратитесь в поликлинику "
+        "прикрепления ребёнка с документами, подтверждающими родство или опеку."
+    ),
+    "revoked": _(
+        "Другой законный представитель этого ребёнка отозвал ваш доступ. Чтобы снова "
+        "добавить ребёнка, обратитесь в поликлинику прикрепления ребёнка с документами, "
+        "подтверждающими родство или опеку."
+    ),
+    "too_many_guardians": _(
+        "У этого ребёнка на портале уже максимальное число законных представителей "
+        "(%(max)s). Если кто-то из них добавлен по ошибке, обратитесь в поликлинику "
+        "прикрепления ребёнка."
+    ),
     "own_registry_mismatch": _(
         "Полис не найден в регистре застрахованных лиц или ваши фамилия, имя, отчество "
         "и дата рождения в Госуслугах не совпадают с ним. Проверьте серию и номер; если "
@@ -87,7 +97,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def name_key(value: str) -> str:
-    """Names compare case-insensitively, with ё = е and spacing ignored (DESIGN §4)."""
+    """Names compare case-insensitively, ё = е, spacing ignored (docs/domain.md, «Relatives»)."""
     return _SPACES.sub(" ", value.replace("ё", "е").replace("Ё", "Е")).strip().casefold()
 
 
@@ -130,6 +140,26 @@ def registry_matches(
     )
 
 
+# The age of majority: a younger account holder (ESIA accounts start at 14) may hold
+# only a child ESIA itself lists for them.
+GUARDIAN_MIN_AGE = 18
+
+
+def listed_in_esia_kids(
+    guardian: Patient, last_name: str, first_name: str, middle_name: str, birth_date: date
+) -> bool:
+    """ESIA lists this child (name and birth date, from the birth certificate) in the
+    guardian's own `kids`, as of their last login: the one source that verifies."""
+    wanted = (name_key(last_name), name_key(first_name), name_key(middle_name))
+    for kid in guardian.esia_kids or []:
+        if not isinstance(kid, dict) or kid.get("birth_date") != birth_date.isoformat():
+            continue
+        names = (kid.get("last_name"), kid.get("first_name"), kid.get("middle_name"))
+        if tuple(name_key(str(n or "")) for n in names) == wanted:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class RelativeData:
     last_name: str
@@ -143,7 +173,7 @@ class RelativeData:
 
 
 def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
-    """Every rule of DESIGN §4 for adding a child; returns the registry record.
+    """Every rule of docs/domain.md «Relatives» for adding a child; returns the registry record.
 
     Raises ValidationError with a message at each field that breaks a rule.
     """
@@ -166,6 +196,14 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
                 "sex": Sex(data.sex).label,
             }
         )
+    # Before the registry is asked: a minor must not learn which policies exist.
+    if guardian.age_on(today) < GUARDIAN_MIN_AGE and not listed_in_esia_kids(
+        guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
+    ):
+        errors.setdefault(NON_FIELD_ERRORS, []).append(
+            ERRORS["guardian_minor"] % {"age": GUARDIAN_MIN_AGE}
+        )
+        raise ValidationError(errors)
     try:
         policy = policy_parse(data.policy_series, data.policy_number)
     except ValidationError as exc:
@@ -183,6 +221,7 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
         raise ValidationError(errors)
     if person.sex != data.sex:
         errors.setdefault("sex", []).append(ERRORS["registry_sex"])
+
     if Guardianship.objects.filter(
         guardian=guardian,
         ended_at__isnull=True,
@@ -190,9 +229,23 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
         child__policy_number=policy.number,
     ).exists():
         errors.setdefault("policy_number", []).append(ERRORS["duplicate"])
+    elif _revoked_before(guardian, policy) and not listed_in_esia_kids(
+        guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
+    ):
+        # Otherwise a revoked stranger would simply add the child again.
+        errors.setdefault(NON_FIELD_ERRORS, []).append(ERRORS["revoked"])
     if errors:
         raise ValidationError(errors)
     return person
+
+
+def _revoked_before(guardian: Patient, policy: Policy) -> bool:
+    return Guardianship.objects.filter(
+        guardian=guardian,
+        end_reason=Guardianship.EndReason.REVOKED,
+        child__policy_series=policy.series,
+        child__policy_number=policy.number,
+    ).exists()
 
 
 def _child_from_registry(person: InsuredPerson) -> Patient:
@@ -233,6 +286,55 @@ def _child_from_registry(person: InsuredPerson) -> Patient:
     return child
 
 
+def guardianship_event_record(
+    action: AuditAction,
+    guardianship: Guardianship,
+    *,
+    actor: "User | None",
+    ip: str | None,
+    device: str,
+    **details: Any,
+) -> None:
+    """A guardianship changes two journals: the child's and the guardian's own."""
+    audit_record(
+        action,
+        actor=actor,
+        ip=ip,
+        patient=guardianship.child,
+        guardianship_id=guardianship.pk,
+        guardian_id=guardianship.guardian_id,
+        device=device,
+        **details,
+    )
+    audit_record(
+        action,
+        actor=actor,
+        ip=ip,
+        patient=guardianship.guardian,
+        guardianship_id=guardianship.pk,
+        child_id=guardianship.child_id,
+        device=device,
+        **details,
+    )
+
+
+def guardianship_end(
+    guardianship: Guardianship,
+    *,
+    reason: str,
+    action: AuditAction,
+    actor: "User",
+    ip: str | None,
+    device: str,
+) -> None:
+    """End a guardianship (the caller holds its row lock); the row stays for history."""
+    guardianship.ended_at = timezone.now()
+    guardianship.end_reason = reason
+    guardianship.ended_by = actor
+    guardianship.save(update_fields=["ended_at", "end_reason", "ended_by"])
+    guardianship_event_record(action, guardianship, actor=actor, ip=ip, device=device)
+
+
 def relative_add(
     guardian: Patient,
     data: RelativeData,
@@ -240,6 +342,7 @@ def relative_add(
     source: str,
     actor: "User | None" = None,
     ip: str | None = None,
+    device: str = "",
 ) -> Guardianship:
     """Check every rule under the guardian's row lock, then link the child."""
     with transaction.atomic(durable=True):
@@ -248,29 +351,48 @@ def relative_add(
         Patient.objects.select_for_update().filter(pk=guardian.pk).first()
         person = relative_check(guardian, data)
         child = _child_from_registry(person)
+        # Then the child's row: two guardians adding the same child at once must not
+        # both pass the limit (always guardian first, then child: no lock cycle).
+        Patient.objects.select_for_update().filter(pk=child.pk).first()
+        others = list(
+            Guardianship.objects.filter(child=child, ended_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        if len(others) >= settings.GUARDIANS_PER_CHILD_MAX:
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: [
+                        ERRORS["too_many_guardians"] % {"max": settings.GUARDIANS_PER_CHILD_MAX}
+                    ]
+                }
+            )
+        verified = listed_in_esia_kids(
+            guardian, person.last_name, person.first_name, person.middle_name, person.birth_date
+        )
         try:
             with transaction.atomic():
                 guardianship = Guardianship.objects.create(
-                    guardian=guardian, child=child, relation=data.relation, source=source
+                    guardian=guardian,
+                    child=child,
+                    relation=data.relation,
+                    source=source,
+                    verified_at=timezone.now() if verified else None,
+                    verified_how=Guardianship.Verification.ESIA if verified else "",
                 )
         except IntegrityError:
             raise ValidationError({"policy_number": [ERRORS["duplicate"]]}) from None
-        audit_record(
+        if others:
+            transaction.on_commit(partial(guardians_notify_new_guardian, guardianship.pk))
+        guardianship_event_record(
             AuditAction.RELATIVE_ADDED,
+            guardianship,
             actor=actor,
             ip=ip,
-            patient=child,
-            guardian_id=guardian.pk,
+            device=device,
             source=source,
             relation=data.relation,
-        )
-        audit_record(
-            AuditAction.RELATIVE_ADDED,
-            actor=actor,
-            ip=ip,
-            patient=guardian,
-            child_id=child.pk,
-            source=source,
+            verified=verified,
         )
     return guardianship
 
@@ -295,62 +417,98 @@ def relative_from_esia_kid(kid: dict) -> RelativeData:
 
 
 def relative_remove(
-    guardian: Patient, guardianship_id: int, *, request: HttpRequest | None = None
+    *, guardian: Patient, guardianship_id: int, actor: "User", ip: str | None, device: str = ""
 ) -> Guardianship | None:
-    """End one active guardianship of this guardian; the rows stay for history."""
+    """End one active guardianship of this guardian; the rows stay for history.
+
+    Returns the ended guardianship (None if it is not this guardian's): the view then
+    stops acting for that child if the session did.
+    """
     with transaction.atomic(durable=True):
         guardianship = (
             Guardianship.objects.select_for_update()
+            .select_related("child", "guardian")
             .filter(pk=guardianship_id, guardian=guardian, ended_at__isnull=True)
             .first()
         )
         if guardianship is None:
             audit_record(
                 AuditAction.ACCESS_REFUSED,
-                actor=guardian.user,
-                ip=client_ip(request),
+                actor=actor,
+                ip=ip,
                 patient=guardian,
                 guardianship_id=guardianship_id,
+                device=device,
             )
             return None
-        guardianship.ended_at = timezone.now()
-        guardianship.save(update_fields=["ended_at"])
-        audit_record(
-            AuditAction.RELATIVE_REMOVED,
-            actor=guardian.user,
-            ip=client_ip(request),
-            patient=guardianship.child,
-            guardian_id=guardian.pk,
+        guardianship_end(
+            guardianship,
+            reason=Guardianship.EndReason.REMOVED,
+            action=AuditAction.RELATIVE_REMOVED,
+            actor=actor,
+            ip=ip,
+            device=device,
         )
-        audit_record(
-            AuditAction.RELATIVE_REMOVED,
-            actor=guardian.user,
-            ip=client_ip(request),
-            patient=guardian,
-            child_id=guardianship.child_id,
-        )
-    if request is not None and request.session.get(ACTING_SESSION_KEY) == guardianship.child_id:
-        request.session.pop(ACTING_SESSION_KEY, None)
-        forget_acting_patient(request)
     return guardianship
 
 
-def acting_switch(request: HttpRequest, own: Patient, target: Patient) -> None:
-    """Make ``target`` (already checked by patient_get_for_user) the cabinet's patient."""
-    forget_acting_patient(request)
+def guardians_notify_new_guardian(guardianship_id: int) -> None:
+    """Tell the child's other active guardians that someone new was added.
+
+    Runs after commit. The notifications outbox (a later issue) hooks in here; until
+    then the notice is on «Личные данные» (selectors.guardian_notices) and this logs.
+    """
+    logger.info("guardianship %s added beside existing guardians", guardianship_id)
+
+
+def acting_switch(
+    *,
+    actor: "User",
+    own: Patient,
+    target: Patient,
+    current_id: int | None,
+    ip: str | None,
+    device: str = "",
+) -> int | None:
+    """Record a switch of the cabinet to ``target`` (checked by patient_get_for_user).
+
+    ``current_id`` is the child the session acts for now (None: the user's own record).
+    Returns the child the session must act for from now on, None for the user's own
+    record; the view stores it in the session.
+    """
     if target.pk == own.pk:
-        previous = request.session.pop(ACTING_SESSION_KEY, None)
-        if previous:
+        if current_id is not None and current_id != own.pk:
             audit_record(
                 AuditAction.ACTING_ENDED,
-                actor=own.user,
-                ip=client_ip(request),
+                actor=actor,
+                ip=ip,
                 patient=own,
-                child_id=previous,
+                child_id=current_id,
+                device=device,
             )
-        return
-    request.session[ACTING_SESSION_KEY] = target.pk
-    audit_record(AuditAction.ACTING_STARTED, actor=own.user, ip=client_ip(request), patient=target)
+        return None
+    audit_record(AuditAction.ACTING_STARTED, actor=actor, ip=ip, patient=target, device=device)
+    return target.pk
+
+
+def patient_access_refused_record(
+    *, actor: "User", ip: str | None, patient_id: int, path: str = "", device: str = ""
+) -> None:
+    """A refused attempt to act for or read a patient, into that patient's journal.
+
+    The event names the patient only if the id exists, so the patient's guardians see
+    the attempt in «Кто действовал от моего имени» (the journal does not name who).
+    """
+    target = Patient.objects.filter(pk=patient_id).first()
+    audit_record(
+        AuditAction.ACCESS_REFUSED,
+        actor=actor,
+        ip=ip,
+        patient=target,
+        patient_id=patient_id,
+        path=path[:200],
+        device=device,
+    )
 
 
 def patient_attach_from_registry(patient: Patient) -> bool:
@@ -370,8 +528,57 @@ def patient_attach_from_registry(patient: Patient) -> bool:
     return True
 
 
+# What a patient record copies from its registry row. Children get their names from
+# the registry too (their record was made from it); adults keep ESIA's.
+_ATTACHMENT_FIELDS = ("policy_kind", "insurer_id", "clinic_id", "area")
+_CHILD_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "sex")
+
+
+def patients_refresh_from_registry(persons: list[InsuredPerson]) -> int:
+    """Copy insurer, clinic and area of freshly imported registry rows to the patients
+    holding those policies; returns how many patient records changed.
+
+    Runs inside the import's transaction, so the registry and its copies never
+    disagree (the attachment-only booking rule reads ``Patient.clinic``). An adult is
+    refreshed only while the registry row still matches their name and birth date,
+    as at login (``patient_attach_from_registry``); a child's record is the registry's.
+    """
+    by_policy = {(p.policy_series, p.policy_number): p for p in persons}
+    if not by_policy:
+        return 0
+    numbers = {number for _, number in by_policy}
+    changed: list[Patient] = []
+    for patient in Patient.objects.filter(policy_number__in=numbers):
+        person = by_policy.get((patient.policy_series, patient.policy_number))
+        if person is None:
+            continue
+        fields = list(_ATTACHMENT_FIELDS)
+        if patient.user_id is None:
+            fields += _CHILD_FIELDS
+        elif not registry_matches(
+            person, patient.last_name, patient.first_name, patient.middle_name, patient.birth_date
+        ):
+            continue
+        if all(getattr(patient, f) == getattr(person, f) for f in fields):
+            continue
+        for f in fields:
+            setattr(patient, f, getattr(person, f))
+        patient.updated_at = timezone.now()
+        changed.append(patient)
+    Patient.objects.bulk_update(
+        changed, [*_ATTACHMENT_FIELDS, *_CHILD_FIELDS, "updated_at"], batch_size=500
+    )
+    return len(changed)
+
+
 def own_policy_set(
-    patient: Patient, series: str, number: str, *, actor: "User | None", ip: str | None
+    patient: Patient,
+    series: str,
+    number: str,
+    *,
+    actor: "User | None",
+    ip: str | None,
+    device: str = "",
 ) -> None:
     """A user whose policy ESIA did not provide enters it; it must match the registry."""
     policy = policy_parse(series, number)
@@ -394,4 +601,4 @@ def own_policy_set(
         patient.policy_number = policy.number
         patient.save(update_fields=["policy_series", "policy_number", "updated_at"])
         patient_attach_from_registry(patient)
-        audit_record(AuditAction.POLICY_SET, actor=actor, ip=ip, patient=patient)
+        audit_record(AuditAction.POLICY_SET, actor=actor, ip=ip, patient=patient, device=device)

@@ -15,6 +15,18 @@ urlpatterns = [
         views.relative_remove_view,
         name="relative_remove",
     ),
+    path(
+        "cabinet/guardians/<int:guardianship_id>/approve/",
+        views.guardianship_decide_view,
+        {"decision": "approve"},
+        name="guardianship_approve",
+    ),
+    path(
+        "cabinet/guardians/<int:guardianship_id>/revoke/",
+        views.guardianship_decide_view,
+        {"decision": "revoke"},
+        name="guardianship_revoke",
+    ),
     path("cabinet/acting/", views.acting_switch_view, name="acting_switch"),
     path("cabinet/journal/<int:patient_id>/", views.journal, name="journal"),
 ]

@@ -1,4 +1,4 @@
-"""Check digits of Russian health identifiers (reference/esia.md)."""
+"""Check digits of Russian health identifiers (docs/oms-policy.md)."""
 
 import re
 

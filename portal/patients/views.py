@@ -9,23 +9,33 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.audit.selectors import audit_events_for_patient
+from portal.audit.devices import request_device
+from portal.audit.journal import journal_rows
+from portal.audit.selectors import audit_events_visible_to
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.patients.decorators import patient_required
 from portal.patients.forms import OwnPolicyForm, RelativeForm
+from portal.patients.guardianships import (
+    GuardianshipRefused,
+    guardianship_approve,
+    guardianship_revoke,
+)
 from portal.patients.models import Guardianship, Patient
 from portal.patients.selectors import (
+    ACTING_SESSION_KEY,
     esia_kids_offer,
-    journal_rows,
+    forget_acting_patient,
     patient_get_for_user,
     patient_of_user,
+    patient_seen_in_full_by,
     relatives_of,
 )
 from portal.patients.services import (
     RelativeData,
     acting_switch,
     own_policy_set,
+    patient_access_refused_record,
     relative_add,
     relative_from_esia_kid,
     relative_remove,
@@ -38,6 +48,30 @@ def _own(request: PatientRequest) -> Patient:
     if own is None:  # pragma: no cover - patient_required redirects first
         raise Http404
     return own
+
+
+def _patient_or_404(request: PatientRequest, patient_id: int) -> Patient:
+    """``patient_get_for_user``, recording a refusal in the target's journal."""
+    try:
+        return patient_get_for_user(request.user, patient_id)
+    except Http404:
+        patient_access_refused_record(
+            actor=request.user,
+            ip=client_ip(request),
+            patient_id=patient_id,
+            path=request.path,
+            device=request_device(request),
+        )
+        raise
+
+
+def _acting_set(request: PatientRequest, child_id: int | None) -> None:
+    """Store whom the session acts for (None: the user's own record)."""
+    if child_id is None:
+        request.session.pop(ACTING_SESSION_KEY, None)
+    else:
+        request.session[ACTING_SESSION_KEY] = child_id
+    forget_acting_patient(request)
 
 
 @require_http_methods(["GET", "POST"])
@@ -57,16 +91,19 @@ def personal(request: PatientRequest) -> HttpResponse:
                     form.cleaned_data["policy_number"],
                     actor=request.user,
                     ip=client_ip(request),
+                    device=request_device(request),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 messages.success(request, _("Полис сохранён, данные взяты из регистра."))
                 return redirect("patients:personal")
+    relatives = relatives_of(own)
+    notices = [{"row": row, "other": other} for row in relatives for other in row["pending"]]
     return render(
         request,
         "patients/personal.html",
-        {"own": own, "form": form, "relatives": relatives_of(own)},
+        {"own": own, "form": form, "relatives": relatives, "notices": notices},
     )
 
 
@@ -86,6 +123,7 @@ def relative_add_view(request: PatientRequest) -> HttpResponse:
                 source=Guardianship.Source.MANUAL,
                 actor=request.user,
                 ip=client_ip(request),
+                device=request_device(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -123,6 +161,7 @@ def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
             source=Guardianship.Source.ESIA,
             actor=request.user,
             ip=client_ip(request),
+            device=request_device(request),
         )
     except ValidationError as exc:
         reasons = " ".join(str(m) for m in exc.messages)
@@ -143,14 +182,47 @@ def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
 @patient_required
 def relative_remove_view(request: PatientRequest, guardianship_id: int) -> HttpResponse:
     own = _own(request)
-    guardianship = relative_remove(own, guardianship_id, request=request)
+    guardianship = relative_remove(
+        guardian=own,
+        guardianship_id=guardianship_id,
+        actor=request.user,
+        ip=client_ip(request),
+        device=request_device(request),
+    )
     if guardianship is None:
         raise Http404
+    if request.session.get(ACTING_SESSION_KEY) == guardianship.child_id:
+        _acting_set(request, None)
     messages.success(
         request,
         _("%(name)s больше нет в списке родственников. Записи к врачу сохранены в истории.")
         % {"name": guardianship.child.full_name},
     )
+    return redirect(reverse("patients:personal") + "#relatives")
+
+
+@require_POST
+@patient_required
+def guardianship_decide_view(
+    request: PatientRequest, guardianship_id: int, decision: str
+) -> HttpResponse:
+    """A verified guardian approves or revokes a newcomer to the same child."""
+    service = guardianship_approve if decision == "approve" else guardianship_revoke
+    try:
+        guardianship = service(
+            actor=request.user,
+            guardianship_id=guardianship_id,
+            ip=client_ip(request),
+            device=request_device(request),
+        )
+    except GuardianshipRefused:
+        raise Http404 from None
+    text = (
+        _("Законный представитель %(name)s подтверждён: теперь ему доступны все записи ребёнка.")
+        if decision == "approve"
+        else _("Доступ %(name)s к кабинету ребёнка отозван.")
+    )
+    messages.success(request, text % {"name": guardianship.guardian.short_name})
     return redirect(reverse("patients:personal") + "#relatives")
 
 
@@ -163,17 +235,29 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
         patient_id = int(request.POST.get("patient", ""))
     except ValueError:
         patient_id = own.pk
-    target = patient_get_for_user(request.user, patient_id, request=request)
-    acting_switch(request, own, target)
+    target = _patient_or_404(request, patient_id)
+    acting = acting_switch(
+        actor=request.user,
+        own=own,
+        target=target,
+        current_id=request.session.get(ACTING_SESSION_KEY),
+        ip=client_ip(request),
+        device=request_device(request),
+    )
+    _acting_set(request, acting)
     return redirect("identity:cabinet")
 
 
 @patient_required
 def journal(request: PatientRequest, patient_id: int) -> HttpResponse:
     """«Кто действовал от моего имени»: the patient's own or a guardian's view."""
-    patient = patient_get_for_user(request.user, patient_id, request=request)
-    events = Paginator(audit_events_for_patient(patient.pk), 50).get_page(request.GET.get("page"))
-    rows = journal_rows(events, request.user)
+    patient = _patient_or_404(request, patient_id)
+    visible = audit_events_visible_to(request.user, patient.pk)
+    events = Paginator(visible, 50).get_page(request.GET.get("page"))
+    rows = journal_rows(events, viewer=request.user, patient_id=patient.pk)
+    limited = not patient_seen_in_full_by(request.user, patient.pk)
     return render(
-        request, "patients/journal.html", {"patient": patient, "events": events, "rows": rows}
+        request,
+        "patients/journal.html",
+        {"patient": patient, "events": events, "rows": rows, "limited": limited},
     )

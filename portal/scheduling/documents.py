@@ -47,4 +47,5 @@ def ticket_ics(appointment: Appointment) -> bytes:
     event.add("description", f"Талон № {appointment.ticket_number}")
     calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -1,8 +1,11 @@
-"""Every refusal the booking area can give, in one table (STYLE habit 10).
+"""Every refusal the booking area can give, in one table.
 
-Each text says what happened and what to do instead.
+Each text says what happened and what to do instead. A text may name the age from which a
+child books alone, ``%(age)s``: it is filled from settings.CHILD_MAX_AGE, the same number
+the rule uses (`rules.child_refusal`), so the two cannot disagree.
 """
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 ERRORS = {
@@ -34,8 +37,9 @@ ERRORS = {
     "clinic_children": _("Детская поликлиника принимает только детей до 18 лет."),
     "clinic_adults": _("Поликлиника принимает только взрослых (с 18 лет)."),
     "child_too_old": _(
-        "Ребёнку уже исполнилось 14 лет: с этого возраста он записывается сам через свою "
-        "учётную запись на Госуслугах. История записей остаётся доступной."
+        "Ребёнку уже исполнилось %(age)s лет: записаться к врачу от имени ребёнка больше "
+        "нельзя. С %(age)s лет он записывается сам через свою учётную запись на Госуслугах. "
+        "История записей остаётся доступной."
     ),
     "same_specialty": _(
         "У пациента уже есть предстоящая запись к этому специалисту. Отмените её в разделе "
@@ -58,7 +62,19 @@ ERRORS = {
         "Запись отменена: отметить по ней явку нельзя. Если пациент пришёл, запишите его "
         "на свободное время."
     ),
+    "clinic_cancel_past": _(
+        "Приём уже начался или прошёл — отменить его нельзя. Отметьте, состоялся ли приём."
+    ),
+    "clinic_cancel_no_reason": _("Укажите причину отмены: её увидит пациент."),
+    "clinic_cancel_foreign": _(
+        "Это запись в другую медицинскую организацию. Отменить её может только её регистратура."
+    ),
 }
+
+
+def refusal_text(code: str) -> str:
+    """The Russian text of a refusal code, with the age rule's number filled in."""
+    return str(ERRORS[code]) % {"age": settings.CHILD_MAX_AGE}
 
 
 class BookingRefused(Exception):
@@ -70,4 +86,4 @@ class BookingRefused(Exception):
 
     @property
     def message(self) -> str:
-        return str(ERRORS[self.code])
+        return refusal_text(self.code)

@@ -24,6 +24,15 @@ class BookingConfirmForm(forms.Form):
         return BookingConfirmForm(initial={"key": uuid.uuid4()})
 
 
+def _place_choices() -> list[tuple[str, str]]:
+    """Read on every form, so a district added since start-up is offered at once."""
+    districts = District.objects.values_list("pk", "name")
+    return [
+        (ATTACHED, str(_("Моя поликлиника прикрепления"))),
+        *((str(pk), n) for pk, n in districts),
+    ]
+
+
 class NearestForm(forms.Form):
     """«Ближайшее свободное время»: a specialty, in a district or at the attached clinic."""
 
@@ -35,18 +44,12 @@ class NearestForm(forms.Form):
     )
     place = forms.ChoiceField(
         label=_("Где"),
+        choices=_place_choices,
         error_messages={
             "required": _("Выберите район или свою поликлинику."),
             "invalid_choice": _("Выберите район или свою поликлинику из списка."),
         },
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["place"].choices = [  # type: ignore[attr-defined]
-            (ATTACHED, _("Моя поликлиника прикрепления")),
-            *((str(pk), name) for pk, name in District.objects.values_list("pk", "name")),
-        ]
 
     def describe_errors(self) -> None:
         """Tie each error message to its field for screen readers."""

@@ -154,6 +154,8 @@ class Appointment(models.Model):
     idempotency_key = models.UUIDField(_("ключ идемпотентности"))
     created_at = models.DateTimeField(_("создана"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("отменена"), null=True, blank=True)
+    # Why the clinic cancelled: shown to the patient on the ticket.
+    cancel_reason = models.CharField(_("причина отмены"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["starts_at"]

@@ -1,61 +1,183 @@
-"""The booking rules that depend only on the patient and the place (DESIGN §4 Booking).
+"""The booking rules, each in one function (docs/domain.md, «Booking»).
 
-Used twice: by the wizard, to show an unavailable choice with its reason instead of
-hiding it, and by `appointment_book`, under the lock, as the authoritative check.
+`booking_refusal` combines the place rules in the one order every caller uses: the
+wizard pages (to show an unavailable choice with its reason instead of hiding it), the
+nearest-time search (to offer only what the confirmation would accept), the API, and
+`appointment_book` under its locks, where the answer is authoritative. So every page
+names the same first reason.
+
+The functions return a code of `errors.ERRORS` (or None) and read no rows: callers pass
+what they have already loaded, so a list page costs no query per item.
 """
 
 import datetime
+from collections.abc import Iterable
+from typing import Protocol
+
+from django.utils import timezone
 
 from portal.directory.models import Clinic, Specialty
 from portal.patients.models import Patient
 from portal.patients.selectors import is_over_child_age, today_local
+from portal.scheduling.models import Slot
 
 ADULT_AGE = 18
 
 
-def child_refusal(patient: Patient, user_id: int | None) -> str | None:
-    """A child of 14+ is not bookable from a parent's cabinet (only by themselves)."""
-    if patient.user_id == user_id:
+class TimeSpan(Protocol):
+    """Anything with a start and an end: a slot, an appointment."""
+
+    @property
+    def starts_at(self) -> datetime.datetime: ...
+
+    @property
+    def ends_at(self) -> datetime.datetime: ...
+
+
+class ActiveAppointment(TimeSpan, Protocol):
+    @property
+    def specialty_id(self) -> int: ...
+
+
+def is_child(patient: Patient) -> bool:
+    """Children's medicine is for patients under 18 (clinics and specialties alike)."""
+    return patient.age_on(today_local()) < ADULT_AGE
+
+
+def child_refusal(patient: Patient, actor_id: int | None) -> str | None:
+    """A child of CHILD_MAX_AGE or older is not booked from a parent's cabinet.
+
+    From that age they have their own Gosuslugi account and book themselves; their
+    own booking (``patient.user_id == actor_id``) is never refused here.
+    """
+    if patient.user_id is not None and patient.user_id == actor_id:
         return None
     if is_over_child_age(patient):
         return "child_too_old"
     return None
 
 
+def clinic_kinds_for(patient: Patient) -> frozenset[str]:
+    """The kinds of clinic that receive this patient: the search filters by the same set."""
+    if is_child(patient):
+        return frozenset({Clinic.Kind.CHILDREN, Clinic.Kind.MIXED})
+    return frozenset({Clinic.Kind.ADULT, Clinic.Kind.MIXED})
+
+
 def clinic_refusal(patient: Patient, clinic: Clinic) -> str | None:
-    is_child = patient.age_on(today_local()) < ADULT_AGE
-    if clinic.kind == Clinic.Kind.CHILDREN and not is_child:
-        return "clinic_children"
-    if clinic.kind == Clinic.Kind.ADULT and is_child:
-        return "clinic_adults"
-    return None
+    if clinic.kind in clinic_kinds_for(patient):
+        return None
+    return "clinic_adults" if clinic.kind == Clinic.Kind.ADULT else "clinic_children"
 
 
 def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic | None) -> str | None:
-    """Why this patient cannot book this specialty at this clinic (None: any clinic)."""
+    """Why this patient cannot book this specialty at ``clinic``.
+
+    ``clinic=None`` means the clinic is not chosen yet: only what holds at every clinic
+    is checked, so an attachment-only specialty is refused only to a patient attached
+    nowhere (the search then looks at the attached clinic alone).
+    """
     if specialty.access == Specialty.Access.REFERRAL:
         return "referral_only"
-    is_child = patient.age_on(today_local()) < ADULT_AGE
-    if specialty.age_group == Specialty.AgeGroup.CHILDREN and not is_child:
+    child = is_child(patient)
+    if specialty.age_group == Specialty.AgeGroup.CHILDREN and not child:
         return "children_only"
-    if specialty.age_group == Specialty.AgeGroup.ADULTS and is_child:
+    if specialty.age_group == Specialty.AgeGroup.ADULTS and child:
         return "adults_only"
     if specialty.access == Specialty.Access.ATTACHMENT:
         if patient.clinic_id is None:
             return "no_attachment"
-        if clinic is None or patient.clinic_id != clinic.pk:
+        if clinic is not None and patient.clinic_id != clinic.pk:
             return "attachment_only"
     return None
 
 
-def slot_refusal(slot, now: datetime.datetime) -> str | None:
+def booking_refusal(
+    patient: Patient,
+    actor_id: int | None,
+    *,
+    clinic: Clinic | None = None,
+    specialty: Specialty | None = None,
+    active: Iterable[ActiveAppointment] | None = None,
+    now: datetime.datetime | None = None,
+) -> str | None:
+    """The first reason ``actor_id`` may not book for ``patient`` at this place, or None.
+
+    The one order: the patient as a whole (a child over CHILD_MAX_AGE), then the clinic's
+    kind (adult / children's), then the specialty (referral, age group, attachment), then
+    the patient's appointments in it (``active``, from `selectors.appointments_list_active`;
+    leave it out where they are not loaded). Pass as much of the place as is chosen; for
+    a doctor, their clinic and specialty.
+    """
+    refusal = (
+        child_refusal(patient, actor_id)
+        or (clinic_refusal(patient, clinic) if clinic is not None else None)
+        or (specialty_refusal(patient, specialty, clinic) if specialty is not None else None)
+    )
+    if refusal is None and specialty is not None and active is not None:
+        refusal = same_specialty_refusal(active, specialty.pk, now or timezone.now())
+    return refusal
+
+
+def same_specialty_refusal(
+    active: Iterable[ActiveAppointment], specialty_id: int, now: datetime.datetime
+) -> str | None:
+    """One future appointment per patient per specialty.
+
+    ``active``: the patient's booked appointments (see `selectors.appointments_list_active`).
+    """
+    if any(a.specialty_id == specialty_id and a.starts_at > now for a in active):
+        return "same_specialty"
+    return None
+
+
+def overlaps(span: TimeSpan, active: Iterable[TimeSpan]) -> bool:
+    return any(a.starts_at < span.ends_at and a.ends_at > span.starts_at for a in active)
+
+
+def overlap_refusal(span: TimeSpan, active: Iterable[TimeSpan]) -> str | None:
+    """No two overlapping appointments for one patient."""
+    return "overlap" if overlaps(span, active) else None
+
+
+def slot_refusal(slot: Slot, now: datetime.datetime) -> str | None:
     """Why a slot cannot be booked now. Authoritative only under the slot lock."""
-    if slot.status == "booked":
+    if slot.status == Slot.Status.BOOKED:
         return "slot_taken"
-    if slot.status == "blocked" or not slot.doctor.is_active:
+    if slot.status == Slot.Status.BLOCKED or not slot.doctor.is_active:
         return "slot_blocked"
     if slot.starts_at <= now:
         return "slot_past"
     if slot.opens_at > now:
         return "slot_not_open"
     return None
+
+
+def slot_booking_refusal(
+    patient: Patient,
+    actor_id: int | None,
+    slot: Slot,
+    *,
+    active: Iterable[ActiveAppointment],
+    now: datetime.datetime,
+) -> str | None:
+    """The whole decision for one slot, in the booking service's order: the slot's state,
+    then `booking_refusal` for its doctor, then the overlap with the patient's others.
+
+    The confirmation page asks it to explain before the click; `appointment_book` asks
+    it again under the locks, where the answer is authoritative.
+    """
+    active = list(active)
+    doctor = slot.doctor
+    return (
+        slot_refusal(slot, now)
+        or booking_refusal(
+            patient,
+            actor_id,
+            clinic=doctor.clinic,
+            specialty=doctor.specialty,
+            active=active,
+            now=now,
+        )
+        or overlap_refusal(slot, active)
+    )

@@ -1,7 +1,14 @@
-"""Reads of the booking area. Every list is a fixed number of queries, whatever the data."""
+"""Reads of the booking area. Every list is a fixed number of queries, whatever the data.
+
+Names follow the directory's grammar, ``<noun>_<verb>[_<qualifier>]`` (``*_get``: one row
+or Http404; ``*_list``: many). District, clinic, specialty and doctor lookups live in
+`portal.directory.selectors`, not here.
+"""
 
 import datetime
 from collections import OrderedDict
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,8 +18,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
-from portal.patients.selectors import patient_ids_actable_by
+from portal.identity.models import User
+from portal.patients.models import Patient
+from portal.patients.selectors import appointments_visible_to, patient_ids_actable_by
+from portal.scheduling import rules
 from portal.scheduling.models import Appointment, Slot
+
+NEAREST_LIMIT = 20
 
 
 def bookable_q(now: datetime.datetime, prefix: str = "") -> Q:
@@ -26,33 +38,10 @@ def bookable_q(now: datetime.datetime, prefix: str = "") -> Q:
     )
 
 
-def district_get(district_id: int) -> District:
-    return get_object_or_404(District, pk=district_id)
+# --- the wizard ----------------------------------------------------------------------
 
 
-def clinic_get(clinic_id: int) -> Clinic:
-    return get_object_or_404(Clinic.objects.select_related("district"), pk=clinic_id)
-
-
-def specialty_get(specialty_id: int) -> Specialty:
-    return get_object_or_404(Specialty, pk=specialty_id)
-
-
-def doctor_get(doctor_id: int) -> Doctor:
-    return get_object_or_404(
-        Doctor.objects.select_related("clinic__district", "specialty"), pk=doctor_id, is_active=True
-    )
-
-
-def specialties_at_clinic(clinic: Clinic) -> QuerySet[Specialty]:
-    return (
-        Specialty.objects.filter(doctors__clinic=clinic, doctors__is_active=True)
-        .distinct()
-        .order_by("name")
-    )
-
-
-def doctors_with_nearest(clinic: Clinic, specialty: Specialty) -> QuerySet[Doctor]:
+def doctors_list_with_nearest(clinic: Clinic, specialty: Specialty) -> QuerySet[Doctor]:
     """The clinic's doctors of a specialty, each with ``nearest`` (first bookable start)."""
     now = timezone.now()
     return (
@@ -62,7 +51,7 @@ def doctors_with_nearest(clinic: Clinic, specialty: Specialty) -> QuerySet[Docto
     )
 
 
-def free_days(doctor: Doctor) -> list[tuple[datetime.date, int]]:
+def days_list_free(doctor: Doctor) -> list[tuple[datetime.date, int]]:
     """Local dates with bookable slots, and how many, in order."""
     now = timezone.now()
     days: OrderedDict[datetime.date, int] = OrderedDict()
@@ -76,7 +65,7 @@ def free_days(doctor: Doctor) -> list[tuple[datetime.date, int]]:
     return list(days.items())
 
 
-def free_slots_on(doctor: Doctor, day: datetime.date) -> list[Slot]:
+def slots_list_free_on(doctor: Doctor, day: datetime.date) -> list[Slot]:
     now = timezone.now()
     tz = timezone.get_current_timezone()
     since = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
@@ -96,25 +85,39 @@ def slot_get_for_booking(slot_id: int) -> Slot:
     )
 
 
-NEAREST_LIMIT = 20
+# --- «Ближайшее свободное время» ------------------------------------------------------
 
 
-def slots_nearest_free(
-    specialty: Specialty, *, district: District | None = None, clinic: Clinic | None = None
+def slots_list_nearest(
+    specialty: Specialty,
+    *,
+    district: District | None = None,
+    clinic: Clinic | None = None,
+    clinic_kinds: Collection[str] | None = None,
 ) -> list[Slot]:
-    """«Ближайшее свободное время»: each doctor's earliest bookable slot, earliest first.
+    """Each doctor's earliest bookable slot, earliest first, at most NEAREST_LIMIT.
+
+    ``clinic_kinds`` keeps only clinics of those kinds (adult / children's / mixed).
+    For a patient, call `slots_list_nearest_for_patient`, which applies every rule.
 
     At 07:00 thousands ask the same question at once. The ranking (the expensive part)
     is shared for NEAREST_CACHE_SECONDS; the slots themselves are always re-read, so a
     slot taken a moment ago drops out at once and booking re-checks under its lock anyway.
     """
     now = timezone.now()
-    key = (
-        f"nearest:{specialty.pk}:{district.pk if district else '-'}:{clinic.pk if clinic else '-'}"
+    kinds = sorted(clinic_kinds) if clinic_kinds is not None else None
+    key = ":".join(
+        [
+            "nearest",
+            str(specialty.pk),
+            str(district.pk) if district else "-",
+            str(clinic.pk) if clinic else "-",
+            ",".join(kinds) if kinds is not None else "*",
+        ]
     )
     slot_ids = cache.get(key)
     if slot_ids is None:
-        slot_ids = _nearest_slot_ids(specialty, district=district, clinic=clinic, now=now)
+        slot_ids = _nearest_slot_ids(specialty, district, clinic, kinds, now)
         if settings.NEAREST_CACHE_SECONDS > 0:
             cache.set(key, slot_ids, settings.NEAREST_CACHE_SECONDS)
     return list(
@@ -126,9 +129,9 @@ def slots_nearest_free(
 
 def _nearest_slot_ids(
     specialty: Specialty,
-    *,
     district: District | None,
     clinic: Clinic | None,
+    kinds: list[str] | None,
     now: datetime.datetime,
 ) -> list[int]:
     doctors = Doctor.objects.filter(specialty=specialty, is_active=True)
@@ -136,6 +139,8 @@ def _nearest_slot_ids(
         doctors = doctors.filter(clinic=clinic)
     elif district is not None:
         doctors = doctors.filter(clinic__district=district)
+    if kinds is not None:
+        doctors = doctors.filter(clinic__kind__in=kinds)
     first = Slot.objects.filter(bookable_q(now), doctor=OuterRef("pk")).order_by("starts_at")
     # Rank doctors by their first free start inside the database and keep 20, so the
     # second query fetches 20 rows by primary key instead of every doctor's first slot.
@@ -150,19 +155,78 @@ def _nearest_slot_ids(
     )
 
 
-def _appointments_of_user(user) -> QuerySet[Appointment]:
+@dataclass(frozen=True)
+class NearestAnswer:
+    """What the search found for a patient: a refusal code, or slots they may book."""
+
+    refusal: str | None = None
+    slots: list[Slot] = field(default_factory=list)
+    # The attached clinic, when an attachment-only specialty narrowed a district search.
+    narrowed_to: Clinic | None = None
+
+
+def slots_list_nearest_for_patient(
+    patient: Patient, actor_id: int, specialty: Specialty, *, district: District | None
+) -> NearestAnswer:
+    """«Ближайшее свободное время» for ``patient``: only slots the confirmation would accept.
+
+    ``district=None`` searches the patient's attached clinic. An attachment-only
+    specialty is always searched there, whatever district was asked for. Every rule of
+    `rules.booking_refusal` applies: a refusal for the specialty as a whole answers
+    instead of a list, clinics of the wrong kind (adult ones for a child) are left out,
+    and so are times that overlap the patient's other appointments.
+    """
+    now = timezone.now()
+    clinic = narrowed_to = None
+    if district is None or specialty.access == Specialty.Access.ATTACHMENT:
+        narrowed_to = patient.clinic if district is not None else None
+        clinic, district = patient.clinic, None
+    active = appointments_list_active(patient, now)
+    refusal = rules.booking_refusal(
+        patient, actor_id, clinic=clinic, specialty=specialty, active=active, now=now
+    )
+    if refusal is None and clinic is None and district is None:
+        refusal = "no_attachment"
+    if refusal is not None:
+        return NearestAnswer(refusal=refusal)
+    slots = slots_list_nearest(
+        specialty, district=district, clinic=clinic, clinic_kinds=rules.clinic_kinds_for(patient)
+    )
+    return NearestAnswer(
+        slots=[slot for slot in slots if not rules.overlaps(slot, active)],
+        narrowed_to=narrowed_to,
+    )
+
+
+# --- appointments --------------------------------------------------------------------
+
+
+def appointments_list_active(
+    patient: Patient, now: datetime.datetime | None = None
+) -> list[Appointment]:
+    """The patient's booked appointments not yet over: all the per-patient rules need."""
+    return list(
+        Appointment.objects.filter(
+            patient=patient, status=Appointment.Status.BOOKED, ends_at__gt=now or timezone.now()
+        ).only("pk", "specialty_id", "starts_at", "ends_at")
+    )
+
+
+def _appointments_of_user(user: User) -> QuerySet[Appointment]:
     return Appointment.objects.filter(patient_id__in=patient_ids_actable_by(user)).select_related(
         "patient", "specialty", "slot__doctor__clinic"
     )
 
 
-def appointments_for_user(user) -> tuple[list[Appointment], list[Appointment]]:
+def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appointment]]:
     """«Мои записи»: upcoming active ones, and the last 50 others (past or cancelled).
 
     One view for a guardian: the user's own appointments and their children's.
     """
     now = timezone.now()
-    rows = _appointments_of_user(user)
+    # Who sees which appointment is the patients app's one rule (unverified guardians
+    # see only what they booked).
+    rows = _appointments_of_user(user).filter(appointments_visible_to(user))
     upcoming = list(rows.filter(status=Appointment.Status.BOOKED, starts_at__gt=now))
     history = list(
         rows.exclude(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("-starts_at")[
@@ -172,9 +236,11 @@ def appointments_for_user(user) -> tuple[list[Appointment], list[Appointment]]:
     return upcoming, history
 
 
-def appointment_get_for_user(user, appointment_id: int) -> Appointment:
+def appointment_get_for_user(user: User, appointment_id: int) -> Appointment:
     """One place that fetches an appointment and checks the user may see it (else 404)."""
-    appointment = _appointments_of_user(user).filter(pk=appointment_id).first()
+    appointment = (
+        _appointments_of_user(user).filter(appointments_visible_to(user), pk=appointment_id).first()
+    )
     if appointment is None:
         raise Http404
     return appointment

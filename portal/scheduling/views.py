@@ -12,59 +12,74 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
-from portal.directory.selectors import districts_list
+from portal.directory import selectors as directory
+from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
 from portal.scheduling import documents, rules, selectors, services
-from portal.scheduling.errors import ERRORS, BookingRefused
+from portal.scheduling.errors import BookingRefused, refusal_text
 from portal.scheduling.forms import ATTACHED, BookingConfirmForm, NearestForm
+from portal.scheduling.models import Appointment
 
 DISTRICTS_PER_PAGE = 12
 
 
-def _reason(code: str | None) -> str | None:
-    return str(ERRORS[code]) if code else None
+def _text(code: str | None) -> str | None:
+    return refusal_text(code) if code else None
 
 
-def _patient_refusal(request: PatientRequest) -> str | None:
-    """A refusal that concerns the patient as a whole (a child of 14+)."""
-    return _reason(rules.child_refusal(request.acting_patient, request.user.pk))
+def _refusal(
+    request: PatientRequest,
+    *,
+    clinic: Clinic | None = None,
+    specialty: Specialty | None = None,
+    active: list[Appointment] | None = None,
+) -> str | None:
+    """The page's first reason, from the one rule the booking service applies too."""
+    return _text(
+        rules.booking_refusal(
+            request.acting_patient,
+            request.user.pk,
+            clinic=clinic,
+            specialty=specialty,
+            active=active,
+        )
+    )
 
 
 @require_GET
 @patient_required
 def booking_start(request: PatientRequest) -> HttpResponse:
-    page = Paginator(districts_list(), DISTRICTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(directory.districts_list(), DISTRICTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
-        request,
-        "scheduling/booking_start.html",
-        {"page": page, "patient_refusal": _patient_refusal(request)},
+        request, "scheduling/booking_start.html", {"page": page, "refusal": _refusal(request)}
     )
 
 
 @require_GET
 @patient_required
 def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
-    district = selectors.district_get(district_id)
-    patient = request.acting_patient
+    district = directory.district_get(district_id)
     clinics = [
-        (clinic, _reason(rules.clinic_refusal(patient, clinic)))
-        for clinic in district.clinics.order_by("short_name")
+        (clinic, _refusal(request, clinic=clinic))
+        for clinic in directory.clinics_list_in_district(district)
     ]
     return render(
         request,
         "scheduling/booking_district.html",
-        {"district": district, "clinics": clinics, "patient_refusal": _patient_refusal(request)},
+        {"district": district, "clinics": clinics, "refusal": _refusal(request)},
     )
 
 
 @require_GET
 @patient_required
 def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
-    clinic = selectors.clinic_get(clinic_id)
-    patient = request.acting_patient
+    clinic = directory.clinic_get(clinic_id)
+    active = selectors.appointments_list_active(request.acting_patient)
     specialties = [
-        (specialty, _reason(rules.specialty_refusal(patient, specialty, clinic)))
-        for specialty in selectors.specialties_at_clinic(clinic)
+        (specialty, _refusal(request, clinic=clinic, specialty=specialty, active=active))
+        for specialty in directory.specialties_list_at_clinic(clinic)
     ]
     return render(
         request,
@@ -72,8 +87,7 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
         {
             "clinic": clinic,
             "specialties": specialties,
-            "clinic_refusal": _reason(rules.clinic_refusal(patient, clinic)),
-            "patient_refusal": _patient_refusal(request),
+            "refusal": _refusal(request, clinic=clinic),
         },
     )
 
@@ -81,44 +95,35 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
 @require_GET
 @patient_required
 def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) -> HttpResponse:
-    clinic = selectors.clinic_get(clinic_id)
-    specialty = selectors.specialty_get(specialty_id)
-    patient = request.acting_patient
-    refusal = _reason(
-        rules.clinic_refusal(patient, clinic) or rules.specialty_refusal(patient, specialty, clinic)
-    )
+    clinic = directory.clinic_get(clinic_id)
+    specialty = directory.specialty_get(specialty_id)
+    active = selectors.appointments_list_active(request.acting_patient)
     return render(
         request,
         "scheduling/booking_doctors.html",
         {
             "clinic": clinic,
             "specialty": specialty,
-            "doctors": selectors.doctors_with_nearest(clinic, specialty),
-            "refusal": refusal or _patient_refusal(request),
+            "doctors": selectors.doctors_list_with_nearest(clinic, specialty),
+            "refusal": _refusal(request, clinic=clinic, specialty=specialty, active=active),
         },
-    )
-
-
-def _doctor_refusal(request: PatientRequest, doctor) -> str | None:
-    patient = request.acting_patient
-    return _reason(
-        rules.child_refusal(patient, request.user.pk)
-        or rules.clinic_refusal(patient, doctor.clinic)
-        or rules.specialty_refusal(patient, doctor.specialty, doctor.clinic)
     )
 
 
 @require_GET
 @patient_required
 def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
-    doctor = selectors.doctor_get(doctor_id)
+    doctor = directory.doctor_get(doctor_id)
+    active = selectors.appointments_list_active(request.acting_patient)
     return render(
         request,
         "scheduling/booking_days.html",
         {
             "doctor": doctor,
-            "days": selectors.free_days(doctor),
-            "refusal": _doctor_refusal(request, doctor),
+            "days": selectors.days_list_free(doctor),
+            "refusal": _refusal(
+                request, clinic=doctor.clinic, specialty=doctor.specialty, active=active
+            ),
         },
     )
 
@@ -126,19 +131,26 @@ def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
 @require_GET
 @patient_required
 def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResponse:
-    doctor = selectors.doctor_get(doctor_id)
+    doctor = directory.doctor_get(doctor_id)
     try:
         chosen = datetime.date.fromisoformat(day)
     except ValueError as exc:
         raise Http404 from exc
+    active = selectors.appointments_list_active(request.acting_patient)
+    # A time that overlaps another of the patient's appointments would be refused: not offered.
+    slots = [
+        s for s in selectors.slots_list_free_on(doctor, chosen) if not rules.overlaps(s, active)
+    ]
     return render(
         request,
         "scheduling/booking_times.html",
         {
             "doctor": doctor,
             "day": chosen,
-            "slots": selectors.free_slots_on(doctor, chosen),
-            "refusal": _doctor_refusal(request, doctor),
+            "slots": slots,
+            "refusal": _refusal(
+                request, clinic=doctor.clinic, specialty=doctor.specialty, active=active
+            ),
         },
     )
 
@@ -174,10 +186,12 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                 )
         else:
             status = 400
-    elif refusal := (
-        _reason(rules.slot_refusal(slot, timezone.now())) or _doctor_refusal(request, slot.doctor)
-    ):
-        error = refusal
+    else:
+        now = timezone.now()
+        active = selectors.appointments_list_active(patient, now)
+        error = _text(
+            rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now)
+        )
     return render(
         request,
         "scheduling/booking_confirm.html",
@@ -189,37 +203,34 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
 @require_GET
 @patient_required
 def booking_nearest(request: PatientRequest) -> HttpResponse:
-    patient = request.acting_patient
     form = NearestForm(request.GET or None)
-    slots = None
-    refusal = None
+    answer = None
     if form.is_bound and not form.is_valid():
         form.describe_errors()
     if form.is_bound and form.is_valid():
-        specialty = form.cleaned_data["specialty"]
         place = form.cleaned_data["place"]
-        at_attached = place == ATTACHED or specialty.access == specialty.Access.ATTACHMENT
-        if at_attached and patient.clinic is None:
-            refusal = _reason("no_attachment")
-        elif at_attached:
-            refusal = _reason(rules.specialty_refusal(patient, specialty, patient.clinic))
-            slots = selectors.slots_nearest_free(specialty, clinic=patient.clinic)
-        else:
-            refusal = _reason(rules.specialty_refusal(patient, specialty, patient.clinic))
-            district = selectors.district_get(int(place))
-            slots = selectors.slots_nearest_free(specialty, district=district)
-        refusal = refusal or _patient_refusal(request)
+        answer = selectors.slots_list_nearest_for_patient(
+            request.acting_patient,
+            request.user.pk,
+            form.cleaned_data["specialty"],
+            district=None if place == ATTACHED else directory.district_get(int(place)),
+        )
     return render(
         request,
         "scheduling/booking_nearest.html",
-        {"form": form, "slots": slots, "refusal": refusal},
+        {
+            "form": form,
+            "slots": answer.slots if answer else None,
+            "narrowed_to": answer.narrowed_to if answer else None,
+            "refusal": _text(answer.refusal) if answer else _refusal(request),
+        },
     )
 
 
 @require_GET
 @patient_required
 def appointment_list(request: PatientRequest) -> HttpResponse:
-    upcoming, history = selectors.appointments_for_user(request.user)
+    upcoming, history = selectors.appointments_list_for_user(request.user)
     return render(
         request, "scheduling/appointment_list.html", {"upcoming": upcoming, "history": history}
     )

@@ -9,7 +9,7 @@ from portal.workspace.models import StaffMember
 class StaffMemberAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "clinic")
     list_filter = ("role",)
-    raw_id_fields = ("user", "clinic")
+    raw_id_fields = ("user",)
 
 
 # django-otp's own admin shows a device's secret as a QR code and answers an unknown id

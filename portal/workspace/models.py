@@ -1,15 +1,20 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from portal.directory.models import Clinic
 
 
 class StaffMember(models.Model):
-    """A staff account's role and the clinic it is bound to (docs/workspace.md).
+    """A staff account's role (docs/workspace.md).
 
-    The role decides what a staff member may do; the clinic, what they may see. The
-    regional operator has no clinic: the whole region is theirs. Every check goes through
-    `portal.workspace.permissions`, never through this model directly.
+    The role decides what a staff member may do; the account's clinic (``User.clinic``,
+    which the admin and the booking service already read), what they may see: a clerk or
+    a head without a clinic sees nothing, the regional operator the whole region. Every
+    check goes through `portal.workspace.permissions`, never through this model directly.
     """
 
     class Role(models.TextChoices):
@@ -24,27 +29,10 @@ class StaffMember(models.Model):
         related_name="staff_member",
     )
     role = models.CharField(_("роль"), max_length=10, choices=Role.choices)
-    clinic = models.ForeignKey(
-        "directory.Clinic",
-        verbose_name=_("медицинская организация"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="staff_members",
-    )
 
     class Meta:
         verbose_name = _("сотрудник")
         verbose_name_plural = _("сотрудники")
-        constraints = [
-            # A clerk or head without a clinic would see nothing or, worse, be mistaken
-            # for an operator; an operator bound to one clinic would be a head.
-            models.CheckConstraint(
-                condition=(Q(role="operator") & Q(clinic__isnull=True))
-                | (~Q(role="operator") & Q(clinic__isnull=False)),
-                name="staff_member_clinic_matches_role",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
@@ -52,3 +40,12 @@ class StaffMember(models.Model):
     @property
     def is_operator(self) -> bool:
         return self.role == self.Role.OPERATOR
+
+    @property
+    def clinic(self) -> "Clinic | None":
+        """The one clinic of a clerk or head; None for the operator (the whole region)."""
+        return None if self.is_operator else self.user.clinic
+
+    @property
+    def clinic_id(self) -> int | None:
+        return None if self.is_operator else self.user.clinic_id

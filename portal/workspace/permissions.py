@@ -29,7 +29,7 @@ def staff_member_of(user: AnyUser) -> StaffMember | None:
     if not isinstance(user, User) or not user.is_active or user.is_citizen:
         return None
     try:
-        return StaffMember.objects.select_related("clinic").get(user=user)
+        return StaffMember.objects.select_related("user__clinic").get(user=user)
     except StaffMember.DoesNotExist:
         return None
 
@@ -40,7 +40,9 @@ def clinic_scope_for(user: AnyUser) -> QuerySet[Clinic]:
         return Clinic.objects.none()
     if member.is_operator:
         return Clinic.objects.all()
-    return Clinic.objects.filter(pk=member.clinic_id or 0)
+    if member.clinic_id is None:
+        return Clinic.objects.none()
+    return Clinic.objects.filter(pk=member.clinic_id)
 
 
 def staff_may_manage_clinic(user: AnyUser, clinic_id: int | None) -> bool:

@@ -24,7 +24,7 @@ def assert_try_again_page(response) -> None:
 def test_a_view_losing_the_database_answers_503_in_russian(client, patient, error):
     client.force_login(patient)
     with mock.patch(
-        "portal.scheduling.views.selectors.appointments_for_user",
+        "portal.scheduling.views.selectors.appointments_list_for_user",
         side_effect=error("server closed the connection unexpectedly"),
     ):
         response = client.get("/appointments/")

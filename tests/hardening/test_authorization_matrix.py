@@ -51,6 +51,11 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
     "patients:relative_remove":       {"GET": (405, 405,  405,     405,     405),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    # On the guardian's own (verified) guardianship: nobody approves or revokes it here.
+    "patients:guardianship_approve":  {"GET": (405, 405,  405,     405,     405),
+                                       "POST": (LOGIN, 404,  404,     404,     LOGIN)},
+    "patients:guardianship_revoke":   {"GET": (405, 405,  405,     405,     405),
+                                       "POST": (LOGIN, 404,  404,     404,     LOGIN)},
     "patients:acting_switch":         {"GET": (405, 405,    405,     405,     405),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
     "patients:journal":               {"GET": (LOGIN, 404,   200,     404,     LOGIN)},

@@ -54,3 +54,23 @@ def test_actable_ids_match_the_actable_patients(guardian, child, stranger, clerk
 
     for user in (guardian, stranger, clerk):
         assert set(patient_ids_actable_by(user)) == {p.pk for p in patients_actable_by(user)}
+
+
+@pytest.mark.django_db
+def test_a_refused_lookup_writes_nothing(stranger, child):
+    from portal.audit.models import AuditEvent
+
+    with pytest.raises(Http404):
+        patient_get_for_user(stranger, child.pk)
+    assert not AuditEvent.objects.exists()
+
+
+def test_services_take_plain_values_never_a_request():
+    from pathlib import Path
+
+    import portal
+
+    root = Path(portal.__file__).parent
+    for module in ("patients/services.py", "patients/guardianships.py", "identity/services.py"):
+        source = (root / module).read_text(encoding="utf-8")
+        assert "HttpRequest" not in source and "request." not in source, module

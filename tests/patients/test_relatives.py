@@ -310,7 +310,9 @@ def test_user_b_cannot_act_for_user_as_child_and_the_attempt_is_journaled(
 
 def test_the_journal_is_visible_to_the_patient_and_each_guardian(client, guardian, child):
     father = PatientFactory(first_name="Иван", sex="M").user
-    Guardianship.objects.create(guardian=father.patient, child=child, relation="daughter")
+    Guardianship.objects.create(
+        guardian=father.patient, child=child, relation="daughter", verified_at=timezone.now()
+    )
     client.force_login(father)
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
     client.force_login(guardian)

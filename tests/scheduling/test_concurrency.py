@@ -1,4 +1,4 @@
-"""Real races on PostgreSQL: threads, each with its own connection.
+"""Real races on PostgreSQL: threads, each with its own connection (docs/concurrency.md).
 
 SQLite serialises writers with IMMEDIATE transactions, so a race there proves nothing;
 these tests run on PostgreSQL only. The control test switches the protection off and
@@ -6,16 +6,23 @@ shows the race is real, so the other tests are known to be able to fail.
 """
 
 import threading
+import time
 import uuid
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from portal.scheduling import services
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Appointment, Slot
-from tests.factories import DoctorFactory, PatientFactory, SlotFactory, SpecialtyFactory
+from tests.factories import (
+    DoctorFactory,
+    PatientFactory,
+    SlotFactory,
+    SpecialtyFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -85,14 +92,14 @@ def test_control_without_the_patient_lock_the_race_books_twice(monkeypatch):
     first, second = SlotFactory(doctor=doctor), SlotFactory(doctor=doctor)
     patient = PatientFactory(clinic=doctor.clinic)
     both_checked = threading.Barrier(2)
-    real_check = services._check_patient_rules
+    real_check = services._check
 
     def check_then_wait(*args):
         real_check(*args)
         both_checked.wait(timeout=10)
 
     monkeypatch.setattr(services, "_lock_patient", lambda pk: type(patient).objects.get(pk=pk))
-    monkeypatch.setattr(services, "_check_patient_rules", check_then_wait)
+    monkeypatch.setattr(services, "_check", check_then_wait)
     outcomes = run_at_once([book_call(patient, first), book_call(patient, second)])
     assert outcomes == Counter({"booked": 2})
     assert Appointment.objects.filter(patient=patient, status="booked").count() == 2
@@ -107,11 +114,11 @@ def test_control_without_lock_and_recheck_the_constraint_still_stops_a_double_bo
     patients = [PatientFactory(clinic=slot.doctor.clinic) for _ in range(2)]
     both_checked = threading.Barrier(2)
 
-    def no_check(slot_row, now):
+    def no_check(*args):
         both_checked.wait(timeout=10)
 
     monkeypatch.setattr(services, "_lock_patient", lambda pk: type(patients[0]).objects.get(pk=pk))
-    monkeypatch.setattr(services, "_check_slot", no_check)
+    monkeypatch.setattr(services, "_check", no_check)
     monkeypatch.setattr(
         services,
         "_lock_slot",
@@ -121,3 +128,114 @@ def test_control_without_lock_and_recheck_the_constraint_still_stops_a_double_bo
     outcomes = run_at_once([book_call(p, slot) for p in patients])
     assert outcomes == Counter({"booked": 1, "slot_taken": 1})
     assert Appointment.objects.filter(slot=slot, status="booked").count() == 1
+
+
+# --- the clinic's cancellation against the patient's actions ---------------------------
+
+
+def clinic_cancel_call(staff, appointment, *, free_slot=True):
+    return lambda: services.appointment_cancel_by_clinic(
+        actor=staff, appointment=appointment, reason="Врач на курсах", free_slot=free_slot
+    )
+
+
+def booked_appointment(slot):
+    patient = PatientFactory(clinic=slot.doctor.clinic)
+    return services.appointment_book(
+        actor=patient.user, patient=patient, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+    ).appointment
+
+
+def after_a_pause(call, *, seconds):
+    def paused():
+        time.sleep(seconds)
+        return call()
+
+    return paused
+
+
+def assert_consistent(slot):
+    """The slot says booked exactly when one active appointment holds it."""
+    slot.refresh_from_db()
+    active = Appointment.objects.filter(slot=slot, status="booked").count()
+    assert active <= 1
+    assert (slot.status == Slot.Status.BOOKED) == (active == 1), (slot.status, active)
+
+
+def patient_cancel_call(appointment):
+    return lambda: services.appointment_cancel(actor=appointment.booked_by, appointment=appointment)
+
+
+def test_a_clinic_cancel_racing_the_patients_cancel_ends_one_way_only():
+    for _ in range(5):  # a few rounds: either side may win, both must end the same
+        slot = SlotFactory()
+        staff = UserFactory(esia_oid=None, is_staff=True, clinic=slot.doctor.clinic)
+        appointment = booked_appointment(slot)
+        outcomes = run_at_once(
+            [clinic_cancel_call(staff, appointment), patient_cancel_call(appointment)]
+        )
+        # "booked" is run_at_once's word for "succeeded": one cancel wins, one is refused.
+        assert outcomes == Counter({"booked": 1, "cancel_not_active": 1})
+        appointment.refresh_from_db()
+        assert appointment.status in ("cancelled_clinic", "cancelled_patient")
+        assert_consistent(slot)
+        slot.refresh_from_db()
+        assert slot.status == Slot.Status.FREE
+
+
+@pytest.mark.parametrize("free_slot", [True, False])
+def test_a_clinic_cancel_racing_a_booking_of_the_same_slot_ends_consistent(free_slot):
+    for round_ in range(6):
+        slot = SlotFactory()
+        staff = UserFactory(esia_oid=None, is_staff=True, clinic=slot.doctor.clinic)
+        appointment = booked_appointment(slot)
+        newcomer = PatientFactory(clinic=slot.doctor.clinic)
+        outcomes = run_at_once(
+            [
+                clinic_cancel_call(staff, appointment, free_slot=free_slot),
+                # A few milliseconds apart, so some rounds book before the cancel commits
+                # and some after: both orders must end consistent.
+                after_a_pause(book_call(newcomer, slot), seconds=round_ / 100),
+            ]
+        )
+        # The cancellation always succeeds ("booked": run_at_once's word for success). The
+        # booking came first (refused: taken) or after it (booked if the time was freed,
+        # refused if it was closed).
+        after = "booked" if free_slot else "slot_blocked"
+        assert outcomes in (Counter(["booked", "slot_taken"]), Counter(["booked", after])), outcomes
+        assert_consistent(slot)
+        appointment.refresh_from_db()
+        assert appointment.status == "cancelled_clinic"
+
+
+def test_a_lock_held_too_long_answers_busy_and_writes_nothing(settings):
+    """Another transaction holds the patient row past SCHEDULING_LOCK_TIMEOUT_MS: the
+    clinic's cancel gives up with «busy» (SQLSTATE 55P03), and nothing changes."""
+    settings.SCHEDULING_LOCK_TIMEOUT_MS = 200
+    slot = SlotFactory()
+    staff = UserFactory(esia_oid=None, is_staff=True, clinic=slot.doctor.clinic)
+    appointment = booked_appointment(slot)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_patient_row():
+        try:
+            with transaction.atomic():
+                type(appointment.patient).objects.select_for_update().get(pk=appointment.patient_id)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_patient_row)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with pytest.raises(BookingRefused) as info:
+            clinic_cancel_call(staff, appointment)()
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert info.value.code == "busy"
+    assert_consistent(slot)
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from portal.scheduling.models import Slot
-from portal.scheduling.selectors import slots_nearest_free
+from portal.scheduling.selectors import slots_list_nearest
 from tests.factories import DoctorFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +24,14 @@ def test_a_slot_taken_after_the_ranking_was_shared_drops_out_at_once(settings):
     settings.NEAREST_CACHE_SECONDS = 60
     doctor = DoctorFactory()
     first, second = _open_slot(doctor, 5), _open_slot(DoctorFactory(specialty=doctor.specialty), 6)
-    assert slots_nearest_free(doctor.specialty) == [first, second]
+    assert slots_list_nearest(doctor.specialty) == [first, second]
     Slot.objects.filter(pk=first.pk).update(status=Slot.Status.BOOKED)
-    assert slots_nearest_free(doctor.specialty) == [second]
+    assert slots_list_nearest(doctor.specialty) == [second]
 
 
 def test_without_the_shared_ranking_a_new_slot_shows_at_once(settings):
     settings.NEAREST_CACHE_SECONDS = 0
     doctor = DoctorFactory()
-    assert slots_nearest_free(doctor.specialty) == []
+    assert slots_list_nearest(doctor.specialty) == []
     slot = _open_slot(doctor, 5)
-    assert slots_nearest_free(doctor.specialty) == [slot]
+    assert slots_list_nearest(doctor.specialty) == [slot]

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from portal.scheduling.models import Absence, ScheduleRule, Slot
-from portal.scheduling.services import slots_generate
+from portal.scheduling.slot_generation import slots_generate
 from tests.factories import DoctorFactory
 
 IRKUTSK = ZoneInfo("Asia/Irkutsk")

@@ -39,6 +39,7 @@ class Command(BaseCommand):
                 ) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Загружено строк: {result.rows}; новых СМО: {result.insurers_created}."
+                f"Загружено строк: {result.rows}; новых СМО: {result.insurers_created}; "
+                f"обновлено пациентов: {result.patients_refreshed}."
             )
         )

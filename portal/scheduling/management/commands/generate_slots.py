@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from portal.scheduling.services import slots_generate
+from portal.scheduling.slot_generation import slots_generate
 
 
 class Command(BaseCommand):
