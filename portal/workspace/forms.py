@@ -1,8 +1,12 @@
+from typing import Any
+
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.directory.models import Clinic, Doctor
+from portal.scheduling.models import Absence
 
 
 class StaffLoginForm(forms.Form):
@@ -54,3 +58,64 @@ class DayListForm(forms.Form):
                 .select_related("specialty")
                 .order_by("last_name", "first_name")
             )
+
+
+class AbsenceForm(forms.Form):
+    """A doctor's absence. Training is kept as the scheduling area's «другое» kind."""
+
+    KINDS = {
+        "sick": (Absence.Kind.SICK, _("Больничный"), _("Врач заболел")),
+        "vacation": (Absence.Kind.VACATION, _("Отпуск"), _("Врач в отпуске")),
+        "training": (Absence.Kind.OTHER, _("Учёба"), _("Врач на обучении")),
+    }
+
+    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none())
+    kind = forms.ChoiceField(
+        label=_("Причина"),
+        choices=[(key, label) for key, (_kind, label, _text) in KINDS.items()],
+        widget=forms.RadioSelect,
+    )
+    starts_on = forms.DateField(
+        label=_("С"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
+    )
+    ends_on = forms.DateField(
+        label=_("По (включительно)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
+    )
+    reason = forms.CharField(
+        label=_("Что сказать пациентам"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Пациенты увидят это в записи и в уведомлении. Если оставить пустым — "
+            "«Врач заболел», «Врач в отпуске» или «Врач на обучении»."
+        ),
+    )
+
+    def __init__(self, *args: Any, doctors: "QuerySet[Doctor]", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["doctor"].queryset = doctors.select_related("specialty", "clinic")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if starts_on and ends_on:
+            if ends_on < starts_on:
+                self.add_error(
+                    "ends_on", _("Дата окончания раньше даты начала. Исправьте одну из дат.")
+                )
+            elif starts_on < timezone.localdate():
+                self.add_error(
+                    "starts_on",
+                    _("Прошедшие дни не меняются. Укажите сегодняшнюю или будущую дату."),
+                )
+        if data.get("kind") in self.KINDS and not data.get("reason"):
+            data["reason"] = str(self.KINDS[data["kind"]][2])
+        return data
+
+    @property
+    def absence_kind(self) -> str:
+        return str(self.KINDS[self.cleaned_data["kind"]][0])

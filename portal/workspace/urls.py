@@ -10,6 +10,8 @@ urlpatterns = [
     path("workspace/logout/", auth_views.logout_view, name="logout"),
     path("workspace/", views.home, name="home"),
     path("workspace/day/", views.day_list, name="day_list"),
+    path("workspace/absences/", views.absence_list, name="absence_list"),
+    path("workspace/absences/new/", views.absence_new, name="absence_new"),
     path(
         "workspace/appointments/<int:appointment_id>/attendance/",
         views.appointment_attendance,

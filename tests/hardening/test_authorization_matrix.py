@@ -83,6 +83,9 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (302, 302,    302,     302,     302)},
     "workspace:home":                 {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:day_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:absence_list":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:absence_new":          {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "workspace:appointment_attendance": {"GET": (405, 405,   405,     405,     405),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
 }  # fmt: skip

@@ -33,6 +33,11 @@ MATRIX = {
     "workspace:login_code":         {"GET": (302, 302,  302,   302,    302,   302,   302,   302)},
     "workspace:home":               {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
     "workspace:day_list":           {"GET": (LOGIN, 403, 403,  403,    200,   400,   200,   200)},
+    "workspace:absence_list":       {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
+    # An empty POST is the form again with what is missing; the other clinic's doctor is
+    # not among the choices, so nothing of clinic A can be posted by clinic B.
+    "workspace:absence_new":        {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    400,   400,   400,   400)},
     "workspace:appointment_attendance":
                                     {"POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
     "workspace:logout":             {"POST": (302, 302, 302,   302,    302,   302,   302,   302)},
