@@ -12,7 +12,7 @@ DEPLOY_ENV := DEBUG=0 PORTAL_DATA_DIR=data/deploy-check ALLOWED_HOSTS=portal.exa
 	CSRF_TRUSTED_ORIGINS=https://portal.example.ru BEHIND_TLS_PROXY=1 \
 	REDIS_URL=redis://127.0.0.1:6379/0 ESIA_EMULATOR_ENABLED=0
 
-.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart
+.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart messages
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -42,7 +42,13 @@ lint: install
 	env -u DATABASE_URL $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
 
 screenshots: install
-	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py tests/browser/test_journey.py -q
+	SAVE_SCREENSHOTS=docs/screenshots $(UV) run --frozen pytest tests/browser/test_public_pages.py tests/browser/test_journey.py \
+		"tests/browser/test_accessibility_version.py::test_a_visitor_switches_the_version_on_and_it_follows_her" -q
+
+# The Russian plural forms (portal/locale/ru/LC_MESSAGES/django.po) compiled into the
+# committed django.mo; needs GNU gettext's msgfmt, only when the .po changes.
+messages: install
+	$(MANAGE) compilemessages --locale ru --ignore ".venv/*"
 
 # Benchmarks on the machine's PostgreSQL (issue 6): builds the region once into the
 # portal_bench database, serves it with gunicorn on 127.0.0.1:18400, prints one table

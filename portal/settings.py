@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, so that a database outage anywhere above answers 503 "try again".
     "portal.core.outage.DatabaseUnavailableMiddleware",
+    # With DEBUG on (make run), the portal's own 404 instead of the URL pattern listing.
+    "portal.core.middleware.PortalNotFoundInDebugMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -111,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.patients.context_processors.acting",
+                "portal.core.context_processors.accessibility",
             ],
         },
     },
@@ -358,3 +361,13 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Портал пациента")
 WORKSPACE_PENDING_LOGIN_SECONDS = env_int("WORKSPACE_PENDING_LOGIN_SECONDS", 300)
 # Staff login attempts (password and code steps) per client address.
 RATE_STAFF_LOGIN_IP = env_rate("RATE_STAFF_LOGIN_IP", "20/10m")
+
+
+# --- accessibility ---------------------------------------------------------------------
+# (issue 16) The version for the visually impaired (portal.core.accessibility) keeps its
+# choices in this cookie, not in the session, so it works before logging in.
+ACCESSIBILITY_COOKIE_NAME = env_str("ACCESSIBILITY_COOKIE_NAME", "portal_a11y")
+ACCESSIBILITY_COOKIE_DAYS = env_int("ACCESSIBILITY_COOKIE_DAYS", 365)
+# With DEBUG on (make run) a wrong address shows the portal's Russian 404, not Django's
+# technical page listing every URL pattern; DEBUG_TECHNICAL_404=1 brings that page back.
+DEBUG_TECHNICAL_404 = env_bool("DEBUG_TECHNICAL_404", False)

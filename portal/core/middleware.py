@@ -2,7 +2,8 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 TOUCH_KEY = "_touched"
 
@@ -26,3 +27,41 @@ class SlidingSessionMiddleware:
             if now - session.get(TOUCH_KEY, 0) >= settings.SESSION_TOUCH_INTERVAL:
                 session[TOUCH_KEY] = now
         return response
+
+
+class PortalNotFoundInDebugMiddleware:
+    """With DEBUG on, a wrong address gets the portal's own Russian 404, not Django's.
+
+    Django's technical 404 lists every URL pattern, the staff admin path included, and
+    `make run` serves with DEBUG on (the ESIA emulator and the generated secret key need
+    it). Turning DEBUG off for `make run` would also switch on HTTPS redirects and the
+    production checks, so instead this renders the handler404 page: the resolver is asked
+    before the view runs, and a view's Http404 is caught on its way out. DEBUG_TECHNICAL_404
+    brings Django's page back for a developer who wants it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def _active(self) -> bool:
+        return bool(settings.DEBUG) and not getattr(settings, "DEBUG_TECHNICAL_404", False)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._active():
+            urlconf = getattr(request, "urlconf", None)
+            try:
+                resolve(request.path_info, urlconf)
+            except Resolver404:
+                return _portal_not_found(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if self._active() and isinstance(exception, Http404):
+            return _portal_not_found(request)
+        return None
+
+
+def _portal_not_found(request: HttpRequest) -> HttpResponse:
+    from portal.core.views import page_not_found
+
+    return page_not_found(request)

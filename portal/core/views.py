@@ -4,11 +4,12 @@ import sys
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.core import accessibility
 from portal.core.outage import DATABASE_DOWN, database_unavailable_response
 
 
@@ -66,3 +67,29 @@ def too_many_requests(request: HttpRequest, exception: Exception | None = None) 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form sent from an expired or foreign page: say how to resend it."""
     return render(request, "403_csrf.html", status=403)
+
+
+@require_http_methods(["GET", "POST"])
+def accessibility_settings(request: HttpRequest) -> HttpResponse:
+    """«Версия для слабовидящих»: the settings panel (GET) and saving the choices (POST).
+
+    Plain forms and a redirect back, so it works without JavaScript; the choices go
+    into a cookie (portal.core.accessibility), which works logged out too.
+    """
+    back = accessibility.safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.method == "POST":
+        if request.POST.get("action") == "off":
+            choices = accessibility.AccessibilityChoices()
+        else:
+            # The panel's buttons send one value on top of the hidden current ones: the last wins.
+            values = {name: request.POST.getlist(name)[-1] for name in request.POST}
+            choices = accessibility.choices_from_values(values)
+        response = redirect(back)
+        accessibility.remember(response, choices)
+        return response
+    current = accessibility.choices_of(request)
+    return render(
+        request,
+        "core/accessibility.html",
+        {"back": back, "groups": accessibility.option_groups(current)},
+    )

@@ -1,13 +1,16 @@
 """Reads of the directory: the one place for district, clinic, specialty and doctor lookups.
 
 Names follow one grammar, ``<noun>_<verb>[_<qualifier>]``: ``*_get`` returns one row or
-raises Http404, ``*_list`` returns an ordered query set. The public directory pages and
-the booking wizard both read through here.
+raises Http404, ``*_list`` returns rows in display order (clinics in natural order).
+The public directory pages and the booking wizard both read through here.
 """
+
+from collections.abc import Iterable
 
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
+from portal.core.sorting import natural_key
 from portal.directory.models import Clinic, District, Doctor, Specialty
 
 
@@ -19,8 +22,13 @@ def district_get(district_id: int) -> District:
     return get_object_or_404(District, pk=district_id)
 
 
-def clinics_list_in_district(district: District) -> QuerySet[Clinic]:
-    return district.clinics.order_by("short_name")
+def clinics_list_in_district(district: District) -> list[Clinic]:
+    """A district's clinics in natural order: «№ 2» before «№ 11» (portal.core.sorting)."""
+    return clinics_sorted(district.clinics.all())
+
+
+def clinics_sorted(clinics: Iterable[Clinic]) -> list[Clinic]:
+    return sorted(clinics, key=lambda clinic: natural_key(clinic.short_name))
 
 
 def clinic_get(clinic_id: int) -> Clinic:

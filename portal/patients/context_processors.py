@@ -13,8 +13,12 @@ from portal.patients.selectors import (
 
 def acting(request: HttpRequest) -> dict[str, Any]:
     """Whose cabinet this is, for the header menu and the banner on every page."""
-    # Every page, logged in or not, states the children's age limit with this one number.
-    context: dict[str, Any] = {"CHILD_MAX_AGE": settings.CHILD_MAX_AGE}
+    # Every page, logged in or not, states the age limits with these numbers: until
+    # CHILD_MAX_AGE parents book for a child, from ESIA_MIN_AGE Gosuslugi registers anyone.
+    context: dict[str, Any] = {
+        "CHILD_MAX_AGE": settings.CHILD_MAX_AGE,
+        "ESIA_MIN_AGE": settings.ESIA_MIN_AGE,
+    }
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return context
     own = own_patient(request)

@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.patients.models import Guardianship, Sex
 
+# ДД.ММ.ГГГГ: the one date format the patient sees, types and reads in error messages.
+BIRTH_DATE_FORMAT = "%d.%m.%Y"
+
 
 class RelativeForm(forms.Form):
     """Рис. 6–7: the child as written in the OMS policy.
@@ -18,11 +21,29 @@ class RelativeForm(forms.Form):
     middle_name = forms.CharField(
         label=_("Отчество"), max_length=80, required=False, help_text=_("Если есть.")
     )
+    # A text field, not type=date: a date input shows the browser's locale (mm/dd/yyyy in
+    # an English browser) while the portal, like Gosuslugi, speaks ДД.ММ.ГГГГ.
     birth_date = forms.DateField(
         label=_("Дата рождения"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
-        error_messages={"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")},
+        widget=forms.DateInput(
+            format=BIRTH_DATE_FORMAT,
+            attrs={
+                "inputmode": "numeric",
+                "pattern": r"\d{2}\.\d{2}\.\d{4}",
+                "maxlength": "10",
+                # Not "bday": that is the parent's own birthday, which the browser
+                # would offer for the child (the name fields are "off" for the same reason).
+                "autocomplete": "off",
+                "class": "input-date",
+            },
+        ),
+        # ISO too, quietly: a page opened before this change still sends its date input.
+        input_formats=[BIRTH_DATE_FORMAT, "%Y-%m-%d"],
+        help_text=_("В формате ДД.ММ.ГГГГ, например 05.09.2016."),
+        error_messages={
+            "invalid": _("Введите дату в формате ДД.ММ.ГГГГ, например 05.09.2016."),
+            "required": _("Введите дату рождения в формате ДД.ММ.ГГГГ."),
+        },
     )
     sex = forms.ChoiceField(label=_("Пол"), choices=[("", "—"), *Sex.choices])
     relation = forms.ChoiceField(

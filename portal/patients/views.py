@@ -40,6 +40,7 @@ from portal.patients.services import (
     relative_from_esia_kid,
     relative_remove,
 )
+from portal.patients.wording import relative_added_message
 
 
 def _own(request: PatientRequest) -> Patient:
@@ -128,11 +129,7 @@ def relative_add_view(request: PatientRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(
-                request,
-                _("%(name)s добавлен(а) в список родственников.")
-                % {"name": guardianship.child.full_name},
-            )
+            messages.success(request, relative_added_message(guardianship.child))
             return redirect(reverse("patients:personal") + "#relatives")
     status = 400 if form.is_bound and form.errors else 200
     return render(
@@ -171,17 +168,20 @@ def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
             % {"reasons": reasons},
         )
         return redirect("patients:relative_add")
-    messages.success(
-        request,
-        _("%(name)s добавлен(а) в список родственников.") % {"name": guardianship.child.full_name},
-    )
+    messages.success(request, relative_added_message(guardianship.child))
     return redirect(reverse("patients:personal") + "#relatives")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @patient_required
 def relative_remove_view(request: PatientRequest, guardianship_id: int) -> HttpResponse:
+    """GET asks «Удалить …?» (a page, so it works without JavaScript); POST removes."""
     own = _own(request)
+    if request.method == "GET":
+        row = next((r for r in relatives_of(own) if r["guardianship"].pk == guardianship_id), None)
+        if row is None:
+            raise Http404
+        return render(request, "patients/relative_remove.html", row)
     guardianship = relative_remove(
         guardian=own,
         guardianship_id=guardianship_id,

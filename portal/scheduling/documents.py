@@ -30,22 +30,41 @@ def ticket_qr_svg(appointment: Appointment) -> SafeString:
 
 
 def ticket_ics(appointment: Appointment) -> bytes:
+    """The appointment as a calendar event; a cancelled one as its cancellation.
+
+    A calendar that imported the event removes it when it reads the same UID with
+    METHOD:CANCEL and STATUS:CANCELLED (RFC 5546 §3.2.5); the higher SEQUENCE makes it
+    newer than the event it replaces.
+    """
     doctor = appointment.slot.doctor
     tz = ZoneInfo(settings.TIME_ZONE)
+    cancelled = appointment.is_cancelled
     calendar = Calendar()
     calendar.add("prodid", "-//Портал пациента//Запись к врачу//RU")
     calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     event.add("uid", f"appointment-{appointment.pk}-{appointment.ticket_number}@portal")
     event.add("dtstamp", timezone.now())
+    event.add("sequence", 1 if cancelled else 0)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("dtstart", appointment.starts_at.astimezone(tz))
     event.add("dtend", appointment.ends_at.astimezone(tz))
-    event.add("summary", f"Приём: {appointment.specialty.name}, {doctor.full_name}")
+    event.add("summary", ticket_event_title(appointment))
     event.add(
         "location", f"{doctor.clinic.short_name}, {doctor.clinic.address}, каб. {doctor.room}"
     )
-    event.add("description", f"Талон № {appointment.ticket_number}")
+    description = f"Талон № {appointment.ticket_number}; врач {doctor.full_name}"
+    if cancelled:
+        description = f"Запись отменена. {description}"
+    event.add("description", description)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     ical: bytes = calendar.to_ical()
     return ical
+
+
+def ticket_event_title(appointment: Appointment) -> str:
+    """Says for whom: a mother's calendar holds her own and her children's visits."""
+    title = f"Приём: {appointment.specialty.name} — {appointment.patient.short_name}"
+    return f"Отменено: {title}" if appointment.is_cancelled else title

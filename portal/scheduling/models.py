@@ -180,3 +180,7 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.BOOKED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status in (self.Status.CANCELLED_PATIENT, self.Status.CANCELLED_CLINIC)

@@ -147,3 +147,38 @@ def login_as(browser, live_server):
         )
 
     return login
+
+
+@pytest.fixture
+def act_for(browser, live_server):
+    """Switch the logged-in browser session to a child, as the surname menu does."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from portal.patients.selectors import ACTING_SESSION_KEY
+
+    def switch(patient):
+        cookie = next(c for c in browser.cookies(live_server.url) if c["name"] == "sessionid")
+        session = SessionStore(session_key=cookie["value"])
+        session[ACTING_SESSION_KEY] = patient.pk
+        session.save()
+
+    return switch
+
+
+# The version for the visually impaired as a cookie (portal.core.accessibility), so a test
+# can open any page in it; test_accessibility_version.py goes through the panel itself.
+A11Y_VERSIONS = {
+    "normal": None,
+    "white-on-black-200": "font=larger&scheme=white-on-black&spacing=wide&images=on",
+    "blue-150-no-images": "font=large&scheme=blue-on-light-blue&spacing=normal&images=off",
+}
+
+
+@pytest.fixture
+def use_version(browser, live_server):
+    def use(version: str) -> None:
+        value = A11Y_VERSIONS[version]
+        if value:
+            browser.add_cookies([{"name": "portal_a11y", "value": value, "url": live_server.url}])
+
+    return use

@@ -4,10 +4,8 @@ import datetime
 import re
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
-from portal.patients.selectors import ACTING_SESSION_KEY
 from portal.scheduling.models import Appointment
 from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
 
@@ -34,19 +32,6 @@ def ophthalmologist(home_clinic):
             doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20)
         )
     return doctor
-
-
-@pytest.fixture
-def act_for(browser, live_server):
-    """Switch the logged-in browser session to a child, as the surname menu does."""
-
-    def switch(patient):
-        cookie = next(c for c in browser.cookies(live_server.url) if c["name"] == "sessionid")
-        session = SessionStore(session_key=cookie["value"])
-        session[ACTING_SESSION_KEY] = patient.pk
-        session.save()
-
-    return switch
 
 
 def test_a_patient_books_prints_the_ticket_and_cancels(

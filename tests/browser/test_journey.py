@@ -89,6 +89,9 @@ def test_mother_books_for_herself_and_her_daughter_after_logging_in_through_esia
     assert "Иванова М.И." in page.locator("main").inner_text()
     assert_accessible(page)
     save_screenshot(page, "appointments")
+    page.set_viewport_size({"width": 375, "height": 812})
+    save_screenshot(page, "appointments-phone")  # each row a card (issue 16)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.locator("tbody tr", has_text="Иванова М.И.").get_by_role("link").first.click()
     with page.expect_download() as download:

@@ -50,7 +50,7 @@ def test_mother_adds_children_and_acts_for_one(
     page.locator("#id_last_name").fill("Иванова")
     page.locator("#id_first_name").fill("Мария")
     page.locator("#id_middle_name").fill("Ивановна")
-    page.locator("#id_birth_date").fill(maria_born.isoformat())
+    page.locator("#id_birth_date").fill(maria_born.strftime("%d.%m.%Y"))
     page.locator("#id_sex").select_option("F")
     page.locator("#id_relation").select_option("son")
     page.locator("#id_policy_number").fill("3802020202020212")

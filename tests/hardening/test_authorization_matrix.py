@@ -36,6 +36,8 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     #                                          anon   patient guardian stranger clerk
     "core:home":                      {"GET": (200,  200,    200,     200,     200)},
     "core:healthz":                   {"GET": (200,  200,    200,     200,     200)},
+    "core:accessibility":             {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (302, 302,    302,     302,     302)},
     "directory:district_list":        {"GET": (200,  200,    200,     200,     200)},
     "directory:district_detail":      {"GET": (200,  200,    200,     200,     200)},
     "directory:clinic_detail":        {"GET": (200,  200,    200,     200,     200)},
@@ -49,7 +51,7 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 400,  400,     400,     LOGIN)},
     "patients:relative_add_esia":     {"GET": (405, 405, 405,    405,     405),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
-    "patients:relative_remove":       {"GET": (405, 405,  405,     405,     405),
+    "patients:relative_remove":       {"GET": (LOGIN, 404,  200,     404,     LOGIN),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     # On the guardian's own (verified) guardianship: nobody approves or revokes it here.
     "patients:guardianship_approve":  {"GET": (405, 405,  405,     405,     405),

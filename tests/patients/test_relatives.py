@@ -89,8 +89,8 @@ def test_guardian_adds_a_child_and_sees_her_in_the_relatives_list(client, guardi
     response = client.post(ADD_URL, maria_form())
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Иванова Мария Ивановна добавлен(а)" in page
-    assert "<td>Дочь</td>" in page and f"<td>{MARIA_BORN_TEXT}</td>" in page and MARIA_ENP in page
+    assert "Иванова Мария Ивановна добавлена в список" in page
+    assert ">Дочь</td>" in page and f">{MARIA_BORN_TEXT}</td>" in page and MARIA_ENP in page
     child = Patient.objects.get(policy_number=MARIA_ENP)
     # Insurer and attachment come from the registry, never typed.
     assert child.clinic.short_name == "Детская поликлиника № 1"
