@@ -119,3 +119,51 @@ class AbsenceForm(forms.Form):
     @property
     def absence_kind(self) -> str:
         return str(self.KINDS[self.cleaned_data["kind"]][0])
+
+
+class RegistrySearchForm(forms.Form):
+    """Find an insured person by the policy number, or by name and birth date."""
+
+    policy = forms.CharField(
+        label=_("Номер полиса ОМС"),
+        required=False,
+        max_length=24,  # spaces between groups of digits are dropped in clean()
+        help_text=_("16 цифр единого полиса, или номер полиса старого образца."),
+    )
+    last_name = forms.CharField(label=_("Фамилия"), required=False, max_length=80)
+    first_name = forms.CharField(label=_("Имя"), required=False, max_length=80)
+    birth_date = forms.DateField(
+        label=_("Дата рождения"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["policy"] = "".join(str(data.get("policy") or "").split())
+        by_name = data.get("last_name") and data.get("first_name") and data.get("birth_date")
+        if not data["policy"] and not by_name:
+            raise forms.ValidationError(
+                _(
+                    "Введите номер полиса или фамилию, имя и дату рождения пациента — "
+                    "по неполным данным реестр не ищет."
+                )
+            )
+        return data
+
+
+class DoctorPickForm(forms.Form):
+    clinic = forms.ModelChoiceField(label=_("Медицинская организация"), queryset=Clinic.objects)
+    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none(), required=False)
+
+    def __init__(self, *args: Any, clinics: "QuerySet[Clinic]", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
+        clinic_id = self.data.get("clinic") or self.initial.get("clinic")
+        if clinic_id and str(clinic_id).isdigit():
+            self.fields["doctor"].queryset = (  # type: ignore[attr-defined]
+                Doctor.objects.filter(clinic__in=clinics, clinic_id=int(clinic_id), is_active=True)
+                .select_related("specialty")
+                .order_by("specialty__name", "last_name")
+            )

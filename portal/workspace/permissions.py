@@ -86,3 +86,8 @@ def appointment_get_for_staff(user: AnyUser, appointment_id: int) -> Appointment
     if appointment is None:
         raise Http404
     return appointment
+
+
+def is_staff_account(user_id: int | None) -> bool:
+    """Whether this account books as a clinic (by phone) rather than as a citizen."""
+    return user_id is not None and StaffMember.objects.filter(user_id=user_id).exists()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.workspace import auth_views, views
+from portal.workspace import auth_views, phone_views, views
 
 app_name = "workspace"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("workspace/day/", views.day_list, name="day_list"),
     path("workspace/absences/", views.absence_list, name="absence_list"),
     path("workspace/absences/new/", views.absence_new, name="absence_new"),
+    path("workspace/phone/", phone_views.phone_search, name="phone_search"),
+    path("workspace/phone/<int:person_id>/", phone_views.phone_person, name="phone_person"),
+    path("workspace/phone/<int:person_id>/book/", phone_views.phone_book, name="phone_book"),
     path(
         "workspace/appointments/<int:appointment_id>/attendance/",
         views.appointment_attendance,

@@ -86,6 +86,10 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "workspace:home":                 {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:day_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:absence_list":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:phone_search":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:phone_person":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:phone_book":           {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "workspace:absence_new":          {"GET": (LOGIN, 403,   403,     403,     LOGIN),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "workspace:appointment_attendance": {"GET": (405, 405,   405,     405,     405),
@@ -139,6 +143,7 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         # admin converters
         "object_id": 1,
         "pk": 1,
+        "person_id": 1,
         "content_type_id": 1,
         "id": 1,
         "url": "nowhere/",

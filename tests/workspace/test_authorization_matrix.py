@@ -6,12 +6,21 @@ objects belong to the guardian's clinic (``home_clinic``): its clerk and head ma
 them, the other clinic's clerk gets 404, citizens a 403 page pointing to their cabinet.
 """
 
+import datetime
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import get_resolver
 from django.utils import timezone
 
-from tests.factories import AppointmentFactory, DoctorFactory, SlotFactory
+from portal.patients.models import InsuredPerson
+from tests.factories import (
+    AppointmentFactory,
+    DoctorFactory,
+    InsuranceCompanyFactory,
+    SlotFactory,
+)
 from tests.hardening.test_authorization_matrix import _fill, _patterns
 from tests.workspace.conftest import verified_client
 
@@ -38,10 +47,21 @@ MATRIX = {
     # not among the choices, so nothing of clinic A can be posted by clinic B.
     "workspace:absence_new":        {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200),
                                      "POST": (LOGIN, 403, 403, 403,    400,   400,   400,   400)},
+    "workspace:phone_search":       {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
+    "workspace:phone_person":       {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
+    # The clerk books the free slot; the other clinic's clerk is 404; head and operator
+    # are then refused (taken) and sent back to the slot list.
+    "workspace:phone_book":         {"POST": (LOGIN, 403, 403, 403,    200,   404,   302,   302)},
     "workspace:appointment_attendance":
                                     {"POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
     "workspace:logout":             {"POST": (302, 302, 302,   302,    302,   302,   302,   302)},
 }  # fmt: skip
+
+
+def _post_data(name: str, world: dict) -> dict:
+    if name == "workspace:phone_book":
+        return {"slot": world["free_slot"], "idempotency_key": str(uuid.uuid4())}
+    return {"attended": "0"}
 
 
 @pytest.fixture
@@ -57,8 +77,20 @@ def world(guardian, child, home_clinic):
     )
     appointment = AppointmentFactory(patient=child, booked_by=guardian, slot=slot)
     day = timezone.localtime(slot.starts_at).date().isoformat()
+    person = InsuredPerson.objects.create(
+        policy_kind="E",
+        policy_number="7700000000000029",
+        last_name="Звонкова",
+        first_name="Вера",
+        birth_date=datetime.date(1960, 5, 5),
+        sex="F",
+        insurer=InsuranceCompanyFactory(),
+        clinic=home_clinic,
+    )
     return {
         "appointment_id": appointment.pk,
+        "person_id": person.pk,
+        "free_slot": SlotFactory(doctor=doctor).pk,
         "query": f"?clinic={home_clinic.pk}&doctor={doctor.pk}&date={day}",
     }
 
@@ -92,7 +124,7 @@ def test_every_workspace_url_gives_each_persona_the_expected_status(
                 if method == "GET":
                     response = browser.get(target)
                 else:
-                    response = browser.post(target, {"attended": "0"})
+                    response = browser.post(target, _post_data(name, world))
                 if response.status_code != expected:
                     mismatches.append(
                         f"{method} {target} as {persona}: {response.status_code}, "
