@@ -37,7 +37,7 @@ test: install
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy portal
+	$(UV) run --frozen mypy portal tests bench
 	$(MANAGE) makemigrations --check --dry-run
 	env -u DATABASE_URL $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.demo.dates import born
@@ -134,7 +135,7 @@ def bench_reset() -> int:
     return deleted
 
 
-def _adult_doctors(specialty_code: str, district: District | None = None):
+def _adult_doctors(specialty_code: str, district: District | None = None) -> QuerySet[Doctor]:
     doctors = Doctor.objects.filter(specialty__code=specialty_code, is_active=True).exclude(
         clinic__kind=Clinic.Kind.CHILDREN
     )

@@ -131,7 +131,7 @@ def classify(response: httpx.Response) -> str:
 
 def csrf_of(http: httpx.Client, html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    return match.group(1) if match else http.cookies.get("csrftoken", "")
+    return str(match.group(1)) if match else str(http.cookies.get("csrftoken", ""))
 
 
 def rush(cookie: str, slots: list[int], log: Log, start: float, stop: float) -> None:

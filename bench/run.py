@@ -117,7 +117,7 @@ def main() -> int:
     log(f"gunicorn: {workers} sync workers on 127.0.0.1:{PORT}")
     try:
 
-        def load(name: str, make, count: int) -> Run:  # type: ignore[no-untyped-def]
+        def load(name: str, make, count: int) -> Run:
             run = Run(name)
             asyncio.run(
                 closed_loop(
@@ -206,7 +206,7 @@ def main() -> int:
         start_wall = rush.opens_at.timestamp()
         deadline = time.perf_counter() + (start_wall - time.time()) + RUSH_LIMIT
 
-        async def timed(request: Request):  # type: ignore[no-untyped-def]
+        async def timed(request: Request):
             try:
                 response = await fetch(rush_target, request)
             except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
@@ -280,7 +280,7 @@ def machine_facts() -> dict[str, str]:
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]  # type: ignore[index]
+        pg = cursor.fetchone()[0]
     mem_kb = 0
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemTotal:"):

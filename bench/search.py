@@ -29,9 +29,9 @@ class SearchResult:
 
 class _Capture:
     def __init__(self) -> None:
-        self.statements: list[tuple[str, tuple]] = []
+        self.statements: list[tuple[str, tuple[object, ...]]] = []
 
-    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def __call__(self, execute, sql, params, many, context):
         self.statements.append((sql, tuple(params or ())))
         return execute(sql, params, many, context)
 

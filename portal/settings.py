@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import env_bool, env_int, env_list, env_rate, env_str
+
+# Lets generic Django classes be subscripted at run time (``ModelAdmin[Slot]``), as the
+# type checker reads them (mypy --strict).
+django_stubs_ext.monkeypatch()
 
 # --- Mode, paths and the secret key -----------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -306,7 +311,7 @@ RATE_CANCEL_IP = env_rate("RATE_CANCEL_IP", "100/10m")
 RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 
 # --- Logging --------------------------------------------------------------------------------
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

@@ -6,11 +6,13 @@ Same project and configuration as the portal, but only the emulator's URLs, and 
 cookie names: browsers share cookies between ports of one host.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from portal.settings import *  # noqa: F403
 from portal.settings import ESIA_EMULATOR_ENABLED
 
 if not ESIA_EMULATOR_ENABLED:
-    raise ImproperlyConfigured("The ESIA emulator is switched off (ESIA_EMULATOR_ENABLED)")  # noqa: F405
+    raise ImproperlyConfigured("The ESIA emulator is switched off (ESIA_EMULATOR_ENABLED)")
 
 ROOT_URLCONF = "portal.esia_emulator.root_urls"
 SESSION_COOKIE_NAME = "esia_emulator_session"

@@ -5,6 +5,7 @@ self-signed and good for the emulator only: real ESIA knows nothing about them.
 """
 
 from pathlib import Path
+from typing import Any
 
 from portal.identity import gost
 
@@ -21,7 +22,7 @@ def key_pair_write(key_path: Path, cert_path: Path, common_name: str) -> bool:
     return True
 
 
-def dev_keys_ensure(settings) -> list[Path]:
+def dev_keys_ensure(settings: Any) -> list[Path]:
     created = []
     pairs = [
         (settings.ESIA_CLIENT_KEY, settings.ESIA_CLIENT_CERT, "Портал пациента (разработка)"),

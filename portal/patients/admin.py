@@ -11,19 +11,19 @@ from portal.patients.models import Guardianship, InsuranceCompany, InsuredPerson
 
 
 @admin.register(InsuranceCompany)
-class InsuranceCompanyAdmin(admin.ModelAdmin):
+class InsuranceCompanyAdmin(admin.ModelAdmin[InsuranceCompany]):
     list_display = ("name", "code")
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(admin.ModelAdmin[Patient]):
     list_display = ("last_name", "first_name", "middle_name", "birth_date", "clinic")
     search_fields = ("last_name",)
     list_select_related = ("clinic",)
 
 
 @admin.register(Guardianship)
-class GuardianshipAdmin(admin.ModelAdmin):
+class GuardianshipAdmin(admin.ModelAdmin[Guardianship]):
     """Read-mostly: verification and ending go through the services (and the audit)."""
 
     list_display = (
@@ -80,7 +80,7 @@ class GuardianshipAdmin(admin.ModelAdmin):
 
 
 @admin.register(InsuredPerson)
-class InsuredPersonAdmin(admin.ModelAdmin):
+class InsuredPersonAdmin(admin.ModelAdmin[InsuredPerson]):
     list_display = ("last_name", "first_name", "birth_date", "policy_kind", "insurer", "clinic")
     search_fields = ("policy_number", "last_name")
     list_select_related = ("insurer", "clinic")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 ACTING_SESSION_KEY = "acting_patient_id"
 
 
-def patient_of_user(user) -> Patient | None:
+def patient_of_user(user: "User | AnonymousUser") -> Patient | None:
     if not user.is_authenticated:
         return None
     return Patient.objects.filter(user=user).select_related("insurer", "clinic").first()
@@ -278,7 +278,7 @@ def guardians_verified_by_user(child_id: int) -> dict[int, bool]:
     return {user_id: verified_at is not None for user_id, verified_at in rows if user_id}
 
 
-def esia_kids_offer(guardian: Patient) -> list[dict]:
+def esia_kids_offer(guardian: Patient) -> list[dict[str, Any]]:
     """The children ESIA listed at the last login and not yet in the relatives list."""
     held = {(c.policy_series, c.policy_number) for c in children_of(guardian) if c.policy_number}
     offer = []

@@ -177,7 +177,7 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
 
     Raises ValidationError with a message at each field that breaks a rule.
     """
-    errors: dict[str, list] = {}
+    errors: dict[str, list[Any]] = {}
     today = timezone.localdate()
     if data.birth_date > today:
         errors.setdefault("birth_date", []).append(ERRORS["birth_future"])
@@ -397,7 +397,7 @@ def relative_add(
     return guardianship
 
 
-def relative_from_esia_kid(kid: dict) -> RelativeData:
+def relative_from_esia_kid(kid: dict[str, Any]) -> RelativeData:
     """An ESIA ``kids`` element (as the login stored it) in the shape of the form."""
     sex = kid.get("sex") or ""
     try:

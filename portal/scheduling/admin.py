@@ -7,7 +7,7 @@ through `services.appointment_cancel_by_clinic` with the same locks as the patie
 cancellation, so a slot is never left booked without its appointment or the reverse.
 """
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -22,18 +22,6 @@ from portal.core.http import AuthenticatedRequest, client_ip
 from portal.scheduling import services
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
-
-# ModelAdmin is generic for the type checker only (without django_stubs_ext's monkeypatch).
-if TYPE_CHECKING:
-    ScheduleRuleAdminBase = admin.ModelAdmin[ScheduleRule]
-    AbsenceAdminBase = admin.ModelAdmin[Absence]
-    SlotAdminBase = admin.ModelAdmin[Slot]
-    AppointmentAdminBase = admin.ModelAdmin[Appointment]
-else:
-    ScheduleRuleAdminBase = AbsenceAdminBase = SlotAdminBase = AppointmentAdminBase = (
-        admin.ModelAdmin
-    )
-
 
 ClinicRow = TypeVar("ClinicRow", Slot, Appointment)
 
@@ -52,19 +40,19 @@ def _of_own_clinic(
 
 
 @admin.register(ScheduleRule)
-class ScheduleRuleAdmin(ScheduleRuleAdminBase):
+class ScheduleRuleAdmin(admin.ModelAdmin[ScheduleRule]):
     list_display = ["doctor", "weekdays", "start_time", "end_time", "slot_minutes", "days_ahead"]
     raw_id_fields = ["doctor"]
 
 
 @admin.register(Absence)
-class AbsenceAdmin(AbsenceAdminBase):
+class AbsenceAdmin(admin.ModelAdmin[Absence]):
     list_display = ["doctor", "kind", "starts_on", "ends_on"]
     raw_id_fields = ["doctor"]
 
 
 @admin.register(Slot)
-class SlotAdmin(SlotAdminBase):
+class SlotAdmin(admin.ModelAdmin[Slot]):
     """Slots are made by slot generation and change state only by booking: view only."""
 
     list_display = ["doctor", "starts_at", "status", "opens_at"]
@@ -100,7 +88,7 @@ class ClinicCancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(AppointmentAdminBase):
+class AppointmentAdmin(admin.ModelAdmin[Appointment]):
     list_display = ["ticket_number", "patient", "starts_at", "status"]
     list_filter = ["status"]
     list_select_related = ["patient"]

@@ -6,7 +6,7 @@ from portal.workspace.models import StaffMember
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(admin.ModelAdmin):
+class StaffMemberAdmin(admin.ModelAdmin[StaffMember]):
     list_display = ("user", "role", "clinic")
     list_filter = ("role",)
     raw_id_fields = ("user",)
@@ -19,7 +19,7 @@ admin.site.unregister(TOTPDevice)
 
 
 @admin.register(TOTPDevice)
-class TOTPDeviceAdmin(admin.ModelAdmin):
+class TOTPDeviceAdmin(admin.ModelAdmin[TOTPDevice]):
     list_display = ("user", "name", "confirmed")
     list_filter = ("confirmed",)
     fields = ("user", "name", "confirmed")

@@ -30,6 +30,7 @@ def _open_slots(clinic_name: str, specialty_code: str) -> Doctor:
         SlotFactory(
             doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20)
         )
+    assert doctor is not None, clinic_name
     return doctor
 
 

@@ -13,7 +13,7 @@ from portal.patients.selectors import (
 def _request(user, acting_id=None):
     request = RequestFactory().get("/")
     request.user = user
-    request.session = {ACTING_SESSION_KEY: acting_id} if acting_id else {}
+    request.session = {ACTING_SESSION_KEY: acting_id} if acting_id else {}  # type: ignore[assignment]
     return request
 
 

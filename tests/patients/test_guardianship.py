@@ -7,6 +7,8 @@ the father, also unverified until someone vouches for him; the clerks of the chi
 clinic and of another clinic.
 """
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
@@ -35,7 +37,7 @@ ADD_URL = reverse("patients:relative_add")
 
 def _years_ago(years: int, days: int = 0):
     today = timezone.localdate()
-    return today.replace(year=today.year - years) - timezone.timedelta(days=days)
+    return today.replace(year=today.year - years) - datetime.timedelta(days=days)
 
 
 @pytest.fixture

@@ -71,8 +71,8 @@ def world(guardian, child, home_clinic):
     slot = SlotFactory(
         doctor=doctor,
         starts_at=now,
-        ends_at=now + timezone.timedelta(minutes=20),
-        opens_at=now - timezone.timedelta(days=2),
+        ends_at=now + datetime.timedelta(minutes=20),
+        opens_at=now - datetime.timedelta(days=2),
         status="booked",
     )
     appointment = AppointmentFactory(patient=child, booked_by=guardian, slot=slot)
