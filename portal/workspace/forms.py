@@ -167,3 +167,11 @@ class DoctorPickForm(forms.Form):
                 .select_related("specialty")
                 .order_by("specialty__name", "last_name")
             )
+
+
+class ClinicPickForm(forms.Form):
+    clinic = forms.ModelChoiceField(label=_("Медицинская организация"), queryset=Clinic.objects)
+
+    def __init__(self, *args: Any, clinics: "QuerySet[Clinic]", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]

@@ -91,3 +91,12 @@ def appointment_get_for_staff(user: AnyUser, appointment_id: int) -> Appointment
 def is_staff_account(user_id: int | None) -> bool:
     """Whether this account books as a clinic (by phone) rather than as a citizen."""
     return user_id is not None and StaffMember.objects.filter(user_id=user_id).exists()
+
+
+def staff_may_see_dashboard(user: AnyUser) -> bool:
+    """The clinic's figures are for its head and the regional operator, not for clerks."""
+    member = staff_member_of(user)
+    return member is not None and member.role in (
+        StaffMember.Role.HEAD,
+        StaffMember.Role.OPERATOR,
+    )

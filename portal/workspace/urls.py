@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.workspace import auth_views, phone_views, views
+from portal.workspace import auth_views, dashboard_views, phone_views, views
 
 app_name = "workspace"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("workspace/day/", views.day_list, name="day_list"),
     path("workspace/absences/", views.absence_list, name="absence_list"),
     path("workspace/absences/new/", views.absence_new, name="absence_new"),
+    path("workspace/dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("workspace/dashboard.csv", dashboard_views.dashboard_csv, name="dashboard_csv"),
     path("workspace/phone/", phone_views.phone_search, name="phone_search"),
     path("workspace/phone/<int:person_id>/", phone_views.phone_person, name="phone_person"),
     path("workspace/phone/<int:person_id>/book/", phone_views.phone_book, name="phone_book"),

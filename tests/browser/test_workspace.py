@@ -79,3 +79,27 @@ def test_a_clerk_records_an_absence_and_the_patient_sees_the_cancellation(
     login_as(patient)
     page.goto(f"{live_server.url}/appointments/")
     assert "отменена поликлиникой" in page.content().lower()
+
+
+def test_the_heads_dashboard_is_accessible(live_server, page, assert_accessible, browser, head):
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    doctor = DoctorFactory(clinic=head.clinic)
+    SlotFactory(doctor=doctor)
+    device = TOTPDevice.objects.create(user=head, name="workspace", confirmed=True)
+    session = SessionStore()
+    session[SESSION_KEY] = str(head.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = head.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    browser.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
+          "url": live_server.url}]
+    )  # fmt: skip
+    page.goto(f"{live_server.url}/workspace/dashboard/")
+    page.get_by_role("img", name="Свободное время на 14 дней").wait_for()
+    assert_accessible(page)

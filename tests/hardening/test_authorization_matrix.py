@@ -86,6 +86,8 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "workspace:home":                 {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:day_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:absence_list":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:dashboard":            {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:dashboard_csv":        {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:phone_search":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:phone_person":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:phone_book":           {"GET": (405,  405,    405,     405,     405),

@@ -47,6 +47,10 @@ MATRIX = {
     # not among the choices, so nothing of clinic A can be posted by clinic B.
     "workspace:absence_new":        {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200),
                                      "POST": (LOGIN, 403, 403, 403,    400,   400,   400,   400)},
+    # Figures for the head and the operator; clerks are told who sees them. The other
+    # clinic's clerk is refused by role before any clinic is chosen.
+    "workspace:dashboard":          {"GET": (LOGIN, 403, 403,  403,    403,   403,   200,   200)},
+    "workspace:dashboard_csv":      {"GET": (LOGIN, 403, 403,  403,    403,   403,   200,   400)},
     "workspace:phone_search":       {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
     "workspace:phone_person":       {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
     # The clerk books the free slot; the other clinic's clerk is 404; head and operator
