@@ -12,7 +12,7 @@ DEPLOY_ENV := DEBUG=0 PORTAL_DATA_DIR=data/deploy-check ALLOWED_HOSTS=portal.exa
 	CSRF_TRUSTED_ORIGINS=https://portal.example.ru BEHIND_TLS_PROXY=1 \
 	REDIS_URL=redis://127.0.0.1:6379/0 ESIA_EMULATOR_ENABLED=0
 
-.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart messages
+.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart messages fault-worker
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -63,3 +63,8 @@ clean:
 # Never part of `make test`: it breaks every other database session on the machine.
 fault-pg-restart: install
 	$(UV) run --frozen python -m bench.fault_pg_restart
+
+# Fault drill (docs/notifications.md): kills and restarts the outbox workers during a booking
+# burst on PostgreSQL, then checks that no message was lost or sent twice.
+fault-worker: install
+	$(UV) run --frozen python -m bench.fault_worker

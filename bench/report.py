@@ -14,6 +14,7 @@ BOOKING_VS_FLOOR = 0.15
 SEARCH_P95_MS = 20.0
 PAGE_VS_FLOOR = 0.3
 RSS_MB = 200.0
+OUTBOX_COST = 0.10
 
 DOCS_START = "<!-- bench:results:start -->"
 DOCS_END = "<!-- bench:results:end -->"
@@ -38,6 +39,7 @@ class Report:
     rush_outcome: Any = None  # bench.run.RushOutcome
     rush_check: Any = None  # bench.dataset.RushCheck
     rss: list[float] = field(default_factory=list)
+    notify: Any = None  # bench.notify.NotifyResult
     machine: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
 
@@ -195,6 +197,8 @@ class Report:
                     f"{fmt_num(self.rush.per_second, 0)} req/s",
                 )
             )
+        if self.notify:
+            rows += self._notify_rows()
         if self.rss:
             peak = max(self.rss)
             rows.append(
@@ -208,6 +212,34 @@ class Report:
                 )
             )
         return rows
+
+    def _notify_rows(self) -> list[Row]:
+        result = self.notify
+        with_rows = result.per_second(result.with_rows)
+        without = result.per_second(result.without_rows)
+        return [
+            Row(
+                f"Booking in process with / without the outbox rows "
+                f"({fmt_num(result.rows_per_booking, 1)} rows each; bookings/s)",
+                fmt_num(with_rows, 0),
+                fmt_num(without, 0),
+                fmt_num(ratio(with_rows, without), 2),
+                f"cost < {OUTBOX_COST:.0%}",
+                verdict(result.cost < OUTBOX_COST),
+            ),
+            Row(
+                "… of which the rows alone, without the task row (bookings/s)",
+                fmt_num(result.per_second(result.rows_only), 0),
+                fmt_num(without, 0),
+                fmt_num(ratio(result.per_second(result.rows_only), without), 2),
+            ),
+            Row(
+                "One outbox worker: e-mails/s to the local SMTP sink, SMS/s to the SMSC emulator",
+                f"{fmt_num(result.email_per_second, 0)} / {fmt_num(result.sms_per_second, 0)}",
+                f"{result.email_count} / {result.sms_count} messages, one task each; "
+                f"{fmt_num(result.backlog_per_second, 0)} e-mails/s draining a backlog",
+            ),
+        ]
 
     def table(self) -> str:
         return table_markdown(self.rows())

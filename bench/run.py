@@ -164,6 +164,12 @@ def main() -> int:
             "sustained booking", lambda n: book_request(n, jobs[n].slot_id), len(jobs)
         )
 
+        # Notifications (issue 12): the outbox's cost to booking, and one worker's rate.
+        from bench import notify
+
+        report.notify = notify.run_notify_phases(patients, log)
+        dataset.bench_reset()
+
         # Pages, with every patient holding one upcoming appointment from the phase above.
         path = dataset.wizard_path()
         pages = {

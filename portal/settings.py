@@ -7,6 +7,7 @@ mode: DEBUG on, SQLite in ./data, a generated secret key kept in ./data so sessi
 survive restarts, the ESIA emulator on.
 """
 
+import datetime as _dt
 import secrets
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,18 @@ if ESIA_EMULATOR_ENABLED and not DEBUG and not ESIA_EMULATOR_ON_TEST_STAND_NOT_P
         "anyone. Set ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION=1 only on a test stand."
     )
 
+# The SMSC emulator (docs/notifications.md) accepts every SMS and delivers none: on in
+# development only, and on a server with DEBUG off only on a stated test stand.
+SMSC_EMULATOR_ENABLED = env_bool("SMSC_EMULATOR_ENABLED", DEBUG)
+SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION = env_bool(
+    "SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION", False
+)
+if SMSC_EMULATOR_ENABLED and not DEBUG and not SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION:
+    raise ImproperlyConfigured(
+        "SMSC_EMULATOR_ENABLED with DEBUG off: the SMSC emulator swallows every SMS. "
+        "Set SMSC_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION=1 only on a test stand."
+    )
+
 # --- Applications and middleware ----------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,8 +92,13 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.scheduling",
     "portal.demo",
-    # With the emulator off its app is not even installed.
+    # Django's Tasks API (the django-tasks backport) and its database queue: the outbox.
+    "django_tasks",
+    "django_tasks_db",
+    "portal.notifications",
+    # With an emulator off its app is not even installed.
     *(["portal.esia_emulator"] if ESIA_EMULATOR_ENABLED else []),
+    *(["portal.smsc_emulator"] if SMSC_EMULATOR_ENABLED else []),
 ]
 
 MIDDLEWARE = [
@@ -329,6 +347,8 @@ LOGGING: dict[str, Any] = {
         # httpx logs every request URL at INFO: ESIA URLs carry codes, secrets and the oid.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # smpplib logs each connect at INFO and each PDU (numbers, texts) in hex at DEBUG.
+        "portal.notifications.smpp.wire": {"level": "WARNING"},
     },
 }
 
@@ -367,8 +387,7 @@ WORKSPACE_PENDING_LOGIN_SECONDS = env_int("WORKSPACE_PENDING_LOGIN_SECONDS", 300
 # Staff login attempts (password and code steps) per client address.
 RATE_STAFF_LOGIN_IP = env_rate("RATE_STAFF_LOGIN_IP", "20/10m")
 
-
-# --- accessibility ---------------------------------------------------------------------
+# --- Version for the visually impaired (docs/accessibility.md) ----------------------------
 # (issue 16) The version for the visually impaired (portal.core.accessibility) keeps its
 # choices in this cookie, not in the session, so it works before logging in.
 ACCESSIBILITY_COOKIE_NAME = env_str("ACCESSIBILITY_COOKIE_NAME", "portal_a11y")
@@ -376,3 +395,71 @@ ACCESSIBILITY_COOKIE_DAYS = env_int("ACCESSIBILITY_COOKIE_DAYS", 365)
 # With DEBUG on (make run) a wrong address shows the portal's Russian 404, not Django's
 # technical page listing every URL pattern; DEBUG_TECHNICAL_404=1 brings that page back.
 DEBUG_TECHNICAL_404 = env_bool("DEBUG_TECHNICAL_404", False)
+
+# --- SMS over SMPP (docs/notifications.md) ---------------------------------------------
+# The SMSC the portal binds to as a transceiver. Defaults: the emulator of `make run`.
+SMPP_HOST = env_str("SMPP_HOST", "127.0.0.1")
+SMPP_PORT = env_int("SMPP_PORT", 2775)
+SMPP_SYSTEM_ID = env_str("SMPP_SYSTEM_ID", "portal")
+SMPP_PASSWORD = env_str("SMPP_PASSWORD", "portal" if DEBUG else "")
+# The sender shown on the phone: an alphanumeric name (up to 11 characters) or a number.
+SMPP_SOURCE_ADDR = env_str("SMPP_SOURCE_ADDR", "Portal38")
+# Bound on every socket operation, so a dead SMSC never stalls a worker.
+SMPP_TIMEOUT_SECONDS = env_int("SMPP_TIMEOUT_SECONDS", 10)
+SMPP_ENQUIRE_LINK_SECONDS = env_int("SMPP_ENQUIRE_LINK_SECONDS", 30)
+SMSC_EMULATOR_CONTROL_PORT = env_int("SMSC_EMULATOR_CONTROL_PORT", 2776)
+SMSC_EMULATOR_MESSAGES_FILE = DATA_DIR / "smsc-emulator" / "messages.json"
+
+
+# --- Notifications: the outbox, e-mail, reminders (docs/notifications.md) -----------------
+# Django's Tasks API (the django-tasks backport) with its database backend: the queue lives
+# in the portal's own database, so SQLite runs it too. Worker: `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Outgoing mail: any SMTP relay. The defaults reach the local sink of `make run`.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# The backend the outbox worker sends with. Kept apart from EMAIL_BACKEND because the
+# test runner swaps EMAIL_BACKEND for an in-memory one and the outbox tests need real SMTP.
+NOTIFICATIONS_EMAIL_BACKEND = env_str(
+    "NOTIFICATIONS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 8025)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Портал пациента <noreply@portal.localhost>")
+# The domain of the Message-IDs the outbox makes (stable per message: the dedupe key).
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = env_str("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "portal.localhost")
+# The portal's public address, for links in e-mails and SMS.
+NOTIFICATIONS_PORTAL_URL = env_str("NOTIFICATIONS_PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# SMS go over SMPP (the smsc emulator block above); SMPP_HOST="" writes no SMS at all.
+
+# Delivery: retries with exponential backoff (base · 2^(attempt-1), capped), then failed.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600)
+# A message a worker took and never acknowledged (the worker died) is retried after this.
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 300)
+# The sweep re-enqueues a due message whose task has not run this long after it should have.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env_int("NOTIFICATIONS_SWEEP_GRACE_SECONDS", 120)
+
+# Reminders, in the region's time: the evening before and a few hours before; nothing
+# in the quiet hours (a reminder due then moves to their end, or is skipped if too late).
+NOTIFICATIONS_EVENING_REMINDER_AT = _dt.time.fromisoformat(
+    env_str("NOTIFICATIONS_EVENING_REMINDER_AT", "18:00")
+)
+NOTIFICATIONS_SOON_REMINDER_HOURS = env_int("NOTIFICATIONS_SOON_REMINDER_HOURS", 2)
+NOTIFICATIONS_QUIET_START = _dt.time.fromisoformat(env_str("NOTIFICATIONS_QUIET_START", "22:00"))
+NOTIFICATIONS_QUIET_END = _dt.time.fromisoformat(env_str("NOTIFICATIONS_QUIET_END", "08:00"))
+# A reminder moved out of the quiet hours must still come this long before the visit.
+NOTIFICATIONS_MIN_LEAD_MINUTES = env_int("NOTIFICATIONS_MIN_LEAD_MINUTES", 30)
+# Guardians hear this many days ahead that a child turns CHILD_MAX_AGE.
+NOTIFICATIONS_COMING_OF_AGE_DAYS = env_int("NOTIFICATIONS_COMING_OF_AGE_DAYS", 30)
+# Development: the local SMTP sink's mailbox, shown on the emulators' development page.
+NOTIFICATIONS_DEV_MAILBOX = Path(
+    env_str("NOTIFICATIONS_DEV_MAILBOX", "") or DATA_DIR / "dev-mailbox"
+)

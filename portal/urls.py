@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("portal.patients.urls")),
     path("", include("portal.scheduling.urls")),
     path("", include("portal.workspace.urls")),
+    path("", include("portal.notifications.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]

@@ -16,6 +16,18 @@ echo "Эмулятор ЕСИА: http://127.0.0.1:$EMULATOR_PORT (тестовы
 # Ages and birth dates are counted from this week (portal/demo/personas.py).
 "$UV" run --frozen python manage.py demo_personas
 
+# Notifications (docs/notifications.md): a local SMTP sink, the SMSC emulator when the
+# SMPP helper's command is there, the outbox worker and the sweep that finds due reminders.
+export EMAIL_PORT=${EMAIL_PORT:-8025}
+export SMPP_PORT=${SMPP_PORT:-2775}
+"$UV" run --frozen python manage.py notifications_smtp_sink --port "$EMAIL_PORT" &
+if "$UV" run --frozen python manage.py help smsc_emulator >/dev/null 2>&1; then
+  "$UV" run --frozen python manage.py smsc_emulator --port "$SMPP_PORT" &
+fi
+"$UV" run --frozen python manage.py db_worker --no-reload --interval 0.5 &
+"$UV" run --frozen python manage.py notifications_sweep --every 30 &
+echo "Письма и SMS портала: http://127.0.0.1:$EMULATOR_PORT/dev/outbox/ (SMTP 127.0.0.1:$EMAIL_PORT, SMPP 127.0.0.1:$SMPP_PORT)"
+
 echo "Портал пациента: http://127.0.0.1:$PORTAL_PORT"
 "$UV" run --frozen python manage.py runserver "127.0.0.1:$PORTAL_PORT" --noreload &
 wait

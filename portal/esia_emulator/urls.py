@@ -13,4 +13,5 @@ urlpatterns = [
     path("rs/prns/<str:oid>/<str:collection>", views.person_collection, name="person_collection"),
     path("rs/prns/<str:oid>/kids/<str:kid_id>/docs", views.kid_documents, name="kid_documents"),
     path("idp/ext/Logout", views.logout, name="logout"),
+    path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
 ]

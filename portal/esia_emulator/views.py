@@ -260,3 +260,26 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse("Server error", status=500, content_type="text/plain; charset=utf-8")
+
+
+@never_cache
+@require_GET
+def dev_outbox(request: HttpRequest) -> HttpResponse:
+    """Development: every e-mail and SMS the portal wrote, and what the local SMTP sink got."""
+    _enabled()
+    import json
+
+    from portal.notifications.devsink import mailbox_read
+    from portal.notifications.selectors import dev_messages
+
+    smsc_file = settings.SMSC_EMULATOR_MESSAGES_FILE
+    sms = json.loads(smsc_file.read_text()).get("messages", []) if smsc_file.exists() else []
+    return render(
+        request,
+        "esia_emulator/dev_outbox.html",
+        {
+            "rows": dev_messages(),
+            "mailbox": mailbox_read(settings.NOTIFICATIONS_DEV_MAILBOX, 50),
+            "sms": sms[:50],
+        },
+    )

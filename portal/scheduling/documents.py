@@ -29,16 +29,18 @@ def ticket_qr_svg(appointment: Appointment) -> SafeString:
     return mark_safe(svg)
 
 
-def ticket_ics(appointment: Appointment) -> bytes:
+def ticket_ics(appointment: Appointment, *, cancelled: bool | None = None) -> bytes:
     """The appointment as a calendar event; a cancelled one as its cancellation.
 
     A calendar that imported the event removes it when it reads the same UID with
     METHOD:CANCEL and STATUS:CANCELLED (RFC 5546 §3.2.5); the higher SEQUENCE makes it
-    newer than the event it replaces.
+    newer than the event it replaces. ``cancelled`` overrides the appointment's state: a
+    confirmation e-mail sent after a quick cancellation still carries the event it confirms.
     """
     doctor = appointment.slot.doctor
     tz = ZoneInfo(settings.TIME_ZONE)
-    cancelled = appointment.is_cancelled
+    if cancelled is None:
+        cancelled = appointment.is_cancelled
     calendar = Calendar()
     calendar.add("prodid", "-//Портал пациента//Запись к врачу//RU")
     calendar.add("version", "2.0")
@@ -50,7 +52,7 @@ def ticket_ics(appointment: Appointment) -> bytes:
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("dtstart", appointment.starts_at.astimezone(tz))
     event.add("dtend", appointment.ends_at.astimezone(tz))
-    event.add("summary", ticket_event_title(appointment))
+    event.add("summary", ticket_event_title(appointment, cancelled=cancelled))
     event.add(
         "location", f"{doctor.clinic.short_name}, {doctor.clinic.address}, каб. {doctor.room}"
     )
@@ -64,7 +66,9 @@ def ticket_ics(appointment: Appointment) -> bytes:
     return ical
 
 
-def ticket_event_title(appointment: Appointment) -> str:
+def ticket_event_title(appointment: Appointment, *, cancelled: bool | None = None) -> str:
     """Says for whom: a mother's calendar holds her own and her children's visits."""
     title = f"Приём: {appointment.specialty.name} — {appointment.patient.short_name}"
-    return f"Отменено: {title}" if appointment.is_cancelled else title
+    if cancelled is None:
+        cancelled = appointment.is_cancelled
+    return f"Отменено: {title}" if cancelled else title

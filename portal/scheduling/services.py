@@ -26,6 +26,11 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.directory.models import Doctor
 from portal.identity.models import User
+from portal.notifications.services import (
+    appointment_booked_notify,
+    appointment_cancelled_by_clinic_notify,
+    appointment_cancelled_notify,
+)
 from portal.patients.models import Patient
 from portal.scheduling import rules, selectors
 from portal.scheduling.errors import BookingRefused
@@ -184,6 +189,7 @@ def _book(
         doctor=slot.doctor_id,
         starts_at=slot.starts_at.isoformat(),
     )
+    appointment_booked_notify(appointment)
     transaction.on_commit(partial(_after_booking, appointment.pk, appointment.ticket_number))
     return BookingResult(appointment, created=True)
 
@@ -245,6 +251,7 @@ class _Cancellation:
     slot_to: str  # the slot's new status: free again, or blocked
     action: AuditAction
     by: str  # for the log
+    notify: Callable[[Appointment], object]  # writes the outbox rows, in this transaction
     reason: str = ""
     check_actor: Callable[[User, Appointment], None] | None = None
 
@@ -305,6 +312,7 @@ def _cancel_locked(
         ticket=current.ticket_number,
         **details,
     )
+    how.notify(current)
     transaction.on_commit(partial(_after_cancel, current.pk, how.by))
     current.refresh_from_db()
     return current
@@ -323,6 +331,7 @@ def appointment_cancel(
         slot_to=Slot.Status.FREE,
         action=AuditAction.APPOINTMENT_CANCELLED,
         by="patient",
+        notify=appointment_cancelled_notify,
     )
     with _busy_on_lock_timeout():
         return _cancel(actor=actor, appointment_id=appointment.pk, how=how, ip=ip)
@@ -360,6 +369,7 @@ def appointment_cancel_by_clinic(
         slot_to=Slot.Status.FREE if free_slot else Slot.Status.BLOCKED,
         action=AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
         by="clinic",
+        notify=lambda current: appointment_cancelled_by_clinic_notify(current, reason),
         reason=reason,
         check_actor=_check_clinic_actor,
     )
@@ -513,6 +523,7 @@ def _record_absence(
         slot_to=Slot.Status.BLOCKED,
         action=AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
         by="clinic",
+        notify=lambda current: appointment_cancelled_by_clinic_notify(current, reason),
         reason=reason,
         check_actor=_check_clinic_actor,
     )

@@ -96,6 +96,9 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "workspace:appointment_attendance": {"GET": (405, 405,   405,     405,     405),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                                       "POST": (LOGIN, 302,  302,     302,     LOGIN)},
 }  # fmt: skip
 
 # Admin pages by the last part of their name: non-staff go to the admin login; the

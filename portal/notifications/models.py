@@ -1,0 +1,152 @@
+"""The outbox: one row per message to one address, written in the event's transaction.
+
+A row is the promise that the message goes out; the task queue only says *when* to try.
+The states and who moves them are in docs/notifications.md.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("электронная почта")
+    SMS = "sms", _("SMS")
+
+
+class Kind(models.TextChoices):
+    BOOKED = "booked", _("запись к врачу")
+    CANCELLED = "cancelled", _("отмена записи")
+    CANCELLED_BY_CLINIC = "cancelled_clinic", _("отмена записи поликлиникой")
+    REMINDER_EVENING = "reminder_evening", _("напоминание накануне")
+    REMINDER_SOON = "reminder_soon", _("напоминание в день приёма")
+    COMING_OF_AGE = "coming_of_age", _("ребёнку скоро 14 лет")
+
+
+REMINDER_KINDS = (Kind.REMINDER_EVENING, Kind.REMINDER_SOON)
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", _("в очереди")
+    SENDING = "sending", _("отправляется")
+    SENT = "sent", _("отправлено")
+    DELIVERED = "delivered", _("доставлено")
+    FAILED = "failed", _("не доставлено")
+    SKIPPED = "skipped", _("не отправлено")
+
+
+class Message(models.Model):
+    patient = models.ForeignKey(
+        "patients.Patient",
+        verbose_name=_("о ком"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recipient = models.ForeignKey(
+        "patients.Patient",
+        verbose_name=_("получатель"),
+        on_delete=models.PROTECT,
+        related_name="notifications_received",
+    )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        verbose_name=_("запись на приём"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(_("канал"), max_length=8, choices=Channel.choices)
+    kind = models.CharField(_("событие"), max_length=20, choices=Kind.choices)
+    # The address as it was when the event happened: a later change of contacts does
+    # not redirect a message already promised.
+    address = models.CharField(_("адрес"), max_length=254)
+    subject = models.CharField(_("тема"), max_length=200, blank=True)
+    text = models.TextField(_("текст"))
+    status = models.CharField(
+        _("состояние"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    next_attempt_at = models.DateTimeField(_("следующая попытка"))
+    # When the task queue was last asked to run it (None: never, e.g. a reminder that is
+    # not due yet). The sweep re-enqueues a due row whose task never came.
+    enqueued_for = models.DateTimeField(_("поставлено в очередь на"), null=True, blank=True)
+    # Set while a worker holds it; a worker that died leaves it to expire.
+    lease_until = models.DateTimeField(_("занято до"), null=True, blank=True)
+    # One row per event, recipient and channel: the same event never becomes two messages.
+    dedupe_key = models.CharField(_("ключ дедупликации"), max_length=120, unique=True)
+    # SMTP Message-ID or the SMPP message_id of the first part: what the gateway accepted.
+    gateway_id = models.CharField(_("идентификатор у шлюза"), max_length=200, blank=True)
+    error = models.TextField(_("ошибка"), blank=True)
+    created_at = models.DateTimeField(_("создано"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("отправлено"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("доставлено"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("уведомление")
+        verbose_name_plural = _("уведомления")
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="notif_message_due",
+                condition=Q(status__in=["queued", "sending"]),
+            ),
+            models.Index(fields=["recipient", "created_at"], name="notif_message_recipient"),
+            models.Index(fields=["appointment", "status"], name="notif_message_appointment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.address} ({self.get_status_display()})"
+
+
+class MessagePart(models.Model):
+    """One SMPP message_id: a long SMS is several parts, each with its own receipt.
+
+    A receipt may arrive before the worker has recorded the ids it was given (the SMSC
+    answers fast): then the part exists without its message and is linked on record.
+    """
+
+    gateway_id = models.CharField(_("message_id SMSC"), max_length=100, unique=True)
+    message = models.ForeignKey(
+        Message,
+        verbose_name=_("уведомление"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="parts",
+    )
+    state = models.CharField(_("состояние по квитанции"), max_length=20, blank=True)
+    updated_at = models.DateTimeField(_("изменено"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("часть SMS")
+        verbose_name_plural = _("части SMS")
+
+    def __str__(self) -> str:
+        return f"{self.gateway_id} {self.state}"
+
+
+class Preference(models.Model):
+    """What a recipient wants; no row means everything on."""
+
+    patient = models.OneToOneField(
+        "patients.Patient",
+        verbose_name=_("пациент"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    email_enabled = models.BooleanField(_("по электронной почте"), default=True)
+    sms_enabled = models.BooleanField(_("по SMS"), default=True)
+    reminders_enabled = models.BooleanField(_("напоминания о приёме"), default=True)
+    updated_at = models.DateTimeField(_("изменено"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("настройки уведомлений")
+        verbose_name_plural = _("настройки уведомлений")
+
+    def __str__(self) -> str:
+        return str(self.patient_id)
+
+    def allows(self, channel: str) -> bool:
+        return self.email_enabled if channel == Channel.EMAIL else self.sms_enabled

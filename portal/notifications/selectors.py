@@ -1,0 +1,76 @@
+"""Reads of the outbox: who receives what, and what a patient sees of it."""
+
+from django.db.models import QuerySet
+
+from portal.identity.models import User
+from portal.notifications.models import Channel, Message, Preference
+from portal.patients.models import Patient
+
+
+def recipients_for(patient: Patient) -> list[Patient]:
+    """Who hears about ``patient``'s appointments: the patient if they hold an account,
+    otherwise every active guardian (the one who booked among them).
+
+    The patient themselves costs no query (the booking has the row); guardians come in
+    one query with their preferences.
+    """
+    if patient.user_id is not None:
+        return [patient]
+    rows = Patient.objects.filter(wards__child_id=patient.pk, wards__ended_at__isnull=True)
+    return list(rows.select_related("notification_preference").order_by("pk"))
+
+
+def preference_known(patient: Patient) -> Preference:
+    """The preferences if they were loaded with the patient, else "everything on".
+
+    Used while writing inside the booking, where a query per booking counts: rows for
+    a channel the patient turned off are written and then skipped at send time, where
+    `delivery.send_time_check` reads the preferences again (they may change meanwhile).
+    """
+    if Patient.notification_preference.is_cached(patient):
+        return preference_of(patient)
+    return Preference(patient=patient)
+
+
+def preference_of(patient: Patient) -> Preference:
+    """The saved preferences, or the defaults (everything on) for someone who never chose."""
+    try:
+        return patient.notification_preference
+    except Preference.DoesNotExist:
+        return Preference(patient=patient)
+
+
+def sms_number(phone: str) -> str:
+    """ESIA's «+7(999)1234567» as the digits an SMSC takes; "" if it is not a mobile number."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 11 and digits[0] == "8":
+        digits = "7" + digits[1:]
+    return digits if len(digits) == 11 and digits.startswith("79") else ""
+
+
+def addresses_of(
+    patient: Patient, preference: Preference, sms_enabled: bool
+) -> list[tuple[str, str]]:
+    """(channel, address) pairs a message to ``patient`` goes to, preferences applied."""
+    pairs = []
+    if patient.email and preference.email_enabled:
+        pairs.append((Channel.EMAIL.value, patient.email))
+    number = sms_number(patient.phone)
+    if sms_enabled and number and preference.sms_enabled:
+        pairs.append((Channel.SMS.value, number))
+    return pairs
+
+
+def messages_for_user(user: User) -> QuerySet[Message]:
+    """What the «Уведомления» page lists: every message addressed to the user's own
+    record, which covers their own appointments and those of the children they act for."""
+    return (
+        Message.objects.filter(recipient__user=user)
+        .select_related("patient", "appointment")
+        .order_by("-next_attempt_at", "-pk")
+    )
+
+
+def dev_messages(limit: int = 200) -> QuerySet[Message]:
+    """The development page's list: the newest rows of the whole outbox."""
+    return Message.objects.select_related("patient", "recipient").order_by("-pk")[:limit]

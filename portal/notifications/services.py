@@ -1,0 +1,394 @@
+"""Writes of the outbox.
+
+The ``appointment_*_notify`` functions are called by the booking service *inside* its
+transaction: the rows commit or roll back with the booking, and so does the delivery
+task (database backend; another backend is asked on commit, `transaction.on_commit`).
+Reminders that fall due and lost tasks are found by `outbox_sweep`. Delivery itself is
+`portal.notifications.delivery`.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.notifications import texts, timing
+from portal.notifications.models import (
+    REMINDER_KINDS,
+    Kind,
+    Message,
+    MessagePart,
+    Preference,
+    Status,
+)
+from portal.notifications.selectors import (
+    addresses_of,
+    preference_known,
+    preference_of,
+    recipients_for,
+)
+from portal.patients.models import Guardianship, Patient
+from portal.scheduling.models import Appointment
+
+logger = logging.getLogger(__name__)
+TASK_CHUNK = 50  # message ids per delivery task
+
+
+def sms_configured() -> bool:
+    return bool(settings.SMPP_HOST)
+
+
+def enqueue_delivery(ids: list[int], run_after: datetime.datetime | None = None) -> None:
+    """Ask the task queue to deliver ``ids``; a failure here loses nothing (the sweep)."""
+    from portal.notifications.tasks import deliver_messages
+
+    task = deliver_messages.using(run_after=run_after) if run_after else deliver_messages
+    for start in range(0, len(ids), TASK_CHUNK):
+        chunk = ids[start : start + TASK_CHUNK]
+        try:
+            task.enqueue(chunk)
+        except Exception:
+            logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
+
+
+def _queue_in_this_database() -> bool:
+    """True when the task queue is a table of the portal's own database (django-tasks-db)."""
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task_backends["default"], DatabaseBackend)
+
+
+def _enqueue_with_commit(ids: list[int]) -> None:
+    """Ask for delivery so that the task exists exactly when the rows do.
+
+    With the database backend the task row is written in the same transaction: it commits
+    or rolls back with the booking, and costs no second commit (a commit is most of a
+    booking's time on PostgreSQL). Any other backend is asked only after the commit.
+    """
+    if not ids:
+        return
+    if _queue_in_this_database():
+        # Just another row of this transaction: if it cannot be written, neither can the
+        # booking's own rows, so there is nothing to protect with a savepoint.
+        from portal.notifications.tasks import deliver_messages
+
+        deliver_messages.enqueue(ids)
+    else:
+        transaction.on_commit(lambda: enqueue_delivery(ids))
+
+
+def _message(
+    *,
+    kind: str,
+    patient: Patient,
+    recipient: Patient,
+    channel: str,
+    address: str,
+    content: texts.Content,
+    at: datetime.datetime,
+    due_now: bool,
+    appointment: Appointment | None,
+    key: str,
+) -> Message:
+    return Message(
+        patient=patient,
+        recipient=recipient,
+        appointment=appointment,
+        channel=channel,
+        kind=kind,
+        address=address,
+        subject=content.subject[:200],
+        text=content.sms if channel == "sms" else content.text,
+        next_attempt_at=at,
+        # Due now: the on_commit enqueue below asks for it. Later (a reminder): the
+        # sweep enqueues it when due, so the queue never holds a fortnight of tasks.
+        enqueued_for=at if due_now else None,
+        dedupe_key=key,
+    )
+
+
+def _appointment_rows(
+    kind: str, appointment: Appointment, now: datetime.datetime, reason: str = ""
+) -> list[Message]:
+    rows = []
+    patient = appointment.patient
+    for recipient in recipients_for(patient):
+        preference = preference_known(recipient)
+        pairs = addresses_of(recipient, preference, sms_configured())
+        if not pairs:
+            continue
+        planned: list[tuple[str, datetime.datetime]] = [(kind, now)]
+        if kind == Kind.BOOKED and preference.reminders_enabled:
+            planned += timing.reminder_times(appointment.starts_at, now)
+        for event, at in planned:
+            content = texts.appointment_content(event, appointment, recipient, reason)
+            for channel, address in pairs:
+                rows.append(
+                    _message(
+                        kind=event,
+                        patient=patient,
+                        recipient=recipient,
+                        channel=channel,
+                        address=address,
+                        content=content,
+                        at=at,
+                        due_now=event == kind,
+                        appointment=appointment,
+                        key=f"{event}:{appointment.pk}:{recipient.pk}:{channel}",
+                    )
+                )
+    return rows
+
+
+def _write(rows: list[Message]) -> list[Message]:
+    created = Message.objects.bulk_create(rows)
+    _enqueue_with_commit([m.pk for m in created if m.enqueued_for is not None])
+    return created
+
+
+def appointment_booked_notify(appointment: Appointment) -> list[Message]:
+    """The confirmation now and the reminders later, for everyone who should hear.
+
+    Call inside the booking's transaction (expects the patient lock of docs/concurrency.md).
+    """
+    return _write(_appointment_rows(Kind.BOOKED, appointment, timezone.now()))
+
+
+def _reminders_withdraw(appointment: Appointment) -> int:
+    """Pending reminders of a cancelled appointment are never sent (re-checked at send time too)."""
+    return Message.objects.filter(
+        appointment=appointment, kind__in=REMINDER_KINDS, status=Status.QUEUED
+    ).update(status=Status.SKIPPED, error="Запись отменена", lease_until=None)
+
+
+def appointment_cancelled_notify(appointment: Appointment) -> list[Message]:
+    """The patient cancelled: tell everyone who was told of the booking; no reminders."""
+    appointment = _with_details(appointment)
+    _reminders_withdraw(appointment)
+    return _write(_appointment_rows(Kind.CANCELLED, appointment, timezone.now()))
+
+
+def appointment_cancelled_by_clinic_notify(appointment: Appointment, reason: str) -> list[Message]:
+    """The clinic cancelled (an absence, a schedule change): say so, and why, by e-mail."""
+    appointment = _with_details(appointment)
+    _reminders_withdraw(appointment)
+    rows = _appointment_rows(Kind.CANCELLED_BY_CLINIC, appointment, timezone.now(), reason)
+    return _write(rows)
+
+
+def _with_details(appointment: Appointment) -> Appointment:
+    """The appointment with what the texts name, in one query (cancel paths load it bare)."""
+    return Appointment.objects.select_related(
+        "patient", "slot__doctor__clinic", "slot__doctor__specialty"
+    ).get(pk=appointment.pk)
+
+
+# --- children who come of age -------------------------------------------------------
+
+
+def coming_of_age_notify(today: datetime.date | None = None) -> int:
+    """Tell the guardians, once, that a child turns CHILD_MAX_AGE within the next days.
+
+    Idempotent (the dedupe key names the child, the guardian and the birthday year), so
+    the sweep may run it as often as it likes. Returns the number of messages written.
+    """
+    today = today or timezone.localdate()
+    age = settings.CHILD_MAX_AGE
+    days = settings.NOTIFICATIONS_COMING_OF_AGE_DAYS
+    earliest, latest = (
+        _years_before(today, age),
+        _years_before(today + datetime.timedelta(days=days), age),
+    )
+    ships = Guardianship.objects.filter(
+        ended_at__isnull=True,
+        child__birth_date__gt=earliest,
+        child__birth_date__lte=latest,
+    ).select_related("child", "guardian__notification_preference")
+    now = timezone.now()
+    at = timing.quiet_end_after(now)
+    rows = []
+    for ship in ships:
+        child, guardian = ship.child, ship.guardian
+        year = child.birth_date.year + age
+        pairs = addresses_of(guardian, preference_of(guardian), sms_configured())
+        content = texts.coming_of_age_content(child, guardian, age)
+        for channel, address in pairs:
+            key = f"{Kind.COMING_OF_AGE}:{child.pk}:{guardian.pk}:{year}:{channel}"
+            rows.append(
+                _message(
+                    kind=Kind.COMING_OF_AGE,
+                    patient=child,
+                    recipient=guardian,
+                    channel=channel,
+                    address=address,
+                    content=content,
+                    at=at,
+                    due_now=False,
+                    appointment=None,
+                    key=key,
+                )
+            )
+    known = set(
+        Message.objects.filter(dedupe_key__in=[m.dedupe_key for m in rows]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    fresh = [m for m in rows if m.dedupe_key not in known]
+    Message.objects.bulk_create(fresh, ignore_conflicts=True)  # a twin sweep lost the race
+    return len(fresh)
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+# --- the sweep --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    reclaimed: int  # taken by a worker that never acknowledged (it died)
+    enqueued: int  # due, and their task never came (or they were never enqueued)
+
+
+def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> SweepResult:
+    """The safety net that makes "never forgotten after commit" true.
+
+    Run every minute (`manage.py notifications_sweep --every 60`). Enqueueing a message
+    twice is harmless: a worker claims a row only while it is queued and due.
+    """
+    now = now or timezone.now()
+    grace = datetime.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
+    stale = Message.objects.filter(status=Status.SENDING, lease_until__lt=now)
+    # A message whose every attempt killed its worker must not kill workers forever.
+    stale.filter(attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS).update(
+        status=Status.FAILED,
+        lease_until=None,
+        error="Обработчик останавливался на каждой попытке отправки",
+    )
+    reclaimed = stale.update(
+        status=Status.QUEUED,
+        next_attempt_at=now,
+        enqueued_for=None,
+        lease_until=None,
+        error="Обработчик не подтвердил отправку (остановлен?); повтор с тем же идентификатором",
+    )
+    due = list(
+        Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        .filter(Q(enqueued_for__isnull=True) | Q(enqueued_for__lte=now - grace))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if due:
+        Message.objects.filter(pk__in=due).update(enqueued_for=now)
+        enqueue_delivery(due)
+    _orphans_forget(now)
+    if reclaimed or due:
+        logger.info("outbox sweep: %s reclaimed, %s enqueued", reclaimed, len(due))
+    return SweepResult(reclaimed=reclaimed, enqueued=len(due))
+
+
+def _orphans_forget(now: datetime.datetime) -> int:
+    """Delivery tasks a killed worker left RUNNING for a day: their messages were re-queued
+    long ago (the lease), and the library's pruning only removes finished tasks."""
+    from django_tasks_db.models import DBTaskResult
+
+    return int(
+        DBTaskResult.objects.filter(
+            status="RUNNING",
+            task_path__startswith="portal.notifications.",
+            started_at__lt=now - datetime.timedelta(days=1),
+        ).delete()[0]
+    )
+
+
+def messages_retry(ids: list[int]) -> int:
+    """The operator's «retry now» for failed messages (the admin action)."""
+    now = timezone.now()
+    changed = list(
+        Message.objects.filter(pk__in=ids, status=Status.FAILED).values_list("pk", flat=True)
+    )
+    Message.objects.filter(pk__in=changed).update(
+        status=Status.QUEUED, attempts=0, next_attempt_at=now, enqueued_for=now, error=""
+    )
+    enqueue_delivery(changed)
+    return len(changed)
+
+
+# --- preferences and receipts -----------------------------------------------------
+
+
+def preference_save(
+    *, patient: Patient, email_enabled: bool, sms_enabled: bool, reminders_enabled: bool
+) -> Preference:
+    preference, _created = Preference.objects.update_or_create(
+        patient=patient,
+        defaults={
+            "email_enabled": email_enabled,
+            "sms_enabled": sms_enabled,
+            "reminders_enabled": reminders_enabled,
+        },
+    )
+    return preference
+
+
+# SMPP 3.4 delivery receipt `stat` values (Appendix B), and the message_state numbers.
+RECEIPT_DELIVERED = {"DELIVRD", "DELIVERED", "2"}
+RECEIPT_FAILED = {"UNDELIV", "UNDELIVERABLE", "EXPIRED", "REJECTD", "REJECTED", "DELETED"}
+RECEIPT_FAILED |= {"3", "4", "5", "8"}
+
+
+def receipt_apply(message_id: str, state: str) -> None:
+    """A delivery receipt (`deliver_sm`) for one SMPP message_id: the SMS client calls this.
+
+    Safe to call before the worker has recorded the ids (the part waits for its
+    message) and more than once (the last word of each part counts).
+    """
+    state = state.strip().upper()
+    with transaction.atomic():
+        if not MessagePart.objects.filter(gateway_id=message_id).update(state=state):
+            try:
+                with transaction.atomic():
+                    MessagePart.objects.create(gateway_id=message_id, state=state)
+            except IntegrityError:
+                MessagePart.objects.filter(gateway_id=message_id).update(state=state)
+        owner = (
+            MessagePart.objects.filter(gateway_id=message_id)
+            .values_list("message_id", flat=True)
+            .first()
+        )
+        if owner is not None:
+            message_status_from_parts(owner)
+
+
+def parts_record(message_id: int, gateway_ids: list[str]) -> None:
+    """Link the SMSC's ids to the message (receipts may already wait for them)."""
+    for gateway_id in gateway_ids:
+        if not MessagePart.objects.filter(gateway_id=gateway_id).update(message_id=message_id):
+            try:
+                with transaction.atomic():
+                    MessagePart.objects.create(gateway_id=gateway_id, message_id=message_id)
+            except IntegrityError:
+                MessagePart.objects.filter(gateway_id=gateway_id).update(message_id=message_id)
+    message_status_from_parts(message_id)
+
+
+def message_status_from_parts(message_id: int) -> None:
+    """Delivered when every part is; failed as soon as one part is."""
+    states = list(MessagePart.objects.filter(message_id=message_id).values_list("state", flat=True))
+    if not states:
+        return
+    sent = Message.objects.filter(pk=message_id, status__in=[Status.SENT, Status.DELIVERED])
+    failed = [s for s in states if s in RECEIPT_FAILED]
+    if failed:
+        sent.update(status=Status.FAILED, error=f"SMSC: {failed[0]}")
+    elif all(s in RECEIPT_DELIVERED for s in states):
+        sent.filter(status=Status.SENT).update(status=Status.DELIVERED, delivered_at=timezone.now())

@@ -1,0 +1,234 @@
+"""The outbox rows are written with the booking: who gets what, and nothing on rollback."""
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from portal.notifications import services as notify
+from portal.notifications.models import Channel, Kind, Message, Preference, Status
+from portal.scheduling import services as booking
+from tests.notifications.conftest import book, run_worker
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_only")]
+
+
+def kinds_by_recipient(appointment):
+    rows = Message.objects.filter(appointment=appointment)
+    return sorted((m.recipient.first_name, m.kind, m.channel) for m in rows)
+
+
+def test_booking_for_self_writes_confirmation_and_two_reminders(
+    mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, mother, slot_at(visit_time))
+
+    rows = Message.objects.filter(appointment=appointment)
+    assert sorted(rows.values_list("kind", flat=True)) == [
+        Kind.BOOKED,
+        Kind.REMINDER_EVENING,
+        Kind.REMINDER_SOON,
+    ]
+    assert {m.address for m in rows} == {"anna@example.ru"}
+    confirmation = rows.get(kind=Kind.BOOKED)
+    assert "Вы записаны к врачу." in confirmation.text
+    assert appointment.ticket_number in confirmation.text
+    # Only the confirmation is due now, and exactly one task asks for it.
+    assert DBTaskResult.objects.count() == 1
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [[confirmation.pk]]
+
+
+def test_booking_for_a_child_tells_every_active_guardian_not_the_child(
+    mother, father, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, daughter, slot_at(visit_time))
+
+    booked = Message.objects.filter(appointment=appointment, kind=Kind.BOOKED)
+    assert sorted(booked.values_list("address", flat=True)) == [
+        "anna@example.ru",
+        "ivan@example.ru",
+    ]
+    assert not Message.objects.filter(recipient=daughter).exists()
+    to_father = booked.get(recipient=father)
+    assert "Иванова М.И. записана к врачу." in to_father.text
+    assert to_father.text.startswith("Здравствуйте, Иван Сергеевич!")
+
+
+def test_an_ended_guardianship_hears_nothing(
+    mother, father, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    father.wards.update(ended_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, daughter, slot_at(visit_time))
+
+    assert set(
+        Message.objects.filter(appointment=appointment).values_list("recipient", flat=True)
+    ) == {mother.pk}
+
+
+def test_preferences_turn_channels_and_reminders_off(
+    settings, smtp, clock, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    settings.SMPP_HOST = "127.0.0.1"  # SMS on for the portal, off for this patient
+    Preference.objects.create(patient=mother, sms_enabled=False, reminders_enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, mother, slot_at(visit_time))
+    clock.travel(days=3)  # past both reminders
+    notify.outbox_sweep()
+    run_worker()
+
+    rows = Message.objects.filter(appointment=appointment)
+    sent = [(m.kind, m.channel) for m in rows if m.status == Status.SENT]
+    assert sent == [(Kind.BOOKED, Channel.EMAIL)]
+    assert len(smtp.received) == 1
+    reasons = {m.error for m in rows if m.status == Status.SKIPPED}
+    assert reasons == {
+        "Канал отключён в настройках получателя",
+        "Напоминания отключены получателем",
+    }
+
+
+def test_a_guardians_preferences_apply_when_the_rows_are_written(
+    settings, mother, father, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    settings.SMPP_HOST = "127.0.0.1"
+    Preference.objects.create(patient=father, sms_enabled=False, reminders_enabled=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, daughter, slot_at(visit_time))
+
+    to_father = Message.objects.filter(appointment=appointment, recipient=father)
+    assert list(to_father.values_list("kind", "channel")) == [(Kind.BOOKED, Channel.EMAIL)]
+
+
+def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_policy(
+    settings, mother, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    settings.SMPP_HOST = "127.0.0.1"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, daughter, slot_at(visit_time))
+
+    sms = Message.objects.filter(appointment=appointment, channel=Channel.SMS)
+    assert sms.count() == 6  # two guardians × confirmation and two reminders
+    doctor = appointment.slot.doctor
+    for message in sms:
+        assert message.address in {"79141234567", "79145550000"}
+        assert appointment.ticket_number in message.text
+        assert doctor.clinic.short_name in message.text
+        assert "каб. 214" in message.text
+        assert "http://" in message.text
+        for secret in (
+            daughter.snils,
+            daughter.policy_number,
+            doctor.specialty.name,
+            doctor.last_name,
+        ):
+            assert secret not in message.text
+
+
+def test_a_rolled_back_booking_writes_and_sends_nothing(
+    monkeypatch, smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    real = notify.appointment_booked_notify
+
+    def written_then_fails(appointment):
+        real(appointment)
+        assert Message.objects.filter(appointment=appointment).exists()
+        raise RuntimeError("the booking fails after the rows were written")
+
+    monkeypatch.setattr(booking, "appointment_booked_notify", written_then_fails)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        book(mother, mother, slot_at(visit_time))
+
+    assert not Message.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    notify.outbox_sweep()
+    run_worker()
+    assert smtp.received == []
+
+
+def test_cancelling_withdraws_the_reminders_and_writes_the_cancellation(
+    mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, mother, slot_at(visit_time))
+        booking.appointment_cancel(actor=mother.user, appointment=appointment)
+
+    rows = {m.kind: m for m in Message.objects.filter(appointment=appointment)}
+    assert rows[Kind.REMINDER_EVENING].status == Status.SKIPPED
+    assert rows[Kind.REMINDER_SOON].error == "Запись отменена"
+    assert rows[Kind.CANCELLED].status == Status.QUEUED
+    assert "Запись к врачу отменена" in rows[Kind.CANCELLED].text
+
+
+def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_booking(
+    settings, monkeypatch, smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    """A backend outside the database is asked after the commit; the sweep covers a miss."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.notifications import tasks
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("queue down")
+
+    monkeypatch.setattr(type(tasks.deliver_messages), "enqueue", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, mother, slot_at(visit_time))
+
+    assert appointment.pk and Message.objects.filter(kind=Kind.BOOKED).exists()
+    monkeypatch.undo()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    notify.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
+    run_worker()
+    assert len(smtp.received) == 1
+
+
+def test_a_clinic_cancellation_gives_the_reason_by_email_only(
+    settings, mother, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from portal.scheduling.models import Appointment
+
+    settings.SMPP_HOST = "127.0.0.1"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, daughter, slot_at(visit_time))
+        # What the clinic-side booking service will do in its own transaction.
+        with transaction.atomic():
+            Appointment.objects.filter(pk=appointment.pk).update(status="cancelled_clinic")
+            notify.appointment_cancelled_by_clinic_notify(appointment, "врач на больничном")
+
+    rows = Message.objects.filter(appointment=appointment, kind=Kind.CANCELLED_BY_CLINIC)
+    assert rows.count() == 4  # two guardians, e-mail and SMS
+    for message in rows:
+        assert "Поликлиника отменила запись" in message.text
+        assert ("врач на больничном" in message.text) == (message.channel == Channel.EMAIL)
+    reminders = Message.objects.filter(appointment=appointment, kind__startswith="reminder")
+    assert set(reminders.values_list("status", flat=True)) == {Status.SKIPPED}
+
+
+def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.notifications.tasks import deliver_messages
+
+    old, recent = deliver_messages.enqueue([1]), deliver_messages.enqueue([2])
+    now = timezone.now()
+    DBTaskResult.objects.filter(pk=old.id).update(
+        status="RUNNING", started_at=now - timedelta(days=2)
+    )
+    DBTaskResult.objects.filter(pk=recent.id).update(
+        status="RUNNING", started_at=now - timedelta(hours=1)
+    )
+
+    notify.outbox_sweep()
+
+    assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.db_result.pk]  # type: ignore[attr-defined]
