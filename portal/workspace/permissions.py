@@ -100,3 +100,9 @@ def staff_may_see_dashboard(user: AnyUser) -> bool:
         StaffMember.Role.HEAD,
         StaffMember.Role.OPERATOR,
     )
+
+
+def staff_may_edit_directory(user: AnyUser) -> bool:
+    """Districts, clinics, specialties and doctors are the regional operator's."""
+    member = staff_member_of(user)
+    return member is not None and member.is_operator

@@ -1,7 +1,14 @@
 """Writes of the workspace that are not booking state (that is the booking service's)."""
 
-from django.db import IntegrityError, transaction
+from typing import Any
 
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.forms import ModelForm
+
+from portal.audit.models import AuditAction
+from portal.audit.services import audit_record
+from portal.identity.models import User
 from portal.patients.models import InsuredPerson, Patient
 
 
@@ -35,3 +42,20 @@ def patient_from_registry(person: InsuredPerson) -> Patient:
             )
     except IntegrityError:
         return same_policy.get(user__isnull=True)
+
+
+def directory_save(*, actor: User, form: "ModelForm[Any]", ip: str | None) -> Model:
+    """Save a validated directory form (the operator's) with its journal entry."""
+    with transaction.atomic():
+        created = form.instance.pk is None
+        saved: Model = form.save()
+        audit_record(
+            AuditAction.DIRECTORY_CHANGED,
+            actor=actor,
+            ip=ip,
+            model=saved._meta.model_name,
+            object=saved.pk,
+            created=created,
+            fields=sorted(form.changed_data),
+        )
+    return saved

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.workspace import auth_views, dashboard_views, phone_views, views
+from portal.workspace import auth_views, dashboard_views, directory_views, phone_views, views
 
 app_name = "workspace"
 
@@ -14,6 +14,17 @@ urlpatterns = [
     path("workspace/absences/new/", views.absence_new, name="absence_new"),
     path("workspace/dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("workspace/dashboard.csv", dashboard_views.dashboard_csv, name="dashboard_csv"),
+    path("workspace/directory/<slug:kind>/", directory_views.directory_list, name="directory_list"),
+    path(
+        "workspace/directory/<slug:kind>/new/",
+        directory_views.directory_edit,
+        name="directory_new",
+    ),
+    path(
+        "workspace/directory/<slug:kind>/<int:pk>/",
+        directory_views.directory_edit,
+        name="directory_edit",
+    ),
     path("workspace/phone/", phone_views.phone_search, name="phone_search"),
     path("workspace/phone/<int:person_id>/", phone_views.phone_person, name="phone_person"),
     path("workspace/phone/<int:person_id>/book/", phone_views.phone_book, name="phone_book"),

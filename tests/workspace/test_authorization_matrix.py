@@ -51,6 +51,12 @@ MATRIX = {
     # clinic's clerk is refused by role before any clinic is chosen.
     "workspace:dashboard":          {"GET": (LOGIN, 403, 403,  403,    403,   403,   200,   200)},
     "workspace:dashboard_csv":      {"GET": (LOGIN, 403, 403,  403,    403,   403,   200,   400)},
+    # The directory is the operator's; an empty or partial POST is the form with errors.
+    "workspace:directory_list":     {"GET": (LOGIN, 403, 403,  403,    403,   403,   403,   200)},
+    "workspace:directory_new":      {"GET": (LOGIN, 403, 403,  403,    403,   403,   403,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    403,   403,   403,   400)},
+    "workspace:directory_edit":     {"GET": (LOGIN, 403, 403,  403,    403,   403,   403,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    403,   403,   403,   400)},
     "workspace:phone_search":       {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
     "workspace:phone_person":       {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
     # The clerk books the free slot; the other clinic's clerk is 404; head and operator
@@ -94,6 +100,8 @@ def world(guardian, child, home_clinic):
     return {
         "appointment_id": appointment.pk,
         "person_id": person.pk,
+        "kind": "clinic",
+        "pk": home_clinic.pk,
         "free_slot": SlotFactory(doctor=doctor).pk,
         "query": f"?clinic={home_clinic.pk}&doctor={doctor.pk}&date={day}",
     }
