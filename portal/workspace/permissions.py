@@ -46,7 +46,23 @@ def clinic_scope_for(user: AnyUser) -> QuerySet[Clinic]:
 
 
 def staff_may_manage_clinic(user: AnyUser, clinic_id: int | None) -> bool:
-    return clinic_id is not None and clinic_scope_for(user).filter(pk=clinic_id).exists()
+    """Whether ``user`` may change ``clinic_id``'s bookings (the clinic cancel, absences).
+
+    Besides the workspace's roles, an admin account with ``is_staff`` and a clinic (the
+    clerks of the Django admin's «Отменить от имени поликлиники», made before roles
+    existed) counts for its own clinic.
+    """
+    if clinic_id is None:
+        return False
+    if clinic_scope_for(user).filter(pk=clinic_id).exists():
+        return True
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.is_staff
+        and not user.is_citizen
+        and user.clinic_id == clinic_id
+    )
 
 
 def staff_may_see_patient(user: AnyUser, patient: Patient) -> bool:
