@@ -10,9 +10,10 @@ MANAGE := $(UV) run --frozen python manage.py
 DEPLOY_ENV := DEBUG=0 PORTAL_DATA_DIR=data/deploy-check ALLOWED_HOSTS=portal.example.ru \
 	SECRET_KEY=lint-only-3f9a7c1e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a9c7e5b3d1f8a6c4e2b0d9f7 \
 	CSRF_TRUSTED_ORIGINS=https://portal.example.ru BEHIND_TLS_PROXY=1 \
+	CLIENT_IP_HEADER=HTTP_X_REAL_IP TRUSTED_PROXIES=127.0.0.1 \
 	REDIS_URL=redis://127.0.0.1:6379/0 ESIA_EMULATOR_ENABLED=0
 
-.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart messages fault-worker
+.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart messages fault-worker fault-slow-esia
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -68,3 +69,8 @@ fault-pg-restart: install
 # burst on PostgreSQL, then checks that no message was lost or sent twice.
 fault-worker: install
 	$(UV) run --frozen python -m bench.fault_worker
+
+# Fault drill (docs/security.md): a dripping and an 8 s-per-call ESIA against gunicorn
+# (3 sync workers, timeout 30). Part of `make test` too; this runs it alone.
+fault-slow-esia: install
+	$(UV) run --frozen pytest tests/identity/test_slow_esia_gunicorn.py -v

@@ -111,7 +111,8 @@ def bench_patients(count: int) -> list[BenchPatient]:
             existing[name] = user
     users = [existing[f"{BENCH_PREFIX}{n:04d}"] for n in range(count)]
     patient_ids = dict(Patient.objects.filter(user__in=users).values_list("user_id", "pk"))
-    backend = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that loads users (the first one, django-axes', only guards logins).
+    backend = "django.contrib.auth.backends.ModelBackend"
     result = []
     for user in users:
         session = SessionStore()

@@ -4,6 +4,7 @@ They fail loudly: a misspelt boolean or an empty required value stops the
 process at start-up instead of running with a silently wrong configuration.
 """
 
+import math
 import os
 import re
 
@@ -59,4 +60,17 @@ def env_rate(name: str, default: str) -> str:
     value = env_str(name, default).strip() or default
     if not _RATE_RE.match(value):
         raise ImproperlyConfigured(f"{name} must look like 10/m or 5/10m, got {value!r}")
+    return value
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
+    if not math.isfinite(value) or value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive number, got {raw!r}")
     return value

@@ -7,7 +7,7 @@ mode: DEBUG on, SQLite in ./data, a generated secret key kept in ./data so sessi
 survive restarts, the ESIA emulator on.
 """
 
-import datetime as _dt
+import datetime
 import secrets
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_rate, env_str
+from portal.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 # Lets generic Django classes be subscripted at run time (``ModelAdmin[Slot]``), as the
 # type checker reads them (mypy --strict).
@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "django_ratelimit",
+    "axes",
     "portal.core",
     "portal.identity",
     "portal.directory",
@@ -110,10 +111,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every response to a logged-in user: Cache-Control no-store (docs/security.md).
+    "portal.core.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages, so a session ended by its absolute lifetime can say why.
+    "portal.core.middleware.AbsoluteSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Staff password logins locked out after repeated failures (django-axes).
+    "axes.middleware.AxesMiddleware",
     # Last, so that a database outage anywhere above answers 503 "try again".
     "portal.core.outage.DatabaseUnavailableMiddleware",
     # With DEBUG on (make run), the portal's own 404 instead of the URL pattern listing.
@@ -204,6 +211,22 @@ STORAGES = {
 AUTH_USER_MODEL = "identity.User"
 # Citizens log in from the cabinet's «Войти через ЕСИА» page; staff through the admin's own.
 LOGIN_URL = "identity:cabinet"
+# Staff password logins (the admin, the workspace): django-axes hooks authenticate()
+# itself, so every password login is covered whichever view calls it. Locked by account
+# OR by address after STAFF_LOGIN_FAILURE_LIMIT failures until the cool-off has passed,
+# even with the right password; failures are kept in the database (they hold with Redis
+# down). Citizens log in through ESIA and never call authenticate().
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("STAFF_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.core.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.core.views.staff_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -241,6 +264,16 @@ ESIA_CLIENT_CERT = _esia_file("ESIA_CLIENT_CERT", "client.cert.pem")
 ESIA_SIGNER_COMMAND = env_str("ESIA_SIGNER_COMMAND", "")
 ESIA_SIGNER_REVERSE = env_bool("ESIA_SIGNER_REVERSE", False)
 ESIA_TIMEOUT_SECONDS = env_int("ESIA_TIMEOUT_SECONDS", 10)
+# A slow ESIA: every ESIA call of one login callback (token exchange, person, each
+# child's documents) ends within this many seconds in total, well under gunicorn's
+# worker timeout (30 s in docs/operations.md), so a slow ESIA never kills a worker.
+ESIA_LOGIN_DEADLINE_SECONDS = env_float("ESIA_LOGIN_DEADLINE_SECONDS", 10.0)
+ESIA_RETRY_AFTER_SECONDS = env_int("ESIA_RETRY_AFTER_SECONDS", 60)
+# Binding the code to the browser (docs/esia.md): every login sends a nonce kept in the
+# session; an id_token carrying another nonce is refused. Whether ESIA echoes it is not
+# documented, so an id_token WITHOUT one is accepted unless this is on (the emulator
+# always echoes it; turn it on once the test stand is seen to do the same).
+ESIA_NONCE_REQUIRED = env_bool("ESIA_NONCE_REQUIRED", False)
 ESIA_MIN_AGE = env_int("ESIA_MIN_AGE", 14)
 # The emulator's own `iss`, key and certificate (its switch is at the top).
 ESIA_EMULATOR_ISSUER = env_str("ESIA_EMULATOR_ISSUER", "http://127.0.0.1:8001/")
@@ -251,6 +284,9 @@ ESIA_EMULATOR_CERT = _esia_file("ESIA_EMULATOR_CERT", "emulator.cert.pem")
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 3600)
 # Idle timeout: SlidingSessionMiddleware pushes the expiry forward at most once a minute.
 SESSION_TOUCH_INTERVAL = env_int("SESSION_TOUCH_INTERVAL", 60)
+# Absolute lifetime besides the idle one: a session ends this long after the login however
+# active it is (portal.core.middleware.AbsoluteSessionLifetimeMiddleware).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 REDIS_URL = env_str("REDIS_URL", "")
 # With Redis, sessions are read from the cache (written through to the database);
 # a per-process memory cache would serve stale sessions across workers, so not without it.
@@ -273,10 +309,14 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-# Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-)
+# Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto. The client's address
+# then comes from the header the proxy writes, trusted only on requests from
+# TRUSTED_PROXIES (portal.core.http.client_ip; rate limits, lockouts and the journal use
+# it); `check --deploy` refuses BEHIND_TLS_PROXY without both (portal.core.checks).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 
 # No inline scripts or styles anywhere: every asset is a file served by the portal.
@@ -299,22 +339,29 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Cache and rate limits (docs/security.md) ----------------------------------------------
 # Redis when REDIS_URL is set (several app servers share the counters), otherwise a
-# per-process memory cache that is fine for one process.
-CACHES = {
+# per-process memory cache that is fine for one process. Redis down (docs/security.md):
+# the cache fails soft, sessions live on in the database (cached_db) and rate limits fail
+# OPEN (an outage must not lock every citizen out of booking); a hanging Redis costs one
+# short wait per process every CACHE_RETRY_SECONDS, not one per call.
+CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)
+_REDIS_TIMEOUT = env_float("REDIS_TIMEOUT_SECONDS", 0.5)
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "portal.core.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _REDIS_TIMEOUT, "socket_timeout": _REDIS_TIMEOUT},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "portal.core.views.too_many_requests"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 # Django's own Redis backend increments atomically, it is just not on the library's list;
 # the memory cache is a deliberate single-process default (docs/operations.md).
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
-# Behind a reverse proxy the client address is in a header the proxy sets, e.g.
-# HTTP_X_REAL_IP (never a header the client can set itself).
-RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 # Rate limits (portal.core.ratelimits): "count/period", period s, m, h or d with an
 # optional multiplier ("5/10m"). Per-IP limits are generous because a clinic or a
 # mobile operator may put many people behind one address.
@@ -327,6 +374,11 @@ RATE_CANCEL_IP = env_rate("RATE_CANCEL_IP", "100/10m")
 # Relative additions and own-policy entry share one counter: each try tests a policy
 # number against the registry, so this caps how fast anyone can guess.
 RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
+# Probing other people's ids (a switch into a stranger's child, a journal URL): only
+# refusals count, per user and per address; a victim's journal gets at most one
+# "refused" row per prober per hour (portal.core.ratelimits).
+RATE_REFUSAL_USER = env_rate("RATE_REFUSAL_USER", "10/10m")
+RATE_REFUSAL_IP = env_rate("RATE_REFUSAL_IP", "30/10m")
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING: dict[str, Any] = {
@@ -349,6 +401,8 @@ LOGGING: dict[str, Any] = {
         "httpcore": {"level": "WARNING"},
         # smpplib logs each connect at INFO and each PDU (numbers, texts) in hex at DEBUG.
         "portal.notifications.smpp.wire": {"level": "WARNING"},
+        # The dev server's request log goes through the same redaction: URLs carry ids.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
@@ -449,12 +503,14 @@ NOTIFICATIONS_SWEEP_GRACE_SECONDS = env_int("NOTIFICATIONS_SWEEP_GRACE_SECONDS",
 
 # Reminders, in the region's time: the evening before and a few hours before; nothing
 # in the quiet hours (a reminder due then moves to their end, or is skipped if too late).
-NOTIFICATIONS_EVENING_REMINDER_AT = _dt.time.fromisoformat(
+NOTIFICATIONS_EVENING_REMINDER_AT = datetime.time.fromisoformat(
     env_str("NOTIFICATIONS_EVENING_REMINDER_AT", "18:00")
 )
 NOTIFICATIONS_SOON_REMINDER_HOURS = env_int("NOTIFICATIONS_SOON_REMINDER_HOURS", 2)
-NOTIFICATIONS_QUIET_START = _dt.time.fromisoformat(env_str("NOTIFICATIONS_QUIET_START", "22:00"))
-NOTIFICATIONS_QUIET_END = _dt.time.fromisoformat(env_str("NOTIFICATIONS_QUIET_END", "08:00"))
+NOTIFICATIONS_QUIET_START = datetime.time.fromisoformat(
+    env_str("NOTIFICATIONS_QUIET_START", "22:00")
+)
+NOTIFICATIONS_QUIET_END = datetime.time.fromisoformat(env_str("NOTIFICATIONS_QUIET_END", "08:00"))
 # A reminder moved out of the quiet hours must still come this long before the visit.
 NOTIFICATIONS_MIN_LEAD_MINUTES = env_int("NOTIFICATIONS_MIN_LEAD_MINUTES", 30)
 # Guardians hear this many days ahead that a child turns CHILD_MAX_AGE.

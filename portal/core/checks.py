@@ -1,3 +1,4 @@
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -17,3 +18,39 @@ def rate_limits_are_shared(app_configs: Any, **kwargs: Any) -> list[checks.Check
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def client_address_behind_the_proxy(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Behind a proxy without these, every citizen shares the proxy's per-IP budget."""
+    if not getattr(settings, "BEHIND_TLS_PROXY", False):
+        return []
+    errors: list[checks.CheckMessage] = []
+    if not settings.CLIENT_IP_HEADER:
+        errors.append(
+            checks.Error(
+                "BEHIND_TLS_PROXY is on but CLIENT_IP_HEADER is empty: every request "
+                "would count against the proxy's address.",
+                hint="Set CLIENT_IP_HEADER=X-Forwarded-For (or X-Real-IP), as the proxy sends.",
+                id="portal.E001",
+            )
+        )
+    if not settings.TRUSTED_PROXIES:
+        errors.append(
+            checks.Error(
+                "BEHIND_TLS_PROXY is on but TRUSTED_PROXIES is empty: the client address "
+                "header cannot be told from one a client forged.",
+                hint="Set TRUSTED_PROXIES to the proxies' addresses or networks, comma-separated.",
+                id="portal.E002",
+            )
+        )
+    for entry in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            errors.append(
+                checks.Error(
+                    f"TRUSTED_PROXIES has {entry!r}, not an address or network.", id="portal.E003"
+                )
+            )
+    return errors

@@ -2,10 +2,15 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext as _
 
 TOUCH_KEY = "_touched"
+LOGIN_AT_KEY = "_login_at"
 
 
 class SlidingSessionMiddleware:
@@ -65,3 +70,59 @@ def _portal_not_found(request: HttpRequest) -> HttpResponse:
     from portal.core.views import page_not_found
 
     return page_not_found(request)
+
+
+class PrivateResponseMiddleware:
+    """Nothing answered to a logged-in user is kept by a browser or a proxy cache.
+
+    The rule is "every response to an authenticated request", not a list of views:
+    the cabinet, personal data, appointments, the ticket, the ``.ics`` file, the journal
+    and every page added later are covered without anyone remembering to decorate them.
+    A shared computer's back button or a clinic's caching proxy then shows nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+            patch_cache_control(response, no_store=True, private=True)
+            response["Pragma"] = "no-cache"
+        return response
+
+
+def login_time_record(sender: object, request: HttpRequest, **kwargs: object) -> None:
+    """``user_logged_in`` receiver: the moment the absolute lifetime counts from."""
+    if getattr(request, "session", None) is not None:
+        request.session[LOGIN_AT_KEY] = int(time.time())
+
+
+class AbsoluteSessionLifetimeMiddleware:
+    """A session ends SESSION_ABSOLUTE_SECONDS after the login, however active.
+
+    The idle expiry (SlidingSessionMiddleware) never ends a session that is used
+    every few minutes; a stolen session cookie kept alive by a script would then live
+    for ever. A session from before this rule gets its clock started now.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            started = request.session.get(LOGIN_AT_KEY)
+            if not isinstance(started, int):
+                request.session[LOGIN_AT_KEY] = now
+            elif now - started >= settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(
+                    request,
+                    _("С момента входа прошло больше %(hours)s ч: войдите снова, пожалуйста.")
+                    % {"hours": settings.SESSION_ABSOLUTE_SECONDS // 3600},
+                )
+        return self.get_response(request)

@@ -6,14 +6,19 @@ request remembers how many seconds are left in the window, so the 429 page and t
 ``Retry-After`` header say when to come back.
 """
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django_ratelimit.core import get_usage
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django_ratelimit.core import ALL, get_usage
 from django_ratelimit.exceptions import Ratelimited
+
+from portal.core.http import client_ip
 
 View = Callable[..., HttpResponse]
 
@@ -28,11 +33,30 @@ LIMITS: dict[str, tuple[str, str]] = {
     "cancel_ip": ("RATE_CANCEL_IP", "ip"),
     "relative_user": ("RATE_RELATIVE_USER", "user"),
     "staff_login_ip": ("RATE_STAFF_LOGIN_IP", "ip"),
+    # Refused look-ups of a patient (a guessed id in a switch or a journal URL).
+    "refusal_user": ("RATE_REFUSAL_USER", "user"),
+    "refusal_ip": ("RATE_REFUSAL_IP", "ip"),
 }
 
 
 def _rate_of(setting: str) -> Callable[[str, HttpRequest], str]:
     return lambda group, request: getattr(settings, setting)
+
+
+def ip_key(group: str, request: HttpRequest) -> str:
+    """The client's address as ``client_ip`` sees it (the proxy's header when behind one)."""
+    return client_ip(request) or ""
+
+
+def user_key(group: str, request: HttpRequest) -> str:
+    """The account; a visitor without one counts by address."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{ip_key(group, request)}"
+
+
+KEYS: dict[str, Callable[[str, HttpRequest], str]] = {"ip": ip_key, "user": user_key}
 
 
 def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[[View], View]:
@@ -55,7 +79,7 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[
                 usage = get_usage(
                     request,
                     group=name,
-                    key=key,
+                    key=KEYS[key],
                     rate=_rate_of(setting),
                     method=list(methods),
                     increment=True,
@@ -70,3 +94,65 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[
         return wrapper
 
     return decorator
+
+
+REFUSAL_LIMITS = ("refusal_user", "refusal_ip")
+
+
+def _refusal_usage(request: HttpRequest, *, increment: bool) -> int:
+    """Seconds to wait if any refusal budget is used up (0 if none is)."""
+    retry_after = 0
+    for name in REFUSAL_LIMITS:
+        setting, key = LIMITS[name]
+        usage = get_usage(
+            request, group=name, key=KEYS[key], rate=_rate_of(setting), method=ALL,
+            increment=increment,
+        )  # fmt: skip
+        # Counting only refusals, checked before the look-up: a budget of N allows N.
+        if usage is not None and usage["count"] >= usage["limit"] > 0:
+            retry_after = max(retry_after, int(usage["time_left"]) or 1)
+    return retry_after
+
+
+@contextmanager
+def refusals_limited(request: HttpRequest) -> Iterator[None]:
+    """Wrap a look-up that answers 404 to someone else's id; only the 404s count.
+
+    Guessing ids costs nothing but a 404 and a row in the victim's journal, so once
+    a user (or an address) has been refused RATE_REFUSAL_USER (RATE_REFUSAL_IP) times,
+    the next attempt gets the 429 page before anything is looked up. Legitimate use
+    is never refused, however much of it there is.
+    """
+    retry_after = _refusal_usage(request, increment=False)
+    if retry_after:
+        request.ratelimit_retry_after = retry_after  # type: ignore[attr-defined]
+        raise Ratelimited()
+    try:
+        yield
+    except Http404:
+        _refusal_usage(request, increment=True)
+        raise
+
+
+REFUSAL_RECORD_INTERVAL = datetime.timedelta(hours=1)
+
+
+def refusal_already_recorded(actor_id: int | None, patient_id: int | None) -> bool:
+    """True if the journal already shows this actor refused on this patient this hour.
+
+    The audit write of a refused access calls this first, so that probing cannot fill
+    a victim's «Кто действовал от моего имени» with rows: one row per (actor, patient)
+    per hour says all there is to say. The database decides, not the cache: with
+    Redis down the journal must neither flood nor fall silent.
+    """
+    if actor_id is None or patient_id is None:
+        return False
+    # Imported here: audit depends on patients, patients on core.
+    from portal.audit.models import AuditAction, AuditEvent
+
+    return AuditEvent.objects.filter(
+        action=AuditAction.ACCESS_REFUSED,
+        user_id=actor_id,
+        patient_id=patient_id,
+        created_at__gte=timezone.now() - REFUSAL_RECORD_INTERVAL,
+    ).exists()

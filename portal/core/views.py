@@ -1,10 +1,14 @@
 import datetime
 import math
 import sys
+from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,17 +22,32 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
+def _cache_state() -> str:
+    available = getattr(cache, "available", None)
+    return "ok" if available is None or available() else "unavailable"
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 200 only if the database answers."""
+    """Liveness for load balancers: 200 while the database answers.
+
+    A Redis outage is reported ("degraded", cache "unavailable") but stays a 200: the
+    portal serves every page without it (docs/security.md, "Redis down"), and a shared
+    Redis failing must not make the load balancer drop every app server at once.
+    """
+    cache_state = _cache_state()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver error means "not healthy"
-        return JsonResponse({"status": "error", "database": type(exc).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse(
+            {"status": "error", "database": type(exc).__name__, "cache": cache_state},
+            status=503,
+        )
+    status = "ok" if cache_state == "ok" else "degraded"
+    return JsonResponse({"status": status, "database": "ok", "cache": cache_state})
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -48,8 +67,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # DatabaseUnavailableMiddleware: it still deserves "try again", not "error".
     if isinstance(sys.exc_info()[1], DATABASE_DOWN):
         return database_unavailable_response()
-    # No context processors that touch the database: it may be what failed.
-    return render(request, "500.html", status=500)
+    # Rendered without the request: its context processors read the session and the
+    # database, and either may be what failed (a crashing 500 page is gunicorn's
+    # English one).
+    return HttpResponse(render_to_string("500.html"), status=500)
 
 
 def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -93,3 +114,20 @@ def accessibility_settings(request: HttpRequest) -> HttpResponse:
         "core/accessibility.html",
         {"back": back, "groups": accessibility.option_groups(current)},
     )
+
+
+def staff_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): Russian, with Retry-After."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "retry_minutes": math.ceil(seconds / 60),
+        "retry_at": timezone.localtime() + datetime.timedelta(seconds=seconds),
+    }
+    response = render(request, "429_lockout.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

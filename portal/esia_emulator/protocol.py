@@ -174,10 +174,13 @@ def _sign(payload: dict[str, Any], sbt: str) -> str:
     return jwt.encode(payload, emulator_key().sign, sbt=sbt)
 
 
-def code_issue(client: Client, oid: str, scope: str, redirect_uri: str) -> str:
+def code_issue(client: Client, oid: str, scope: str, redirect_uri: str, nonce: str = "") -> str:
+    """The code carries the authorization request's nonce into the id_token (OIDC Core
+    3.1.2.1 / 3.1.3.7), which is what binds the code to the browser that asked."""
     now = int(time.time())
     return _sign(
         {
+            **({"nonce": nonce} if nonce else {}),
             "iss": settings.ESIA_EMULATOR_ISSUER,
             "client_id": client.client_id,
             "urn:esia:sbj_id": oid,
@@ -207,7 +210,9 @@ def code_redeem(client: Client, code: str, redirect_uri: str) -> dict[str, Any]:
     return claims
 
 
-def tokens_issue(client: Client, persona: dict[str, Any], scope: str) -> dict[str, Any]:
+def tokens_issue(
+    client: Client, persona: dict[str, Any], scope: str, nonce: str = ""
+) -> dict[str, Any]:
     oid = persona["oid"]
     now = int(time.time())
     sid = secrets.token_hex(12)
@@ -243,6 +248,7 @@ def tokens_issue(client: Client, persona: dict[str, Any], scope: str) -> dict[st
             "urn:esia:amd": "PWD",
             "urn:esia:sid": sid,
             "urn:esia:sbj": subject,
+            **({"nonce": nonce} if nonce else {}),
         },
         "id",
     )

@@ -76,7 +76,11 @@ def authorize(request: HttpRequest) -> HttpResponse:
             state=params.get("state", ""),
         )
     signed = signing.dumps(
-        {k: params[k] for k in ("client_id", "redirect_uri", "scope", "state")},
+        {
+            k: params[k]
+            for k in ("client_id", "redirect_uri", "scope", "state", "nonce")
+            if k in params
+        },
         salt=REQUEST_SALT,
     )
     personas = [
@@ -114,7 +118,9 @@ def _authorize_answer(request: HttpRequest) -> HttpResponse:
     persona = people.persona_by_oid(request.POST.get("persona", ""))
     if persona is None:
         return _error_page(request, ProtocolError("007014"))
-    code = protocol.code_issue(client, persona["oid"], params["scope"], params["redirect_uri"])
+    code = protocol.code_issue(
+        client, persona["oid"], params["scope"], params["redirect_uri"], params.get("nonce", "")
+    )
     return _redirect_back(params["redirect_uri"], code=code, state=params["state"])
 
 
@@ -161,7 +167,7 @@ def token(request: HttpRequest) -> JsonResponse:
     persona = people.persona_by_oid(str(claims["urn:esia:sbj_id"]))
     if persona is None:
         return _token_error(ProtocolError("007011", "invalid_grant"))
-    answer = protocol.tokens_issue(client, persona, claims["scope"])
+    answer = protocol.tokens_issue(client, persona, claims["scope"], str(claims.get("nonce", "")))
     answer["state"] = params["state"]
     return JsonResponse(answer)
 

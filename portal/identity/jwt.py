@@ -7,12 +7,13 @@ configured ESIA certificate first, then the claims (docs/domain.md, "Identity").
 
 import base64
 import json
+import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -67,7 +68,12 @@ def _signature_ok(alg: str, cert_der: bytes, signing_input: bytes, signature: by
             public, signing_input, signature
         )
     if alg == "RS256":
-        key = x509.load_der_x509_certificate(cert_der).public_key()
+        # A GOST certificate is unknown to `cryptography`: an RS256 header then simply
+        # does not verify (the header is the attacker's choice, the certificate ours).
+        try:
+            key = x509.load_der_x509_certificate(cert_der).public_key()
+        except (UnsupportedAlgorithm, ValueError):
+            return False
         if not isinstance(key, rsa.RSAPublicKey):
             return False
         try:
@@ -76,6 +82,11 @@ def _signature_ok(alg: str, cert_der: bytes, signing_input: bytes, signature: by
             return False
         return True
     return False
+
+
+def _is_time(value: Any) -> TypeGuard[int | float]:
+    """A NumericDate: a finite number of seconds (not a bool, not NaN or infinity)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def verify(
@@ -97,8 +108,9 @@ def verify(
         if aud != audience and not (isinstance(aud, list) and audience in aud):
             raise TokenError("aud")
     exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
-    if not isinstance(exp, int | float) or moment > exp + LEEWAY_SECONDS:
+    # NaN compares false with everything, so `moment > NaN` would never expire.
+    if not _is_time(exp) or moment > exp + LEEWAY_SECONDS:
         raise TokenError("expired")
-    if isinstance(nbf, int | float) and moment < nbf - LEEWAY_SECONDS:
+    if nbf is not None and (not _is_time(nbf) or moment < nbf - LEEWAY_SECONDS):
         raise TokenError("not_yet_valid")
     return claims

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core.digits import has_foreign_digits, is_ascii_digits
 from portal.identity.esia import EsiaError, EsiaPerson
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -38,6 +39,8 @@ def esia_account_level(esia: EsiaPerson) -> str:
 def _date(value: Any) -> datetime.date | None:
     day, _, rest = str(value).partition(".")
     month, _, year = rest.partition(".")
+    if not all(is_ascii_digits(part) for part in (day, month, year)):
+        return None
     try:
         return datetime.date(int(year), int(month), int(day))
     except ValueError:
@@ -51,8 +54,11 @@ def policy_from_documents(documents: list[dict[str, Any]]) -> tuple[str, str, st
             continue
         # ESIA marks the policy NOT_VERIFIED: the same rules as a typed one (control
         # digit included); one that fails them is not kept, the user can enter it.
+        series, number = str(doc.get("series") or ""), str(doc.get("number") or "")
+        if has_foreign_digits(series + number):
+            continue
         try:
-            policy = policy_parse(str(doc.get("series") or ""), str(doc.get("number") or ""))
+            policy = policy_parse(series, number)
         except ValidationError:
             continue
         return str(policy.kind), policy.series, policy.number
@@ -67,6 +73,16 @@ def _contact(contacts: list[dict[str, Any]], kind: str) -> str:
     values = [c for c in contacts if c.get("type") == kind and c.get("value")]
     values.sort(key=lambda c: c.get("vrfStu") != "VERIFIED")
     return str(values[0]["value"]) if values else ""
+
+
+# C0/C1 control characters (NUL included: PostgreSQL cannot store it) never belong in a
+# name or a contact; they are dropped rather than refusing the person's login.
+_CONTROL = {code: None for code in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+
+
+def _text(value: Any, limit: int) -> str:
+    """ESIA text as the portal stores it: no control characters, at most ``limit`` long."""
+    return str(value if value is not None else "").translate(_CONTROL).strip()[:limit]
 
 
 @dataclass
@@ -96,10 +112,10 @@ def _kid(raw: dict[str, Any]) -> dict[str, Any] | None:
         ]
     )
     return {
-        "id": str(raw.get("id", "")),
-        "last_name": str(raw.get("lastName", "")),
-        "first_name": str(raw.get("firstName", "")),
-        "middle_name": str(raw.get("middleName", "")),
+        "id": _text(raw.get("id"), 32),
+        "last_name": _text(raw.get("lastName"), 80),
+        "first_name": _text(raw.get("firstName"), 80),
+        "middle_name": _text(raw.get("middleName"), 80),
         "birth_date": birth.isoformat(),
         "sex": raw["gender"],
         "snils": _snils(raw.get("snils")),
@@ -112,18 +128,19 @@ def _kid(raw: dict[str, Any]) -> dict[str, Any] | None:
 def citizen_data(esia: EsiaPerson) -> CitizenData:
     person = esia.person
     birth = _date(person.get("birthDate"))
-    if birth is None or person.get("gender") not in ("M", "F") or not person.get("lastName"):
+    last_name = _text(person.get("lastName"), 80)
+    if birth is None or person.get("gender") not in ("M", "F") or not last_name:
         raise EsiaError("data", detail="person")
     kids = [kid for kid in (_kid(raw) for raw in esia.kids) if kid is not None]
     return CitizenData(
-        last_name=str(person["lastName"])[:80],
-        first_name=str(person.get("firstName", ""))[:80],
-        middle_name=str(person.get("middleName", ""))[:80],
+        last_name=last_name,
+        first_name=_text(person.get("firstName"), 80),
+        middle_name=_text(person.get("middleName"), 80),
         birth_date=birth,
         sex=person["gender"],
         snils=_snils(person.get("snils")),
-        email=_contact(esia.contacts, "EML")[:254],
-        phone=_contact(esia.contacts, "MBT")[:20],
+        email=_text(_contact(esia.contacts, "EML"), 254),
+        phone=_text(_contact(esia.contacts, "MBT"), 20),
         policy=policy_from_documents(esia.documents),
         kids=kids,
     )

@@ -77,37 +77,39 @@ def _safe_next(request: HttpRequest) -> str:
 @rate_limited("login_start_ip", methods=("GET",))
 def esia_login(request: HttpRequest) -> HttpResponse:
     """Send the browser to ESIA's authorization page with a fresh single-use state."""
-    state = esia.new_state()
+    state, nonce = esia.new_state(), esia.new_nonce()
     try:
-        url = esia.authorization_url(state)
+        url = esia.authorization_url(state, nonce)
     except EsiaError as error:
         return _error_page(request, error)
     pending = dict(request.session.get(STATES_SESSION_KEY, {}))
-    pending[state] = _safe_next(request)
+    pending[state] = {"next": _safe_next(request), "nonce": nonce}
     request.session[STATES_SESSION_KEY] = dict(list(pending.items())[-MAX_PENDING_STATES:])
     return HttpResponseRedirect(url)
 
 
 def _error_page(request: HttpRequest, error: EsiaError) -> HttpResponse:
     message = ERROR_MESSAGES.get(error.code) or ERROR_MESSAGES[error.kind]
-    logger.info("ESIA login failed: %s %s %s", error.kind, error.code, error.detail)
-    return render(
-        request,
-        "identity/esia_error.html",
-        {"message": message},
-        status=ERROR_STATUS.get(error.kind, 502),
-    )
+    # The code may come from the query string (the callback's error_description).
+    logger.info("ESIA login failed: %s %r %r", error.kind, error.code, error.detail)
+    status = ERROR_STATUS.get(error.kind, 502)
+    response = render(request, "identity/esia_error.html", {"message": message}, status=status)
+    if status == 503:
+        response["Retry-After"] = str(settings.ESIA_RETRY_AFTER_SECONDS)
+    return response
 
 
-def _state_take(request: HttpRequest) -> str | None:
-    """The `next` bound to this state in this browser, removing it (single use)."""
+def _state_take(request: HttpRequest) -> tuple[str, str] | None:
+    """(`next`, nonce) bound to this state in this browser, removing it (single use)."""
     pending = dict(request.session.get(STATES_SESSION_KEY, {}))
     state = request.GET.get("state", "")
     if state not in pending:
         return None
-    target = pending.pop(state)
+    bound = pending.pop(state)
     request.session[STATES_SESSION_KEY] = pending
-    return str(target)
+    if not isinstance(bound, dict):  # a login started before nonces existed
+        return str(bound), ""
+    return str(bound.get("next", "")), str(bound.get("nonce", ""))
 
 
 def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
@@ -132,9 +134,10 @@ def _refused(request: HttpRequest, reason: str, level: str) -> HttpResponse:
 @rate_limited("login_callback_ip", methods=("GET",))
 def esia_callback(request: HttpRequest) -> HttpResponse:
     """ESIA sends the browser back here with `code` and `state` (or an error)."""
-    target = _state_take(request)
-    if target is None:
+    bound = _state_take(request)
+    if bound is None:
         return _error_page(request, EsiaError("state"))
+    target, nonce = bound
     error = request.GET.get("error")
     if error:
         code = request.GET.get("error_description", "").split(":", 1)[0].strip()
@@ -143,13 +146,17 @@ def esia_callback(request: HttpRequest) -> HttpResponse:
             return redirect("identity:cabinet")
         if code == "ESIA-007055":
             return _refused(request, "not_confirmed", "unknown")
-        logger.warning("ESIA returned an error: %s %s", error[:40], code[:20])
+        # Both come from the query string: %r escapes line breaks that would forge log lines.
+        logger.warning("ESIA returned an error: %r %r", error[:40], code[:20])
         return _error_page(request, EsiaError("rejected", code if code.startswith("ESIA-") else ""))
+    # One deadline for every ESIA call of this login, well under gunicorn's worker
+    # timeout: a slow ESIA costs a worker seconds, never the worker (docs/security.md).
+    deadline = esia.login_deadline()
     try:
-        tokens = esia.tokens_exchange(request.GET.get("code", ""))
-        claims = esia.id_token_verify(tokens["id_token"])
+        tokens = esia.tokens_exchange(request.GET.get("code", ""), deadline)
+        claims = esia.id_token_verify(tokens["id_token"], nonce=nonce)
         oid = str(claims.get("sub") or claims["urn:esia:sbj"]["urn:esia:sbj:oid"])
-        person = esia.person_fetch(oid, claims, str(tokens.get("access_token", "")))
+        person = esia.person_fetch(oid, claims, str(tokens.get("access_token", "")), deadline)
         level = esia_account_level(person)
         if level == Level.CHILD:
             return _refused(request, "underage", level)

@@ -1,12 +1,22 @@
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.digits import has_foreign_digits
 from portal.patients.models import Guardianship, Sex
 
 # ДД.ММ.ГГГГ: the one date format the patient sees, types and reads in error messages.
 BIRTH_DATE_FORMAT = "%d.%m.%Y"
+
+
+def policy_digits_ascii(value: str) -> None:
+    """«²» or «٣» look like digits to Python but are not in any policy number."""
+    if has_foreign_digits(value):
+        raise ValidationError(
+            _("Номер и серию полиса вводите обычными цифрами 0–9, как они напечатаны в полисе.")
+        )
 
 
 class RelativeForm(forms.Form):
@@ -55,11 +65,13 @@ class RelativeForm(forms.Form):
         label=_("Серия полиса"),
         max_length=20,
         required=False,
+        validators=[policy_digits_ascii],
         help_text=_("Только для полиса старого образца. В полисе нового образца серии нет."),
     )
     policy_number = forms.CharField(
         label=_("Номер полиса"),
         max_length=30,
+        validators=[policy_digits_ascii],
         help_text=_("Полис нового образца — 16 цифр, временное свидетельство — 9 цифр."),
     )
 

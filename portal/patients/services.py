@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core.ratelimits import refusal_already_recorded
 from portal.patients.models import (
     Guardianship,
     InsuredPerson,
@@ -500,6 +501,8 @@ def patient_access_refused_record(
     the attempt in «Кто действовал от моего имени» (the journal does not name who).
     """
     target = Patient.objects.filter(pk=patient_id).first()
+    if target is not None and refusal_already_recorded(actor.pk, target.pk):
+        return  # one row per prober and patient per hour: a journal cannot be flooded
     audit_record(
         AuditAction.ACCESS_REFUSED,
         actor=actor,

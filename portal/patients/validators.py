@@ -1,13 +1,11 @@
 """Check digits of Russian health identifiers (docs/oms-policy.md)."""
 
-import re
-
-_DIGITS = re.compile(r"\d+")
+from portal.core.digits import ascii_digits_in, is_ascii_digits
 
 
 def enp_control_digit(first15: str) -> int:
     """Control digit of a unified policy number (ЕНП) from its first 15 digits."""
-    if len(first15) != 15 or not first15.isdigit():
+    if len(first15) != 15 or not is_ascii_digits(first15):
         raise ValueError("ЕНП body must be 15 digits")
     odd = "".join(first15[i] for i in range(14, -1, -2))[::-1]  # odd positions from the right
     even = "".join(first15[i] for i in range(13, -1, -2))[::-1]
@@ -17,13 +15,13 @@ def enp_control_digit(first15: str) -> int:
 
 
 def is_valid_enp(number: str) -> bool:
-    if len(number) != 16 or not number.isdigit():
+    if len(number) != 16 or not is_ascii_digits(number):
         return False
     return enp_control_digit(number[:15]) == int(number[15])
 
 
 def snils_digits(value: str) -> str:
-    return "".join(_DIGITS.findall(value))
+    return ascii_digits_in(value)
 
 
 def snils_checksum(first9: str) -> int:

@@ -13,7 +13,7 @@ from portal.audit.devices import request_device
 from portal.audit.journal import journal_rows
 from portal.audit.selectors import audit_events_visible_to
 from portal.core.http import PatientRequest, client_ip
-from portal.core.ratelimits import rate_limited
+from portal.core.ratelimits import rate_limited, refusals_limited
 from portal.patients.decorators import patient_required
 from portal.patients.forms import OwnPolicyForm, RelativeForm
 from portal.patients.guardianships import (
@@ -52,18 +52,22 @@ def _own(request: PatientRequest) -> Patient:
 
 
 def _patient_or_404(request: PatientRequest, patient_id: int) -> Patient:
-    """``patient_get_for_user``, recording a refusal in the target's journal."""
-    try:
-        return patient_get_for_user(request.user, patient_id)
-    except Http404:
-        patient_access_refused_record(
-            actor=request.user,
-            ip=client_ip(request),
-            patient_id=patient_id,
-            path=request.path,
-            device=request_device(request),
-        )
-        raise
+    """``patient_get_for_user``, recording a refusal in the target's journal.
+
+    Refusals are rate limited (docs/security.md): probing ids answers 429 soon.
+    """
+    with refusals_limited(request):
+        try:
+            return patient_get_for_user(request.user, patient_id)
+        except Http404:
+            patient_access_refused_record(
+                actor=request.user,
+                ip=client_ip(request),
+                patient_id=patient_id,
+                path=request.path,
+                device=request_device(request),
+            )
+            raise
 
 
 def _acting_set(request: PatientRequest, child_id: int | None) -> None:

@@ -1,7 +1,5 @@
 """Thin views of the booking wizard and «Мои записи». Rules live in rules.py/services.py."""
 
-import datetime
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -10,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.core.dates import day_from_url
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
@@ -132,10 +131,9 @@ def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
 @patient_required
 def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResponse:
     doctor = directory.doctor_get(doctor_id)
-    try:
-        chosen = datetime.date.fromisoformat(day)
-    except ValueError as exc:
-        raise Http404 from exc
+    chosen = day_from_url(day)
+    if chosen is None:
+        raise Http404
     active = selectors.appointments_list_active(request.acting_patient)
     # A time that overlaps another of the patient's appointments would be refused: not offered.
     slots = [

@@ -32,7 +32,7 @@ def test_unknown_page_is_a_russian_404(client: Client):
 def test_healthz_reports_database(client: Client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 @pytest.mark.django_db

@@ -35,3 +35,35 @@ def test_idle_expiry_moves_forward_once_the_interval_has_passed(client, patient)
 def test_session_expires_after_an_hour_idle(settings):
     assert settings.SESSION_COOKIE_AGE == 3600
     assert not getattr(settings, "SESSION_SAVE_EVERY_REQUEST", False)
+
+
+def test_an_active_session_ends_at_the_absolute_lifetime(client, patient, settings):
+    """Used every minute, a session still ends SESSION_ABSOLUTE_SECONDS after login."""
+    assert settings.SESSION_ABSOLUTE_SECONDS == 12 * 3600
+    from portal.core.middleware import LOGIN_AT_KEY
+
+    client.force_login(patient)
+    assert client.get("/cabinet/personal/").status_code == 200
+    session = client.session
+    session[LOGIN_AT_KEY] -= 12 * 3600 - 60  # logged in 11 h 59 min ago
+    session.save()
+    assert client.get("/cabinet/personal/").status_code == 200
+    session = client.session
+    session[LOGIN_AT_KEY] -= 61  # now 12 h and a second
+    session.save()
+    response = client.get("/cabinet/personal/")
+    assert response.status_code == 302, "logged out: back to the login page"
+    page = client.get(response["Location"]).content.decode()
+    assert "войдите снова" in page
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_new_login_restarts_the_absolute_lifetime(client, patient):
+    from portal.core.middleware import LOGIN_AT_KEY
+
+    client.force_login(patient)
+    session = client.session
+    session[LOGIN_AT_KEY] = 0
+    session.save()
+    client.force_login(patient)
+    assert client.session[LOGIN_AT_KEY] > 0

@@ -150,3 +150,16 @@ def test_the_emulator_cannot_be_switched_on_in_production(tmp_path):
         DEBUG="0", ESIA_EMULATOR_ENABLED="1", ESIA_EMULATOR_ON_TEST_STAND_NOT_PRODUCTION="1", **data
     )
     assert stand.returncode == 0 and "esia_emulator" in stand.stdout
+
+
+def test_the_nonce_of_the_authorization_request_comes_back_in_the_id_token(esia_setup):
+    from portal.identity import jwt
+
+    back = emulator_choose(esia.authorization_url(esia.new_state(), nonce="n-123"), oid=ANNA)
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    tokens = esia.tokens_exchange(code)
+    assert jwt.unverified_parts(tokens["id_token"])[1]["nonce"] == "n-123"
+    # Without a nonce in the request there is none in the token.
+    back = emulator_choose(esia.authorization_url(esia.new_state()), oid=ANNA)
+    tokens = esia.tokens_exchange(parse_qs(urlsplit(back).query)["code"][0])
+    assert "nonce" not in jwt.unverified_parts(tokens["id_token"])[1]

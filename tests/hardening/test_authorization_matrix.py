@@ -13,15 +13,6 @@ import re
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
-
-from portal.audit.models import AuditEvent
-from tests.factories import (
-    AppointmentFactory,
-    DoctorFactory,
-    SlotFactory,
-    SpecialtyFactory,
-)
 
 PERSONAS = ("anonymous", "patient", "stranger", "clerk", "guardian")
 
@@ -128,38 +119,6 @@ def _patterns(patterns, prefix="", namespace=""):
         elif isinstance(entry, URLPattern):
             name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
             yield name, prefix + str(entry.pattern)
-
-
-@pytest.fixture
-def world(patient, guardian, child, stranger, clerk, home_clinic):
-    """One of everything a URL can point at, belonging to the guardian's family."""
-    doctor = DoctorFactory(clinic=home_clinic, specialty=SpecialtyFactory(code="lor"))
-    free = SlotFactory(doctor=doctor)
-    appointment = AppointmentFactory(
-        patient=child, booked_by=guardian, slot=SlotFactory(doctor=doctor, status="booked")
-    )
-    AuditEvent.objects.create(action="matrix", user=guardian, patient=child)
-    day = timezone.localtime(free.starts_at).date()
-    return {
-        "district_id": home_clinic.district_id,
-        "clinic_id": home_clinic.pk,
-        "specialty_id": doctor.specialty_id,
-        "doctor_id": doctor.pk,
-        "day": day.isoformat(),
-        "slot_id": free.pk,
-        "appointment_id": appointment.pk,
-        "guardianship_id": child.guardians.get().pk,
-        "patient_id": child.pk,
-        # admin converters
-        "object_id": 1,
-        "pk": 1,
-        "person_id": 1,
-        "kind": "clinic",
-        "content_type_id": 1,
-        "id": 1,
-        "url": "nowhere/",
-        "app_label": "audit",
-    }
 
 
 def _fill(route: str, params: dict) -> str:

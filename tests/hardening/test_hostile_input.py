@@ -213,3 +213,135 @@ def test_a_registry_row_with_an_overlong_insurer_code_is_reported_not_a_database
     with pytest.raises(ImportFailed) as failed:
         registry_import(io.StringIO(text))
     assert "длиннее 20 символов" in failed.value.errors[0][1]
+
+
+# --- Digits that are not 0-9, dates at the edge of the calendar, hostile ESIA data ----
+
+SUPERSCRIPT_ENP = "²" * 16  # str.isdigit() is true, int() fails
+ARABIC_INDIC = "١٠٠٠٣٢٠٠٠١"  # int() reads it as 1000320001
+
+
+@pytest.mark.parametrize("number", [SUPERSCRIPT_ENP, "²" * 9, "38010101010101²6", ARABIC_INDIC])
+def test_a_policy_of_lookalike_digits_is_refused_with_a_message(client, guardian, number):
+    client.force_login(guardian)
+    response = client.post(
+        reverse("patients:relative_add"),
+        {
+            "last_name": "Иванова", "first_name": "Мария", "birth_date": "2015-12-01",
+            "sex": "F", "relation": "daughter", "policy_number": number,
+        },
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "обычными цифрами 0–9" in response.content.decode()
+
+
+def test_own_policy_of_superscript_digits_is_refused_with_a_message(client, no_policy_user):
+    client.force_login(no_policy_user)
+    response = client.post(reverse("patients:personal"), {"policy_number": SUPERSCRIPT_ENP})
+    assert response.status_code == 200
+    assert "обычными цифрами 0–9" in response.content.decode()
+
+
+def test_lookalike_digits_never_pass_the_identifier_checks():
+    from portal.patients.validators import is_valid_enp, is_valid_snils
+
+    assert not is_valid_enp(SUPERSCRIPT_ENP)
+    assert not is_valid_enp("٣٨٠١٠١٠١٠١٠١٠١٢٦")  # 3801010101010126 in Arabic-Indic
+    assert not is_valid_snils("١٥٦-٣٠١-٧٨٩ ٥٨")
+    assert is_valid_enp("3801010101010126")
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1899-12-31", "٢٠٢٦-٠١-٠١"])
+def test_a_day_at_the_edge_of_the_calendar_is_not_found_not_a_crash(client, patient, slot, day):
+    client.force_login(patient)
+    response = client.get(f"/booking/doctor/{slot.doctor_id}/{quote(day)}/")
+    assert response.status_code == 404
+
+
+def test_a_day_in_range_still_lists_the_times(client, patient, slot):
+    from django.utils import timezone
+
+    client.force_login(patient)
+    day = timezone.localtime(slot.starts_at).date().isoformat()
+    assert client.get(f"/booking/doctor/{slot.doctor_id}/{day}/").status_code == 200
+
+
+def _esia_answers(monkeypatch, change):
+    """The real emulator login, with ESIA's person data changed by ``change``."""
+    from portal.identity import esia
+
+    original = esia.person_fetch
+
+    def hostile(*args, **kwargs):
+        person = original(*args, **kwargs)
+        change(person)
+        return person
+
+    monkeypatch.setattr(esia, "person_fetch", hostile)
+
+
+def test_a_nul_and_control_characters_in_esia_names_do_not_break_the_login(
+    client, esia_setup, monkeypatch
+):
+    from portal.patients.models import Patient
+    from tests.identity.test_login_flow import ANNA, login_as_persona
+
+    def nul_names(person):
+        person.person["lastName"] = "Иван\x00ова"
+        person.person["firstName"] = "Анна\r\nX-Forged: 1"
+        person.kids[0]["lastName"] = "Иван\x00ова"
+
+    _esia_answers(monkeypatch, nul_names)
+    response = login_as_persona(client, ANNA)
+    assert response.status_code == 302 and response["Location"] == "/cabinet/"
+    patient = Patient.objects.get(esia_oid=ANNA)
+    assert (patient.last_name, patient.first_name) == ("Иванова", "АннаX-Forged: 1")
+    assert all("\x00" not in kid["last_name"] for kid in patient.esia_kids)
+
+
+def test_a_superscript_policy_from_esia_is_not_kept_and_the_login_succeeds(
+    client, esia_setup, monkeypatch
+):
+    from portal.patients.models import Patient
+    from tests.identity.test_login_flow import ANNA, login_as_persona
+
+    def superscript_policy(person):
+        for doc in person.documents:
+            if doc.get("type") == "MDCL_PLCY":
+                doc["number"] = SUPERSCRIPT_ENP
+        for kid in person.kids:
+            for doc in kid.get("documents", {}).get("elements", []):
+                doc["number"] = "²" * 9
+
+    _esia_answers(monkeypatch, superscript_policy)
+    response = login_as_persona(client, ANNA)
+    assert response.status_code == 302
+    patient = Patient.objects.get(esia_oid=ANNA)
+    assert "²" not in patient.policy_number
+    assert all(kid["policy_number"] == "" for kid in patient.esia_kids)
+
+
+@pytest.mark.parametrize(
+    ("sub", "reason"),
+    [(ARABIC_INDIC, "sub"), ("1" * 33, "sub"), ("1000320001\x00", "sub"), ("²", "sub")],
+)
+def test_an_id_token_with_a_foreign_or_overlong_oid_is_refused(esia_setup, sub, reason):
+    from tests.identity.test_id_token import _reason, _token
+
+    assert _reason(_token(esia_setup, sub=sub)) == reason
+
+
+@pytest.mark.parametrize("exp", [float("nan"), float("inf"), True, "9999999999"])
+def test_an_id_token_with_a_meaningless_expiry_is_refused(esia_setup, exp):
+    from tests.identity.test_id_token import _reason, _token
+
+    assert _reason(_token(esia_setup, exp=exp)) == "expired"
+
+
+def test_an_rs256_header_against_the_gost_certificate_is_refused_not_a_crash(esia_setup):
+    from portal.identity import jwt
+    from tests.identity.test_id_token import _reason, _token
+
+    _head, body, signature = _token(esia_setup).split(".")
+    rs_head = jwt.b64url(b'{"alg":"RS256","typ":"JWT"}')
+    assert _reason(f"{rs_head}.{body}.{signature}") == "signature"

@@ -85,3 +85,63 @@ def test_a_foreign_next_ends_in_the_cabinet_after_login(client, esia_setup, targ
     location = login_as_persona(client, ANNA, target)["Location"]
     assert location == "/cabinet/" or (location.startswith("/") and "evil" not in location)
     assert "\n" not in location and "\r" not in location
+
+
+def test_a_code_from_another_browsers_login_is_refused(esia_setup, settings):
+    """Code injection: the attacker starts a login in their own browser, then feeds its
+    callback a code meant for the victim's browser. The state is the attacker's own, so
+    only the nonce (in the victim's id_token) tells the two logins apart."""
+    from urllib.parse import parse_qs, urlsplit
+
+    victim, attacker = Client(), Client()
+    victims_back = emulator_choose(_start(victim), oid=ANNA)
+    stolen_code = parse_qs(urlsplit(victims_back).query)["code"][0]
+    own_state = parse_qs(urlsplit(_start(attacker)).query)["state"][0]
+    response = attacker.get("/login/esia/callback/", {"code": stolen_code, "state": own_state})
+    assert response.status_code == 502
+    assert "Не удалось проверить ответ Госуслуг" in response.content.decode()
+    assert not User.objects.filter(esia_oid=ANNA).exists()
+
+
+@pytest.mark.parametrize(("required", "status"), [(False, 302), (True, 502)])
+def test_an_id_token_without_a_nonce_passes_only_while_not_required(
+    client, esia_setup, settings, monkeypatch, required, status
+):
+    from portal.identity import esia
+
+    settings.ESIA_NONCE_REQUIRED = required
+    real_url = esia.authorization_url
+    monkeypatch.setattr(esia, "authorization_url", lambda state, nonce="": real_url(state))
+    response = login_as_persona(client, ANNA)
+    assert response.status_code == status
+
+
+def test_esias_error_text_cannot_forge_log_lines(client, esia_setup):
+    """Raw records, caught at the view's own logger before any filter can mend them."""
+    import logging
+    from urllib.parse import parse_qs, urlsplit
+
+    class Raw(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    raw = Raw()
+    view_log = logging.getLogger("portal.identity.views")
+    view_log.addHandler(raw)
+    view_log.setLevel(logging.INFO)
+    state = parse_qs(urlsplit(_start(client)).query)["state"][0]
+    forged = "ESIA-007002\r\n2026-12-01 06:00:00 INFO portal login ok for admin"
+    try:
+        client.get(
+            "/login/esia/callback/",
+            {"state": state, "error": "server_error\nX", "error_description": forged},
+        )
+    finally:
+        view_log.removeHandler(raw)
+        view_log.setLevel(logging.NOTSET)
+    assert len(raw.messages) == 2
+    assert all("\n" not in m and "\r" not in m for m in raw.messages), raw.messages

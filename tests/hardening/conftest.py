@@ -1,0 +1,44 @@
+"""Fixtures shared by the tests that walk every URL of the site."""
+
+import pytest
+from django.utils import timezone
+
+from portal.audit.models import AuditEvent
+from tests.factories import (
+    AppointmentFactory,
+    DoctorFactory,
+    SlotFactory,
+    SpecialtyFactory,
+)
+
+
+@pytest.fixture
+def world(patient, guardian, child, stranger, clerk, home_clinic):
+    """One of everything a URL can point at, belonging to the guardian's family."""
+    doctor = DoctorFactory(clinic=home_clinic, specialty=SpecialtyFactory(code="lor"))
+    free = SlotFactory(doctor=doctor)
+    appointment = AppointmentFactory(
+        patient=child, booked_by=guardian, slot=SlotFactory(doctor=doctor, status="booked")
+    )
+    AuditEvent.objects.create(action="matrix", user=guardian, patient=child)
+    day = timezone.localtime(free.starts_at).date()
+    return {
+        "district_id": home_clinic.district_id,
+        "clinic_id": home_clinic.pk,
+        "specialty_id": doctor.specialty_id,
+        "doctor_id": doctor.pk,
+        "day": day.isoformat(),
+        "slot_id": free.pk,
+        "appointment_id": appointment.pk,
+        "guardianship_id": child.guardians.get().pk,
+        "patient_id": child.pk,
+        # admin converters
+        "object_id": 1,
+        "pk": 1,  # django-otp's admin
+        "person_id": 1,  # workspace: an insured person (refused before the look-up)
+        "kind": "clinic",  # workspace: a directory section
+        "content_type_id": 1,
+        "id": 1,
+        "url": "nowhere/",
+        "app_label": "audit",
+    }

@@ -1,0 +1,164 @@
+"""A slow ESIA against gunicorn as docs/operations.md deploys it (sync workers, timeout 30).
+
+Two logins at once, one through a token endpoint that drips a byte every 4 s, one
+through an ESIA that takes 8 s for every call: each ends on the Russian retry page
+at the 10 s login deadline, `/healthz` keeps answering on the third worker all the
+while, and gunicorn kills no worker. Before the deadline existed, the dripping login
+held its worker until gunicorn killed it at 30 s.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.esia_fixtures import ISSUER, emulator_choose, esia_configure
+from tests.identity.test_login_flow import ANNA, IVAN
+from tests.slow_esia import slow_esia
+
+ROOT = Path(__file__).resolve().parents[2]
+DEADLINE = 10.0  # the default ESIA_LOGIN_DEADLINE_SECONDS
+WORKER_TIMEOUT = 30
+
+
+def _environment(data_dir: Path, keys, esia_url: str, portal_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_DATA_DIR": str(data_dir),
+        "DEBUG": "0",
+        "SECRET_KEY": "slow-esia-test-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "WHITENOISE_USE_FINDERS": "1",
+        "RATELIMIT_ENABLE": "0",
+        "ESIA_EMULATOR_ENABLED": "0",
+        "ESIA_BASE_URL": esia_url,
+        "ESIA_ISSUER": ISSUER,
+        "ESIA_CLIENT_ID": "PORTAL_TEST",
+        "ESIA_REDIRECT_URI": f"{portal_url}/login/esia/callback/",
+        "ESIA_LOGOUT_REDIRECT_URL": f"{portal_url}/",
+        "ESIA_SIGNER": "gost-file",
+        "ESIA_CLIENT_KEY": str(keys.client_key),
+        "ESIA_CLIENT_CERT": str(keys.client_cert),
+        "ESIA_CERT": str(keys.emulator_cert),
+        "ESIA_LOGIN_DEADLINE_SECONDS": str(DEADLINE),
+    }
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.fixture
+def slow_esia_url(esia_emulator_url):
+    yield from slow_esia(esia_emulator_url)
+
+
+@pytest.fixture
+def gunicorn(tmp_path, esia_keys, slow_esia_url, settings):
+    url, behaviour = slow_esia_url
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))  # ephemeral: handed to gunicorn as a file descriptor
+    listener.listen(128)
+    portal_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    esia_configure(settings, esia_keys, url, portal_url)  # the emulator checks against these
+    env = _environment(tmp_path / "data", esia_keys, url, portal_url)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
+    )
+    log = tmp_path / "gunicorn.log"
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "portal.wsgi:application",
+            "--bind", f"fd://{listener.fileno()}", "--workers", "3", "--worker-class", "sync",
+            "--timeout", str(WORKER_TIMEOUT), "--graceful-timeout", "5",
+            "--error-logfile", str(log),
+        ],
+        cwd=ROOT, env=env, pass_fds=[listener.fileno()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 60:
+            try:
+                healthy = httpx.get(f"{portal_url}/healthz", timeout=2).status_code == 200
+                if healthy and len(_children(proc.pid)) == 3:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.3)
+        yield portal_url, behaviour, proc, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        listener.close()
+
+
+def _login(portal_url: str, oid: str, results: dict) -> None:
+    with httpx.Client(base_url=portal_url, timeout=WORKER_TIMEOUT + 15) as browser:
+        start = browser.get("/login/esia/")
+        back = emulator_choose(start.headers["location"], oid=oid)
+        started = time.monotonic()
+        response = browser.get(back.removeprefix(portal_url))
+        results[oid] = (response, time.monotonic() - started)
+
+
+def test_a_slow_esia_costs_logins_ten_seconds_and_never_a_worker(gunicorn):
+    portal_url, behaviour, proc, log = gunicorn
+    behaviour.modes |= {ANNA: "drip", IVAN: "slow"}
+    behaviour.drip, behaviour.delay = 4.0, 8.0
+    workers_before = sorted(_children(proc.pid))
+
+    results: dict = {}
+    logins = [
+        threading.Thread(target=_login, args=(portal_url, oid, results)) for oid in (ANNA, IVAN)
+    ]
+    for thread in logins:
+        thread.start()
+    health: list[tuple[int | str, float]] = []
+    while any(thread.is_alive() for thread in logins):
+        asked = time.monotonic()
+        try:
+            status: int | str = httpx.get(f"{portal_url}/healthz", timeout=5).status_code
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        health.append((status, time.monotonic() - asked))
+        time.sleep(0.5)
+    for thread in logins:
+        thread.join()
+
+    for oid in (ANNA, IVAN):
+        response, elapsed = results[oid]
+        assert response.status_code == 503, (oid, response.status_code)
+        assert "Госуслуги (ЕСИА) сейчас не отвечают" in response.text
+        assert int(response.headers["retry-after"]) > 0
+        assert DEADLINE - 1 < elapsed < DEADLINE + 2, (oid, elapsed)
+    assert len(health) >= 10
+    assert all(status == 200 for status, _ in health), health
+    assert max(seconds for _, seconds in health) < 2, health
+    assert sorted(_children(proc.pid)) == workers_before, "no worker was killed or replaced"
+    assert "WORKER TIMEOUT" not in log.read_text()
+    # What the slow ESIA saw: the dripping token call; Ivan's 8-second token call and,
+    # if any time was left after it (a busy machine signs and verifies slower), the
+    # person call that the deadline cut. Never his children's: they were never reached.
+    paths = [(mode, path) for mode, path, _ in behaviour.calls if mode != "fast"]
+    assert ("drip", "/aas/oauth2/v3/te") in paths
+    assert ("slow", "/aas/oauth2/v3/te") in paths
+    assert not any(path.endswith("/docs") for _, path in paths)
