@@ -144,3 +144,15 @@ def test_logout_ends_the_workspace_session(clerk, as_staff):
     assert browser.get("/workspace/").status_code == 200
     assert browser.post("/workspace/logout/").status_code == 302
     assert browser.get("/workspace/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_repeated_wrong_passwords_lock_the_workspace_login_too(clerk, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    browser = Client()
+    for _ in range(3):
+        _password_step(browser, "clerk", "wrong-password")
+    # Locked out: even the right password is refused now, with django-axes' answer.
+    response = _password_step(browser, "clerk", "clerk-password-1")
+    assert response.status_code == 429
+    assert browser.get(CODE).status_code == 302  # no pending login was started
