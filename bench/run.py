@@ -82,7 +82,7 @@ def main() -> int:
     django.setup()
     from django.conf import settings
 
-    from bench import dataset, dbfloor, search
+    from bench import dataset, dbfloor, fhir, search
     from bench.loadgen import Request, Target, closed_loop, fetch
     from bench.report import Report
     from bench.server import Gunicorn, workers_for
@@ -191,6 +191,7 @@ def main() -> int:
                 label, lambda n, url=url: Request("GET", url, cookies(n)), PAGE_REQUESTS
             )
         dataset.bench_reset()
+        report.pages.update(fhir.run_fhir(load, patients, [j.slot_id for j in jobs], PORT))
 
         report.search = search.run_search(
             env["DATABASE_URL"], SEARCHES, (dataset.SUSTAINED_SPECIALTY, dataset.RUSH_DISTRICT)

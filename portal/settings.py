@@ -97,6 +97,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "portal.notifications",
+    # The FHIR R4 API; django-oauth-toolkit is its authorization server.
+    "oauth2_provider",
+    "portal.api",
     # With an emulator off its app is not even installed.
     *(["portal.esia_emulator"] if ESIA_EMULATOR_ENABLED else []),
     *(["portal.smsc_emulator"] if SMSC_EMULATOR_ENABLED else []),
@@ -519,3 +522,40 @@ NOTIFICATIONS_COMING_OF_AGE_DAYS = env_int("NOTIFICATIONS_COMING_OF_AGE_DAYS", 3
 NOTIFICATIONS_DEV_MAILBOX = Path(
     env_str("NOTIFICATIONS_DEV_MAILBOX", "") or DATA_DIR / "dev-mailbox"
 )
+# --- The FHIR R4 API and the OAuth 2.0 server for patient apps (docs/api.md) -------------
+# The base of the portal's own code systems and identifiers. Clients store these codes:
+# set it once per deployment to the public FHIR base URL and never change it.
+FHIR_SYSTEM_BASE = env_str("FHIR_SYSTEM_BASE", "http://127.0.0.1:8000/fhir").rstrip("/")
+FHIR_CAPABILITY_DATE = env_str("FHIR_CAPABILITY_DATE", "2026-12-01")
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20)
+API_PAGE_MAX = env_int("API_PAGE_MAX", 100)
+RATE_API_TOKEN = env_rate("RATE_API_TOKEN", "120/m")
+RATE_API_TOKEN_WRITE = env_rate("RATE_API_TOKEN_WRITE", "20/10m")
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "patient/Patient.r": _(
+            "видеть ваши данные и данные ваших детей (ФИО, дата рождения, полис)"
+        ),
+        "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
+        "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
+    },
+    "DEFAULT_SCOPES": ["patient/Patient.r"],
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, never "plain"
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207 `iss` on the redirect
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens kept only as hashes
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_ACCESS_TOKEN_SECONDS", 600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("API_REFRESH_TOKEN_SECONDS", 30 * 86400),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # A consent already given (a live token with the same scopes) is not asked again.
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    # Mobile apps come back on their own URI scheme (RFC 8252), e.g. ru.example.app:/cb.
+    "ALLOWED_REDIRECT_URI_SCHEMES": env_list(
+        "API_REDIRECT_URI_SCHEMES", ["https", "http"] if DEBUG else ["https"]
+    ),
+}

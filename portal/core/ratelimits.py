@@ -36,6 +36,9 @@ LIMITS: dict[str, tuple[str, str]] = {
     # Refused look-ups of a patient (a guessed id in a switch or a journal URL).
     "refusal_user": ("RATE_REFUSAL_USER", "user"),
     "refusal_ip": ("RATE_REFUSAL_IP", "ip"),
+    # The FHIR API counts per access token (docs/api.md).
+    "api_token": ("RATE_API_TOKEN", "portal.api.auth.ratelimit_key"),
+    "api_token_write": ("RATE_API_TOKEN_WRITE", "portal.api.auth.ratelimit_key"),
 }
 
 
@@ -79,7 +82,8 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[
                 usage = get_usage(
                     request,
                     group=name,
-                    key=KEYS[key],
+                    # A dotted path (the API's per-token key) is resolved by django-ratelimit.
+                    key=KEYS.get(key, key),
                     rate=_rate_of(setting),
                     method=list(methods),
                     increment=True,

@@ -30,9 +30,10 @@ def _kind(kind: str) -> tuple[type[ModelForm[Any]], str, str]:
 
 
 @staff_required
-def directory_list(request: StaffRequest, kind: str) -> HttpResponse:
+def directory_list(request: StaffRequest, section: str) -> HttpResponse:
     if not staff_may_edit_directory(request.user):
         return _refused(request)
+    kind = section
     form_class, plural, singular = _kind(kind)
     objects = form_class._meta.model._default_manager.all()
     page = Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -45,9 +46,10 @@ def directory_list(request: StaffRequest, kind: str) -> HttpResponse:
 
 
 @staff_required
-def directory_edit(request: StaffRequest, kind: str, pk: int | None = None) -> HttpResponse:
+def directory_edit(request: StaffRequest, section: str, pk: int | None = None) -> HttpResponse:
     if not staff_may_edit_directory(request.user):
         return _refused(request)
+    kind = section
     form_class, plural, singular = _kind(kind)
     model = form_class._meta.model
     instance = get_object_or_404(model, pk=pk) if pk is not None else None
@@ -55,7 +57,7 @@ def directory_edit(request: StaffRequest, kind: str, pk: int | None = None) -> H
     if request.method == "POST" and form.is_valid():
         saved = directory_save(actor=request.user, form=form, ip=client_ip(request))
         messages.success(request, _("Сохранено: %(name)s.") % {"name": saved})
-        return redirect("workspace:directory_list", kind=kind)
+        return redirect("workspace:directory_list", section=kind)
     return render(
         request,
         "workspace/directory_edit.html",

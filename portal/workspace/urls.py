@@ -14,14 +14,18 @@ urlpatterns = [
     path("workspace/absences/new/", views.absence_new, name="absence_new"),
     path("workspace/dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("workspace/dashboard.csv", dashboard_views.dashboard_csv, name="dashboard_csv"),
-    path("workspace/directory/<slug:kind>/", directory_views.directory_list, name="directory_list"),
     path(
-        "workspace/directory/<slug:kind>/new/",
+        "workspace/directory/<slug:section>/",
+        directory_views.directory_list,
+        name="directory_list",
+    ),
+    path(
+        "workspace/directory/<slug:section>/new/",
         directory_views.directory_edit,
         name="directory_new",
     ),
     path(
-        "workspace/directory/<slug:kind>/<int:pk>/",
+        "workspace/directory/<slug:section>/<int:pk>/",
         directory_views.directory_edit,
         name="directory_edit",
     ),

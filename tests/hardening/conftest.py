@@ -36,9 +36,13 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "object_id": 1,
         "pk": 1,  # django-otp's admin
         "person_id": 1,  # workspace: an insured person (refused before the look-up)
-        "kind": "clinic",  # workspace: a directory section
+        "section": "clinic",  # workspace: a directory section
         "content_type_id": 1,
         "id": 1,
         "url": "nowhere/",
         "app_label": "audit",
+        # FHIR: a public resource (the session personas get it like anyone)
+        "kind": "Slot",
+        "rid": free.pk,
+        "application_id": 1,
     }

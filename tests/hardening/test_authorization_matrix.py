@@ -95,6 +95,28 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
+    # FHIR API (docs/api.md): the directory is public; patient data needs a bearer token,
+    # never a session (tests/api/test_patient_api.py is the API's own matrix).
+    "fhir:metadata":                  {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (405, 405,    405,     405,     405)},
+    "fhir:openapi":                   {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (405, 405,    405,     405,     405)},
+    "fhir:smart":                     {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (405, 405,    405,     405,     405)},
+    "fhir:type":                      {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (405, 405,    405,     405,     405)},
+    "fhir:instance":                  {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (405, 405,    405,     405,     405)},
+    "fhir:not_found":                 {"GET": (404,  404,    404,     404,     404),
+                                       "POST": (404, 404,    404,     404,     404)},
+    "oauth:authorize":                {"GET": (302,  400,    400,     400,     403)},
+    "oauth:token":                    {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (400, 400,    400,     400,     400)},
+    "oauth:revoke-token":             {"GET": (405,  405,    405,     405,     405)},
+    "oauth:consents":                 {"GET": (LOGIN, 200,   200,     200,     200),
+                                       "POST": (LOGIN, 405,  405,     405,     405)},
+    "oauth:consent_withdraw":         {"GET": (LOGIN, 405,  405,     405,     405),
+                                       "POST": (LOGIN, 302,  302,     302,     302)},
 }  # fmt: skip
 
 # Admin pages by the last part of their name: non-staff go to the admin login; the

@@ -100,7 +100,7 @@ def world(guardian, child, home_clinic):
     return {
         "appointment_id": appointment.pk,
         "person_id": person.pk,
-        "kind": "clinic",
+        "section": "clinic",
         "pk": home_clinic.pk,
         "free_slot": SlotFactory(doctor=doctor).pk,
         "query": f"?clinic={home_clinic.pk}&doctor={doctor.pk}&date={day}",

@@ -1,0 +1,83 @@
+"""The portal as the OAuth 2.0 authorization server: consent page and consent list.
+
+The library (django-oauth-toolkit) does the protocol; these views add what the
+portal needs: the ESIA login, a token bound to this FHIR server, a Russian consent
+page that names the people the app will see, and the patient's list of apps.
+"""
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from oauth2_provider.views import AuthorizationView
+
+from portal.api import services
+from portal.api.auth import fhir_base_url
+from portal.api.queries import patients_actable_by
+from portal.core.http import AuthenticatedRequest
+
+LOGIN_URL = reverse_lazy("identity:esia_login")
+
+
+def _form_action_source(redirect_uri: str) -> str | None:
+    """The CSP source that lets the consent form's redirect reach the app."""
+    parts = urlsplit(redirect_uri)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme:
+        return f"{parts.scheme}:"  # a mobile app's own scheme, e.g. ru.example.app:
+    return None
+
+
+class PatientAuthorizationView(AuthorizationView):
+    """GET shows the consent page (after the ESIA login), POST answers the app."""
+
+    template_name = "api/authorize.html"
+    login_url = LOGIN_URL
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not patients_actable_by(request.user).exists():
+            return render(request, "api/authorize_refused.html", status=403)
+        base = fhir_base_url(request)
+        query = request.GET.copy()
+        # SMART App Launch names the FHIR server in `aud`; RFC 8707 in `resource`.
+        if "resource" not in query and "aud" in query:
+            query.setlist("resource", query.getlist("aud"))
+        if query.getlist("resource") != [base]:
+            return render(
+                request, "api/authorize_refused.html", {"wrong_resource": base}, status=400
+            )
+        # The library would also take "plain", which leaks the verifier (RFC 9700 §2.1.1).
+        if query.get("code_challenge_method", "S256") != "S256":
+            return render(request, "api/authorize_refused.html", {"pkce": True}, status=400)
+        request.GET = query  # type: ignore[assignment]
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        source = _form_action_source(request.GET.get("redirect_uri", ""))
+        if source and response.status_code == 200:
+            response._csp_update = {"form-action": [source]}  # type: ignore[attr-defined]
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context["people"] = list(patients_actable_by(self.request.user).order_by("pk"))
+        return context
+
+
+@login_required(login_url=LOGIN_URL)
+@require_GET
+def consent_list(request: AuthenticatedRequest) -> HttpResponse:
+    return render(request, "api/consents.html", {"consents": services.consents_of(request.user)})
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def consent_withdraw(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
+    if services.consent_withdraw(user=request.user, application_id=application_id):
+        messages.success(request, _("Доступ приложения отозван. Оно больше не видит ваши данные."))
+    return redirect(reverse("oauth:consents"))

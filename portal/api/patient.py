@@ -1,0 +1,263 @@
+"""The patient-facing resources: Patient, RelatedPerson and Appointment for a token's user.
+
+Who may act for whom is decided by `patients.selectors` only; booking and cancelling
+go through `scheduling.services` only (same rules, locks and idempotency as the pages).
+"""
+
+import json
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest, QueryDict
+
+from portal.api import resources, search
+from portal.api.auth import Caller
+from portal.api.outcomes import api_error, booking_error
+from portal.api.queries import (
+    Appointment,
+    BookingRefused,
+    Guardianship,
+    Patient,
+    Slot,
+    appointment_book,
+    appointment_cancel,
+    appointment_get_for_user,
+    patient_access_refused_record,
+    patient_get_for_user,
+    patients_actable_by,
+)
+from portal.core.http import client_ip
+
+MAX_BODY = 64 * 1024
+MAX_REQUEST_ID = 200
+JSON_TYPES = ("application/fhir+json", "application/json", "application/json-patch+json")
+
+
+def _int_id(rid: str) -> int:
+    if not rid.isdigit() or len(rid) > 18:
+        raise api_error(404, "not_found")
+    return int(rid)
+
+
+def patient_search(caller: Caller, query: QueryDict) -> list[dict[str, Any]]:
+    caller.require("Patient", "r")
+    rows = patients_actable_by(caller.user).order_by("pk")
+    if (wanted := search.ids(query, "_id")) is not None:
+        rows = rows.filter(pk__in=wanted)
+    return [resources.patient(p) for p in rows]
+
+
+def _patient_for(caller: Caller, patient_id: int, request: HttpRequest) -> Patient:
+    """The site's own check (``patient_get_for_user``); a refusal goes into the target's
+    journal as on the site, at most once an hour per caller (docs/security.md)."""
+    try:
+        return patient_get_for_user(caller.user, patient_id)
+    except Http404:
+        patient_access_refused_record(
+            actor=caller.user,
+            ip=client_ip(request),
+            patient_id=patient_id,
+            path=request.path,
+            device="API",
+        )
+        raise
+
+
+def patient_read(caller: Caller, rid: str, request: HttpRequest) -> dict[str, Any]:
+    caller.require("Patient", "r")
+    try:
+        patient = _patient_for(caller, _int_id(rid), request)
+    except Http404 as exc:
+        raise api_error(404, "not_found") from exc
+    return resources.patient(patient)
+
+
+def _guardianships(caller: Caller) -> Any:
+    """The caller as the guardian of each child the selectors let them act for."""
+    return (
+        Guardianship.objects.filter(
+            guardian__user=caller.user,
+            ended_at__isnull=True,
+            child__in=patients_actable_by(caller.user),
+        )
+        .select_related("guardian")
+        .order_by("pk")
+    )
+
+
+def related_person_search(caller: Caller, query: QueryDict) -> list[dict[str, Any]]:
+    caller.require("Patient", "r")
+    rows = _guardianships(caller)
+    if (wanted := search.ids(query, "patient", "Patient")) is not None:
+        rows = rows.filter(child_id__in=wanted)
+    return [resources.related_person(g) for g in rows]
+
+
+def related_person_read(caller: Caller, rid: str) -> dict[str, Any]:
+    caller.require("Patient", "r")
+    row = _guardianships(caller).filter(pk=_int_id(rid)).first()
+    if row is None:
+        raise api_error(404, "not_found")
+    return resources.related_person(row)
+
+
+def _appointments(caller: Caller) -> Any:
+    return (
+        Appointment.objects.filter(patient__in=patients_actable_by(caller.user))
+        .select_related("patient", "specialty", "slot__doctor__clinic")
+        .order_by("-starts_at", "-pk")
+    )
+
+
+APPOINTMENT_STATUS = {
+    "booked": ["booked"],
+    "cancelled": ["cancelled_patient", "cancelled_clinic"],
+    "fulfilled": ["attended"],
+    "noshow": ["no_show"],
+}
+
+
+def appointment_search(caller: Caller, query: QueryDict) -> Any:
+    caller.require("Appointment", "s")
+    rows = _appointments(caller)
+    if (wanted := search.ids(query, "patient", "Patient")) is not None:
+        rows = rows.filter(patient_id__in=wanted)
+    if (wanted := search.ids(query, "_id")) is not None:
+        rows = rows.filter(pk__in=wanted)
+    if (statuses := search.tokens(query, "status")) is not None:
+        if not set(statuses) <= set(APPOINTMENT_STATUS):
+            raise search.invalid("status: ожидается booked, cancelled, fulfilled или noshow")
+        rows = rows.filter(status__in=[s for st in statuses for s in APPOINTMENT_STATUS[st]])
+    return rows.filter(search.date_filter(query, "date", "starts_at"))
+
+
+def appointment_read(caller: Caller, rid: str) -> dict[str, Any]:
+    caller.require("Appointment", "r")
+    return resources.appointment(_appointment_of(caller, rid))
+
+
+def _appointment_of(caller: Caller, rid: str) -> Appointment:
+    try:
+        return appointment_get_for_user(caller.user, _int_id(rid))
+    except Http404 as exc:
+        raise api_error(404, "not_found") from exc
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+def _body(request: HttpRequest) -> Any:
+    content_type = request.content_type or ""
+    if content_type not in JSON_TYPES:
+        raise api_error(415, "unsupported", detail="тело запроса должно быть application/fhir+json")
+    if len(request.body) > MAX_BODY:
+        raise search.invalid("тело запроса слишком большое")
+    try:
+        return json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise search.invalid("тело запроса не является JSON") from exc
+
+
+def _reference_id(value: Any, kind: str) -> int | None:
+    if not isinstance(value, dict):
+        return None
+    reference = value.get("reference")
+    if not isinstance(reference, str) or not reference.startswith(f"{kind}/"):
+        return None
+    tail = reference[len(kind) + 1 :]
+    return int(tail) if tail.isdigit() and len(tail) <= 18 else None
+
+
+def _booking_request(body: Any) -> tuple[int, int]:
+    """(slot id, patient id) from an Appointment resource, or a 400 saying what is wrong."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
+        raise search.invalid("ожидается ресурс Appointment")
+    if body.get("status", "booked") not in ("booked", "proposed", "pending"):
+        raise search.invalid("новая запись создаётся со статусом booked")
+    slots = body.get("slot")
+    if not isinstance(slots, list) or len(slots) != 1:
+        raise search.invalid("укажите ровно одно время приёма: slot = [{reference: Slot/…}]")
+    slot_id = _reference_id(slots[0], "Slot")
+    if slot_id is None:
+        raise search.invalid("slot.reference должен иметь вид Slot/<id>")
+    participants = body.get("participant")
+    if not isinstance(participants, list):
+        raise search.invalid("укажите пациента: participant = [{actor: {reference: Patient/…}}]")
+    patient_ids = {
+        pid
+        for p in participants
+        if isinstance(p, dict) and (pid := _reference_id(p.get("actor"), "Patient")) is not None
+    }
+    if len(patient_ids) != 1:
+        raise search.invalid("укажите ровно одного пациента: actor = Patient/<id>")
+    return slot_id, patient_ids.pop()
+
+
+def _request_id(caller: Caller, request: HttpRequest) -> uuid.UUID:
+    raw = request.headers.get("X-Request-Id", "").strip()
+    if not raw:
+        return uuid.uuid4()  # no idempotency asked for: every request is a new booking
+    if len(raw) > MAX_REQUEST_ID:
+        raise search.invalid("X-Request-Id длиннее 200 символов")
+    return caller.idempotency_key(raw)
+
+
+def appointment_create(caller: Caller, request: HttpRequest) -> tuple[dict[str, Any], bool]:
+    """Book a free slot; returns the Appointment and whether it was created now."""
+    caller.require("Appointment", "c")
+    slot_id, patient_id = _booking_request(_body(request))
+    key = _request_id(caller, request)
+    try:
+        patient = _patient_for(caller, patient_id, request)
+    except Http404 as exc:
+        # 403, whether the id exists or not: nothing about strangers is revealed.
+        raise api_error(403, "not_yours") from exc
+    if not Slot.objects.filter(pk=slot_id).exists():
+        raise api_error(404, "not_found")
+    try:
+        result = appointment_book(
+            actor=caller.user,
+            patient=patient,
+            slot_id=slot_id,
+            idempotency_key=key,
+            ip=client_ip(request),
+        )
+    except BookingRefused as refused:
+        raise booking_error(refused) from refused
+    booked = result.appointment
+    if not result.created and (booked.slot_id != slot_id or booked.patient_id != patient.pk):
+        raise api_error(422, "request_id_reused")
+    appointment = _appointment_of(caller, str(booked.pk))
+    return resources.appointment(appointment), result.created
+
+
+def _wants_cancel(request: HttpRequest, body: Any) -> bool:
+    if request.method == "PATCH" and isinstance(body, list):
+        return bool(body) and all(
+            isinstance(op, dict)
+            and op.get("op") in ("replace", "add")
+            and op.get("path") == "/status"
+            and op.get("value") == "cancelled"
+            for op in body
+        )
+    if isinstance(body, dict):
+        if body.get("resourceType") != "Appointment":
+            raise search.invalid("ожидается ресурс Appointment")
+        return body.get("status") == "cancelled"
+    raise search.invalid("ожидается ресурс Appointment или JSON Patch")
+
+
+def appointment_update(caller: Caller, rid: str, request: HttpRequest) -> dict[str, Any]:
+    """PUT or PATCH that sets status to cancelled; anything else is refused (422)."""
+    caller.require("Appointment", "u")
+    body = _body(request)
+    appointment = _appointment_of(caller, rid)
+    if isinstance(body, dict) and body.get("id") not in (None, rid):
+        raise search.invalid("id в теле не совпадает с адресом")
+    if not _wants_cancel(request, body):
+        raise api_error(422, "only_cancel")
+    try:
+        appointment_cancel(actor=caller.user, appointment=appointment, ip=client_ip(request))
+    except BookingRefused as refused:
+        raise booking_error(refused) from refused
+    return resources.appointment(_appointment_of(caller, rid))

@@ -1,0 +1,226 @@
+"""Public, read-only directory and free time: search and read of each resource type.
+
+Every function takes the query (a QueryDict) and returns a queryset plus a renderer;
+the views page them into Bundles. The directory is public on the site too.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+
+from portal.api import resources, search
+from portal.api.outcomes import api_error
+from portal.api.queries import Clinic, Doctor, Slot, Specialty, bookable_q
+
+Render = Callable[[Any], dict[str, Any]]
+Search = Callable[[QueryDict], tuple[QuerySet[Any], Render]]
+Read = Callable[[str], dict[str, Any]]
+
+
+def _int_id(rid: str) -> int:
+    if not rid.isdigit() or len(rid) > 18:
+        raise api_error(404, "not_found")
+    return int(rid)
+
+
+def _clinics(query: QueryDict) -> QuerySet[Clinic]:
+    rows = Clinic.objects.select_related("district").order_by("short_name", "pk")
+    if (wanted := search.ids(query, "_id")) is not None:
+        rows = rows.filter(pk__in=wanted)
+    for name in search.values(query, "name"):
+        rows = rows.filter(Q(short_name__icontains=name) | Q(full_name__icontains=name))
+    for district in search.values(query, "district"):
+        rows = rows.filter(district__name__iexact=district.strip())
+    return rows
+
+
+def organization_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
+    return _clinics(query), resources.organization
+
+
+def location_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
+    rows = _clinics(query)
+    if (orgs := search.ids(query, "organization", "Organization")) is not None:
+        rows = rows.filter(pk__in=orgs)
+    return rows, resources.location
+
+
+def _clinic_read(rid: str) -> Clinic:
+    clinic = Clinic.objects.select_related("district").filter(pk=_int_id(rid)).first()
+    if clinic is None:
+        raise api_error(404, "not_found")
+    return clinic
+
+
+def organization_read(rid: str) -> dict[str, Any]:
+    return resources.organization(_clinic_read(rid))
+
+
+def location_read(rid: str) -> dict[str, Any]:
+    return resources.location(_clinic_read(rid))
+
+
+def _doctors(query: QueryDict) -> QuerySet[Doctor]:
+    rows = Doctor.objects.select_related("clinic__district", "specialty").order_by(
+        "last_name", "first_name", "pk"
+    )
+    if (wanted := search.ids(query, "_id")) is not None:
+        rows = rows.filter(pk__in=wanted)
+    active = search.one(query, "active")
+    if active is not None:
+        if active not in ("true", "false"):
+            raise search.invalid("active: ожидается true или false")
+        rows = rows.filter(is_active=active == "true")
+    if (orgs := search.ids(query, "organization", "Organization")) is not None:
+        rows = rows.filter(clinic_id__in=orgs)
+    if (codes := search.tokens(query, "specialty", "service-type")) is not None:
+        rows = rows.filter(specialty__code__in=codes)
+    for district in search.values(query, "district"):
+        rows = rows.filter(clinic__district__name__iexact=district.strip())
+    for name in search.values(query, "name") + search.values(query, "family"):
+        rows = rows.filter(last_name__icontains=name)
+    return rows
+
+
+def practitioner_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
+    return _doctors(query), resources.practitioner
+
+
+def practitioner_role_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
+    rows = _doctors(query)
+    if (who := search.ids(query, "practitioner", "Practitioner")) is not None:
+        rows = rows.filter(pk__in=who)
+    return rows, resources.practitioner_role
+
+
+def schedule_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
+    rows = _doctors(query)
+    if (actors := search.ids(query, "actor", "PractitionerRole")) is not None:
+        rows = rows.filter(pk__in=actors)
+    return rows, resources.schedule
+
+
+def _doctor_read(rid: str) -> Doctor:
+    doctor = (
+        Doctor.objects.select_related("clinic__district", "specialty")
+        .filter(pk=_int_id(rid))
+        .first()
+    )
+    if doctor is None:
+        raise api_error(404, "not_found")
+    return doctor
+
+
+def practitioner_read(rid: str) -> dict[str, Any]:
+    return resources.practitioner(_doctor_read(rid))
+
+
+def practitioner_role_read(rid: str) -> dict[str, Any]:
+    return resources.practitioner_role(_doctor_read(rid))
+
+
+def schedule_read(rid: str) -> dict[str, Any]:
+    return resources.schedule(_doctor_read(rid))
+
+
+def healthcare_service_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
+    """A specialty at a clinic exists where the clinic has an active doctor of it.
+
+    Rows are (clinic, specialty) pairs; the page's clinics and specialties are then
+    read in two queries (`healthcare_services_of`), not two per row.
+    """
+    rows = _doctors(query).filter(is_active=True)
+    ordered = rows.order_by("clinic__short_name", "clinic_id", "specialty__name", "specialty_id")
+    pairs = ordered.values_list("clinic_id", "specialty_id").distinct()
+    return pairs, lambda pair: resources.healthcare_service(*pair)
+
+
+def healthcare_services_of(pairs: list[tuple[int, int]]) -> list[tuple[Clinic, Specialty]]:
+    clinics = Clinic.objects.select_related("district").in_bulk({c for c, _ in pairs})
+    specialties = Specialty.objects.in_bulk({s for _, s in pairs})
+    return [(clinics[c], specialties[s]) for c, s in pairs]
+
+
+def healthcare_service_read(rid: str) -> dict[str, Any]:
+    clinic_part, _, specialty_part = rid.partition("-")
+    clinic_id, specialty_id = _int_id(clinic_part), _int_id(specialty_part)
+    doctor = (
+        Doctor.objects.select_related("clinic__district", "specialty")
+        .filter(clinic_id=clinic_id, specialty_id=specialty_id, is_active=True)
+        .first()
+    )
+    if doctor is None:
+        raise api_error(404, "not_found")
+    return resources.healthcare_service(doctor.clinic, doctor.specialty)
+
+
+SLOT_STATUS = {"free", "busy", "busy-unavailable"}
+
+
+def slot_search(query: QueryDict) -> tuple[QuerySet[Any], Render]:
+    now = timezone.now()
+    rows = Slot.objects.select_related("doctor__specialty", "doctor__clinic").order_by(
+        "starts_at", "pk"
+    )
+    statuses = search.tokens(query, "status")
+    if statuses is not None:
+        if not set(statuses) <= SLOT_STATUS:
+            raise search.invalid("status: ожидается free, busy или busy-unavailable")
+        wanted = Q(pk__in=[])
+        if "free" in statuses:
+            wanted |= bookable_q(now)
+        if "busy" in statuses:
+            wanted |= Q(status="booked")
+        if "busy-unavailable" in statuses:
+            wanted |= Q(status="blocked") | (Q(status="free") & ~bookable_q(now))
+        rows = rows.filter(wanted)
+    if (wanted_ids := search.ids(query, "_id")) is not None:
+        rows = rows.filter(pk__in=wanted_ids)
+    if (schedules := search.ids(query, "schedule", "Schedule")) is not None:
+        rows = rows.filter(doctor_id__in=schedules)
+    if (orgs := search.ids(query, "organization", "Organization")) is not None:
+        rows = rows.filter(doctor__clinic_id__in=orgs)
+    if (codes := search.tokens(query, "service-type", "specialty")) is not None:
+        rows = rows.filter(doctor__specialty__code__in=codes)
+    for district in search.values(query, "district"):
+        rows = rows.filter(doctor__clinic__district__name__iexact=district.strip())
+    rows = rows.filter(search.date_filter(query, "start", "starts_at"))
+    return rows, lambda row: resources.slot(row, now)
+
+
+def slot_read(rid: str) -> dict[str, Any]:
+    row = (
+        Slot.objects.select_related("doctor__specialty", "doctor__clinic")
+        .filter(pk=_int_id(rid))
+        .first()
+    )
+    if row is None:
+        raise api_error(404, "not_found")
+    return resources.slot(row, timezone.now())
+
+
+SEARCHES: dict[str, Search] = {
+    "Organization": organization_search,
+    "Location": location_search,
+    "Practitioner": practitioner_search,
+    "PractitionerRole": practitioner_role_search,
+    "HealthcareService": healthcare_service_search,
+    "Schedule": schedule_search,
+    "Slot": slot_search,
+}
+# Turns a page of rows into what the renderer takes, in a fixed number of queries.
+PREPARE: dict[str, Callable[[list[Any]], list[Any]]] = {
+    "HealthcareService": healthcare_services_of,
+}
+READS: dict[str, Read] = {
+    "Organization": organization_read,
+    "Location": location_read,
+    "Practitioner": practitioner_read,
+    "PractitionerRole": practitioner_role_read,
+    "HealthcareService": healthcare_service_read,
+    "Schedule": schedule_read,
+    "Slot": slot_read,
+}

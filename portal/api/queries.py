@@ -1,0 +1,37 @@
+"""Everything the API reads or writes in other apps, in one module.
+
+The API owns no rules: it calls the same selectors, rules and services as the pages.
+Keeping every import here means a rename elsewhere is fixed in one place.
+"""
+
+from portal.directory.models import Clinic, District, Doctor, Specialty
+from portal.patients.models import Guardianship, Patient
+from portal.patients.selectors import patient_get_for_user, patients_actable_by
+from portal.patients.services import patient_access_refused_record
+from portal.scheduling.errors import ERRORS, BookingRefused
+from portal.scheduling.models import Appointment, Slot
+from portal.scheduling.rules import slot_refusal
+from portal.scheduling.selectors import appointment_get_for_user, bookable_q
+from portal.scheduling.services import BookingResult, appointment_book, appointment_cancel
+
+__all__ = [
+    "ERRORS",
+    "Appointment",
+    "BookingRefused",
+    "BookingResult",
+    "Clinic",
+    "District",
+    "Doctor",
+    "Guardianship",
+    "Patient",
+    "Slot",
+    "Specialty",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_get_for_user",
+    "bookable_q",
+    "patient_access_refused_record",
+    "patient_get_for_user",
+    "patients_actable_by",
+    "slot_refusal",
+]

@@ -1,0 +1,203 @@
+"""FHIR search parameters and searchset Bundles, shared by every resource type.
+
+Hostile input is a 400 OperationOutcome, never an exception: every parser here
+checks type and size before the database sees the value.
+"""
+
+import datetime
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+
+from portal.api.outcomes import api_error
+
+T = TypeVar("T")
+MAX_VALUE = 200
+PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def invalid(detail: str) -> Exception:
+    return api_error(400, "invalid", detail=detail)
+
+
+def values(query: QueryDict, name: str) -> list[str]:
+    """Every value of ``name`` (repeats AND, commas OR in FHIR; callers decide)."""
+    found = query.getlist(name)
+    for value in found:
+        if len(value) > MAX_VALUE or "\x00" in value:
+            raise invalid(f"слишком длинное или недопустимое значение параметра {name}")
+    return found
+
+
+def one(query: QueryDict, name: str) -> str | None:
+    found = values(query, name)
+    if len(found) > 1:
+        raise invalid(f"параметр {name} указан несколько раз")
+    return found[0] if found else None
+
+
+def ids(query: QueryDict, name: str, kind: str | None = None) -> list[int] | None:
+    """A reference parameter: "Kind/12" or "12", commas for OR. None when absent."""
+    raw = values(query, name)
+    if not raw:
+        return None
+    result: list[int] = []
+    for value in raw:
+        for part in value.split(","):
+            part = part.strip()
+            if kind and part.startswith(f"{kind}/"):
+                part = part[len(kind) + 1 :]
+            if not part.isdigit() or len(part) > 18:
+                raise invalid(f"параметр {name}: ожидается идентификатор, получено «{part[:40]}»")
+            result.append(int(part))
+    return result
+
+
+def tokens(query: QueryDict, *names: str) -> list[str] | None:
+    """Token codes of [system|]code values, commas for OR; the system is not checked."""
+    found: list[str] = []
+    seen = False
+    for name in names:
+        for value in values(query, name):
+            seen = True
+            for part in value.split(","):
+                code = part.rsplit("|", 1)[-1].strip()
+                if code:
+                    found.append(code)
+    return found if seen else None
+
+
+def _parse_moment(text: str, *, end_of_day: bool) -> datetime.datetime:
+    tz = timezone.get_current_timezone()
+    if _DATE.match(text):
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError as exc:
+            raise invalid(f"неверная дата «{text}»") from exc
+        if end_of_day:
+            day += datetime.timedelta(days=1)
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise invalid(f"неверная дата и время «{text[:40]}»") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    if not 1900 <= moment.year <= 2200:
+        raise invalid("дата вне допустимого диапазона")
+    return moment
+
+
+def date_filter(query: QueryDict, name: str, field: str) -> Q:
+    """FHIR date search: ge/gt/le/lt/eq prefixes, a date means the whole local day."""
+    condition = Q()
+    for value in values(query, name):
+        prefix, text = ("eq", value)
+        if value[:2] in PREFIXES:
+            prefix, text = value[:2], value[2:]
+        if prefix in ("ge", "sa", "gt"):
+            strict_day = prefix != "ge" and bool(_DATE.match(text))
+            start = _parse_moment(text, end_of_day=strict_day)
+            lookup = "gt" if prefix in ("gt", "sa") and not _DATE.match(text) else "gte"
+            condition &= Q(**{f"{field}__{lookup}": start})
+        elif prefix in ("le", "eb", "lt"):
+            whole_day = prefix == "le" and bool(_DATE.match(text))
+            end = _parse_moment(text, end_of_day=whole_day)
+            lookup = "lte" if prefix == "le" and not _DATE.match(text) else "lt"
+            condition &= Q(**{f"{field}__{lookup}": end})
+        elif prefix == "eq":
+            start = _parse_moment(text, end_of_day=False)
+            if _DATE.match(text):
+                end = _parse_moment(text, end_of_day=True)
+                condition &= Q(**{f"{field}__gte": start, f"{field}__lt": end})
+            else:
+                condition &= Q(**{field: start})
+        else:
+            raise invalid(f"префикс {prefix} не поддерживается для {name}")
+    return condition
+
+
+def page_size(query: QueryDict) -> int:
+    raw = one(query, "_count")
+    if raw is None:
+        return int(settings.API_PAGE_SIZE)
+    if not raw.isdigit():
+        raise invalid("_count должен быть целым неотрицательным числом")
+    return max(1, min(int(raw), int(settings.API_PAGE_MAX)))
+
+
+def page_offset(query: QueryDict) -> int:
+    raw = one(query, "_offset")
+    if raw is None:
+        return 0
+    if not raw.isdigit() or len(raw) > 9:
+        raise invalid("_offset должен быть целым неотрицательным числом")
+    return int(raw)
+
+
+def searchset(
+    request: HttpRequest,
+    rows: QuerySet[Any] | Sequence[Any],
+    render: Callable[[Any], dict[str, Any]],
+    *,
+    base: str,
+    kind: str,
+    prepare: Callable[[list[Any]], list[Any]] | None = None,
+) -> dict[str, Any]:
+    """One page of ``rows`` as a searchset Bundle with self/next/previous links.
+
+    Reads one row more than the page to know whether there is a next page, so no
+    COUNT(*) over a region's slots.
+    """
+    size = page_size(request.GET)
+    offset = page_offset(request.GET)
+    chunk = list(rows[offset : offset + size + 1])
+    more = len(chunk) > size
+    kept = [(k, v) for k, vs in request.GET.lists() for v in vs if k not in ("_offset", "_count")]
+    params = [*kept, ("_count", str(size))]
+
+    def link(relation: str, at: int) -> dict[str, str]:
+        return {
+            "relation": relation,
+            "url": f"{base}/{kind}?{urlencode([*params, ('_offset', str(at))])}",
+        }
+
+    links = [link("self", offset)]
+    if more:
+        links.append(link("next", offset + size))
+    if offset:
+        links.append(link("previous", max(0, offset - size)))
+    page = chunk[:size]
+    if prepare is not None:
+        page = prepare(page)
+    entries = [_entry(base, render(row)) for row in page]
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": links,
+        "entry": entries,
+    }
+    if not more and not offset:
+        bundle["total"] = len(entries)
+    return bundle
+
+
+def _entry(base: str, resource: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": {"mode": "match"},
+    }
+
+
+def bundle_of(base: str, resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A searchset that is never paged (a patient's own few records)."""
+    entries = [_entry(base, r) for r in resources]
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}

@@ -1,0 +1,68 @@
+"""Writes of the API app: registering a client and withdrawing a patient's consent."""
+
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
+from oauth2_provider.scopes import get_scopes_backend
+
+from portal.identity.models import User
+
+
+def client_register(
+    *, name: str, redirect_uris: list[str], confidential: bool = False
+) -> Application:
+    """A mobile app (public client, PKCE) or a server (confidential) using authorization code."""
+    return Application.objects.create(
+        name=name,
+        client_type=(
+            Application.CLIENT_CONFIDENTIAL if confidential else Application.CLIENT_PUBLIC
+        ),
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=" ".join(redirect_uris),
+        skip_authorization=False,
+    )
+
+
+@transaction.atomic
+def consent_withdraw(*, user: User, application_id: int) -> int:
+    """Revoke every token and pending code the app holds for the user; returns how many.
+
+    The app must ask for consent again; its refresh tokens stop working at once.
+    """
+    revoked = 0
+    for refresh in RefreshToken.objects.filter(
+        user=user, application_id=application_id, revoked__isnull=True
+    ):
+        refresh.revoke()
+        revoked += 1
+    deleted, _ = AccessToken.objects.filter(user=user, application_id=application_id).delete()
+    Grant.objects.filter(user=user, application_id=application_id).delete()
+    return revoked + int(deleted)
+
+
+def consents_of(user: User) -> list[dict[str, object]]:
+    """Apps the user has let in and that can still act: a live refresh or access token."""
+    now = timezone.now()
+    apps: dict[int, dict[str, object]] = {}
+    live_access = AccessToken.objects.filter(user=user, expires__gt=now).select_related(
+        "application"
+    )
+    live_refresh = RefreshToken.objects.filter(user=user, revoked__isnull=True).select_related(
+        "application", "access_token"
+    )
+    for token in [*live_access, *live_refresh]:
+        if token.application is None:
+            continue
+        entry = apps.setdefault(
+            token.application.pk,
+            {"application": token.application, "since": token.created, "scopes": set()},
+        )
+        entry["since"] = min(entry["since"], token.created)
+        scope = getattr(token, "scope", None) or getattr(
+            getattr(token, "access_token", None), "scope", ""
+        )
+        entry["scopes"].update((scope or "").split())  # type: ignore[attr-defined]
+    described = get_scopes_backend().get_all_scopes()
+    for entry in apps.values():
+        entry["scopes"] = sorted(str(described.get(s, s)) for s in entry["scopes"])  # type: ignore[attr-defined]
+    return sorted(apps.values(), key=lambda e: str(e["application"]))

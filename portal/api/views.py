@@ -1,0 +1,155 @@
+"""Thin HTTP layer of the FHIR API: authenticate, rate-limit, dispatch, answer FHIR JSON.
+
+Nothing here raises past `fhir_endpoint`: refusals become OperationOutcomes.
+"""
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.exceptions import Ratelimited
+
+from portal.api import capability, patient, public, resources, search
+from portal.api.auth import Caller, caller_from_request, fhir_base_url
+from portal.api.codes import system
+from portal.api.outcomes import FhirError, api_error, error_response, fhir_response
+from portal.core.ratelimits import rate_limited
+
+logger = logging.getLogger(__name__)
+View = Callable[..., HttpResponse]
+
+
+def fhir_endpoint(view: View) -> View:
+    """CSRF-exempt (no cookies are read), every refusal an OperationOutcome."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except FhirError as error:
+            return error_response(error, system("error"))
+        except Ratelimited:
+            seconds = getattr(request, "ratelimit_retry_after", 60)
+            limited = api_error(429, "rate", seconds=seconds)
+            limited.headers["Retry-After"] = str(seconds)
+            return error_response(limited, system("error"))
+
+    return wrapper
+
+
+def _limited(names: tuple[str, ...], methods: tuple[str, ...]) -> Callable[[View], View]:
+    return rate_limited(*names, methods=methods)
+
+
+# Per-token limits, and for writes the same per-user and per-IP booking limits as the site.
+READ_LIMITS = ("api_token",)
+LIMITS_BY_METHOD: dict[str, tuple[str, ...]] = {
+    "GET": READ_LIMITS,
+    "POST": ("api_token", "api_token_write", "booking_user", "booking_ip"),
+    "PUT": ("api_token", "api_token_write", "cancel_user", "cancel_ip"),
+    "PATCH": ("api_token", "api_token_write", "cancel_user", "cancel_ip"),
+}
+
+
+def _authenticated(request: HttpRequest) -> Caller:
+    """The token's caller, counted against its limits (raises 401/429)."""
+    caller = caller_from_request(request)
+    request.fhir_caller = caller  # type: ignore[attr-defined]
+    # The site's per-user limits key on request.user: the token's user here.
+    request.user = caller.user
+    method = request.method or "GET"
+    names = LIMITS_BY_METHOD.get(method, READ_LIMITS)
+    _limited(names, (method,))(lambda r: HttpResponse())(request)
+    return caller
+
+
+PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment"}
+
+
+@fhir_endpoint
+def not_found(request: HttpRequest) -> HttpResponse:
+    raise api_error(404, "not_found")
+
+
+@fhir_endpoint
+def metadata(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        raise api_error(405, "method")
+    return fhir_response(capability.capability_statement(fhir_base_url(request)))
+
+
+@fhir_endpoint
+def openapi(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        raise api_error(405, "method")
+    response = fhir_response(capability.openapi(fhir_base_url(request)))
+    response["Content-Type"] = "application/json; charset=utf-8"
+    return response
+
+
+@fhir_endpoint
+def smart_configuration(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        raise api_error(405, "method")
+    response = fhir_response(capability.smart_configuration(fhir_base_url(request)))
+    response["Content-Type"] = "application/json; charset=utf-8"
+    return response
+
+
+@fhir_endpoint
+def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
+    base = fhir_base_url(request)
+    if kind in public.SEARCHES:
+        if request.method not in ("GET", "HEAD"):
+            raise api_error(405, "method")
+        rows, render = public.SEARCHES[kind](request.GET)
+        prepare = public.PREPARE.get(kind)
+        return fhir_response(
+            search.searchset(request, rows, render, base=base, kind=kind, prepare=prepare)
+        )
+    if kind not in PATIENT_TYPES:
+        raise api_error(404, "not_found")
+    if request.method not in ("GET", "HEAD", "POST") or (
+        request.method == "POST" and kind != "Appointment"
+    ):
+        raise api_error(405, "method")
+    caller = _authenticated(request)
+    if request.method == "POST":
+        body, created = patient.appointment_create(caller, request)
+        response = fhir_response(body, 201 if created else 200)
+        response["Location"] = f"{base}/Appointment/{body['id']}"
+        return response
+    if kind == "Patient":
+        return fhir_response(search.bundle_of(base, patient.patient_search(caller, request.GET)))
+    if kind == "RelatedPerson":
+        found = patient.related_person_search(caller, request.GET)
+        return fhir_response(search.bundle_of(base, found))
+    rows = patient.appointment_search(caller, request.GET)
+    return fhir_response(
+        search.searchset(request, rows, resources.appointment, base=base, kind="Appointment")
+    )
+
+
+@fhir_endpoint
+def instance_endpoint(request: HttpRequest, kind: str, rid: str) -> HttpResponse:
+    if kind in public.READS:
+        if request.method not in ("GET", "HEAD"):
+            raise api_error(405, "method")
+        return fhir_response(public.READS[kind](rid))
+    if kind not in PATIENT_TYPES:
+        raise api_error(404, "not_found")
+    allowed = ("GET", "HEAD", "PUT", "PATCH") if kind == "Appointment" else ("GET", "HEAD")
+    if request.method not in allowed:
+        raise api_error(405, "method")
+    caller = _authenticated(request)
+    if kind == "Patient":
+        return fhir_response(patient.patient_read(caller, rid, request))
+    if kind == "RelatedPerson":
+        return fhir_response(patient.related_person_read(caller, rid))
+    if request.method in ("PUT", "PATCH"):
+        return fhir_response(patient.appointment_update(caller, rid, request))
+    return fhir_response(patient.appointment_read(caller, rid))

@@ -1,0 +1,179 @@
+"""The authorization server: code + PKCE, consent in Russian, tokens, refresh, withdrawal."""
+
+import pytest
+
+from tests.api.conftest import (
+    FHIR,
+    REDIRECT,
+    Fhir,
+    authorize_params,
+    code_from,
+    exchange,
+    pkce_pair,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _consent(client, app, challenge, **extra):
+    page = client.get("/oauth/authorize/", authorize_params(app, challenge, **extra))
+    assert page.status_code == 200, page.content[:300]
+    return page
+
+
+def _allow(client, page):
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    return client.post("/oauth/authorize/", {**form, "allow": "on"})
+
+
+def test_an_anonymous_visitor_is_sent_to_the_esia_login_and_back(client, app):
+    _, challenge = pkce_pair()
+    response = client.get("/oauth/authorize/", authorize_params(app, challenge))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/esia/?next=/oauth/authorize/")
+
+
+def test_the_patient_consents_in_russian_and_the_app_gets_a_short_lived_token(
+    client, guardian, child, app
+):
+    client.force_login(guardian)
+    verifier, challenge = pkce_pair()
+    page = _consent(client, app, challenge)
+    text = page.content.decode()
+    assert "Приложение «Здоровье Приангарья» просит доступ" in text
+    assert "записывать вас и ваших детей к врачу" in text
+    assert child.full_name in text and guardian.patient.full_name in text
+    form_action = page["Content-Security-Policy"].split("form-action")[1].split(";")[0]
+    assert "https://app.example" in form_action.split()
+
+    answer = _allow(client, page)
+    assert answer.status_code == 302 and answer["Location"].startswith(REDIRECT)
+    tokens = exchange(client, app, code_from(answer["Location"]), verifier)
+    assert tokens["expires_in"] == 600 and tokens["refresh_token"]
+    assert set(tokens["scope"].split()) == {
+        "patient/Patient.r", "patient/Appointment.rs", "patient/Appointment.cu",
+    }  # fmt: skip
+    me = Fhir(client, tokens["access_token"]).get("Patient")
+    assert me.status_code == 200
+    assert {e["resource"]["id"] for e in me.body["entry"]} == {
+        str(guardian.patient.pk),
+        str(child.pk),
+    }
+
+
+def test_a_refusal_on_the_consent_page_tells_the_app_access_denied(client, patient, app):
+    client.force_login(patient)
+    _, challenge = pkce_pair()
+    page = _consent(client, app, challenge)
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    answer = client.post("/oauth/authorize/", form)
+    assert "error=access_denied" in answer["Location"]
+
+
+def test_pkce_is_required_and_must_be_s256(client, patient, app):
+    client.force_login(patient)
+    params = authorize_params(app, "x")
+    del params["code_challenge"], params["code_challenge_method"]
+    no_pkce = client.get("/oauth/authorize/", params)
+    assert no_pkce.status_code == 302 and "error=invalid_request" in no_pkce["Location"]
+    verifier, _ = pkce_pair()
+    plain = client.get(
+        "/oauth/authorize/", authorize_params(app, verifier, code_challenge_method="plain")
+    )
+    assert plain.status_code == 400 and "S256" in plain.content.decode()
+
+
+def test_a_wrong_code_verifier_gets_no_token(client, patient, app):
+    client.force_login(patient)
+    _, challenge = pkce_pair()
+    code = code_from(_allow(client, _consent(client, app, challenge))["Location"])
+    response = client.post(
+        "/oauth/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": app.client_id,
+            "code_verifier": "a" * 50,
+        },
+    )
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+def test_an_authorization_for_another_server_is_refused_in_russian(client, patient, app):
+    client.force_login(patient)
+    _, challenge = pkce_pair()
+    page = client.get(
+        "/oauth/authorize/", authorize_params(app, challenge, aud="https://evil.example/fhir")
+    )
+    assert page.status_code == 400
+    assert f"со значением {FHIR}" in page.content.decode()
+
+
+def _tokens(client, user, app):
+    client.force_login(user)
+    verifier, challenge = pkce_pair()
+    code = code_from(_allow(client, _consent(client, app, challenge))["Location"])
+    return exchange(client, app, code, verifier)
+
+
+def test_a_refresh_token_works_for_its_own_app_only(client, patient, app, other_app):
+    tokens = _tokens(client, patient, app)
+    stolen = client.post(
+        "/oauth/token/",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": other_app.client_id,
+        },
+    )
+    assert stolen.status_code in (400, 401)
+    fresh = client.post(
+        "/oauth/token/",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": app.client_id,
+        },
+    )
+    assert fresh.status_code == 200, fresh.content
+    assert Fhir(client, fresh.json()["access_token"]).get("Patient").status_code == 200
+
+
+def test_withdrawing_consent_revokes_every_token_of_the_app(client, patient, app):
+    tokens = _tokens(client, patient, app)
+    personal = client.get("/cabinet/personal/")
+    assert "/oauth/consents/" in personal.content.decode()
+    listing = client.get("/oauth/consents/")
+    assert "Здоровье Приангарья" in listing.content.decode()
+    assert "записывать вас и ваших детей к врачу" in listing.content.decode()
+
+    client.post(f"/oauth/consents/{app.pk}/withdraw/")
+    assert "Ни одно приложение" in client.get("/oauth/consents/").content.decode()
+    refused = Fhir(client, tokens["access_token"]).get("Patient")
+    assert refused.status_code == 401
+    again = client.post(
+        "/oauth/token/",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": app.client_id,
+        },
+    )
+    assert again.status_code == 400
+
+
+def test_withdrawing_another_persons_consent_does_nothing(client, patient, stranger, app):
+    tokens = _tokens(client, patient, app)
+    client.force_login(stranger)
+    client.post(f"/oauth/consents/{app.pk}/withdraw/")
+    assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 200
+
+
+def test_a_revoked_access_token_is_refused(client, patient, app):
+    tokens = _tokens(client, patient, app)
+    client.post(
+        "/oauth/revoke_token/",
+        {"token": tokens["access_token"], "client_id": app.client_id},
+    )
+    assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 401
