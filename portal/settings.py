@@ -422,6 +422,27 @@ NEAREST_CACHE_SECONDS = env_int("NEAREST_CACHE_SECONDS", 2)
 # How many active guardians one child may have on the portal (docs/domain.md, «Relatives»).
 GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
 
+# --- later areas (notifications, api, workspace) ---
+# The clinic workspace (docs/workspace.md): staff log in with a password and a TOTP code.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "portal.workspace"]
+# request.user.is_verified(): whether this session gave the second factor.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+# Argon2 for new and re-hashed passwords; the others stay to verify older hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# The issuer an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Портал пациента")
+# How long a correct password waits for its TOTP code before the login starts over.
+WORKSPACE_PENDING_LOGIN_SECONDS = env_int("WORKSPACE_PENDING_LOGIN_SECONDS", 300)
+# Staff login attempts (password and code steps) per client address.
+RATE_STAFF_LOGIN_IP = env_rate("RATE_STAFF_LOGIN_IP", "20/10m")
 
 # --- Version for the visually impaired (docs/accessibility.md) ----------------------------
 # (issue 16) The version for the visually impaired (portal.core.accessibility) keeps its

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("portal.identity.urls")),
     path("", include("portal.patients.urls")),
     path("", include("portal.scheduling.urls")),
+    path("", include("portal.workspace.urls")),
     path("", include("portal.notifications.urls")),
     path("fhir/", include("portal.api.urls_fhir")),
     path("oauth/", include("portal.api.urls_oauth")),

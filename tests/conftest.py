@@ -2,14 +2,16 @@
 
 Personas for authorization tests: ``patient`` (an adult with a record, no children),
 ``guardian`` with ``child``, ``stranger`` (another adult), ``clerk`` of the
-guardian's clinic and ``other_clerk`` of another clinic. Users are fixtures,
-patients are reachable as ``<user>.patient``.
+guardian's clinic and ``other_clerk`` of another clinic (both workspace clerks), ``head``
+of the guardian's clinic and the regional ``operator``. Users are fixtures, patients are
+reachable as ``<user>.patient``; ``tests/workspace/conftest.py`` logs staff in with TOTP.
 """
 
 import pytest
 from django.core.cache import cache
 
 from portal.directory.models import Clinic, District
+from portal.workspace.models import StaffMember
 from tests.factories import (
     ChildFactory,
     ClinicFactory,
@@ -87,20 +89,34 @@ def stranger(db):
     ).user
 
 
+def _staff(username: str, password: str, role: str, clinic: Clinic | None):
+    user = UserFactory(username=username, esia_oid=None, is_staff=True, clinic=clinic)
+    user.set_password(password)
+    user.save()
+    StaffMember.objects.create(user=user, role=role)
+    return user
+
+
 @pytest.fixture
 def clerk(db, home_clinic):
-    user = UserFactory(username="clerk", esia_oid=None, is_staff=True, clinic=home_clinic)
-    user.set_password("clerk-password-1")
-    user.save()
-    return user
+    return _staff("clerk", "clerk-password-1", StaffMember.Role.CLERK, home_clinic)
 
 
 @pytest.fixture
 def other_clerk(db):
-    user = UserFactory(username="other-clerk", esia_oid=None, is_staff=True, clinic=ClinicFactory())
-    user.set_password("clerk-password-2")
-    user.save()
-    return user
+    return _staff("other-clerk", "clerk-password-2", StaffMember.Role.CLERK, ClinicFactory())
+
+
+@pytest.fixture
+def head(db, home_clinic):
+    """The head (заведующий) of the guardian's clinic."""
+    return _staff("head", "head-password-3", StaffMember.Role.HEAD, home_clinic)
+
+
+@pytest.fixture
+def operator(db):
+    """The regional operator: every clinic, no clinic of their own."""
+    return _staff("operator", "operator-password-4", StaffMember.Role.OPERATOR, None)
 
 
 # ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py).

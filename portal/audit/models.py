@@ -35,6 +35,11 @@ class AuditAction(models.TextChoices):
         "appointment.cancelled_by_clinic",
         _("Запись отменена медицинской организацией"),
     )
+    # The clinic workspace (docs/workspace.md).
+    STAFF_LOGIN = "staff.login", _("Вход сотрудника в рабочее место")
+    APPOINTMENT_ATTENDED = "appointment.attended", _("Отмечено: приём состоялся")
+    APPOINTMENT_NO_SHOW = "appointment.no_show", _("Отмечена неявка на приём")
+    DIRECTORY_CHANGED = "directory.changed", _("Изменён справочник медицинских организаций")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -32,6 +32,7 @@ LIMITS: dict[str, tuple[str, str]] = {
     "cancel_user": ("RATE_CANCEL_USER", "user"),
     "cancel_ip": ("RATE_CANCEL_IP", "ip"),
     "relative_user": ("RATE_RELATIVE_USER", "user"),
+    "staff_login_ip": ("RATE_STAFF_LOGIN_IP", "ip"),
     # Refused look-ups of a patient (a guessed id in a switch or a journal URL).
     "refusal_user": ("RATE_REFUSAL_USER", "user"),
     "refusal_ip": ("RATE_REFUSAL_IP", "ip"),

@@ -20,6 +20,7 @@ from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Patient
 from portal.patients.selectors import is_over_child_age, today_local
 from portal.scheduling.models import Appointment, Slot
+from portal.workspace.permissions import is_staff_account
 
 ADULT_AGE = 18
 
@@ -61,6 +62,9 @@ def child_refusal(patient: Patient, actor_id: int | None) -> str | None:
     if patient.user_id is not None and patient.user_id == actor_id:
         return None
     if is_over_child_age(patient):
+        # A clinic's staff booking by phone act for the clinic, not from a parent's cabinet.
+        if is_staff_account(actor_id):
+            return None
         return "child_too_old"
     return None
 

@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.notifications.services import (
     appointment_booked_notify,
@@ -33,7 +35,9 @@ from portal.notifications.services import (
 from portal.patients.models import Patient
 from portal.scheduling import rules, selectors
 from portal.scheduling.errors import BookingRefused
-from portal.scheduling.models import Appointment, Slot
+from portal.scheduling.models import Absence, Appointment, Slot
+from portal.scheduling.slot_generation import slots_block_absence
+from portal.workspace.permissions import staff_may_manage_clinic
 
 logger = logging.getLogger(__name__)
 
@@ -419,6 +423,19 @@ def _cancel(
 ) -> Appointment:
     _set_lock_timeout()
     current, patient = _lock_for_cancel(appointment_id)
+    return _cancel_locked(actor=actor, current=current, patient=patient, how=how, ip=ip, **details)
+
+
+def _cancel_locked(
+    *,
+    actor: User,
+    current: Appointment,
+    patient: Patient,
+    how: _Cancellation,
+    ip: str | None,
+    **details: object,
+) -> Appointment:
+    """The cancellation itself. Expects the patient and slot locks of ``current``."""
     if how.check_actor is not None:
         how.check_actor(actor, current)
     now = timezone.now()
@@ -467,11 +484,11 @@ def appointment_cancel(
 
 
 def _check_clinic_actor(actor: User, appointment: Appointment) -> None:
-    """Staff change only their own clinic's appointments; a superuser (the region's
-    operator) any clinic's."""
+    """Staff change only the clinics of their scope (`workspace.permissions`: a clerk's
+    or head's own clinic, every clinic for the regional operator); a superuser any."""
     if actor.is_superuser:
         return
-    if not actor.is_staff or actor.clinic_id != appointment.slot.doctor.clinic_id:
+    if not staff_may_manage_clinic(actor, appointment.slot.doctor.clinic_id):
         raise BookingRefused("clinic_cancel_foreign")
 
 
@@ -511,3 +528,209 @@ def appointment_cancel_by_clinic(
             reason=reason,
             slot_freed=free_slot,
         )
+
+
+# --- attendance (the clinic workspace, docs/workspace.md) -----------------------------
+# Marking attended / no-show writes Appointment.status, so it lives here with the other
+# writers of booking state and takes the same locks in the same order
+# (docs/concurrency.md): the patient row, then the slot row. The slot stays booked: the
+# time was used (or wasted) either way.
+
+ATTENDANCE_MARKABLE = (
+    Appointment.Status.BOOKED,
+    Appointment.Status.ATTENDED,
+    Appointment.Status.NO_SHOW,
+)
+
+
+@transaction.atomic(durable=True)
+def _mark_attendance(
+    *, actor: User, appointment_id: int, attended: bool, ip: str | None
+) -> Appointment:
+    _set_lock_timeout()
+    current = Appointment.objects.get(pk=appointment_id)
+    patient = _lock_patient(current.patient_id)
+    _lock_slot(current.slot_id)
+    if current.starts_at > timezone.now():
+        raise BookingRefused("attendance_too_early")
+    new_status = Appointment.Status.ATTENDED if attended else Appointment.Status.NO_SHOW
+    # A correction (attended <-> no-show) is allowed; a cancelled appointment stays so.
+    changed = Appointment.objects.filter(pk=current.pk, status__in=ATTENDANCE_MARKABLE).update(
+        status=new_status
+    )
+    if changed != 1:
+        raise BookingRefused("attendance_not_active")
+    audit_record(
+        AuditAction.APPOINTMENT_ATTENDED if attended else AuditAction.APPOINTMENT_NO_SHOW,
+        actor=actor,
+        ip=ip,
+        patient=patient,
+        appointment=current.pk,
+        ticket=current.ticket_number,
+    )
+    current.refresh_from_db()
+    return current
+
+
+def appointment_mark_attendance(
+    *, actor: User, appointment: Appointment, attended: bool, ip: str | None = None
+) -> Appointment:
+    """Mark an appointment attended or no-show once it has started.
+
+    The caller has checked that ``actor`` may manage the appointment's clinic
+    (`workspace.permissions.appointment_get_for_staff`).
+    """
+    with _busy_on_lock_timeout():
+        return _mark_attendance(
+            actor=actor, appointment_id=appointment.pk, attended=attended, ip=ip
+        )
+
+
+# --- absences (the clinic workspace, docs/workspace.md) ---------------------------------
+# A doctor's absence cancels every booked appointment in its dates and blocks the free
+# slots in ONE durable transaction: it completes whole or leaves no trace. Lock order as
+# everywhere (docs/concurrency.md): first the patients of the booked appointments
+# (sorted by id), then the doctor's slots of the dates (sorted by time). A patient who
+# booked between the two steps is locked late, out of order; if that collides with a
+# booking, PostgreSQL's deadlock detector or the lock timeout aborts the absence and it
+# is retried from the start (ABSENCE_ATTEMPTS times), never left half-done.
+
+ABSENCE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class AbsenceResult:
+    absence: Absence
+    cancelled: list[Appointment]
+    blocked: int  # free slots that are now blocked
+
+
+def _absence_bounds(
+    starts_on: datetime.date, ends_on: datetime.date
+) -> tuple[datetime.datetime, datetime.datetime]:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    since = datetime.datetime.combine(starts_on, datetime.time.min, tzinfo=tz)
+    until = datetime.datetime.combine(
+        ends_on + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    return since, until
+
+
+def _booked_in(
+    doctor_id: int, since: datetime.datetime, until: datetime.datetime
+) -> "models.QuerySet[Appointment]":
+    return Appointment.objects.filter(
+        slot__doctor_id=doctor_id,
+        starts_at__gte=max(since, timezone.now()),
+        starts_at__lt=until,
+        status=Appointment.Status.BOOKED,
+    )
+
+
+@transaction.atomic(durable=True)
+def _record_absence(
+    *,
+    actor: User,
+    doctor_id: int,
+    kind: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    reason: str,
+    ip: str | None,
+) -> AbsenceResult:
+    _set_lock_timeout()
+    since, until = _absence_bounds(starts_on, ends_on)
+    patients: dict[int, Patient] = {}
+
+    def lock_patients_of_booked() -> None:
+        wanted = sorted(
+            set(_booked_in(doctor_id, since, until).values_list("patient_id", flat=True))
+        )
+        for patient_id in wanted:
+            if patient_id not in patients:
+                patients[patient_id] = _lock_patient(patient_id)
+
+    lock_patients_of_booked()
+    # Lock 2: every slot of the dates, so no booking or cancellation changes them now.
+    list(
+        Slot.objects.select_for_update(of=("self",))
+        .filter(doctor_id=doctor_id, starts_at__gte=since, starts_at__lt=until)
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+    )
+    lock_patients_of_booked()  # whoever booked between the two steps
+    blocked = slots_block_absence(doctor_id, starts_on, ends_on, ZoneInfo(settings.TIME_ZONE))
+    absence = Absence.objects.create(
+        doctor_id=doctor_id, kind=kind, starts_on=starts_on, ends_on=ends_on
+    )
+    how = _Cancellation(
+        status=Appointment.Status.CANCELLED_CLINIC,
+        too_late="clinic_cancel_past",
+        slot_to=Slot.Status.BLOCKED,
+        action=AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
+        by="clinic",
+        notify=lambda current: appointment_cancelled_by_clinic_notify(current, reason),
+        reason=reason,
+        check_actor=_check_clinic_actor,
+    )
+    cancelled = [
+        _cancel_locked(
+            actor=actor,
+            current=current,
+            patient=patients[current.patient_id],
+            how=how,
+            ip=ip,
+            reason=reason,
+            slot_freed=False,
+            absence=absence.pk,
+        )
+        for current in _booked_in(doctor_id, since, until).select_related("slot__doctor")
+    ]
+    return AbsenceResult(absence=absence, cancelled=cancelled, blocked=blocked)
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "40P01"
+
+
+def absence_record(
+    *,
+    actor: User,
+    doctor: Doctor,
+    kind: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    reason: str,
+    ip: str | None = None,
+) -> AbsenceResult:
+    """Record a doctor's absence: block its free slots and cancel, by the clinic with
+    ``reason``, every appointment booked in it; each patient is told after the commit.
+
+    The caller fetched ``doctor`` inside ``actor``'s scope; the clinic check runs again
+    for every appointment under the locks. Refusals: `clinic_cancel_no_reason`,
+    `clinic_cancel_foreign`, `busy` (still locked out after the retries).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise BookingRefused("clinic_cancel_no_reason")
+    if not actor.is_superuser and not staff_may_manage_clinic(actor, doctor.clinic_id):
+        raise BookingRefused("clinic_cancel_foreign")
+    for attempt in range(ABSENCE_ATTEMPTS):
+        try:
+            return _record_absence(
+                actor=actor,
+                doctor_id=doctor.pk,
+                kind=kind,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                reason=reason,
+                ip=ip,
+            )
+        except OperationalError as exc:
+            retryable = _is_lock_timeout(exc) or _is_deadlock(exc)
+            if not retryable:
+                raise
+            if attempt == ABSENCE_ATTEMPTS - 1:
+                raise BookingRefused("busy") from exc
+            logger.info("absence of doctor %s retried after %s", doctor.pk, exc)
+    raise AssertionError("unreachable")

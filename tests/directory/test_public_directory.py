@@ -3,7 +3,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from portal.demo import directory, registry, schedules
+from portal.demo import directory, registry, schedules, staff
 from portal.demo.management.commands.load_demo import DEMO_STEPS
 from portal.directory.models import Clinic, District, Doctor, Specialty
 
@@ -98,4 +98,4 @@ def test_clinic_page_query_count_does_not_grow_with_doctors(client: Client, irku
 
 
 def test_demo_loads_the_directory_before_the_registry_and_the_schedules():
-    assert [directory, registry, schedules] == DEMO_STEPS
+    assert [directory, registry, schedules, staff] == DEMO_STEPS

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from portal.demo import staff
 from portal.demo.personas import load_personas
 
 
@@ -30,6 +31,8 @@ class Command(BaseCommand):
                 f"    {_name(kid)} {kid['middleName']}, {kid['birthDate']}, полис: {typed} — "
                 f"{kid['title']}"
             )
+        for line in staff.describe():
+            self.stdout.write(line)
 
 
 def _name(person: dict[str, Any]) -> str:

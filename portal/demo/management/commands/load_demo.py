@@ -2,10 +2,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import directory, registry, schedules
+from portal.demo import directory, registry, schedules, staff
 
-# In this order: the registry attaches people to the clinics, schedules need the doctors.
-DEMO_STEPS = [directory, registry, schedules]
+# In this order: the registry attaches people to the clinics, schedules need the doctors,
+# staff need the clinics.
+DEMO_STEPS = [directory, registry, schedules, staff]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,177 @@
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.directory.models import Clinic, Doctor
+from portal.scheduling.models import Absence
+
+
+class StaffLoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Имя пользователя"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password = forms.CharField(
+        label=_("Пароль"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TotpCodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Код из приложения"),
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        max_length=8,
+        error_messages={
+            "invalid": _("Введите 6 цифр кода из приложения-аутентификатора."),
+            "required": _("Введите 6 цифр кода из приложения-аутентификатора."),
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
+        ),
+    )
+
+
+class DayListForm(forms.Form):
+    """Which day list to show: a clinic of the scope, one of its doctors, a date."""
+
+    clinic = forms.ModelChoiceField(label=_("Медицинская организация"), queryset=Clinic.objects)
+    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none(), required=False)
+    date = forms.DateField(
+        label=_("Дата"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД, например 2025-03-01.")},
+    )
+
+    def __init__(self, *args: object, clinics: "QuerySet[Clinic]", **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
+        clinic_id = self.data.get("clinic") or self.initial.get("clinic")
+        if clinic_id and str(clinic_id).isdigit():
+            self.fields["doctor"].queryset = (  # type: ignore[attr-defined]
+                Doctor.objects.filter(clinic__in=clinics, clinic_id=int(clinic_id))
+                .select_related("specialty")
+                .order_by("last_name", "first_name")
+            )
+
+
+class AbsenceForm(forms.Form):
+    """A doctor's absence. Training is kept as the scheduling area's «другое» kind."""
+
+    KINDS = {
+        "sick": (Absence.Kind.SICK, _("Больничный"), _("Врач заболел")),
+        "vacation": (Absence.Kind.VACATION, _("Отпуск"), _("Врач в отпуске")),
+        "training": (Absence.Kind.OTHER, _("Учёба"), _("Врач на обучении")),
+    }
+
+    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none())
+    kind = forms.ChoiceField(
+        label=_("Причина"),
+        choices=[(key, label) for key, (_kind, label, _text) in KINDS.items()],
+        widget=forms.RadioSelect,
+    )
+    starts_on = forms.DateField(
+        label=_("С"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
+    )
+    ends_on = forms.DateField(
+        label=_("По (включительно)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
+    )
+    reason = forms.CharField(
+        label=_("Что сказать пациентам"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Пациенты увидят это в записи и в уведомлении. Если оставить пустым — "
+            "«Врач заболел», «Врач в отпуске» или «Врач на обучении»."
+        ),
+    )
+
+    def __init__(self, *args: Any, doctors: "QuerySet[Doctor]", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["doctor"].queryset = doctors.select_related("specialty", "clinic")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if starts_on and ends_on:
+            if ends_on < starts_on:
+                self.add_error(
+                    "ends_on", _("Дата окончания раньше даты начала. Исправьте одну из дат.")
+                )
+            elif starts_on < timezone.localdate():
+                self.add_error(
+                    "starts_on",
+                    _("Прошедшие дни не меняются. Укажите сегодняшнюю или будущую дату."),
+                )
+        if data.get("kind") in self.KINDS and not data.get("reason"):
+            data["reason"] = str(self.KINDS[data["kind"]][2])
+        return data
+
+    @property
+    def absence_kind(self) -> str:
+        return str(self.KINDS[self.cleaned_data["kind"]][0])
+
+
+class RegistrySearchForm(forms.Form):
+    """Find an insured person by the policy number, or by name and birth date."""
+
+    policy = forms.CharField(
+        label=_("Номер полиса ОМС"),
+        required=False,
+        max_length=24,  # spaces between groups of digits are dropped in clean()
+        help_text=_("16 цифр единого полиса, или номер полиса старого образца."),
+    )
+    last_name = forms.CharField(label=_("Фамилия"), required=False, max_length=80)
+    first_name = forms.CharField(label=_("Имя"), required=False, max_length=80)
+    birth_date = forms.DateField(
+        label=_("Дата рождения"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["policy"] = "".join(str(data.get("policy") or "").split())
+        by_name = data.get("last_name") and data.get("first_name") and data.get("birth_date")
+        if not data["policy"] and not by_name:
+            raise forms.ValidationError(
+                _(
+                    "Введите номер полиса или фамилию, имя и дату рождения пациента — "
+                    "по неполным данным реестр не ищет."
+                )
+            )
+        return data
+
+
+class DoctorPickForm(forms.Form):
+    clinic = forms.ModelChoiceField(label=_("Медицинская организация"), queryset=Clinic.objects)
+    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none(), required=False)
+
+    def __init__(self, *args: Any, clinics: "QuerySet[Clinic]", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
+        clinic_id = self.data.get("clinic") or self.initial.get("clinic")
+        if clinic_id and str(clinic_id).isdigit():
+            self.fields["doctor"].queryset = (  # type: ignore[attr-defined]
+                Doctor.objects.filter(clinic__in=clinics, clinic_id=int(clinic_id), is_active=True)
+                .select_related("specialty")
+                .order_by("specialty__name", "last_name")
+            )
+
+
+class ClinicPickForm(forms.Form):
+    clinic = forms.ModelChoiceField(label=_("Медицинская организация"), queryset=Clinic.objects)
+
+    def __init__(self, *args: Any, clinics: "QuerySet[Clinic]", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]

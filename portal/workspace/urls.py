@@ -1,0 +1,40 @@
+from django.urls import path
+
+from portal.workspace import auth_views, dashboard_views, directory_views, phone_views, views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("workspace/login/", auth_views.login_view, name="login"),
+    path("workspace/login/code/", auth_views.login_code_view, name="login_code"),
+    path("workspace/logout/", auth_views.logout_view, name="logout"),
+    path("workspace/", views.home, name="home"),
+    path("workspace/day/", views.day_list, name="day_list"),
+    path("workspace/absences/", views.absence_list, name="absence_list"),
+    path("workspace/absences/new/", views.absence_new, name="absence_new"),
+    path("workspace/dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("workspace/dashboard.csv", dashboard_views.dashboard_csv, name="dashboard_csv"),
+    path(
+        "workspace/directory/<slug:section>/",
+        directory_views.directory_list,
+        name="directory_list",
+    ),
+    path(
+        "workspace/directory/<slug:section>/new/",
+        directory_views.directory_edit,
+        name="directory_new",
+    ),
+    path(
+        "workspace/directory/<slug:section>/<int:pk>/",
+        directory_views.directory_edit,
+        name="directory_edit",
+    ),
+    path("workspace/phone/", phone_views.phone_search, name="phone_search"),
+    path("workspace/phone/<int:person_id>/", phone_views.phone_person, name="phone_person"),
+    path("workspace/phone/<int:person_id>/book/", phone_views.phone_book, name="phone_book"),
+    path(
+        "workspace/appointments/<int:appointment_id>/attendance/",
+        views.appointment_attendance,
+        name="appointment_attendance",
+    ),
+]

@@ -1,0 +1,105 @@
+"""A clerk logs in with a password and TOTP, records an absence, and the patient sees the
+clinic's cancellation in «Мои записи». Every workspace page is checked with axe-core."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.factories import AppointmentFactory, DoctorFactory, SlotFactory
+from tests.workspace.conftest import current_code
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def booked_patient(patient, home_clinic):
+    doctor = DoctorFactory(clinic=home_clinic, last_name="Отпускова", first_name="Анна")
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(11, 0)))
+    slot = SlotFactory(
+        doctor=doctor,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(minutes=20),
+        status="booked",
+    )
+    AppointmentFactory(slot=slot, patient=patient.patient)
+    SlotFactory(
+        doctor=doctor,
+        starts_at=starts + datetime.timedelta(hours=1),
+        ends_at=starts + datetime.timedelta(hours=1, minutes=20),
+    )
+    return {"doctor": doctor, "day": day}
+
+
+def test_a_clerk_records_an_absence_and_the_patient_sees_the_cancellation(
+    live_server, page, assert_accessible, login_as, clerk, patient, booked_patient
+):
+    page.goto(f"{live_server.url}/workspace/login/")
+    assert_accessible(page)
+    page.get_by_label("Имя пользователя").fill("clerk")
+    page.get_by_label("Пароль").fill("clerk-password-1")
+    page.get_by_role("button", name="Продолжить").click()
+
+    page.get_by_role("heading", name="Подключите приложение-аутентификатор").wait_for()
+    assert_accessible(page)
+    device = TOTPDevice.objects.get(user=clerk)
+    page.get_by_label("Код из приложения").fill(current_code(device))
+    page.get_by_role("button", name="Войти").click()
+    page.get_by_role("heading", name="Рабочее место", exact=True).wait_for()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Список дня").first.click()
+    page.get_by_label("Врач").select_option(label=None, index=1)
+    page.get_by_label("Дата").fill(booked_patient["day"].isoformat())
+    page.get_by_role("button", name="Показать").click()
+    assert patient.patient.full_name in page.content()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Отсутствия", exact=True).click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Записать отсутствие").click()
+    page.get_by_label("Врач").select_option(index=1)
+    page.get_by_label("Больничный").check()
+    page.locator("#id_starts_on").fill(booked_patient["day"].isoformat())
+    page.locator("#id_ends_on").fill(booked_patient["day"].isoformat())
+    page.get_by_role("button", name="Показать, что изменится").click()
+    page.get_by_role("heading", name="Что изменится").wait_for()
+    assert patient.patient.short_name in page.content()
+    assert_accessible(page)
+    page.get_by_role("button", name="Подтвердить").click()
+    page.get_by_text("Отсутствие записано").wait_for()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Запись по телефону").first.click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Выйти из рабочего места").click()
+
+    login_as(patient)
+    page.goto(f"{live_server.url}/appointments/")
+    assert "отменена поликлиникой" in page.content().lower()
+
+
+def test_the_heads_dashboard_is_accessible(live_server, page, assert_accessible, browser, head):
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    doctor = DoctorFactory(clinic=head.clinic)
+    SlotFactory(doctor=doctor)
+    device = TOTPDevice.objects.create(user=head, name="workspace", confirmed=True)
+    session = SessionStore()
+    session[SESSION_KEY] = str(head.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = head.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    browser.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
+          "url": live_server.url}]
+    )  # fmt: skip
+    page.goto(f"{live_server.url}/workspace/dashboard/")
+    page.get_by_role("img", name="Свободное время на 14 дней").wait_for()
+    assert_accessible(page)
