@@ -25,7 +25,8 @@ from django.utils import timezone
 from portal.demo.dates import born
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
-from portal.patients.models import Patient
+from portal.patients.models import Patient, PolicyKind
+from portal.patients.validators import enp_control_digit
 from portal.scheduling.models import Appointment, Slot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,8 +86,15 @@ class BenchPatient:
     session_key: str
 
 
+def _bench_policy(n: int) -> str:
+    """A unified policy number (ЕНП) of its own for bench patient ``n``: no policy, no booking."""
+    body = f"3899{n:011d}"
+    return body + str(enp_control_digit(body))
+
+
 def bench_patients(count: int) -> list[BenchPatient]:
-    """``count`` adult citizens attached to an adult clinic, each with a fresh session."""
+    """``count`` adult citizens with a policy, attached to an adult clinic, each with a
+    fresh session."""
     clinic = Clinic.objects.filter(district__name=RUSH_DISTRICT, kind=Clinic.Kind.ADULT).first()
     existing = {u.username: u for u in User.objects.filter(username__startswith=BENCH_PREFIX)}
     with transaction.atomic():
@@ -107,8 +115,19 @@ def bench_patients(count: int) -> list[BenchPatient]:
                 birth_date=born(30, n),
                 sex="M",
                 clinic=clinic,
+                policy_kind=PolicyKind.UNIFIED,
+                policy_number=_bench_policy(n),
             )
             existing[name] = user
+        # Patients made before the policy rule get theirs now.
+        unpoliced = Patient.objects.filter(
+            user__username__startswith=BENCH_PREFIX, policy_number=""
+        ).values_list("pk", "user__username")
+        for pk, username in unpoliced:
+            n = int(username.removeprefix(BENCH_PREFIX))
+            Patient.objects.filter(pk=pk).update(
+                policy_kind=PolicyKind.UNIFIED, policy_number=_bench_policy(n)
+            )
     users = [existing[f"{BENCH_PREFIX}{n:04d}"] for n in range(count)]
     patient_ids = dict(Patient.objects.filter(user__in=users).values_list("user_id", "pk"))
     # The backend that loads users (the first one, django-axes', only guards logins).
