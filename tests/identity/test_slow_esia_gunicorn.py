@@ -152,7 +152,9 @@ def test_a_slow_esia_costs_logins_ten_seconds_and_never_a_worker(gunicorn):
         assert DEADLINE - 1 < elapsed < DEADLINE + 2, (oid, elapsed)
     assert len(health) >= 10
     assert all(status == 200 for status, _ in health), health
-    assert max(seconds for _, seconds in health) < 2, health
+    # Each probe answered well inside the login deadline: a free worker served it while
+    # the two logins waited for ESIA (2 s was too tight on a loaded 2-core machine).
+    assert max(seconds for _, seconds in health) < DEADLINE / 2, health
     assert sorted(_children(proc.pid)) == workers_before, "no worker was killed or replaced"
     assert "WORKER TIMEOUT" not in log.read_text()
     # What the slow ESIA saw: the dripping token call; Ivan's 8-second token call and,
