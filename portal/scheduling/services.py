@@ -220,23 +220,38 @@ def appointment_book(
 
     Raises BookingRefused with a code of errors.ERRORS; never a database error.
     """
-    early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=idempotency_key)
+    return _claiming(
+        actor,
+        slot_id,
+        idempotency_key,
+        partial(
+            _book,
+            actor=actor,
+            patient_id=patient.pk,
+            slot_id=slot_id,
+            key=idempotency_key,
+            ip=ip,
+            device=device,
+        ),
+    )
+
+
+def _claiming(
+    actor: User, slot_id: int, key: uuid.UUID, write: Callable[[], BookingResult]
+) -> BookingResult:
+    """What every claim of a slot (a booking, a move) does around its transaction: the
+    lock-free refusal of a taken slot, "busy" on a lock timeout, and the constraints'
+    verdict turned into a replay or a refusal, never a database error."""
+    early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
     if early is not None:
         return early
     try:
         with _busy_on_lock_timeout():
-            return _book(
-                actor=actor,
-                patient_id=patient.pk,
-                slot_id=slot_id,
-                key=idempotency_key,
-                ip=ip,
-                device=device,
-            )
+            return write()
     except IntegrityError as exc:
         # The constraints caught what the locks should have: a twin request with the
         # same key won (replay it), or the slot was taken.
-        if (replay := _replay(actor, idempotency_key)) is not None:
+        if (replay := _replay(actor, key)) is not None:
             return replay
         raise BookingRefused("slot_taken") from exc
 
@@ -363,25 +378,20 @@ def appointment_reschedule(
     """
     if new_slot_id == appointment.slot_id:
         raise BookingRefused("reschedule_same_slot")
-    early = _answer_for_taken_slot(
-        actor=actor, slot_id=new_slot_id, idempotency_key=idempotency_key
+    return _claiming(
+        actor,
+        new_slot_id,
+        idempotency_key,
+        partial(
+            _reschedule,
+            actor=actor,
+            appointment_id=appointment.pk,
+            slot_id=new_slot_id,
+            key=idempotency_key,
+            ip=ip,
+            device=device,
+        ),
     )
-    if early is not None:
-        return early
-    try:
-        with _busy_on_lock_timeout():
-            return _reschedule(
-                actor=actor,
-                appointment_id=appointment.pk,
-                slot_id=new_slot_id,
-                key=idempotency_key,
-                ip=ip,
-                device=device,
-            )
-    except IntegrityError as exc:
-        if (replay := _replay(actor, idempotency_key)) is not None:
-            return replay
-        raise BookingRefused("slot_taken") from exc
 
 
 # --- cancellation --------------------------------------------------------------------
