@@ -54,6 +54,7 @@ class Absence(models.Model):
     class Kind(models.TextChoices):
         VACATION = "vacation", _("отпуск")
         SICK = "sick", _("больничный")
+        TRAINING = "training", _("учёба")
         OTHER = "other", _("другое")
 
     doctor = models.ForeignKey(
@@ -95,6 +96,18 @@ class Slot(models.Model):
     )
     # The moment the slot becomes bookable online (days_ahead before, at opens_at local).
     opens_at = models.DateTimeField(_("открывается для записи"))
+    # A free slot offered to one patient (a rebook after an absence, a waitlist offer, a
+    # fair-release draw): until ``held_until`` only ``held_for`` may book it and searches
+    # do not show it. Written only by the booking service (docs/concurrency.md).
+    held_for = models.ForeignKey(
+        "patients.Patient",
+        verbose_name=_("придержано для"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    held_until = models.DateTimeField(_("придержано до"), null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]

@@ -188,6 +188,18 @@ def slot_refusal(slot: Slot, now: datetime.datetime) -> str | None:
     return None
 
 
+def is_held_for_other(slot: Slot, patient_id: int | None, now: datetime.datetime) -> bool:
+    """A hold that has not expired and belongs to someone else."""
+    return (
+        slot.held_until is not None and slot.held_until > now and slot.held_for_id != patient_id
+    )
+
+
+def hold_refusal(slot: Slot, patient_id: int | None, now: datetime.datetime) -> str | None:
+    """A held slot is bookable only by the patient it is held for, until the hold ends."""
+    return "slot_held" if is_held_for_other(slot, patient_id, now) else None
+
+
 def slot_booking_refusal(
     patient: Patient,
     actor_id: int | None,
@@ -206,6 +218,7 @@ def slot_booking_refusal(
     doctor = slot.doctor
     return (
         slot_refusal(slot, now)
+        or hold_refusal(slot, patient.pk, now)
         or booking_refusal(
             patient,
             actor_id,

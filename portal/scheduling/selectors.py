@@ -28,14 +28,15 @@ NEAREST_LIMIT = 20
 
 
 def bookable_q(now: datetime.datetime, prefix: str = "") -> Q:
-    """Free, already open for online booking and still in the future."""
+    """Free, already open for online booking, still in the future and not held for
+    someone (`rules.hold_refusal`): what every search shows."""
     return Q(
         **{
             f"{prefix}status": Slot.Status.FREE,
             f"{prefix}opens_at__lte": now,
             f"{prefix}starts_at__gt": now,
         }
-    )
+    ) & (Q(**{f"{prefix}held_until__isnull": True}) | Q(**{f"{prefix}held_until__lte": now}))
 
 
 # --- the wizard ----------------------------------------------------------------------

@@ -142,7 +142,7 @@ def _check(patient: Patient, actor_id: int, slot: Slot, now: datetime.datetime) 
 def _claim_slot(slot: Slot) -> None:
     """Conditional UPDATE: only a free slot becomes booked; the row count says if it did."""
     claimed = Slot.objects.filter(pk=slot.pk, status=Slot.Status.FREE).update(
-        status=Slot.Status.BOOKED
+        status=Slot.Status.BOOKED, held_for=None, held_until=None
     )
     if claimed != 1:
         raise BookingRefused("slot_taken")
@@ -744,3 +744,32 @@ def absence_record(
                 raise BookingRefused("busy") from exc
             logger.info("absence of doctor %s retried after %s", doctor.pk, exc)
     raise AssertionError("unreachable")
+
+
+# --- holds: a free slot kept for one patient (docs/concurrency.md) ----------------------
+
+
+@transaction.atomic
+def slot_hold(*, slot_id: int, patient_id: int, until: datetime.datetime) -> bool:
+    """Hold a free, open slot for ``patient_id`` until ``until``; False if it is taken,
+    blocked, past or already held for someone else (the caller offers another one).
+
+    Under the slot lock, so a hold and a booking of the same slot cannot both win.
+    """
+    _set_lock_timeout()
+    with _busy_on_lock_timeout():
+        slot = _lock_slot(slot_id)
+    now = timezone.now()
+    if rules.slot_refusal(slot, now) or rules.is_held_for_other(slot, patient_id, now):
+        return False
+    Slot.objects.filter(pk=slot.pk).update(held_for_id=patient_id, held_until=until)
+    return True
+
+
+def slot_hold_release(*, slot_id: int, patient_id: int) -> bool:
+    """End ``patient_id``'s hold of a slot (declined, expired, or taken elsewhere);
+    someone else's hold is left alone. True if a hold was released."""
+    released = Slot.objects.filter(pk=slot_id, held_for_id=patient_id).update(
+        held_for=None, held_until=None
+    )
+    return released == 1

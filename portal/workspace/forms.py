@@ -66,7 +66,7 @@ class AbsenceForm(forms.Form):
     KINDS = {
         "sick": (Absence.Kind.SICK, _("Больничный"), _("Врач заболел")),
         "vacation": (Absence.Kind.VACATION, _("Отпуск"), _("Врач в отпуске")),
-        "training": (Absence.Kind.OTHER, _("Учёба"), _("Врач на обучении")),
+        "training": (Absence.Kind.TRAINING, _("Учёба"), _("Врач на обучении")),
     }
 
     doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none())

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.utils import timezone
 
 from portal.notifications import delivery
@@ -96,8 +96,10 @@ def test_control_without_the_row_lock_the_same_message_is_taken_twice(queued, se
     def claim_without_lock(ids, now):
         rows = list(Message.objects.filter(pk__in=ids, status=Status.QUEUED).order_by("pk"))
         time.sleep(0.01)  # what every worker read is still true for the others
-        with transaction.atomic():
-            Message.objects.filter(pk__in=[m.pk for m in rows]).update(status=Status.SENDING)
+        # One row per statement, autocommit: a multi-row UPDATE here can lock the rows in a
+        # different order than a neighbour's and deadlock, which hides the double send.
+        for message in rows:
+            Message.objects.filter(pk=message.pk).update(status=Status.SENDING)
         return rows
 
     monkeypatch.setattr(delivery, "messages_claim", claim_without_lock)
