@@ -190,9 +190,7 @@ def slot_refusal(slot: Slot, now: datetime.datetime) -> str | None:
 
 def is_held_for_other(slot: Slot, patient_id: int | None, now: datetime.datetime) -> bool:
     """A hold that has not expired and belongs to someone else."""
-    return (
-        slot.held_until is not None and slot.held_until > now and slot.held_for_id != patient_id
-    )
+    return slot.held_until is not None and slot.held_until > now and slot.held_for_id != patient_id
 
 
 def hold_refusal(slot: Slot, patient_id: int | None, now: datetime.datetime) -> str | None:
