@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.patients.models import Guardianship, Patient
+from portal.workspace.permissions import staff_may_confirm_guardianship
 from portal.patients.services import (
     guardianship_end,
     guardianship_event_record,
@@ -76,8 +77,8 @@ def guardianships_verify_from_esia(guardian: Patient, *, ip: str | None = None) 
 def guardianship_confirm(
     *, actor: "User", guardianship_id: int, ip: str | None, device: str = ""
 ) -> Guardianship:
-    """A clerk of the child's clinic (or the region's administrator) confirms a manual
-    guardianship after seeing the documents. Idempotent for a verified one.
+    """A clerk or head of the child's clinic (or the region's administrator) confirms a
+    manual guardianship after seeing the documents. Idempotent for a verified one.
 
     Raises PermissionDenied for anyone else, Guardianship.DoesNotExist if it has ended.
     """
@@ -85,8 +86,9 @@ def guardianship_confirm(
         guardianship = _guardianship_locked(guardianship_id)
         if guardianship is None:
             raise Guardianship.DoesNotExist
-        own_clinic = actor.clinic_id is not None and actor.clinic_id == guardianship.child.clinic_id
-        if not (actor.is_staff and (actor.is_superuser or own_clinic)):
+        # Who may: workspace.permissions decides (the child's clinic, docs/workspace.md).
+        allowed = actor.is_superuser and actor.is_staff
+        if not (allowed or staff_may_confirm_guardianship(actor, guardianship.child.clinic_id)):
             raise PermissionDenied("only the child's clinic confirms a guardianship")
         if not guardianship.is_verified:
             _verify(

@@ -22,7 +22,8 @@ from portal.identity.models import User
 from portal.patients.models import Patient
 from portal.patients.selectors import appointments_visible_to, patient_ids_actable_by
 from portal.scheduling import rules
-from portal.scheduling.models import Appointment, Slot
+from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
+from portal.scheduling.schedule_changes import ExistingSlot
 
 NEAREST_LIMIT = 20
 
@@ -286,3 +287,43 @@ def slots_list_for_reschedule(appointment: Appointment) -> list[DoctorTimes]:
         if len(times) < RESCHEDULE_TIMES_PER_DOCTOR and not rules.overlaps(slot, others):
             times.append(slot)
     return [DoctorTimes(d, by_doctor[d.pk]) for d in doctors if d.pk == own.pk or by_doctor[d.pk]]
+
+
+# --- schedule changes (docs/workspace.md, «Schedules») --------------------------------
+
+
+def schedule_rules_list(doctor_id: int) -> list[ScheduleRule]:
+    """A doctor's weekly rules, current and ended, in the order the page lists them."""
+    return list(
+        ScheduleRule.objects.filter(doctor_id=doctor_id).order_by(
+            "valid_until", "weekdays", "start_time", "pk"
+        )
+    )
+
+
+def schedule_inputs(
+    doctor_id: int, now: datetime.datetime, today: datetime.date
+) -> tuple[list[ExistingSlot], list[tuple[datetime.date, datetime.date]]]:
+    """What `schedule_changes.schedule_diff` compares a set of rules with: the doctor's
+    slots that have not started, and the absences from today on."""
+    existing = [
+        ExistingSlot(*row)
+        for row in Slot.objects.filter(doctor_id=doctor_id, starts_at__gt=now)
+        .order_by("starts_at")
+        .values_list("pk", "starts_at", "ends_at", "status", "opens_at")
+    ]
+    absences = list(
+        Absence.objects.filter(doctor_id=doctor_id, ends_on__gte=today).values_list(
+            "starts_on", "ends_on"
+        )
+    )
+    return existing, absences
+
+
+def schedule_affected_appointments(slot_ids: Collection[int]) -> list[Appointment]:
+    """The active appointments on the slots a schedule change takes away, for the preview."""
+    return list(
+        Appointment.objects.filter(slot_id__in=slot_ids, status=Appointment.Status.BOOKED)
+        .select_related("patient")
+        .order_by("starts_at")
+    )

@@ -12,7 +12,7 @@ import logging
 import secrets
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -35,8 +35,15 @@ from portal.notifications.services import (
 from portal.patients.models import Patient
 from portal.scheduling import rules, selectors
 from portal.scheduling.errors import BookingRefused
-from portal.scheduling.models import Absence, Appointment, Slot
-from portal.scheduling.slot_generation import slots_block_absence
+from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
+from portal.scheduling.schedule_changes import PROBLEMS as SCHEDULE_PROBLEMS
+from portal.scheduling.schedule_changes import (
+    ScheduleDiff,
+    rule_problems,
+    rules_overlap,
+    schedule_diff,
+)
+from portal.scheduling.slot_generation import _insert_slots, slots_block_absence
 from portal.workspace.permissions import staff_may_manage_clinic
 
 logger = logging.getLogger(__name__)
@@ -773,3 +780,266 @@ def slot_hold_release(*, slot_id: int, patient_id: int) -> bool:
         held_for=None, held_until=None
     )
     return released == 1
+
+
+# --- schedule changes (the clinic workspace, docs/workspace.md «Schedules») --------------
+# Publishing a weekly rule rewrites one doctor's future slots in ONE durable transaction
+# (it completes whole or leaves no trace). Lock order (docs/concurrency.md): the doctor's
+# schedule rules (two publishes for one doctor queue here; bookings never take them), the
+# patients whose appointments the change cancels (sorted by id), then the doctor's future
+# slots (sorted by time). The diff is computed again under the slot locks; a patient who
+# booked a removed slot in between is locked late with NOWAIT, so the publish, never the
+# patient, backs off: it rolls back and starts again (SCHEDULE_ATTEMPTS), then `busy`.
+
+SCHEDULE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RuleDraft:
+    """A weekly rule's values as the clerk typed them (plain values, no model)."""
+
+    weekdays: str
+    start_time: datetime.time
+    end_time: datetime.time
+    break_start: datetime.time | None
+    break_end: datetime.time | None
+    slot_minutes: int
+    days_ahead: int
+    opens_at: datetime.time
+    valid_from: datetime.date | None
+    valid_until: datetime.date | None
+
+    @classmethod
+    def of(cls, rule: ScheduleRule, **changes: object) -> "RuleDraft":
+        values = {name: getattr(rule, name) for name in cls.__dataclass_fields__}
+        return cls(**{**values, **changes})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class SchedulePublished:
+    rule: ScheduleRule
+    diff: ScheduleDiff
+    cancelled: list[Appointment]
+
+
+def schedule_rules_after(
+    current: list[ScheduleRule], rule_id: int | None, draft: RuleDraft
+) -> list[RuleDraft]:
+    """The doctor's whole set of rules once ``draft`` replaces ``rule_id`` (or is added)."""
+    others = [RuleDraft.of(rule) for rule in current if rule.pk != rule_id]
+    return [*others, draft]
+
+
+def schedule_draft_problems(
+    current: list[ScheduleRule], rule_id: int | None, draft: RuleDraft, today: datetime.date
+) -> dict[str, str]:
+    """Every reason not to publish ``draft``: its own fields, then an overlap with
+    another rule of the doctor. The form shows these; `schedule_publish` refuses."""
+    problems = rule_problems(draft, today)
+    others = [RuleDraft.of(rule) for rule in current if rule.pk != rule_id]
+    if not problems and rules_overlap(draft, others):
+        problems["weekdays"] = str(SCHEDULE_PROBLEMS["overlap"])
+    return problems
+
+
+def schedule_preview(
+    *, doctor_id: int, rule_id: int | None, draft: RuleDraft, now: datetime.datetime | None = None
+) -> ScheduleDiff:
+    """What publishing ``draft`` would do now (read-only; the same diff the publish makes)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    current = selectors.schedule_rules_list(doctor_id)
+    existing, absences = selectors.schedule_inputs(doctor_id, now, today)
+    return schedule_diff(
+        doctor_id=doctor_id,
+        rules=schedule_rules_after(current, rule_id, draft),
+        existing=existing,
+        absences=absences,
+        today=today,
+        now=now,
+    )
+
+
+def _clinic_cancellation(reason: str) -> _Cancellation:
+    """The clinic's cancel of a time the doctor no longer works: exactly the absence's
+    (`_record_absence`): cancelled by the clinic with the reason, the slot blocked."""
+    return _Cancellation(
+        status=Appointment.Status.CANCELLED_CLINIC,
+        too_late="clinic_cancel_past",
+        slot_to=Slot.Status.BLOCKED,
+        action=AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
+        by="clinic",
+        notify=lambda current: appointment_cancelled_by_clinic_notify(current, reason),
+        reason=reason,
+        check_actor=_check_clinic_actor,
+    )
+
+
+def _lock_patients_nowait(patient_ids: Collection[int], into: dict[int, Patient]) -> None:
+    """Patients found only under the slot locks (out of the usual order): never wait for
+    them, so a booking in flight is not deadlocked; the publish is retried instead."""
+    wanted = sorted(set(patient_ids) - into.keys())
+    if not wanted:
+        return
+    locked = Patient.objects.select_for_update(of=("self",), nowait=True).filter(pk__in=wanted)
+    into.update({patient.pk: patient for patient in locked.order_by("pk")})
+
+
+@transaction.atomic(durable=True)
+def _publish_schedule(
+    *,
+    actor: User,
+    doctor_id: int,
+    rule_id: int | None,
+    draft: RuleDraft,
+    reason: str,
+    expected: Collection[int] | None,
+    ip: str | None,
+) -> SchedulePublished:
+    _set_lock_timeout()
+    # Lock 0: the doctor's rules, so two publishes for one doctor run one after the other.
+    current = list(
+        ScheduleRule.objects.select_for_update(of=("self",))
+        .filter(doctor_id=doctor_id)
+        .order_by("pk")
+    )
+    if rule_id is not None and rule_id not in {rule.pk for rule in current}:
+        raise BookingRefused("schedule_rule_unknown")
+    today = timezone.localdate()
+    if schedule_draft_problems(current, rule_id, draft, today):
+        raise BookingRefused("schedule_invalid")
+    rules_after = schedule_rules_after(current, rule_id, draft)
+
+    def diff_now() -> ScheduleDiff:
+        now = timezone.now()
+        existing, absences = selectors.schedule_inputs(doctor_id, now, today)
+        return schedule_diff(
+            doctor_id=doctor_id,
+            rules=rules_after,
+            existing=existing,
+            absences=absences,
+            today=today,
+            now=now,
+        )
+
+    def patients_on(slot_ids: list[int]) -> list[int]:
+        return list(
+            Appointment.objects.filter(
+                slot_id__in=slot_ids, status=Appointment.Status.BOOKED
+            ).values_list("patient_id", flat=True)
+        )
+
+    patients: dict[int, Patient] = {}
+    # Lock 1: the patients the change will cancel, as far as a lock-free look tells.
+    for patient_id in sorted(set(patients_on(diff_now().cancel))):
+        patients[patient_id] = _lock_patient(patient_id)
+    # Lock 2: every future slot of the doctor; from now on nobody books or cancels them.
+    list(
+        Slot.objects.select_for_update(of=("self",))
+        .filter(doctor_id=doctor_id, starts_at__gt=timezone.now())
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+    )
+    diff = diff_now()  # decided again under the locks
+    to_cancel = list(
+        Appointment.objects.filter(slot_id__in=diff.cancel, status=Appointment.Status.BOOKED)
+        .select_related("slot__doctor")
+        .order_by("starts_at")
+    )
+    if expected is not None and {a.pk for a in to_cancel} - set(expected):
+        # Someone booked a time the clerk saw as free: show the change again, never
+        # cancel an appointment that was not on the confirmed list.
+        raise BookingRefused("schedule_stale")
+    _lock_patients_nowait([a.patient_id for a in to_cancel], patients)
+
+    if rule_id is None:
+        rule = ScheduleRule(doctor_id=doctor_id)
+    else:
+        rule = next(rule for rule in current if rule.pk == rule_id)
+    for name in RuleDraft.__dataclass_fields__:
+        setattr(rule, name, getattr(draft, name))
+    rule.save()
+
+    blocked = Slot.objects.filter(pk__in=diff.block, status=Slot.Status.FREE).update(
+        status=Slot.Status.BLOCKED
+    )
+    for retimed in diff.retime:
+        # Never a booked row (the diff reuses free and blocked ones only).
+        Slot.objects.filter(pk=retimed.pk).exclude(status=Slot.Status.BOOKED).update(
+            ends_at=retimed.ends_at, status=retimed.status, opens_at=retimed.opens_at
+        )
+    how = _clinic_cancellation(reason)
+    cancelled = [
+        _cancel_locked(
+            actor=actor,
+            current=current_appointment,
+            patient=patients[current_appointment.patient_id],
+            how=how,
+            ip=ip,
+            reason=reason,
+            slot_freed=False,
+            schedule_rule=rule.pk,
+        )
+        for current_appointment in to_cancel
+    ]
+    if diff.create:
+        _insert_slots(diff.create)
+    audit_record(
+        AuditAction.DIRECTORY_CHANGED,
+        actor=actor,
+        ip=ip,
+        model="schedulerule",
+        object=rule.pk,
+        created=rule_id is None,
+        doctor=doctor_id,
+        slots_created=len(diff.create),
+        slots_changed=len(diff.retime),
+        slots_blocked=blocked,
+        appointments_cancelled=[a.pk for a in cancelled],
+    )
+    return SchedulePublished(rule=rule, diff=diff, cancelled=cancelled)
+
+
+def schedule_publish(
+    *,
+    actor: User,
+    doctor: Doctor,
+    rule_id: int | None,
+    draft: RuleDraft,
+    reason: str,
+    expected_cancelled: Collection[int] | None = None,
+    ip: str | None = None,
+) -> SchedulePublished:
+    """Publish a new or changed weekly rule of ``doctor`` (fetched inside ``actor``'s
+    scope): the rule saved, new slots created, free slots outside the new hours blocked,
+    and every appointment on a time no longer worked cancelled by the clinic with
+    ``reason`` as an absence cancels it (patient and guardians told after the commit).
+
+    ``expected_cancelled``: the appointment ids the clerk saw in the preview; one more
+    found under the locks refuses with `schedule_stale`. Other refusals:
+    `schedule_invalid`, `schedule_rule_unknown`, `clinic_cancel_no_reason`,
+    `clinic_cancel_foreign`, `busy` (still locked out after the retries).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise BookingRefused("clinic_cancel_no_reason")
+    if not actor.is_superuser and not staff_may_manage_clinic(actor, doctor.clinic_id):
+        raise BookingRefused("clinic_cancel_foreign")
+    for attempt in range(SCHEDULE_ATTEMPTS):
+        try:
+            return _publish_schedule(
+                actor=actor,
+                doctor_id=doctor.pk,
+                rule_id=rule_id,
+                draft=draft,
+                reason=reason,
+                expected=expected_cancelled,
+                ip=ip,
+            )
+        except OperationalError as exc:
+            if not (_is_lock_timeout(exc) or _is_deadlock(exc)):
+                raise
+            if attempt == SCHEDULE_ATTEMPTS - 1:
+                raise BookingRefused("busy") from exc
+            logger.info("schedule of doctor %s retried after %s", doctor.pk, exc)
+    raise AssertionError("unreachable")

@@ -1,3 +1,5 @@
+import datetime
+import hashlib
 from typing import Any
 
 from django import forms
@@ -6,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.directory.models import Clinic, Doctor
-from portal.scheduling.models import Absence
+from portal.scheduling.models import Absence, ScheduleRule
+from portal.scheduling.services import RuleDraft, schedule_draft_problems
 
 
 class StaffLoginForm(forms.Form):
@@ -175,3 +178,157 @@ class ClinicPickForm(forms.Form):
     def __init__(self, *args: Any, clinics: "QuerySet[Clinic]", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
+
+
+WEEKDAYS = [
+    ("1", _("Пн")),
+    ("2", _("Вт")),
+    ("3", _("Ср")),
+    ("4", _("Чт")),
+    ("5", _("Пт")),
+    ("6", _("Сб")),
+    ("7", _("Вс")),
+]
+TIME_INVALID = _("Введите время в виде ЧЧ:ММ, например 08:30.")
+DATE_INVALID = _("Введите дату в виде ГГГГ-ММ-ДД.")
+
+
+def _time_field(label: str, *, required: bool = True, help_text: str = "") -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": TIME_INVALID, "required": TIME_INVALID},
+    )
+
+
+def _date_field(label: str, help_text: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": DATE_INVALID},
+    )
+
+
+class ScheduleRuleForm(forms.Form):
+    """A doctor's weekly rule. Its checks are `schedule_draft_problems`, the same the
+    booking service's `schedule_publish` applies (docs/workspace.md, «Schedules»)."""
+
+    DEFAULT_REASON = _("Изменилось расписание приёма врача")
+
+    weekdays = forms.MultipleChoiceField(
+        label=_("Дни приёма"),
+        choices=WEEKDAYS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Отметьте хотя бы один день недели.")},
+    )
+    start_time = _time_field(_("Начало приёма"))
+    end_time = _time_field(_("Конец приёма"))
+    break_start = _time_field(_("Начало перерыва"), required=False)
+    break_end = _time_field(
+        _("Конец перерыва"), required=False, help_text=_("Без перерыва — оставьте оба поля пустыми.")
+    )
+    slot_minutes = forms.IntegerField(
+        label=_("Длительность приёма, минут"),
+        min_value=5,
+        max_value=120,
+        error_messages={
+            "invalid": _("Введите число минут, от 5 до 120."),
+            "required": _("Введите число минут, от 5 до 120."),
+            "min_value": _("Длительность приёма — от 5 до 120 минут."),
+            "max_value": _("Длительность приёма — от 5 до 120 минут."),
+        },
+    )
+    days_ahead = forms.IntegerField(
+        label=_("Запись открывается за, дней"),
+        min_value=1,
+        max_value=60,
+        help_text=_("Горизонт записи: от 1 до 60 дней."),
+        error_messages={
+            "invalid": _("Введите число дней, от 1 до 60."),
+            "required": _("Введите число дней, от 1 до 60."),
+            "min_value": _("Запись открывается не раньше чем за 1 и не позже чем за 60 дней."),
+            "max_value": _("Запись открывается не раньше чем за 1 и не позже чем за 60 дней."),
+        },
+    )
+    opens_at = _time_field(
+        _("Время открытия нового дня"),
+        help_text=_("В это время (по местному времени) открывается запись на очередной день."),
+    )
+    valid_from = _date_field(_("Действует с"), _("Пусто — с сегодняшнего дня."))
+    valid_until = _date_field(
+        _("Действует по"),
+        _("Пусто — бессрочно. Чтобы завершить правило, укажите последний день приёма по нему."),
+    )
+    reason = forms.CharField(
+        label=_("Что сказать пациентам, чьи записи отменятся"),
+        required=False,
+        max_length=200,
+        help_text=_("Если оставить пустым — «Изменилось расписание приёма врача»."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        current: "list[ScheduleRule]",
+        rule_id: int | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = current
+        self.rule_id = rule_id
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("reason"):
+            data["reason"] = str(self.DEFAULT_REASON)
+        if self.errors:
+            return data
+        draft = self.draft
+        problems = schedule_draft_problems(self.current, self.rule_id, draft, timezone.localdate())
+        for name, message in problems.items():
+            self.add_error(name, message)
+        return data
+
+    @property
+    def draft(self) -> RuleDraft:
+        data = self.cleaned_data
+        return RuleDraft(
+            weekdays="".join(sorted(data["weekdays"])),
+            start_time=data["start_time"],
+            end_time=data["end_time"],
+            break_start=data.get("break_start"),
+            break_end=data.get("break_end"),
+            slot_minutes=data["slot_minutes"],
+            days_ahead=data["days_ahead"],
+            opens_at=data["opens_at"],
+            valid_from=data.get("valid_from"),
+            valid_until=data.get("valid_until"),
+        )
+
+    def fingerprint(self) -> str:
+        """The previewed values: a confirm of other values shows the preview again."""
+        draft = self.draft
+        text = "|".join(str(getattr(draft, name)) for name in RuleDraft.__dataclass_fields__)
+        return hashlib.sha256(f"{text}|{self.cleaned_data['reason']}".encode()).hexdigest()[:32]
+
+
+def schedule_rule_initial(rule: "ScheduleRule | None") -> dict[str, Any]:
+    """The form's starting values: the rule's own, or the demo region's usual day."""
+    if rule is None:
+        return {
+            "weekdays": list("12345"),
+            "start_time": datetime.time(8, 0),
+            "end_time": datetime.time(14, 0),
+            "slot_minutes": 20,
+            "days_ahead": 14,
+            "opens_at": datetime.time(7, 0),
+        }
+    draft = RuleDraft.of(rule)
+    values = {name: getattr(draft, name) for name in RuleDraft.__dataclass_fields__}
+    values["weekdays"] = list(rule.weekdays)
+    return values

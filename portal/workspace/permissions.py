@@ -17,7 +17,7 @@ from django.http import Http404
 
 from portal.directory.models import Clinic, Doctor
 from portal.identity.models import User
-from portal.patients.models import Patient
+from portal.patients.models import Guardianship, Patient
 from portal.scheduling.models import Appointment
 from portal.workspace.models import StaffMember
 
@@ -122,3 +122,37 @@ def staff_may_edit_directory(user: AnyUser) -> bool:
     """Districts, clinics, specialties and doctors are the regional operator's."""
     member = staff_member_of(user)
     return member is not None and member.is_operator
+
+
+def staff_may_confirm_guardianship(user: AnyUser, child_clinic_id: int | None) -> bool:
+    """A guardianship is confirmed by the child's own clinic, whose registry sees the
+    documents: its clerk or head (and, as for the clinic cancel, the admin's role-less
+    clerks of that clinic). The regional operator sees the list but does not confirm:
+    nobody at the region's desk sees the birth certificate."""
+    if child_clinic_id is None or not isinstance(user, User):
+        return False
+    member = staff_member_of(user)
+    if member is not None:
+        return not member.is_operator and member.clinic_id == child_clinic_id
+    return user.is_active and user.is_staff and not user.is_citizen and (
+        user.clinic_id == child_clinic_id
+    )
+
+
+def guardianships_in_scope(user: AnyUser) -> QuerySet[Guardianship]:
+    """Active guardianships of children attached to a clinic of the user's scope."""
+    return Guardianship.objects.filter(
+        ended_at__isnull=True, child__clinic__in=clinic_scope_for(user)
+    )
+
+
+def guardianship_get_for_staff(user: AnyUser, guardianship_id: int) -> Guardianship:
+    guardianship = (
+        guardianships_in_scope(user)
+        .select_related("child__clinic", "guardian")
+        .filter(pk=guardianship_id)
+        .first()
+    )
+    if guardianship is None:
+        raise Http404
+    return guardianship

@@ -7,9 +7,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.directory.models import Doctor
-from portal.patients.models import InsuredPerson
+from portal.patients.models import Guardianship, InsuredPerson
 from portal.patients.services import name_key
 from portal.scheduling.models import Absence, Appointment, Slot
+from portal.workspace.permissions import AnyUser, guardianships_in_scope
 
 
 def _local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -84,4 +85,15 @@ def phone_free_slots(doctor: Doctor) -> list[Slot]:
         Slot.objects.filter(
             doctor=doctor, status=Slot.Status.FREE, opens_at__lte=now, starts_at__gt=now
         ).order_by("starts_at")[:PHONE_SLOTS_MAX]
+    )
+
+
+def guardianships_pending(user: AnyUser) -> list[Guardianship]:
+    """Unverified guardianships of children attached to the user's clinics, oldest first
+    (they have waited longest)."""
+    return list(
+        guardianships_in_scope(user)
+        .filter(verified_at__isnull=True)
+        .select_related("child__clinic", "guardian")
+        .order_by("created_at", "pk")[:200]
     )

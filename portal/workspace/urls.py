@@ -1,6 +1,14 @@
 from django.urls import path
 
-from portal.workspace import auth_views, dashboard_views, directory_views, phone_views, views
+from portal.workspace import (
+    auth_views,
+    dashboard_views,
+    directory_views,
+    guardianship_views,
+    phone_views,
+    schedule_views,
+    views,
+)
 
 app_name = "workspace"
 
@@ -32,6 +40,32 @@ urlpatterns = [
     path("workspace/phone/", phone_views.phone_search, name="phone_search"),
     path("workspace/phone/<int:person_id>/", phone_views.phone_person, name="phone_person"),
     path("workspace/phone/<int:person_id>/book/", phone_views.phone_book, name="phone_book"),
+    path("workspace/schedules/", schedule_views.schedule_index, name="schedule_index"),
+    path(
+        "workspace/schedules/<int:doctor_id>/",
+        schedule_views.schedule_doctor,
+        name="schedule_doctor",
+    ),
+    path(
+        "workspace/schedules/<int:doctor_id>/rules/new/",
+        schedule_views.schedule_rule_edit,
+        name="schedule_rule_new",
+    ),
+    path(
+        "workspace/schedules/<int:doctor_id>/rules/<int:rule_id>/",
+        schedule_views.schedule_rule_edit,
+        name="schedule_rule_edit",
+    ),
+    path(
+        "workspace/guardianships/",
+        guardianship_views.guardianship_list,
+        name="guardianship_list",
+    ),
+    path(
+        "workspace/guardianships/<int:guardianship_id>/confirm/",
+        guardianship_views.guardianship_confirm_view,
+        name="guardianship_confirm",
+    ),
     path(
         "workspace/appointments/<int:appointment_id>/attendance/",
         views.appointment_attendance,
