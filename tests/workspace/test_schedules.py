@@ -190,6 +190,8 @@ def test_the_clerk_previews_then_publishes_and_the_family_is_told(
     as_staff, clerk, doctor_week, guardian
 ):
     doctor, rule, appointment = doctor_week["doctor"], doctor_week["rule"], doctor_week["appointment"]
+    guardian.patient.email = "mother@example.ru"
+    guardian.patient.save(update_fields=["email"])
     browser = as_staff(clerk)
     url = reverse("workspace:schedule_rule_edit", args=[doctor.pk, rule.pk])
     assert browser.get(reverse("workspace:schedule_doctor", args=[doctor.pk])).status_code == 200
