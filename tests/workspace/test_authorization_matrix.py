@@ -15,6 +15,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from portal.patients.models import InsuredPerson
+from portal.scheduling.models import ScheduleRule
 from tests.factories import (
     AppointmentFactory,
     DoctorFactory,
@@ -64,6 +65,19 @@ MATRIX = {
     "workspace:phone_book":         {"POST": (LOGIN, 403, 403, 403,    200,   404,   302,   302)},
     "workspace:appointment_attendance":
                                     {"POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
+    # Schedules: the clinic's own doctors; the other clinic's clerk gets 404 for the
+    # doctor and its rules. An empty POST is the rule form with what is missing.
+    "workspace:schedule_index":     {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
+    "workspace:schedule_doctor":    {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200)},
+    "workspace:schedule_rule_new":  {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    400,   404,   400,   400)},
+    "workspace:schedule_rule_edit": {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    400,   404,   400,   400)},
+    # Guardianships of children attached to the clinic: the other clinic's clerk gets 404;
+    # the operator sees the list, and a confirm is refused with where to send the parent.
+    "workspace:guardianship_list":  {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
+    "workspace:guardianship_confirm":
+                                    {"POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
     "workspace:logout":             {"POST": (302, 302, 302,   302,    302,   302,   302,   302)},
 }  # fmt: skip
 
@@ -71,6 +85,8 @@ MATRIX = {
 def _post_data(name: str, world: dict) -> dict:
     if name == "workspace:phone_book":
         return {"slot": world["free_slot"], "idempotency_key": str(uuid.uuid4())}
+    if name == "workspace:guardianship_confirm":
+        return {"documents_seen": "1"}
     return {"attended": "0"}
 
 
@@ -97,7 +113,11 @@ def world(guardian, child, home_clinic):
         insurer=InsuranceCompanyFactory(),
         clinic=home_clinic,
     )
+    rule = ScheduleRule.objects.create(doctor=doctor)
     return {
+        "doctor_id": doctor.pk,
+        "rule_id": rule.pk,
+        "guardianship_id": child.guardians.get().pk,
         "appointment_id": appointment.pk,
         "person_id": person.pk,
         "section": "clinic",
