@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.patients.models import Guardianship, Patient
-from portal.workspace.permissions import staff_may_confirm_guardianship
 from portal.patients.services import (
     guardianship_end,
     guardianship_event_record,
     listed_in_esia_kids,
 )
+from portal.workspace.permissions import staff_may_confirm_guardianship
 
 if TYPE_CHECKING:
     from portal.identity.models import User

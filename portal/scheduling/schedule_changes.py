@@ -63,16 +63,28 @@ PROBLEMS = {
 
 
 class RuleValues(Protocol):
-    weekdays: str
-    start_time: datetime.time
-    end_time: datetime.time
-    break_start: datetime.time | None
-    break_end: datetime.time | None
-    slot_minutes: int
-    days_ahead: int
-    opens_at: datetime.time
-    valid_from: datetime.date | None
-    valid_until: datetime.date | None
+    """A weekly rule's values: a saved ScheduleRule or a draft being previewed."""
+
+    @property
+    def weekdays(self) -> str: ...
+    @property
+    def start_time(self) -> datetime.time: ...
+    @property
+    def end_time(self) -> datetime.time: ...
+    @property
+    def break_start(self) -> datetime.time | None: ...
+    @property
+    def break_end(self) -> datetime.time | None: ...
+    @property
+    def slot_minutes(self) -> int: ...
+    @property
+    def days_ahead(self) -> int: ...
+    @property
+    def opens_at(self) -> datetime.time: ...
+    @property
+    def valid_from(self) -> datetime.date | None: ...
+    @property
+    def valid_until(self) -> datetime.date | None: ...
 
 
 def _minutes(moment: datetime.time) -> int:
@@ -214,11 +226,19 @@ def _worked(rules: Sequence[ScheduleRule], slot: ExistingSlot, tz: datetime.tzin
             continue
         if start.time() < rule.start_time or end.time() > rule.end_time:
             continue
-        if rule.break_start and rule.break_end:
-            if start.time() < rule.break_end and end.time() > rule.break_start:
-                continue
+        if (
+            rule.break_start
+            and rule.break_end
+            and start.time() < rule.break_end
+            and end.time() > rule.break_start
+        ):
+            continue
         return True
     return False
+
+
+def _same_end(row: SlotRow | None, slot: ExistingSlot) -> bool:
+    return row is not None and row[2] == slot.ends_at
 
 
 def schedule_diff(
@@ -254,24 +274,19 @@ def schedule_diff(
     for slot in existing:
         if slot.status != Slot.Status.BOOKED:
             continue
-        row = wanted.get(slot.starts_at)
-        exact = row is not None and row[2] == slot.ends_at
+        exact = _same_end(wanted.get(slot.starts_at), slot)
         # Holidays are not worked: a booked slot on one is listed, like any unworked time.
         holiday = slot.starts_at.astimezone(tz).date() in public_holidays
         if exact or (not holiday and _worked(models, slot, tz)):
             kept_booked.append(slot)
         else:
             diff.cancel.append(slot.pk)
-    diff.kept_booked = sum(
-        1
-        for slot in kept_booked
-        if (row := wanted.get(slot.starts_at)) is None or row[2] != slot.ends_at
+    diff.kept_booked = len(
+        [slot for slot in kept_booked if not _same_end(wanted.get(slot.starts_at), slot)]
     )
 
     def overlaps_kept(row: SlotRow) -> bool:
-        return any(
-            row[1] < slot.ends_at and slot.starts_at < row[2] for slot in kept_booked
-        )
+        return any(row[1] < slot.ends_at and slot.starts_at < row[2] for slot in kept_booked)
 
     reused: set[int] = set()
     for start, row in sorted(wanted.items()):
@@ -287,8 +302,6 @@ def schedule_diff(
         if (current.ends_at, current.status, current.opens_at) != (row[2], row[3], row[4]):
             diff.retime.append(Retimed(current.pk, row[2], row[3], row[4]))
     diff.block = [
-        slot.pk
-        for slot in existing
-        if slot.status == Slot.Status.FREE and slot.pk not in reused
+        slot.pk for slot in existing if slot.status == Slot.Status.FREE and slot.pk not in reused
     ]
     return diff

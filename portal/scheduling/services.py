@@ -812,7 +812,7 @@ class RuleDraft:
     @classmethod
     def of(cls, rule: ScheduleRule, **changes: object) -> "RuleDraft":
         values = {name: getattr(rule, name) for name in cls.__dataclass_fields__}
-        return cls(**{**values, **changes})  # type: ignore[arg-type]
+        return cls(**{**values, **changes})
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from portal.directory.models import Clinic, Doctor
 from portal.scheduling.models import Absence, ScheduleRule
@@ -193,7 +194,9 @@ TIME_INVALID = _("Введите время в виде ЧЧ:ММ, наприм�
 DATE_INVALID = _("Введите дату в виде ГГГГ-ММ-ДД.")
 
 
-def _time_field(label: str, *, required: bool = True, help_text: str = "") -> forms.TimeField:
+def _time_field(
+    label: StrOrPromise, *, required: bool = True, help_text: StrOrPromise = ""
+) -> forms.TimeField:
     return forms.TimeField(
         label=label,
         required=required,
@@ -204,7 +207,7 @@ def _time_field(label: str, *, required: bool = True, help_text: str = "") -> fo
     )
 
 
-def _date_field(label: str, help_text: str) -> forms.DateField:
+def _date_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=False,
@@ -230,7 +233,9 @@ class ScheduleRuleForm(forms.Form):
     end_time = _time_field(_("Конец приёма"))
     break_start = _time_field(_("Начало перерыва"), required=False)
     break_end = _time_field(
-        _("Конец перерыва"), required=False, help_text=_("Без перерыва — оставьте оба поля пустыми.")
+        _("Конец перерыва"),
+        required=False,
+        help_text=_("Без перерыва — оставьте оба поля пустыми."),
     )
     slot_minutes = forms.IntegerField(
         label=_("Длительность приёма, минут"),

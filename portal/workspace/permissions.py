@@ -134,8 +134,11 @@ def staff_may_confirm_guardianship(user: AnyUser, child_clinic_id: int | None) -
     member = staff_member_of(user)
     if member is not None:
         return not member.is_operator and member.clinic_id == child_clinic_id
-    return user.is_active and user.is_staff and not user.is_citizen and (
-        user.clinic_id == child_clinic_id
+    return (
+        user.is_active
+        and user.is_staff
+        and not user.is_citizen
+        and (user.clinic_id == child_clinic_id)
     )
 
 

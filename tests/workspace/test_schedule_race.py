@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
 from portal.notifications.models import Kind, Message
-from portal.scheduling import services
+from portal.scheduling import schedule_changes, services
 from portal.scheduling.models import Appointment, ScheduleRule, Slot
 from portal.scheduling.slot_generation import slots_generate
 from tests.factories import AppointmentFactory, DoctorFactory, PatientFactory
@@ -45,7 +45,9 @@ def schedule(home_clinic):
     rule = ScheduleRule.objects.create(
         doctor=doctor, weekdays="1234567", start_time=datetime.time(8), end_time=datetime.time(14)
     )
-    slots_generate(start=timezone.localdate() + datetime.timedelta(days=1), days=10, doctor_ids=[doctor.pk])
+    slots_generate(
+        start=timezone.localdate() + datetime.timedelta(days=1), days=10, doctor_ids=[doctor.pk]
+    )
     tz = timezone.get_current_timezone()
     removed = [
         slot
@@ -83,8 +85,9 @@ def _assert_nothing_on_removed_time(schedule):
     }
     # Booked exactly when one active appointment holds the slot.
     active = Counter(
-        Appointment.objects.filter(slot__doctor=doctor, status=Appointment.Status.BOOKED)
-        .values_list("slot_id", flat=True)
+        Appointment.objects.filter(
+            slot__doctor=doctor, status=Appointment.Status.BOOKED
+        ).values_list("slot_id", flat=True)
     )
     assert set(active.values()) <= {1}
     assert set(active) == set(
@@ -96,12 +99,15 @@ def test_a_publish_racing_with_patients_booking_the_times_it_removes(clerk, home
     removed = schedule["removed"]
     for slot in removed[:PREBOOKED]:
         Slot.objects.filter(pk=slot.pk).update(status=Slot.Status.BOOKED)
-        AppointmentFactory(slot=slot, patient=PatientFactory(clinic=home_clinic, email=f"p{slot.pk}@example.ru"))
+        AppointmentFactory(
+            slot=slot, patient=PatientFactory(clinic=home_clinic, email=f"p{slot.pk}@example.ru")
+        )
     bookers = [PatientFactory(clinic=home_clinic, email=f"b{n}@example.ru") for n in range(BOOKERS)]
     targets = removed[PREBOOKED : PREBOOKED + BOOKERS]
 
     outcomes = run_at_once(
-        [lambda: _publish(clerk, schedule)] + [_book(p, s) for p, s in zip(bookers, targets, strict=True)]
+        [lambda: _publish(clerk, schedule)]
+        + [_book(p, s) for p, s in zip(bookers, targets, strict=True)]
     )
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     # Every call ended: the publish and the bookings that came first ("booked"), the
@@ -123,9 +129,9 @@ def test_a_publish_racing_with_patients_booking_the_times_it_removes(clerk, home
     assert set(journal) == set(by_clinic.values_list("pk", flat=True))
     assert set(journal.values()) == {1}
     told = Counter(
-        Message.objects.filter(kind=Kind.CANCELLED_BY_CLINIC, appointment__in=by_clinic).values_list(
-            "appointment_id", "channel"
-        )
+        Message.objects.filter(
+            kind=Kind.CANCELLED_BY_CLINIC, appointment__in=by_clinic
+        ).values_list("appointment_id", "channel")
     )
     assert {appointment for appointment, _ in told} == set(by_clinic.values_list("pk", flat=True))
     assert set(told.values()) == {1}
@@ -137,8 +143,8 @@ def _booking_between_the_look_and_the_write(monkeypatch, clerk, home_clinic, sch
     slot locks (the publish writes what it saw before them)."""
     target = schedule["removed"][0]
     patient = PatientFactory(clinic=home_clinic, email="late@example.ru")
-    real_diff = services.schedule_diff
-    seen = []
+    real_diff = schedule_changes.schedule_diff
+    seen: list[schedule_changes.ScheduleDiff] = []
     looked, booked = threading.Event(), threading.Event()
 
     def diff_then_wait(**kwargs):
@@ -150,7 +156,7 @@ def _booking_between_the_look_and_the_write(monkeypatch, clerk, home_clinic, sch
             return result
         return seen[0] if stale else result
 
-    monkeypatch.setattr(services, "schedule_diff", diff_then_wait)
+    monkeypatch.setattr("portal.scheduling.services.schedule_diff", diff_then_wait)
 
     def late_booking():
         assert looked.wait(20)

@@ -117,7 +117,9 @@ def test_holidays_get_no_slots_and_absences_get_blocked_ones():
     diff = _diff([_draft()], [], absences=[(day, day)])
     on_day = [row for row in diff.create if timezone.localtime(row[1]).date() == day]
     assert on_day and {row[3] for row in on_day} == {"blocked"}
-    public = holidays.country_holidays("RU", years={d.year for d in (diff.first_day, diff.last_day)})
+    public = holidays.country_holidays(
+        "RU", years={d.year for d in (diff.first_day, diff.last_day)}
+    )
     assert not any(timezone.localtime(row[1]).date() in public for row in diff.create)
 
 
@@ -141,7 +143,7 @@ def test_holidays_get_no_slots_and_absences_get_blocked_ones():
 )  # fmt: skip
 def test_a_bad_rule_is_refused_field_by_field(changes, field):
     problems = rule_problems(_draft(**changes), timezone.localdate())
-    assert field in problems and problems[field]
+    assert problems.get(field)
 
 
 # --- publishing --------------------------------------------------------------------------
@@ -189,7 +191,11 @@ def _hidden(html: str, name: str) -> str:
 def test_the_clerk_previews_then_publishes_and_the_family_is_told(
     as_staff, clerk, doctor_week, guardian
 ):
-    doctor, rule, appointment = doctor_week["doctor"], doctor_week["rule"], doctor_week["appointment"]
+    doctor, rule, appointment = (
+        doctor_week["doctor"],
+        doctor_week["rule"],
+        doctor_week["appointment"],
+    )
     guardian.patient.email = "mother@example.ru"
     guardian.patient.save(update_fields=["email"])
     browser = as_staff(clerk)
@@ -206,7 +212,9 @@ def test_the_clerk_previews_then_publishes_and_the_family_is_told(
     assert appointment.status == Appointment.Status.BOOKED
     assert ScheduleRule.objects.get(pk=rule.pk).end_time == datetime.time(12)
 
-    confirm = _form(confirm="1", previewed=_hidden(html, "previewed"), expected=_hidden(html, "expected"))
+    confirm = _form(
+        confirm="1", previewed=_hidden(html, "previewed"), expected=_hidden(html, "expected")
+    )
     response = browser.post(url, confirm)
     assert response.status_code == 302
     appointment.refresh_from_db()
@@ -216,7 +224,9 @@ def test_the_clerk_previews_then_publishes_and_the_family_is_told(
     assert ScheduleRule.objects.get(pk=rule.pk).end_time == datetime.time(11)
     # No free time is left after 11:00, and nothing booked is there.
     day = doctor_week["day"]
-    late = Slot.objects.filter(doctor=doctor, starts_at__gte=_at(day, 11), starts_at__lt=_at(day, 23))
+    late = Slot.objects.filter(
+        doctor=doctor, starts_at__gte=_at(day, 11), starts_at__lt=_at(day, 23)
+    )
     assert set(late.values_list("status", flat=True)) == {Slot.Status.BLOCKED}
     assert AuditEvent.objects.filter(
         action=AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
@@ -225,8 +235,9 @@ def test_the_clerk_previews_then_publishes_and_the_family_is_told(
         details__schedule_rule=rule.pk,
     ).exists()
     told = set(
-        Message.objects.filter(appointment=appointment, kind=Kind.CANCELLED_BY_CLINIC)
-        .values_list("recipient_id", flat=True)
+        Message.objects.filter(appointment=appointment, kind=Kind.CANCELLED_BY_CLINIC).values_list(
+            "recipient_id", flat=True
+        )
     )
     assert guardian.patient.pk in told
 
@@ -241,7 +252,9 @@ def test_a_booking_made_after_the_preview_is_not_cancelled_unseen(as_staff, cler
     late = Slot.objects.get(doctor=doctor, starts_at=_at(day, 11, 20))
     Slot.objects.filter(pk=late.pk).update(status=Slot.Status.BOOKED)
     newcomer = AppointmentFactory(slot=late, patient=PatientFactory())
-    confirm = _form(confirm="1", previewed=_hidden(html, "previewed"), expected=_hidden(html, "expected"))
+    confirm = _form(
+        confirm="1", previewed=_hidden(html, "previewed"), expected=_hidden(html, "expected")
+    )
     response = browser.post(url, confirm)
     assert response.status_code == 409
     text = response.content.decode()
@@ -276,7 +289,9 @@ def test_a_new_rule_creates_the_slots_of_the_horizon(as_staff, clerk, home_clini
     form = _form(weekdays=["6"], start_time="09:00", end_time="10:00", days_ahead="30")
     html = browser.post(url, form).content.decode()
     assert "Ни одна запись не будет отменена" in html
-    response = browser.post(url, {**form, "confirm": "1", "previewed": _hidden(html, "previewed"), "expected": ""})
+    response = browser.post(
+        url, {**form, "confirm": "1", "previewed": _hidden(html, "previewed"), "expected": ""}
+    )
     assert response.status_code == 302
     rule = ScheduleRule.objects.get(doctor=doctor)
     assert rule.days_ahead == 30 and rule.weekdays == "6"
@@ -333,7 +348,9 @@ def test_another_clinics_clerk_sees_nothing_of_the_doctor(as_staff, other_clerk,
         assert browser.post(url, _form()).status_code == 404
     assert "Графикова" not in browser.get(reverse("workspace:schedule_index")).content.decode()
     with pytest.raises(BookingRefused) as refusal:
-        schedule_publish(actor=other_clerk, doctor=doctor, rule_id=rule.pk, draft=_draft(), reason="x")
+        schedule_publish(
+            actor=other_clerk, doctor=doctor, rule_id=rule.pk, draft=_draft(), reason="x"
+        )
     assert refusal.value.code == "clinic_cancel_foreign"
 
 
@@ -419,5 +436,7 @@ def test_a_child_with_two_guardians_tells_both(clerk, home_clinic):
         draft=RuleDraft.of(rule, weekdays="6"),
         reason="Врач принимает по субботам",
     )
-    told = set(Message.objects.filter(appointment=appointment).values_list("recipient_id", flat=True))
+    told = set(
+        Message.objects.filter(appointment=appointment).values_list("recipient_id", flat=True)
+    )
     assert {mother.pk, father.pk} <= told
