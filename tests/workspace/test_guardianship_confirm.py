@@ -85,3 +85,16 @@ def test_an_ended_guardianship_is_404_and_bad_ids_too(as_staff, clerk, unverifie
     assert browser.post(_confirm_url(unverified), {"documents_seen": "1"}).status_code == 404
     assert browser.post("/workspace/guardianships/999999/confirm/").status_code == 404
     assert browser.get(_confirm_url(unverified)).status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_workspace_clerk_without_the_admin_flag_confirms(as_staff, home_clinic, unverified):
+    """The demo's clerks (`make run`) have a role but no ``is_staff``: the role decides."""
+    from portal.workspace.models import StaffMember
+    from tests.factories import UserFactory
+
+    desk = UserFactory(username="desk", esia_oid=None, is_staff=False, clinic=home_clinic)
+    StaffMember.objects.create(user=desk, role=StaffMember.Role.CLERK)
+    as_staff(desk).post(_confirm_url(unverified), {"documents_seen": "1"})
+    unverified.refresh_from_db()
+    assert unverified.is_verified and unverified.verified_by == desk
