@@ -54,8 +54,8 @@ def schedule_doctor(request: StaffRequest, doctor_id: int) -> HttpResponse:
     doctor = doctor_get_for_staff(request.user, doctor_id)
     today = timezone.localdate()
     rules = scheduling_selectors.schedule_rules_list(doctor.pk)
-    yesterday = today - datetime.timedelta(days=1)
-    current = [r for r in rules if r.valid_until is None or r.valid_until >= yesterday]
+    # A rule ended yesterday («Завершить») gives no more time: it is listed as ended.
+    current = [r for r in rules if r.valid_until is None or r.valid_until >= today]
     ended = [r for r in rules if r not in current]
     return render(
         request,

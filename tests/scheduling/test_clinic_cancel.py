@@ -207,3 +207,22 @@ def test_the_patient_reads_the_clinics_reason_on_the_ticket(client, patient, sta
     ).content.decode()
     assert "Отменена поликлиникой: Врач на курсах" in ticket
     assert "Отменить запись" not in ticket
+
+
+def test_rules_and_absences_are_view_only_in_the_admin(as_staff, slot):
+    """A rule or an absence saved in the admin would skip the preview and the clinic's
+    cancellations: they are changed in the workspace (docs/workspace.md)."""
+    from portal.scheduling.models import Absence, ScheduleRule
+
+    rule = ScheduleRule.objects.create(doctor=slot.doctor)
+    absence = Absence.objects.create(
+        doctor=slot.doctor, kind="sick", starts_on=in_days(30).date(), ends_on=in_days(30).date()
+    )
+    for name, obj in (("schedulerule", rule), ("absence", absence)):
+        assert as_staff.get(reverse(f"admin:scheduling_{name}_add")).status_code == 403
+        change = reverse(f"admin:scheduling_{name}_change", args=[obj.pk])
+        assert as_staff.post(change, {"kind": "vacation", "weekdays": "1"}).status_code == 403
+        delete = reverse(f"admin:scheduling_{name}_delete", args=[obj.pk])
+        assert as_staff.post(delete, {"post": "yes"}).status_code == 403
+    assert ScheduleRule.objects.filter(pk=rule.pk, weekdays="12345").exists()
+    assert Absence.objects.filter(pk=absence.pk, kind="sick").exists()

@@ -305,7 +305,7 @@ def test_a_new_rule_creates_the_slots_of_the_horizon(as_staff, clerk, home_clini
 
 
 @pytest.mark.django_db
-def test_ending_a_rule_closes_its_future_time(clerk, doctor_week):
+def test_ending_a_rule_closes_its_future_time(as_staff, clerk, doctor_week):
     doctor, rule = doctor_week["doctor"], doctor_week["rule"]
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     result = schedule_publish(
@@ -318,6 +318,9 @@ def test_ending_a_rule_closes_its_future_time(clerk, doctor_week):
     assert [a.pk for a in result.cancelled] == [doctor_week["appointment"].pk]
     future = Slot.objects.filter(doctor=doctor, starts_at__gt=timezone.now())
     assert set(future.values_list("status", flat=True)) == {Slot.Status.BLOCKED}
+    page = as_staff(clerk).get(reverse("workspace:schedule_doctor", args=[doctor.pk]))
+    assert "Завершённые правила" in page.content.decode()
+    assert "У врача нет действующих правил" in page.content.decode()
 
 
 @pytest.mark.django_db
