@@ -10,6 +10,7 @@ lands between the look and the write survives on a time the doctor no longer wor
 
 import datetime
 import threading
+import time
 import uuid
 from collections import Counter
 
@@ -68,10 +69,14 @@ def _publish(clerk, schedule):
     )
 
 
-def _book(patient, slot):
-    return lambda: services.appointment_book(
-        actor=patient.user, patient=patient, slot_id=slot.pk, idempotency_key=uuid.uuid4()
-    )
+def _book(patient, slot, after: float = 0.0):
+    def call():
+        time.sleep(after)  # spread out, so bookings land before, during and after the publish
+        services.appointment_book(
+            actor=patient.user, patient=patient, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+        )
+
+    return call
 
 
 def _assert_nothing_on_removed_time(schedule):
@@ -105,14 +110,25 @@ def test_a_publish_racing_with_patients_booking_the_times_it_removes(clerk, home
     bookers = [PatientFactory(clinic=home_clinic, email=f"b{n}@example.ru") for n in range(BOOKERS)]
     targets = removed[PREBOOKED : PREBOOKED + BOOKERS]
 
+    took: list[float] = []
+
+    def publish():
+        started = time.monotonic()
+        _publish(clerk, schedule)
+        took.append(time.monotonic() - started)
+
     outcomes = run_at_once(
-        [lambda: _publish(clerk, schedule)]
-        + [_book(p, s) for p, s in zip(bookers, targets, strict=True)]
+        [publish]
+        + [
+            _book(p, s, after=n * 0.1)
+            for n, (p, s) in enumerate(zip(bookers, targets, strict=True))
+        ]
     )
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     # Every call ended: the publish and the bookings that came first ("booked"), the
     # ones that came after it refused because the time is closed.
     assert set(outcomes) <= {"booked", "slot_blocked", "busy"}, outcomes
+    print(f"publish over {len(removed)} removed slots took {took[0]:.2f} s; {dict(outcomes)}")
     assert ScheduleRule.objects.get(pk=schedule["rule"].pk).end_time == NEW_END
     _assert_nothing_on_removed_time(schedule)
 
