@@ -3,6 +3,7 @@
 and of the guardian says so; the guardian then sees the child in full."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from portal.audit.models import AuditAction, AuditEvent
@@ -28,6 +29,9 @@ def _confirm_url(guardianship: Guardianship) -> str:
 def test_the_clerk_of_the_childs_clinic_confirms_and_both_journals_say_so(
     as_staff, clerk, unverified
 ):
+    father = Client()
+    father.force_login(unverified.guardian.user)
+    assert "Не подтверждено" in father.get(reverse("patients:personal")).content.decode()
     browser = as_staff(clerk)
     page = browser.get(LIST).content.decode()
     assert "Новикова Вера" in page and "Новиков Олег" in page
@@ -43,6 +47,11 @@ def test_the_clerk_of_the_childs_clinic_confirms_and_both_journals_say_so(
     }
     # Confirmed ones leave the list.
     assert "Новикова Вера" not in browser.get(LIST).content.decode()
+    # The guardian reads it in their own journal, and now sees the child in full.
+    journal = father.get(reverse("patients:journal", args=[unverified.guardian_id]))
+    assert "подтверждён медицинской организацией" in journal.content.decode()
+    personal = father.get(reverse("patients:personal")).content.decode()
+    assert "Не подтверждено" not in personal
 
 
 @pytest.mark.django_db
