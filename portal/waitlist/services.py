@@ -496,10 +496,16 @@ def offer_take(
             device=device,
         )
     except BookingRefused as refused:
+        # Another guardian's click on this offer may have won a moment earlier: its
+        # booking carries the offer's key (the offer may not say "taken" yet).
+        won = _booked_by_offer(offer)
+        if won is not None:
+            _offer_mark_taken(offer, won, None, None)
+            return won
         offer.refresh_from_db()
-        if offer.status == Offer.Status.TAKEN and offer.appointment is not None:
-            return offer.appointment  # another guardian's click won a moment earlier
-        if refused.code in ("slot_held", "slot_taken") and offer.expires_at <= timezone.now():
+        # Held for someone else: ours ended (lapsed, and the slot went to the next).
+        lapsed = offer.expires_at <= timezone.now() or offer.status == Offer.Status.EXPIRED
+        if refused.code == "slot_held" or (refused.code == "slot_taken" and lapsed):
             raise WaitlistRefused("offer_expired") from refused
         raise WaitlistRefused(refused.code) from refused
     _offer_mark_taken(offer, result.appointment, actor, ip)
@@ -524,12 +530,17 @@ def offer_decline(*, actor: User, offer: Offer, ip: str | None = None) -> Offer:
 # --- expiry -------------------------------------------------------------------------------
 
 
+def _booked_by_offer(offer: Offer) -> Appointment | None:
+    """The appointment a click on this offer made, whoever clicked (its booking key)."""
+    return Appointment.objects.filter(
+        patient_id=offer.patient_id, idempotency_key=offer.key, status=Appointment.Status.BOOKED
+    ).first()
+
+
 def _offer_expire(offer: Offer, now: datetime.datetime, *, offer_next: bool = True) -> bool:
     """Expire one lapsed offer, unless its booking went through (a take whose last
     step never ran): then it is marked taken."""
-    booked = Appointment.objects.filter(
-        patient_id=offer.patient_id, idempotency_key=offer.key, status=Appointment.Status.BOOKED
-    ).first()
+    booked = _booked_by_offer(offer)
     if booked is not None:
         _offer_mark_taken(offer, booked, None, None)
         return False
