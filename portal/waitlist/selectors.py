@@ -180,7 +180,9 @@ def entries_matching_slot(
         .filter(Q(doctor_id__isnull=True) | Q(doctor_id=doctor.pk))
         .filter(Q(times="") | Q(times__contains=band_of(local)))
         .exclude(patient_id__in=Offer.objects.filter(slot_id=slot.pk).values("patient_id"))
-        .select_related("patient__clinic")
+        # The rules read the patient's own columns only (age, policy, attachment id).
+        .select_related("patient")
+        .defer("patient__esia_kids")
         .order_by("created_at", "pk")
     )
     if after is not None:
