@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.stats import percentile, ratio
 
@@ -54,7 +55,7 @@ class WaitlistResult:
         )
 
 
-def _queue_setup(log: Log):  # type: ignore[no-untyped-def]
+def _queue_setup(log: Log) -> tuple[Any, list[Any]]:
     """ENTRIES bench citizens waiting at one clinic for one adult specialty."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
@@ -110,7 +111,7 @@ def _queue_setup(log: Log):  # type: ignore[no-untyped-def]
         WaitlistEntry.objects.bulk_create(
             WaitlistEntry(
                 patient=patient,
-                created_by_id=patient.user_id,
+                created_by=user,
                 clinic=doctor.clinic,
                 specialty=doctor.specialty,
                 times="evening" if n % 5 == 2 else "",
@@ -118,7 +119,7 @@ def _queue_setup(log: Log):  # type: ignore[no-untyped-def]
                 date_from=today + datetime.timedelta(days=45 if n % 5 == 1 else 0),
                 date_to=today + datetime.timedelta(days=60),
             )
-            for n, patient in enumerate(patients)
+            for n, (patient, user) in enumerate(zip(patients, users, strict=True))
         )
     from django.db import connection
 

@@ -90,7 +90,9 @@ def test_a_guardian_waits_for_her_daughter_and_takes_the_freed_time(
         first_name="Ольга",
     )
     day = timezone.localdate() + datetime.timedelta(days=2)
-    taken = AppointmentFactory(slot=_slot(doctor, day, 9, status="booked"), patient=stranger.patient)
+    taken = AppointmentFactory(
+        slot=_slot(doctor, day, 9, status="booked"), patient=stranger.patient
+    )
 
     login_as(guardian)
     act_for(child)
