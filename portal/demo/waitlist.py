@@ -11,6 +11,7 @@ a second run books only times that opened since and adds nobody twice.
 """
 
 import datetime
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -161,9 +162,17 @@ def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
         ).distinct()
     ]
     n = children.count()
-    for slot_id in free:
-        child = idle.pop() if idle else _child(guardian, doctor, n := n + 1)
-        booked += _book(guardian_user, child, slot_id)
+    # The booking service logs every booking; two hundred lines would bury make run's
+    # instructions.
+    quiet = logging.getLogger("portal.scheduling.services")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        for slot_id in free:
+            child = idle.pop() if idle else _child(guardian, doctor, n := n + 1)
+            booked += _book(guardian_user, child, slot_id)
+    finally:
+        quiet.setLevel(level)
     waiting = WaitlistEntry.objects.filter(
         patient__guardians__guardian=guardian, status__in=WaitlistEntry.LIVE
     ).count()
