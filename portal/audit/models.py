@@ -40,6 +40,13 @@ class AuditAction(models.TextChoices):
     APPOINTMENT_ATTENDED = "appointment.attended", _("Отмечено: приём состоялся")
     APPOINTMENT_NO_SHOW = "appointment.no_show", _("Отмечена неявка на приём")
     DIRECTORY_CHANGED = "directory.changed", _("Изменён справочник медицинских организаций")
+    # The waitlist and offers of a held time (docs/waitlist.md).
+    WAITLIST_JOINED = "waitlist.joined", _("Постановка в лист ожидания")
+    WAITLIST_LEFT = "waitlist.left", _("Выход из листа ожидания")
+    OFFER_MADE = "offer.made", _("Предложено время приёма")
+    OFFER_TAKEN = "offer.taken", _("Предложенное время принято")
+    OFFER_DECLINED = "offer.declined", _("Предложенное время отклонено")
+    OFFER_EXPIRED = "offer.expired", _("Срок предложения времени истёк")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -365,6 +365,9 @@ def _reschedule(
     appointment_booked_notify(moved)
     transaction.on_commit(partial(_after_cancel, current.pk, "patient"))
     transaction.on_commit(partial(_after_booking, moved.pk, moved.ticket_number))
+    transaction.on_commit(
+        partial(_offers_after_cancel, current, freed=True, by_clinic=False), robust=True
+    )
     return BookingResult(moved, created=True)
 
 
@@ -434,6 +437,21 @@ def _after_cancel(appointment_id: int, by: str) -> None:
     logger.info("appointment %s cancelled by the %s", appointment_id, by)
 
 
+def _offers_after_cancel(appointment: Appointment, *, freed: bool, by_clinic: bool) -> None:
+    """After the commit of a cancel or a move (docs/waitlist.md): a clinic's cancel
+    offers the patient another time, and a freed slot goes to the waitlist.
+
+    Registered with ``robust=True``: the cancel is committed whatever happens here.
+    """
+    # Imported here: the waitlist calls this module, so a module-level import is a cycle.
+    from portal.waitlist import services as waitlist
+
+    if by_clinic:
+        waitlist.rebook_offer_make(appointment=appointment)
+    if freed:
+        waitlist.slot_freed(appointment.slot_id)
+
+
 @transaction.atomic(durable=True)
 def _cancel(
     *, actor: User, appointment_id: int, how: _Cancellation, ip: str | None, **details: object
@@ -476,6 +494,15 @@ def _cancel_locked(
     )
     how.notify(current)
     transaction.on_commit(partial(_after_cancel, current.pk, how.by))
+    transaction.on_commit(
+        partial(
+            _offers_after_cancel,
+            current,
+            freed=how.slot_to == Slot.Status.FREE,
+            by_clinic=how.status == Appointment.Status.CANCELLED_CLINIC,
+        ),
+        robust=True,
+    )
     current.refresh_from_db()
     return current
 
@@ -984,6 +1011,9 @@ def _publish_schedule(
     ]
     if diff.create:
         _insert_slots(diff.create)
+    reused = [r.pk for r in diff.retime if r.status == Slot.Status.FREE]
+    starts = [row[1] for row in diff.create if row[3] == Slot.Status.FREE]
+    transaction.on_commit(partial(_offer_new_times, doctor_id, reused, starts), robust=True)
     audit_record(
         AuditAction.DIRECTORY_CHANGED,
         actor=actor,
@@ -998,6 +1028,17 @@ def _publish_schedule(
         appointments_cancelled=[a.pk for a in cancelled],
     )
     return SchedulePublished(rule=rule, diff=diff, cancelled=cancelled)
+
+
+def _offer_new_times(
+    doctor_id: int, slot_ids: list[int], starts: list[datetime.datetime]
+) -> None:
+    """After a publish commits: the times it opened go to the waitlist first
+    (docs/waitlist.md). The inserted rows' ids are found by their unique (doctor, start)."""
+    from portal.waitlist import services as waitlist  # a module-level import is a cycle
+
+    inserted = Slot.objects.filter(doctor_id=doctor_id, starts_at__in=starts)
+    waitlist.slots_freed([*slot_ids, *inserted.values_list("pk", flat=True)])
 
 
 def schedule_publish(
