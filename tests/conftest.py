@@ -1,7 +1,8 @@
 """Shared fixtures: the demo region and the fixed personas of authorization tests.
 
 Personas for authorization tests: ``patient`` (an adult with a record, no children),
-``guardian`` with ``child``, ``stranger`` (another adult), ``clerk`` of the
+``guardian`` with ``child``, ``unverified_guardian`` (a second parent of ``child`` whose
+guardianship nobody has confirmed yet), ``stranger`` (another adult), ``clerk`` of the
 guardian's clinic and ``other_clerk`` of another clinic (both workspace clerks), ``head``
 of the guardian's clinic and the regional ``operator``. Users are fixtures, patients are
 reachable as ``<user>.patient``; ``tests/workspace/conftest.py`` logs staff in with TOTP.
@@ -11,6 +12,7 @@ import pytest
 from django.core.cache import cache
 
 from portal.directory.models import Clinic, District
+from portal.patients.models import Guardianship
 from portal.workspace.models import StaffMember
 from tests.factories import (
     ChildFactory,
@@ -79,6 +81,22 @@ def child(guardian, home_clinic):
     kid = ChildFactory(clinic=home_clinic)
     GuardianshipFactory(guardian=guardian.patient, child=kid)
     return kid
+
+
+@pytest.fixture
+def unverified_guardian(child):
+    """Новиков Олег: added ``child`` by hand, the guardianship not yet confirmed by ESIA,
+    a clinic or the verified guardian. He may book for the child but sees only what he
+    booked himself (docs/security.md)."""
+    father = PatientFactory(last_name="Новиков", first_name="Олег", middle_name="Ильич", sex="M")
+    GuardianshipFactory(
+        guardian=father,
+        child=child,
+        relation=Guardianship.Relation.DAUGHTER,
+        verified_at=None,
+        verified_how="",
+    )
+    return father.user
 
 
 @pytest.fixture
