@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core.dbrouter import primary_reads
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.notifications.services import (
@@ -241,19 +242,24 @@ def _claiming(
 ) -> BookingResult:
     """What every claim of a slot (a booking, a move) does around its transaction: the
     lock-free refusal of a taken slot, "busy" on a lock timeout, and the constraints'
-    verdict turned into a replay or a refusal, never a database error."""
-    early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
-    if early is not None:
-        return early
-    try:
-        with _busy_on_lock_timeout():
-            return write()
-    except IntegrityError as exc:
-        # The constraints caught what the locks should have: a twin request with the
-        # same key won (replay it), or the slot was taken.
-        if (replay := _replay(actor, key)) is not None:
-            return replay
-        raise BookingRefused("slot_taken") from exc
+    verdict turned into a replay or a refusal, never a database error.
+
+    Every read here is from the primary, even the lock-free one: a replica a moment
+    behind would refuse a slot just freed (docs/operations.md, «Several app servers»).
+    """
+    with primary_reads():
+        early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
+        if early is not None:
+            return early
+        try:
+            with _busy_on_lock_timeout():
+                return write()
+        except IntegrityError as exc:
+            # The constraints caught what the locks should have: a twin request with the
+            # same key won (replay it), or the slot was taken.
+            if (replay := _replay(actor, key)) is not None:
+                return replay
+            raise BookingRefused("slot_taken") from exc
 
 
 def _answer_for_taken_slot(
