@@ -184,12 +184,20 @@ def _book(
 ) -> BookingResult:
     _set_lock_timeout()
     patient = _lock_patient(patient_id)
-    if (replay := _replay(actor, key)) is not None:
-        return replay
     slot = _lock_slot(slot_id)
     # Everything read before the locks is advisory; decide again now.
     now = timezone.now()
-    _check(patient, actor.pk, slot, now)
+    try:
+        _check(patient, actor.pk, slot, now)
+    except BookingRefused:
+        # A double click whose first request won finds its slot taken (or its specialty
+        # booked) here, under the patient lock: give it the first booking. Asked only on
+        # a refusal, so a booking that goes through costs no extra read; a repeated key
+        # that would pass the check still meets the unique (booked_by, key) at INSERT
+        # and is replayed by `_claiming` (docs/concurrency.md).
+        if (replay := _replay(actor, key)) is not None:
+            return replay
+        raise
     _claim_slot(slot)
     appointment = _appointment_create(actor, patient, slot, key)
     audit_record(

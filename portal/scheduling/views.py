@@ -184,7 +184,6 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
 @patient_required
 @rate_limited("booking_user", "booking_ip")
 def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
-    slot = selectors.slot_get_for_booking(slot_id)
     patient = request.acting_patient
     form = BookingConfirmForm.fresh()
     error = None
@@ -193,10 +192,12 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         form = BookingConfirmForm(request.POST)
         if form.is_valid():
             try:
+                # The service reads the slot under its lock (an unknown id is refused
+                # like a taken one); the page reads it only when it is shown again.
                 result = services.appointment_book(
                     actor=request.user,
                     patient=patient,
-                    slot_id=slot.pk,
+                    slot_id=slot_id,
                     idempotency_key=form.cleaned_data["key"],
                     ip=client_ip(request),
                     device=request_device(request),
@@ -212,7 +213,8 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                 )
         else:
             status = 400
-    else:
+    slot = selectors.slot_get_for_booking(slot_id)
+    if request.method != "POST":
         now = timezone.now()
         active = selectors.appointments_list_active(patient, now)
         error = _text(
