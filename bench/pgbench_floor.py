@@ -1,8 +1,8 @@
 """The database floor again, without a Python client: pgbench runs the booking's statements.
 
-The same ten statements as `bench.dbfloor.book_raw` (lock timeout, patient lock, replay
+The same statements as `bench.dbfloor.book_raw` (lock timeout, patient lock, replay
 check, slot lock with its doctor/clinic/specialty, the two patient rules, the conditional
-UPDATE, the appointment and audit INSERTs, inside BEGIN … COMMIT) at the same
+UPDATE, the appointment and audit INSERTs: nine, ten with the COMMIT, inside BEGIN) at the same
 concurrency, on the same distinct slots and patients. pgbench cannot index a list, so
 each transaction first reads its job (user, patient, slot and the slot's times) from a
 table by primary key: one statement more, outside the transaction.
