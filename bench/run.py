@@ -167,6 +167,8 @@ def main() -> int:
         )
         if report.pgbench_floor is not None:
             log(f"pgbench floor: {report.pgbench_floor.per_second:.0f} bookings/s")
+        else:
+            log("pgbench not found, its row left out (apt-get install postgresql-client)")
         dataset.bench_reset()
         report.booking = load(
             "sustained booking", lambda n: book_request(n, jobs[n].slot_id), len(jobs)
