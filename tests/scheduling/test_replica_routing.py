@@ -5,6 +5,8 @@ here the router's choices are checked with the replica's probe stubbed, so they 
 SQLite and PostgreSQL alike.
 """
 
+from typing import Any
+
 import pytest
 from django.db import OperationalError, connection, transaction
 from django.test import override_settings
@@ -31,11 +33,12 @@ router = PrimaryReplicaRouter()
 @pytest.fixture
 def replica(monkeypatch):
     """A configured replica whose probe answers what the test sets in ``state``."""
-    state = {"status": ReplicaStatus(True, 0.2, "streaming"), "probes": 0}
+    state: dict[str, Any] = {"status": ReplicaStatus(True, 0.2, "streaming"), "probes": 0}
 
     def probe() -> ReplicaStatus:
         state["probes"] += 1
-        return state["status"]  # type: ignore[return-value]
+        status: ReplicaStatus = state["status"]
+        return status
 
     monkeypatch.setattr(dbrouter, "replica_configured", lambda: True)
     monkeypatch.setattr(dbrouter, "replica_probe", probe)
