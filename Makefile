@@ -13,7 +13,7 @@ DEPLOY_ENV := DEBUG=0 PORTAL_DATA_DIR=data/deploy-check ALLOWED_HOSTS=portal.exa
 	CLIENT_IP_HEADER=HTTP_X_REAL_IP TRUSTED_PROXIES=127.0.0.1 \
 	REDIS_URL=redis://127.0.0.1:6379/0 ESIA_EMULATOR_ENABLED=0
 
-.PHONY: run test lint install migrate demo screenshots bench clean fault-pg-restart messages fault-worker fault-slow-esia
+.PHONY: run test lint install migrate demo screenshots bench bench-cluster bench-profile clean fault-pg-restart messages fault-worker fault-slow-esia
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -74,3 +74,13 @@ fault-worker: install
 # (3 sync workers, timeout 30). Part of `make test` too; this runs it alone.
 fault-slow-esia: install
 	$(UV) run --frozen pytest tests/identity/test_slow_esia_gunicorn.py -v
+
+# Several app servers (docs/operations.md, issue 17): two gunicorn nodes behind haproxy,
+# a streaming replica of the machine's PostgreSQL on 5433 (pg_basebackup, removed at the
+# end), Redis. Installs haproxy if missing. Minutes; never part of `make test`.
+bench-cluster: install
+	$(UV) run --frozen python -m bench.cluster
+
+# Where one request's time and statements go, in-process (docs/performance.md).
+bench-profile: install
+	$(UV) run --frozen python -m bench.profile

@@ -53,8 +53,8 @@ OVERLAP = (
 TAKE = f"UPDATE {SLOT} SET status = 'booked' WHERE id = %s AND status = 'free'"
 INSERT = (
     f"INSERT INTO {APPOINTMENT} (slot_id, patient_id, booked_by_id, specialty_id, starts_at, "
-    "ends_at, status, ticket_number, idempotency_key, created_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, 'booked', %s, %s, now()) RETURNING id"
+    "ends_at, status, ticket_number, idempotency_key, created_at, cancel_reason) "
+    "VALUES (%s, %s, %s, %s, %s, %s, 'booked', %s, %s, now(), '') RETURNING id"
 )
 AUDIT_INSERT = (
     f"INSERT INTO {AUDIT} (created_at, user_id, patient_id, action, details, ip) "

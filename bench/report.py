@@ -8,17 +8,27 @@ from typing import Any
 
 from bench.stats import Row, Run, fmt_num, percentile, ratio, table_markdown, verdict
 
-# The issue's targets on the 2-core machine.
+# The issues' targets on the 2-core machine (issue 17 for booking and pages).
 RUSH_P99_S = 1.0
-BOOKING_VS_FLOOR = 0.15
+# ≥ 300 bookings/s where the framework floor is ≈ 2,400 req/s: as a ratio of the same run.
+BOOKING_VS_FLOOR = 0.125
+BOOKING_P99_MS = 100.0
 SEARCH_P95_MS = 20.0
-PAGE_VS_FLOOR = 0.3
+PAGE_VS_FLOOR = 0.25
+# The two pages that read the most per request have the lower bar.
+PAGE_VS_FLOOR_HEAVY = 0.2
+HEAVY_PAGES = ("«Мои записи»", "Ближайшее свободное время")
 RSS_MB = 200.0
 OUTBOX_COST = 0.10
 WAITLIST_P95_MS = 20.0
 
 DOCS_START = "<!-- bench:results:start -->"
 DOCS_END = "<!-- bench:results:end -->"
+
+
+def _ok_per_second(run: Run) -> float:
+    """Only what succeeded counts: a floor whose INSERT fails is no floor."""
+    return run.statuses.get(200, 0) / run.duration if run.duration else math.nan
 
 
 def _ms(values: list[float], pct: float) -> float:
@@ -33,6 +43,7 @@ class Report:
     floor: Run | None = None
     floor_session: Run | None = None
     db_floor: Run | None = None
+    pgbench_floor: Run | None = None
     booking: Run | None = None
     pages: dict[str, Run] = field(default_factory=dict)
     search: Any = None  # bench.search.SearchResult
@@ -71,6 +82,7 @@ class Report:
             )
         for label, run in self.pages.items():
             share = ratio(run.per_second, floor_rps)
+            bar = PAGE_VS_FLOOR_HEAVY if any(h in label for h in HEAVY_PAGES) else PAGE_VS_FLOOR
             rows.append(
                 Row(
                     f"Page {label} (req/s, p95 ms)",
@@ -78,23 +90,38 @@ class Report:
                     + (f" {run.server_errors}×5xx" if run.server_errors else ""),
                     fmt_num(floor_rps, 0),
                     fmt_num(share, 2),
-                    f"≥ {PAGE_VS_FLOOR}",
-                    verdict(share >= PAGE_VS_FLOOR and not run.server_errors),
+                    f"≥ {bar}",
+                    verdict(share >= bar and not run.server_errors),
                 )
             )
+        db_bps = _ok_per_second(self.db_floor) if self.db_floor else math.nan
         if self.db_floor:
+            failed = self.db_floor.count - self.db_floor.statuses.get(200, 0)
             rows.append(
                 Row(
-                    "Database floor: booking as raw SQL (bookings/s, p95 ms)",
-                    f"{fmt_num(self.db_floor.per_second, 0)} ({fmt_num(self.db_floor.ms(95), 0)})",
+                    "Database floor: booking as raw SQL through psycopg (bookings/s, p95 ms)",
+                    f"{fmt_num(db_bps, 0)} ({fmt_num(self.db_floor.ms(95), 0)})",
                     "—",
                     "1.00",
+                    "",
+                    f"{failed} failed" if failed else "",
+                )
+            )
+        if self.pgbench_floor:
+            pg_bps = self.pgbench_floor.per_second
+            rows.append(
+                Row(
+                    "Database floor: the same statements through pgbench (bookings/s, p95 ms)",
+                    f"{fmt_num(pg_bps, 0)} ({fmt_num(self.pgbench_floor.ms(95), 0)})",
+                    fmt_num(db_bps, 0),
+                    fmt_num(ratio(pg_bps, db_bps), 2),
+                    "",
+                    "no Python client",
                 )
             )
         if self.booking:
             booked = self.booking.statuses.get(302, 0)
             bps = booked / self.booking.duration if self.booking.duration else math.nan
-            db_bps = self.db_floor.per_second if self.db_floor else math.nan
             rows.append(
                 Row(
                     "Sustained booking over HTTP (bookings/s) vs database floor",
@@ -114,6 +141,15 @@ class Report:
                     verdict(share >= BOOKING_VS_FLOOR and booked == self.booking.count),
                 )
             )
+            if self.pgbench_floor:
+                rows.append(
+                    Row(
+                        "Sustained booking vs pgbench floor",
+                        fmt_num(bps, 0),
+                        fmt_num(self.pgbench_floor.per_second, 0),
+                        fmt_num(ratio(bps, self.pgbench_floor.per_second), 2),
+                    )
+                )
             rows.append(
                 Row(
                     "Sustained booking latency p50 / p95 / p99 (ms)",
@@ -124,8 +160,9 @@ class Report:
                     fmt_num(ratio(self.booking.ms(95), self.db_floor.ms(95)), 1)
                     if self.db_floor
                     else "",
-                    "",
-                    f"{booked}/{self.booking.count} booked"
+                    f"p99 < {BOOKING_P99_MS:.0f} ms",
+                    verdict(self.booking.ms(99) < BOOKING_P99_MS)
+                    + f", {booked}/{self.booking.count} booked"
                     + (f", {self.booking.server_errors}×5xx" if self.booking.server_errors else ""),
                 )
             )

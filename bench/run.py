@@ -160,6 +160,16 @@ def main() -> int:
             f"{report.db_floor.per_second:.0f}/s, statuses {report.db_floor.statuses}"
         )
         dataset.bench_reset()
+        from bench import pgbench_floor
+
+        report.pgbench_floor = pgbench_floor.run_pgbench_floor(
+            env["DATABASE_URL"], jobs, concurrency=CONCURRENCY, time_limit=PHASE_LIMIT
+        )
+        if report.pgbench_floor is not None:
+            log(f"pgbench floor: {report.pgbench_floor.per_second:.0f} bookings/s")
+        else:
+            log("pgbench not found, its row left out (apt-get install postgresql-client)")
+        dataset.bench_reset()
         report.booking = load(
             "sustained booking", lambda n: book_request(n, jobs[n].slot_id), len(jobs)
         )

@@ -46,16 +46,22 @@ class Gunicorn:
         env = {**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # never leave a half-started server holding the port
+            raise
 
-    def _wait_ready(self, limit: float = 60.0) -> None:
+    def _wait_ready(self, limit: float = 180.0) -> None:
+        # Generous: on a machine shared with test runs, five workers may take a minute to boot.
+        # (The checks below still fail at once if gunicorn exits.)
         deadline = time.monotonic() + limit
         url = f"http://127.0.0.1:{self.port}/healthz"
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log_path}")
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
+                with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200 and len(self.worker_pids()) >= self.workers:
                         return
             except OSError:

@@ -178,10 +178,28 @@ def _databases() -> dict[str, dict[str, Any]]:
         test_name = env_str("TEST_DATABASE_NAME", "")
         if test_name:
             db["TEST"] = {"NAME": test_name}
-    return {"default": db}
+    databases = {"default": db}
+    replica_url = env_str("DATABASE_REPLICA_URL", "")
+    if replica_url:
+        # A streaming replica of the primary for the directory and the slot search
+        # (portal.core.dbrouter; docs/operations.md). A short connect timeout: a dead
+        # replica costs a page at most this long before reads fall back to the primary.
+        replica: dict[str, Any] = dict(
+            dj_database_url.parse(replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+        )
+        replica["OPTIONS"] = {"connect_timeout": env_int("REPLICA_CONNECT_TIMEOUT", 1)}
+        replica["CONN_HEALTH_CHECKS"] = True
+        replica["TEST"] = {"MIRROR": "default"}
+        databases["replica"] = replica
+    return databases
 
 
 DATABASES = _databases()
+DATABASE_ROUTERS = ["portal.core.dbrouter.PrimaryReplicaRouter"]
+# Reads leave a replica alone once it is this far behind the primary, and each process
+# asks it how far it is at most once per REPLICA_CHECK_SECONDS.
+REPLICA_MAX_LAG_SECONDS = env_float("REPLICA_MAX_LAG_SECONDS", 5.0)
+REPLICA_CHECK_SECONDS = env_float("REPLICA_CHECK_SECONDS", 2.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Region: language and time --------------------------------------------------------

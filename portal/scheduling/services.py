@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core.dbrouter import primary_reads
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.notifications.services import (
@@ -190,12 +191,20 @@ def _book(
 ) -> BookingResult:
     _set_lock_timeout()
     patient = _lock_patient(patient_id)
-    if (replay := _replay(actor, key)) is not None:
-        return replay
     slot = _lock_slot(slot_id)
     # Everything read before the locks is advisory; decide again now.
     now = timezone.now()
-    _check(patient, actor.pk, slot, now)
+    try:
+        _check(patient, actor.pk, slot, now)
+    except BookingRefused:
+        # A double click whose first request won finds its slot taken (or its specialty
+        # booked) here, under the patient lock: give it the first booking. Asked only on
+        # a refusal, so a booking that goes through costs no extra read; a repeated key
+        # that would pass the check still meets the unique (booked_by, key) at INSERT
+        # and is replayed by `_claiming` (docs/concurrency.md).
+        if (replay := _replay(actor, key)) is not None:
+            return replay
+        raise
     _claim_slot(slot)
     appointment = _appointment_create(actor, patient, slot, key)
     audit_record(
@@ -248,19 +257,24 @@ def _claiming(
 ) -> BookingResult:
     """What every claim of a slot (a booking, a move) does around its transaction: the
     lock-free refusal of a taken slot, "busy" on a lock timeout, and the constraints'
-    verdict turned into a replay or a refusal, never a database error."""
-    early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
-    if early is not None:
-        return early
-    try:
-        with _busy_on_lock_timeout():
-            return write()
-    except IntegrityError as exc:
-        # The constraints caught what the locks should have: a twin request with the
-        # same key won (replay it), or the slot was taken.
-        if (replay := _replay(actor, key)) is not None:
-            return replay
-        raise BookingRefused("slot_taken") from exc
+    verdict turned into a replay or a refusal, never a database error.
+
+    Every read here is from the primary, even the lock-free one: a replica a moment
+    behind would refuse a slot just freed (docs/operations.md, «Several app servers»).
+    """
+    with primary_reads():
+        early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
+        if early is not None:
+            return early
+        try:
+            with _busy_on_lock_timeout():
+                return write()
+        except IntegrityError as exc:
+            # The constraints caught what the locks should have: a twin request with the
+            # same key won (replay it), or the slot was taken.
+            if (replay := _replay(actor, key)) is not None:
+                return replay
+            raise BookingRefused("slot_taken") from exc
 
 
 def _answer_for_taken_slot(
@@ -1030,9 +1044,7 @@ def _publish_schedule(
     return SchedulePublished(rule=rule, diff=diff, cancelled=cancelled)
 
 
-def _offer_new_times(
-    doctor_id: int, slot_ids: list[int], starts: list[datetime.datetime]
-) -> None:
+def _offer_new_times(doctor_id: int, slot_ids: list[int], starts: list[datetime.datetime]) -> None:
     """After a publish commits: the times it opened go to the waitlist first
     (docs/waitlist.md). The inserted rows' ids are found by their unique (doctor, start)."""
     from portal.waitlist import services as waitlist  # a module-level import is a cycle

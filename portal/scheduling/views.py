@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.audit.devices import request_device
 from portal.core.dates import day_from_url
+from portal.core.dbrouter import replica_reads_view
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
@@ -53,6 +54,7 @@ def _refusal(
 
 
 @require_GET
+@replica_reads_view
 @patient_required
 def booking_start(request: PatientRequest) -> HttpResponse:
     page = Paginator(directory.districts_list(), DISTRICTS_PER_PAGE).get_page(
@@ -64,6 +66,7 @@ def booking_start(request: PatientRequest) -> HttpResponse:
 
 
 @require_GET
+@replica_reads_view
 @patient_required
 def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
     district = directory.district_get(district_id)
@@ -80,6 +83,7 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
 
 
 @require_GET
+@replica_reads_view
 @patient_required
 def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
     clinic = directory.clinic_get(clinic_id)
@@ -108,6 +112,7 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
 
 
 @require_GET
+@replica_reads_view
 @patient_required
 def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) -> HttpResponse:
     clinic = directory.clinic_get(clinic_id)
@@ -130,6 +135,7 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
 
 
 @require_GET
+@replica_reads_view
 @patient_required
 def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
     doctor = directory.doctor_get(doctor_id)
@@ -148,6 +154,7 @@ def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
 
 
 @require_GET
+@replica_reads_view
 @patient_required
 def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResponse:
     doctor = directory.doctor_get(doctor_id)
@@ -177,7 +184,6 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
 @patient_required
 @rate_limited("booking_user", "booking_ip")
 def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
-    slot = selectors.slot_get_for_booking(slot_id)
     patient = request.acting_patient
     form = BookingConfirmForm.fresh()
     error = None
@@ -186,10 +192,12 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         form = BookingConfirmForm(request.POST)
         if form.is_valid():
             try:
+                # The service reads the slot under its lock (an unknown id is refused
+                # like a taken one); the page reads it only when it is shown again.
                 result = services.appointment_book(
                     actor=request.user,
                     patient=patient,
-                    slot_id=slot.pk,
+                    slot_id=slot_id,
                     idempotency_key=form.cleaned_data["key"],
                     ip=client_ip(request),
                     device=request_device(request),
@@ -205,7 +213,8 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                 )
         else:
             status = 400
-    else:
+    slot = selectors.slot_get_for_booking(slot_id)
+    if request.method != "POST":
         now = timezone.now()
         active = selectors.appointments_list_active(patient, now)
         error = _text(
@@ -221,6 +230,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
 
 
 @require_GET
+@replica_reads_view
 @patient_required
 def booking_nearest(request: PatientRequest) -> HttpResponse:
     form = NearestForm(request.GET or None)

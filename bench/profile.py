@@ -1,0 +1,177 @@
+"""`make bench-profile`: where one request's time and statements go, in-process.
+
+Runs the portal's WSGI handler through Django's test client against the benchmark
+database (built by `make bench`), with bench.settings (production settings, DEBUG off):
+
+- statements per request for a booking and each page (CaptureQueriesContext);
+- milliseconds per request, measured in this one process, so no queueing is counted;
+- the top entries of a pyinstrument profile of N bookings and N cabinet pages.
+
+Prints a markdown block that docs/performance.md quotes before and after a change.
+"""
+
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from bench import run
+
+N = int(os.environ.get("BENCH_PROFILE_N", "200"))
+TOP = 12
+
+
+def main() -> int:
+    env = run._environment()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from pyinstrument import Profiler
+
+    from bench import dataset
+    from portal.scheduling.models import Slot
+
+    if not Slot.objects.exists():
+        print("no benchmark dataset: run `make bench` once first", file=sys.stderr)
+        return 1
+    del env
+    dataset.bench_reset()
+    patients = dataset.bench_patients(N)
+    slots = dataset.sustained_slots(2 * N + 10, seed=11)
+    path = dataset.wizard_path()
+    headers = {"X-Forwarded-Proto": "https", "User-Agent": "portal-bench"}
+    csrf = "b" * 32
+
+    def client(n: int) -> Client:
+        c = Client(enforce_csrf_checks=True, headers=headers)
+        c.cookies[settings.SESSION_COOKIE_NAME] = patients[n % len(patients)].session_key
+        c.cookies[settings.CSRF_COOKIE_NAME] = csrf
+        return c
+
+    clients = [client(n) for n in range(N)]
+    slot_iter = iter(slots)
+
+    def book(n: int) -> None:
+        response = clients[n].post(
+            f"/booking/slot/{next(slot_iter)}/",
+            {"csrfmiddlewaretoken": csrf, "key": str(uuid.uuid4())},
+            HTTP_ORIGIN="https://testserver",
+            secure=True,
+        )
+        assert response.status_code == 302, response.status_code
+
+    def page(url: str) -> Callable[[int], None]:
+        def get(n: int) -> None:
+            response = clients[n].get(url, secure=True)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return get
+
+    pages = {
+        "booking POST": book,
+        "/cabinet/": page("/cabinet/"),
+        "/appointments/": page("/appointments/"),
+        "wizard: districts": page("/booking/"),
+        "wizard: doctor's days": page(f"/booking/doctor/{path.doctor_id}/"),
+        "wizard: times": page(f"/booking/doctor/{path.doctor_id}/{path.day}/"),
+        "wizard: confirm": page(f"/booking/slot/{path.slot_id}/"),
+        "nearest": page(
+            f"/booking/nearest/?specialty={path.specialty_id}&place={path.district_id}"
+        ),
+    }
+    lines = [f"In-process, {N} requests each (Django test client, bench.settings):", ""]
+    lines += ["| Request | ms per request | statements | statement kinds |", "|---|---|---|---|"]
+
+    def touch_sessions() -> None:
+        """As in `make bench`: every session already touched this minute and in Redis,
+        so the figures are a steady state's, not a first request's session write."""
+        for c in clients:
+            c.get("/__bench__/floor", secure=True)
+
+    for label, call in pages.items():
+        call(0)  # warm: templates, prepared plans, the session cache
+        touch_sessions()
+        with CaptureQueriesContext(connection) as captured:
+            call(1)
+            # Read inside: the request_started signal resets the log the context slices.
+            queries = list(connection.queries)
+        del captured
+        kinds = Counter(_kind(q["sql"]) for q in queries)
+        started = time.perf_counter()
+        for n in range(2, N):
+            call(n)
+        ms = (time.perf_counter() - started) * 1000 / (N - 2)
+        summary = ", ".join(f"{k} {v}" for k, v in kinds.most_common())
+        lines.append(f"| {label} | {ms:.1f} | {len(queries)} | {summary} |")
+        if os.environ.get("BENCH_PROFILE_SQL") == label:
+            for q in queries:
+                print(q["sql"][:300])
+    dataset.bench_reset()
+
+    for label in ("booking POST", "/cabinet/"):
+        touch_sessions()
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for n in range(N):
+            pages[label](n)
+        profiler.stop()
+        lines += ["", f"Profile of {N} × {label}: top {TOP} by own time", "", "```"]
+        lines += _top(profiler, TOP)
+        lines += ["```"]
+        dataset.bench_reset()
+    print("\n".join(lines))
+    return 0
+
+
+def _kind(sql: str) -> str:
+    word = sql.lstrip().split(None, 1)[0].upper()
+    if word == "SELECT" and "FOR UPDATE" in sql:
+        return "SELECT FOR UPDATE"
+    return word
+
+
+def _top(profiler: object, count: int) -> list[str]:
+    """Own time per function (file:function), summed over the call tree."""
+    session = profiler.last_session  # type: ignore[attr-defined]
+    root = session.root_frame()
+    own: Counter[str] = Counter()
+    total = root.time if root is not None else 0.0
+
+    def walk(frame: Any) -> None:
+        if frame.is_synthetic:  # pyinstrument's "[self]" leaves: counted by total_self_time
+            return
+        own[f"{_short(frame.file_path)}:{frame.function}"] += frame.total_self_time
+        for child in frame.children:
+            walk(child)
+
+    if root is not None:
+        walk(root)
+    area: Counter[str] = Counter()
+    for name, t in own.items():
+        parts = name.split(":", 1)[0].split("/")
+        # Django by its sub-package (db = the ORM, template, core = request handling, ...).
+        area["/".join(parts[:2]) if parts[0] in {"django", "portal"} else parts[0]] += t
+    out = [f"{t / total * 100:5.1f} %  {name}" for name, t in own.most_common(count)]
+    out += ["", "own time by package:"]
+    out += [f"{t / total * 100:5.1f} %  {name}" for name, t in area.most_common(10)]
+    return out
+
+
+def _short(path: str | None) -> str:
+    if not path:
+        return "?"
+    for marker in ("site-packages/", "lib/python3.11/", "/perf/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())
