@@ -456,7 +456,7 @@ def _finish(
     # What nobody won opens for everyone, at once.
     given = {o.slot for o in result.values() if o.slot is not None}
     rest = [s["id"] for s in draw.inputs["slots"] if s["id"] not in given]
-    transaction.on_commit(partial(slots_release_from_draw, slot_ids=rest))
+    slots_release_from_draw(slot_ids=rest)
     return draw
 
 
@@ -512,7 +512,7 @@ def ballot_cancel(*, ballot: Ballot, actor: User) -> None:
         BallotRequest.objects.filter(ballot=ballot, status=BallotRequest.Status.PENDING).update(
             status=BallotRequest.Status.WITHDRAWN, decided_at=timezone.now()
         )
-        transaction.on_commit(partial(slots_release_from_draw, slot_ids=_slot_ids(ballot)))
+        slots_release_from_draw(slot_ids=_slot_ids(ballot))
 
 
 def draws_due(now: datetime.datetime | None = None) -> list[Draw]:

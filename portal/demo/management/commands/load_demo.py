@@ -2,11 +2,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import directory, registry, schedules, staff
+from portal.demo import directory, registry, release, schedules, staff
 
 # In this order: the registry attaches people to the clinics, schedules need the doctors,
-# staff need the clinics.
-DEMO_STEPS = [directory, registry, schedules, staff]
+# staff need the clinics, the fair-release ballot needs the slots.
+DEMO_STEPS = [directory, registry, schedules, staff, release]
 
 
 class Command(BaseCommand):
