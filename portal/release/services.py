@@ -94,9 +94,7 @@ def ballot_open(*, clinic_id: int, specialty_id: int, day: datetime.date) -> Bal
 
 def _slot_ids(ballot: Ballot) -> list[int]:
     return list(
-        ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day).values_list(
-            "pk", flat=True
-        )
+        ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day).values_list("pk", flat=True)
     )
 
 
@@ -378,9 +376,7 @@ def _waitlist_join() -> Callable[..., Any] | None:
 
 
 @transaction.atomic
-def _finish(
-    draw: Draw, result: dict[int, allocation.Outcome], refusals: list[list[Any]]
-) -> Draw:
+def _finish(draw: Draw, result: dict[int, allocation.Outcome], refusals: list[list[Any]]) -> Draw:
     ballot = Ballot.objects.select_for_update().select_related("clinic").get(pk=draw.ballot_id)
     draw = Draw.objects.select_for_update().get(pk=draw.pk)
     if draw.finished_at is not None:  # a twin finished first
@@ -465,9 +461,9 @@ def _appointments_booked(draw: Draw, result: dict[int, allocation.Outcome]) -> d
 
     won = [o.slot for o in result.values() if o.slot is not None]
     return dict(
-        Appointment.objects.filter(
-            slot_id__in=won, status=Appointment.Status.BOOKED
-        ).values_list("slot_id", "pk")
+        Appointment.objects.filter(slot_id__in=won, status=Appointment.Status.BOOKED).values_list(
+            "slot_id", "pk"
+        )
     )
 
 

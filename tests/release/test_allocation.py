@@ -13,7 +13,12 @@ from portal.release.allocation import RequestIn, SlotIn
 
 def slots(n: int) -> list[SlotIn]:
     return [
-        SlotIn(100 + i, doctor=1 + i % 2, starts_at=f"2030-01-01T{8 + i:02d}:00", local_time=f"{8 + i:02d}:00")
+        SlotIn(
+            100 + i,
+            doctor=1 + i % 2,
+            starts_at=f"2030-01-01T{8 + i:02d}:00",
+            local_time=f"{8 + i:02d}:00",
+        )
         for i in range(n)
     ]
 
@@ -68,7 +73,9 @@ def test_the_replay_from_recorded_refusals_matches_the_live_draw():
 
     made = allocation.allocation_dump(allocation.allocate("k", requests, slots(4), live))
     inputs = {
-        "requests": [{"id": r.id, "patient": r.patient, "doctors": [], "times": r.times} for r in requests],
+        "requests": [
+            {"id": r.id, "patient": r.patient, "doctors": [], "times": r.times} for r in requests
+        ],
         "slots": [s.__dict__ for s in slots(4)],
     }
     assert allocation.replay("k", inputs, refusals) == made
@@ -92,7 +99,9 @@ def test_asking_early_or_often_does_not_change_the_chance():
 @given(
     seed=st.text(min_size=1, max_size=20),
     wanted=st.lists(
-        st.tuples(st.sets(st.integers(1, 2), max_size=2), st.sampled_from(["any", "morning", "afternoon"])),
+        st.tuples(
+            st.sets(st.integers(1, 2), max_size=2), st.sampled_from(["any", "morning", "afternoon"])
+        ),
         max_size=15,
     ),
     n_slots=st.integers(0, 8),
