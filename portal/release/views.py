@@ -52,7 +52,7 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
     if existing is not None:
         return redirect("release:request_detail", existing.pk)
     doctors = list(selectors.ballot_doctors(ballot))
-    form = RequestForm(request.POST or None, doctors=doctors)
+    form = RequestForm(request.POST if request.method == "POST" else None, doctors=doctors)
     refusal = None
     if request.method == "POST" and form.is_valid():
         try:

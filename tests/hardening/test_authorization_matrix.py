@@ -96,6 +96,16 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "workspace:appointment_attendance": {"GET": (405, 405,   405,     405,     405),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    # «Запись при открытии дня» (tests/release/test_views.py has the staff personas): the
+    # request is the guardian's own; an empty POST is the form with what is missing.
+    "release:home":                   {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "release:request_new":            {"GET": (LOGIN, 200,   302,     200,     LOGIN),
+                                       "POST": (LOGIN, 400,  302,     400,     LOGIN)},
+    "release:request_detail":         {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "release:request_withdraw":       {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "release:staff_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "release:staff_detail":           {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},

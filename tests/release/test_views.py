@@ -174,3 +174,56 @@ def test_a_withdrawal_from_the_page(client, patient, ballot):
     assert "Заявка отозвана" in response.content.decode()
     again = browser.post(reverse("release:request_withdraw", args=[row.pk]), follow=True)
     assert "уже нельзя отозвать" in again.content.decode()
+
+
+STAFF_COLUMNS = (
+    "anonymous",
+    "patient",
+    "guardian",
+    "stranger",
+    "clerk",
+    "other_clerk",
+    "head",
+    "operator",
+)
+# name → expected status per persona (staff logged in with both factors); the ballot is
+# at the guardian's clinic: its clerk and head see it, the other clinic's clerk gets 404.
+STAFF_MATRIX = {
+    "release:staff_list":   (302, 403, 403, 403, 200, 200, 200, 200),
+    "release:staff_detail": (302, 403, 403, 403, 200, 404, 200, 200),
+}  # fmt: skip
+
+
+def test_every_staff_page_gives_each_persona_the_expected_status(
+    ballot, patient, guardian, stranger, clerk, other_clerk, head, operator
+):
+    from django.test import Client
+
+    users = {
+        "patient": patient,
+        "guardian": guardian,
+        "stranger": stranger,
+        "clerk": clerk,
+        "other_clerk": other_clerk,
+        "head": head,
+        "operator": operator,
+    }
+    urls = {
+        "release:staff_list": reverse("release:staff_list"),
+        "release:staff_detail": reverse("release:staff_detail", args=[ballot.pk]),
+    }
+    mismatches = []
+    for column, persona in enumerate(STAFF_COLUMNS):
+        user = users.get(persona)
+        if user is None:
+            browser = Client()
+        elif persona in ("clerk", "other_clerk", "head", "operator"):
+            browser = verified_client(user)
+        else:
+            browser = Client()
+            browser.force_login(user)
+        for name, url in urls.items():
+            status = browser.get(url).status_code
+            if status != STAFF_MATRIX[name][column]:
+                mismatches.append(f"{name} as {persona}: {status}")
+    assert not mismatches
