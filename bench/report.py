@@ -15,6 +15,7 @@ SEARCH_P95_MS = 20.0
 PAGE_VS_FLOOR = 0.3
 RSS_MB = 200.0
 OUTBOX_COST = 0.10
+WAITLIST_P95_MS = 20.0
 
 DOCS_START = "<!-- bench:results:start -->"
 DOCS_END = "<!-- bench:results:end -->"
@@ -40,6 +41,7 @@ class Report:
     rush_check: Any = None  # bench.dataset.RushCheck
     rss: list[float] = field(default_factory=list)
     notify: Any = None  # bench.notify.NotifyResult
+    waitlist: Any = None  # bench.waitlist.WaitlistResult
     machine: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
 
@@ -199,6 +201,8 @@ class Report:
             )
         if self.notify:
             rows += self._notify_rows()
+        if self.waitlist:
+            rows += self._waitlist_rows()
         if self.rss:
             peak = max(self.rss)
             rows.append(
@@ -240,6 +244,30 @@ class Report:
                 f"{fmt_num(result.backlog_per_second, 0)} e-mails/s draining a backlog",
             ),
         ]
+
+    def _waitlist_rows(self) -> list[Row]:
+        result = self.waitlist
+        base95 = result.ms(result.baseline, 95)
+        rows = [
+            Row(
+                f"Waitlist: a freed slot matched against {result.entries} waiting entries, "
+                "p50 / p95 (ms; baseline: the bare indexed query)",
+                f"{fmt_num(result.ms(result.matching, 50), 1)} / "
+                f"{fmt_num(result.ms(result.matching, 95), 1)}",
+                f"{fmt_num(result.ms(result.baseline, 50), 1)} / {fmt_num(base95, 1)}",
+                fmt_num(ratio(result.ms(result.matching, 95), base95), 1),
+                f"p95 < {WAITLIST_P95_MS:.0f} ms",
+                verdict(result.ms(result.matching, 95) < WAITLIST_P95_MS),
+            ),
+            Row(
+                "… the whole offer (`slot_freed`: hold, offer, audit, notifications, commit)",
+                f"{fmt_num(result.ms(result.slot_freed, 50), 1)} / "
+                f"{fmt_num(result.ms(result.slot_freed, 95), 1)}",
+                f"{fmt_num(result.ms(result.baseline, 50), 1)} / {fmt_num(base95, 1)}",
+                fmt_num(ratio(result.ms(result.slot_freed, 95), base95), 1),
+            ),
+        ]
+        return rows
 
     def table(self) -> str:
         return table_markdown(self.rows())

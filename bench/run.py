@@ -170,6 +170,11 @@ def main() -> int:
         report.notify = notify.run_notify_phases(patients, log)
         dataset.bench_reset()
 
+        # The waitlist (issue 14): matching a freed slot against 10 000 waiting entries.
+        from bench import waitlist
+
+        report.waitlist = waitlist.run_waitlist_phase(log)
+
         # Pages, with every patient holding one upcoming appointment from the phase above.
         path = dataset.wizard_path()
         pages = {

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "portal.notifications",
     # «Запись при открытии дня»: a newly opened day given out by a draw (docs/fair-release.md).
     "portal.release",
+    # The waitlist and the offers of a held time (docs/waitlist.md).
+    "portal.waitlist",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.
     "oauth2_provider",
     "portal.api",
@@ -523,6 +525,17 @@ NOTIFICATIONS_QUIET_END = datetime.time.fromisoformat(env_str("NOTIFICATIONS_QUI
 NOTIFICATIONS_MIN_LEAD_MINUTES = env_int("NOTIFICATIONS_MIN_LEAD_MINUTES", 30)
 # Guardians hear this many days ahead that a child turns CHILD_MAX_AGE.
 NOTIFICATIONS_COMING_OF_AGE_DAYS = env_int("NOTIFICATIONS_COMING_OF_AGE_DAYS", 30)
+
+# --- Offers of a held time: rebook after a clinic's cancel, the waitlist (docs/waitlist.md)
+# An offered slot is held for the patient this long: nobody else can book it meanwhile.
+WAITLIST_OFFER_HOLD_MINUTES = env_int("WAITLIST_OFFER_HOLD_MINUTES", 120)
+# ...but never closer than this to the slot's start, so a declined or lapsed offer still
+# leaves time for someone else to come; a slot whose hold would end before
+# WAITLIST_OFFER_MIN_MINUTES from now is too soon to offer and stays free for the wizard.
+WAITLIST_OFFER_MARGIN_MINUTES = env_int("WAITLIST_OFFER_MARGIN_MINUTES", 60)
+WAITLIST_OFFER_MIN_MINUTES = env_int("WAITLIST_OFFER_MIN_MINUTES", 15)
+# How far ahead a waitlist entry's date range may reach.
+WAITLIST_MAX_DAYS = env_int("WAITLIST_MAX_DAYS", 90)
 # Development: the local SMTP sink's mailbox, shown on the emulators' development page.
 NOTIFICATIONS_DEV_MAILBOX = Path(
     env_str("NOTIFICATIONS_DEV_MAILBOX", "") or DATA_DIR / "dev-mailbox"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("portal.workspace.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.release.urls")),
+    path("", include("portal.waitlist.urls")),
     path("fhir/", include("portal.api.urls_fhir")),
     path("oauth/", include("portal.api.urls_oauth")),
     path(settings.ADMIN_PATH, admin.site.urls),

@@ -46,6 +46,13 @@ class AuditAction(models.TextChoices):
     RELEASE_DRAWN = "release.drawn", _("Проведена жеребьёвка записи при открытии дня")
     RELEASE_ALLOCATED = "release.allocated", _("Время приёма выделено по жеребьёвке")
     RELEASE_NOT_ALLOCATED = "release.not_allocated", _("По жеребьёвке время приёма не выпало")
+    # The waitlist and offers of a held time (docs/waitlist.md).
+    WAITLIST_JOINED = "waitlist.joined", _("Постановка в лист ожидания")
+    WAITLIST_LEFT = "waitlist.left", _("Выход из листа ожидания")
+    OFFER_MADE = "offer.made", _("Предложено время приёма")
+    OFFER_TAKEN = "offer.taken", _("Предложенное время принято")
+    OFFER_DECLINED = "offer.declined", _("Предложенное время отклонено")
+    OFFER_EXPIRED = "offer.expired", _("Срок предложения времени истёк")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

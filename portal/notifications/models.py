@@ -22,6 +22,9 @@ class Kind(models.TextChoices):
     REMINDER_SOON = "reminder_soon", _("напоминание в день приёма")
     COMING_OF_AGE = "coming_of_age", _("ребёнку скоро 14 лет")
     BALLOT_LOST = "ballot_lost", _("время по жеребьёвке не выпало")
+    # Offers of a held time (docs/waitlist.md).
+    OFFER_REBOOK = "offer_rebook", _("предложено время взамен отменённого")
+    OFFER_WAITLIST = "offer_waitlist", _("предложено время из листа ожидания")
 
 
 REMINDER_KINDS = (Kind.REMINDER_EVENING, Kind.REMINDER_SOON)

@@ -32,7 +32,7 @@ from portal.notifications.selectors import (
     recipients_for,
 )
 from portal.patients.models import Guardianship, Patient
-from portal.scheduling.models import Appointment
+from portal.scheduling.models import Appointment, Slot
 
 logger = logging.getLogger(__name__)
 TASK_CHUNK = 50  # message ids per delivery task
@@ -186,6 +186,49 @@ def _with_details(appointment: Appointment) -> Appointment:
     return Appointment.objects.select_related(
         "patient", "slot__doctor__clinic", "slot__doctor__specialty"
     ).get(pk=appointment.pk)
+
+
+# --- offers of a held time (docs/waitlist.md) ---------------------------------------
+
+
+def offer_made_notify(
+    *,
+    offer_id: int,
+    kind: str,
+    patient: Patient,
+    slot: Slot,
+    expires_at: datetime.datetime,
+    booked_by_id: int | None,
+    cancelled: Appointment | None = None,
+) -> list[Message]:
+    """A time is held for ``patient`` until ``expires_at``: tell everyone who would hear
+    of their bookings (the patient, or every verified guardian and ``booked_by_id``).
+
+    Called inside the offer's transaction. Never in the quiet hours' spirit of delay:
+    an offer is answered within its hold, so it goes out at once like a cancellation.
+    """
+    now = timezone.now()
+    slot = Slot.objects.select_related("doctor__clinic", "doctor__specialty").get(pk=slot.pk)
+    rows = []
+    for recipient in recipients_for(patient, booked_by_id):
+        pairs = addresses_of(recipient, preference_known(recipient), sms_configured())
+        content = texts.offer_content(kind, patient, recipient, slot, expires_at)
+        for channel, address in pairs:
+            rows.append(
+                _message(
+                    kind=kind,
+                    patient=patient,
+                    recipient=recipient,
+                    channel=channel,
+                    address=address,
+                    content=content,
+                    at=now,
+                    due_now=True,
+                    appointment=cancelled,
+                    key=f"offer:{offer_id}:{recipient.pk}:{channel}",
+                )
+            )
+    return _write(rows)
 
 
 def ballot_lost_notify(

@@ -5,6 +5,7 @@ specialty, a diagnosis, the SNILS or the policy (DESIGN: an SMS is read by anyon
 who holds the phone). An e-mail may name the doctor, as the printed ticket does.
 """
 
+import datetime
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from django.utils.translation import ngettext
 
 from portal.notifications.models import Kind
 from portal.patients.models import Patient, Sex
-from portal.scheduling.models import Appointment
+from portal.scheduling.models import Appointment, Slot
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,12 @@ def _greeting(recipient: Patient) -> str:
 
 
 def _facts(appointment: Appointment) -> dict[str, str]:
-    doctor = appointment.slot.doctor
-    start = appointment.starts_at.astimezone(ZoneInfo(settings.TIME_ZONE))
+    return {**_slot_facts(appointment.slot), "ticket": appointment.ticket_number}
+
+
+def _slot_facts(slot: Slot) -> dict[str, str]:
+    doctor = slot.doctor
+    start = slot.starts_at.astimezone(ZoneInfo(settings.TIME_ZONE))
     return {
         "date": formats.date_format(start, "d.m.Y"),
         "day": formats.date_format(start, "d.m"),
@@ -60,7 +65,6 @@ def _facts(appointment: Appointment) -> dict[str, str]:
         "clinic": doctor.clinic.short_name,
         "address": doctor.clinic.address,
         "room": doctor.room or "—",
-        "ticket": appointment.ticket_number,
         "doctor": doctor.full_name,
         "specialty": doctor.specialty.name,
     }
@@ -184,3 +188,38 @@ def ballot_lost_content(
         sms=_("Жеребьёвка записи на %(day)s, %(clinic)s%(whose)s: время не выпало. %(link)s")
         % {**facts, "link": link},
     )
+
+
+def offer_content(
+    kind: str, patient: Patient, recipient: Patient, slot: Slot, expires_at: datetime.datetime
+) -> Content:
+    """A time held for the patient (docs/waitlist.md): what, until when, and where to take it."""
+    facts = _slot_facts(slot)
+    until = expires_at.astimezone(ZoneInfo(settings.TIME_ZONE))
+    facts["until"] = formats.date_format(until, "d.m H:i")
+    whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
+    link = portal_link("waitlist:offer_list")
+    if kind == Kind.OFFER_REBOOK:
+        headline = _(
+            "Взамен отменённой поликлиникой записи%(whose)s для вас придержано другое время."
+        ) % {"whose": whose}
+        subject = _("Предложено время взамен отменённой записи: %(day)s в %(time)s") % facts
+    else:
+        headline = _("Освободилось время по листу ожидания%(whose)s, оно придержано для вас.") % {
+            "whose": whose
+        }
+        subject = _("Лист ожидания: освободилось время %(day)s в %(time)s") % facts
+    sms = _(
+        "Для вас%(whose)s придержано время к врачу: %(day)s в %(time)s, %(clinic)s. "
+        "Записаться до %(until)s: %(link)s"
+    ) % {**facts, "whose": whose, "link": link}
+    lines = [
+        _greeting(recipient),
+        headline,
+        _("Когда: %(date)s (%(weekday)s), %(time)s") % facts,
+        _("Где: %(clinic)s, %(address)s, кабинет %(room)s") % facts,
+        _("Врач: %(specialty)s — %(doctor)s") % facts,
+        _("Время придержано до %(until)s. Записаться одним нажатием или отказаться: %(link)s")
+        % {**facts, "link": link},
+    ]
+    return Content(subject=subject, lines=lines, sms=sms)

@@ -126,6 +126,10 @@ def inputs_parse(inputs: Mapping[str, Any]) -> tuple[list[RequestIn], list[SlotI
     return requests, slots
 
 
+def seed_digest(seed: str) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
 def inputs_digest(inputs: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the inputs: the operator compares it on replay."""
     canonical = json.dumps(inputs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

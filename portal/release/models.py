@@ -162,5 +162,5 @@ class Draw(models.Model):
     def fingerprint(self) -> str:
         """What a patient is shown: a short digest of the seed, to compare with the
         operator's replay; the seed itself stays with the operator."""
-        digest = hashlib.sha256(self.seed.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(self.seed.encode()).hexdigest()[:16]  # allocation.seed_digest
         return " ".join(digest[i : i + 4] for i in range(0, 16, 4))

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from portal.audit.models import AuditAction, AuditEvent
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -132,19 +133,34 @@ class Replay:
     inputs_sha256: str
     recomputed: dict[str, dict[str, Any]]
     differences: list[str]  # request ids whose outcome differs
+    record_intact: bool  # the seed and inputs are those the journal noted before booking
 
 
 def draw_replay(draw: Draw) -> Replay:
-    """Recompute the allocation from the stored seed, inputs and refusals; compare."""
+    """Recompute the allocation from the stored seed, inputs and refusals; compare it with
+    the stored allocation, and the seed and inputs with the digests the append-only journal
+    took when the draw began (a changed seed or input would otherwise replay "fine")."""
     recomputed = allocation.replay(draw.seed, draw.inputs, draw.refusals)
     stored = draw.allocation
     differences = sorted(
         (k for k in set(recomputed) | set(stored) if recomputed.get(k) != stored.get(k)),
         key=int,
     )
+    digest = allocation.inputs_digest(draw.inputs)
+    noted = (
+        AuditEvent.objects.filter(action=AuditAction.RELEASE_DRAWN, details__draw=draw.pk)
+        .values_list("details", flat=True)
+        .first()
+    )
+    intact = (
+        noted is not None
+        and noted.get("seed_sha256") == allocation.seed_digest(draw.seed)
+        and noted.get("inputs_sha256") == digest
+    )
     return Replay(
-        matches=not differences and bool(draw.finished_at),
-        inputs_sha256=allocation.inputs_digest(draw.inputs),
+        matches=intact and not differences and draw.finished_at is not None,
+        inputs_sha256=digest,
         recomputed=recomputed,
         differences=differences,
+        record_intact=intact,
     )

@@ -10,7 +10,6 @@ import datetime
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -40,6 +39,8 @@ from portal.scheduling.services import (
     slots_release_from_draw,
     slots_reserve_for_draw,
 )
+from portal.waitlist.errors import WaitlistRefused
+from portal.waitlist.services import entry_join, slot_freed
 
 logger = logging.getLogger(__name__)
 
@@ -307,8 +308,22 @@ def _claim(ballot_id: int, actor: User | None, now: datetime.datetime) -> Claim 
             slots_reserve_for_draw(slot_ids=_slot_ids(ballot))
         seed = secrets.token_hex(32)
         seeds_made += 1
+        inputs = _inputs(ballot)
         draw = Draw.objects.create(
-            ballot=ballot, seed=seed, inputs=_inputs(ballot), started_at=now, ran_by=actor
+            ballot=ballot, seed=seed, inputs=inputs, started_at=now, ran_by=actor
+        )
+        # The append-only journal keeps the seed's and the inputs' digests before anything
+        # is booked: a replay compares the stored draw with them (`selectors.draw_replay`).
+        audit_record(
+            AuditAction.RELEASE_DRAWN,
+            actor=actor,
+            ip=None,
+            ballot=ballot.pk,
+            draw=draw.pk,
+            requests=len(inputs["requests"]),
+            slots=len(inputs["slots"]),
+            seed_sha256=allocation.seed_digest(seed),
+            inputs_sha256=allocation.inputs_digest(inputs),
         )
         Ballot.objects.filter(pk=ballot.pk).update(status=Ballot.Status.DRAWING)
         return Claim(draw, run=True)
@@ -363,39 +378,33 @@ def draw_run(
     requests, slots = allocation.inputs_parse(draw.inputs)
     refusals: list[list[Any]] = []
     result = allocation.allocate(draw.seed, requests, slots, _booker(draw, refusals))
-    return _finish(draw, result, refusals)
+    draw, losers, released = _finish(draw, result, refusals)
+    # After the draw's commit, each in its own transaction (the waitlist's are durable):
+    # losers join the waitlist in draw order and hear of their result; what nobody in the
+    # draw accepted goes to whoever waits for it, then to everyone.
+    joined = _losers_to_waitlist(draw.ballot, losers)
+    _losers_notify(draw.ballot, losers, joined)
+    _released_to_waitlist(released)
+    return draw
 
 
-def _waitlist_join() -> Callable[..., Any] | None:
-    """`portal.waitlist.services.entry_join` once the waitlist app is installed."""
-    try:
-        from portal.waitlist.services import entry_join  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return entry_join  # type: ignore[no-any-return]
+# The ballot's times of day in the waitlist's parts of the day ("" = any time).
+WAITLIST_TIMES = {Times.ANY: "", Times.MORNING: "morning", Times.AFTERNOON: "afternoon,evening"}
 
 
 @transaction.atomic
-def _finish(draw: Draw, result: dict[int, allocation.Outcome], refusals: list[list[Any]]) -> Draw:
+def _finish(
+    draw: Draw, result: dict[int, allocation.Outcome], refusals: list[list[Any]]
+) -> tuple[Draw, list[BallotRequest], list[int]]:
+    """Record the result in one transaction: requests, audit, the draw; release the rest.
+    Returns the draw, the losers in draw order and the released slots."""
     ballot = Ballot.objects.select_for_update().select_related("clinic").get(pk=draw.ballot_id)
-    draw = Draw.objects.select_for_update().get(pk=draw.pk)
+    draw = Draw.objects.select_for_update().select_related("ballot__clinic").get(pk=draw.pk)
     if draw.finished_at is not None:  # a twin finished first
-        return draw
+        return draw, [], []
     now = timezone.now()
-    rows = BallotRequest.objects.filter(pk__in=list(result)).select_related("patient")
+    rows = BallotRequest.objects.filter(pk__in=list(result)).select_related("patient", "made_by")
     by_slot_appointment = _appointments_booked(draw, result)
-    day = formats.date_format(ballot.day, "d.m.Y")
-    audit_record(
-        AuditAction.RELEASE_DRAWN,
-        actor=draw.ran_by,
-        ip=None,
-        ballot=ballot.pk,
-        draw=draw.pk,
-        requests=len(result),
-        slots=len(draw.inputs["slots"]),
-        allocated=sum(1 for o in result.values() if o.outcome == allocation.WON),
-        inputs_sha256=allocation.inputs_digest(draw.inputs),
-    )
     for row in rows:
         outcome = result[row.pk]
         row.position = outcome.position
@@ -434,16 +443,6 @@ def _finish(draw: Draw, result: dict[int, allocation.Outcome], refusals: list[li
     losers = sorted(
         (r for r in rows if r.status != BallotRequest.Status.WON), key=lambda r: r.position or 0
     )
-    joined = _losers_to_waitlist(ballot, losers)
-    for row in losers:
-        ballot_lost_notify(
-            patient=row.patient,
-            made_by_id=row.made_by_id,
-            request_id=row.pk,
-            clinic=ballot.clinic.short_name,
-            day=day,
-            waitlisted=row.pk in joined,
-        )
     draw.refusals = refusals
     draw.allocation = allocation.allocation_dump(result)
     draw.finished_at = now
@@ -453,7 +452,21 @@ def _finish(draw: Draw, result: dict[int, allocation.Outcome], refusals: list[li
     given = {o.slot for o in result.values() if o.slot is not None}
     rest = [s["id"] for s in draw.inputs["slots"] if s["id"] not in given]
     slots_release_from_draw(slot_ids=rest)
-    return draw
+    return draw, losers, rest
+
+
+def _losers_notify(ballot: Ballot, losers: list[BallotRequest], joined: set[int]) -> None:
+    day = formats.date_format(ballot.day, "d.m.Y")
+    with transaction.atomic():
+        for row in losers:
+            ballot_lost_notify(
+                patient=row.patient,
+                made_by_id=row.made_by_id,
+                request_id=row.pk,
+                clinic=ballot.clinic.short_name,
+                day=day,
+                waitlisted=row.pk in joined,
+            )
 
 
 def _appointments_booked(draw: Draw, result: dict[int, allocation.Outcome]) -> dict[int, int]:
@@ -468,33 +481,41 @@ def _appointments_booked(draw: Draw, result: dict[int, allocation.Outcome]) -> d
 
 
 def _losers_to_waitlist(ballot: Ballot, losers: list[BallotRequest]) -> set[int]:
-    """Losers join the waitlist in draw order, when the waitlist app is there."""
-    join = _waitlist_join()
-    if join is None:
-        return set()
+    """Losers join the waitlist in draw order (`waitlist.services.entry_join`, its own
+    durable transaction each), for the ballot's day, doctor (when they chose one) and
+    times. A refusal of the waitlist's rules (already waiting in this specialty, …)
+    leaves the loser «не выпало», told so in the message."""
     joined: set[int] = set()
     for row in losers:
         if row.status != BallotRequest.Status.LOST:
             continue
         doctors = list(row.doctors.values_list("pk", flat=True))
         try:
-            with transaction.atomic():
-                join(
-                    actor=row.made_by,
-                    patient=row.patient,
-                    clinic_id=ballot.clinic_id,
-                    specialty_id=ballot.specialty_id,
-                    doctor_id=doctors[0] if len(doctors) == 1 else None,
-                    date_from=ballot.day,
-                    date_to=ballot.day,
-                    times=row.times,
-                    ip=None,
-                )
-        except Exception as exc:  # a refusal of the waitlist's rules: the loser stays «не выпало»
-            logger.info("request %s not put on the waitlist: %s", row.pk, exc)
+            entry_join(
+                actor=row.made_by,
+                patient=row.patient,
+                clinic_id=ballot.clinic_id,
+                specialty_id=ballot.specialty_id,
+                doctor_id=doctors[0] if len(doctors) == 1 else None,
+                date_from=ballot.day,
+                date_to=ballot.day,
+                times=WAITLIST_TIMES[Times(row.times)],
+                ip=None,
+            )
+        except WaitlistRefused as refused:
+            logger.info("request %s not put on the waitlist: %s", row.pk, refused.code)
             continue
         joined.add(row.pk)
     return joined
+
+
+def _released_to_waitlist(slot_ids: list[int]) -> None:
+    """What the draw did not give goes first to whoever waits for it (`slot_freed`)."""
+    for slot_id in slot_ids:
+        try:
+            slot_freed(slot_id)
+        except Exception:  # the slot stays free for everyone; the next freed slot retries
+            logger.exception("offering slot %s to the waitlist failed", slot_id)
 
 
 def ballot_cancel(*, ballot: Ballot, actor: User) -> None:

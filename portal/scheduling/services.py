@@ -396,6 +396,9 @@ def _reschedule(
     appointment_booked_notify(moved)
     transaction.on_commit(partial(_after_cancel, current.pk, "patient"))
     transaction.on_commit(partial(_after_booking, moved.pk, moved.ticket_number))
+    transaction.on_commit(
+        partial(_offers_after_cancel, current, freed=True, by_clinic=False), robust=True
+    )
     return BookingResult(moved, created=True)
 
 
@@ -465,6 +468,21 @@ def _after_cancel(appointment_id: int, by: str) -> None:
     logger.info("appointment %s cancelled by the %s", appointment_id, by)
 
 
+def _offers_after_cancel(appointment: Appointment, *, freed: bool, by_clinic: bool) -> None:
+    """After the commit of a cancel or a move (docs/waitlist.md): a clinic's cancel
+    offers the patient another time, and a freed slot goes to the waitlist.
+
+    Registered with ``robust=True``: the cancel is committed whatever happens here.
+    """
+    # Imported here: the waitlist calls this module, so a module-level import is a cycle.
+    from portal.waitlist import services as waitlist
+
+    if by_clinic:
+        waitlist.rebook_offer_make(appointment=appointment)
+    if freed:
+        waitlist.slot_freed(appointment.slot_id)
+
+
 @transaction.atomic(durable=True)
 def _cancel(
     *, actor: User, appointment_id: int, how: _Cancellation, ip: str | None, **details: object
@@ -507,6 +525,15 @@ def _cancel_locked(
     )
     how.notify(current)
     transaction.on_commit(partial(_after_cancel, current.pk, how.by))
+    transaction.on_commit(
+        partial(
+            _offers_after_cancel,
+            current,
+            freed=how.slot_to == Slot.Status.FREE,
+            by_clinic=how.status == Appointment.Status.CANCELLED_CLINIC,
+        ),
+        robust=True,
+    )
     current.refresh_from_db()
     return current
 

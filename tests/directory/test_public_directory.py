@@ -98,4 +98,6 @@ def test_clinic_page_query_count_does_not_grow_with_doctors(client: Client, irku
 
 
 def test_demo_loads_the_directory_before_the_registry_and_the_schedules():
-    assert [directory, registry, schedules, staff] == DEMO_STEPS
+    from portal.demo import waitlist
+
+    assert [directory, registry, schedules, staff, waitlist] == DEMO_STEPS

@@ -21,6 +21,7 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         patient=child, booked_by=guardian, slot=SlotFactory(doctor=doctor, status="booked")
     )
     AuditEvent.objects.create(action="matrix", user=guardian, patient=child)
+    entry, offer = _waitlist_of(child, guardian, doctor)
     day = timezone.localtime(free.starts_at).date()
     ballot, ballot_request = _ballot_with_request(home_clinic, guardian)
     return {
@@ -35,6 +36,8 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "appointment_id": appointment.pk,
         "guardianship_id": child.guardians.get().pk,
         "patient_id": child.pk,
+        "entry_id": entry.pk,
+        "offer_id": offer.pk,
         "reason": "underage",
         # admin converters
         "object_id": 1,
@@ -69,3 +72,32 @@ def _ballot_with_request(clinic, guardian):
         actor=guardian, patient=guardian.patient, ballot=ballot, doctor_ids=[], times="any"
     )
     return ballot, made.request
+
+
+def _waitlist_of(child, guardian, doctor):
+    """The child's waitlist entry and an offer of a held time made from it."""
+    from datetime import timedelta
+
+    from portal.waitlist.models import Offer, WaitlistEntry
+
+    today = timezone.localdate()
+    entry = WaitlistEntry.objects.create(
+        patient=child,
+        created_by=guardian,
+        clinic=doctor.clinic,
+        specialty=doctor.specialty,
+        date_from=today,
+        date_to=today + timedelta(days=7),
+        status=WaitlistEntry.Status.OFFERED,
+    )
+    held = SlotFactory(
+        doctor=doctor, held_for=child, held_until=timezone.now() + timedelta(hours=2)
+    )
+    offer = Offer.objects.create(
+        patient=child,
+        slot=held,
+        kind=Offer.Kind.WAITLIST,
+        entry=entry,
+        expires_at=held.held_until,
+    )
+    return entry, offer

@@ -109,6 +109,18 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
+    # The waitlist and offers (docs/waitlist.md): the child's entry and offer are the
+    # guardian's; anyone else gets 404, never a hint that they exist.
+    "waitlist:entry_list":            {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "waitlist:entry_join":            {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                                       "POST": (LOGIN, 200,  200,     200,     LOGIN)},
+    "waitlist:entry_leave":           {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "waitlist:offer_list":            {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "waitlist:offer_take":            {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "waitlist:offer_decline":         {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     # FHIR API (docs/api.md): the directory is public; patient data needs a bearer token,
     # never a session (tests/api/test_patient_api.py is the API's own matrix).
     "fhir:metadata":                  {"GET": (200,  200,    200,     200,     200),

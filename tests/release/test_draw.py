@@ -88,13 +88,16 @@ def test_the_draw_replayed_gives_the_same_allocation(ballot):
     call_command("release_replay", str(ballot.pk))  # exits non-zero on a mismatch
 
 
-def test_a_tampered_record_does_not_replay(ballot):
+def test_a_tampered_seed_or_input_does_not_replay(ballot):
     people = [PatientFactory(clinic=ballot.clinic) for _ in range(4)]
     for p in people:
         ask(p.user, p, ballot)
     open_now(ballot)
     draw = drawn(ballot)
     draw.seed = "0" * 64  # someone "re-rolls" the stored seed
+    assert not draw_replay(draw).matches
+    draw.refresh_from_db()
+    draw.inputs["requests"].pop()  # or drops a request from the record
     assert not draw_replay(draw).matches
 
 
@@ -193,7 +196,8 @@ def test_a_withdrawn_request_takes_no_part(ballot, patient):
 def test_a_winner_who_booked_the_specialty_meanwhile_is_refused_and_the_slot_goes_on(
     ballot, patient
 ):
-    others = [PatientFactory(clinic=ballot.clinic) for _ in range(3)]
+    """Three requests for three slots, so the patient's turn always finds a slot."""
+    others = [PatientFactory(clinic=ballot.clinic) for _ in range(2)]
     ask(patient, patient.patient, ballot)
     for p in others:
         ask(p.user, p, ballot)
@@ -202,8 +206,8 @@ def test_a_winner_who_booked_the_specialty_meanwhile_is_refused_and_the_slot_goe
     draw = drawn(ballot)
     mine = BallotRequest.objects.get(patient=patient.patient)
     assert mine.status == "refused" and mine.refusal == "same_specialty"
-    assert BallotRequest.objects.filter(status="won").count() == 3  # all three slots given
-    assert draw_replay(draw).matches
+    assert BallotRequest.objects.filter(status="won").count() == 2
+    assert draw.refusals and draw_replay(draw).matches
 
 
 def test_the_due_command_runs_due_draws(ballot, patient):
@@ -229,3 +233,19 @@ def test_the_demo_has_a_ballot_that_opens_soon(demo_region):
     assert ballots.exists()
     release.load(log=lambda _: None)  # idempotent
     assert Ballot.objects.count() == ballots.count()
+
+
+def test_losers_join_the_waitlist_in_draw_order_and_are_told_so(ballot):
+    from portal.waitlist.models import WaitlistEntry
+
+    people = [PatientFactory(clinic=ballot.clinic, email=f"w{i}@example.ru") for i in range(6)]
+    for p in people:
+        ask(p.user, p, ballot)
+    open_now(ballot)
+    drawn(ballot)
+    losers = list(BallotRequest.objects.filter(status="lost").order_by("position"))
+    entries = list(WaitlistEntry.objects.order_by("pk"))
+    assert [e.patient_id for e in entries] == [r.patient_id for r in losers]
+    assert all(e.date_from == e.date_to == ballot.day for e in entries)
+    told = Message.objects.filter(kind=Kind.BALLOT_LOST, channel="email")
+    assert told.count() == 3 and all("лист ожидания" in m.text for m in told)

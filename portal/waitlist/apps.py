@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WaitlistConfig(AppConfig):
+    name = "portal.waitlist"
+    label = "waitlist"
+    verbose_name = "Лист ожидания"

@@ -1,0 +1,238 @@
+"""Reads of the waitlist and the offers (docs/waitlist.md).
+
+Who sees what mirrors the appointments (`patients.selectors.appointments_visible_to`):
+everything of the user's own record and of verified children; of a child under an
+unverified guardianship only the entries the user made and the offers they led to.
+"""
+
+import datetime
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from portal.identity.models import User
+from portal.patients.selectors import actable_by
+from portal.scheduling.models import Slot
+from portal.scheduling.selectors import bookable_q
+from portal.waitlist.models import Offer, TimeOfDay, WaitlistEntry, band_of
+
+
+def _entries_visible_q(user: User, prefix: str = "") -> Q:
+    actable = actable_by(user)
+    if not actable.all:
+        return Q(pk__in=[])
+    visible = Q(**{f"{prefix}patient_id__in": actable.in_full})
+    if actable.unverified:
+        visible |= Q(
+            **{f"{prefix}patient_id__in": actable.unverified, f"{prefix}created_by_id": user.pk}
+        )
+    return visible
+
+
+def _offers_visible_q(user: User) -> Q:
+    actable = actable_by(user)
+    if not actable.all:
+        return Q(pk__in=[])
+    visible = Q(patient_id__in=actable.in_full)
+    if actable.unverified:
+        visible |= Q(patient_id__in=actable.unverified) & (
+            Q(entry__created_by_id=user.pk) | Q(cancelled__booked_by_id=user.pk)
+        )
+    return visible
+
+
+# --- entries ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryInLine:
+    entry: WaitlistEntry
+    ahead: int  # live entries of the same clinic and specialty that joined earlier
+
+    @property
+    def place(self) -> int:
+        return self.ahead + 1
+
+    @property
+    def bands(self) -> list[str]:
+        """The parts of the day, as the patient reads them."""
+        return [str(TimeOfDay(band).label) for band in self.entry.time_bands]
+
+
+def entries_list_for_user(user: User) -> list[EntryInLine]:
+    """The user's and their children's live entries, each with its place in line.
+
+    Two queries: the entries, then one grouped count of who is ahead of each.
+    """
+    today = timezone.localdate()
+    entries = list(
+        WaitlistEntry.objects.filter(
+            _entries_visible_q(user),
+            status__in=WaitlistEntry.LIVE,
+            date_to__gte=today,
+        ).select_related("patient", "clinic", "specialty", "doctor")
+    )
+    return [EntryInLine(entry, entry_ahead_count(entry)) for entry in entries]
+
+
+def entry_ahead_count(entry: WaitlistEntry) -> int:
+    """How many live entries of the same clinic and specialty joined before this one.
+
+    A lapsed entry (its dates are over) no longer counts, whether or not the sweep has
+    marked it.
+    """
+    return (
+        WaitlistEntry.objects.filter(
+            clinic_id=entry.clinic_id,
+            specialty_id=entry.specialty_id,
+            status__in=WaitlistEntry.LIVE,
+            date_to__gte=timezone.localdate(),
+        )
+        .filter(
+            Q(created_at__lt=entry.created_at) | Q(created_at=entry.created_at, pk__lt=entry.pk)
+        )
+        .count()
+    )
+
+
+def entry_get_for_user(user: User, entry_id: int) -> WaitlistEntry:
+    """One place that fetches an entry and checks the user may see it (else 404)."""
+    entry = (
+        WaitlistEntry.objects.filter(_entries_visible_q(user), pk=entry_id)
+        .select_related("patient", "clinic", "specialty", "doctor")
+        .first()
+    )
+    if entry is None:
+        raise Http404
+    return entry
+
+
+# --- offers -------------------------------------------------------------------------
+
+
+def _offers_of_user(user: User) -> QuerySet[Offer]:
+    return Offer.objects.filter(_offers_visible_q(user)).select_related(
+        "patient", "slot__doctor__clinic", "slot__doctor__specialty", "cancelled", "appointment"
+    )
+
+
+def offers_list_for_user(user: User) -> tuple[list[Offer], list[Offer]]:
+    """Live offers (soonest expiry first), and the last 20 answered or lapsed ones."""
+    now = timezone.now()
+    rows = _offers_of_user(user)
+    live = list(rows.filter(status=Offer.Status.OFFERED, expires_at__gt=now).order_by("expires_at"))
+    others = list(rows.exclude(pk__in=[o.pk for o in live]).order_by("-created_at", "-pk")[:20])
+    return live, others
+
+
+def offers_live_count_for_user(user: User) -> int:
+    return (
+        Offer.objects.filter(
+            _offers_visible_q(user), status=Offer.Status.OFFERED, expires_at__gt=timezone.now()
+        )
+        .values("pk")
+        .count()
+    )
+
+
+def offer_get_for_user(user: User, offer_id: int) -> Offer:
+    """One place that fetches an offer and checks the user may see it (else 404)."""
+    offer = _offers_of_user(user).filter(pk=offer_id).first()
+    if offer is None:
+        raise Http404
+    return offer
+
+
+def offer_live_for_slot(slot_id: int, now: datetime.datetime) -> Offer | None:
+    return Offer.objects.filter(
+        slot_id=slot_id, status=Offer.Status.OFFERED, expires_at__gt=now
+    ).first()
+
+
+# --- matching a freed slot ------------------------------------------------------------
+
+
+def entries_matching_slot(
+    slot: Slot, *, limit: int = 20, after: tuple[datetime.datetime, int] | None = None
+) -> list[WaitlistEntry]:
+    """The waiting entries a slot fits, first come first served (docs/waitlist.md).
+
+    Fits: the slot's clinic and specialty, the entry's doctor if it named one, the
+    slot's local date inside the entry's dates and its local time in one of the entry's
+    parts of the day (none chosen: any). Entries with an offer out, and patients who
+    were already offered this very slot, are left out. One indexed query
+    (`waitlist_entry_queue`); the booking rules are re-checked by the caller.
+    """
+    local = slot.starts_at.astimezone(ZoneInfo(settings.TIME_ZONE))
+    doctor = slot.doctor
+    rows = (
+        WaitlistEntry.objects.filter(
+            clinic_id=doctor.clinic_id,
+            specialty_id=doctor.specialty_id,
+            status=WaitlistEntry.Status.WAITING,
+            date_from__lte=local.date(),
+            date_to__gte=local.date(),
+        )
+        .filter(Q(doctor_id__isnull=True) | Q(doctor_id=doctor.pk))
+        .filter(Q(times="") | Q(times__contains=band_of(local)))
+        .exclude(patient_id__in=Offer.objects.filter(slot_id=slot.pk).values("patient_id"))
+        .select_related("patient__clinic")
+        .order_by("created_at", "pk")
+    )
+    if after is not None:
+        rows = rows.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], pk__gt=after[1]))
+    return list(rows[:limit])
+
+
+def slots_for_rebook(
+    doctor_id: int, clinic_id: int, specialty_id: int, *, exclude_slot: int, limit: int = 30
+) -> list[Slot]:
+    """Bookable slots for a rebook: the same doctor's first, then colleagues' of the same
+    specialty at the same clinic, each in time order (two queries)."""
+    now = timezone.now()
+    rows = (
+        Slot.objects.filter(bookable_q(now), doctor__is_active=True)
+        .exclude(pk=exclude_slot)
+        .select_related("doctor__clinic", "doctor__specialty")
+        .order_by("starts_at")
+    )
+    own = list(rows.filter(doctor_id=doctor_id)[:limit])
+    colleagues = list(
+        rows.filter(doctor__clinic_id=clinic_id, doctor__specialty_id=specialty_id).exclude(
+            doctor_id=doctor_id
+        )[:limit]
+    )
+    return own + colleagues
+
+
+def slots_free_for_entry(entry: WaitlistEntry, *, limit: int) -> list[int]:
+    """Bookable slots that fit an entry (its place, doctor, dates, parts of the day),
+    earliest first."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    since = datetime.datetime.combine(entry.date_from, datetime.time.min, tzinfo=tz)
+    until = datetime.datetime.combine(
+        entry.date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    rows = Slot.objects.filter(
+        bookable_q(timezone.now()),
+        doctor__clinic_id=entry.clinic_id,
+        doctor__specialty_id=entry.specialty_id,
+        doctor__is_active=True,
+        starts_at__gte=since,
+        starts_at__lt=until,
+    ).order_by("starts_at")
+    if entry.doctor_id is not None:
+        rows = rows.filter(doctor_id=entry.doctor_id)
+    bands = entry.time_bands
+    found: list[int] = []
+    # Parts of the day are local hours: filtered here, over a bounded number of rows.
+    for slot_id, starts_at in rows.values_list("pk", "starts_at")[: limit * 20]:
+        if not bands or band_of(starts_at.astimezone(tz)) in bands:
+            found.append(slot_id)
+            if len(found) == limit:
+                break
+    return found
