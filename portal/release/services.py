@@ -94,9 +94,10 @@ def ballot_open(*, clinic_id: int, specialty_id: int, day: datetime.date) -> Bal
 
 
 def _slot_ids(ballot: Ballot) -> list[int]:
-    return list(
-        ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day).values_list("pk", flat=True)
-    )
+    """The ballot's slots: the day's slots of its place that open by its moment (a slot
+    that opens later is not given out by this draw)."""
+    slots = ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day)
+    return list(slots.filter(opens_at__lte=ballot.opens_at).values_list("pk", flat=True))
 
 
 def _ask_for_draw(ballot_id: int, at: datetime.datetime) -> None:
@@ -244,7 +245,12 @@ def _inputs(ballot: Ballot) -> dict[str, Any]:
     )
     slots = (
         ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day)
-        .filter(status=Slot.Status.FREE, held_for__isnull=True, held_until__gt=now)
+        .filter(
+            status=Slot.Status.FREE,
+            held_for__isnull=True,
+            held_until__gt=now,
+            opens_at__lte=ballot.opens_at,
+        )
         .order_by("starts_at", "doctor_id", "pk")
     )
     return {
