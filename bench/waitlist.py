@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.stats import percentile, ratio
 
@@ -54,7 +55,7 @@ class WaitlistResult:
         )
 
 
-def _queue_setup(log: Log):  # type: ignore[no-untyped-def]
+def _queue_setup(log: Log) -> tuple[Any, list[Any]]:
     """ENTRIES bench citizens waiting at one clinic for one adult specialty."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
@@ -110,7 +111,7 @@ def _queue_setup(log: Log):  # type: ignore[no-untyped-def]
         WaitlistEntry.objects.bulk_create(
             WaitlistEntry(
                 patient=patient,
-                created_by_id=patient.user_id,
+                created_by=user,
                 clinic=doctor.clinic,
                 specialty=doctor.specialty,
                 times="evening" if n % 5 == 2 else "",
@@ -118,12 +119,14 @@ def _queue_setup(log: Log):  # type: ignore[no-untyped-def]
                 date_from=today + datetime.timedelta(days=45 if n % 5 == 1 else 0),
                 date_to=today + datetime.timedelta(days=60),
             )
-            for n, patient in enumerate(patients)
+            for n, (patient, user) in enumerate(zip(patients, users, strict=True))
         )
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE waitlist_waitlistentry")
+        # Planner statistics for 10 000 new rows, as autovacuum would have them soon.
+        for table in ("identity_user", "patients_patient", "waitlist_waitlistentry"):
+            cursor.execute(f"ANALYZE {table}")
     log(f"waitlist: {ENTRIES} entries for {doctor.specialty.name} at {doctor.clinic.short_name}")
     slots = list(
         Slot.objects.filter(bookable_q(now), doctor=doctor)
@@ -134,31 +137,31 @@ def _queue_setup(log: Log):  # type: ignore[no-untyped-def]
 
 
 def _cleanup() -> None:
-    """Remove what the phase wrote: offers, their messages and holds, entries, people."""
-    from django.contrib.auth import get_user_model
+    """Remove what the phase wrote: offers, their messages and holds, entries, people.
+
+    Plain DELETEs: the ORM's cascade collector would walk every table that points at a
+    user or a patient for 10 000 rows, and these people have nothing else. The journal
+    is append-only through the ORM; the bench database is a fixture.
+    """
     from django.db import connection
 
-    from portal.notifications.models import Message
-    from portal.patients.models import Patient
-    from portal.scheduling.models import Slot
-    from portal.waitlist.models import Offer, WaitlistEntry
-
-    people = Patient.objects.filter(user__username__startswith=PREFIX)
-    offers = Offer.objects.filter(patient__in=people)
-    Slot.objects.filter(held_for__in=people).update(held_for=None, held_until=None)
-    Message.objects.filter(recipient__in=people).delete()
-    offers.delete()
-    WaitlistEntry.objects.filter(patient__in=people).delete()
-    # The journal is append-only through the ORM; the bench database is a fixture.
+    people = (
+        "SELECT p.id FROM patients_patient p JOIN identity_user u ON u.id = p.user_id "
+        "WHERE u.username LIKE %s"
+    )
+    statements = [
+        f"UPDATE scheduling_slot SET held_for_id = NULL, held_until = NULL "
+        f"WHERE held_for_id IN ({people})",
+        f"DELETE FROM notifications_message WHERE recipient_id IN ({people})",
+        f"DELETE FROM waitlist_offer WHERE patient_id IN ({people})",
+        f"DELETE FROM waitlist_waitlistentry WHERE patient_id IN ({people})",
+        f"DELETE FROM audit_auditevent WHERE patient_id IN ({people})",
+        f"DELETE FROM patients_patient WHERE id IN ({people})",
+        "DELETE FROM identity_user WHERE username LIKE %s",
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM audit_auditevent WHERE patient_id IN "
-            "(SELECT p.id FROM patients_patient p JOIN identity_user u ON u.id = p.user_id "
-            "WHERE u.username LIKE %s)",
-            [PREFIX + "%"],
-        )
-    people.delete()
-    get_user_model().objects.filter(username__startswith=PREFIX).delete()
+        for sql in statements:
+            cursor.execute(sql, [PREFIX + "%"])
 
 
 BASELINE_SQL = (

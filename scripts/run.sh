@@ -24,6 +24,8 @@ export SMPP_PORT=${SMPP_PORT:-2775}
 "$UV" run --frozen python manage.py smsc_emulator --port "$SMPP_PORT" &
 "$UV" run --frozen python manage.py db_worker --no-reload --interval 0.5 &
 "$UV" run --frozen python manage.py notifications_sweep --every 30 &
+# Offers of a held time (docs/waitlist.md): lapsed ones expire and pass to the next in line.
+"$UV" run --frozen python manage.py waitlist_sweep --every 30 &
 echo "Письма и SMS портала: http://127.0.0.1:$EMULATOR_PORT/dev/outbox/ (SMTP 127.0.0.1:$EMAIL_PORT, SMPP 127.0.0.1:$SMPP_PORT)"
 
 echo "Портал пациента: http://127.0.0.1:$PORTAL_PORT"

@@ -43,7 +43,7 @@ class JoinForm(forms.Form):
     )
     date_from = forms.DateField(
         label=_("С какого дня"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={
             "required": _("Укажите, с какого дня вы можете прийти."),
             "invalid": _("Укажите дату «с» в виде ДД.ММ.ГГГГ."),
@@ -51,7 +51,7 @@ class JoinForm(forms.Form):
     )
     date_to = forms.DateField(
         label=_("По какой день"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={
             "required": _("Укажите, по какой день вы можете прийти."),
             "invalid": _("Укажите дату «по» в виде ДД.ММ.ГГГГ."),

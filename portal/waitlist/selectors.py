@@ -52,6 +52,7 @@ def _offers_visible_q(user: User) -> Q:
 class EntryInLine:
     entry: WaitlistEntry
     ahead: int  # live entries of the same clinic and specialty that joined earlier
+    offered: bool = False  # a live offer is out for it (a lapsed one does not count)
 
     @property
     def place(self) -> int:
@@ -66,7 +67,7 @@ class EntryInLine:
 def entries_list_for_user(user: User) -> list[EntryInLine]:
     """The user's and their children's live entries, each with its place in line.
 
-    Two queries: the entries, then one grouped count of who is ahead of each.
+    The entries, their live offers, and one count per entry (a family has a handful).
     """
     today = timezone.localdate()
     entries = list(
@@ -76,7 +77,15 @@ def entries_list_for_user(user: User) -> list[EntryInLine]:
             date_to__gte=today,
         ).select_related("patient", "clinic", "specialty", "doctor")
     )
-    return [EntryInLine(entry, entry_ahead_count(entry)) for entry in entries]
+    offered = set(
+        Offer.objects.filter(
+            entry__in=entries, status=Offer.Status.OFFERED, expires_at__gt=timezone.now()
+        ).values_list("entry_id", flat=True)
+    )
+    return [
+        EntryInLine(entry, entry_ahead_count(entry), offered=entry.pk in offered)
+        for entry in entries
+    ]
 
 
 def entry_ahead_count(entry: WaitlistEntry) -> int:
@@ -180,7 +189,9 @@ def entries_matching_slot(
         .filter(Q(doctor_id__isnull=True) | Q(doctor_id=doctor.pk))
         .filter(Q(times="") | Q(times__contains=band_of(local)))
         .exclude(patient_id__in=Offer.objects.filter(slot_id=slot.pk).values("patient_id"))
-        .select_related("patient__clinic")
+        # The rules read the patient's own columns only (age, policy, attachment id).
+        .select_related("patient")
+        .defer("patient__esia_kids")
         .order_by("created_at", "pk")
     )
     if after is not None:

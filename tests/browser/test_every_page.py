@@ -52,6 +52,7 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         status=Appointment.Status.CANCELLED_PATIENT,
     )
     clinic, specialty = home_clinic, doctor.specialty
+    _waitlist_offer(child, guardian, doctor, _slots(doctor, day, (13,))[0])
     anonymous = [
         "/",
         reverse("directory:district_list"),
@@ -86,6 +87,11 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         reverse("scheduling:appointment_cancel", args=[appointment.pk]),
         reverse("scheduling:appointment_reschedule", args=[appointment.pk]),
         reverse("scheduling:appointment_reschedule_confirm", args=[appointment.pk, free.pk]),
+        reverse("waitlist:entry_list"),
+        reverse("waitlist:entry_join"),
+        reverse("waitlist:entry_join") + f"?clinic={clinic.pk}&specialty={specialty.pk}",
+        reverse("waitlist:offer_list"),
+        reverse("notifications:list"),
     ]
     daughter = [
         reverse("identity:cabinet"),
@@ -98,6 +104,29 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         "daughter": daughter,
         "users": (guardian, child),
     }
+
+
+def _waitlist_offer(child, guardian, doctor, slot):
+    """The child waits for the doctor, and a time is held for her (docs/waitlist.md)."""
+    from portal.waitlist.models import Offer, WaitlistEntry
+
+    today = timezone.localdate()
+    entry = WaitlistEntry.objects.create(
+        patient=child,
+        created_by=guardian,
+        clinic=doctor.clinic,
+        specialty=doctor.specialty,
+        date_from=today,
+        date_to=today + datetime.timedelta(days=10),
+        times="morning",
+        status=WaitlistEntry.Status.OFFERED,
+    )
+    until = timezone.now() + datetime.timedelta(hours=2)
+    slot.held_for, slot.held_until = child, until
+    slot.save(update_fields=["held_for", "held_until"])
+    Offer.objects.create(
+        patient=child, slot=slot, kind=Offer.Kind.WAITLIST, entry=entry, expires_at=until
+    )
 
 
 def _walk(page, live_server, login_as, act_for, pages, check):

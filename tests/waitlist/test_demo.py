@@ -68,6 +68,7 @@ def test_the_demo_waitlist_gives_artems_cancelled_time_to_annas_daughter(
     )
     assert selectors.entry_ahead_count(entry) == demo.WAITING_AHEAD
 
+    assert artem.user is not None
     with django_capture_on_commit_callbacks(execute=True):
         appointment_cancel(actor=artem.user, appointment=own)
 
