@@ -31,7 +31,9 @@ def home(request: PatientRequest) -> HttpResponse:
                 active=active,
             ),
         )
-        for ballot in selectors.ballots_collecting().order_by("opens_at", "clinic__short_name")
+        for ballot in selectors.ballots_collecting().order_by("opens_at", "clinic__short_name")[
+            :100
+        ]
     ]
     return render(
         request,
