@@ -175,7 +175,9 @@ async def _first_come(h: Harness, patients: int, rush: Any, column: Column) -> N
                 continue
             ids = [int(i) for i in SLOT_LINK.findall(found.body)]
             if not ids:
-                return  # «нет свободного времени»
+                if tries == 1:
+                    return  # «нет свободного времени»: a person gives up
+                continue  # a script asks again at once
             turn = rng.randrange(len(ids))
             order = ids[turn:] + ids[:turn]
             if tries == 1:
