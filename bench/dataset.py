@@ -283,3 +283,60 @@ def wizard_path() -> WizardPath:
         day=timezone.localtime(slot.starts_at).date().isoformat(),
         slot_id=slot.pk,
     )
+
+
+# --- the fair release (issue 14, bench/rush.py) --------------------------------------
+
+
+def release_reset() -> None:
+    """Remove the bench's ballots (requests, draws) and any draw reservation of its slots."""
+    from portal.release.models import Ballot, BallotRequest, Draw
+    from portal.waitlist.models import Offer, WaitlistEntry
+
+    with transaction.atomic():
+        # A loser's waitlist entry would hold the next run's slots for them.
+        mine = {"patient__user__username__startswith": BENCH_PREFIX}
+        Offer.objects.filter(**mine).delete()
+        WaitlistEntry.objects.filter(**mine).delete()
+        Slot.objects.filter(held_for__user__username__startswith=BENCH_PREFIX).update(
+            held_for=None, held_until=None
+        )
+        ballots = Ballot.objects.filter(specialty__code=RUSH_SPECIALTY)
+        Draw.objects.filter(ballot__in=ballots).delete()
+        BallotRequest.objects.filter(ballot__in=ballots).delete()
+        ballots.delete()
+        Slot.objects.filter(
+            doctor__specialty__code=RUSH_SPECIALTY, held_for__isnull=True, held_until__isnull=False
+        ).update(held_until=None)
+
+
+def release_prepare(rush: "Rush") -> dict[int, int]:
+    """A ballot for each clinic and day the rush's slots fall on (their opening is the
+    rush's moment, so each ballot holds exactly its chosen slots). Returns slot → ballot."""
+    from zoneinfo import ZoneInfo
+
+    from portal.release.services import ballot_open
+
+    tz = ZoneInfo(settings.TIME_ZONE)
+    groups: dict[tuple[int, datetime.date], list[int]] = {}
+    for pk, clinic_id, starts_at in Slot.objects.filter(pk__in=rush.slot_ids).values_list(
+        "pk", "doctor__clinic_id", "starts_at"
+    ):
+        groups.setdefault((clinic_id, starts_at.astimezone(tz).date()), []).append(pk)
+    slot_ballot: dict[int, int] = {}
+    for (clinic_id, day), ids in groups.items():
+        ballot = ballot_open(clinic_id=clinic_id, specialty_id=rush.specialty_id, day=day)
+        for pk in ids:
+            slot_ballot[pk] = ballot.pk
+    return slot_ballot
+
+
+def release_winners(patients: list[BenchPatient]) -> list[int]:
+    """Indexes of the bench patients who hold an appointment on a rush slot after the draw."""
+    from portal.release.models import BallotRequest
+
+    index = {p.patient_id: n for n, p in enumerate(patients)}
+    won = BallotRequest.objects.filter(
+        status=BallotRequest.Status.WON, ballot__specialty__code=RUSH_SPECIALTY
+    ).values_list("patient_id", flat=True)
+    return [index[pk] for pk in won if pk in index]

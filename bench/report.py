@@ -47,9 +47,7 @@ class Report:
     booking: Run | None = None
     pages: dict[str, Run] = field(default_factory=dict)
     search: Any = None  # bench.search.SearchResult
-    rush: Run | None = None
-    rush_outcome: Any = None  # bench.run.RushOutcome
-    rush_check: Any = None  # bench.dataset.RushCheck
+    rush_compare: Any = None  # bench.rush.Comparison: first come vs the fair release
     rss: list[float] = field(default_factory=list)
     notify: Any = None  # bench.notify.NotifyResult
     waitlist: Any = None  # bench.waitlist.WaitlistResult
@@ -178,64 +176,8 @@ class Report:
                     verdict(orm95 < SEARCH_P95_MS),
                 )
             )
-        if self.rush and self.rush_outcome and self.rush_check:
-            check = self.rush_check
-            ok = (
-                check.booked_slots == check.active_appointments
-                and check.double_booked_slots == 0
-                and check.patients_with_two == 0
-            )
-            rows.append(
-                Row(
-                    "Rush: slots booked (HTTP 302 / in the database)",
-                    f"{self.rush_outcome.booked} / {check.booked_slots}",
-                    f"{self.facts.get('rush_slots', check.booked_slots)} opened",
-                    "",
-                    "all",
-                    verdict(
-                        self.rush_outcome.booked == check.booked_slots
-                        and check.booked_slots == self.facts.get("rush_slots")
-                        and ok
-                    ),
-                )
-            )
-            rows.append(
-                Row(
-                    "Rush: double bookings / 5xx / connection errors",
-                    f"{check.double_booked_slots} / {self.rush.server_errors} / {self.rush.errors}",
-                    "",
-                    "",
-                    "0 / 0",
-                    verdict(
-                        check.double_booked_slots == 0
-                        and check.patients_with_two == 0
-                        and self.rush.server_errors == 0
-                    ),
-                )
-            )
-            p99 = percentile(self.rush.latencies, 99)
-            rows.append(
-                Row(
-                    "Rush: request latency p50 / p95 / p99 (ms)",
-                    " / ".join(fmt_num(self.rush.ms(p), 0) for p in (50, 95, 99)),
-                    f"{fmt_num(self.floor.ms(99), 0)} floor p99" if self.floor else "",
-                    fmt_num(ratio(p99 * 1000, self.floor.ms(99)), 1) if self.floor else "",
-                    f"p99 < {RUSH_P99_S:.0f} s",
-                    verdict(p99 < RUSH_P99_S),
-                )
-            )
-            rows.append(
-                Row(
-                    "Rush: requests, duration, winner's time to ticket p50 / p99",
-                    f"{self.rush.count} req in {fmt_num(self.rush.duration, 1)} s; "
-                    + " / ".join(
-                        fmt_num(percentile(self.rush_outcome.per_patient, p) * 1000, 0)
-                        for p in (50, 99)
-                    )
-                    + " ms",
-                    f"{fmt_num(self.rush.per_second, 0)} req/s",
-                )
-            )
+        if self.rush_compare:
+            rows += self.rush_compare.rows()
         if self.notify:
             rows += self._notify_rows()
         if self.waitlist:

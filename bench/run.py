@@ -9,14 +9,11 @@ import asyncio
 import datetime
 import os
 import platform
-import random
-import re
 import secrets
 import string
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +31,6 @@ PAGE_REQUESTS = 600
 BOOKINGS = 1000
 SEARCHES = 300
 PHASE_LIMIT = 20.0  # seconds, per page or booking phase
-RUSH_LIMIT = 240.0
-RUSH_MAX_SEARCHES = 5  # per patient: nearest-slot searches before giving up
 
 
 def _environment() -> dict[str, str]:
@@ -64,16 +59,6 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-@dataclass
-class RushOutcome:
-    booked: int = 0
-    gave_up: int = 0
-    per_patient: list[float] = field(default_factory=list)
-
-
-SLOT_LINK = re.compile(rb'href="/booking/slot/(\d+)/"')
-
-
 def main() -> int:
     env = _environment()
     _database_create(env["DATABASE_URL"])
@@ -83,7 +68,7 @@ def main() -> int:
     from django.conf import settings
 
     from bench import dataset, dbfloor, fhir, search
-    from bench.loadgen import Request, Target, closed_loop, fetch
+    from bench.loadgen import Request, Target, closed_loop
     from bench.report import Report
     from bench.server import Gunicorn, workers_for
     from bench.stats import Run
@@ -216,66 +201,14 @@ def main() -> int:
             f"raw p95 {search.p(report.search.raw, 95):.1f} ms"
         )
 
-        # The rush: every patient searches, then books; on «taken» the next one.
-        rush = dataset.rush_prepare(RUSH_SLOTS, opens_in=3.0)
-        report.facts["rush_slots"] = len(rush.slot_ids)
-        # A patient waits as long as the rush may last: a client that gave up early would
-        # leave a booking it never saw (booked in the database, unknown to the patient).
-        rush_target = Target("127.0.0.1", PORT, timeout=RUSH_LIMIT)
-        outcome = RushOutcome()
-        run = Run("rush")
-        nearest = f"/booking/nearest/?specialty={rush.specialty_id}&place={rush.district_id}"
-        start_wall = rush.opens_at.timestamp()
-        deadline = time.perf_counter() + (start_wall - time.time()) + RUSH_LIMIT
+        # The rush, both ways on the same 50 slots (issue 14, bench/rush.py): first come
+        # and the fair release, a third of the patients aggressive, two thirds polite.
+        from bench import rush
 
-        async def timed(request: Request):
-            try:
-                response = await fetch(rush_target, request)
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
-                run.errors += 1
-                return None
-            run.record(response.status, response.latency)
-            return response
-
-        async def patient(n: int) -> None:
-            rng = random.Random(n)
-            await asyncio.sleep(max(0.0, start_wall - time.time()))
-            began = time.perf_counter()
-            for _ in range(RUSH_MAX_SEARCHES):
-                if time.perf_counter() > deadline:
-                    return
-                found = await timed(Request("GET", nearest, cookies(n)))
-                if found is None or found.status != 200:
-                    continue
-                ids = [int(i) for i in SLOT_LINK.findall(found.body)]
-                if not ids:
-                    outcome.gave_up += 1
-                    return
-                # Patients read the same list but do not all click the first line.
-                turn = rng.randrange(len(ids))
-                for slot_id in ids[turn:] + ids[:turn]:
-                    if time.perf_counter() > deadline:
-                        return
-                    answer = await timed(book_request(n, slot_id))
-                    if answer is not None and answer.status == 302:
-                        outcome.booked += 1
-                        outcome.per_patient.append(time.perf_counter() - began)
-                        return
-
-        async def rush_all() -> None:
-            begin = time.perf_counter() + max(0.0, start_wall - time.time())
-            await asyncio.gather(*(patient(n) for n in range(RUSH_PATIENTS)))
-            run.duration = time.perf_counter() - begin
-
-        log(f"rush: {RUSH_PATIENTS} patients, {RUSH_SLOTS} slots opening at {rush.opens_at:%T}")
-        asyncio.run(rush_all())
-        report.rush = run
-        report.rush_outcome = outcome
-        report.rush_check = dataset.rush_check(rush)
-        log(
-            f"rush: {outcome.booked} booked in {run.duration:.1f} s, {run.count} requests, "
-            f"statuses {run.statuses}, errors {run.errors}, db {report.rush_check}"
+        report.rush_compare = rush.run_rush_both(
+            PORT, patients, cookies, csrf, RUSH_SLOTS, RUSH_PATIENTS, log
         )
+        report.facts["rush_slots"] = report.rush_compare.first_come.slots
         report.rss = server.peak_rss_mb()
     finally:
         server.stop()

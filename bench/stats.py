@@ -97,3 +97,32 @@ def table_markdown(rows: Sequence[Row]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(cells[0]), rule, *(line(c) for c in cells[1:])])
+
+
+@dataclass(frozen=True)
+class RatioInterval:
+    """The ratio of two success rates with its 95 % interval (Katz log method)."""
+
+    ratio: float
+    low: float
+    high: float
+
+    @property
+    def contains_one(self) -> bool:
+        return self.low <= 1.0 <= self.high
+
+
+def rate_ratio_katz(
+    won_a: int, n_a: int, won_b: int, n_b: int, z: float = 1.959964
+) -> RatioInterval:
+    """(won_a / n_a) / (won_b / n_b) and its 95 % interval by Katz et al. (1978):
+    ln RR ± z·sqrt(1/a − 1/n_a + 1/b − 1/n_b). With a zero count, 0.5 is added to every
+    cell (Haldane–Anscombe) so the interval stays finite and honest about the doubt."""
+    if n_a <= 0 or n_b <= 0:
+        return RatioInterval(math.nan, math.nan, math.nan)
+    a, b, na, nb = float(won_a), float(won_b), float(n_a), float(n_b)
+    if a == 0 or b == 0:
+        a, b, na, nb = a + 0.5, b + 0.5, na + 1.0, nb + 1.0
+    rr = (a / na) / (b / nb)
+    se = math.sqrt(max(0.0, 1 / a - 1 / na + 1 / b - 1 / nb))
+    return RatioInterval(rr, math.exp(math.log(rr) - z * se), math.exp(math.log(rr) + z * se))

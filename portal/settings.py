@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "portal.notifications",
+    # «Запись при открытии дня»: a newly opened day given out by a draw (docs/fair-release.md).
+    "portal.release",
     # The waitlist and the offers of a held time (docs/waitlist.md).
     "portal.waitlist",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.
@@ -441,6 +443,9 @@ SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
 NEAREST_CACHE_SECONDS = env_int("NEAREST_CACHE_SECONDS", 2)
 # How many active guardians one child may have on the portal (docs/domain.md, «Relatives»).
 GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
+# A fair-release draw that stopped half-way this long ago (its worker died) is finished by
+# the next `release_draws` with its stored seed and inputs (docs/fair-release.md).
+RELEASE_DRAW_RESUME_SECONDS = env_int("RELEASE_DRAW_RESUME_SECONDS", 300)
 
 # --- later areas (notifications, api, workspace) ---
 # The clinic workspace (docs/workspace.md): staff log in with a password and a TOTP code.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("portal.scheduling.urls")),
     path("", include("portal.workspace.urls")),
     path("", include("portal.notifications.urls")),
+    path("", include("portal.release.urls")),
     path("", include("portal.waitlist.urls")),
     path("fhir/", include("portal.api.urls_fhir")),
     path("oauth/", include("portal.api.urls_oauth")),

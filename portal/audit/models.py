@@ -40,6 +40,12 @@ class AuditAction(models.TextChoices):
     APPOINTMENT_ATTENDED = "appointment.attended", _("Отмечено: приём состоялся")
     APPOINTMENT_NO_SHOW = "appointment.no_show", _("Отмечена неявка на приём")
     DIRECTORY_CHANGED = "directory.changed", _("Изменён справочник медицинских организаций")
+    # «Запись при открытии дня» (docs/fair-release.md).
+    RELEASE_REQUESTED = "release.requested", _("Подана заявка на запись при открытии дня")
+    RELEASE_WITHDRAWN = "release.withdrawn", _("Заявка на запись при открытии дня отозвана")
+    RELEASE_DRAWN = "release.drawn", _("Проведена жеребьёвка записи при открытии дня")
+    RELEASE_ALLOCATED = "release.allocated", _("Время приёма выделено по жеребьёвке")
+    RELEASE_NOT_ALLOCATED = "release.not_allocated", _("По жеребьёвке время приёма не выпало")
     # The waitlist and offers of a held time (docs/waitlist.md).
     WAITLIST_JOINED = "waitlist.joined", _("Постановка в лист ожидания")
     WAITLIST_LEFT = "waitlist.left", _("Выход из листа ожидания")

@@ -21,6 +21,7 @@ class Kind(models.TextChoices):
     REMINDER_EVENING = "reminder_evening", _("напоминание накануне")
     REMINDER_SOON = "reminder_soon", _("напоминание в день приёма")
     COMING_OF_AGE = "coming_of_age", _("ребёнку скоро 14 лет")
+    BALLOT_LOST = "ballot_lost", _("время по жеребьёвке не выпало")
     # Offers of a held time (docs/waitlist.md).
     OFFER_REBOOK = "offer_rebook", _("предложено время взамен отменённого")
     OFFER_WAITLIST = "offer_waitlist", _("предложено время из листа ожидания")

@@ -231,6 +231,42 @@ def offer_made_notify(
     return _write(rows)
 
 
+def ballot_lost_notify(
+    *,
+    patient: Patient,
+    made_by_id: int,
+    request_id: int,
+    clinic: str,
+    day: str,
+    waitlisted: bool,
+) -> list[Message]:
+    """A fair-release draw gave ``patient`` no time: tell whoever hears of their bookings.
+
+    Call inside the draw's transaction that records the result (docs/fair-release.md).
+    """
+    now = timezone.now()
+    rows = []
+    for recipient in recipients_for(patient, made_by_id):
+        pairs = addresses_of(recipient, preference_known(recipient), sms_configured())
+        content = texts.ballot_lost_content(patient, recipient, clinic, day, waitlisted)
+        for channel, address in pairs:
+            rows.append(
+                _message(
+                    kind=Kind.BALLOT_LOST,
+                    patient=patient,
+                    recipient=recipient,
+                    channel=channel,
+                    address=address,
+                    content=content,
+                    at=now,
+                    due_now=True,
+                    appointment=None,
+                    key=f"{Kind.BALLOT_LOST}:{request_id}:{recipient.pk}:{channel}",
+                )
+            )
+    return _write(rows)
+
+
 # --- children who come of age -------------------------------------------------------
 
 

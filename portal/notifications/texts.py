@@ -162,6 +162,34 @@ def coming_of_age_content(child: Patient, recipient: Patient, age: int) -> Conte
     )
 
 
+def ballot_lost_content(
+    patient: Patient, recipient: Patient, clinic: str, day: str, waitlisted: bool
+) -> Content:
+    """A fair-release draw gave this patient no time (docs/fair-release.md). The winners
+    hear of their booking as of any other (`appointment_content`, BOOKED)."""
+    whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
+    facts = {"clinic": clinic, "day": day, "whose": whose}
+    headline = (
+        _(
+            "Жеребьёвка записи на %(day)s в «%(clinic)s» прошла%(whose)s: на этот раз время "
+            "приёма не выпало."
+        )
+        % facts
+    )
+    then = (
+        _("Заявка перенесена в лист ожидания: если время освободится, мы предложим его.")
+        if waitlisted
+        else _("Свободное после жеребьёвки время можно найти в обычной записи к врачу.")
+    )
+    link = portal_link("release:home")
+    return Content(
+        subject=_("Жеребьёвка записи на %(day)s: время не выпало") % facts,
+        lines=[_greeting(recipient), headline, then, _("Подробности: %(link)s") % {"link": link}],
+        sms=_("Жеребьёвка записи на %(day)s, %(clinic)s%(whose)s: время не выпало. %(link)s")
+        % {**facts, "link": link},
+    )
+
+
 def offer_content(
     kind: str, patient: Patient, recipient: Patient, slot: Slot, expires_at: datetime.datetime
 ) -> Content:

@@ -193,8 +193,17 @@ def is_held_for_other(slot: Slot, patient_id: int | None, now: datetime.datetime
     return slot.held_until is not None and slot.held_until > now and slot.held_for_id != patient_id
 
 
+def is_draw_reservation(slot: Slot, now: datetime.datetime) -> bool:
+    """A live hold for nobody: the slot is kept for a fair-release draw (docs/fair-release.md)
+    and no patient may book or see it until the draw gives it out or lets it go."""
+    return slot.held_for_id is None and slot.held_until is not None and slot.held_until > now
+
+
 def hold_refusal(slot: Slot, patient_id: int | None, now: datetime.datetime) -> str | None:
-    """A held slot is bookable only by the patient it is held for, until the hold ends."""
+    """A held slot is bookable only by the patient it is held for, until the hold ends;
+    a slot kept for a draw by no one but the draw (`appointment_book_from_draw`)."""
+    if is_draw_reservation(slot, now):
+        return "slot_in_draw"
     return "slot_held" if is_held_for_other(slot, patient_id, now) else None
 
 

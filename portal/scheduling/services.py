@@ -188,6 +188,7 @@ def _book(
     key: uuid.UUID,
     ip: str | None,
     device: str | None,
+    from_draw: bool = False,
 ) -> BookingResult:
     _set_lock_timeout()
     patient = _lock_patient(patient_id)
@@ -195,6 +196,12 @@ def _book(
     # Everything read before the locks is advisory; decide again now.
     now = timezone.now()
     try:
+        if from_draw:
+            # Only a slot still kept for the draw: the reservation then counts as this
+            # patient's hold (in memory; the claim below clears it), every other rule applies.
+            if not rules.is_draw_reservation(slot, now):
+                raise BookingRefused("slot_taken")
+            slot.held_for_id = patient.pk
         _check(patient, actor.pk, slot, now)
     except BookingRefused:
         # A double click whose first request won finds its slot taken (or its specialty
@@ -248,6 +255,37 @@ def appointment_book(
             key=idempotency_key,
             ip=ip,
             device=device,
+        ),
+    )
+
+
+def appointment_book_from_draw(
+    *,
+    actor: User,
+    patient: Patient,
+    slot_id: int,
+    idempotency_key: uuid.UUID,
+) -> BookingResult:
+    """Book a slot kept for a fair-release draw (`slots_reserve_for_draw`) for the patient
+    the draw gave it to, with every rule of `appointment_book` under the same locks.
+
+    A refusal rolls back and leaves the slot kept for the draw, so the draw can give it to
+    the next request. ``actor`` is whoever made the request; the key is derived from the
+    draw and the request, so running the draw again replays instead of booking twice.
+    """
+    return _claiming(
+        actor,
+        slot_id,
+        idempotency_key,
+        partial(
+            _book,
+            actor=actor,
+            patient_id=patient.pk,
+            slot_id=slot_id,
+            key=idempotency_key,
+            ip=None,
+            device=None,
+            from_draw=True,
         ),
     )
 
@@ -1096,3 +1134,30 @@ def schedule_publish(
                 raise BookingRefused("busy") from exc
             logger.info("schedule of doctor %s retried after %s", doctor.pk, exc)
     raise AssertionError("unreachable")
+
+
+# --- a fair-release draw's reservation: a hold for nobody (docs/fair-release.md) ---------
+
+
+def slots_reserve_for_draw(*, slot_ids: list[int]) -> int:
+    """Keep free slots for a draw until their own start: no search shows them and no one
+    books them first-come (`rules.is_draw_reservation`); only `appointment_book_from_draw`
+    takes them, and `slots_release_from_draw` lets the rest go. Returns how many are kept.
+
+    One conditional UPDATE, no locks: a slot booked or held for a patient meanwhile is
+    skipped (PostgreSQL re-checks the condition after a booking that holds the row commits).
+    """
+    now = timezone.now()
+    return (
+        Slot.objects.filter(pk__in=slot_ids, status=Slot.Status.FREE, starts_at__gt=now)
+        .filter(models.Q(held_until__isnull=True) | models.Q(held_until__lte=now))
+        .update(held_for=None, held_until=models.F("starts_at"))
+    )
+
+
+def slots_release_from_draw(*, slot_ids: list[int]) -> int:
+    """End the draw's reservation of these slots (the draw is over, or cancelled): they are
+    free for everyone at once. A patient's hold is never touched."""
+    return Slot.objects.filter(
+        pk__in=slot_ids, held_for__isnull=True, held_until__isnull=False
+    ).update(held_until=None)

@@ -23,7 +23,10 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
     AuditEvent.objects.create(action="matrix", user=guardian, patient=child)
     entry, offer = _waitlist_of(child, guardian, doctor)
     day = timezone.localtime(free.starts_at).date()
+    ballot, ballot_request = _ballot_with_request(home_clinic, guardian)
     return {
+        "ballot_id": ballot.pk,
+        "request_id": ballot_request.pk,
         "district_id": home_clinic.district_id,
         "clinic_id": home_clinic.pk,
         "specialty_id": doctor.specialty_id,
@@ -51,6 +54,25 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "rid": free.pk,
         "application_id": 1,
     }
+
+
+def _ballot_with_request(clinic, guardian):
+    """A ballot still collecting, with the guardian's own request in it."""
+    import datetime
+
+    from portal.release.services import ballot_open, request_make
+
+    doctor = DoctorFactory(clinic=clinic, specialty=SpecialtyFactory(code="ballot-matrix"))
+    start = timezone.now() + datetime.timedelta(days=3)
+    SlotFactory(
+        doctor=doctor, starts_at=start, opens_at=timezone.now() + datetime.timedelta(hours=1)
+    )
+    day = timezone.localtime(start).date()
+    ballot = ballot_open(clinic_id=clinic.pk, specialty_id=doctor.specialty_id, day=day)
+    made = request_make(
+        actor=guardian, patient=guardian.patient, ballot=ballot, doctor_ids=[], times="any"
+    )
+    return ballot, made.request
 
 
 def _waitlist_of(child, guardian, doctor):

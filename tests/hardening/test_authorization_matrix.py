@@ -105,6 +105,16 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "workspace:guardianship_list":    {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:guardianship_confirm": {"GET": (405,  405,    405,     405,     405),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    # «Запись при открытии дня» (tests/release/test_views.py has the staff personas): the
+    # request is the guardian's own; an empty POST is the form with what is missing.
+    "release:home":                   {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "release:request_new":            {"GET": (LOGIN, 200,   302,     200,     LOGIN),
+                                       "POST": (LOGIN, 400,  302,     400,     LOGIN)},
+    "release:request_detail":         {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "release:request_withdraw":       {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "release:staff_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "release:staff_detail":           {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
@@ -160,6 +170,11 @@ UNVERIFIED: dict[str, dict[str, Status]] = {
     "waitlist:entry_leave": {"POST": 404},
     "waitlist:offer_take": {"POST": 404},
     "waitlist:offer_decline": {"POST": 404},
+    # The world's ballot request is the verified guardian's (she is sent to it); he has
+    # none, so he gets the form, and an empty POST is the form with what is missing.
+    "release:request_new": {"GET": 200, "POST": 400},
+    "release:request_detail": {"GET": 404},
+    "release:request_withdraw": {"POST": 404},
 }  # the journal (200) names nobody else to him: tests/patients/test_guardianship.py
 
 # Admin pages by the last part of their name: non-staff go to the admin login; the

@@ -1,0 +1,52 @@
+"""Every refusal of «Запись при открытии дня», in one table (docs/fair-release.md).
+
+A booking rule's refusal (age, policy, attachment, one per specialty…) is the booking
+area's own text (`scheduling.errors`), so the request form says what booking would say.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from portal.scheduling.errors import ERRORS as BOOKING_ERRORS
+from portal.scheduling.errors import refusal_text as booking_refusal_text
+
+ERRORS = {
+    "release_closed": _(
+        "Приём заявок на этот день закончился: жеребьёвка уже прошла или идёт. Свободное "
+        "после жеребьёвки время можно найти в обычной записи к врачу."
+    ),
+    "release_one_per_specialty": _(
+        "У пациента уже есть заявка к врачу этой специальности на другой день. Отзовите её "
+        "на странице «Запись при открытии дня», чтобы подать новую."
+    ),
+    "release_bad_doctor": _(
+        "Выберите врачей из списка на этой странице: другие врачи в этой жеребьёвке не участвуют."
+    ),
+    "release_bad_times": _("Выберите подходящее время: утром, днём или в любое время."),
+    "release_not_pending": _(
+        "Эту заявку уже нельзя отозвать: жеребьёвка прошла или заявка отозвана раньше."
+    ),
+    "release_no_slots": _(
+        "На этот день нет времени, которое ещё не открыто для записи: жеребьёвку не из чего "
+        "проводить."
+    ),
+    "release_not_actable": _(
+        "Заявку подал представитель, который больше не может записывать этого пациента."
+    ),
+    "busy": BOOKING_ERRORS["busy"],
+}
+
+
+class ReleaseRefused(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self) -> str:
+        return refusal_text(self.code)
+
+
+def refusal_text(code: str) -> str:
+    if code in ERRORS:
+        return str(ERRORS[code])
+    return booking_refusal_text(code)

@@ -1,0 +1,166 @@
+"""Reads of «Запись при открытии дня» (docs/fair-release.md)."""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from portal.audit.models import AuditAction, AuditEvent
+from portal.directory.models import Doctor
+from portal.identity.models import User
+from portal.patients.models import Patient
+from portal.patients.selectors import patient_ids_actable_by
+from portal.release import allocation
+from portal.release.models import Ballot, BallotRequest, Draw
+from portal.scheduling.models import Slot
+from portal.workspace.permissions import clinic_scope_for, staff_member_of
+
+
+def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+    return start, start + datetime.timedelta(days=1)
+
+
+def ballot_doctors(ballot: Ballot) -> QuerySet[Doctor]:
+    return Doctor.objects.filter(
+        clinic_id=ballot.clinic_id, specialty_id=ballot.specialty_id, is_active=True
+    ).order_by("last_name", "first_name", "pk")
+
+
+def ballot_slots(clinic_id: int, specialty_id: int, day: datetime.date) -> QuerySet[Slot]:
+    """Every slot of the place's active doctors on that local day."""
+    start, end = _day_bounds(day)
+    return Slot.objects.filter(
+        doctor__clinic_id=clinic_id,
+        doctor__specialty_id=specialty_id,
+        doctor__is_active=True,
+        starts_at__gte=start,
+        starts_at__lt=end,
+    )
+
+
+def ballots_collecting(now: datetime.datetime | None = None) -> QuerySet[Ballot]:
+    now = now or timezone.now()
+    return Ballot.objects.filter(status=Ballot.Status.COLLECTING, opens_at__gt=now).select_related(
+        "clinic", "specialty", "clinic__district"
+    )
+
+
+def ballot_get_collecting(ballot_id: int) -> Ballot:
+    ballot = ballots_collecting().filter(pk=ballot_id).first()
+    if ballot is None:
+        raise Http404
+    return ballot
+
+
+def requests_of_patient(patient: Patient, user: User | AnonymousUser) -> QuerySet[BallotRequest]:
+    """The acting patient's requests, as far as this user may see them: an unverified
+    guardian sees only the requests they made (docs/domain.md, «Relatives»)."""
+    rows = BallotRequest.objects.filter(patient=patient)
+    if patient.user_id != user.pk and not _sees_in_full(user, patient.pk):
+        rows = rows.filter(made_by_id=user.pk)
+    return rows.select_related("ballot__clinic", "ballot__specialty", "appointment")
+
+
+def _sees_in_full(user: User | AnonymousUser, patient_id: int) -> bool:
+    from portal.patients.selectors import patient_seen_in_full_by
+
+    return patient_seen_in_full_by(user, patient_id)
+
+
+def request_get_for_user(
+    user: User | AnonymousUser, patient: Patient, request_id: int
+) -> BallotRequest:
+    """The acting patient's request by id, or 404 (someone else's id reveals nothing)."""
+    if patient.pk not in patient_ids_actable_by(user):
+        raise Http404
+    row = (
+        requests_of_patient(patient, user)
+        .select_related("ballot__draw", "appointment__slot__doctor")
+        .prefetch_related("doctors")
+        .filter(pk=request_id)
+        .first()
+    )
+    if row is None:
+        raise Http404
+    return row
+
+
+def request_pending_in(ballot: Ballot, patient: Patient) -> BallotRequest | None:
+    return BallotRequest.objects.filter(
+        ballot=ballot, patient=patient, status=BallotRequest.Status.PENDING
+    ).first()
+
+
+def draw_of(request: BallotRequest) -> Draw | None:
+    return Draw.objects.filter(ballot_id=request.ballot_id, finished_at__isnull=False).first()
+
+
+# --- the operator's side ----------------------------------------------------------------
+
+
+def staff_may_replay(user: User | AnonymousUser) -> bool:
+    """Replaying a draw is the regional operator's (DESIGN, «Who uses it»)."""
+    member = staff_member_of(user)
+    return member is not None and member.is_operator
+
+
+def ballots_for_staff(user: User | AnonymousUser) -> QuerySet[Ballot]:
+    return (
+        Ballot.objects.filter(clinic__in=clinic_scope_for(user))
+        .select_related("clinic", "specialty")
+        .order_by("-opens_at", "-pk")
+    )
+
+
+def ballot_get_for_staff(user: User | AnonymousUser, ballot_id: int) -> Ballot:
+    ballot = ballots_for_staff(user).filter(pk=ballot_id).first()
+    if ballot is None:
+        raise Http404
+    return ballot
+
+
+@dataclass(frozen=True)
+class Replay:
+    matches: bool
+    inputs_sha256: str
+    recomputed: dict[str, dict[str, Any]]
+    differences: list[str]  # request ids whose outcome differs
+    record_intact: bool  # the seed and inputs are those the journal noted before booking
+
+
+def draw_replay(draw: Draw) -> Replay:
+    """Recompute the allocation from the stored seed, inputs and refusals; compare it with
+    the stored allocation, and the seed and inputs with the digests the append-only journal
+    took when the draw began (a changed seed or input would otherwise replay "fine")."""
+    recomputed = allocation.replay(draw.seed, draw.inputs, draw.refusals)
+    stored = draw.allocation
+    differences = sorted(
+        (k for k in set(recomputed) | set(stored) if recomputed.get(k) != stored.get(k)),
+        key=int,
+    )
+    digest = allocation.inputs_digest(draw.inputs)
+    noted = (
+        AuditEvent.objects.filter(action=AuditAction.RELEASE_DRAWN, details__draw=draw.pk)
+        .values_list("details", flat=True)
+        .first()
+    )
+    intact = (
+        noted is not None
+        and noted.get("seed_sha256") == allocation.seed_digest(draw.seed)
+        and noted.get("inputs_sha256") == digest
+    )
+    return Replay(
+        matches=intact and not differences and draw.finished_at is not None,
+        inputs_sha256=digest,
+        recomputed=recomputed,
+        differences=differences,
+        record_intact=intact,
+    )

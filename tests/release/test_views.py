@@ -1,0 +1,229 @@
+"""The pages as people use them, and who may open which (the fixed personas)."""
+
+import pytest
+from django.urls import reverse
+
+from portal.patients.selectors import ACTING_SESSION_KEY
+from portal.release import services
+from portal.release.models import BallotRequest
+from tests.release.conftest import open_now
+from tests.workspace.conftest import verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(client, user, acting=None):
+    client.force_login(user)
+    if acting is not None:
+        session = client.session
+        session[ACTING_SESSION_KEY] = acting.pk
+        session.save()
+    return client
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, ballot):
+    for url in (reverse("release:home"), reverse("release:request_new", args=[ballot.pk])):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert reverse("identity:cabinet") in response["Location"]
+
+
+def test_a_patient_files_a_request_and_sees_it_waiting(client, patient, ballot, place):
+    browser = logged_in(client, patient)
+    home = browser.get(reverse("release:home")).content.decode()
+    assert "Запись при открытии дня" in home and "Подать заявку" in home
+    form = browser.get(reverse("release:request_new", args=[ballot.pk])).content.decode()
+    assert "Зорина" in form and "утром, до 12:00" in form
+    _, _, first, _ = place
+    response = browser.post(
+        reverse("release:request_new", args=[ballot.pk]),
+        {"doctors": [str(first.pk)], "times": "morning"},
+    )
+    row = BallotRequest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("release:request_detail", args=[row.pk])
+    page = browser.get(response["Location"]).content.decode()
+    assert "ждёт жеребьёвки" in page and "Отозвать заявку" in page
+
+
+def test_clicking_a_hundred_times_makes_one_request(client, patient, ballot):
+    browser = logged_in(client, patient)
+    for _ in range(100):
+        browser.post(reverse("release:request_new", args=[ballot.pk]), {"times": "any"})
+    assert BallotRequest.objects.count() == 1
+
+
+def test_the_result_page_says_a_draw_happened_when_and_the_result(client, patient, ballot):
+    row = services.request_make(
+        actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[], times="any"
+    ).request
+    open_now(ballot)
+    draw = services.draw_run(ballot_id=ballot.pk)
+    page = logged_in(client, patient).get(reverse("release:request_detail", args=[row.pk]))
+    text = page.content.decode()
+    assert "Жеребьёвка проведена" in text and "Вы записаны" in text
+    assert draw.fingerprint in text and draw.seed not in text
+    assert "Место заявки в порядке жеребьёвки: 1" in text
+
+
+def test_a_guardian_files_for_the_child_in_the_childs_cabinet(client, guardian, child, ballot):
+    browser = logged_in(client, guardian, acting=child)
+    browser.post(reverse("release:request_new", args=[ballot.pk]), {"times": "any"})
+    assert BallotRequest.objects.get().patient == child
+
+
+def test_a_stranger_cannot_open_or_withdraw_someone_elses_request(
+    client, patient, stranger, ballot
+):
+    row = services.request_make(
+        actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[], times="any"
+    ).request
+    browser = logged_in(client, stranger)
+    assert browser.get(reverse("release:request_detail", args=[row.pk])).status_code == 404
+    assert browser.post(reverse("release:request_withdraw", args=[row.pk])).status_code == 404
+    assert BallotRequest.objects.get().status == "pending"
+
+
+def test_a_guardian_acting_for_self_does_not_see_the_childs_request_by_id(
+    client, guardian, child, ballot
+):
+    row = services.request_make(
+        actor=guardian, patient=child, ballot=ballot, doctor_ids=[], times="any"
+    ).request
+    assert (
+        logged_in(client, guardian)
+        .get(reverse("release:request_detail", args=[row.pk]))
+        .status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"times": "never"},
+        {"times": ""},
+        {"doctors": ["abc"], "times": "any"},
+        {"doctors": ["999999"], "times": "any"},
+        {"doctors": ["1" * 400], "times": "any"},
+    ],
+)
+def test_hostile_form_values_get_a_russian_message_and_write_nothing(client, patient, ballot, data):
+    response = logged_in(client, patient).post(
+        reverse("release:request_new", args=[ballot.pk]), data
+    )
+    assert response.status_code == 400
+    assert "Выберите" in response.content.decode()
+    assert not BallotRequest.objects.exists()
+
+
+def test_an_unknown_or_closed_ballot_is_not_found(client, patient, ballot):
+    browser = logged_in(client, patient)
+    assert browser.get(reverse("release:request_new", args=[ballot.pk + 999])).status_code == 404
+    open_now(ballot)
+    assert browser.get(reverse("release:request_new", args=[ballot.pk])).status_code == 404
+
+
+def test_a_refused_request_says_why(client, patient, ballot):
+    from tests.factories import AppointmentFactory
+
+    AppointmentFactory(patient=patient.patient, slot__doctor__specialty=ballot.specialty)
+    response = logged_in(client, patient).post(
+        reverse("release:request_new", args=[ballot.pk]), {"times": "any"}
+    )
+    assert response.status_code == 409
+    assert "Перенести" in response.content.decode()
+
+
+def test_staff_see_their_clinics_ballots_and_only_the_operator_replays(
+    client, ballot, clerk, other_clerk, head, operator, patient
+):
+    services.request_make(
+        actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[], times="any"
+    )
+    open_now(ballot)
+    draw = services.draw_run(ballot_id=ballot.pk)
+    detail = reverse("release:staff_detail", args=[ballot.pk])
+    for user in (clerk, head):
+        page = verified_client(user).get(detail + "?replay=1").content.decode()
+        assert draw.fingerprint in page and draw.seed not in page and "Повтор" not in page
+    assert verified_client(other_clerk).get(detail).status_code == 404
+    assert (
+        str(ballot.clinic.short_name)
+        not in verified_client(other_clerk).get(reverse("release:staff_list")).content.decode()
+    )
+    page = verified_client(operator).get(detail + "?replay=1").content.decode()
+    assert draw.seed in page and "дал то же распределение" in page
+
+
+def test_citizens_and_anonymous_visitors_are_kept_out_of_the_workspace_pages(
+    client, patient, ballot
+):
+    for url in (reverse("release:staff_list"), reverse("release:staff_detail", args=[ballot.pk])):
+        assert client.get(url).status_code == 302
+        assert logged_in(client, patient).get(url).status_code == 403
+        client.logout()
+
+
+def test_a_withdrawal_from_the_page(client, patient, ballot):
+    row = services.request_make(
+        actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[], times="any"
+    ).request
+    browser = logged_in(client, patient)
+    response = browser.post(reverse("release:request_withdraw", args=[row.pk]), follow=True)
+    assert "Заявка отозвана" in response.content.decode()
+    again = browser.post(reverse("release:request_withdraw", args=[row.pk]), follow=True)
+    assert "уже нельзя отозвать" in again.content.decode()
+
+
+STAFF_COLUMNS = (
+    "anonymous",
+    "patient",
+    "guardian",
+    "stranger",
+    "clerk",
+    "other_clerk",
+    "head",
+    "operator",
+)
+# name → expected status per persona (staff logged in with both factors); the ballot is
+# at the guardian's clinic: its clerk and head see it, the other clinic's clerk gets 404.
+STAFF_MATRIX = {
+    "release:staff_list":   (302, 403, 403, 403, 200, 200, 200, 200),
+    "release:staff_detail": (302, 403, 403, 403, 200, 404, 200, 200),
+}  # fmt: skip
+
+
+def test_every_staff_page_gives_each_persona_the_expected_status(
+    ballot, patient, guardian, stranger, clerk, other_clerk, head, operator
+):
+    from django.test import Client
+
+    users = {
+        "patient": patient,
+        "guardian": guardian,
+        "stranger": stranger,
+        "clerk": clerk,
+        "other_clerk": other_clerk,
+        "head": head,
+        "operator": operator,
+    }
+    urls = {
+        "release:staff_list": reverse("release:staff_list"),
+        "release:staff_detail": reverse("release:staff_detail", args=[ballot.pk]),
+    }
+    mismatches = []
+    for column, persona in enumerate(STAFF_COLUMNS):
+        user = users.get(persona)
+        if user is None:
+            browser = Client()
+        elif persona in ("clerk", "other_clerk", "head", "operator"):
+            browser = verified_client(user)
+        else:
+            browser = Client()
+            browser.force_login(user)
+        for name, url in urls.items():
+            status = browser.get(url).status_code
+            if status != STAFF_MATRIX[name][column]:
+                mismatches.append(f"{name} as {persona}: {status}")
+    assert not mismatches
