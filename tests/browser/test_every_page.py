@@ -93,6 +93,7 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         reverse("waitlist:offer_list"),
         reverse("notifications:list"),
     ]
+    mother += _release_pages(home_clinic, guardian)
     daughter = [
         reverse("identity:cabinet"),
         reverse("scheduling:booking_confirm", args=[for_child.pk]),
@@ -127,6 +128,36 @@ def _waitlist_offer(child, guardian, doctor, slot):
     Offer.objects.create(
         patient=child, slot=slot, kind=Offer.Kind.WAITLIST, entry=entry, expires_at=until
     )
+
+
+def _release_pages(clinic, guardian) -> list[str]:
+    """«Запись при открытии дня»: the list, a form, a waiting request, a drawn one."""
+    from portal.release import services
+    from tests.release.conftest import make_slots, open_now
+
+    opens = timezone.now() + datetime.timedelta(hours=1)
+    ballots = []
+    for n in range(3):
+        doctor = DoctorFactory(clinic=clinic, specialty=SpecialtyFactory(code=f"release-{n}"))
+        day = timezone.localdate() + datetime.timedelta(days=3)
+        make_slots(doctor, day, [9, 15], opens)
+        ballots.append(
+            services.ballot_open(clinic_id=clinic.pk, specialty_id=doctor.specialty_id, day=day)
+        )
+    waiting, drawn = (
+        services.request_make(
+            actor=guardian, patient=guardian.patient, ballot=b, doctor_ids=[], times="any"
+        ).request
+        for b in ballots[1:]
+    )
+    open_now(ballots[2])
+    services.draw_run(ballot_id=ballots[2].pk)
+    return [
+        reverse("release:home"),
+        reverse("release:request_new", args=[ballots[0].pk]),
+        reverse("release:request_detail", args=[waiting.pk]),
+        reverse("release:request_detail", args=[drawn.pk]),
+    ]
 
 
 def _walk(page, live_server, login_as, act_for, pages, check):
