@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -48,6 +49,7 @@ from portal.scheduling.slot_generation import _insert_slots, slots_block_absence
 from portal.workspace.permissions import staff_may_manage_clinic
 
 logger = logging.getLogger(__name__)
+_Result = TypeVar("_Result")
 
 TICKET_ALPHABET = "0123456789АВЕКМНРСТХ"  # letters that look alike in Cyrillic and Latin
 PG_LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout expired
@@ -806,29 +808,46 @@ def absence_record(
     for every appointment under the locks. Refusals: `clinic_cancel_no_reason`,
     `clinic_cancel_foreign`, `busy` (still locked out after the retries).
     """
+    reason = _clinic_reason(actor, doctor, reason)
+    return _retried_whole(
+        partial(
+            _record_absence,
+            actor=actor,
+            doctor_id=doctor.pk,
+            kind=kind,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=reason,
+            ip=ip,
+        ),
+        attempts=ABSENCE_ATTEMPTS,
+        what=f"absence of doctor {doctor.pk}",
+    )
+
+
+def _clinic_reason(actor: User, doctor: Doctor, reason: str) -> str:
+    """What every clinic-wide writer (an absence, a schedule publish) asks first: a reason
+    the patients will read, and a clinic the actor may manage."""
     reason = reason.strip()
     if not reason:
         raise BookingRefused("clinic_cancel_no_reason")
     if not actor.is_superuser and not staff_may_manage_clinic(actor, doctor.clinic_id):
         raise BookingRefused("clinic_cancel_foreign")
-    for attempt in range(ABSENCE_ATTEMPTS):
+    return reason
+
+
+def _retried_whole(write: Callable[[], _Result], *, attempts: int, what: str) -> _Result:
+    """Run a durable clinic-wide transaction again from the start after a deadlock or a
+    lock timeout (it rolled back whole); ``busy`` once ``attempts`` are used up."""
+    for attempt in range(attempts):
         try:
-            return _record_absence(
-                actor=actor,
-                doctor_id=doctor.pk,
-                kind=kind,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                reason=reason,
-                ip=ip,
-            )
+            return write()
         except OperationalError as exc:
-            retryable = _is_lock_timeout(exc) or _is_deadlock(exc)
-            if not retryable:
+            if not (_is_lock_timeout(exc) or _is_deadlock(exc)):
                 raise
-            if attempt == ABSENCE_ATTEMPTS - 1:
+            if attempt == attempts - 1:
                 raise BookingRefused("busy") from exc
-            logger.info("absence of doctor %s retried after %s", doctor.pk, exc)
+            logger.info("%s retried after %s", what, exc)
     raise AssertionError("unreachable")
 
 
@@ -1111,29 +1130,21 @@ def schedule_publish(
     `schedule_invalid`, `schedule_rule_unknown`, `clinic_cancel_no_reason`,
     `clinic_cancel_foreign`, `busy` (still locked out after the retries).
     """
-    reason = reason.strip()
-    if not reason:
-        raise BookingRefused("clinic_cancel_no_reason")
-    if not actor.is_superuser and not staff_may_manage_clinic(actor, doctor.clinic_id):
-        raise BookingRefused("clinic_cancel_foreign")
-    for attempt in range(SCHEDULE_ATTEMPTS):
-        try:
-            return _publish_schedule(
-                actor=actor,
-                doctor_id=doctor.pk,
-                rule_id=rule_id,
-                draft=draft,
-                reason=reason,
-                expected=expected_cancelled,
-                ip=ip,
-            )
-        except OperationalError as exc:
-            if not (_is_lock_timeout(exc) or _is_deadlock(exc)):
-                raise
-            if attempt == SCHEDULE_ATTEMPTS - 1:
-                raise BookingRefused("busy") from exc
-            logger.info("schedule of doctor %s retried after %s", doctor.pk, exc)
-    raise AssertionError("unreachable")
+    reason = _clinic_reason(actor, doctor, reason)
+    return _retried_whole(
+        partial(
+            _publish_schedule,
+            actor=actor,
+            doctor_id=doctor.pk,
+            rule_id=rule_id,
+            draft=draft,
+            reason=reason,
+            expected=expected_cancelled,
+            ip=ip,
+        ),
+        attempts=SCHEDULE_ATTEMPTS,
+        what=f"schedule of doctor {doctor.pk}",
+    )
 
 
 # --- a fair-release draw's reservation: a hold for nobody (docs/fair-release.md) ---------
