@@ -18,6 +18,10 @@ ERROR_SYSTEM_PATH = "/CodeSystem/error"
 # Booking refusal code -> HTTP status. Anything not listed is a rule (422).
 BOOKING_STATUS = {
     "slot_taken": 409,
+    # Held for another patient's offer or kept for a draw: not the client's to take now,
+    # like a taken slot (docs/api.md); it may come free later.
+    "slot_held": 409,
+    "slot_in_draw": 409,
     "cancel_not_active": 409,
     "busy": 503,
 }

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portal.scheduling.errors import ERRORS, BookingRefused
 from portal.scheduling.models import Appointment
+from portal.scheduling.services import slot_hold
 from tests.api.conftest import booking, outcome_text
 from tests.factories import AppointmentFactory, ChildFactory, GuardianshipFactory
 
@@ -238,3 +239,18 @@ def test_a_portal_session_is_no_token(client, guardian, child):
     client.force_login(guardian)
     assert client.get("/fhir/Patient").status_code == 401
     assert client.get(f"/fhir/Patient/{child.pk}").status_code == 401
+
+
+def test_a_slot_held_for_another_patient_is_a_conflict_with_the_pages_text(
+    as_guardian, child, stranger, open_slot
+):
+    held = open_slot()
+    assert slot_hold(
+        slot_id=held.pk,
+        patient_id=stranger.patient.pk,
+        until=timezone.now() + datetime.timedelta(hours=1),
+    )
+
+    response = as_guardian.post("Appointment", booking(held.pk, child.pk))
+
+    assert response.status_code == 409 and outcome_text(response) == str(ERRORS["slot_held"])
