@@ -159,7 +159,9 @@ def test_the_ticket_has_an_inline_qr_code_and_the_ics_the_irkutsk_time_zone(as_p
 
 def test_nearest_free_time_lists_each_doctors_earliest_slot(as_patient, home_clinic, doctor):
     late = SlotFactory(doctor=doctor)
-    early = SlotFactory(doctor=doctor, starts_at=late.starts_at.replace(hour=0))
+    # An hour before, not "at midnight": a sequence that put ``late`` at 00:xx made both
+    # slots start at once and the unique (doctor, start) refused the second.
+    early = SlotFactory(doctor=doctor, starts_at=late.starts_at - datetime.timedelta(hours=1))
     early.ends_at = early.starts_at + datetime.timedelta(minutes=20)
     early.save()
     response = as_patient.get(
