@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "portal.core",
     "portal.identity",
     "portal.directory",
+    "portal.staff",
     "portal.patients",
     "portal.audit",
     "portal.scheduling",

@@ -13,7 +13,7 @@ from django.core.cache import cache
 
 from portal.directory.models import Clinic, District
 from portal.patients.models import Guardianship
-from portal.workspace.models import StaffMember
+from portal.staff.models import StaffMember
 from tests.factories import (
     ChildFactory,
     ClinicFactory,

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.directory.models import Clinic
 from portal.identity.models import User
-from portal.workspace.models import StaffMember
+from portal.staff.models import StaffMember
 
 DEMO_CLINIC = "Городская поликлиника № 1"
 

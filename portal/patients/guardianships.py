@@ -19,7 +19,7 @@ from portal.patients.services import (
     guardianship_event_record,
     listed_in_esia_kids,
 )
-from portal.workspace.permissions import staff_may_confirm_guardianship
+from portal.staff.permissions import staff_may_confirm_guardianship
 
 if TYPE_CHECKING:
     from portal.identity.models import User

@@ -19,7 +19,7 @@ from portal.patients.selectors import patient_ids_actable_by
 from portal.release import allocation
 from portal.release.models import Ballot, BallotRequest, Draw
 from portal.scheduling.models import Slot
-from portal.workspace.permissions import clinic_scope_for, staff_member_of
+from portal.staff.permissions import clinic_scope_for, staff_member_of
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

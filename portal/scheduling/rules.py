@@ -20,7 +20,7 @@ from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Patient
 from portal.patients.selectors import is_over_child_age, today_local
 from portal.scheduling.models import Appointment, Slot
-from portal.workspace.permissions import is_staff_account
+from portal.staff.permissions import is_staff_account
 
 ADULT_AGE = 18
 

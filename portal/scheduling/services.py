@@ -46,7 +46,7 @@ from portal.scheduling.schedule_changes import (
     schedule_diff,
 )
 from portal.scheduling.slot_generation import _insert_slots, slots_block_absence
-from portal.workspace.permissions import staff_may_manage_clinic
+from portal.staff.permissions import staff_may_manage_clinic
 
 logger = logging.getLogger(__name__)
 _Result = TypeVar("_Result")

@@ -2,16 +2,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.workspace.models import StaffMember
-
-
-@admin.register(StaffMember)
-class StaffMemberAdmin(admin.ModelAdmin[StaffMember]):
-    list_display = ("user", "role", "clinic")
-    list_filter = ("role",)
-    raw_id_fields = ("user",)
-
-
 # django-otp's own admin shows a device's secret as a QR code and answers an unknown id
 # with a 500. Staff enrol on the workspace login; the admin only lists devices and
 # deletes one to reset a lost phone (docs/workspace.md).

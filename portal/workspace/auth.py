@@ -19,7 +19,7 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.core.http import client_ip
 from portal.identity.models import User
-from portal.workspace.permissions import staff_member_of
+from portal.staff.permissions import staff_member_of
 
 PENDING_KEY = "workspace_pending_login"
 DEVICE_NAME = "workspace"

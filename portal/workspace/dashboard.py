@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from portal.directory.models import Clinic, Specialty
 from portal.scheduling.models import Appointment, Slot
-from portal.workspace.models import StaffMember
+from portal.staff.models import StaffMember
 
 HORIZON = datetime.timedelta(days=14)
 WINDOW = datetime.timedelta(days=30)

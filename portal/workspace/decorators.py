@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from portal.core.http import AuthenticatedRequest
-from portal.workspace.models import StaffMember
-from portal.workspace.permissions import staff_member_of
+from portal.staff.models import StaffMember
+from portal.staff.permissions import staff_member_of
 
 View = Callable[..., HttpResponse]
 

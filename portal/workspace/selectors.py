@@ -10,7 +10,8 @@ from portal.directory.models import Doctor
 from portal.patients.models import Guardianship, InsuredPerson
 from portal.patients.services import name_key
 from portal.scheduling.models import Absence, Appointment, Slot
-from portal.workspace.permissions import AnyUser, guardianships_in_scope
+from portal.staff.permissions import AnyUser
+from portal.workspace.permissions import guardianships_in_scope
 
 
 def _local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

@@ -68,7 +68,7 @@ def test_a_clerk_is_told_who_sees_the_figures(clerk, as_staff, figures):
 
 @pytest.mark.django_db
 def test_another_clinics_head_cannot_pick_this_clinic(other_clerk, as_staff, figures):
-    from portal.workspace.models import StaffMember
+    from portal.staff.models import StaffMember
 
     StaffMember.objects.filter(user=other_clerk).update(role=StaffMember.Role.HEAD)
     browser = as_staff(other_clerk)

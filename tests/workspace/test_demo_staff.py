@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from portal.demo import staff
-from portal.workspace.permissions import clinic_scope_for
+from portal.staff.permissions import clinic_scope_for
 
 
 def _code(username: str) -> str:

@@ -99,7 +99,7 @@ def test_an_ended_guardianship_is_404_and_bad_ids_too(as_staff, clerk, unverifie
 @pytest.mark.django_db
 def test_a_workspace_clerk_without_the_admin_flag_confirms(as_staff, home_clinic, unverified):
     """The demo's clerks (`make run`) have a role but no ``is_staff``: the role decides."""
-    from portal.workspace.models import StaffMember
+    from portal.staff.models import StaffMember
     from tests.factories import UserFactory
 
     desk = UserFactory(username="desk", esia_oid=None, is_staff=False, clinic=home_clinic)

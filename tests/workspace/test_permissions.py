@@ -3,12 +3,8 @@
 import pytest
 from django.http import Http404
 
-from portal.workspace.permissions import (
-    appointment_get_for_staff,
-    clinic_scope_for,
-    doctor_get_for_staff,
-    staff_may_see_patient,
-)
+from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff
+from portal.workspace.permissions import appointment_get_for_staff, staff_may_see_patient
 from tests.factories import AppointmentFactory, ClinicFactory, DoctorFactory, PatientFactory
 
 

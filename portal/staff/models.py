@@ -14,7 +14,7 @@ class StaffMember(models.Model):
     The role decides what a staff member may do; the account's clinic (``User.clinic``,
     which the admin and the booking service already read), what they may see: a clerk or
     a head without a clinic sees nothing, the regional operator the whole region. Every
-    check goes through `portal.workspace.permissions`, never through this model directly.
+    check goes through `portal.staff.permissions`, never through this model directly.
     """
 
     class Role(models.TextChoices):
@@ -31,6 +31,9 @@ class StaffMember(models.Model):
     role = models.CharField(_("роль"), max_length=10, choices=Role.choices)
 
     class Meta:
+        # The table keeps the name it had when roles lived in the workspace app: moving
+        # the model below the domain (docs/architecture.md) changed no data.
+        db_table = "workspace_staffmember"
         verbose_name = _("сотрудник")
         verbose_name_plural = _("сотрудники")
 
