@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "portal.staff",
     "portal.patients",
     "portal.audit",
+    "portal.journal",
     "portal.scheduling",
     "portal.demo",
     # Django's Tasks API (the django-tasks backport) and its database queue: the outbox.

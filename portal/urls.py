@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("portal.directory.urls")),
     path("", include("portal.identity.urls")),
     path("", include("portal.patients.urls")),
+    path("", include("portal.journal.urls")),
     path("", include("portal.scheduling.urls")),
     path("", include("portal.workspace.urls")),
     path("", include("portal.notifications.urls")),

@@ -1,34 +1,27 @@
-from typing import TYPE_CHECKING
+"""Reads of the journal that writers ask before they write."""
 
-from django.db.models import Q, QuerySet
+import datetime
+
+from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
-from portal.patients.selectors import patient_seen_in_full_by
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-    from portal.identity.models import User
+REFUSAL_RECORD_INTERVAL = datetime.timedelta(hours=1)
 
 
-def audit_events_for_patient(patient_id: int) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(patient_id=patient_id).select_related("user", "user__patient")
+def refusal_already_recorded(actor_id: int | None, patient_id: int | None) -> bool:
+    """True if the journal already shows this actor refused on this patient this hour.
 
-
-def audit_events_visible_to(
-    viewer: "User | AnonymousUser", patient_id: int
-) -> QuerySet[AuditEvent]:
-    """The patient's journal as ``viewer`` may read it (the caller checked they may act
-    for the patient): all of it, or for a guardian not yet verified only what they did
-    and what happened to the appointments they booked (patients.selectors.actable_by).
+    The audit write of a refused access calls this first, so that probing cannot fill
+    a victim's «Кто действовал от моего имени» with rows: one row per (actor, patient)
+    per hour says all there is to say. The database decides, not the cache: with
+    Redis down the journal must neither flood nor fall silent.
     """
-    events = audit_events_for_patient(patient_id)
-    if patient_seen_in_full_by(viewer, patient_id):
-        return events
-    if viewer.pk is None:
-        return events.none()
-    booked = AuditEvent.objects.filter(
-        patient_id=patient_id, user_id=viewer.pk, action=AuditAction.APPOINTMENT_BOOKED
-    ).values_list("details__appointment", flat=True)
-    own_appointments = [pk for pk in booked if isinstance(pk, int)]
-    return events.filter(Q(user_id=viewer.pk) | Q(details__appointment__in=own_appointments))
+    if actor_id is None or patient_id is None:
+        return False
+    return AuditEvent.objects.filter(
+        action=AuditAction.ACCESS_REFUSED,
+        user_id=actor_id,
+        patient_id=patient_id,
+        created_at__gte=timezone.now() - REFUSAL_RECORD_INTERVAL,
+    ).exists()

@@ -6,7 +6,6 @@ request remembers how many seconds are left in the window, so the 429 page and t
 ``Retry-After`` header say when to come back.
 """
 
-import datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -14,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django_ratelimit.core import ALL, get_usage
 from django_ratelimit.exceptions import Ratelimited
 
@@ -136,30 +134,6 @@ def refusals_limited(request: HttpRequest) -> Iterator[None]:
     except Http404:
         _refusal_usage(request, increment=True)
         raise
-
-
-REFUSAL_RECORD_INTERVAL = datetime.timedelta(hours=1)
-
-
-def refusal_already_recorded(actor_id: int | None, patient_id: int | None) -> bool:
-    """True if the journal already shows this actor refused on this patient this hour.
-
-    The audit write of a refused access calls this first, so that probing cannot fill
-    a victim's «Кто действовал от моего имени» with rows: one row per (actor, patient)
-    per hour says all there is to say. The database decides, not the cache: with
-    Redis down the journal must neither flood nor fall silent.
-    """
-    if actor_id is None or patient_id is None:
-        return False
-    # Imported here: audit depends on patients, patients on core.
-    from portal.audit.models import AuditAction, AuditEvent
-
-    return AuditEvent.objects.filter(
-        action=AuditAction.ACCESS_REFUSED,
-        user_id=actor_id,
-        patient_id=patient_id,
-        created_at__gte=timezone.now() - REFUSAL_RECORD_INTERVAL,
-    ).exists()
 
 
 def _usage(request: HttpRequest, name: str, *, increment: bool) -> dict[str, Any] | None:

@@ -30,6 +30,6 @@ def acting(request: HttpRequest) -> dict[str, Any]:
         "own_patient": own,
         "acting_patient": current,
         "children": list(children_of(own)),
-        # The booking service's own rule and text (scheduling.rules.child_refusal).
+        # The booking service's own rule and text (patients.rules.child_refusal).
         "booking_refusal": patient_booking_refusal(own, current),
     }

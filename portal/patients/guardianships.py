@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.audit.models import AuditAction
+from portal.patients.errors import GuardianshipRefused
 from portal.patients.models import Guardianship, Patient
 from portal.patients.services import (
     guardianship_end,
@@ -23,10 +24,6 @@ from portal.staff.permissions import staff_may_confirm_guardianship
 
 if TYPE_CHECKING:
     from portal.identity.models import User
-
-
-class GuardianshipRefused(Exception):
-    """The actor may not confirm, approve or revoke this guardianship."""
 
 
 def _guardianship_locked(guardianship_id: int) -> Guardianship | None:

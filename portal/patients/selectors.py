@@ -1,16 +1,15 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.patients.errors import patient_refusal_text
 from portal.patients.models import Guardianship, InsuredPerson, Patient
+from portal.patients.rules import child_refusal, is_over_child_age, policy_refusal, today_local
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -174,30 +173,16 @@ def _resolve_acting_patient(request: HttpRequest) -> Patient | None:
     return own
 
 
-def today_local() -> date:
-    return timezone.localdate()
-
-
-def is_over_child_age(patient: Patient, today: date | None = None) -> bool:
-    """True once the patient has turned settings.CHILD_MAX_AGE (14 by default)."""
-    return patient.age_on(today or today_local()) >= settings.CHILD_MAX_AGE
-
-
 def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None) -> str | None:
     """Why the cabinet may not book for ``acting`` now, or None if it may.
 
-    The rules and their texts are the booking service's own (`scheduling.rules.child_refusal`
-    and `policy_refusal`, `scheduling.errors`), so the cabinet says exactly what the
-    booking would answer.
+    The rules and their texts are the ones the booking service asks (`patients.rules`,
+    `patients.errors`), so the cabinet says exactly what the booking would answer.
     """
     if user_patient is None or acting is None:
         return _("Войдите в личный кабинет, чтобы записаться к врачу.")
-    # Imported here: scheduling depends on patients, not the other way round.
-    from portal.scheduling.errors import refusal_text
-    from portal.scheduling.rules import child_refusal, policy_refusal
-
     code = child_refusal(acting, user_patient.user_id) or policy_refusal(acting)
-    return refusal_text(code) if code else None
+    return patient_refusal_text(code) if code else None
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditAction
+from portal.audit.selectors import refusal_already_recorded
 from portal.audit.services import audit_record
-from portal.core.ratelimits import refusal_already_recorded
 from portal.patients.models import (
     Guardianship,
     InsuredPerson,
@@ -30,6 +30,7 @@ from portal.patients.models import (
     Sex,
     age_on,
 )
+from portal.patients.rules import ADULT_AGE
 from portal.patients.selectors import registry_person_by_policy
 from portal.patients.validators import is_valid_enp
 
@@ -143,7 +144,6 @@ def registry_matches(
 
 # The age of majority: a younger account holder (ESIA accounts start at 14) may hold
 # only a child ESIA itself lists for them.
-GUARDIAN_MIN_AGE = 18
 
 
 def listed_in_esia_kids(
@@ -198,11 +198,11 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
             }
         )
     # Before the registry is asked: a minor must not learn which policies exist.
-    if guardian.age_on(today) < GUARDIAN_MIN_AGE and not listed_in_esia_kids(
+    if guardian.age_on(today) < ADULT_AGE and not listed_in_esia_kids(
         guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
     ):
         errors.setdefault(NON_FIELD_ERRORS, []).append(
-            ERRORS["guardian_minor"] % {"age": GUARDIAN_MIN_AGE}
+            ERRORS["guardian_minor"] % {"age": ADULT_AGE}
         )
         raise ValidationError(errors)
     try:

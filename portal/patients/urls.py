@@ -28,5 +28,4 @@ urlpatterns = [
         name="guardianship_revoke",
     ),
     path("cabinet/acting/", views.acting_switch_view, name="acting_switch"),
-    path("cabinet/journal/<int:patient_id>/", views.journal, name="journal"),
 ]

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,14 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.audit.devices import request_device
-from portal.audit.journal import journal_rows
-from portal.audit.selectors import audit_events_visible_to
 from portal.core.http import PatientRequest, client_ip
-from portal.core.ratelimits import failure_count, failures_limited, refusals_limited
-from portal.patients.decorators import patient_required
+from portal.core.ratelimits import failure_count, failures_limited
+from portal.patients.decorators import patient_or_404, patient_required
+from portal.patients.errors import GuardianshipRefused
 from portal.patients.forms import OwnPolicyForm, RelativeForm
 from portal.patients.guardianships import (
-    GuardianshipRefused,
     guardianship_approve,
     guardianship_revoke,
 )
@@ -26,16 +23,13 @@ from portal.patients.selectors import (
     ACTING_SESSION_KEY,
     esia_kids_offer,
     forget_acting_patient,
-    patient_get_for_user,
     patient_of_user,
-    patient_seen_in_full_by,
     relatives_of,
 )
 from portal.patients.services import (
     RelativeData,
     acting_switch,
     own_policy_set,
-    patient_access_refused_record,
     relative_add,
     relative_from_esia_kid,
     relative_remove,
@@ -49,25 +43,6 @@ def _own(request: PatientRequest) -> Patient:
     if own is None:  # pragma: no cover - patient_required redirects first
         raise Http404
     return own
-
-
-def _patient_or_404(request: PatientRequest, patient_id: int) -> Patient:
-    """``patient_get_for_user``, recording a refusal in the target's journal.
-
-    Refusals are rate limited (docs/security.md): probing ids answers 429 soon.
-    """
-    with refusals_limited(request):
-        try:
-            return patient_get_for_user(request.user, patient_id)
-        except Http404:
-            patient_access_refused_record(
-                actor=request.user,
-                ip=client_ip(request),
-                patient_id=patient_id,
-                path=request.path,
-                device=request_device(request),
-            )
-            raise
 
 
 def _acting_set(request: PatientRequest, child_id: int | None) -> None:
@@ -244,7 +219,7 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
         patient_id = int(request.POST.get("patient", ""))
     except ValueError:
         patient_id = own.pk
-    target = _patient_or_404(request, patient_id)
+    target = patient_or_404(request, patient_id)
     acting = acting_switch(
         actor=request.user,
         own=own,
@@ -255,18 +230,3 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
     )
     _acting_set(request, acting)
     return redirect("identity:cabinet")
-
-
-@patient_required
-def journal(request: PatientRequest, patient_id: int) -> HttpResponse:
-    """«Кто действовал от моего имени»: the patient's own or a guardian's view."""
-    patient = _patient_or_404(request, patient_id)
-    visible = audit_events_visible_to(request.user, patient.pk)
-    events = Paginator(visible, 50).get_page(request.GET.get("page"))
-    rows = journal_rows(events, viewer=request.user, patient_id=patient.pk)
-    limited = not patient_seen_in_full_by(request.user, patient.pk)
-    return render(
-        request,
-        "patients/journal.html",
-        {"patient": patient, "events": events, "rows": rows, "limited": limited},
-    )

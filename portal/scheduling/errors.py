@@ -2,13 +2,17 @@
 
 Each text says what happened and what to do instead. A text may name the age from which a
 child books alone, ``%(age)s``: it is filled from settings.CHILD_MAX_AGE, the same number
-the rule uses (`rules.child_refusal`), so the two cannot disagree.
+the rule uses (`patients.rules.child_refusal`), so the two cannot disagree.
 """
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.errors import Refused
+from portal.patients.errors import PATIENT_ERRORS
+
 ERRORS = {
+    **PATIENT_ERRORS,
     "slot_taken": _(
         "Это время уже занято другим пациентом. Выберите другое время — свободные часы "
         "показаны на странице врача."
@@ -50,15 +54,6 @@ ERRORS = {
     "adults_only": _("Для взрослых (с 18 лет). Выберите детского специалиста."),
     "clinic_children": _("Детская поликлиника принимает только детей до 18 лет."),
     "clinic_adults": _("Поликлиника принимает только взрослых (с 18 лет)."),
-    "child_too_old": _(
-        "Ребёнку уже исполнилось %(age)s лет: записаться к врачу от имени ребёнка больше "
-        "нельзя. С %(age)s лет он записывается сам через свою учётную запись на Госуслугах. "
-        "История записей остаётся доступной."
-    ),
-    "no_policy": _(
-        "Не указан полис ОМС: без него записаться к врачу нельзя. Укажите номер полиса "
-        "в разделе «Личные данные»."
-    ),
     "same_specialty": _(
         "У пациента уже есть предстоящая запись к этому специалисту. Чтобы выбрать другое "
         "время, перенесите её («Перенести» в разделе «Мои записи»)."
@@ -120,13 +115,14 @@ def refusal_text(code: str, *, own_clinic: str = "") -> str:
     return str(ERRORS[code]) % {"age": settings.CHILD_MAX_AGE}
 
 
-class BookingRefused(Exception):
-    """A rule refused the action; ``code`` is a key of ERRORS."""
+class BookingRefused(Refused):
+    """A booking rule refused the action; ``code`` is a key of ERRORS."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+    @classmethod
+    def text(cls, code: str) -> str:
+        return refusal_text(code)
 
-    @property
-    def message(self) -> str:
-        return refusal_text(self.code)
+
+def busy() -> BookingRefused:
+    """The refusal of a writer whose locks stayed taken (`core.locking`): try again."""
+    return BookingRefused("busy")

@@ -18,11 +18,8 @@ from django.utils import timezone
 
 from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Patient
-from portal.patients.selectors import is_over_child_age, today_local
+from portal.patients.rules import child_refusal, is_child, policy_refusal
 from portal.scheduling.models import Appointment, Slot
-from portal.staff.permissions import is_staff_account
-
-ADULT_AGE = 18
 
 
 class TimeSpan(Protocol):
@@ -46,32 +43,6 @@ class MovableAppointment(ActiveAppointment, Protocol):
 
     @property
     def status(self) -> str: ...
-
-
-def is_child(patient: Patient) -> bool:
-    """Children's medicine is for patients under 18 (clinics and specialties alike)."""
-    return patient.age_on(today_local()) < ADULT_AGE
-
-
-def child_refusal(patient: Patient, actor_id: int | None) -> str | None:
-    """A child of CHILD_MAX_AGE or older is not booked from a parent's cabinet.
-
-    From that age they have their own Gosuslugi account and book themselves; their
-    own booking (``patient.user_id == actor_id``) is never refused here.
-    """
-    if patient.user_id is not None and patient.user_id == actor_id:
-        return None
-    if is_over_child_age(patient):
-        # A clinic's staff booking by phone act for the clinic, not from a parent's cabinet.
-        if is_staff_account(actor_id):
-            return None
-        return "child_too_old"
-    return None
-
-
-def policy_refusal(patient: Patient) -> str | None:
-    """No OMS policy, no booking: the clinic receives under the policy (docs/oms-policy.md)."""
-    return None if patient.policy_number else "no_policy"
 
 
 def clinic_kinds_for(patient: Patient) -> frozenset[str]:

@@ -263,17 +263,9 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
 @patient_required
 def appointment_list(request: PatientRequest) -> HttpResponse:
     upcoming, history = selectors.appointments_list_for_user(request.user)
-    # Imported here: the waitlist builds on this app, not the other way round.
-    from portal.waitlist.selectors import offers_live_count_for_user
-
+    # The waitlist's offers notice comes from its own template tag (waitlist_offers).
     return render(
-        request,
-        "scheduling/appointment_list.html",
-        {
-            "upcoming": upcoming,
-            "history": history,
-            "offers_live": offers_live_count_for_user(request.user),
-        },
+        request, "scheduling/appointment_list.html", {"upcoming": upcoming, "history": history}
     )
 
 

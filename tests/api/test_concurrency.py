@@ -17,7 +17,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from portal.api.services import client_register
-from portal.scheduling import services
+from portal.scheduling import booking as booking_service
 from portal.scheduling.models import Appointment
 from tests.api.conftest import FHIR, booking
 from tests.factories import DoctorFactory, PatientFactory, SlotFactory, SpecialtyFactory
@@ -96,14 +96,16 @@ def test_control_without_the_patient_lock_the_api_books_one_specialty_twice(monk
     first, second = SlotFactory(doctor=doctor), SlotFactory(doctor=doctor)
     patient = PatientFactory(clinic=doctor.clinic)
     both_checked = threading.Barrier(2)
-    real_check = services._check
+    real_check = booking_service._check
 
     def check_then_wait(*args):
         real_check(*args)
         both_checked.wait(timeout=60)
 
-    monkeypatch.setattr(services, "_lock_patient", lambda pk: type(patient).objects.get(pk=pk))
-    monkeypatch.setattr(services, "_check", check_then_wait)
+    monkeypatch.setattr(
+        booking_service, "patient_lock", lambda pk: type(patient).objects.get(pk=pk)
+    )
+    monkeypatch.setattr(booking_service, "_check", check_then_wait)
     token = _token(patient.user, app)
     statuses = post_all_at_once(
         [(token, booking(first.pk, patient.pk)), (token, booking(second.pk, patient.pk))]

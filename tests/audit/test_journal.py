@@ -48,7 +48,7 @@ def test_every_action_has_a_russian_label():
 
 
 def _journal(client, patient) -> str:
-    return client.get(reverse("patients:journal", args=[patient.pk])).content.decode()
+    return client.get(reverse("journal:page", args=[patient.pk])).content.decode()
 
 
 def test_the_journal_names_the_child_the_doctor_the_time_and_the_device(client, guardian, child):
@@ -110,7 +110,7 @@ def test_reading_the_journal_of_a_stranger_is_refused_and_journaled_not_named(
     client, guardian, child, stranger
 ):
     client.force_login(stranger)
-    assert client.get(reverse("patients:journal", args=[child.pk])).status_code == 404
+    assert client.get(reverse("journal:page", args=[child.pk])).status_code == 404
     event = AuditEvent.objects.get(action=AuditAction.ACCESS_REFUSED)
     assert event.patient == child and event.user == stranger
     client.force_login(guardian)

@@ -71,7 +71,7 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         reverse("patients:personal"),
         reverse("patients:relative_add"),
         reverse("patients:relative_remove", args=[child.guardians.get().pk]),
-        reverse("patients:journal", args=[guardian.patient.pk]),
+        reverse("journal:page", args=[guardian.patient.pk]),
         reverse("scheduling:booking_start"),
         reverse("scheduling:booking_district", args=[clinic.district_id]),
         reverse("scheduling:booking_clinic", args=[clinic.pk]),
@@ -97,7 +97,7 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
     daughter = [
         reverse("identity:cabinet"),
         reverse("scheduling:booking_confirm", args=[for_child.pk]),
-        reverse("patients:journal", args=[child.pk]),
+        reverse("journal:page", args=[child.pk]),
     ]
     return {
         "anonymous": anonymous,

@@ -52,7 +52,7 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 404,  404,     404,     LOGIN)},
     "patients:acting_switch":         {"GET": (405, 405,    405,     405,     405),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
-    "patients:journal":               {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "journal:page":               {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
     "scheduling:booking_start":       {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "scheduling:booking_nearest":     {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "scheduling:booking_district":    {"GET": (LOGIN, 200,   200,     200,     LOGIN)},

@@ -138,7 +138,7 @@ def test_wizard_and_nearest_query_parameters_never_fail(
         client.get(reverse("scheduling:booking_nearest"), {"specialty": specialty, "place": place}),
         client.get(reverse("scheduling:booking_days", args=[slot.doctor_id]), {"page": page}),
         client.get(f"/booking/doctor/{slot.doctor_id}/{quote(day, safe='')}/"),
-        client.get(reverse("patients:journal", args=[patient.patient.pk]), {"page": page}),
+        client.get(reverse("journal:page", args=[patient.patient.pk]), {"page": page}),
     ]
     for response in checks:
         assert response.status_code in NO_500, response.request
@@ -189,7 +189,7 @@ def test_stored_names_render_escaped_on_every_page_and_in_the_calendar_file(
     pages = [
         reverse("identity:cabinet"),
         reverse("patients:personal"),
-        reverse("patients:journal", args=[child.pk]),
+        reverse("journal:page", args=[child.pk]),
         reverse("scheduling:appointment_list"),
         reverse("scheduling:appointment_ticket", args=[appointment.pk]),
         reverse("scheduling:appointment_cancel", args=[appointment.pk]),

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django_tasks_db.models import DBTaskResult
 
+from portal.notifications import receivers
 from portal.notifications import services as notify
 from portal.notifications.models import Channel, Kind, Message, Preference, Status
 from portal.scheduling import services as booking
@@ -160,7 +161,8 @@ def test_a_rolled_back_booking_writes_and_sends_nothing(
         assert Message.objects.filter(appointment=appointment).exists()
         raise RuntimeError("the booking fails after the rows were written")
 
-    monkeypatch.setattr(booking, "appointment_booked_notify", written_then_fails)
+    # The notifications hear of the booking inside its transaction (scheduling.events).
+    monkeypatch.setattr(receivers, "appointment_booked_notify", written_then_fails)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         book(mother, mother, slot_at(visit_time))
 

@@ -162,7 +162,7 @@ def test_the_strangers_journal_names_nobody_and_shows_only_their_own_doings(
         patient=alisa,
         details={"appointment": mothers_booking.pk},
     )
-    page = client.get(reverse("patients:journal", args=[alisa.pk])).content.decode()
+    page = client.get(reverse("journal:page", args=[alisa.pk])).content.decode()
     assert "Сидорова О." not in page and "Ольга" not in page
     assert "Запись к врачу" not in page
     assert "Добавлен(а) в список родственников" in page  # the stranger's own step
@@ -179,7 +179,7 @@ def test_the_mother_is_told_names_the_newcomer_and_revokes_them(
     assert "Новые законные представители" in personal
     assert stranger.patient.short_name in personal and "Отозвать доступ" in personal
     # In the child's journal the unverified newcomer is not named.
-    journal = client.get(reverse("patients:journal", args=[alisa.pk])).content.decode()
+    journal = client.get(reverse("journal:page", args=[alisa.pk])).content.decode()
     assert "Другой законный представитель" in journal
     assert stranger.patient.short_name not in journal
 
@@ -190,7 +190,7 @@ def test_the_mother_is_told_names_the_newcomer_and_revokes_them(
     assert stranger_in.ended_by == mother
 
     client.force_login(stranger)
-    assert client.get(reverse("patients:journal", args=[alisa.pk])).status_code == 404
+    assert client.get(reverse("journal:page", args=[alisa.pk])).status_code == 404
     switch = client.post(reverse("patients:acting_switch"), {"patient": alisa.pk})
     assert switch.status_code == 404
     # Revoked stays revoked: adding the child again needs the clinic.
@@ -326,7 +326,7 @@ def test_an_unverified_guardian_reads_what_happened_to_their_own_booking(
         actor=mother, patient=alisa, slot_id=SlotFactory().pk, idempotency_key=uuid.uuid4()
     )
     appointment_cancel(actor=mother, appointment=booked.appointment)
-    page = client.get(reverse("patients:journal", args=[alisa.pk])).content.decode()
+    page = client.get(reverse("journal:page", args=[alisa.pk])).content.decode()
     assert "Запись к врачу" in page and "Отмена записи к врачу" in page
     # The mother cancelled it: shown, but not named to the unverified reader.
     assert "Другой законный представитель" in page and "Сидорова О." not in page

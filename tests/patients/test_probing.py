@@ -41,7 +41,7 @@ def test_two_hundred_switches_into_a_strangers_child_are_cut_off_and_journaled_o
 def test_probing_journal_urls_is_limited_too(client, stranger, child, settings):
     settings.RATE_REFUSAL_USER = "3/10m"
     client.force_login(stranger)
-    url = reverse("patients:journal", args=[child.pk])
+    url = reverse("journal:page", args=[child.pk])
     assert [client.get(url).status_code for _ in range(5)] == [404, 404, 404, 429, 429]
     assert _refused_rows(child) == 1
 
@@ -67,7 +67,7 @@ def test_a_guardian_switching_back_and_forth_is_never_limited(client, guardian, 
         assert (
             client.post(reverse("patients:acting_switch"), {"patient": child.pk}).status_code == 302
         )
-        assert client.get(reverse("patients:journal", args=[child.pk])).status_code == 200
+        assert client.get(reverse("journal:page", args=[child.pk])).status_code == 200
         own = guardian.patient.pk
         assert client.post(reverse("patients:acting_switch"), {"patient": own}).status_code == 302
 
@@ -76,6 +76,6 @@ def test_a_refusal_an_hour_later_is_journaled_again(client, stranger, child):
     client.force_login(stranger)
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
     # The journal is append-only (rows cannot be back-dated): shrink the hour instead.
-    with mock.patch("portal.core.ratelimits.REFUSAL_RECORD_INTERVAL", timedelta(0)):
+    with mock.patch("portal.audit.selectors.REFUSAL_RECORD_INTERVAL", timedelta(0)):
         client.post(reverse("patients:acting_switch"), {"patient": child.pk})
     assert _refused_rows(child) == 2

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.patients.models import Guardianship, InsuredPerson, Patient
+from portal.patients.rules import is_over_child_age
 from portal.patients.selectors import (
     ACTING_SESSION_KEY,
-    is_over_child_age,
     patient_booking_refusal,
 )
 from portal.patients.validators import enp_control_digit
@@ -296,7 +296,7 @@ def test_user_b_cannot_act_for_user_as_child_and_the_attempt_is_journaled(
     client.force_login(stranger)
     response = client.post(reverse("patients:acting_switch"), {"patient": child.pk})
     assert response.status_code == 404
-    assert client.get(reverse("patients:journal", args=[child.pk])).status_code == 404
+    assert client.get(reverse("journal:page", args=[child.pk])).status_code == 404
     assert ACTING_SESSION_KEY not in client.session
     refused = AuditEvent.objects.filter(action="patient.access_refused", patient=child)
     # One row per prober and patient per hour, however many attempts (docs/security.md).
@@ -304,7 +304,7 @@ def test_user_b_cannot_act_for_user_as_child_and_the_attempt_is_journaled(
 
     # The guardian sees the attempt in the child's journal, without the stranger's name.
     client.force_login(guardian)
-    journal = client.get(reverse("patients:journal", args=[child.pk])).content.decode()
+    journal = client.get(reverse("journal:page", args=[child.pk])).content.decode()
     assert "Попытка доступа отклонена" in journal and "Другой пользователь" in journal
     assert "Петров" not in journal
 
@@ -317,9 +317,9 @@ def test_the_journal_is_visible_to_the_patient_and_each_guardian(client, guardia
     client.force_login(father)
     client.post(reverse("patients:acting_switch"), {"patient": child.pk})
     client.force_login(guardian)
-    journal = client.get(reverse("patients:journal", args=[child.pk])).content.decode()
+    journal = client.get(reverse("journal:page", args=[child.pk])).content.decode()
     assert "Вход в кабинет ребёнка" in journal and father.patient.short_name in journal
-    own = client.get(reverse("patients:journal", args=[guardian.patient.pk]))
+    own = client.get(reverse("journal:page", args=[guardian.patient.pk]))
     assert own.status_code == 200
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from django.db import connection, connections, transaction
 
-from portal.scheduling import services
+from portal.scheduling import booking, cancellation, services
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Appointment, Slot
 from tests.factories import (
@@ -92,14 +92,14 @@ def test_control_without_the_patient_lock_the_race_books_twice(monkeypatch):
     first, second = SlotFactory(doctor=doctor), SlotFactory(doctor=doctor)
     patient = PatientFactory(clinic=doctor.clinic)
     both_checked = threading.Barrier(2)
-    real_check = services._check
+    real_check = booking._check
 
     def check_then_wait(*args):
         real_check(*args)
         both_checked.wait(timeout=10)
 
-    monkeypatch.setattr(services, "_lock_patient", lambda pk: type(patient).objects.get(pk=pk))
-    monkeypatch.setattr(services, "_check", check_then_wait)
+    monkeypatch.setattr(booking, "patient_lock", lambda pk: type(patient).objects.get(pk=pk))
+    monkeypatch.setattr(booking, "_check", check_then_wait)
     outcomes = run_at_once([book_call(patient, first), book_call(patient, second)])
     assert outcomes == Counter({"booked": 2})
     assert Appointment.objects.filter(patient=patient, status="booked").count() == 2
@@ -117,14 +117,14 @@ def test_control_without_lock_and_recheck_the_constraint_still_stops_a_double_bo
     def no_check(*args):
         both_checked.wait(timeout=10)
 
-    monkeypatch.setattr(services, "_lock_patient", lambda pk: type(patients[0]).objects.get(pk=pk))
-    monkeypatch.setattr(services, "_check", no_check)
+    monkeypatch.setattr(booking, "patient_lock", lambda pk: type(patients[0]).objects.get(pk=pk))
+    monkeypatch.setattr(booking, "_check", no_check)
     monkeypatch.setattr(
-        services,
-        "_lock_slot",
+        booking,
+        "slot_lock",
         lambda pk: Slot.objects.select_related("doctor__clinic", "doctor__specialty").get(pk=pk),
     )
-    monkeypatch.setattr(services, "_claim_slot", lambda slot_row: None)
+    monkeypatch.setattr(booking, "slot_claim", lambda slot_row: None)
     outcomes = run_at_once([book_call(p, slot) for p in patients])
     assert outcomes == Counter({"booked": 1, "slot_taken": 1})
     assert Appointment.objects.filter(slot=slot, status="booked").count() == 1
@@ -282,18 +282,18 @@ def test_control_without_the_patient_lock_and_the_recheck_two_moves_both_book(mo
     real_filter = Appointment.objects.filter
 
     monkeypatch.setattr(
-        services, "_lock_patient", lambda pk: type(appointment.patient).objects.get(pk=pk)
+        cancellation, "patient_lock", lambda pk: type(appointment.patient).objects.get(pk=pk)
     )
-    monkeypatch.setattr(services, "_check_move", no_check)
+    monkeypatch.setattr(cancellation, "_check_move", no_check)
     monkeypatch.setattr(
-        services,
-        "_lock_slots",
+        cancellation,
+        "slots_lock",
         lambda *pks: {
             s.pk: s for s in Slot.objects.select_related("doctor__specialty").filter(pk__in=pks)
         },
     )
     monkeypatch.setattr(
-        services,
+        cancellation,
         "_end_moved",
         lambda current, now: real_filter(pk=current.pk).update(status="cancelled_patient"),
     )

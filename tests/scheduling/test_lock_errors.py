@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from django.db import OperationalError
 
-from portal.scheduling.services import _is_lock_timeout
+from portal.core.locking import is_lock_timeout
 
 
 def _django_error_from(cause: Exception) -> OperationalError:
@@ -32,13 +32,13 @@ def _sqlite_error(tmp_path, sql_for_second: str) -> sqlite3.OperationalError:
 def test_sqlite_busy_is_a_lock_timeout(tmp_path):
     busy = _sqlite_error(tmp_path, "BEGIN IMMEDIATE")
     assert busy.sqlite_errorcode == sqlite3.SQLITE_BUSY
-    assert _is_lock_timeout(_django_error_from(busy))
+    assert is_lock_timeout(_django_error_from(busy))
 
 
 def test_an_error_that_only_mentions_locked_is_not_a_lock_timeout(tmp_path):
     missing = _sqlite_error(tmp_path, "SELECT * FROM locked")
     assert "locked" in str(missing)  # «no such table: locked»
-    assert not _is_lock_timeout(_django_error_from(missing))
+    assert not is_lock_timeout(_django_error_from(missing))
 
 
 def test_postgresql_lock_not_available_is_a_lock_timeout():
@@ -48,5 +48,5 @@ def test_postgresql_lock_not_available_is_a_lock_timeout():
     class DeadlockDetected(Exception):
         sqlstate = "40P01"
 
-    assert _is_lock_timeout(_django_error_from(LockNotAvailable("canceling statement")))
-    assert not _is_lock_timeout(_django_error_from(DeadlockDetected("deadlock, locked")))
+    assert is_lock_timeout(_django_error_from(LockNotAvailable("canceling statement")))
+    assert not is_lock_timeout(_django_error_from(DeadlockDetected("deadlock, locked")))

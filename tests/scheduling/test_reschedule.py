@@ -180,7 +180,7 @@ def test_the_move_page_lists_the_doctors_times_and_colleagues_and_moves_in_one_c
     assert response.status_code == 302
     assert response["Location"] == reverse("scheduling:appointment_ticket", args=[moved.pk])
     assert moved.slot_id == later.pk
-    journal = client.get(reverse("patients:journal", args=[patient.patient.pk])).content.decode()
+    journal = client.get(reverse("journal:page", args=[patient.patient.pk])).content.decode()
     assert "Перенос записи" in journal and "Было:" in journal and "Стало:" in journal
 
 

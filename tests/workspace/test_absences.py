@@ -83,9 +83,9 @@ def test_another_clinics_clerk_cannot_record_an_absence(other_clerk, week):
 
 @pytest.mark.django_db
 def test_a_failure_midway_leaves_no_trace(clerk, week, monkeypatch):
-    from portal.scheduling import services
+    from portal.scheduling import cancellation, clinic_wide
 
-    real = services._cancel_locked
+    real = cancellation.cancel_locked
     calls = []
 
     def fail_on_second(**kwargs):
@@ -94,7 +94,7 @@ def test_a_failure_midway_leaves_no_trace(clerk, week, monkeypatch):
             raise RuntimeError("the database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "_cancel_locked", fail_on_second)
+    monkeypatch.setattr(clinic_wide, "cancel_locked", fail_on_second)
     with pytest.raises(RuntimeError):
         absence_record(
             actor=clerk,

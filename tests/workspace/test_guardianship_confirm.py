@@ -48,7 +48,7 @@ def test_the_clerk_of_the_childs_clinic_confirms_and_both_journals_say_so(
     # Confirmed ones leave the list.
     assert "Новикова Вера" not in browser.get(LIST).content.decode()
     # The guardian reads it in their own journal, and now sees the child in full.
-    journal = father.get(reverse("patients:journal", args=[unverified.guardian_id]))
+    journal = father.get(reverse("journal:page", args=[unverified.guardian_id]))
     assert "подтверждён медицинской организацией" in journal.content.decode()
     personal = father.get(reverse("patients:personal")).content.decode()
     assert "Не подтверждено" not in personal

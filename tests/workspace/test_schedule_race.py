@@ -172,7 +172,7 @@ def _booking_between_the_look_and_the_write(monkeypatch, clerk, home_clinic, sch
             return result
         return seen[0] if stale else result
 
-    monkeypatch.setattr("portal.scheduling.services.schedule_diff", diff_then_wait)
+    monkeypatch.setattr("portal.scheduling.clinic_wide.schedule_diff", diff_then_wait)
 
     def late_booking():
         assert looked.wait(20)

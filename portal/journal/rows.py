@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from portal.audit.models import AuditAction, AuditEvent
 from portal.patients.models import Patient
 from portal.patients.selectors import guardians_verified_by_user, patient_seen_in_full_by
+from portal.scheduling.models import Appointment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from portal.identity.models import User
-    from portal.scheduling.models import Appointment
 
 # Actions whose details name an appointment; the journal says which doctor and when.
 _APPOINTMENT_ACTIONS = {
@@ -62,10 +62,7 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _appointments(events: list[AuditEvent]) -> dict[int, "Appointment"]:
-    # Imported here: scheduling depends on audit, not the other way round.
-    from portal.scheduling.models import Appointment
-
+def _appointments(events: list[AuditEvent]) -> dict[int, Appointment]:
     ids = {
         pk
         for e in events
@@ -86,7 +83,7 @@ def _children(events: list[AuditEvent]) -> dict[int, Patient]:
     return Patient.objects.in_bulk(ids) if ids else {}
 
 
-def _appointment_detail(appointment: "Appointment") -> str:
+def _appointment_detail(appointment: Appointment) -> str:
     doctor = appointment.slot.doctor
     start = date_format(timezone.localtime(appointment.starts_at), "d.m.Y H:i")
     return _("%(specialty)s, %(doctor)s, %(clinic)s, %(start)s") % {
@@ -114,7 +111,7 @@ def _what(event: AuditEvent) -> str:
 
 
 def _detail(
-    event: AuditEvent, appointments: dict[int, "Appointment"], children: dict[int, Patient]
+    event: AuditEvent, appointments: dict[int, Appointment], children: dict[int, Patient]
 ) -> str:
     if event.action in _APPOINTMENT_ACTIONS:
         appointment = appointments.get(_int(event.details.get("appointment")) or 0)

@@ -1,0 +1,30 @@
+"""The notifications listen to the booking service (`scheduling.events`): its messages are
+written to the outbox inside the booking's transaction, so a rolled-back booking sends
+nothing and a committed one is never silent (docs/notifications.md)."""
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from portal.notifications.services import (
+    appointment_booked_notify,
+    appointment_cancelled_by_clinic_notify,
+    appointment_cancelled_notify,
+)
+from portal.scheduling.events import appointment_booked, appointment_cancelled
+from portal.scheduling.models import Appointment
+
+
+@receiver(appointment_booked, dispatch_uid="notifications.booked")
+def booked(sender: object, *, appointment: Appointment, **facts: Any) -> None:
+    appointment_booked_notify(appointment)
+
+
+@receiver(appointment_cancelled, dispatch_uid="notifications.cancelled")
+def cancelled(
+    sender: object, *, appointment: Appointment, by_clinic: bool, reason: str, **facts: Any
+) -> None:
+    if by_clinic:
+        appointment_cancelled_by_clinic_notify(appointment, reason)
+    else:
+        appointment_cancelled_notify(appointment)

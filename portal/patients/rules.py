@@ -1,0 +1,52 @@
+"""The rules about the patient themself, each in one function (docs/domain.md).
+
+Age and policy decide before any slot does: the booking service, the wizard, the cabinet
+and the API ask these (through `scheduling.rules`, which adds the slot's and place's
+rules), so every page gives the same reason. They read no rows.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.utils import timezone
+
+from portal.patients.models import Patient
+from portal.staff.permissions import is_staff_account
+
+# Adult medicine, and the age from which one adds a child without ESIA listing them.
+ADULT_AGE = 18
+
+
+def today_local() -> date:
+    return timezone.localdate()
+
+
+def is_over_child_age(patient: Patient, today: date | None = None) -> bool:
+    """True once the patient has turned settings.CHILD_MAX_AGE (14 by default)."""
+    return patient.age_on(today or today_local()) >= settings.CHILD_MAX_AGE
+
+
+def is_child(patient: Patient) -> bool:
+    """Children's medicine is for patients under 18 (clinics and specialties alike)."""
+    return patient.age_on(today_local()) < ADULT_AGE
+
+
+def child_refusal(patient: Patient, actor_id: int | None) -> str | None:
+    """A child of CHILD_MAX_AGE or older is not booked from a parent's cabinet.
+
+    From that age they have their own Gosuslugi account and book themselves; their
+    own booking (``patient.user_id == actor_id``) is never refused here.
+    """
+    if patient.user_id is not None and patient.user_id == actor_id:
+        return None
+    if is_over_child_age(patient):
+        # A clinic's staff booking by phone act for the clinic, not from a parent's cabinet.
+        if is_staff_account(actor_id):
+            return None
+        return "child_too_old"
+    return None
+
+
+def policy_refusal(patient: Patient) -> str | None:
+    """No OMS policy, no booking: the clinic receives under the policy (docs/oms-policy.md)."""
+    return None if patient.policy_number else "no_policy"

@@ -1,0 +1,245 @@
+"""Booking: a free slot becomes a patient's appointment (docs/concurrency.md).
+
+The one writer that claims a slot. Every claim — a booking, a move, a draw's booking —
+goes through `claiming`: the lock-free refusal of a slot already gone, the patient and
+slot locks in the policy's order, the rules asked again under them, and the constraints'
+verdict turned into a replay or a refusal, never a database error.
+"""
+
+import datetime
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.audit.models import AuditAction
+from portal.audit.services import audit_record
+from portal.core.dbrouter import primary_reads
+from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
+from portal.identity.models import User
+from portal.patients.locks import patient_lock
+from portal.patients.models import Patient
+from portal.scheduling import rules, selectors
+from portal.scheduling.errors import BookingRefused, busy
+from portal.scheduling.events import announce, appointment_booked
+from portal.scheduling.models import Appointment, Slot
+from portal.scheduling.slot_locks import slot_lock
+
+logger = logging.getLogger(__name__)
+
+TICKET_ALPHABET = "0123456789АВЕКМНРСТХ"  # letters that look alike in Cyrillic and Latin
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointment: Appointment
+    created: bool  # False when the idempotency key replayed an earlier booking
+
+
+def replay(actor: User, key: uuid.UUID) -> BookingResult | None:
+    """The booking an earlier request with this form key made, if any (a double click)."""
+    earlier = Appointment.objects.filter(booked_by=actor, idempotency_key=key).first()
+    return BookingResult(earlier, created=False) if earlier is not None else None
+
+
+def _check(patient: Patient, actor_id: int, slot: Slot, now: datetime.datetime) -> None:
+    """Decide again, under both locks, with the one function the pages ask
+    (`rules.slot_booking_refusal`): the slot's state, the place, the patient's appointments.
+
+    The per-patient rules (one per specialty, no overlap) read other rows: without the
+    patient lock two requests could both pass here and both write.
+    """
+    active = selectors.appointments_list_active(patient, now)
+    if code := rules.slot_booking_refusal(patient, actor_id, slot, active=active, now=now):
+        raise BookingRefused(code)
+
+
+def slot_claim(slot: Slot) -> None:
+    """Conditional UPDATE: only a free slot becomes booked; the row count says if it did."""
+    claimed = Slot.objects.filter(pk=slot.pk, status=Slot.Status.FREE).update(
+        status=Slot.Status.BOOKED, held_for=None, held_until=None
+    )
+    if claimed != 1:
+        raise BookingRefused("slot_taken")
+
+
+def _ticket_number() -> str:
+    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(10))
+
+
+def booking_logged(appointment_id: int, ticket: str) -> None:
+    # The operator's log line of a committed booking; the patient's messages were written
+    # to the outbox in the transaction (events.appointment_booked).
+    logger.info("appointment %s booked, ticket %s", appointment_id, ticket)
+
+
+def appointment_create(actor: User, patient: Patient, slot: Slot, key: uuid.UUID) -> Appointment:
+    """The appointment row for a slot just claimed (expects both locks)."""
+    return Appointment.objects.create(
+        slot=slot,
+        patient=patient,
+        booked_by=actor,
+        specialty_id=slot.doctor.specialty_id,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        ticket_number=_ticket_number(),
+        idempotency_key=key,
+    )
+
+
+@transaction.atomic(durable=True)
+def _book(
+    *,
+    actor: User,
+    patient_id: int,
+    slot_id: int,
+    key: uuid.UUID,
+    ip: str | None,
+    device: str | None,
+    from_draw: bool = False,
+) -> BookingResult:
+    lock_timeout_set()
+    patient = patient_lock(patient_id)
+    slot = slot_lock(slot_id)
+    # Everything read before the locks is advisory; decide again now.
+    now = timezone.now()
+    try:
+        if from_draw:
+            # Only a slot still kept for the draw: the reservation then counts as this
+            # patient's hold (in memory; the claim below clears it), every other rule applies.
+            if not rules.is_draw_reservation(slot, now):
+                raise BookingRefused("slot_taken")
+            slot.held_for_id = patient.pk
+        _check(patient, actor.pk, slot, now)
+    except BookingRefused:
+        # A double click whose first request won finds its slot taken (or its specialty
+        # booked) here, under the patient lock: give it the first booking. Asked only on
+        # a refusal, so a booking that goes through costs no extra read; a repeated key
+        # that would pass the check still meets the unique (booked_by, key) at INSERT
+        # and is replayed by `claiming` (docs/concurrency.md).
+        if (earlier := replay(actor, key)) is not None:
+            return earlier
+        raise
+    slot_claim(slot)
+    appointment = appointment_create(actor, patient, slot, key)
+    audit_record(
+        AuditAction.APPOINTMENT_BOOKED,
+        actor=actor,
+        ip=ip,
+        patient=patient,
+        appointment=appointment.pk,
+        ticket=appointment.ticket_number,
+        doctor=slot.doctor_id,
+        starts_at=slot.starts_at.isoformat(),
+        **({"device": device} if device else {}),
+    )
+    announce(appointment_booked, appointment=appointment)
+    transaction.on_commit(partial(booking_logged, appointment.pk, appointment.ticket_number))
+    return BookingResult(appointment, created=True)
+
+
+def appointment_book(
+    *,
+    actor: User,
+    patient: Patient,
+    slot_id: int,
+    idempotency_key: uuid.UUID,
+    ip: str | None = None,
+    device: str | None = None,
+) -> BookingResult:
+    """Book ``slot_id`` for ``patient`` (whom the caller has checked ``actor`` may act for).
+
+    Raises BookingRefused with a code of errors.ERRORS; never a database error.
+    """
+    return claiming(
+        actor,
+        slot_id,
+        idempotency_key,
+        partial(
+            _book,
+            actor=actor,
+            patient_id=patient.pk,
+            slot_id=slot_id,
+            key=idempotency_key,
+            ip=ip,
+            device=device,
+        ),
+    )
+
+
+def appointment_book_from_draw(
+    *,
+    actor: User,
+    patient: Patient,
+    slot_id: int,
+    idempotency_key: uuid.UUID,
+) -> BookingResult:
+    """Book a slot kept for a fair-release draw (`slots_reserve_for_draw`) for the patient
+    the draw gave it to, with every rule of `appointment_book` under the same locks.
+
+    A refusal rolls back and leaves the slot kept for the draw, so the draw can give it to
+    the next request. ``actor`` is whoever made the request; the key is derived from the
+    draw and the request, so running the draw again replays instead of booking twice.
+    """
+    return claiming(
+        actor,
+        slot_id,
+        idempotency_key,
+        partial(
+            _book,
+            actor=actor,
+            patient_id=patient.pk,
+            slot_id=slot_id,
+            key=idempotency_key,
+            ip=None,
+            device=None,
+            from_draw=True,
+        ),
+    )
+
+
+def claiming(
+    actor: User, slot_id: int, key: uuid.UUID, write: Callable[[], BookingResult]
+) -> BookingResult:
+    """What every claim of a slot (a booking, a move) does around its transaction: the
+    lock-free refusal of a taken slot, "busy" on a lock timeout, and the constraints'
+    verdict turned into a replay or a refusal, never a database error.
+
+    Every read here is from the primary, even the lock-free one: a replica a moment
+    behind would refuse a slot just freed (docs/operations.md, «Several app servers»).
+    """
+    with primary_reads():
+        early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
+        if early is not None:
+            return early
+        try:
+            with busy_on_lock_timeout(busy):
+                return write()
+        except IntegrityError as exc:
+            # The constraints caught what the locks should have: a twin request with the
+            # same key won (replay it), or the slot was taken.
+            if (earlier := replay(actor, key)) is not None:
+                return earlier
+            raise BookingRefused("slot_taken") from exc
+
+
+def _answer_for_taken_slot(
+    *, actor: User, slot_id: int, idempotency_key: uuid.UUID
+) -> BookingResult | None:
+    """At 07:00 most POSTs are for slots already gone: answer those without locks.
+
+    A lock-free read is enough to refuse: a booked slot only frees up by a cancellation,
+    and a click a moment later would be refused too. It is never enough to *grant* a
+    slot; that happens only under the locks in `_book`. A double click whose first
+    request won must still get its appointment back, not "taken". Writes nothing.
+    """
+    if not Slot.objects.filter(pk=slot_id, status=Slot.Status.BOOKED).exists():
+        return None
+    if (earlier := replay(actor, idempotency_key)) is not None:
+        return earlier
+    raise BookingRefused("slot_taken")
