@@ -328,7 +328,7 @@ def run_rush_both(
     def run_draws() -> float:
         from django.db import connections
 
-        from portal.release.services import draws_due
+        from portal.release.draws import draws_due
 
         began = time.perf_counter()
         try:

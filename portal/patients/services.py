@@ -17,11 +17,13 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from portal.audit.models import AuditAction
 from portal.audit.selectors import refusal_already_recorded
 from portal.audit.services import audit_record
+from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
+from portal.patients.errors import RELATIVE_ERRORS
+from portal.patients.locks import patient_lock
 from portal.patients.models import (
     Guardianship,
     InsuredPerson,
@@ -39,61 +41,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Every message a user can get from these rules, in one place (one rule, one text).
-ERRORS = {
-    "birth_future": _("Дата рождения не может быть в будущем. Проверьте дату."),
-    "too_old": _(
-        "Ребёнку уже исполнилось %(age)s лет. Добавить можно только ребёнка до %(age)s лет: "
-        "с %(age)s лет он может сам зарегистрироваться на портале Госуслуг."
-    ),
-    "relation_sex": _(
-        "Статус «%(relation)s» не совпадает с полом «%(sex)s». Проверьте пол или статус."
-    ),
-    "policy_format": _(
-        "Номер полиса нового образца — 16 цифр, временного свидетельства — 9 цифр. "
-        "Для полиса старого образца заполните и серию, и номер."
-    ),
-    "policy_digits": _("Номер полиса нового образца и временного свидетельства — только цифры."),
-    "enp_control": _(
-        "В номере полиса ошибка: не сходится контрольная (последняя) цифра. "
-        "Сверьте все 16 цифр с полисом."
-    ),
-    "old_series": _("Серия полиса старого образца — не длиннее 10 символов."),
-    # One message for "no such policy" and "the person does not match": a different
-    # answer would tell someone guessing numbers which policies exist.
-    "registry_mismatch": _(
-        "Полис не найден в регистре застрахованных лиц или данные ребёнка не совпадают "
-        "с ним. Введите фамилию, имя, отчество и дату рождения точно как в полисе и "
-        "проверьте серию и номер. Если всё верно, обратитесь в страховую компанию."
-    ),
-    "sex_missing": _("Укажите пол и статус ребёнка."),
-    "registry_sex": _("Пол не совпадает с данными полиса. Проверьте пол."),
-    "own_policy": _("Это ваш собственный полис. Укажите полис ребёнка."),
-    "duplicate": _("Этот ребёнок уже есть в вашем списке родственников."),
-    "guardian_minor": _(
-        "Добавить ребёнка может только совершеннолетний (с %(age)s лет), если в ваших "
-        "Госуслугах этот ребёнок не указан среди детей. Обратитесь в поликлинику "
-        "прикрепления ребёнка с документами, подтверждающими родство или опеку."
-    ),
-    "revoked": _(
-        "Другой законный представитель этого ребёнка отозвал ваш доступ. Чтобы снова "
-        "добавить ребёнка, обратитесь в поликлинику прикрепления ребёнка с документами, "
-        "подтверждающими родство или опеку."
-    ),
-    "too_many_guardians": _(
-        "У этого ребёнка на портале уже максимальное число законных представителей "
-        "(%(max)s). Если кто-то из них добавлен по ошибке, обратитесь в поликлинику "
-        "прикрепления ребёнка."
-    ),
-    "own_registry_mismatch": _(
-        "Полис не найден в регистре застрахованных лиц или ваши фамилия, имя, отчество "
-        "и дата рождения в Госуслугах не совпадают с ним. Проверьте серию и номер; если "
-        "всё верно, обратитесь в страховую компанию."
-    ),
-    "own_policy_taken": _(
-        "Этот полис уже указан в другой учётной записи. Обратитесь в службу поддержки портала."
-    ),
-}
 
 _SPACES = re.compile(r"\s+")
 
@@ -116,18 +63,18 @@ def policy_parse(series: str, number: str) -> Policy:
     number = _SPACES.sub("", number or "")
     if series:
         if len(series) > 10:
-            raise ValidationError({"policy_series": ERRORS["old_series"]})
+            raise ValidationError({"policy_series": RELATIVE_ERRORS["old_series"]})
         if not number or len(number) > 16:
-            raise ValidationError({"policy_number": ERRORS["policy_format"]})
+            raise ValidationError({"policy_number": RELATIVE_ERRORS["policy_format"]})
         return Policy(PolicyKind.OLD, series, number)
     if not number.isdigit():
-        raise ValidationError({"policy_number": ERRORS["policy_digits"]})
+        raise ValidationError({"policy_number": RELATIVE_ERRORS["policy_digits"]})
     if len(number) == 9:
         return Policy(PolicyKind.TEMPORARY, "", number)
     if len(number) != 16:
-        raise ValidationError({"policy_number": ERRORS["policy_format"]})
+        raise ValidationError({"policy_number": RELATIVE_ERRORS["policy_format"]})
     if not is_valid_enp(number):
-        raise ValidationError({"policy_number": ERRORS["enp_control"]})
+        raise ValidationError({"policy_number": RELATIVE_ERRORS["enp_control"]})
     return Policy(PolicyKind.UNIFIED, "", number)
 
 
@@ -181,17 +128,17 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
     errors: dict[str, list[Any]] = {}
     today = timezone.localdate()
     if data.birth_date > today:
-        errors.setdefault("birth_date", []).append(ERRORS["birth_future"])
+        errors.setdefault("birth_date", []).append(RELATIVE_ERRORS["birth_future"])
     elif age_on(data.birth_date, today) >= settings.CHILD_MAX_AGE:
         errors.setdefault("birth_date", []).append(
-            ERRORS["too_old"] % {"age": settings.CHILD_MAX_AGE}
+            RELATIVE_ERRORS["too_old"] % {"age": settings.CHILD_MAX_AGE}
         )
     expected_sex = Sex.MALE if data.relation == Guardianship.Relation.SON else Sex.FEMALE
     if data.sex not in Sex.values or data.relation not in Guardianship.Relation.values:
-        errors.setdefault("sex", []).append(ERRORS["sex_missing"])
+        errors.setdefault("sex", []).append(RELATIVE_ERRORS["sex_missing"])
     elif data.sex != expected_sex:
         errors.setdefault("relation", []).append(
-            ERRORS["relation_sex"]
+            RELATIVE_ERRORS["relation_sex"]
             % {
                 "relation": Guardianship.Relation(data.relation).label,
                 "sex": Sex(data.sex).label,
@@ -202,7 +149,7 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
         guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
     ):
         errors.setdefault(NON_FIELD_ERRORS, []).append(
-            ERRORS["guardian_minor"] % {"age": ADULT_AGE}
+            RELATIVE_ERRORS["guardian_minor"] % {"age": ADULT_AGE}
         )
         raise ValidationError(errors)
     try:
@@ -212,16 +159,16 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
             errors.setdefault(field, []).extend(messages)
         raise ValidationError(errors) from None
     if (policy.series, policy.number) == (guardian.policy_series, guardian.policy_number):
-        errors.setdefault("policy_number", []).append(ERRORS["own_policy"])
+        errors.setdefault("policy_number", []).append(RELATIVE_ERRORS["own_policy"])
         raise ValidationError(errors)
     person = registry_person_by_policy(policy.series, policy.number)
     if person is None or not registry_matches(
         person, data.last_name, data.first_name, data.middle_name, data.birth_date
     ):
-        errors.setdefault("policy_number", []).append(ERRORS["registry_mismatch"])
+        errors.setdefault("policy_number", []).append(RELATIVE_ERRORS["registry_mismatch"])
         raise ValidationError(errors)
     if person.sex != data.sex:
-        errors.setdefault("sex", []).append(ERRORS["registry_sex"])
+        errors.setdefault("sex", []).append(RELATIVE_ERRORS["registry_sex"])
 
     if Guardianship.objects.filter(
         guardian=guardian,
@@ -229,12 +176,12 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
         child__policy_series=policy.series,
         child__policy_number=policy.number,
     ).exists():
-        errors.setdefault("policy_number", []).append(ERRORS["duplicate"])
+        errors.setdefault("policy_number", []).append(RELATIVE_ERRORS["duplicate"])
     elif _revoked_before(guardian, policy) and not listed_in_esia_kids(
         guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
     ):
         # Otherwise a revoked stranger would simply add the child again.
-        errors.setdefault(NON_FIELD_ERRORS, []).append(ERRORS["revoked"])
+        errors.setdefault(NON_FIELD_ERRORS, []).append(RELATIVE_ERRORS["revoked"])
     if errors:
         raise ValidationError(errors)
     return person
@@ -249,8 +196,10 @@ def _revoked_before(guardian: Patient, policy: Policy) -> bool:
     ).exists()
 
 
-def _child_from_registry(person: InsuredPerson) -> Patient:
-    """The one patient record of this child, shared by both parents."""
+def patient_from_registry(person: InsuredPerson) -> Patient:
+    """The one account-less patient record of this policy (a child's, shared by both
+    parents; one a clerk books for by phone), created from the registry or refreshed
+    from it: the registry is the source of truth for names, insurer and attachment."""
     values = {
         "last_name": person.last_name,
         "first_name": person.first_name,
@@ -336,6 +285,10 @@ def guardianship_end(
     guardianship_event_record(action, guardianship, actor=actor, ip=ip, device=device)
 
 
+def _busy() -> ValidationError:
+    return ValidationError({NON_FIELD_ERRORS: [RELATIVE_ERRORS["busy"]]})
+
+
 def relative_add(
     guardian: Patient,
     data: RelativeData,
@@ -346,15 +299,16 @@ def relative_add(
     device: str = "",
 ) -> Guardianship:
     """Check every rule under the guardian's row lock, then link the child."""
-    with transaction.atomic(durable=True):
+    with busy_on_lock_timeout(_busy), transaction.atomic(durable=True):
         # Serialises one guardian's concurrent submits (no-op on SQLite, where the
-        # IMMEDIATE transaction already serialises writers).
-        Patient.objects.select_for_update().filter(pk=guardian.pk).first()
+        # IMMEDIATE transaction already serialises writers), time-boxed like every lock.
+        lock_timeout_set()
+        patient_lock(guardian.pk)
         person = relative_check(guardian, data)
-        child = _child_from_registry(person)
+        child = patient_from_registry(person)
         # Then the child's row: two guardians adding the same child at once must not
         # both pass the limit (always guardian first, then child: no lock cycle).
-        Patient.objects.select_for_update().filter(pk=child.pk).first()
+        patient_lock(child.pk)
         others = list(
             Guardianship.objects.filter(child=child, ended_at__isnull=True).values_list(
                 "pk", flat=True
@@ -364,7 +318,8 @@ def relative_add(
             raise ValidationError(
                 {
                     NON_FIELD_ERRORS: [
-                        ERRORS["too_many_guardians"] % {"max": settings.GUARDIANS_PER_CHILD_MAX}
+                        RELATIVE_ERRORS["too_many_guardians"]
+                        % {"max": settings.GUARDIANS_PER_CHILD_MAX}
                     ]
                 }
             )
@@ -382,7 +337,7 @@ def relative_add(
                     verified_how=Guardianship.Verification.ESIA if verified else "",
                 )
         except IntegrityError:
-            raise ValidationError({"policy_number": [ERRORS["duplicate"]]}) from None
+            raise ValidationError({"policy_number": [RELATIVE_ERRORS["duplicate"]]}) from None
         if others:
             transaction.on_commit(partial(guardians_notify_new_guardian, guardianship.pk))
         guardianship_event_record(
@@ -589,7 +544,7 @@ def own_policy_set(
     if person is None or not registry_matches(
         person, patient.last_name, patient.first_name, patient.middle_name, patient.birth_date
     ):
-        raise ValidationError({"policy_number": [ERRORS["own_registry_mismatch"]]})
+        raise ValidationError({"policy_number": [RELATIVE_ERRORS["own_registry_mismatch"]]})
     taken = (
         Patient.objects.filter(
             policy_series=policy.series, policy_number=policy.number, user__isnull=False
@@ -598,7 +553,7 @@ def own_policy_set(
         .exists()
     )
     if taken:
-        raise ValidationError({"policy_number": [ERRORS["own_policy_taken"]]})
+        raise ValidationError({"policy_number": [RELATIVE_ERRORS["own_policy_taken"]]})
     with transaction.atomic(durable=True):
         patient.policy_series = policy.series
         patient.policy_number = policy.number

@@ -6,6 +6,7 @@ area's own text (`scheduling.errors`), so the request form says what booking wou
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.errors import Refused
 from portal.scheduling.errors import ERRORS as BOOKING_ERRORS
 from portal.scheduling.errors import refusal_text as booking_refusal_text
 
@@ -36,14 +37,13 @@ ERRORS = {
 }
 
 
-class ReleaseRefused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class ReleaseRefused(Refused):
+    """A rule of the fair release refused; ``code`` is a key of ERRORS or of the booking
+    service's errors."""
 
-    @property
-    def message(self) -> str:
-        return refusal_text(self.code)
+    @classmethod
+    def text(cls, code: str) -> str:
+        return refusal_text(code)
 
 
 def refusal_text(code: str) -> str:

@@ -6,10 +6,10 @@ Running it twice, late, or for a cancelled ballot does nothing harmful (`draw_ru
 
 from django_tasks import task
 
-from portal.release import services
+from portal.release.draws import draw_run
 
 
 @task()
 def draw_due(ballot_id: int) -> int | None:
-    draw = services.draw_run(ballot_id=ballot_id)
+    draw = draw_run(ballot_id=ballot_id)
     return draw.pk if draw is not None else None

@@ -8,6 +8,7 @@ booking would.
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.errors import Refused
 from portal.scheduling.errors import ERRORS as BOOKING_ERRORS
 from portal.scheduling.errors import refusal_text
 
@@ -47,15 +48,14 @@ def waitlist_text(code: str) -> str:
     return refusal_text(code)
 
 
-class WaitlistRefused(Exception):
+class WaitlistRefused(Refused):
     """A rule refused a waitlist or offer action; ``code`` is a key of ERRORS or of the
     booking service's errors (then the booking rule refused)."""
 
     def __init__(self, code: str) -> None:
         assert code in ERRORS or code in BOOKING_ERRORS, code
         super().__init__(code)
-        self.code = code
 
-    @property
-    def message(self) -> str:
-        return waitlist_text(self.code)
+    @classmethod
+    def text(cls, code: str) -> str:
+        return waitlist_text(code)

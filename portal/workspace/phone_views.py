@@ -19,7 +19,7 @@ from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff
 from portal.workspace.decorators import StaffRequest, staff_required
 from portal.workspace.forms import DoctorPickForm, RegistrySearchForm
 from portal.workspace.selectors import phone_free_slots, registry_search
-from portal.workspace.services import patient_from_registry
+from portal.workspace.services import patient_from_registry_for_phone
 
 
 @staff_required
@@ -74,7 +74,7 @@ def phone_book(request: StaffRequest, person_id: int) -> HttpResponse:
         key = uuid.UUID(request.POST.get("idempotency_key", ""))
     except ValueError:
         key = uuid.uuid4()
-    patient = patient_from_registry(person)
+    patient = patient_from_registry_for_phone(person)
     try:
         result = appointment_book(
             actor=request.user,

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.forms import ModelForm
 
@@ -10,38 +10,20 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.identity.models import User
 from portal.patients.models import InsuredPerson, Patient
+from portal.patients.services import patient_from_registry
 
 
-def patient_from_registry(person: InsuredPerson) -> Patient:
+def patient_from_registry_for_phone(person: InsuredPerson) -> Patient:
     """The patient record of an insured person a clerk books for by phone.
 
     An account holder's own record is used when there is one (their appointments stay in
-    one «Мои записи»); otherwise the one account-less record of that policy, created from
-    the registry like a child's (the same partial unique index guards a twin request).
+    one «Мои записи»); otherwise the one account-less record of that policy, the same
+    that a parent adding this child would get (`patients.services.patient_from_registry`).
     """
-    same_policy = Patient.objects.filter(
-        policy_series=person.policy_series, policy_number=person.policy_number
-    )
-    existing = same_policy.filter(user__isnull=False).first() or same_policy.first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            return Patient.objects.create(
-                last_name=person.last_name,
-                first_name=person.first_name,
-                middle_name=person.middle_name,
-                birth_date=person.birth_date,
-                sex=person.sex,
-                policy_kind=person.policy_kind,
-                policy_series=person.policy_series,
-                policy_number=person.policy_number,
-                insurer=person.insurer,
-                clinic=person.clinic,
-                area=person.area,
-            )
-    except IntegrityError:
-        return same_policy.get(user__isnull=True)
+    holder = Patient.objects.filter(
+        policy_series=person.policy_series, policy_number=person.policy_number, user__isnull=False
+    ).first()
+    return holder or patient_from_registry(person)
 
 
 def directory_save(*, actor: User, form: "ModelForm[Any]", ip: str | None) -> Model:

@@ -132,7 +132,7 @@ def _waitlist_offer(child, guardian, doctor, slot):
 
 def _release_pages(clinic, guardian) -> list[str]:
     """«Запись при открытии дня»: the list, a form, a waiting request, a drawn one."""
-    from portal.release import services
+    from portal.release import draws, services
     from tests.release.conftest import make_slots, open_now
 
     opens = timezone.now() + datetime.timedelta(hours=1)
@@ -151,7 +151,7 @@ def _release_pages(clinic, guardian) -> list[str]:
         for b in ballots[1:]
     )
     open_now(ballots[2])
-    services.draw_run(ballot_id=ballots[2].pk)
+    draws.draw_run(ballot_id=ballots[2].pk)
     return [
         reverse("release:home"),
         reverse("release:request_new", args=[ballots[0].pk]),

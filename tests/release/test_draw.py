@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from portal.audit.models import AuditAction, AuditEvent
 from portal.notifications.models import Kind, Message
-from portal.release import services
+from portal.release import draws, services
 from portal.release.errors import ReleaseRefused
 from portal.release.models import Ballot, BallotRequest
 from portal.release.selectors import draw_replay
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def drawn(ballot):
     """Run the due draw; it must exist."""
-    draw = services.draw_run(ballot_id=ballot.pk)
+    draw = draws.draw_run(ballot_id=ballot.pk)
     assert draw is not None
     return draw
 
@@ -52,7 +52,7 @@ def test_the_draw_books_winners_tells_losers_and_opens_the_rest(ballot, place):
     for p in people:
         ask(p.user, p, ballot)
     open_now(ballot)
-    draw = services.draw_run(ballot_id=ballot.pk)
+    draw = draws.draw_run(ballot_id=ballot.pk)
     assert draw is not None and draw.finished_at is not None
     rows = BallotRequest.objects.filter(ballot=ballot)
     assert Counter_of(rows) == {"won": 3, "lost": 2}
@@ -113,14 +113,14 @@ def test_running_the_draw_again_changes_nothing(ballot):
 
 def test_a_draw_before_the_opening_moment_does_nothing(ballot, patient):
     ask(patient, patient.patient, ballot)
-    assert services.draw_run(ballot_id=ballot.pk) is None
+    assert draws.draw_run(ballot_id=ballot.pk) is None
     assert BallotRequest.objects.get().status == "pending"
 
 
 def test_a_slot_nobody_asked_for_opens_for_everyone_after_the_draw(ballot, patient, stranger):
     ask(patient, patient.patient, ballot)
     open_now(ballot)
-    services.draw_run(ballot_id=ballot.pk)
+    draws.draw_run(ballot_id=ballot.pk)
     free = Slot.objects.filter(doctor__clinic=ballot.clinic, status="free")
     assert free.count() == 2 and not free.filter(held_until__isnull=False).exists()
     booking.appointment_book(
@@ -187,7 +187,7 @@ def test_a_withdrawn_request_takes_no_part(ballot, patient):
     row = ask(patient, patient.patient, ballot)
     services.request_withdraw(actor=patient, request=row)
     open_now(ballot)
-    services.draw_run(ballot_id=ballot.pk)
+    draws.draw_run(ballot_id=ballot.pk)
     assert BallotRequest.objects.get().status == "withdrawn"
     assert AuditEvent.objects.filter(action=AuditAction.RELEASE_WITHDRAWN).exists()
     assert not Appointment.objects.exists()

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from django.db import connection, connections
 
-from portal.release import services
+from portal.release import draws, services
 from portal.release.models import BallotRequest, Draw
 from portal.scheduling import services as booking
 from portal.scheduling.errors import BookingRefused
@@ -62,7 +62,7 @@ def requests_for(ballot, n):
 
 def draw_call(ballot):
     def call():
-        draw = services.draw_run(ballot_id=ballot.pk)
+        draw = draws.draw_run(ballot_id=ballot.pk)
         return "draw" if draw is not None else "none"
 
     return call
@@ -75,8 +75,8 @@ def one_active_appointment_per_slot():
 
 @pytest.fixture
 def seeds():
-    before = services.seeds_made
-    return lambda: services.seeds_made - before
+    before = draws.seeds_made
+    return lambda: draws.seeds_made - before
 
 
 def test_concurrent_draw_runs_draw_one_seed_and_give_nothing_twice(ballot, seeds):
@@ -95,7 +95,7 @@ def test_control_without_the_ballot_lock_concurrent_runs_draw_several_seeds(
 ):
     """The race the lock stops: each run sees «collecting» and draws its own seed (the
     database's one-draw-per-ballot then refuses all but one, as a second line)."""
-    monkeypatch.setattr(services, "PROTECT_BALLOT_CLAIM", False)
+    monkeypatch.setattr(draws, "PROTECT_BALLOT_CLAIM", False)
     requests_for(ballot, 8)
     open_now(ballot)
     real_create = Draw.objects.create
@@ -149,7 +149,7 @@ def test_control_without_the_reservation_first_come_bookers_take_the_slots(ballo
     """Without keeping the slots for the draw, a script that hammers at the opening moment
     beats the draw to the slots: the race is real and the reservation is what stops it."""
     booking.slots_release_from_draw(slot_ids=list(Slot.objects.values_list("pk", flat=True)))
-    monkeypatch.setattr(services, "PROTECT_RESERVATION", False)
+    monkeypatch.setattr(draws, "PROTECT_RESERVATION", False)
     requests_for(ballot, 5)
     open_now(ballot)
     slot_ids = list(Slot.objects.values_list("pk", flat=True))

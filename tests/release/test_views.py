@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from portal.patients.selectors import ACTING_SESSION_KEY
-from portal.release import services
+from portal.release import draws, services
 from portal.release.models import BallotRequest
 from tests.release.conftest import open_now
 from tests.workspace.conftest import verified_client
@@ -58,7 +58,7 @@ def test_the_result_page_says_a_draw_happened_when_and_the_result(client, patien
         actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[], times="any"
     ).request
     open_now(ballot)
-    draw = services.draw_run(ballot_id=ballot.pk)
+    draw = draws.draw_run(ballot_id=ballot.pk)
     page = logged_in(client, patient).get(reverse("release:request_detail", args=[row.pk]))
     text = page.content.decode()
     assert "Жеребьёвка проведена" in text and "Вы записаны" in text
@@ -142,7 +142,7 @@ def test_staff_see_their_clinics_ballots_and_only_the_operator_replays(
         actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[], times="any"
     )
     open_now(ballot)
-    draw = services.draw_run(ballot_id=ballot.pk)
+    draw = draws.draw_run(ballot_id=ballot.pk)
     detail = reverse("release:staff_detail", args=[ballot.pk])
     for user in (clerk, head):
         page = verified_client(user).get(detail + "?replay=1").content.decode()

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.release.services import draws_due
+from portal.release.draws import draws_due
 
 
 class Command(BaseCommand):
