@@ -39,6 +39,7 @@ lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy portal tests bench
+	$(UV) run --frozen lint-imports
 	$(MANAGE) makemigrations --check --dry-run
 	env -u DATABASE_URL $(DEPLOY_ENV) $(MANAGE) check --deploy --fail-level WARNING
 

@@ -67,6 +67,7 @@ def _outbox_clear() -> None:
 def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
     """Bookings alternate one by one between with and without the rows: the shared
     machine's load changes by the second, and must hit both sides alike."""
+    from portal.notifications import delivery
     from portal.notifications import services as outbox
     from portal.notifications.models import Message
     from portal.patients.models import Patient
@@ -76,7 +77,8 @@ def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
     ids = [p.patient_id for p in patients[: len(slot_ids)]]
     Patient.objects.filter(pk__in=ids).update(email="bench@example.ru", phone="+79140000000")
     people = {p.pk: p for p in Patient.objects.filter(pk__in=ids).select_related("user")}
-    real, real_enqueue = booking.appointment_booked_notify, outbox._enqueue_with_commit  # type: ignore[attr-defined]
+    # The outbox hears of a booking through its receiver (scheduling.events).
+    real, real_enqueue = outbox.appointment_booked_notify, delivery.enqueue_with_commit
     state = {"mode": "with"}
     runs = {"with": result.with_rows, "without": result.without_rows, "rows": result.rows_only}
     modes = list(runs)
@@ -90,8 +92,8 @@ def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
 
     try:
         with (
-            mock.patch.object(booking, "appointment_booked_notify", switched),
-            mock.patch.object(outbox, "_enqueue_with_commit", enqueue),
+            mock.patch("portal.notifications.receivers.appointment_booked_notify", switched),
+            mock.patch("portal.notifications.services.enqueue_with_commit", enqueue),
         ):
             for n, (patient_id, slot_id) in enumerate(zip(ids, slot_ids, strict=False)):
                 state["mode"] = modes[n % len(modes)]
@@ -125,8 +127,8 @@ def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
 def _queue(channel: str, address: str, count: int, recipient, per_task: int = 1) -> list[int]:
     from django.utils import timezone
 
+    from portal.notifications.delivery import enqueue_delivery
     from portal.notifications.models import Message
-    from portal.notifications.services import enqueue_delivery
 
     now = timezone.now()
     text = (

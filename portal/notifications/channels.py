@@ -17,6 +17,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 
 from portal.notifications.models import Kind, Message
+from portal.notifications.receipts import receipt_apply
 from portal.scheduling.documents import ticket_ics
 
 logger = logging.getLogger(__name__)
@@ -152,11 +153,10 @@ _gateway: Any = None
 
 def sms_gateway() -> Any:
     """The process's SMPP session: bound once, kept alive (enquire_link, receipts,
-    reconnects) by the client's own thread; receipts go to `services.receipt_apply`."""
+    reconnects) by the client's own thread; receipts go to `receipts.receipt_apply`."""
     global _gateway
     with _gateway_lock:
         if _gateway is None:
-            from portal.notifications.services import receipt_apply
             from portal.notifications.smpp.client import SmppGateway
 
             gateway = SmppGateway.from_settings(on_receipt=_receipt_in_thread(receipt_apply))

@@ -15,13 +15,17 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks import task
 
 from portal.notifications import channels, timing
 from portal.notifications.models import REMINDER_KINDS, Channel, Kind, Message, Status
+from portal.notifications.receipts import parts_record
 from portal.notifications.selectors import preference_of
 from portal.scheduling.models import Appointment
 
 logger = logging.getLogger(__name__)
+
+TASK_CHUNK = 50  # message ids per delivery task
 THROTTLE_DELAY = datetime.timedelta(seconds=5)
 
 
@@ -95,8 +99,6 @@ def messages_claim(ids: list[int], now: datetime.datetime) -> list[Message]:
 
 def acknowledge(message: Message, gateway_ids: list[str]) -> None:
     """Record the gateway's acceptance: from here on the row is never sent again."""
-    from portal.notifications.services import parts_record
-
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(
             status=Status.SENT,
@@ -110,8 +112,6 @@ def acknowledge(message: Message, gateway_ids: list[str]) -> None:
 
 
 def _retry_or_fail(message: Message, exc: channels.DeliveryDeferred) -> None:
-    from portal.notifications.services import enqueue_delivery
-
     now = timezone.now()
     if message.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
         _fail(message, f"{exc} (попыток: {message.attempts})")
@@ -165,3 +165,49 @@ def messages_deliver(ids: list[int], now: datetime.datetime | None = None) -> in
     """Deliver the due messages among ``ids``; one failing never holds up the others."""
     claimed = messages_claim(ids, now or timezone.now())
     return sum(message_deliver(message) for message in claimed)
+
+
+# --- the task queue (Django's Tasks API, database backend) -----------------------------
+# A task carries message ids only; the outbox rows are the truth. Running a task twice,
+# or for a row another worker holds, does nothing (see `messages_claim`).
+
+
+@task()
+def deliver_messages(message_ids: list[int]) -> int:
+    return messages_deliver(message_ids)
+
+
+def enqueue_delivery(ids: list[int], run_after: datetime.datetime | None = None) -> None:
+    """Ask the task queue to deliver ``ids``; a failure here loses nothing (the sweep)."""
+    task = deliver_messages.using(run_after=run_after) if run_after else deliver_messages
+    for start in range(0, len(ids), TASK_CHUNK):
+        chunk = ids[start : start + TASK_CHUNK]
+        try:
+            task.enqueue(chunk)
+        except Exception:
+            logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
+
+
+def _queue_in_this_database() -> bool:
+    """True when the task queue is a table of the portal's own database (django-tasks-db)."""
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task_backends["default"], DatabaseBackend)
+
+
+def enqueue_with_commit(ids: list[int]) -> None:
+    """Ask for delivery so that the task exists exactly when the rows do.
+
+    With the database backend the task row is written in the same transaction: it commits
+    or rolls back with the booking, and costs no second commit (a commit is most of a
+    booking's time on PostgreSQL). Any other backend is asked only after the commit.
+    """
+    if not ids:
+        return
+    if _queue_in_this_database():
+        # Just another row of this transaction: if it cannot be written, neither can the
+        # booking's own rows, so there is nothing to protect with a savepoint.
+        deliver_messages.enqueue(ids)
+    else:
+        transaction.on_commit(lambda: enqueue_delivery(ids))

@@ -3,8 +3,8 @@
 The ``appointment_*_notify`` functions are called by the booking service *inside* its
 transaction: the rows commit or roll back with the booking, and so does the delivery
 task (database backend; another backend is asked on commit, `transaction.on_commit`).
-Reminders that fall due and lost tasks are found by `outbox_sweep`. Delivery itself is
-`portal.notifications.delivery`.
+Reminders that fall due and lost tasks are found by `outbox_sweep`. Delivery itself, and the
+task that asks for it, are `portal.notifications.delivery`.
 """
 
 import datetime
@@ -12,16 +12,15 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from portal.notifications import texts, timing
+from portal.notifications.delivery import enqueue_delivery, enqueue_with_commit
 from portal.notifications.models import (
     REMINDER_KINDS,
     Kind,
     Message,
-    MessagePart,
     Preference,
     Status,
 )
@@ -35,51 +34,10 @@ from portal.patients.models import Guardianship, Patient
 from portal.scheduling.models import Appointment, Slot
 
 logger = logging.getLogger(__name__)
-TASK_CHUNK = 50  # message ids per delivery task
 
 
 def sms_configured() -> bool:
     return bool(settings.SMPP_HOST)
-
-
-def enqueue_delivery(ids: list[int], run_after: datetime.datetime | None = None) -> None:
-    """Ask the task queue to deliver ``ids``; a failure here loses nothing (the sweep)."""
-    from portal.notifications.tasks import deliver_messages
-
-    task = deliver_messages.using(run_after=run_after) if run_after else deliver_messages
-    for start in range(0, len(ids), TASK_CHUNK):
-        chunk = ids[start : start + TASK_CHUNK]
-        try:
-            task.enqueue(chunk)
-        except Exception:
-            logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
-
-
-def _queue_in_this_database() -> bool:
-    """True when the task queue is a table of the portal's own database (django-tasks-db)."""
-    from django_tasks import task_backends
-    from django_tasks_db.backend import DatabaseBackend
-
-    return isinstance(task_backends["default"], DatabaseBackend)
-
-
-def _enqueue_with_commit(ids: list[int]) -> None:
-    """Ask for delivery so that the task exists exactly when the rows do.
-
-    With the database backend the task row is written in the same transaction: it commits
-    or rolls back with the booking, and costs no second commit (a commit is most of a
-    booking's time on PostgreSQL). Any other backend is asked only after the commit.
-    """
-    if not ids:
-        return
-    if _queue_in_this_database():
-        # Just another row of this transaction: if it cannot be written, neither can the
-        # booking's own rows, so there is nothing to protect with a savepoint.
-        from portal.notifications.tasks import deliver_messages
-
-        deliver_messages.enqueue(ids)
-    else:
-        transaction.on_commit(lambda: enqueue_delivery(ids))
 
 
 def _message(
@@ -147,7 +105,7 @@ def _appointment_rows(
 
 def _write(rows: list[Message]) -> list[Message]:
     created = Message.objects.bulk_create(rows)
-    _enqueue_with_commit([m.pk for m in created if m.enqueued_for is not None])
+    enqueue_with_commit([m.pk for m in created if m.enqueued_for is not None])
     return created
 
 
@@ -402,7 +360,7 @@ def messages_retry(ids: list[int]) -> int:
     return len(changed)
 
 
-# --- preferences and receipts -----------------------------------------------------
+# --- preferences --------------------------------------------------------------------
 
 
 def preference_save(
@@ -417,57 +375,3 @@ def preference_save(
         },
     )
     return preference
-
-
-# SMPP 3.4 delivery receipt `stat` values (Appendix B), and the message_state numbers.
-RECEIPT_DELIVERED = {"DELIVRD", "DELIVERED", "2"}
-RECEIPT_FAILED = {"UNDELIV", "UNDELIVERABLE", "EXPIRED", "REJECTD", "REJECTED", "DELETED"}
-RECEIPT_FAILED |= {"3", "4", "5", "8"}
-
-
-def receipt_apply(message_id: str, state: str) -> None:
-    """A delivery receipt (`deliver_sm`) for one SMPP message_id: the SMS client calls this.
-
-    Safe to call before the worker has recorded the ids (the part waits for its
-    message) and more than once (the last word of each part counts).
-    """
-    state = state.strip().upper()
-    with transaction.atomic():
-        if not MessagePart.objects.filter(gateway_id=message_id).update(state=state):
-            try:
-                with transaction.atomic():
-                    MessagePart.objects.create(gateway_id=message_id, state=state)
-            except IntegrityError:
-                MessagePart.objects.filter(gateway_id=message_id).update(state=state)
-        owner = (
-            MessagePart.objects.filter(gateway_id=message_id)
-            .values_list("message_id", flat=True)
-            .first()
-        )
-        if owner is not None:
-            message_status_from_parts(owner)
-
-
-def parts_record(message_id: int, gateway_ids: list[str]) -> None:
-    """Link the SMSC's ids to the message (receipts may already wait for them)."""
-    for gateway_id in gateway_ids:
-        if not MessagePart.objects.filter(gateway_id=gateway_id).update(message_id=message_id):
-            try:
-                with transaction.atomic():
-                    MessagePart.objects.create(gateway_id=gateway_id, message_id=message_id)
-            except IntegrityError:
-                MessagePart.objects.filter(gateway_id=gateway_id).update(message_id=message_id)
-    message_status_from_parts(message_id)
-
-
-def message_status_from_parts(message_id: int) -> None:
-    """Delivered when every part is; failed as soon as one part is."""
-    states = list(MessagePart.objects.filter(message_id=message_id).values_list("state", flat=True))
-    if not states:
-        return
-    sent = Message.objects.filter(pk=message_id, status__in=[Status.SENT, Status.DELIVERED])
-    failed = [s for s in states if s in RECEIPT_FAILED]
-    if failed:
-        sent.update(status=Status.FAILED, error=f"SMSC: {failed[0]}")
-    elif all(s in RECEIPT_DELIVERED for s in states):
-        sent.filter(status=Status.SENT).update(status=Status.DELIVERED, delivered_at=timezone.now())

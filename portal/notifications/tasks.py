@@ -1,17 +1,13 @@
 """The task queue's entry points (Django's Tasks API, database backend).
 
-A task carries message ids only; the outbox rows are the truth. Running a task twice,
-or for a row another worker holds, does nothing (see `delivery.messages_claim`).
+`deliver_messages` lives beside the delivery it runs (`delivery`), which re-enqueues a
+message whose attempt was deferred; the sweep's task is here, above the outbox's writes.
 """
 
 from django_tasks import task
 
-from portal.notifications import delivery, services
-
-
-@task()
-def deliver_messages(message_ids: list[int]) -> int:
-    return delivery.messages_deliver(message_ids)
+from portal.notifications import services
+from portal.notifications.delivery import deliver_messages as deliver_messages
 
 
 @task()

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from portal.release import allocation, selectors
 from portal.release.models import BallotRequest
-from portal.workspace.decorators import StaffRequest, staff_required
+from portal.staff.decorators import StaffRequest, staff_required
 
 
 @require_GET

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from portal.core.ratelimits import rate_limited
 from portal.identity.models import User
+from portal.staff.decorators import gave_second_factor
 from portal.staff.permissions import staff_member_of
 from portal.workspace import auth
-from portal.workspace.decorators import gave_second_factor
 from portal.workspace.forms import StaffLoginForm, TotpCodeForm
 
 NEXT_KEY = "workspace_next"

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.directory.models import Clinic
+from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import clinic_scope_for, staff_may_see_dashboard
 from portal.workspace.dashboard import SpecialtyFigures, bars, clinic_dashboard
-from portal.workspace.decorators import StaffRequest, staff_required
 from portal.workspace.forms import ClinicPickForm
 
 

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from portal.core.http import client_ip
+from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import staff_may_edit_directory
-from portal.workspace.decorators import StaffRequest, staff_required
 from portal.workspace.directory_forms import DIRECTORY_FORMS
 from portal.workspace.services import directory_save
 

@@ -14,8 +14,8 @@ from portal.audit.devices import request_device
 from portal.core.http import client_ip
 from portal.patients.guardianships import guardianship_confirm
 from portal.patients.models import Guardianship
+from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import staff_may_confirm_guardianship
-from portal.workspace.decorators import StaffRequest, staff_required
 from portal.workspace.permissions import guardianship_get_for_staff
 from portal.workspace.selectors import guardianships_pending
 

@@ -15,8 +15,8 @@ from portal.patients.models import InsuredPerson
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Slot
 from portal.scheduling.services import appointment_book
+from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff
-from portal.workspace.decorators import StaffRequest, staff_required
 from portal.workspace.forms import DoctorPickForm, RegistrySearchForm
 from portal.workspace.selectors import phone_free_slots, registry_search
 from portal.workspace.services import patient_from_registry_for_phone

@@ -19,8 +19,8 @@ from portal.scheduling import selectors as scheduling_selectors
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import ScheduleRule
 from portal.scheduling.services import schedule_preview, schedule_publish
+from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff, doctors_in_scope
-from portal.workspace.decorators import StaffRequest, staff_required
 from portal.workspace.forms import ClinicPickForm, ScheduleRuleForm, schedule_rule_initial
 
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from portal.core.http import client_ip
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.services import absence_record, appointment_mark_attendance
+from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff, doctors_in_scope
-from portal.workspace.decorators import StaffRequest, staff_required
 from portal.workspace.forms import AbsenceForm, DayListForm
 from portal.workspace.permissions import appointment_get_for_staff
 from portal.workspace.selectors import absence_preview, absences_in_scope, day_list_appointments

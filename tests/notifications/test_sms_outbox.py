@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from portal.notifications import channels, services
+from portal.notifications import channels, receipts
 from portal.notifications.models import Channel, Kind, Message, MessagePart, Status
 from portal.notifications.smpp.client import SmppGateway
 from portal.smsc_emulator.runner import SmscEmulatorThread, running_smsc
@@ -47,7 +47,7 @@ def smsc(settings, smtp):
         settings.SMPP_SYSTEM_ID, settings.SMPP_PASSWORD = "portal", "secret"
         settings.SMPP_TIMEOUT_SECONDS = 2
         thread.emulator.controls.receipt_delay = 0.05
-        gateway = SmppGateway.from_settings(on_receipt=services.receipt_apply)
+        gateway = SmppGateway.from_settings(on_receipt=receipts.receipt_apply)
         channels._gateway = gateway  # no keep-alive thread: the test reads receipts itself
         yield Smsc(thread, gateway)
         channels.sms_gateway_close()
@@ -141,8 +141,8 @@ def test_a_receipt_that_comes_before_the_ids_are_recorded_is_not_lost(
     message = sms_rows().get(kind=Kind.BOOKED)
     Message.objects.filter(pk=message.pk).update(status=Status.SENT)
 
-    services.receipt_apply("early-1", "DELIVRD")
-    services.parts_record(message.pk, ["early-1"])
+    receipts.receipt_apply("early-1", "DELIVRD")
+    receipts.parts_record(message.pk, ["early-1"])
 
     message.refresh_from_db()
     assert message.status == Status.DELIVERED

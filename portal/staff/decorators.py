@@ -1,3 +1,9 @@
+"""The gate of every staff page: a staff role and both factors (docs/workspace.md).
+
+Here, below the domain, so the clinic workspace and the fair release's operator pages
+share it; anyone else is sent to the workspace's two-step login, by its URL name.
+"""
+
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -41,7 +47,7 @@ def staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path(), login_url)
         member = staff_member_of(user)
         if member is None:
-            return render(request, "workspace/not_staff.html", status=403)
+            return render(request, "staff/not_staff.html", status=403)
         if not gave_second_factor(request):
             return redirect_to_login(request.get_full_path(), login_url)
         request.staff = member  # type: ignore[attr-defined]
