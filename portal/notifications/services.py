@@ -9,6 +9,7 @@ task that asks for it, are `portal.notifications.delivery`.
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -84,23 +85,77 @@ def _appointment_rows(
         if kind == Kind.BOOKED and preference.reminders_enabled:
             planned += timing.reminder_times(appointment.starts_at, now)
         for event, at in planned:
-            content = texts.appointment_content(event, appointment, recipient, reason)
-            for channel, address in pairs:
-                rows.append(
-                    _message(
-                        kind=event,
-                        patient=patient,
-                        recipient=recipient,
-                        channel=channel,
-                        address=address,
-                        content=content,
-                        at=at,
-                        due_now=event == kind,
-                        appointment=appointment,
-                        key=f"{event}:{appointment.pk}:{recipient.pk}:{channel}",
-                    )
-                )
+            rows += _per_channel(
+                pairs,
+                kind=event,
+                patient=patient,
+                recipient=recipient,
+                content=texts.appointment_content(event, appointment, recipient, reason),
+                at=at,
+                due_now=event == kind,
+                appointment=appointment,
+                key=f"{event}:{appointment.pk}:{recipient.pk}",
+            )
     return rows
+
+
+def _rows_now(
+    *,
+    kind: str,
+    patient: Patient,
+    booked_by_id: int | None,
+    content_for: Callable[[Patient], texts.Content],
+    appointment: Appointment | None,
+    key: str,
+) -> list[Message]:
+    """One message per channel for everyone who hears of ``patient``'s bookings (the
+    patient, or every verified guardian and the one who booked), due now."""
+    now = timezone.now()
+    rows: list[Message] = []
+    for recipient in recipients_for(patient, booked_by_id):
+        rows += _per_channel(
+            addresses_of(recipient, preference_known(recipient), sms_configured()),
+            kind=kind,
+            patient=patient,
+            recipient=recipient,
+            content=content_for(recipient),
+            at=now,
+            due_now=True,
+            appointment=appointment,
+            key=f"{key}:{recipient.pk}",
+        )
+    return rows
+
+
+def _per_channel(
+    pairs: list[tuple[str, str]],
+    *,
+    kind: str,
+    patient: Patient,
+    recipient: Patient,
+    content: texts.Content,
+    at: datetime.datetime,
+    due_now: bool,
+    appointment: Appointment | None,
+    key: str,
+) -> list[Message]:
+    """The same content to each of the recipient's (channel, address) pairs; the dedupe
+    key ends with the channel."""
+    return [
+        _message(
+            kind=kind,
+            patient=patient,
+            recipient=recipient,
+            channel=channel,
+            address=address,
+            content=content,
+            at=at,
+            due_now=due_now,
+            appointment=appointment,
+            key=f"{key}:{channel}",
+        )
+        for channel, address in pairs
+    ]
 
 
 def _write(rows: list[Message]) -> list[Message]:
@@ -165,28 +220,19 @@ def offer_made_notify(
     Called inside the offer's transaction. Never in the quiet hours' spirit of delay:
     an offer is answered within its hold, so it goes out at once like a cancellation.
     """
-    now = timezone.now()
     slot = Slot.objects.select_related("doctor__clinic", "doctor__specialty").get(pk=slot.pk)
-    rows = []
-    for recipient in recipients_for(patient, booked_by_id):
-        pairs = addresses_of(recipient, preference_known(recipient), sms_configured())
-        content = texts.offer_content(kind, patient, recipient, slot, expires_at)
-        for channel, address in pairs:
-            rows.append(
-                _message(
-                    kind=kind,
-                    patient=patient,
-                    recipient=recipient,
-                    channel=channel,
-                    address=address,
-                    content=content,
-                    at=now,
-                    due_now=True,
-                    appointment=cancelled,
-                    key=f"offer:{offer_id}:{recipient.pk}:{channel}",
-                )
-            )
-    return _write(rows)
+    return _write(
+        _rows_now(
+            kind=kind,
+            patient=patient,
+            booked_by_id=booked_by_id,
+            content_for=lambda recipient: texts.offer_content(
+                kind, patient, recipient, slot, expires_at
+            ),
+            appointment=cancelled,
+            key=f"offer:{offer_id}",
+        )
+    )
 
 
 def ballot_lost_notify(
@@ -202,27 +248,18 @@ def ballot_lost_notify(
 
     Call inside the draw's transaction that records the result (docs/fair-release.md).
     """
-    now = timezone.now()
-    rows = []
-    for recipient in recipients_for(patient, made_by_id):
-        pairs = addresses_of(recipient, preference_known(recipient), sms_configured())
-        content = texts.ballot_lost_content(patient, recipient, clinic, day, waitlisted)
-        for channel, address in pairs:
-            rows.append(
-                _message(
-                    kind=Kind.BALLOT_LOST,
-                    patient=patient,
-                    recipient=recipient,
-                    channel=channel,
-                    address=address,
-                    content=content,
-                    at=now,
-                    due_now=True,
-                    appointment=None,
-                    key=f"{Kind.BALLOT_LOST}:{request_id}:{recipient.pk}:{channel}",
-                )
-            )
-    return _write(rows)
+    return _write(
+        _rows_now(
+            kind=Kind.BALLOT_LOST,
+            patient=patient,
+            booked_by_id=made_by_id,
+            content_for=lambda recipient: texts.ballot_lost_content(
+                patient, recipient, clinic, day, waitlisted
+            ),
+            appointment=None,
+            key=f"{Kind.BALLOT_LOST}:{request_id}",
+        )
+    )
 
 
 # --- children who come of age -------------------------------------------------------
@@ -253,23 +290,17 @@ def coming_of_age_notify(today: datetime.date | None = None) -> int:
         child, guardian = ship.child, ship.guardian
         year = child.birth_date.year + age
         pairs = addresses_of(guardian, preference_of(guardian), sms_configured())
-        content = texts.coming_of_age_content(child, guardian, age)
-        for channel, address in pairs:
-            key = f"{Kind.COMING_OF_AGE}:{child.pk}:{guardian.pk}:{year}:{channel}"
-            rows.append(
-                _message(
-                    kind=Kind.COMING_OF_AGE,
-                    patient=child,
-                    recipient=guardian,
-                    channel=channel,
-                    address=address,
-                    content=content,
-                    at=at,
-                    due_now=False,
-                    appointment=None,
-                    key=key,
-                )
-            )
+        rows += _per_channel(
+            pairs,
+            kind=Kind.COMING_OF_AGE,
+            patient=child,
+            recipient=guardian,
+            content=texts.coming_of_age_content(child, guardian, age),
+            at=at,
+            due_now=False,
+            appointment=None,
+            key=f"{Kind.COMING_OF_AGE}:{child.pk}:{guardian.pk}:{year}",
+        )
     known = set(
         Message.objects.filter(dedupe_key__in=[m.dedupe_key for m in rows]).values_list(
             "dedupe_key", flat=True

@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from portal.core.admin import ViewOnlyAdmin
 from portal.core.http import AuthenticatedRequest, client_ip
 from portal.scheduling import services
 from portal.scheduling.errors import BookingRefused
@@ -39,29 +40,19 @@ def _of_own_clinic(
     return rows.filter(**{clinic_lookup: clinic_id})
 
 
-class _ViewOnly:
-    """Rules and absences change slots and appointments: a row saved here would skip the
-    preview and leave booked patients on time the doctor no longer works. They are
-    changed in the workspace, through the booking service (docs/workspace.md)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+# Rules and absences change slots and appointments: a row saved here would skip the
+# preview and leave booked patients on time the doctor no longer works. They are
+# changed in the workspace, through the booking service (docs/workspace.md).
 
 
 @admin.register(ScheduleRule)
-class ScheduleRuleAdmin(_ViewOnly, admin.ModelAdmin[ScheduleRule]):
+class ScheduleRuleAdmin(ViewOnlyAdmin[ScheduleRule]):
     list_display = ["doctor", "weekdays", "start_time", "end_time", "slot_minutes", "days_ahead"]
     raw_id_fields = ["doctor"]
 
 
 @admin.register(Absence)
-class AbsenceAdmin(_ViewOnly, admin.ModelAdmin[Absence]):
+class AbsenceAdmin(ViewOnlyAdmin[Absence]):
     list_display = ["doctor", "kind", "starts_on", "ends_on"]
     raw_id_fields = ["doctor"]
 
