@@ -173,7 +173,7 @@ def _esia_certificate() -> bytes:
 
 
 def id_token_verify(token: str, nonce: str | None = None) -> dict[str, Any]:
-    """The checks of DESIGN's "Identity", plus the nonce this browser's login sent.
+    """The checks of docs/domain.md, «Identity», plus the nonce this browser's login sent.
 
     An id_token without a nonce passes only while ESIA_NONCE_REQUIRED is off (ESIA is
     not documented to echo it); one with a different nonce never does.

@@ -1,8 +1,8 @@
 """Every word the portal sends, in one place (Russian; marked for translation).
 
 An SMS says who, when, where, the room, the ticket number and a link: never the
-specialty, a diagnosis, the SNILS or the policy (DESIGN: an SMS is read by anyone
-who holds the phone). An e-mail may name the doctor, as the printed ticket does.
+specialty, a diagnosis, the SNILS or the policy (docs/notifications.md: an SMS is read by
+anyone who holds the phone). An e-mail may name the doctor, as the printed ticket does.
 """
 
 import datetime

@@ -409,10 +409,10 @@ def relative_remove(
 
 
 def guardians_notify_new_guardian(guardianship_id: int) -> None:
-    """Tell the child's other active guardians that someone new was added.
+    """The operator's log line of a guardian added beside others, after the commit.
 
-    Runs after commit. The notifications outbox (a later issue) hooks in here; until
-    then the notice is on «Личные данные» (selectors.guardian_notices) and this logs.
+    The other guardians are told on «Личные данные» (`selectors.guardian_notices`), where
+    a verified guardian approves or revokes the newcomer; no message is sent.
     """
     logger.info("guardianship %s added beside existing guardians", guardianship_id)
 

@@ -107,7 +107,7 @@ def draw_of(request: BallotRequest) -> Draw | None:
 
 
 def staff_may_replay(user: User | AnonymousUser) -> bool:
-    """Replaying a draw is the regional operator's (DESIGN, «Who uses it»)."""
+    """Replaying a draw is the regional operator's (docs/domain.md, «Roles»)."""
     member = staff_member_of(user)
     return member is not None and member.is_operator
 

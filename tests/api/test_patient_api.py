@@ -1,4 +1,5 @@
-"""The authorization matrix and the booking rules through the API (STYLE habit 11).
+"""The authorization matrix and the booking rules through the API (docs/security.md:
+every persona on every path).
 
 Personas: ``patient`` (no children), ``guardian`` with ``child``, ``stranger``, and no token.
 """

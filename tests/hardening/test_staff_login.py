@@ -1,8 +1,8 @@
-"""Staff passwords cannot be brute-forced (docs/security.md, DESIGN's "clinic side").
+"""Staff passwords cannot be brute-forced (docs/security.md, docs/domain.md, «Clinic side»).
 
 Before: 60 wrong passwords in 23 s at the admin login, then in with the right one.
-django-axes works inside authenticate(), so the workspace login (a later issue) is
-covered by the same rule: the last test calls authenticate() the way any view would.
+django-axes works inside authenticate(), so the workspace login is covered by the
+same rule: the last test calls authenticate() the way any view would.
 """
 
 from datetime import timedelta
