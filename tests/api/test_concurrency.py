@@ -1,4 +1,5 @@
-"""The booking race through the API, on PostgreSQL with real threads (docs/concurrency.md: a race is proven real, then prevented).
+"""The booking race through the API, on PostgreSQL with real threads (docs/concurrency.md:
+a race is proven real, then prevented).
 
 Each thread is a different app user with its own token and its own connection,
 POSTing an Appointment for the same slot at the same moment.
