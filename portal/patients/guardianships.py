@@ -14,12 +14,9 @@ from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.patients.errors import GuardianshipRefused
+from portal.patients.esia_kids import ChildFacts, listed_in_esia_kids
 from portal.patients.models import Guardianship, Patient
-from portal.patients.services import (
-    guardianship_end,
-    guardianship_event_record,
-    listed_in_esia_kids,
-)
+from portal.patients.services import guardianship_end, guardianship_event_record
 from portal.staff.permissions import staff_may_confirm_guardianship
 
 if TYPE_CHECKING:
@@ -60,9 +57,7 @@ def guardianships_verify_from_esia(guardian: Patient, *, ip: str | None = None) 
     verified = 0
     for guardianship in pending:
         child = guardianship.child
-        if not listed_in_esia_kids(
-            guardian, child.last_name, child.first_name, child.middle_name, child.birth_date
-        ):
+        if not listed_in_esia_kids(guardian, ChildFacts.of_patient(child)):
             continue
         guardianship.verified_at = timezone.now()
         guardianship.verified_how = Guardianship.Verification.ESIA

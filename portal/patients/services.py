@@ -23,6 +23,7 @@ from portal.audit.selectors import refusal_already_recorded
 from portal.audit.services import audit_record
 from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
 from portal.patients.errors import RELATIVE_ERRORS
+from portal.patients.esia_kids import ChildFacts, listed_in_esia_kids
 from portal.patients.locks import patient_lock
 from portal.patients.models import (
     Guardianship,
@@ -34,7 +35,7 @@ from portal.patients.models import (
 )
 from portal.patients.rules import ADULT_AGE
 from portal.patients.selectors import registry_person_by_policy
-from portal.patients.validators import is_valid_enp
+from portal.patients.validators import is_valid_enp, name_key
 
 if TYPE_CHECKING:
     from portal.identity.models import User
@@ -43,11 +44,6 @@ logger = logging.getLogger(__name__)
 
 
 _SPACES = re.compile(r"\s+")
-
-
-def name_key(value: str) -> str:
-    """Names compare case-insensitively, ё = е, spacing ignored (docs/domain.md, «Relatives»)."""
-    return _SPACES.sub(" ", value.replace("ё", "е").replace("Ё", "Е")).strip().casefold()
 
 
 @dataclass(frozen=True)
@@ -93,21 +89,6 @@ def registry_matches(
 # only a child ESIA itself lists for them.
 
 
-def listed_in_esia_kids(
-    guardian: Patient, last_name: str, first_name: str, middle_name: str, birth_date: date
-) -> bool:
-    """ESIA lists this child (name and birth date, from the birth certificate) in the
-    guardian's own `kids`, as of their last login: the one source that verifies."""
-    wanted = (name_key(last_name), name_key(first_name), name_key(middle_name))
-    for kid in guardian.esia_kids or []:
-        if not isinstance(kid, dict) or kid.get("birth_date") != birth_date.isoformat():
-            continue
-        names = (kid.get("last_name"), kid.get("first_name"), kid.get("middle_name"))
-        if tuple(name_key(str(n or "")) for n in names) == wanted:
-            return True
-    return False
-
-
 @dataclass(frozen=True)
 class RelativeData:
     last_name: str
@@ -118,6 +99,17 @@ class RelativeData:
     relation: str
     policy_series: str
     policy_number: str
+
+
+def _typed_child(data: RelativeData) -> ChildFacts:
+    return ChildFacts(
+        data.last_name,
+        data.first_name,
+        data.middle_name,
+        data.birth_date,
+        data.policy_series,
+        data.policy_number,
+    )
 
 
 def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
@@ -145,9 +137,7 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
             }
         )
     # Before the registry is asked: a minor must not learn which policies exist.
-    if guardian.age_on(today) < ADULT_AGE and not listed_in_esia_kids(
-        guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
-    ):
+    if guardian.age_on(today) < ADULT_AGE and not listed_in_esia_kids(guardian, _typed_child(data)):
         errors.setdefault(NON_FIELD_ERRORS, []).append(
             RELATIVE_ERRORS["guardian_minor"] % {"age": ADULT_AGE}
         )
@@ -178,7 +168,7 @@ def relative_check(guardian: Patient, data: RelativeData) -> InsuredPerson:
     ).exists():
         errors.setdefault("policy_number", []).append(RELATIVE_ERRORS["duplicate"])
     elif _revoked_before(guardian, policy) and not listed_in_esia_kids(
-        guardian, data.last_name, data.first_name, data.middle_name, data.birth_date
+        guardian, _typed_child(data)
     ):
         # Otherwise a revoked stranger would simply add the child again.
         errors.setdefault(NON_FIELD_ERRORS, []).append(RELATIVE_ERRORS["revoked"])
@@ -323,9 +313,7 @@ def relative_add(
                     ]
                 }
             )
-        verified = listed_in_esia_kids(
-            guardian, person.last_name, person.first_name, person.middle_name, person.birth_date
-        )
+        verified = listed_in_esia_kids(guardian, ChildFacts.of_insured(person))
         try:
             with transaction.atomic():
                 guardianship = Guardianship.objects.create(

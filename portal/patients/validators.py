@@ -1,6 +1,15 @@
 """Check digits of Russian health identifiers (docs/oms-policy.md)."""
 
+import re
+
 from portal.core.digits import ascii_digits_in, is_ascii_digits
+
+_SPACES = re.compile(r"\s+")
+
+
+def name_key(value: str) -> str:
+    """Names compare case-insensitively, ё = е, spacing ignored (docs/domain.md, «Relatives»)."""
+    return _SPACES.sub(" ", value.replace("ё", "е").replace("Ё", "Е")).strip().casefold()
 
 
 def enp_control_digit(first15: str) -> int:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portal.directory.models import Doctor
 from portal.patients.models import Guardianship, InsuredPerson
-from portal.patients.services import name_key
+from portal.patients.validators import name_key
 from portal.scheduling.models import Absence, Appointment, Slot
 from portal.staff.permissions import AnyUser
 from portal.workspace.permissions import guardianships_in_scope

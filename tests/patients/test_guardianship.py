@@ -332,3 +332,73 @@ def test_an_unverified_guardian_reads_what_happened_to_their_own_booking(
     assert "Другой законный представитель" in page and "Сидорова О." not in page
     assert other.appointment.ticket_number not in page
     assert page.count("Запись к врачу") == 1
+
+
+# --- a namesake is not the child (issue 24, point 8) -----------------------------------
+
+
+def _namesake(person: InsuredPerson, **ids: str) -> dict:
+    """Another child ESIA lists for the stranger: same name and birth date, other ids."""
+    return {**_kid(person), "policy_number": "", "policy_series": "", **ids}
+
+
+def _login(rf, patient):
+    from django.contrib.auth.signals import user_logged_in
+
+    user_logged_in.send(sender=type(patient.user), request=rf.get("/"), user=patient.user)
+
+
+def test_a_namesake_with_another_policy_does_not_verify_a_manual_guardianship(
+    rf, stranger_in, insured_child
+):
+    holder = Patient.objects.get(pk=stranger_in.guardian_id)
+    holder.esia_kids = [_namesake(insured_child, policy_number="3899999999999999")]
+    holder.save()
+    _login(rf, holder)
+    stranger_in.refresh_from_db()
+    assert not stranger_in.is_verified
+
+
+def test_a_namesake_with_another_snils_does_not_verify(rf, stranger_in, insured_child, alisa):
+    alisa.snils = "112-233-445 95"
+    alisa.save()
+    holder = Patient.objects.get(pk=stranger_in.guardian_id)
+    holder.esia_kids = [_kid(insured_child) | {"snils": "000-000-001 00"}]
+    holder.save()
+    _login(rf, holder)
+    stranger_in.refresh_from_db()
+    assert not stranger_in.is_verified
+
+
+def test_an_esia_kid_with_no_policy_and_no_snils_verifies_nothing(rf, stranger_in, insured_child):
+    holder = Patient.objects.get(pk=stranger_in.guardian_id)
+    holder.esia_kids = [_namesake(insured_child)]
+    holder.save()
+    _login(rf, holder)
+    stranger_in.refresh_from_db()
+    assert not stranger_in.is_verified
+
+
+def test_typing_the_child_beside_a_namesake_in_esia_gives_an_unverified_guardianship(
+    client, insured_child, mother
+):
+    """The form's own check: ESIA's namesake (another policy) does not vouch for the child
+    whose policy was typed."""
+    stranger = PatientFactory(last_name="Петров", first_name="Сергей", sex="M")
+    stranger.esia_kids = [_namesake(insured_child, policy_number="3899999999999999")]
+    stranger.save()
+    client.force_login(stranger.user)
+    assert client.post(ADD_URL, _form(insured_child)).status_code == 302
+    assert not Guardianship.objects.get(guardian=stranger).is_verified
+
+
+def test_the_same_child_with_the_same_snils_still_verifies(rf, stranger_in, insured_child, alisa):
+    """The control: the right identifiers verify, so the tests above fail for the right reason."""
+    alisa.snils = "112-233-445 95"
+    alisa.save()
+    holder = Patient.objects.get(pk=stranger_in.guardian_id)
+    holder.esia_kids = [_kid(insured_child) | {"snils": "11223344595"}]
+    holder.save()
+    _login(rf, holder)
+    stranger_in.refresh_from_db()
+    assert stranger_in.verified_how == "esia"
