@@ -406,6 +406,9 @@ RATE_RELATIVE_USER = env_rate("RATE_RELATIVE_USER", "10/h")
 # "refused" row per prober per hour (portal.core.ratelimits).
 RATE_REFUSAL_USER = env_rate("RATE_REFUSAL_USER", "10/10m")
 RATE_REFUSAL_IP = env_rate("RATE_REFUSAL_IP", "30/10m")
+# A clerk's searches of the registry (booking by phone): each shows names and birth dates,
+# so a clerk gets what a busy registry window needs, not the region's registry.
+RATE_REGISTRY_SEARCH_USER = env_rate("RATE_REGISTRY_SEARCH_USER", "120/h")
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING: dict[str, Any] = {

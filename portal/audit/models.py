@@ -53,6 +53,8 @@ class AuditAction(models.TextChoices):
     OFFER_TAKEN = "offer.taken", _("Предложенное время принято")
     OFFER_DECLINED = "offer.declined", _("Предложенное время отклонено")
     OFFER_EXPIRED = "offer.expired", _("Срок предложения времени истёк")
+    # The registry of insured persons searched by a clerk (booking by phone).
+    REGISTRY_SEARCHED = "registry.searched", _("Поиск в регистре застрахованных")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

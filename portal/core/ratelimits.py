@@ -34,6 +34,8 @@ LIMITS: dict[str, tuple[str, str]] = {
     # Refused look-ups of a patient (a guessed id in a switch or a journal URL).
     "refusal_user": ("RATE_REFUSAL_USER", "user"),
     "refusal_ip": ("RATE_REFUSAL_IP", "ip"),
+    # A clerk's searches of the registry of insured persons (booking by phone).
+    "registry_search_user": ("RATE_REGISTRY_SEARCH_USER", "user"),
     # The FHIR API counts per access token (docs/api.md).
     "api_token": ("RATE_API_TOKEN", "portal.api.auth.ratelimit_key"),
     "api_token_write": ("RATE_API_TOKEN_WRITE", "portal.api.auth.ratelimit_key"),
@@ -136,20 +138,22 @@ def refusals_limited(request: HttpRequest) -> Iterator[None]:
         raise
 
 
-def _usage(request: HttpRequest, name: str, *, increment: bool) -> dict[str, Any] | None:
+def _usage(
+    request: HttpRequest, name: str, *, increment: bool, methods: tuple[str, ...] = ("POST",)
+) -> dict[str, Any] | None:
     setting, key = LIMITS[name]
     usage: dict[str, Any] | None = get_usage(
         request,
         group=name,
         key=KEYS.get(key, key),
         rate=_rate_of(setting),
-        method=["POST"],
+        method=list(methods),
         increment=increment,
     )
     return usage
 
 
-def failures_limited(name: str) -> Callable[[View], View]:
+def failures_limited(name: str, methods: tuple[str, ...] = ("POST",)) -> Callable[[View], View]:
     """Refuse the view with 429 once ``name`` is used up, without counting the request:
     the view counts only what deserves it (`failure_count`), e.g. a failed registry
     match, never a form the patient simply got wrong."""
@@ -159,7 +163,7 @@ def failures_limited(name: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            usage = _usage(request, name, increment=False)
+            usage = _usage(request, name, increment=False, methods=methods)
             # Not counted yet: the budget is spent when the failures reach the limit.
             if usage is not None and usage["count"] >= usage["limit"]:
                 request.ratelimit_retry_after = int(usage["time_left"]) or 1  # type: ignore[attr-defined]
@@ -171,6 +175,6 @@ def failures_limited(name: str) -> Callable[[View], View]:
     return decorator
 
 
-def failure_count(request: HttpRequest, name: str) -> None:
-    """Count one failed attempt against ``name`` (see `failures_limited`)."""
-    _usage(request, name, increment=True)
+def failure_count(request: HttpRequest, name: str, methods: tuple[str, ...] = ("POST",)) -> None:
+    """Count one attempt against ``name`` (see `failures_limited`)."""
+    _usage(request, name, increment=True, methods=methods)

@@ -41,3 +41,9 @@ def directory_save(*, actor: User, form: "ModelForm[Any]", ip: str | None) -> Mo
             fields=sorted(form.changed_data),
         )
     return saved
+
+
+def registry_search_record(*, actor: User, ip: str | None, by: str, found: list[int]) -> None:
+    """A clerk's search of the registry, in the journal: who, from where, how, and which
+    persons it showed (their registry ids; names never go to the journal)."""
+    audit_record(AuditAction.REGISTRY_SEARCHED, actor=actor, ip=ip, by=by, found=found)

@@ -26,6 +26,11 @@ def caller(db, home_clinic):
     )
 
 
+def _found(browser, person: InsuredPerson) -> None:
+    """Search the registry as the clerk does before opening a caller's page."""
+    assert browser.get("/workspace/phone/", {"policy": person.policy_number}).status_code == 200
+
+
 @pytest.fixture
 def free_slot(home_clinic):
     return SlotFactory(doctor=DoctorFactory(clinic=home_clinic))
@@ -51,6 +56,7 @@ def test_the_clerk_books_and_the_journal_says_a_clinic_employee_did(
     clerk, as_staff, caller, free_slot
 ):
     browser = as_staff(clerk)
+    _found(browser, caller)
     page = browser.get(
         f"/workspace/phone/{caller.pk}/",
         {"clinic": free_slot.doctor.clinic_id, "doctor": free_slot.doctor_id},
@@ -86,7 +92,9 @@ def test_a_caller_with_a_portal_account_is_booked_into_their_own_record(
         insurer=InsuranceCompanyFactory(),
         clinic=own.clinic,
     )
-    as_staff(clerk).post(
+    browser = as_staff(clerk)
+    _found(browser, person)
+    browser.post(
         f"/workspace/phone/{person.pk}/book/",
         {"slot": free_slot.pk, "idempotency_key": str(uuid.uuid4())},
     )
@@ -103,6 +111,7 @@ def test_a_caller_with_a_portal_account_is_booked_into_their_own_record(
 @pytest.mark.django_db
 def test_the_portals_rules_still_refuse_with_what_to_do(clerk, as_staff, caller, free_slot):
     browser = as_staff(clerk)
+    _found(browser, caller)
     browser.post(
         f"/workspace/phone/{caller.pk}/book/",
         {"slot": free_slot.pk, "idempotency_key": str(uuid.uuid4())},
@@ -121,9 +130,59 @@ def test_the_portals_rules_still_refuse_with_what_to_do(clerk, as_staff, caller,
 def test_another_clinics_clerk_cannot_book_this_clinics_slot(
     other_clerk, as_staff, caller, free_slot
 ):
-    response = as_staff(other_clerk).post(
+    browser = as_staff(other_clerk)
+    _found(browser, caller)
+    response = browser.post(
         f"/workspace/phone/{caller.pk}/book/",
         {"slot": free_slot.pk, "idempotency_key": str(uuid.uuid4())},
     )
     assert response.status_code == 404
     assert not Appointment.objects.exists()
+
+
+# --- the registry is not a directory to walk (issue 24, point 7) ----------------------
+
+
+@pytest.mark.django_db
+def test_walking_registry_ids_shows_nobody_the_clerk_did_not_find(clerk, as_staff, caller):
+    browser = as_staff(clerk)
+    assert browser.get(f"/workspace/phone/{caller.pk}/").status_code == 404
+    assert browser.get(f"/workspace/phone/{caller.pk + 1}/").status_code == 404
+    _found(browser, caller)
+    assert browser.get(f"/workspace/phone/{caller.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_person_found_by_one_clerk_stays_closed_to_another(clerk, head, as_staff, caller):
+    _found(as_staff(clerk), caller)
+    assert as_staff(head).get(f"/workspace/phone/{caller.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_every_search_is_in_the_journal_without_names(clerk, as_staff, caller):
+    browser = as_staff(clerk)
+    browser.get("/workspace/phone/", {"policy": caller.policy_number})
+    browser.get(
+        "/workspace/phone/",
+        {"last_name": "Фёдорова", "first_name": "Мария", "birth_date": caller.birth_date},
+    )
+    events = AuditEvent.objects.filter(action=AuditAction.REGISTRY_SEARCHED, user=clerk)
+    assert [(e.details["by"], e.details["found"]) for e in events.order_by("pk")] == [
+        ("policy", [caller.pk]),
+        ("name", [caller.pk]),
+    ]
+    assert "Фёдорова" not in str([e.details for e in events])
+
+
+@pytest.mark.django_db
+def test_searches_are_rate_limited_per_clerk(clerk, as_staff, caller, settings):
+    settings.RATE_REGISTRY_SEARCH_USER = "3/h"
+    browser = as_staff(clerk)
+    statuses = [
+        browser.get("/workspace/phone/", {"policy": caller.policy_number}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    # Used up, the search page itself says when to come back.
+    refused = browser.get("/workspace/phone/")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
