@@ -76,7 +76,8 @@ if SMSC_EMULATOR_ENABLED and not DEBUG and not SMSC_EMULATOR_ON_TEST_STAND_NOT_P
 
 # --- Applications and middleware ----------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, behind the workspace's two factors (portal/staff/admin_site.py).
+    "portal.staff.admin_apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

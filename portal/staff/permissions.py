@@ -51,6 +51,14 @@ def staff_member_of(user: AnyUser) -> StaffMember | None:
         return None
 
 
+def staff_login_allowed(user: AnyUser) -> bool:
+    """Who may pass the staff login (password, then TOTP): a workspace role, or an admin
+    account of the Django admin (``is_staff``), which has no login of its own."""
+    if staff_member_of(user) is not None:
+        return True
+    return _is_account(user) and user.is_staff and not user.is_citizen
+
+
 def clinic_scope_for(user: AnyUser) -> QuerySet[Clinic]:
     member = staff_member_of(user)
     if member is None:

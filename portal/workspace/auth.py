@@ -19,7 +19,7 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.core.http import client_ip
 from portal.identity.models import User
-from portal.staff.permissions import staff_member_of
+from portal.staff.permissions import staff_login_allowed
 
 PENDING_KEY = "workspace_pending_login"
 DEVICE_NAME = "workspace"
@@ -53,7 +53,7 @@ def pending_get(request: HttpRequest) -> PendingLogin | None:
     if not isinstance(user_id, int):
         return None
     user = User.objects.filter(pk=user_id).first()
-    if user is None or staff_member_of(user) is None:
+    if user is None or not staff_login_allowed(user):
         return None
     return PendingLogin(user=user, backend=str(data.get("backend")))
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from portal.core.ratelimits import rate_limited
 from portal.identity.models import User
 from portal.staff.decorators import gave_second_factor
-from portal.staff.permissions import staff_member_of
+from portal.staff.permissions import staff_login_allowed, staff_member_of
 from portal.workspace import auth
 from portal.workspace.forms import StaffLoginForm, TotpCodeForm
 
@@ -46,7 +46,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password"],
         )
-        if isinstance(user, User) and staff_member_of(user) is not None:
+        if isinstance(user, User) and staff_login_allowed(user):
             next_url = request.GET.get("next")
             auth.pending_start(request, user)
             request.session[NEXT_KEY] = next_url or ""

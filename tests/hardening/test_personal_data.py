@@ -70,10 +70,11 @@ def test_audit_events_cannot_be_changed_or_deleted_by_the_application(guardian):
 
 def test_the_admin_shows_the_audit_trail_read_only_even_to_a_superuser(client, guardian):
     from tests.factories import UserFactory
+    from tests.workspace.conftest import verified_client
 
     admin = UserFactory(username="root", esia_oid=None, is_staff=True, is_superuser=True)
     event = AuditEvent.objects.create(action="relative.added", user=guardian)
-    client.force_login(admin)
+    client = verified_client(admin)
     base = "/staff-admin/audit/auditevent/"
     assert client.get(base).status_code == 200
     change = client.get(f"{base}{event.pk}/change/")

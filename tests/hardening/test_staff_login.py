@@ -1,8 +1,10 @@
 """Staff passwords cannot be brute-forced (docs/security.md, docs/domain.md, «Clinic side»).
 
-Before: 60 wrong passwords in 23 s at the admin login, then in with the right one.
-django-axes works inside authenticate(), so the workspace login is covered by the
-same rule: the last test calls authenticate() the way any view would.
+Before: 60 wrong passwords in 23 s at the admin login, then in with the right one. The
+admin has no login of its own now (its way in is the workspace's two-step login), so
+these tests knock at the workspace login; django-axes works inside authenticate(), so
+any password login is covered by the same rule: the last test calls authenticate() the
+way any view would.
 """
 
 from datetime import timedelta
@@ -13,10 +15,19 @@ from django.contrib.auth import SESSION_KEY, authenticate
 from django.db.models import F
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.workspace.conftest import current_code
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = reverse("admin:login")
+LOGIN = reverse("workspace:login")
+
+
+@pytest.fixture(autouse=True)
+def _axes_not_the_rate_limit(settings):
+    """The lockout is under test, not the per-address rate limit in front of it."""
+    settings.RATE_STAFF_LOGIN_IP = "1000/m"
 
 
 def _age_attempts(by: timedelta) -> None:
@@ -32,7 +43,7 @@ def test_sixty_wrong_passwords_lock_the_account_and_the_right_one_waits(clerk, s
     browser = Client()
     statuses = [_try(browser, "clerk", f"guess-{n}").status_code for n in range(60)]
     limit = settings.AXES_FAILURE_LIMIT
-    assert statuses[: limit - 1] == [200] * (limit - 1)  # the form again, with its error
+    assert statuses[: limit - 1] == [400] * (limit - 1)  # the form again, with its error
     assert set(statuses[limit:]) == {429}
     refused = _try(browser, "clerk", "clerk-password-1")
     assert refused.status_code == 429, "the right password is refused while locked"
@@ -62,13 +73,18 @@ def test_one_address_spraying_many_usernames_is_locked_out(clerk, other_clerk, s
 
 
 def test_a_success_before_the_limit_resets_the_count(clerk, settings):
+    """A success is the whole login: the password, then the code (here, enrolling)."""
     browser = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         _try(browser, "clerk", "wrong")
     assert _try(browser, "clerk", "clerk-password-1").status_code == 302
+    code_page = reverse("workspace:login_code")
+    assert browser.get(code_page).status_code == 200  # the enrolment's QR code
+    device = TOTPDevice.objects.get(user=clerk)
+    assert browser.post(code_page, {"code": current_code(device)}).status_code == 302
     again = Client()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert _try(again, "clerk", "wrong").status_code == 200
+        assert _try(again, "clerk", "wrong").status_code == 400
 
 
 def test_any_password_login_through_authenticate_is_covered(clerk, settings):

@@ -27,6 +27,7 @@ from tests.factories import (
     PatientFactory,
     UserFactory,
 )
+from tests.workspace.conftest import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -252,8 +253,7 @@ def test_the_admin_action_confirms_through_the_service(client, stranger_in, alis
     clerk.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_guardianship", "change_guardianship"])
     )
-    client.force_login(clerk)
-    response = client.post(
+    response = verified_client(clerk).post(
         reverse("admin:patients_guardianship_changelist"),
         {"action": "confirm_guardianships", "_selected_action": [stranger_in.pk]},
         follow=True,

@@ -18,6 +18,7 @@ from portal.scheduling.services import (
 )
 from tests.factories import AppointmentFactory, ClinicFactory, DoctorFactory, SlotFactory
 from tests.scheduling.conftest import in_days, key
+from tests.workspace.conftest import verified_client
 
 
 @pytest.fixture
@@ -28,9 +29,9 @@ def staff(clerk):
 
 
 @pytest.fixture
-def as_staff(client, staff):
-    client.force_login(staff)
-    return client
+def as_staff(staff):
+    """An admin session as the staff login leaves it: password and TOTP code."""
+    return verified_client(staff)
 
 
 @pytest.fixture
@@ -126,8 +127,11 @@ def test_a_clerk_sees_and_cancels_only_their_own_clinics_appointments(
     other_clerk.user_permissions.set(
         Permission.objects.filter(content_type__app_label="scheduling")
     )
-    client.force_login(other_clerk)
-    page = client.get(reverse("admin:scheduling_appointment_changelist")).content.decode()
+    page = (
+        verified_client(other_clerk)
+        .get(reverse("admin:scheduling_appointment_changelist"))
+        .content.decode()
+    )
     assert appointment.ticket_number not in page
     refused = refusal(actor=other_clerk, appointment=appointment, reason="Ошибка")
     assert refused.code == "clinic_cancel_foreign"
