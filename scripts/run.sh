@@ -22,7 +22,7 @@ export EMAIL_PORT=${EMAIL_PORT:-8025}
 export SMPP_PORT=${SMPP_PORT:-2775}
 "$UV" run --frozen python manage.py notifications_smtp_sink --port "$EMAIL_PORT" &
 "$UV" run --frozen python manage.py smsc_emulator --port "$SMPP_PORT" &
-"$UV" run --frozen python manage.py db_worker --no-reload --interval 0.5 &
+"$UV" run --frozen python manage.py tasks_worker --interval 0.5 &
 "$UV" run --frozen python manage.py notifications_sweep --every 30 &
 # Offers of a held time (docs/waitlist.md): lapsed ones expire and pass to the next in line.
 "$UV" run --frozen python manage.py waitlist_sweep --every 30 &

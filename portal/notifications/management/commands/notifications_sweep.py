@@ -5,13 +5,13 @@ due), returns rows of dead workers to the queue, and once a day writes the «tur
 soon» notices. Without --every it runs once (for cron or a systemd timer).
 """
 
-import time
+import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 from django.utils import timezone
 
+from portal.core.resilience import repeat
 from portal.notifications.services import coming_of_age_notify, outbox_sweep
 
 
@@ -22,20 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, default=0, help="loop with this pause")
 
     def handle(self, *args: Any, every: float, **options: Any) -> None:
-        last_day = None
-        while True:
-            close_old_connections()
+        last_day: list[datetime.date] = []
+
+        def step() -> None:
             today = timezone.localdate()
-            if today != last_day:
+            if today not in last_day:
                 written = coming_of_age_notify(today)
                 if written:
                     self.stdout.write(f"coming of age: {written} messages")
-                last_day = today
+                last_day[:] = [today]
             result = outbox_sweep()
             if result.reclaimed or result.enqueued:
                 self.stdout.write(
                     f"sweep: {result.reclaimed} reclaimed, {result.enqueued} enqueued"
                 )
-            if not every:
-                return
-            time.sleep(every)
+
+        # A database blip costs a log line and a pause, never the loop (core.resilience).
+        repeat(step, every=every, what="notifications sweep")

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from portal.core.resilience import repeat
 from portal.release.draws import draws_due
 
 
@@ -15,11 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, default=0, help="Repeat every N seconds.")
 
     def handle(self, *args: Any, every: float, **options: Any) -> None:
-        import time
-
-        while True:
+        def step() -> None:
             for draw in draws_due():
                 self.stdout.write(f"draw {draw.pk} of ballot {draw.ballot_id}: {draw.fingerprint}")
-            if not every:
-                return
-            time.sleep(every)
+
+        # A database blip costs a log line and a pause, never the loop (core.resilience).
+        repeat(step, every=every, what="release draws")

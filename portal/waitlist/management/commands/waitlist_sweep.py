@@ -2,12 +2,11 @@
 slots on to the next in line (docs/waitlist.md). Correctness never waits for it: readers
 treat an offer past its expiry as expired. Without --every it runs once (cron, timer)."""
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 
+from portal.core.resilience import repeat
 from portal.waitlist.services import offers_expire
 
 
@@ -18,11 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, default=0, help="loop with this pause")
 
     def handle(self, *args: Any, every: float, **options: Any) -> None:
-        while True:
-            close_old_connections()
+        def step() -> None:
             expired = offers_expire()
             if expired:
                 self.stdout.write(f"waitlist sweep: {expired} offers expired")
-            if not every:
-                return
-            time.sleep(every)
+
+        # A database blip costs a log line and a pause, never the loop (core.resilience).
+        repeat(step, every=every, what="waitlist sweep")
