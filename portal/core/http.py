@@ -51,7 +51,12 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 
 def _meta_key(header: str) -> str:
-    return "HTTP_" + header.strip().upper().replace("-", "_")
+    """The request.META key of ``CLIENT_IP_HEADER``, written as the proxy sends it
+    (X-Real-IP) or as Django names it (HTTP_X_REAL_IP, the Makefile's deploy check): once
+    the second read as "HTTP_HTTP_X_REAL_IP", never found, and every citizen was counted
+    as the proxy."""
+    key = header.strip().upper().replace("-", "_")
+    return key if key.startswith("HTTP_") else f"HTTP_{key}"
 
 
 def _address(text: str) -> IPAddress | None:

@@ -55,6 +55,14 @@ def test_x_real_ip_as_the_header(behind_proxy):
     assert _ip(PROXY, HTTP_X_REAL_IP="198.51.100.7") == "198.51.100.7"
 
 
+@pytest.mark.parametrize("written", ["HTTP_X_REAL_IP", "http_x_real_ip", " x_real_ip "])
+def test_the_header_named_as_django_names_it_works_too(behind_proxy, written):
+    """The Makefile's own deploy check says HTTP_X_REAL_IP: that used to turn the per-client
+    limits off without a word (issue 24, point 9)."""
+    behind_proxy.CLIENT_IP_HEADER = written
+    assert _ip(PROXY, HTTP_X_REAL_IP="198.51.100.7") == "198.51.100.7"
+
+
 @pytest.mark.django_db
 def test_per_ip_limits_count_each_citizen_not_the_proxy(behind_proxy, esia_setup):
     behind_proxy.RATE_LOGIN_START_IP = "2/m"
