@@ -116,10 +116,12 @@ def _smtp_refusal(exc: smtplib.SMTPException) -> Exception:
         if codes and all(code >= 500 for code in codes):
             return DeliveryRefused(f"SMTP: адрес отклонён ({codes[0]})")
         return DeliveryDeferred(f"SMTP: адрес временно не принят ({codes})")
+    # The relay's own words often quote the address: the error (in the log and the admin)
+    # keeps the code and the kind of failure only.
     code = getattr(exc, "smtp_code", 0)
     if isinstance(code, int) and code >= 500:
-        return DeliveryRefused(f"SMTP {code}: {exc}")
-    return DeliveryDeferred(f"SMTP: {exc}")
+        return DeliveryRefused(f"SMTP {code}: {type(exc).__name__}")
+    return DeliveryDeferred(f"SMTP {code or ''}: {type(exc).__name__}".replace("  ", " "))
 
 
 def email_send(message: Message) -> str:
@@ -138,7 +140,8 @@ def email_send(message: Message) -> str:
             smtp_close()
             raise _smtp_refusal(exc) from exc
         except ValueError as exc:  # a malformed address never becomes valid
-            raise DeliveryRefused(f"Неверный адрес: {exc}") from exc
+            # Not the exception's text: it quotes the address into the worker's log.
+            raise DeliveryRefused("Неверный адрес электронной почты") from exc
         except OSError as exc:
             smtp_close()
             raise DeliveryDeferred(f"SMTP недоступен: {exc}") from exc

@@ -115,7 +115,6 @@ def test_a_message_that_keeps_failing_ends_as_failed_for_the_operator(
     mother,
     slot_at,
     visit_time,
-    client,
     admin_user,
     django_capture_on_commit_callbacks,
 ):
@@ -129,8 +128,11 @@ def test_a_message_that_keeps_failing_ends_as_failed_for_the_operator(
 
     message = Message.objects.get(kind=Kind.BOOKED)
     assert (message.status, message.attempts) == (Status.FAILED, 3)
-    client.force_login(admin_user)
-    page = client.get("/staff-admin/notifications/message/?status__exact=failed")
+    from tests.workspace.conftest import verified_client
+
+    page = verified_client(admin_user).get(
+        "/staff-admin/notifications/message/?status__exact=failed"
+    )
     assert "anna@example.ru" in page.content.decode()
 
 
@@ -245,3 +247,54 @@ def test_a_message_that_kills_its_worker_every_time_ends_as_failed(
 
     assert (message.status, message.attempts) == (Status.FAILED, 2)
     assert "каждой попытке" in message.error
+
+
+# --- the worker's log names no address (issue 24, point 9) ---------------------------
+
+
+class _RefusingRelay:
+    """A relay that refuses every recipient, naming the address as real relays do."""
+
+    received: list = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+
+
+def _queued(address: str) -> Message:
+    from django.utils import timezone
+
+    recipient = PatientFactory(email=address)
+    return Message.objects.create(
+        patient=recipient,
+        recipient=recipient,
+        channel="email",
+        kind=Kind.BOOKED,
+        address=address,
+        subject="Запись к врачу",
+        text="Вы записаны к врачу.",
+        next_attempt_at=timezone.now(),
+        dedupe_key=f"test:{address}",
+    )
+
+
+@pytest.mark.parametrize("address", ["ivanova.refused@example.ru", "ivanova@@example..ru"])
+def test_a_refused_address_fails_the_message_and_stays_out_of_the_log(settings, caplog, address):
+    from tests.notifications.conftest import SmtpServer
+
+    relay = SmtpServer(_RefusingRelay())  # type: ignore[arg-type]
+    relay.start()
+    settings.NOTIFICATIONS_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", relay.port, 5
+    try:
+        message = _queued(address)
+        with caplog.at_level("DEBUG"):
+            delivery.messages_deliver([message.pk])
+    finally:
+        relay.stop()
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+    local_part = address.split("@")[0]
+    ours = [r.getMessage() for r in caplog.records if r.name != "mail.log"]  # not the relay's
+    assert ours and not [line for line in ours if local_part in line]
+    assert local_part not in message.error  # shown to operators in the admin
