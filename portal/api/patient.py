@@ -18,13 +18,16 @@ from portal.api.queries import (
     BookingRefused,
     Guardianship,
     Patient,
+    Sight,
     Slot,
     appointment_book,
     appointment_cancel,
     appointment_get_for_user,
+    appointments_visible,
     patient_access_refused_record,
     patient_get_for_user,
     patients_actable_by,
+    visibility_for,
 )
 from portal.core.http import client_ip
 
@@ -44,7 +47,8 @@ def patient_search(caller: Caller, query: QueryDict) -> list[dict[str, Any]]:
     rows = patients_actable_by(caller.user).order_by("pk")
     if (wanted := search.ids(query, "_id")) is not None:
         rows = rows.filter(pk__in=wanted)
-    return [resources.patient(p) for p in rows]
+    seen = visibility_for(caller.user)
+    return [resources.patient(p, in_full=seen.of_patient(p.pk) is Sight.FULL) for p in rows]
 
 
 def _patient_for(caller: Caller, patient_id: int, request: HttpRequest) -> Patient:
@@ -69,7 +73,8 @@ def patient_read(caller: Caller, rid: str, request: HttpRequest) -> dict[str, An
         patient = _patient_for(caller, _int_id(rid), request)
     except Http404 as exc:
         raise api_error(404, "not_found") from exc
-    return resources.patient(patient)
+    in_full = visibility_for(caller.user).of_patient(patient.pk) is Sight.FULL
+    return resources.patient(patient, in_full=in_full)
 
 
 def _guardianships(caller: Caller) -> Any:
@@ -102,11 +107,9 @@ def related_person_read(caller: Caller, rid: str) -> dict[str, Any]:
 
 
 def _appointments(caller: Caller) -> Any:
-    return (
-        Appointment.objects.filter(patient__in=patients_actable_by(caller.user))
-        .select_related("patient", "specialty", "slot__doctor__clinic")
-        .order_by("-starts_at", "-pk")
-    )
+    """What the caller may see, by the pages' one rule (`appointments_visible`): every
+    search parameter narrows this set, none widens it."""
+    return appointments_visible(caller.user).order_by("-starts_at", "-pk")
 
 
 APPOINTMENT_STATUS = {
