@@ -66,7 +66,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # A dead database outside a view (session save, middleware) lands here, not in
     # DatabaseUnavailableMiddleware: it still deserves "try again", not "error".
     if isinstance(sys.exc_info()[1], DATABASE_DOWN):
-        return database_unavailable_response()
+        return database_unavailable_response(request.path)
     # Rendered without the request: its context processors read the session and the
     # database, and either may be what failed (a crashing 500 page is gunicorn's
     # English one).
