@@ -53,6 +53,7 @@ API_ERRORS = {
     ),
     "invalid": _("Запрос составлен неверно: %(detail)s"),
     "unsupported": _("Сервер не поддерживает это: %(detail)s"),
+    "too_large": _("Тело запроса слишком большое: не больше %(kilobytes)s КБ."),
     "method": _("Этот метод не поддерживается для этого адреса."),
     "rate": _("Слишком много запросов с этим токеном. Повторите через %(seconds)s с."),
     "request_id_reused": _(
@@ -77,6 +78,7 @@ ISSUE_TYPE = {
     404: "not-found",
     405: "not-supported",
     409: "conflict",
+    413: "too-long",
     415: "not-supported",
     422: "business-rule",
     429: "throttled",

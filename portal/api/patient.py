@@ -29,6 +29,7 @@ from portal.api.queries import (
     patients_actable_by,
     visibility_for,
 )
+from portal.core.digits import is_ascii_digits
 from portal.core.http import client_ip
 
 MAX_BODY = 64 * 1024
@@ -37,9 +38,10 @@ JSON_TYPES = ("application/fhir+json", "application/json", "application/json-pat
 
 
 def _int_id(rid: str) -> int:
-    if not rid.isdigit() or len(rid) > 18:
+    number = search.id_of(rid)
+    if number is None:
         raise api_error(404, "not_found")
-    return int(rid)
+    return number
 
 
 def patient_search(caller: Caller, query: QueryDict) -> list[dict[str, Any]]:
@@ -153,8 +155,11 @@ def _body(request: HttpRequest) -> Any:
     content_type = request.content_type or ""
     if content_type not in JSON_TYPES:
         raise api_error(415, "unsupported", detail="тело запроса должно быть application/fhir+json")
-    if len(request.body) > MAX_BODY:
-        raise search.invalid("тело запроса слишком большое")
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if is_ascii_digits(declared) and int(declared) > MAX_BODY:
+        raise api_error(413, "too_large", kilobytes=MAX_BODY // 1024)  # not even read
+    if len(request.body) > MAX_BODY:  # Django refuses beyond its own limit (views.py)
+        raise api_error(413, "too_large", kilobytes=MAX_BODY // 1024)
     try:
         return json.loads(request.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -167,8 +172,7 @@ def _reference_id(value: Any, kind: str) -> int | None:
     reference = value.get("reference")
     if not isinstance(reference, str) or not reference.startswith(f"{kind}/"):
         return None
-    tail = reference[len(kind) + 1 :]
-    return int(tail) if tail.isdigit() and len(tail) <= 18 else None
+    return search.id_of(reference[len(kind) + 1 :])
 
 
 def _booking_request(body: Any) -> tuple[int, int]:

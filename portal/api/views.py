@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
@@ -41,6 +42,10 @@ def fhir_endpoint(view: View) -> View:
             return view(request, *args, **kwargs)
         except FhirError as error:
             return error_response(error, system("error"))
+        except RequestDataTooBig:
+            # Beyond DATA_UPLOAD_MAX_MEMORY_SIZE: Django's own refusal would be HTML.
+            too_large = api_error(413, "too_large", kilobytes=patient.MAX_BODY // 1024)
+            return error_response(too_large, system("error"))
         except DATABASE_DOWN as exc:
             # Its type only: the text may quote SQL parameters.
             logger.warning("Database unavailable during %s: %s", request.path, type(exc).__name__)
