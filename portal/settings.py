@@ -113,6 +113,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # With a replica: a read-only page the primary cannot answer is read from the replica
+    # (docs/operations.md, «Degraded mode»); inside the session, around everything else.
+    "portal.core.degraded.ReplicaReadsMiddleware",
     "portal.core.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -33,12 +33,16 @@ def outage_responder_register(prefix: str, responder: Responder) -> None:
 
 
 def database_unavailable_response(path: str = "") -> HttpResponse:
-    for prefix, responder in _RESPONDERS.items():
-        if path.startswith(prefix):
-            return responder()
-    # Rendered without a request: context processors would query the database again.
-    response = HttpResponse(render_to_string("503.html"), status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response = next(
+        (responder() for prefix, responder in _RESPONDERS.items() if path.startswith(prefix)),
+        None,
+    )
+    if response is None:
+        # Rendered without a request: context processors would query the database again.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # For `core.degraded`, which may answer a read-only page from the replica instead.
+    response.database_unavailable = True  # type: ignore[attr-defined]
     return response
 
 

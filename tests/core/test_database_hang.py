@@ -6,6 +6,7 @@ its worker at 30 s, and /healthz answered 500 after 51 s. Now every wait is boun
 nothing half-written. `make fault-pg-hang` is the same drill with printed figures.
 """
 
+import re
 import time
 
 import psycopg
@@ -91,3 +92,49 @@ def test_gunicorn_answers_503s_in_seconds_and_loses_no_worker_on_a_hung_database
     assert figures.first_503_seconds is not None and figures.first_503_seconds < 5
     assert max(figures.healthz_during_hang) < 5
     assert figures.workers_killed == 0
+
+
+def test_with_a_replica_the_read_only_pages_keep_answering_marked_out_of_date(proxy, tmp_path):
+    """The primary hangs behind the proxy; the replica (here: the same database, straight)
+    answers «Мои записи» and the directory with a notice; everything else is refused."""
+    import httpx
+
+    stand = stand_prepare(PORT)
+    env = server_env(_url(proxy.port), tmp_path, PORT) | {
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_REPLICA_URL": _url(int(connection.settings_dict["PORT"] or 5432)),
+    }
+    base = f"http://127.0.0.1:{PORT}"
+    with (
+        gunicorn(env, PORT, 3, tmp_path / "gunicorn.log") as log_path,
+        httpx.Client(base_url=base, cookies={"sessionid": stand.cookie}, timeout=40) as page,
+    ):
+        assert page.get("/appointments/").status_code == 200
+        confirm = page.get(f"/booking/slot/{stand.slot_ids[0]}/")
+        assert confirm.status_code == 200
+        proxy.hang()
+        try:
+            for _ in range(3):
+                started = time.monotonic()
+                mine = page.get("/appointments/")
+                assert time.monotonic() - started < 5
+                assert mine.status_code == 200, mine.status_code
+                assert mine.headers["X-Data-Source"] == "replica"
+                assert "могут быть неактуальны" in mine.text
+            directory = page.get("/districts/")
+            assert directory.status_code == 200 and "могут быть неактуальны" in directory.text
+            fields = r'name="(csrfmiddlewaretoken|key)" value="([^"]+)"'
+            form = dict(re.findall(fields, confirm.text))
+            refused = page.post(
+                f"/booking/slot/{stand.slot_ids[0]}/",
+                data=form,
+                headers={"Referer": f"{base}/booking/slot/{stand.slot_ids[0]}/"},
+            )
+            assert refused.status_code == 503  # writes are refused, not half-done
+            assert page.get("/cabinet/").status_code == 503
+            health = httpx.get(f"{base}/healthz", timeout=10)
+            assert health.status_code == 200 and health.json()["status"] == "degraded"
+        finally:
+            proxy.resume()
+        assert "WORKER TIMEOUT" not in log_path.read_text()
+    assert half_written(stand)["appointments of the hang"] == 0
