@@ -189,6 +189,14 @@ def _postgres_options(connect_timeout: int) -> dict[str, Any]:
     return options
 
 
+def _with_url_options(db: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """The URL's own OPTIONS (``?sslmode=…``) kept; its ``options`` string joined to ours."""
+    theirs = dict(db.get("OPTIONS", {}))
+    if theirs.get("options"):
+        ours["options"] = f"{theirs['options']} {ours['options']}"
+    return {**theirs, **ours}
+
+
 def _databases() -> dict[str, dict[str, Any]]:
     url = env_str("DATABASE_URL", "")
     if not url:
@@ -207,7 +215,7 @@ def _databases() -> dict[str, dict[str, Any]]:
         db["CONN_MAX_AGE"] = 0
     else:
         db["ENGINE"] = "portal.core.postgresql"
-        db["OPTIONS"] = {**db.get("OPTIONS", {}), **_postgres_options(DB_CONNECT_TIMEOUT)}
+        db["OPTIONS"] = _with_url_options(db, _postgres_options(DB_CONNECT_TIMEOUT))
         db["CONN_HEALTH_CHECKS"] = True
         test_name = env_str("TEST_DATABASE_NAME", "")
         if test_name:
@@ -222,7 +230,9 @@ def _databases() -> dict[str, dict[str, Any]]:
             dj_database_url.parse(replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
         )
         replica["ENGINE"] = "portal.core.postgresql"
-        replica["OPTIONS"] = _postgres_options(env_int("REPLICA_CONNECT_TIMEOUT", 1))
+        replica["OPTIONS"] = _with_url_options(
+            replica, _postgres_options(env_int("REPLICA_CONNECT_TIMEOUT", 1))
+        )
         replica["CONN_HEALTH_CHECKS"] = True
         replica["TEST"] = {"MIRROR": "default"}
         databases["replica"] = replica

@@ -95,3 +95,16 @@ def test_a_statement_timeout_shorter_than_the_lock_timeout_is_refused(settings):
     assert [e.id for e in statement_timeout_outlasts_the_lock_timeout(None)] == ["portal.E010"]
     settings.DB_STATEMENT_TIMEOUT_MS = 0
     assert statement_timeout_outlasts_the_lock_timeout(None) == []
+
+
+def test_a_urls_own_options_are_kept_beside_the_timeouts(monkeypatch):
+    from portal import settings as portal_settings
+
+    monkeypatch.setenv(
+        "DATABASE_URL",
+        "postgres://portal@db.example:5432/portal?sslmode=require&options=-c%20search_path%3Dportal",
+    )
+    options = portal_settings._databases()["default"]["OPTIONS"]
+    assert options["sslmode"] == "require"
+    assert options["options"].startswith("-c search_path=portal ")
+    assert "statement_timeout=8000" in options["options"]
