@@ -13,7 +13,7 @@ DEPLOY_ENV := DEBUG=0 PORTAL_DATA_DIR=data/deploy-check ALLOWED_HOSTS=portal.exa
 	CLIENT_IP_HEADER=HTTP_X_REAL_IP TRUSTED_PROXIES=127.0.0.1 \
 	REDIS_URL=redis://127.0.0.1:6379/0 ESIA_EMULATOR_ENABLED=0
 
-.PHONY: run test lint install migrate demo screenshots bench bench-cluster bench-profile clean fault-pg-restart messages fault-worker fault-slow-esia
+.PHONY: run test lint install migrate demo screenshots bench bench-cluster bench-profile clean fault-pg-restart fault-pg-hang messages fault-worker fault-slow-esia
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -65,6 +65,12 @@ clean:
 # Never part of `make test`: it breaks every other database session on the machine.
 fault-pg-restart: install
 	$(UV) run --frozen python -m bench.fault_pg_restart
+
+# Fault drill (docs/operations.md, «Degraded mode»): PostgreSQL behind a TCP proxy that the
+# drill hangs (accepts, never answers); gunicorn must answer 503s in seconds, lose no
+# worker and write nothing by half. Leaves the machine's PostgreSQL alone.
+fault-pg-hang: install
+	$(UV) run --frozen python -m bench.fault_pg_hang
 
 # Fault drill (docs/notifications.md): kills and restarts the outbox workers during a booking
 # burst on PostgreSQL, then checks that no message was lost or sent twice.

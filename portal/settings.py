@@ -116,6 +116,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # With a replica: a read-only page the primary cannot answer is read from the replica
+    # (docs/operations.md, «Degraded mode»); inside the session, around everything else.
+    "portal.core.degraded.ReplicaReadsMiddleware",
     "portal.core.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,6 +164,42 @@ TEMPLATES = [
 
 
 # --- Database -----------------------------------------------------------------------------
+# Degraded mode (docs/operations.md): no wait for PostgreSQL is unbounded, so a hung or
+# dead primary gives the 503 page within seconds instead of holding every worker until
+# gunicorn kills it (portal/core/postgresql, issue 24).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)
+# Longer than SCHEDULING_LOCK_TIMEOUT_MS (5 s), so a lock wait ends as «busy» (check E010).
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 8000)
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60000)
+
+
+def _postgres_options(connect_timeout: int) -> dict[str, Any]:
+    """Connect timeout, the server's statement and idle-in-transaction timeouts, the
+    client's own deadline a second after the statement timeout, TCP keepalives."""
+    server = [f"-c idle_in_transaction_session_timeout={DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}"]
+    options: dict[str, Any] = {
+        "connect_timeout": connect_timeout,
+        # A peer that vanished (no ACKs) is noticed on an idle kept connection too.
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+    if DB_STATEMENT_TIMEOUT_MS > 0:
+        server.append(f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}")
+        options["answer_timeout"] = DB_STATEMENT_TIMEOUT_MS / 1000 + 1
+    options["options"] = " ".join(server)
+    return options
+
+
+def _with_url_options(db: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """The URL's own OPTIONS (``?sslmode=…``) kept; its ``options`` string joined to ours."""
+    theirs = dict(db.get("OPTIONS", {}))
+    if theirs.get("options"):
+        ours["options"] = f"{theirs['options']} {ours['options']}"
+    return {**theirs, **ours}
+
+
 def _databases() -> dict[str, dict[str, Any]]:
     url = env_str("DATABASE_URL", "")
     if not url:
@@ -178,7 +217,8 @@ def _databases() -> dict[str, dict[str, Any]]:
         }
         db["CONN_MAX_AGE"] = 0
     else:
-        db.setdefault("OPTIONS", {})
+        db["ENGINE"] = "portal.core.postgresql"
+        db["OPTIONS"] = _with_url_options(db, _postgres_options(DB_CONNECT_TIMEOUT))
         db["CONN_HEALTH_CHECKS"] = True
         test_name = env_str("TEST_DATABASE_NAME", "")
         if test_name:
@@ -192,7 +232,10 @@ def _databases() -> dict[str, dict[str, Any]]:
         replica: dict[str, Any] = dict(
             dj_database_url.parse(replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
         )
-        replica["OPTIONS"] = {"connect_timeout": env_int("REPLICA_CONNECT_TIMEOUT", 1)}
+        replica["ENGINE"] = "portal.core.postgresql"
+        replica["OPTIONS"] = _with_url_options(
+            replica, _postgres_options(env_int("REPLICA_CONNECT_TIMEOUT", 1))
+        )
         replica["CONN_HEALTH_CHECKS"] = True
         replica["TEST"] = {"MIRROR": "default"}
         databases["replica"] = replica

@@ -18,14 +18,18 @@ from portal.api.queries import (
     BookingRefused,
     Guardianship,
     Patient,
+    Sight,
     Slot,
     appointment_book,
     appointment_cancel,
     appointment_get_for_user,
+    appointments_visible,
     patient_access_refused_record,
     patient_get_for_user,
     patients_actable_by,
+    visibility_for,
 )
+from portal.core.digits import is_ascii_digits
 from portal.core.http import client_ip
 
 MAX_BODY = 64 * 1024
@@ -34,9 +38,10 @@ JSON_TYPES = ("application/fhir+json", "application/json", "application/json-pat
 
 
 def _int_id(rid: str) -> int:
-    if not rid.isdigit() or len(rid) > 18:
+    number = search.id_of(rid)
+    if number is None:
         raise api_error(404, "not_found")
-    return int(rid)
+    return number
 
 
 def patient_search(caller: Caller, query: QueryDict) -> list[dict[str, Any]]:
@@ -44,7 +49,8 @@ def patient_search(caller: Caller, query: QueryDict) -> list[dict[str, Any]]:
     rows = patients_actable_by(caller.user).order_by("pk")
     if (wanted := search.ids(query, "_id")) is not None:
         rows = rows.filter(pk__in=wanted)
-    return [resources.patient(p) for p in rows]
+    seen = visibility_for(caller.user)
+    return [resources.patient(p, in_full=seen.of_patient(p.pk) is Sight.FULL) for p in rows]
 
 
 def _patient_for(caller: Caller, patient_id: int, request: HttpRequest) -> Patient:
@@ -69,7 +75,8 @@ def patient_read(caller: Caller, rid: str, request: HttpRequest) -> dict[str, An
         patient = _patient_for(caller, _int_id(rid), request)
     except Http404 as exc:
         raise api_error(404, "not_found") from exc
-    return resources.patient(patient)
+    in_full = visibility_for(caller.user).of_patient(patient.pk) is Sight.FULL
+    return resources.patient(patient, in_full=in_full)
 
 
 def _guardianships(caller: Caller) -> Any:
@@ -102,11 +109,9 @@ def related_person_read(caller: Caller, rid: str) -> dict[str, Any]:
 
 
 def _appointments(caller: Caller) -> Any:
-    return (
-        Appointment.objects.filter(patient__in=patients_actable_by(caller.user))
-        .select_related("patient", "specialty", "slot__doctor__clinic")
-        .order_by("-starts_at", "-pk")
-    )
+    """What the caller may see, by the pages' one rule (`appointments_visible`): every
+    search parameter narrows this set, none widens it."""
+    return appointments_visible(caller.user).order_by("-starts_at", "-pk")
 
 
 APPOINTMENT_STATUS = {
@@ -150,8 +155,11 @@ def _body(request: HttpRequest) -> Any:
     content_type = request.content_type or ""
     if content_type not in JSON_TYPES:
         raise api_error(415, "unsupported", detail="тело запроса должно быть application/fhir+json")
-    if len(request.body) > MAX_BODY:
-        raise search.invalid("тело запроса слишком большое")
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if is_ascii_digits(declared) and int(declared) > MAX_BODY:
+        raise api_error(413, "too_large", kilobytes=MAX_BODY // 1024)  # not even read
+    if len(request.body) > MAX_BODY:  # Django refuses beyond its own limit (views.py)
+        raise api_error(413, "too_large", kilobytes=MAX_BODY // 1024)
     try:
         return json.loads(request.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -164,8 +172,7 @@ def _reference_id(value: Any, kind: str) -> int | None:
     reference = value.get("reference")
     if not isinstance(reference, str) or not reference.startswith(f"{kind}/"):
         return None
-    tail = reference[len(kind) + 1 :]
-    return int(tail) if tail.isdigit() and len(tail) <= 18 else None
+    return search.id_of(reference[len(kind) + 1 :])
 
 
 def _booking_request(body: Any) -> tuple[int, int]:

@@ -21,9 +21,10 @@ Read = Callable[[str], dict[str, Any]]
 
 
 def _int_id(rid: str) -> int:
-    if not rid.isdigit() or len(rid) > 18:
+    number = search.id_of(rid)
+    if number is None:
         raise api_error(404, "not_found")
-    return int(rid)
+    return number
 
 
 def _clinics(query: QueryDict) -> QuerySet[Clinic]:

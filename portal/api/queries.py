@@ -6,12 +6,21 @@ Keeping every import here means a rename elsewhere is fixed in one place.
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.patients.models import Guardianship, Patient
-from portal.patients.selectors import patient_get_for_user, patients_actable_by
+from portal.patients.selectors import (
+    Sight,
+    patient_get_for_user,
+    patients_actable_by,
+    visibility_for,
+)
 from portal.patients.services import patient_access_refused_record
 from portal.scheduling.errors import ERRORS, BookingRefused
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.rules import slot_refusal
-from portal.scheduling.selectors import appointment_get_for_user, bookable_q
+from portal.scheduling.selectors import (
+    appointment_get_for_user,
+    appointments_visible,
+    bookable_q,
+)
 from portal.scheduling.services import BookingResult, appointment_book, appointment_cancel
 
 __all__ = [
@@ -24,14 +33,17 @@ __all__ = [
     "Doctor",
     "Guardianship",
     "Patient",
+    "Sight",
     "Slot",
     "Specialty",
     "appointment_book",
     "appointment_cancel",
     "appointment_get_for_user",
+    "appointments_visible",
     "bookable_q",
     "patient_access_refused_record",
     "patient_get_for_user",
     "patients_actable_by",
     "slot_refusal",
+    "visibility_for",
 ]

@@ -181,7 +181,9 @@ def slot(row: Slot, now: datetime.datetime) -> Resource:
 GENDER = {"M": "male", "F": "female"}
 
 
-def patient(row: Patient) -> Resource:
+def patient(row: Patient, *, in_full: bool = True) -> Resource:
+    """``in_full`` False (an unverified guardian, `patients.selectors.Sight`): what the
+    guardian typed in and the registry answered, not the family's contacts."""
     resource: Resource = {
         "resourceType": "Patient",
         "id": str(row.pk),
@@ -196,9 +198,9 @@ def patient(row: Patient) -> Resource:
     if row.clinic_id:
         resource["generalPractitioner"] = [ref("Organization", row.clinic_id)]
     telecom = []
-    if row.phone:
+    if row.phone and in_full:
         telecom.append({"system": "phone", "value": row.phone, "use": "mobile"})
-    if row.email:
+    if row.email and in_full:
         telecom.append({"system": "email", "value": row.email})
     if telecom:
         resource["telecom"] = telecom

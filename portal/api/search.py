@@ -16,15 +16,26 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from portal.api.outcomes import api_error
+from portal.core.dates import EARLIEST, LATEST
+from portal.core.digits import is_ascii_digits
 
 T = TypeVar("T")
 MAX_VALUE = 200
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+MAX_ID_DIGITS = 18
 
 
 def invalid(detail: str) -> Exception:
     return api_error(400, "invalid", detail=detail)
+
+
+def id_of(text: str) -> int | None:
+    """A row id: 1-18 ASCII digits (``str.isdigit`` also passes «²», which ``int`` refuses:
+    issue 24), else None. Every id of the API, in a path, a parameter or a body."""
+    if not is_ascii_digits(text) or len(text) > MAX_ID_DIGITS:
+        return None
+    return int(text)
 
 
 def values(query: QueryDict, name: str) -> list[str]:
@@ -54,9 +65,10 @@ def ids(query: QueryDict, name: str, kind: str | None = None) -> list[int] | Non
             part = part.strip()
             if kind and part.startswith(f"{kind}/"):
                 part = part[len(kind) + 1 :]
-            if not part.isdigit() or len(part) > 18:
+            number = id_of(part)
+            if number is None:
                 raise invalid(f"параметр {name}: ожидается идентификатор, получено «{part[:40]}»")
-            result.append(int(part))
+            result.append(number)
     return result
 
 
@@ -81,6 +93,10 @@ def _parse_moment(text: str, *, end_of_day: bool) -> datetime.datetime:
             day = datetime.date.fromisoformat(text)
         except ValueError as exc:
             raise invalid(f"неверная дата «{text}»") from exc
+        # Within the portal's calendar before any arithmetic: a local midnight of year 1
+        # has no UTC, and 9999-12-31 has no next day (issue 24: a 500 on SQLite).
+        if not EARLIEST <= day <= LATEST:
+            raise invalid("дата вне допустимого диапазона")
         if end_of_day:
             day += datetime.timedelta(days=1)
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
@@ -90,7 +106,7 @@ def _parse_moment(text: str, *, end_of_day: bool) -> datetime.datetime:
         raise invalid(f"неверная дата и время «{text[:40]}»") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    if not 1900 <= moment.year <= 2200:
+    if not EARLIEST.year <= moment.year <= LATEST.year:
         raise invalid("дата вне допустимого диапазона")
     return moment
 
@@ -128,7 +144,7 @@ def page_size(query: QueryDict) -> int:
     raw = one(query, "_count")
     if raw is None:
         return int(settings.API_PAGE_SIZE)
-    if not raw.isdigit():
+    if not is_ascii_digits(raw) or len(raw) > 9:
         raise invalid("_count должен быть целым неотрицательным числом")
     return max(1, min(int(raw), int(settings.API_PAGE_MAX)))
 
@@ -137,7 +153,7 @@ def page_offset(query: QueryDict) -> int:
     raw = one(query, "_offset")
     if raw is None:
         return 0
-    if not raw.isdigit() or len(raw) > 9:
+    if not is_ascii_digits(raw) or len(raw) > 9:
         raise invalid("_offset должен быть целым неотрицательным числом")
     return int(raw)
 

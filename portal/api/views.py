@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
@@ -16,10 +17,19 @@ from portal.api import capability, patient, public, resources, search
 from portal.api.auth import Caller, caller_from_request, fhir_base_url
 from portal.api.codes import system
 from portal.api.outcomes import FhirError, api_error, error_response, fhir_response
+from portal.core.outage import DATABASE_DOWN, RETRY_AFTER_SECONDS
 from portal.core.ratelimits import rate_limited
 
 logger = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
+
+
+def unavailable_response() -> HttpResponse:
+    """A database outage as FHIR: OperationOutcome 503 ``transient`` with Retry-After
+    (registered with `core.outage` for every path under /fhir/, see apps.py)."""
+    unavailable = api_error(503, "unavailable", seconds=RETRY_AFTER_SECONDS)
+    unavailable.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return error_response(unavailable, system("error"))
 
 
 def fhir_endpoint(view: View) -> View:
@@ -32,6 +42,14 @@ def fhir_endpoint(view: View) -> View:
             return view(request, *args, **kwargs)
         except FhirError as error:
             return error_response(error, system("error"))
+        except RequestDataTooBig:
+            # Beyond DATA_UPLOAD_MAX_MEMORY_SIZE: Django's own refusal would be HTML.
+            too_large = api_error(413, "too_large", kilobytes=patient.MAX_BODY // 1024)
+            return error_response(too_large, system("error"))
+        except DATABASE_DOWN as exc:
+            # Its type only: the text may quote SQL parameters.
+            logger.warning("Database unavailable during %s: %s", request.path, type(exc).__name__)
+            return unavailable_response()
         except Ratelimited:
             seconds = getattr(request, "ratelimit_retry_after", 60)
             limited = api_error(429, "rate", seconds=seconds)

@@ -54,3 +54,22 @@ def client_address_behind_the_proxy(app_configs: Any, **kwargs: Any) -> list[che
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.database)
+def statement_timeout_outlasts_the_lock_timeout(
+    app_configs: Any, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """A booking waits up to SCHEDULING_LOCK_TIMEOUT_MS for a lock and then says «busy»
+    (docs/concurrency.md); a shorter statement timeout would cancel that wait first and
+    the patient would get an error instead of «try again in a few seconds»."""
+    statement = settings.DB_STATEMENT_TIMEOUT_MS
+    if 0 < statement <= settings.SCHEDULING_LOCK_TIMEOUT_MS:
+        return [
+            checks.Error(
+                f"DB_STATEMENT_TIMEOUT_MS ({statement}) must exceed "
+                f"SCHEDULING_LOCK_TIMEOUT_MS ({settings.SCHEDULING_LOCK_TIMEOUT_MS}), or be 0.",
+                id="portal.E010",
+            )
+        ]
+    return []

@@ -20,3 +20,17 @@ def day_from_url(text: str) -> datetime.date | None:
     except ValueError:
         return None
     return day if EARLIEST <= day <= LATEST else None
+
+
+def day_within_calendar(day: datetime.date) -> None:
+    """A form field's validator: the same bounds for a typed-in date (issue 24: the
+    workspace answered 500 on 9999-12-31, whose next day does not exist)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationError(
+            _("Введите дату между %(earliest)s и %(latest)s.")
+            % {"earliest": EARLIEST.strftime("%d.%m.%Y"), "latest": LATEST.strftime("%d.%m.%Y")},
+            code="out_of_range",
+        )

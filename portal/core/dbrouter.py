@@ -49,6 +49,9 @@ class _Reads:
 
     replica: bool
     used: bool = False
+    # Degraded mode (`core.degraded`): the primary does not answer, and a read-only page
+    # reads everything from the replica, however far behind it is.
+    everything: bool = False
 
 
 _reads: ContextVar[_Reads | None] = ContextVar("portal_replica_reads", default=None)
@@ -153,6 +156,18 @@ def replica_reads() -> Iterator[_Reads]:
 
 
 @contextmanager
+def replica_reads_everything() -> Iterator[_Reads]:
+    """Inside: every read from the replica (a read-only page while the primary is down);
+    writes still go to the primary, and fail there."""
+    reads = _Reads(replica=True, everything=True)
+    token = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(token)
+
+
+@contextmanager
 def primary_reads() -> Iterator[None]:
     """Inside: every read from the primary, even within a search view (booking decisions)."""
     token = _reads.set(_Reads(replica=False))
@@ -194,6 +209,9 @@ class PrimaryReplicaRouter:
 
     def db_for_read(self, model: type[Model], **hints: Any) -> str:
         reads = _reads.get()
+        if reads is not None and reads.everything and replica_configured():
+            reads.used = True
+            return REPLICA
         if (
             reads is not None
             and reads.replica

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -13,13 +13,25 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.core import accessibility
+from portal.core import accessibility, dbrouter
 from portal.core.outage import DATABASE_DOWN, database_unavailable_response
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
+
+
+def _replica_answers() -> bool:
+    if not dbrouter.replica_configured():
+        return False
+    try:
+        with connections[dbrouter.REPLICA].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # a dead replica is just "no"
+        return False
+    return True
 
 
 def _cache_state() -> str:
@@ -32,6 +44,10 @@ def _cache_state() -> str:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers: 200 while the database answers.
 
+    The primary not answering is a 503 within seconds (`core.postgresql`), unless a
+    replica answers: read-only pages are then served from it (`core.degraded`), so the
+    node stays in the balancer with "degraded" (docs/operations.md, «Degraded mode»).
+
     A Redis outage is reported ("degraded", cache "unavailable") but stays a 200: the
     portal serves every page without it (docs/security.md, "Redis down"), and a shared
     Redis failing must not make the load balancer drop every app server at once.
@@ -42,10 +58,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver error means "not healthy"
-        return JsonResponse(
-            {"status": "error", "database": type(exc).__name__, "cache": cache_state},
-            status=503,
-        )
+        state = {"database": type(exc).__name__, "cache": cache_state}
+        if _replica_answers():
+            # Read-only pages answer from the replica (core.degraded): keep the node in
+            # the balancer, as with Redis down, and say "degraded" for the alert.
+            return JsonResponse({"status": "degraded", **state, "replica": "ok"})
+        return JsonResponse({"status": "error", **state}, status=503)
     status = "ok" if cache_state == "ok" else "degraded"
     return JsonResponse({"status": status, "database": "ok", "cache": cache_state})
 
@@ -66,7 +84,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # A dead database outside a view (session save, middleware) lands here, not in
     # DatabaseUnavailableMiddleware: it still deserves "try again", not "error".
     if isinstance(sys.exc_info()[1], DATABASE_DOWN):
-        return database_unavailable_response()
+        return database_unavailable_response(request.path)
     # Rendered without the request: its context processors read the session and the
     # database, and either may be what failed (a crashing 500 page is gunicorn's
     # English one).

@@ -1,5 +1,6 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,52 @@ def patients_actable_by(user: "User | AnonymousUser") -> QuerySet[Patient]:
     return Patient.objects.filter(pk__in=patient_ids_actable_by(user))
 
 
+class Sight(enum.Enum):
+    """How much of one patient a user may see."""
+
+    NONE = "none"  # may not act for them: every look-up is a 404
+    OWN_DOINGS = "own_doings"  # an unverified guardian: only what the user did
+    FULL = "full"  # the user's own record, a child under a verified guardianship
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What one user may see: **the one rule of visibility** (docs/security.md, «IDOR»).
+
+    Every read path asks it — «Мои записи», the ticket, the `.ics`, cancelling and moving
+    (`scheduling.selectors.appointments_visible`), the journal
+    (`audit.selectors.audit_events_visible_to`), the FHIR API's reads and every search
+    parameter (`api.patient`) — so no path can show an unverified guardian the parents'
+    bookings that another path hides.
+    """
+
+    user_id: int | None
+    actable: Actable
+
+    def of_patient(self, patient_id: int) -> Sight:
+        if patient_id in self.actable.in_full:
+            return Sight.FULL
+        if patient_id in self.actable.unverified:
+            return Sight.OWN_DOINGS
+        return Sight.NONE
+
+    def records(self, *, author: str, patient: str = "patient_id") -> Q:
+        """A filter on rows about patients (appointments, waitlist entries, …): every row
+        of the patients seen in full; of a child seen only in part, the rows whose
+        ``author`` field is this user."""
+        if not self.actable.all:
+            return Q(pk__in=[])
+        visible = Q(**{f"{patient}__in": self.actable.in_full})
+        if self.actable.unverified:
+            visible |= Q(**{f"{patient}__in": self.actable.unverified, author: self.user_id})
+        return visible
+
+
+def visibility_for(user: "User | AnonymousUser") -> Visibility:
+    """The user's `Visibility` (two index look-ups, as `actable_by`)."""
+    return Visibility(user_id=user.pk if user.is_authenticated else None, actable=actable_by(user))
+
+
 def appointments_visible_to(user: "User | AnonymousUser") -> Q:
     """Which appointments the user may see, open and cancel, as a filter on Appointment.
 
@@ -82,18 +129,12 @@ def appointments_visible_to(user: "User | AnonymousUser") -> Q:
     guardianship only those the user booked, so a stranger who guessed a child's data
     cannot read or cancel the parents' bookings.
     """
-    actable = actable_by(user)
-    if not actable.all:
-        return Q(pk__in=[])
-    visible = Q(patient_id__in=actable.in_full)
-    if actable.unverified:
-        visible |= Q(patient_id__in=actable.unverified, booked_by_id=user.pk)
-    return visible
+    return visibility_for(user).records(author="booked_by_id")
 
 
 def patient_seen_in_full_by(user: "User | AnonymousUser", patient_id: int) -> bool:
     """False for a child under an unverified guardianship: only the user's own doings."""
-    return patient_id in actable_by(user).in_full
+    return visibility_for(user).of_patient(patient_id) is Sight.FULL
 
 
 def patient_get_for_user(user: "User | AnonymousUser", patient_id: int) -> Patient:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
 from portal.patients.models import Patient
-from portal.patients.selectors import appointments_visible_to, patient_ids_actable_by
+from portal.patients.selectors import appointments_visible_to
 from portal.scheduling import rules
 from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
 from portal.scheduling.schedule_changes import ExistingSlot
@@ -214,8 +214,12 @@ def appointments_list_active(
     )
 
 
-def _appointments_of_user(user: User) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(patient_id__in=patient_ids_actable_by(user)).select_related(
+def appointments_visible(user: User) -> QuerySet[Appointment]:
+    """The appointments this user may see, open and cancel: the patients app's one rule
+    of visibility (`patients.selectors.appointments_visible_to`; an unverified guardian
+    sees only what they booked). «Мои записи», the ticket, the `.ics` and the FHIR API
+    all read through here."""
+    return Appointment.objects.filter(appointments_visible_to(user)).select_related(
         "patient", "specialty", "slot__doctor__clinic"
     )
 
@@ -226,9 +230,7 @@ def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appo
     One view for a guardian: the user's own appointments and their children's.
     """
     now = timezone.now()
-    # Who sees which appointment is the patients app's one rule (unverified guardians
-    # see only what they booked).
-    rows = _appointments_of_user(user).filter(appointments_visible_to(user))
+    rows = appointments_visible(user)
     upcoming = list(rows.filter(status=Appointment.Status.BOOKED, starts_at__gt=now))
     history = list(
         rows.exclude(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("-starts_at")[
@@ -240,9 +242,7 @@ def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appo
 
 def appointment_get_for_user(user: User, appointment_id: int) -> Appointment:
     """One place that fetches an appointment and checks the user may see it (else 404)."""
-    appointment = (
-        _appointments_of_user(user).filter(appointments_visible_to(user), pk=appointment_id).first()
-    )
+    appointment = appointments_visible(user).filter(pk=appointment_id).first()
     if appointment is None:
         raise Http404
     return appointment

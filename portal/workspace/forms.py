@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from portal.core.dates import day_within_calendar
 from portal.directory.models import Clinic, Doctor
 from portal.scheduling.models import Absence, ScheduleRule
 from portal.scheduling.services import RuleDraft, schedule_draft_problems
@@ -49,6 +50,7 @@ class DayListForm(forms.Form):
     date = forms.DateField(
         label=_("Дата"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[day_within_calendar],
         error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД, например 2025-03-01.")},
     )
 
@@ -82,11 +84,13 @@ class AbsenceForm(forms.Form):
     starts_on = forms.DateField(
         label=_("С"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[day_within_calendar],
         error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
     )
     ends_on = forms.DateField(
         label=_("По (включительно)"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[day_within_calendar],
         error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
     )
     reason = forms.CharField(
@@ -140,6 +144,7 @@ class RegistrySearchForm(forms.Form):
         label=_("Дата рождения"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[day_within_calendar],
         error_messages={"invalid": _("Введите дату в виде ГГГГ-ММ-ДД.")},
     )
 
@@ -213,6 +218,7 @@ def _date_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.DateField
         required=False,
         help_text=help_text,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[day_within_calendar],
         error_messages={"invalid": DATE_INVALID},
     )
 

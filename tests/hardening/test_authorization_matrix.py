@@ -131,7 +131,8 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "waitlist:offer_decline":         {"GET": (405,  405,    405,     405,     405),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     # FHIR API (docs/api.md): the directory is public; patient data needs a bearer token,
-    # never a session (tests/api/test_patient_api.py is the API's own matrix).
+    # never a session (tests/api/test_authorization_matrix.py is the API's own matrix:
+    # every FHIR interaction and search parameter × every persona).
     "fhir:metadata":                  {"GET": (200,  200,    200,     200,     200),
                                        "POST": (405, 405,    405,     405,     405)},
     "fhir:openapi":                   {"GET": (200,  200,    200,     200,     200),

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from portal.patients.registry_import import COLUMNS, ImportFailed, registry_import
 from tests.factories import AppointmentFactory, PatientFactory, SlotFactory, born
+from tests.workspace.conftest import verified_client as _verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -345,3 +346,59 @@ def test_an_rs256_header_against_the_gost_certificate_is_refused_not_a_crash(esi
     _head, body, signature = _token(esia_setup).split(".")
     rs_head = jwt.b64url(b'{"alg":"RS256","typ":"JWT"}')
     assert _reason(f"{rs_head}.{body}.{signature}") == "signature"
+
+
+# --- the workspace's dates (issue 24, point 5: 9999-12-31 was a 500) ---------------------
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_workspace_day_list_at_the_edge_of_the_calendar_is_a_form_error(
+    clerk, home_clinic, day
+):
+    browser = _verified_client(clerk)
+    response = browser.get("/workspace/day/", {"clinic": home_clinic.pk, "date": day})
+    assert response.status_code in (200, 400)
+    assert "text/html" in response["Content-Type"]
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_an_absence_at_the_edge_of_the_calendar_is_a_form_error(clerk, home_clinic, day):
+    from tests.factories import DoctorFactory
+
+    doctor = DoctorFactory(clinic=home_clinic)
+    browser = _verified_client(clerk)
+    response = browser.post(
+        "/workspace/absences/new/",
+        {
+            "doctor": doctor.pk,
+            "kind": "sick",
+            "starts_on": day,
+            "ends_on": day,
+            "reason": "",
+        },
+    )
+    assert response.status_code in (200, 400)
+    assert "text/html" in response["Content-Type"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_schedule_rule_at_the_edge_of_the_calendar_is_a_form_error(head, home_clinic, day):
+    from tests.factories import DoctorFactory
+
+    doctor = DoctorFactory(clinic=home_clinic)
+    browser = _verified_client(head)
+    response = browser.post(
+        f"/workspace/schedules/{doctor.pk}/rules/new/",
+        {
+            "weekdays": ["0"],
+            "start_time": "08:00",
+            "end_time": "12:00",
+            "slot_minutes": "20",
+            "days_ahead": "14",
+            "valid_from": day,
+            "valid_until": day,
+        },
+    )
+    assert response.status_code in (200, 400)
+    assert "text/html" in response["Content-Type"]

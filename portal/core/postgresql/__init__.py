@@ -1,0 +1,1 @@
+"""PostgreSQL with every wait for the server bounded (``ENGINE = "portal.core.postgresql"``)."""

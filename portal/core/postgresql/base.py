@@ -1,0 +1,120 @@
+"""Django's PostgreSQL backend, with no wait for the server longer than a few seconds.
+
+A database that accepts connections and then never answers (a hung primary, a network
+that drops packets silently, a stuck proxy) must not hold a worker until gunicorn kills
+it (issue 24): every wait is bounded, the error is an ``OperationalError``, and
+`portal.core.outage` turns it into the Russian 503 with ``Retry-After``.
+
+- **Connecting**: ``connect_timeout`` (``DB_CONNECT_TIMEOUT``), which psycopg applies to
+  the whole handshake, authentication included.
+- **Each statement, commit and rollback**: the server's own ``statement_timeout``
+  (``DB_STATEMENT_TIMEOUT_MS``, sent in the connection's ``options``) cancels a slow
+  query on a live server and keeps the connection; when the server does not answer at
+  all, the client gives up ``ANSWER_MARGIN_SECONDS`` later and closes the connection
+  (``OPTIONS["answer_timeout"]``, psycopg's ``Connection.wait(timeout=…)``).
+- **The health check** before a kept connection is reused (``CONN_HEALTH_CHECKS``) waits
+  ``HEALTH_CHECK_SECONDS``: a hung server is found in one second, not four.
+
+A connection whose wait ran out is closed at once: its protocol state is unknown, and
+Django's next request opens a new one.
+
+**Not waiting twice.** Once a wait of this process ran out (a connect, a statement, a
+health check), new connections to that alias are refused at once for
+``UNANSWERED_HOLD_SECONDS``: a page touches the database several times (the session,
+the user, the view, the session again on the way out), and without this each touch
+would wait the connect timeout again — the drill measured 6 s for one page.
+"""
+
+import threading
+import time
+from typing import Any
+
+import psycopg
+from django.db.backends.postgresql import base
+
+HEALTH_CHECK_SECONDS = 1.0
+UNANSWERED_HOLD_SECONDS = 2.0
+
+# alias -> time.monotonic() until which a new connection is not even tried.
+_unanswered_until: dict[str, float] = {}
+_unanswered_lock = threading.Lock()
+
+
+def unanswered_mark(alias: str) -> None:
+    with _unanswered_lock:
+        _unanswered_until[alias] = time.monotonic() + UNANSWERED_HOLD_SECONDS
+
+
+def unanswered_recently(alias: str) -> bool:
+    with _unanswered_lock:
+        return time.monotonic() < _unanswered_until.get(alias, 0.0)
+
+
+def unanswered_forget() -> None:
+    """Tests: start from a database that answers."""
+    with _unanswered_lock:
+        _unanswered_until.clear()
+
+
+class DatabaseUnanswered(psycopg.OperationalError):
+    """The server did not answer within the deadline; the connection is closed."""
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose every wait for the server ends after ``answer_timeout``."""
+
+    answer_timeout: float | None = None
+    alias: str = ""
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        limit = timeout if timeout is not None else self.answer_timeout
+        try:
+            return super().wait(gen, interval=interval, timeout=limit)
+        except psycopg.errors._WaitTimeout as exc:
+            # The protocol is mid-message: this connection can never be used again.
+            self.close()
+            unanswered_mark(self.alias)
+            raise DatabaseUnanswered(
+                f"the database did not answer within {limit:g} s; connection closed"
+            ) from exc
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        # Ours, not libpq's: psycopg would refuse an unknown connection parameter.
+        params.pop("answer_timeout", None)
+        return params
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        if unanswered_recently(self.alias):
+            raise DatabaseUnanswered(
+                "the database did not answer a moment ago; not waiting for it again yet"
+            )
+        try:
+            connection = super().get_new_connection(conn_params)
+        except psycopg.errors.ConnectionTimeout:
+            unanswered_mark(self.alias)
+            raise
+        if isinstance(connection, psycopg.Connection) and not self.pool:
+            # Django connects with psycopg.connect; the class only adds the bounded wait.
+            connection.__class__ = BoundedConnection
+            timeout = self.settings_dict["OPTIONS"].get("answer_timeout")
+            connection.answer_timeout = float(timeout) if timeout else None  # type: ignore[attr-defined]
+            connection.alias = self.alias  # type: ignore[attr-defined]
+        return connection
+
+    def is_usable(self) -> bool:
+        connection = self.connection
+        if connection is None:
+            return False
+        saved = getattr(connection, "answer_timeout", None)
+        # SELECT 1 answers in a millisecond; waiting longer only delays the 503.
+        connection.answer_timeout = HEALTH_CHECK_SECONDS
+        try:
+            connection.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        finally:
+            connection.answer_timeout = saved
+        return True
