@@ -68,13 +68,27 @@ def test_an_outage_outside_the_api_views_still_answers_fhir(rf):
         assert_try_again_page(views.server_error(rf.get("/appointments/")))
 
 
+def _databases() -> dict:
+    """DATABASES as settings build them from the environment, with the settings' timeouts."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from portal.database_settings import databases_from_env
+
+    return databases_from_env(
+        Path("/nonexistent"),
+        connect_timeout=settings.DB_CONNECT_TIMEOUT,
+        statement_timeout_ms=settings.DB_STATEMENT_TIMEOUT_MS,
+        idle_in_transaction_ms=settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    )
+
+
 def test_every_postgresql_alias_has_connect_statement_and_idle_timeouts(monkeypatch):
     """Before: the primary had neither a connect nor a statement timeout."""
-    from portal import settings as portal_settings
-
     monkeypatch.setenv("DATABASE_URL", "postgres://portal@db.example:5432/portal")
     monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://portal@replica.example:5432/portal")
-    databases = portal_settings._databases()
+    databases = _databases()
     assert set(databases) == {"default", "replica"}
     for alias, database in databases.items():
         options = database["OPTIONS"]
@@ -98,13 +112,11 @@ def test_a_statement_timeout_shorter_than_the_lock_timeout_is_refused(settings):
 
 
 def test_a_urls_own_options_are_kept_beside_the_timeouts(monkeypatch):
-    from portal import settings as portal_settings
-
     monkeypatch.setenv(
         "DATABASE_URL",
         "postgres://portal@db.example:5432/portal?sslmode=require&options=-c%20search_path%3Dportal",
     )
-    options = portal_settings._databases()["default"]["OPTIONS"]
+    options = _databases()["default"]["OPTIONS"]
     assert options["sslmode"] == "require"
     assert options["options"].startswith("-c search_path=portal ")
     assert "statement_timeout=8000" in options["options"]
