@@ -1,9 +1,10 @@
 """Demo schedules: a rule for every doctor and the slots of the booking horizon.
 
 Called by `manage.py load_demo` after the directory and the registry. Idempotent:
-doctors that already have a rule keep it, existing slots are left alone. Slots are
-generated up to two days beyond the horizon, so `make run` shows both bookable times
-and times that open tomorrow at 07:00.
+doctors that already have a rule keep it, existing slots are left alone, and only the
+days a doctor still lacks are generated (a second `make run` the same day inserts
+nothing). Slots are generated up to two days beyond the horizon, so `make run` shows
+both bookable times and times that open tomorrow at 07:00.
 
 A doctor's hours, weekend work and vacation follow from stable facts — the clinic's
 name, the specialty and the doctor's place among the clinic's doctors of that specialty
@@ -14,13 +15,15 @@ tests, and never from the weekday the demo is loaded on.
 import datetime
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+import holidays
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 
 from portal.directory.models import Doctor
-from portal.scheduling.models import Absence, ScheduleRule
+from portal.scheduling.models import Absence, ScheduleRule, Slot
 from portal.scheduling.slot_generation import slots_generate
 
 MORNING = (datetime.time(8, 0), datetime.time(14, 0))
@@ -66,6 +69,28 @@ def doctor_keys() -> dict[int, int]:
     return keys
 
 
+def _missing_from(
+    rules: Iterable[ScheduleRule],
+    last_slot: dict[int, datetime.date],
+    today: datetime.date,
+    end: datetime.date,
+) -> dict[datetime.date, list[int]]:
+    """Doctors grouped by the first day (today … end) they have no slots for yet although
+    their rule applies and it is no public holiday; doctors with nothing missing are left
+    out. Days are generated in order, so an interrupted run leaves a prefix: everything
+    after a doctor's last slot is what is missing."""
+    days = [today + datetime.timedelta(days=n) for n in range((end - today).days + 1)]
+    closed = holidays.country_holidays("RU", years={d.year for d in days})
+    groups: dict[datetime.date, list[int]] = {}
+    for rule in rules:
+        after = last_slot.get(rule.doctor_id)
+        for day in days:
+            if (after is None or day > after) and rule.applies_on(day) and day not in closed:
+                groups.setdefault(day, []).append(rule.doctor_id)
+                break
+    return groups
+
+
 def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
     started = time.monotonic()
     keys = doctor_keys()
@@ -87,7 +112,29 @@ def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
             if key % VACATION_EVERY == VACATION_EVERY // 2
         )
     # Two days past the horizon: the last one opens tomorrow at 07:00.
-    total = slots_generate(start=today, days=settings.SCHEDULING_HORIZON_DAYS + 2, log=log)
+    end = today + datetime.timedelta(days=settings.SCHEDULING_HORIZON_DAYS + 1)
+    tz = timezone.get_current_timezone()
+    # Up to the end only: a day the fair-release demo generated beyond it is no reason to
+    # skip the days before it.
+    until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tz)
+    last_slot = {
+        doctor_id: timezone.localtime(last, tz).date()
+        for doctor_id, last in Slot.objects.filter(starts_at__lt=until)
+        .values("doctor_id")
+        .annotate(last=Max("starts_at"))
+        .values_list("doctor_id", "last")
+    }
+    active = list(ScheduleRule.objects.filter(doctor__is_active=True))
+    groups = _missing_from(active, last_slot, today, end)
+    every = {rule.doctor_id for rule in active}
+    total = 0
+    for start, doctor_ids in sorted(groups.items()):
+        total += slots_generate(
+            start=start,
+            days=(end - start).days + 1,
+            doctor_ids=None if set(doctor_ids) == every else doctor_ids,
+            log=log,
+        )
     log(
         f"Расписание: {len(rules)} новых правил, {total} слотов проверено "
         f"за {time.monotonic() - started:.1f} с"
