@@ -28,8 +28,10 @@ migrate: install
 demo: migrate
 	$(MANAGE) load_demo
 
-run: demo
-	$(MANAGE) collectstatic --noinput --verbosity 0
+# One process migrates, loads the demo (both skip what is already there) and serves it
+# with its services (scripts/run.sh, `manage.py serve_demo`); `make migrate` and
+# `make demo` do those steps alone.
+run: install
 	UV="$(UV)" bash scripts/run.sh
 
 test: install
