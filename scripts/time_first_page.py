@@ -95,6 +95,11 @@ def group_alive(pgid: int) -> list[str]:
     return alive
 
 
+def _terminal_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 def one_run(env: dict[str, str], port: int, ports: list[int], timeout: float) -> Run:
     run = Run()
     started = time.monotonic()
@@ -105,6 +110,9 @@ def one_run(env: dict[str, str], port: int, ports: list[int], timeout: float) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # As in a terminal: a job started in the background of a script inherits SIGINT
+        # and SIGQUIT ignored, and then Ctrl-C could not be simulated.
+        preexec_fn=_terminal_signals,
     )
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
@@ -156,6 +164,7 @@ def one_run(env: dict[str, str], port: int, ports: list[int], timeout: float) ->
         run.leftovers = group_alive(proc.pid)
         if run.leftovers:
             os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(1)
         proc.wait()
         busy = [p for p in ports if not free_port(p)]
         if busy:
