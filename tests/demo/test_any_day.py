@@ -161,3 +161,14 @@ def test_demo_hours_follow_names_and_places_not_database_ids():
     )
     assert not first_ids & set(Doctor.objects.values_list("pk", flat=True))
     assert _rules_by_name() == first
+
+
+def test_the_kept_migrated_database_is_named_after_every_migration_file(tmp_path, monkeypatch):
+    from portal.demo import migrated
+
+    key = migrated.migrations_key()
+    assert key == migrated.migrations_key() and len(key) == 20
+    monkeypatch.setenv("MIGRATED_TEMPLATE_DIR", "")
+    assert migrated.template_dir() is None  # switched off
+    monkeypatch.setenv("MIGRATED_TEMPLATE_DIR", str(tmp_path))
+    assert migrated.template_dir() == tmp_path

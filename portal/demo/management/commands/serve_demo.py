@@ -4,13 +4,14 @@ What twelve `manage.py` start-ups used to do one after another (docs/performance
 «make run»): this process sets everything up and then serves the portal itself, so
 Django is imported three times instead of twelve.
 
-1. Development keys (PORTAL_DATA_DIR/esia-dev/) and the migrations — a no-op when
-   nothing changed; then the ESIA emulator starts as its own process (its own settings
-   module) while this one loads the demo region (`load_demo`'s steps, which skip what is
-   already there).
-2. The notification worker (`db_worker`) starts as its own process; the SMTP sink, the
-   SMSC emulator, the notifications sweep and the waitlist sweep run as threads here.
-   The worker also runs the fair-release draws (docs/fair-release.md).
+1. Development keys (PORTAL_DATA_DIR/esia-dev/) and the migrations: a no-op when
+   nothing changed, and a new SQLite database starts from a kept migrated copy
+   (`portal.demo.migrated`).
+2. The ESIA emulator (its own settings module) starts as a child process while this one
+   loads the demo region (`load_demo`'s steps, which skip what is already there).
+   Then the notification worker (`db_worker`, which also runs the fair-release draws)
+   starts as a second, niced child; the SMTP sink, the SMSC emulator, the notifications
+   sweep and the waitlist sweep run as threads here.
 3. The personas are printed and the portal is served from this process (`runserver`,
    no autoreload) once the demo is loaded, so the first page never shows half a region.
 
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,6 +39,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.demo import migrated
 from portal.demo.management.commands.load_demo import DEMO_STEPS
 from portal.identity.devkeys import dev_keys_ensure
 
@@ -44,11 +47,14 @@ MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
 _STOPPING = threading.Event()
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the parent dies (Linux; elsewhere no-op)."""
+def _child_setup(nice: int) -> None:
+    """In the child, before exec: its niceness, and SIGTERM when the parent dies
+    (PR_SET_PDEATHSIG: Linux; elsewhere skipped)."""
+    if nice:
+        os.nice(nice)
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGTERM)
 
 
 class Command(BaseCommand):
@@ -97,27 +103,29 @@ class Command(BaseCommand):
         for cert in dev_keys_ensure(settings):
             self._say(f"Ключи ЕСИА для разработки: {cert}")
         self._phase("миграции")
-        call_command("migrate", verbosity=0, skip_checks=True)
+        self._say(migrated.migrate())
         # Its own process: its own settings module. It starts while the demo loads.
         self._spawn(
             "runserver", f"127.0.0.1:{emulator_port}", "--noreload", "--skip-checks",
             env={"DJANGO_SETTINGS_MODULE": "portal.esia_emulator.settings"},
         )  # fmt: skip
-        self._say(
-            f"Эмулятор ЕСИА: http://127.0.0.1:{emulator_port} "
-            "(тестовые пользователи — на его странице входа)"
-        )
-        self._phase("эмулятор ЕСИА, демо-регион")
+        self._phase("демо-регион")
         for step in DEMO_STEPS:
             step.load(scale=1, log=self._say)
         self._phase("статика, персоны, уведомления")
         call_command("collectstatic", interactive=False, verbosity=0)
+        self._say(
+            f"Эмулятор ЕСИА: http://127.0.0.1:{emulator_port} "
+            "(тестовые пользователи — на его странице входа)"
+        )
         # Ages and birth dates are counted from this week (portal/demo/personas.py).
         call_command("demo_personas", portal_url=f"http://127.0.0.1:{port}", stdout=self.stdout)
 
         # Notifications (docs/notifications.md): the outbox worker in its own process (it
-        # also runs the fair-release draws); the sink, the SMSC and both sweeps as threads.
-        self._spawn("db_worker", "--no-reload", "--interval", "0.5")
+        # also runs the fair-release draws), niced: on a busy machine the portal's own
+        # start-up comes first. The sink, the SMSC and both sweeps run as threads here,
+        # started after the demo load, which they would slow down (one interpreter).
+        self._spawn("db_worker", "--no-reload", "--interval", "0.5", nice=10)
         every = str(options["sweep_every"])
         for name, command_args in [
             ("notifications_smtp_sink", ["--port", str(options["email_port"])]),
@@ -135,11 +143,11 @@ class Command(BaseCommand):
         self._say(f"Портал пациента: http://127.0.0.1:{port}")
         call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
 
-    def _spawn(self, *command: str, env: dict[str, str] | None = None) -> None:
+    def _spawn(self, *command: str, env: dict[str, str] | None = None, nice: int = 0) -> None:
         process = subprocess.Popen(
             [sys.executable, MANAGE, *command],
             env={**os.environ, **(env or {})},
-            preexec_fn=_die_with_parent,  # before any thread starts here
+            preexec_fn=partial(_child_setup, nice),  # both children start before any thread
         )
         self.children.append(process)
 
