@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 import holidays
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from portal.directory.models import Doctor
@@ -114,17 +114,19 @@ def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
     # Two days past the horizon: the last one opens tomorrow at 07:00.
     end = today + datetime.timedelta(days=settings.SCHEDULING_HORIZON_DAYS + 1)
     tz = timezone.get_current_timezone()
-    # Up to the end only: a day the fair-release demo generated beyond it is no reason to
-    # skip the days before it.
+    # Each doctor's last slot up to the end (one probe of the unique (doctor, starts_at)
+    # index per doctor); a day the fair-release demo generated beyond the end is no
+    # reason to skip the days before it.
     until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tz)
+    latest = Slot.objects.filter(doctor_id=OuterRef("doctor_id"), starts_at__lt=until)
+    active = list(
+        ScheduleRule.objects.filter(doctor__is_active=True).annotate(
+            last=Subquery(latest.order_by("-starts_at").values("starts_at")[:1])
+        )
+    )
     last_slot = {
-        doctor_id: timezone.localtime(last, tz).date()
-        for doctor_id, last in Slot.objects.filter(starts_at__lt=until)
-        .values("doctor_id")
-        .annotate(last=Max("starts_at"))
-        .values_list("doctor_id", "last")
+        rule.doctor_id: timezone.localtime(rule.last, tz).date() for rule in active if rule.last
     }
-    active = list(ScheduleRule.objects.filter(doctor__is_active=True))
     groups = _missing_from(active, last_slot, today, end)
     every = {rule.doctor_id for rule in active}
     total = 0
