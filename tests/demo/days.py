@@ -3,6 +3,7 @@
 import datetime
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.conf import settings
 
 TZ = ZoneInfo(settings.TIME_ZONE)
@@ -13,6 +14,16 @@ def next_weekday(weekday: int) -> datetime.date:
     """The next such weekday after today (never today: the frozen day is a real change)."""
     today = datetime.date.today()
     return today + datetime.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def next_weekday_opening_a_working_day(weekday: int) -> datetime.date:
+    """The next such weekday whose day past the demo's horizon (the one that opens
+    tomorrow at 07:00) is no public holiday, so the demo has times opening tomorrow."""
+    day = next_weekday(weekday)
+    ahead = datetime.timedelta(days=settings.SCHEDULING_HORIZON_DAYS + 1)
+    while day + ahead in holidays.country_holidays("RU", years=(day + ahead).year):
+        day += datetime.timedelta(days=7)
+    return day
 
 
 def next_december_17() -> datetime.date:

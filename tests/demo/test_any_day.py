@@ -2,8 +2,9 @@
 loaded: bookable times, times that open tomorrow at 07:00, a fully booked
 ophthalmologist with a waitlist, and a ballot whose draw is ten minutes away.
 
-The days are computed from today (the next Saturday, the next Monday, the next
-17 December), and the clock is frozen there with time-machine. The demo's schedules
+The days are computed from today (the next Saturday and the next Monday whose day
+past the horizon is no public holiday, the next 17 December), and the clock is frozen
+there with time-machine. The demo's schedules
 follow from names and places in the region data, never from database ids, which keep
 counting across tests on PostgreSQL.
 """
@@ -24,7 +25,15 @@ from portal.release.models import Ballot
 from portal.scheduling.models import Appointment, ScheduleRule, Slot
 from portal.scheduling.selectors import bookable_q
 from portal.waitlist.models import WaitlistEntry
-from tests.demo.days import MONDAY, SATURDAY, TZ, at_ten, next_december_17, next_weekday
+from tests.demo.days import (
+    MONDAY,
+    SATURDAY,
+    TZ,
+    at_ten,
+    next_december_17,
+    next_weekday,
+    next_weekday_opening_a_working_day,
+)
 from tests.factories import DoctorFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +45,7 @@ def quiet(_: str) -> None:
 
 @pytest.mark.parametrize(
     "day",
-    [next_weekday(SATURDAY), next_weekday(MONDAY)],
+    [next_weekday_opening_a_working_day(SATURDAY), next_weekday_opening_a_working_day(MONDAY)],
     ids=["saturday", "monday"],
 )
 def test_the_whole_demo_has_the_walkthrough_on(day):
