@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Output line → the phase it starts. The first match wins; unmatched lines start no phase.
 MARKERS: list[tuple[str, str]] = [
-    (r"pip install .*uv|-m venv \.tools", "bootstrap .tools (uv)"),
+    (r"pip install .*uv|-m venv .*\.tools", "bootstrap .tools (uv)"),
     (r"uv\S* sync", "uv sync"),
     (r"scripts/run\.sh", "run script start"),
     (r"manage\.py migrate", "migrate"),
