@@ -52,9 +52,9 @@ def load(*, scale: int, log: Callable[[str], None]) -> None:
     log(f"Сотрудники демо: {len(STAFF)} (регистратор, заведующий, оператор)")
 
 
-def describe() -> list[str]:
-    """Lines for `demo_personas`: who to log in as, and how to get the code."""
-    lines = ["  Сотрудники (http://127.0.0.1:8000/workspace/login/):"]
+def describe(portal_url: str = "http://127.0.0.1:8000") -> list[str]:
+    """Lines for `demo_personas`: who to log in as (at ``portal_url``), and how to get the code."""
+    lines = [f"  Сотрудники ({portal_url.rstrip('/')}/workspace/login/):"]
     titles = dict(StaffMember.Role.choices)
     for username, password, role, last, first, key in STAFF:
         where = "все организации региона" if role == StaffMember.Role.OPERATOR else DEMO_CLINIC

@@ -1,6 +1,7 @@
+import os
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from portal.demo import staff
 from portal.demo.personas import load_personas
@@ -9,7 +10,15 @@ from portal.demo.personas import load_personas
 class Command(BaseCommand):
     help = "Print the ESIA emulator's test persons and the children to add by hand."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        port = os.environ.get("PORTAL_PORT", "8000")
+        parser.add_argument(
+            "--portal-url",
+            default=f"http://127.0.0.1:{port}",
+            help="where the portal is served (default: 127.0.0.1 and PORTAL_PORT)",
+        )
+
+    def handle(self, *args: Any, portal_url: str, **options: Any) -> None:
         people = load_personas()
         allowed = [p for p in people["personas"] if p["level"] == "confirmed"]
         refused = [p for p in people["personas"] if p["level"] != "confirmed"]
@@ -31,7 +40,7 @@ class Command(BaseCommand):
                 f"    {_name(kid)} {kid['middleName']}, {kid['birthDate']}, полис: {typed} — "
                 f"{kid['title']}"
             )
-        for line in staff.describe():
+        for line in staff.describe(portal_url):
             self.stdout.write(line)
 
 
