@@ -15,7 +15,7 @@ from portal.audit.models import AuditAction, AuditEvent
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
-from portal.patients.selectors import patient_ids_actable_by
+from portal.patients.selectors import patient_ids_actable_by, patient_seen_in_full_by
 from portal.release import allocation
 from portal.release.models import Ballot, BallotRequest, Draw
 from portal.scheduling.models import Slot
@@ -64,15 +64,9 @@ def requests_of_patient(patient: Patient, user: User | AnonymousUser) -> QuerySe
     """The acting patient's requests, as far as this user may see them: an unverified
     guardian sees only the requests they made (docs/domain.md, «Relatives»)."""
     rows = BallotRequest.objects.filter(patient=patient)
-    if patient.user_id != user.pk and not _sees_in_full(user, patient.pk):
+    if patient.user_id != user.pk and not patient_seen_in_full_by(user, patient.pk):
         rows = rows.filter(made_by_id=user.pk)
     return rows.select_related("ballot__clinic", "ballot__specialty", "appointment")
-
-
-def _sees_in_full(user: User | AnonymousUser, patient_id: int) -> bool:
-    from portal.patients.selectors import patient_seen_in_full_by
-
-    return patient_seen_in_full_by(user, patient_id)
 
 
 def request_get_for_user(
@@ -93,10 +87,24 @@ def request_get_for_user(
     return row
 
 
-def request_pending_in(ballot: Ballot, patient: Patient) -> BallotRequest | None:
-    return BallotRequest.objects.filter(
-        ballot=ballot, patient=patient, status=BallotRequest.Status.PENDING
-    ).first()
+def request_pending_in(
+    ballot: Ballot, patient: Patient, viewer: User | AnonymousUser
+) -> BallotRequest | None:
+    """The patient's waiting request in this ballot, if this viewer may see it (another
+    guardian's request is not shown, nor its id given away to an unverified one)."""
+    return (
+        requests_of_patient(patient, viewer)
+        .filter(ballot=ballot, status=BallotRequest.Status.PENDING)
+        .first()
+    )
+
+
+def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> str:
+    """What a refusal tells this viewer: another request of the patient is named only to
+    someone who sees the patient in full (docs/security.md, «one rule of visibility»)."""
+    if code == "release_one_per_specialty" and not patient_seen_in_full_by(viewer, patient_id):
+        return "release_conflict_unseen"
+    return code
 
 
 def draw_of(request: BallotRequest) -> Draw | None:

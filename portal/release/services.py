@@ -21,6 +21,7 @@ from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.locks import patient_lock
 from portal.patients.models import Patient
+from portal.patients.selectors import patient_seen_in_full_by
 from portal.release import draws
 from portal.release.draws import ballot_slot_ids
 from portal.release.errors import ReleaseRefused
@@ -112,7 +113,10 @@ def _request_make(
         patient=patient, specialty_id=ballot.specialty_id, status=BallotRequest.Status.PENDING
     ).first()
     if pending is not None and pending.ballot_id == ballot.pk:
-        return RequestResult(pending, created=False)  # a repeat changes nothing
+        if pending.made_by_id == actor.pk or patient_seen_in_full_by(actor, patient.pk):
+            return RequestResult(pending, created=False)  # a repeat changes nothing
+        # Another guardian's request, which this one may not see (docs/security.md).
+        raise ReleaseRefused("release_one_per_specialty")
     now = timezone.now()
     if code := _request_refusal(patient, actor, ballot, now):
         raise ReleaseRefused(code)

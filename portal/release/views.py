@@ -50,7 +50,7 @@ def home(request: PatientRequest) -> HttpResponse:
 def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
     ballot = selectors.ballot_get_collecting(ballot_id)
     patient = request.acting_patient
-    existing = selectors.request_pending_in(ballot, patient)
+    existing = selectors.request_pending_in(ballot, patient, request.user)
     if existing is not None:
         return redirect("release:request_detail", existing.pk)
     doctors = list(selectors.ballot_doctors(ballot))
@@ -67,7 +67,7 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
                 ip=client_ip(request),
             )
         except ReleaseRefused as refused:
-            refusal = refused.message
+            refusal = refusal_text(selectors.refusal_told(refused.code, request.user, patient.pk))
         else:
             messages.success(request, _("Заявка подана. Результат жеребьёвки появится здесь."))
             return redirect("release:request_detail", result.request.pk)

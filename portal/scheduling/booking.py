@@ -116,7 +116,7 @@ def _book(
                 raise BookingRefused("slot_taken")
             slot.held_for_id = patient.pk
         _check(patient, actor.pk, slot, now)
-    except BookingRefused:
+    except BookingRefused as refused:
         # A double click whose first request won finds its slot taken (or its specialty
         # booked) here, under the patient lock: give it the first booking. Asked only on
         # a refusal, so a booking that goes through costs no extra read; a repeated key
@@ -124,7 +124,7 @@ def _book(
         # and is replayed by `claiming` (docs/concurrency.md).
         if (earlier := replay(actor, key)) is not None:
             return earlier
-        raise
+        raise BookingRefused(selectors.refusal_told(refused.code, actor, patient.pk)) from None
     slot_claim(slot)
     appointment = appointment_create(actor, patient, slot, key)
     audit_record(

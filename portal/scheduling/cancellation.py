@@ -49,13 +49,13 @@ logger = logging.getLogger(__name__)
 
 
 def _check_move(
-    patient: Patient, actor_id: int, current: Appointment, slot: Slot, now: datetime.datetime
+    patient: Patient, actor: User, current: Appointment, slot: Slot, now: datetime.datetime
 ) -> None:
     """Decide again, under the locks, with the function the reschedule page asks."""
     active = selectors.appointments_list_active(patient, now)
-    refusal = rules.reschedule_refusal(patient, actor_id, current, slot, active=active, now=now)
+    refusal = rules.reschedule_refusal(patient, actor.pk, current, slot, active=active, now=now)
     if refusal:
-        raise BookingRefused(refusal)
+        raise BookingRefused(selectors.refusal_told(refusal, actor, patient.pk))
 
 
 def _end_moved(current: Appointment, now: datetime.datetime) -> None:
@@ -91,7 +91,7 @@ def _reschedule(
     slots = slots_lock(current.slot_id, slot_id)
     slot = slots[slot_id]
     now = timezone.now()
-    _check_move(patient, actor.pk, current, slot, now)
+    _check_move(patient, actor, current, slot, now)
     _end_moved(current, now)
     slot_claim(slot)
     moved = appointment_create(actor, patient, slot, key)

@@ -62,6 +62,12 @@ ERRORS = {
         "На это время у пациента уже есть другая запись. Выберите другое время или отмените "
         "ту запись в разделе «Мои записи»."
     ),
+    # What an unverified guardian hears of a conflict with an appointment they may not see
+    # (`selectors.refusal_told`): neither its specialty nor its time (docs/security.md).
+    "conflict_unseen": _(
+        "Записать ребёнка сюда сейчас нельзя: этому мешает запись, которую сделал другой "
+        "законный представитель. Свяжитесь с ним или с регистратурой поликлиники ребёнка."
+    ),
     "busy": _("Сервис записи сейчас перегружен. Подождите несколько секунд и попробуйте снова."),
     "cancel_too_late": _(
         "Приём уже начался или прошёл — отменить запись нельзя. Позвоните в регистратуру."
@@ -105,6 +111,10 @@ ERRORS = {
         "изменение. Посмотрите изменения ещё раз: список отменяемых записей обновлён."
     ),
 }
+
+
+# The refusals that tell of the patient's other appointments (its specialty, its time).
+CONFLICT_CODES = frozenset({"same_specialty", "overlap"})
 
 
 def refusal_text(code: str, *, own_clinic: str = "") -> str:

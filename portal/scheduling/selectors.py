@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
@@ -20,8 +21,9 @@ from django.utils import timezone
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
 from portal.patients.models import Patient
-from portal.patients.selectors import appointments_visible_to
+from portal.patients.selectors import appointments_visible_to, patient_seen_in_full_by
 from portal.scheduling import rules
+from portal.scheduling.errors import CONFLICT_CODES
 from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
 from portal.scheduling.schedule_changes import ExistingSlot
 
@@ -327,3 +329,13 @@ def schedule_affected_appointments(slot_ids: Collection[int]) -> list[Appointmen
         .select_related("patient")
         .order_by("starts_at")
     )
+
+
+def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> str:
+    """What a refusal tells this viewer (docs/security.md, «one rule of visibility»): a
+    conflict with the patient's other appointments names their specialty or time only to
+    someone who sees the patient in full; an unverified guardian hears that another
+    guardian's booking stands in the way, and no more."""
+    if code in CONFLICT_CODES and not patient_seen_in_full_by(viewer, patient_id):
+        return "conflict_unseen"
+    return code

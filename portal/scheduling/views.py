@@ -15,6 +15,7 @@ from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
+from portal.identity.models import User
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
 from portal.scheduling import documents, rules, selectors, services
@@ -25,10 +26,15 @@ from portal.scheduling.models import Appointment
 DISTRICTS_PER_PAGE = 12
 
 
-def _text(code: str | None, patient: Patient | None = None) -> str | None:
-    """The refusal's text; with the patient, naming their own clinic where it helps."""
+def _text(
+    code: str | None, patient: Patient | None = None, viewer: User | None = None
+) -> str | None:
+    """The refusal's text; with the patient, naming their own clinic where it helps, and
+    only what this viewer may know of the patient's other appointments."""
     if not code:
         return None
+    if patient is not None and viewer is not None:
+        code = selectors.refusal_told(code, viewer, patient.pk)
     clinic = patient.clinic if patient is not None and patient.clinic_id else None
     return refusal_text(code, own_clinic=clinic.short_name if clinic else "")
 
@@ -50,6 +56,7 @@ def _refusal(
             active=active,
         ),
         request.acting_patient,
+        request.user,
     )
 
 
@@ -220,6 +227,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         error = _text(
             rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now),
             patient,
+            request.user,
         )
     return render(
         request,
@@ -252,7 +260,7 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
             "form": form,
             "slots": answer.slots if answer else None,
             "narrowed_to": answer.narrowed_to if answer else None,
-            "refusal": _text(answer.refusal, request.acting_patient)
+            "refusal": _text(answer.refusal, request.acting_patient, request.user)
             if answer
             else _refusal(request),
         },
@@ -383,7 +391,9 @@ def appointment_reschedule_confirm(
         error = _text(
             rules.reschedule_refusal(
                 patient, request.user.pk, appointment, slot, active=active, now=now
-            )
+            ),
+            patient,
+            request.user,
         )
     return render(
         request,
