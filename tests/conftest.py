@@ -8,8 +8,14 @@ of the guardian's clinic and the regional ``operator``. Users are fixtures, pati
 reachable as ``<user>.patient``; ``tests/workspace/conftest.py`` logs staff in with TOTP.
 """
 
+import os
+from pathlib import Path
+from typing import Any
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 
 from portal.directory.models import Clinic, District
 from portal.patients.models import Guardianship
@@ -22,6 +28,40 @@ from tests.factories import (
     UserFactory,
     born,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker keeps its files and its cache apart from the other workers'."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and hasattr(config, "workerinput"):
+        override_settings(**_worker_settings(worker)).enable()
+
+
+def _worker_settings(worker: str) -> dict[str, Any]:
+    """PORTAL_DATA_DIR/<worker>/ for every path setting under PORTAL_DATA_DIR, and with Redis
+    a database number per worker: `cache.clear()` below is a FLUSHDB, which would wipe the
+    other workers' rate-limit counters in the middle of their tests."""
+    data: Path = settings.DATA_DIR
+    own = data / worker
+    own.mkdir(parents=True, exist_ok=True)
+    changed: dict[str, Any] = {"DATA_DIR": own}
+    for name in dir(settings):
+        value = getattr(settings, name)
+        # STATIC_ROOT stays: collectstatic's output, read and shared, never written here.
+        if name == "STATIC_ROOT" or not name.isupper() or not isinstance(value, Path):
+            continue
+        if value.is_relative_to(data):
+            changed[name] = own / value.relative_to(data)
+    caches = settings.CACHES
+    location = str(caches["default"].get("LOCATION", ""))
+    if location.startswith("redis://"):
+        base, _, number = location.rpartition("/")
+        if not number.isdigit():  # redis://host:port without a database: 0
+            base, number = location.rstrip("/"), "0"
+        index = int(worker.removeprefix("gw") or 0)
+        default = dict(caches["default"], LOCATION=f"{base}/{int(number) + index}")
+        changed["CACHES"] = {**caches, "default": default}
+    return changed
 
 
 @pytest.fixture(autouse=True)
