@@ -9,9 +9,11 @@ reachable as ``<user>.patient``; ``tests/workspace/conftest.py`` logs staff in w
 """
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import django_ratelimit.core
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -71,6 +73,26 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+class _StoppedClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _one_rate_limit_window(monkeypatch):
+    """Every request of a test falls in the same rate-limit window.
+
+    django-ratelimit's windows end at a fixed second of the wall clock (per key), so a test
+    making three requests against "2/m" failed whenever they straddled that second, which
+    a loaded machine or a parallel worker makes likely. Its clock is stopped at the test's
+    start; no test waits for a window to pass (they clear the cache or patch the limit).
+    """
+    monkeypatch.setattr(django_ratelimit.core, "time", _StoppedClock())
 
 
 @pytest.fixture
