@@ -199,5 +199,6 @@ def operator(db):
     return _staff("operator", "operator-password-4", StaffMember.Role.OPERATOR, None)
 
 
-# ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py).
-pytest_plugins = ["tests.esia_fixtures"]
+# ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py); how CI splits
+# the suite into passes and proves that none dropped a test (tests/suite_passes.py).
+pytest_plugins = ["tests.esia_fixtures", "tests.suite_passes"]
