@@ -8,6 +8,7 @@ of the guardian's clinic and the regional ``operator``. Users are fixtures, pati
 reachable as ``<user>.patient``; ``tests/workspace/conftest.py`` logs staff in with TOTP.
 """
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import django_ratelimit.core
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.test import override_settings
 
@@ -169,9 +171,17 @@ def stranger(db):
     ).user
 
 
+@functools.cache
+def _password_hash(password: str) -> str:
+    """Argon2id costs a good part of a second by design (on two cores, more): each persona's
+    hash is made once per process, not once per test. A login still checks the password
+    against a real Argon2id hash."""
+    return make_password(password)
+
+
 def _staff(username: str, password: str, role: str, clinic: Clinic | None):
     user = UserFactory(username=username, esia_oid=None, is_staff=True, clinic=clinic)
-    user.set_password(password)
+    user.password = _password_hash(password)
     user.save()
     StaffMember.objects.create(user=user, role=role)
     return user
