@@ -43,8 +43,15 @@ demo: migrate
 run: install
 	UV="$(UV)" bash scripts/run.sh
 
+# The whole suite on DATABASE_URL's engine (SQLite without it): TEST_WORKERS pytest-xdist
+# workers, then the PostgreSQL races (marker postgres_only) alone in one serial process, so
+# no other test shares the cores with them (skipped on SQLite). PYTEST_ARGS go to both (5:
+# PYTEST_ARGS left one of the two with nothing to run).
+# CI splits it further (.ci/run, docs/architecture.md "Tests").
+TEST_WORKERS ?= 2
 test: install
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n $(TEST_WORKERS) -m "not postgres_only" $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(UV) run --frozen pytest -m postgres_only $(PYTEST_ARGS) || [ $$? = 5 ]
 
 lint: install
 	$(UV) run --frozen ruff check .

@@ -8,8 +8,18 @@ of the guardian's clinic and the regional ``operator``. Users are fixtures, pati
 reachable as ``<user>.patient``; ``tests/workspace/conftest.py`` logs staff in with TOTP.
 """
 
+import functools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import django_ratelimit.core
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
+from django.test import override_settings
 
 from portal.directory.models import Clinic, District
 from portal.patients.models import Guardianship
@@ -24,6 +34,40 @@ from tests.factories import (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker keeps its files and its cache apart from the other workers'."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and hasattr(config, "workerinput"):
+        override_settings(**_worker_settings(worker)).enable()
+
+
+def _worker_settings(worker: str) -> dict[str, Any]:
+    """PORTAL_DATA_DIR/<worker>/ for every path setting under PORTAL_DATA_DIR, and with Redis
+    a database number per worker: `cache.clear()` below is a FLUSHDB, which would wipe the
+    other workers' rate-limit counters in the middle of their tests."""
+    data: Path = settings.DATA_DIR
+    own = data / worker
+    own.mkdir(parents=True, exist_ok=True)
+    changed: dict[str, Any] = {"DATA_DIR": own}
+    for name in dir(settings):
+        value = getattr(settings, name)
+        # STATIC_ROOT stays: collectstatic's output, read and shared, never written here.
+        if name == "STATIC_ROOT" or not name.isupper() or not isinstance(value, Path):
+            continue
+        if value.is_relative_to(data):
+            changed[name] = own / value.relative_to(data)
+    caches = settings.CACHES
+    location = str(caches["default"].get("LOCATION", ""))
+    if location.startswith("redis://"):
+        base, _, number = location.rpartition("/")
+        if not number.isdigit():  # redis://host:port without a database: 0
+            base, number = location.rstrip("/"), "0"
+        index = int(worker.removeprefix("gw") or 0)
+        default = dict(caches["default"], LOCATION=f"{base}/{int(number) + index}")
+        changed["CACHES"] = {**caches, "default": default}
+    return changed
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Caches (rate-limit counters, the nearest-time ranking) never leak between tests."""
@@ -31,6 +75,26 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+class _StoppedClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _one_rate_limit_window(monkeypatch):
+    """Every request of a test falls in the same rate-limit window.
+
+    django-ratelimit's windows end at a fixed second of the wall clock (per key), so a test
+    making three requests against "2/m" failed whenever they straddled that second, which
+    a loaded machine or a parallel worker makes likely. Its clock is stopped at the test's
+    start; no test waits for a window to pass (they clear the cache or patch the limit).
+    """
+    monkeypatch.setattr(django_ratelimit.core, "time", _StoppedClock())
 
 
 @pytest.fixture
@@ -107,9 +171,17 @@ def stranger(db):
     ).user
 
 
+@functools.cache
+def _password_hash(password: str) -> str:
+    """Argon2id costs a good part of a second by design (on two cores, more): each persona's
+    hash is made once per process, not once per test. A login still checks the password
+    against a real Argon2id hash."""
+    return make_password(password)
+
+
 def _staff(username: str, password: str, role: str, clinic: Clinic | None):
     user = UserFactory(username=username, esia_oid=None, is_staff=True, clinic=clinic)
-    user.set_password(password)
+    user.password = _password_hash(password)
     user.save()
     StaffMember.objects.create(user=user, role=role)
     return user
@@ -137,5 +209,6 @@ def operator(db):
     return _staff("operator", "operator-password-4", StaffMember.Role.OPERATOR, None)
 
 
-# ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py).
-pytest_plugins = ["tests.esia_fixtures"]
+# ESIA: test keys and the emulator on its own port (tests/esia_fixtures.py); how CI splits
+# the suite into passes and proves that none dropped a test (tests/suite_passes.py).
+pytest_plugins = ["tests.esia_fixtures", "tests.suite_passes"]

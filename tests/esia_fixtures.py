@@ -2,15 +2,15 @@
 
 Import the fixtures a test module needs (`from tests.esia_fixtures import ...`). The
 emulator runs in a thread with its own WSGI handler, so the portal reaches it over real
-HTTP with httpx, exactly as it reaches ESIA. Ports come from ESIA_TEST_PORTS (a range
-kept apart from other test runs on this machine).
+HTTP with httpx, exactly as it reaches ESIA. The emulator binds an ephemeral port (the
+kernel's choice, so parallel workers and other test runs never collide), or the first
+free one of ESIA_TEST_PORTS (a range such as 18150-18199) when that is set.
 """
 
 import copy
 import html
 import os
 import re
-import socket
 import socketserver
 import threading
 from dataclasses import dataclass
@@ -60,22 +60,25 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    first, last = (int(p) for p in os.environ.get("ESIA_TEST_PORTS", "18150-18199").split("-"))
+def _emulator_server() -> _EmulatorServer:
+    """Bind at once rather than probe for a free port and bind later: between the two,
+    another xdist worker's emulator could take the port."""
+    ports = os.environ.get("ESIA_TEST_PORTS", "")
+    if not ports:
+        return _EmulatorServer(("127.0.0.1", 0), _QuietHandler)
+    first, last = (int(p) for p in ports.split("-"))
     for port in range(first, last + 1):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port for the ESIA emulator")
+        try:
+            return _EmulatorServer(("127.0.0.1", port), _QuietHandler)
+        except OSError:
+            continue
+    raise RuntimeError(f"no free port for the ESIA emulator in {ports}")
 
 
 @pytest.fixture(scope="session")
 def esia_emulator_url():
     """The emulator serving on 127.0.0.1:<port> for the whole test session."""
-    server = _EmulatorServer(("127.0.0.1", _free_port()), _QuietHandler, allow_reuse_address=True)
+    server = _emulator_server()
     server.set_app(EmulatorWSGIHandler())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
