@@ -50,7 +50,7 @@ run: install
 # CI splits it further (.ci/run, docs/architecture.md "Tests").
 TEST_WORKERS ?= 2
 test: install
-	$(UV) run --frozen pytest -n $(TEST_WORKERS) -m "not postgres_only" $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist worksteal -m "not postgres_only" $(PYTEST_ARGS) || [ $$? = 5 ]
 	$(UV) run --frozen pytest -m postgres_only $(PYTEST_ARGS) || [ $$? = 5 ]
 
 lint: install

@@ -162,11 +162,13 @@ def check(folder: Path) -> list[str]:
             outcome, nodeid = line.split("\t", 1)
             ran.setdefault(vendor, {}).setdefault(nodeid, set()).add(outcome)
     problems: list[str] = []
+    checked = 0
     if not scopes:
         problems.append(f"no collected-*.tsv in {folder}")
     for nodeid, scope in sorted(scopes.items()):
         engines = ["postgresql", "sqlite"] if scope == "engine" else ["postgresql"]
         for engine in engines:
+            checked += 1
             ended = ran[engine].get(nodeid)
             if ended is None:
                 problems.append(f"never ran on {engine}: {nodeid}")
@@ -178,6 +180,8 @@ def check(folder: Path) -> list[str]:
         f"{len(scopes) - engine_tests} on PostgreSQL only; ran {len(ran['sqlite'])} on SQLite, "
         f"{len(ran['postgresql'])} on PostgreSQL"
     )
+    # The plain closing line: every (test, engine) the ledger expects, and how it ended.
+    print(f"ledger: {checked - len(problems)} passed, {len(problems)} failed")
     return problems
 
 
