@@ -15,7 +15,12 @@ from portal.audit.models import AuditAction, AuditEvent
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
-from portal.patients.selectors import patient_ids_actable_by, patient_seen_in_full_by
+from portal.patients.selectors import (
+    Sight,
+    patient_ids_actable_by,
+    patient_seen_in_full_by,
+    visibility_for,
+)
 from portal.release import allocation
 from portal.release.models import Ballot, BallotRequest, Draw
 from portal.scheduling.models import Slot
@@ -102,7 +107,8 @@ def request_pending_in(
 def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> str:
     """What a refusal tells this viewer: another request of the patient is named only to
     someone who sees the patient in full (docs/security.md, «one rule of visibility»)."""
-    if code == "release_one_per_specialty" and not patient_seen_in_full_by(viewer, patient_id):
+    hidden = visibility_for(viewer).of_patient(patient_id) is Sight.OWN_DOINGS
+    if code == "release_one_per_specialty" and hidden:
         return "release_conflict_unseen"
     return code
 

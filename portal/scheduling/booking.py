@@ -124,7 +124,10 @@ def _book(
         # and is replayed by `claiming` (docs/concurrency.md).
         if (earlier := replay(actor, key)) is not None:
             return earlier
-        raise BookingRefused(selectors.refusal_told(refused.code, actor, patient.pk)) from None
+        hidden = selectors.conflicts_hidden_from(actor, patient)
+        raise BookingRefused(
+            selectors.refusal_told(refused.code, conflicts_hidden=hidden)
+        ) from None
     slot_claim(slot)
     appointment = appointment_create(actor, patient, slot, key)
     audit_record(

@@ -55,7 +55,8 @@ def _check_move(
     active = selectors.appointments_list_active(patient, now)
     refusal = rules.reschedule_refusal(patient, actor.pk, current, slot, active=active, now=now)
     if refusal:
-        raise BookingRefused(selectors.refusal_told(refusal, actor, patient.pk))
+        hidden = selectors.conflicts_hidden_from(actor, patient)
+        raise BookingRefused(selectors.refusal_told(refusal, conflicts_hidden=hidden))
 
 
 def _end_moved(current: Appointment, now: datetime.datetime) -> None:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
 from portal.patients.models import Patient
-from portal.patients.selectors import appointments_visible_to, patient_seen_in_full_by
+from portal.patients.selectors import Sight, appointments_visible_to, visibility_for
 from portal.scheduling import rules
 from portal.scheduling.errors import CONFLICT_CODES
 from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
@@ -331,11 +331,19 @@ def schedule_affected_appointments(slot_ids: Collection[int]) -> list[Appointmen
     )
 
 
-def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> str:
-    """What a refusal tells this viewer (docs/security.md, «one rule of visibility»): a
-    conflict with the patient's other appointments names their specialty or time only to
-    someone who sees the patient in full; an unverified guardian hears that another
-    guardian's booking stands in the way, and no more."""
-    if code in CONFLICT_CODES and not patient_seen_in_full_by(viewer, patient_id):
+def conflicts_hidden_from(viewer: User | AnonymousUser, patient: Patient) -> bool:
+    """Whether the patient's other appointments are hidden from this viewer: an unverified
+    guardian sees only what they did (docs/security.md, «one rule of visibility»), so a
+    refusal must not name the specialty or the time of the others' bookings. The patient
+    themself, a verified guardian and the clinic's staff (booking by phone) see them."""
+    if patient.user_id is not None and patient.user_id == viewer.pk:
+        return False
+    return visibility_for(viewer).of_patient(patient.pk) is Sight.OWN_DOINGS
+
+
+def refusal_told(code: str, *, conflicts_hidden: bool) -> str:
+    """What a refusal tells a viewer from whom the other appointments are hidden: that
+    another guardian's booking stands in the way, and no more."""
+    if conflicts_hidden and code in CONFLICT_CODES:
         return "conflict_unseen"
     return code

@@ -15,7 +15,6 @@ from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
-from portal.identity.models import User
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
 from portal.scheduling import documents, rules, selectors, services
@@ -27,16 +26,25 @@ DISTRICTS_PER_PAGE = 12
 
 
 def _text(
-    code: str | None, patient: Patient | None = None, viewer: User | None = None
+    code: str | None, patient: Patient | None = None, request: PatientRequest | None = None
 ) -> str | None:
     """The refusal's text; with the patient, naming their own clinic where it helps, and
-    only what this viewer may know of the patient's other appointments."""
+    with the request, only what its user may know of the patient's other appointments."""
     if not code:
         return None
-    if patient is not None and viewer is not None:
-        code = selectors.refusal_told(code, viewer, patient.pk)
+    if patient is not None and request is not None:
+        code = selectors.refusal_told(code, conflicts_hidden=_conflicts_hidden(request, patient))
     clinic = patient.clinic if patient is not None and patient.clinic_id else None
     return refusal_text(code, own_clinic=clinic.short_name if clinic else "")
+
+
+def _conflicts_hidden(request: PatientRequest, patient: Patient) -> bool:
+    """`selectors.conflicts_hidden_from`, asked once per request and patient (a page may
+    show a refusal per specialty)."""
+    memo: dict[int, bool] = request.__dict__.setdefault("_conflicts_hidden", {})
+    if patient.pk not in memo:
+        memo[patient.pk] = selectors.conflicts_hidden_from(request.user, patient)
+    return memo[patient.pk]
 
 
 def _refusal(
@@ -56,7 +64,7 @@ def _refusal(
             active=active,
         ),
         request.acting_patient,
-        request.user,
+        request,
     )
 
 
@@ -227,7 +235,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         error = _text(
             rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now),
             patient,
-            request.user,
+            request,
         )
     return render(
         request,
@@ -260,7 +268,7 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
             "form": form,
             "slots": answer.slots if answer else None,
             "narrowed_to": answer.narrowed_to if answer else None,
-            "refusal": _text(answer.refusal, request.acting_patient, request.user)
+            "refusal": _text(answer.refusal, request.acting_patient, request)
             if answer
             else _refusal(request),
         },
@@ -393,7 +401,7 @@ def appointment_reschedule_confirm(
                 patient, request.user.pk, appointment, slot, active=active, now=now
             ),
             patient,
-            request.user,
+            request,
         )
     return render(
         request,

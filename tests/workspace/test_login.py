@@ -99,13 +99,15 @@ def test_a_wrong_password_is_refused_through_authenticate(clerk):
 
 
 @pytest.mark.django_db
-def test_an_account_without_a_staff_role_cannot_log_in_here(db):
+def test_an_account_with_neither_a_role_nor_the_admin_cannot_log_in_here(db):
+    """A role-less admin account (is_staff) passes: the admin's way in is this login
+    (tests/workspace/test_admin_second_factor.py); an account with neither does not."""
     from tests.factories import UserFactory
 
-    admin_only = UserFactory(username="admin-only", esia_oid=None, is_staff=True)
-    admin_only.set_password("admin-password-9")
-    admin_only.save()
-    response = _password_step(Client(), "admin-only", "admin-password-9")
+    nobody = UserFactory(username="no-role", esia_oid=None, is_staff=False)
+    nobody.set_password("no-role-password-9")
+    nobody.save()
+    response = _password_step(Client(), "no-role", "no-role-password-9")
     assert response.status_code == 400
     assert "Неверное имя пользователя или пароль" in response.content.decode()
 
