@@ -62,12 +62,18 @@ def user_key(group: str, request: HttpRequest) -> str:
 KEYS: dict[str, Callable[[str, HttpRequest], str]] = {"ip": ip_key, "user": user_key}
 
 
-def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[[View], View]:
+def rate_limited(
+    *names: str,
+    methods: tuple[str, ...] = ("POST",),
+    free_when: Callable[..., bool] | None = None,
+) -> Callable[[View], View]:
     """Refuse the view with 429 once any of the named limits is used up.
 
     Only ``methods`` count: showing a form is free, submitting it is not. Every
     named counter is incremented on every counted request, so the per-IP limit
     also sees the requests of users who have not hit their own limit yet.
+    ``free_when(request, *args, **kwargs)`` names requests that cost nothing and are
+    neither counted nor limited (a booking of a slot not open yet, refused cheaply).
     """
     for name in names:
         if name not in LIMITS:
@@ -76,6 +82,8 @@ def rate_limited(*names: str, methods: tuple[str, ...] = ("POST",)) -> Callable[
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if free_when is not None and free_when(request, *args, **kwargs):
+                return view(request, *args, **kwargs)
             retry_after = 0
             for name in names:
                 setting, key = LIMITS[name]

@@ -234,15 +234,23 @@ def claiming(
 def _answer_for_taken_slot(
     *, actor: User, slot_id: int, idempotency_key: uuid.UUID
 ) -> BookingResult | None:
-    """At 07:00 most POSTs are for slots already gone: answer those without locks.
+    """At 07:00 most POSTs are for slots already gone, and just before it for slots not
+    open yet: answer those without locks, in the one read this costs anyway.
 
     A lock-free read is enough to refuse: a booked slot only frees up by a cancellation,
-    and a click a moment later would be refused too. It is never enough to *grant* a
-    slot; that happens only under the locks in `_book`. A double click whose first
-    request won must still get its appointment back, not "taken". Writes nothing.
+    and a click a moment later would be refused too; a slot that opens later opens only
+    by time, and the locked check names that reason first as well. It is never enough
+    to *grant* a slot; that happens only under the locks in `_book`. A double click whose
+    first request won must still get its appointment back, not "taken". Writes nothing.
     """
-    if not Slot.objects.filter(pk=slot_id, status=Slot.Status.BOOKED).exists():
-        return None
-    if (earlier := replay(actor, idempotency_key)) is not None:
-        return earlier
-    raise BookingRefused("slot_taken")
+    row = Slot.objects.filter(pk=slot_id).values_list("status", "opens_at").first()
+    if row is None:
+        return None  # refused under the lock, like any unknown id
+    status, opens_at = row
+    if status == Slot.Status.BOOKED:
+        if (earlier := replay(actor, idempotency_key)) is not None:
+            return earlier
+        raise BookingRefused("slot_taken")
+    if opens_at > timezone.now():
+        raise BookingRefused("slot_not_open")
+    return None

@@ -347,3 +347,8 @@ def refusal_told(code: str, *, conflicts_hidden: bool) -> str:
     if conflicts_hidden and code in CONFLICT_CODES:
         return "conflict_unseen"
     return code
+
+
+def slot_opens_later(slot_id: int) -> bool:
+    """Whether the slot exists and is not open for booking yet (one indexed read)."""
+    return Slot.objects.filter(pk=slot_id, opens_at__gt=timezone.now()).exists()

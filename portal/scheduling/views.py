@@ -195,9 +195,15 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
     )
 
 
+def _not_open_yet(request: PatientRequest, slot_id: int) -> bool:
+    """A submission for a slot that opens later: refused without locks by the booking
+    service, so it does not spend the patient's booking budget before the day opens."""
+    return request.method == "POST" and selectors.slot_opens_later(slot_id)
+
+
 @require_http_methods(["GET", "POST"])
 @patient_required
-@rate_limited("booking_user", "booking_ip")
+@rate_limited("booking_user", "booking_ip", free_when=_not_open_yet)
 def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
     patient = request.acting_patient
     form = BookingConfirmForm.fresh()

@@ -135,3 +135,30 @@ def test_honest_mistakes_in_the_relatives_form_do_not_spend_the_budget(client, s
     for number in ("3800000000000001", "3800000000000002"):
         assert client.post(url, relative_guess(number)).status_code == 400
     assert_refused_with_retry_time(client.post(url, relative_guess("3800000000000003")), 3600)
+
+
+def test_attempts_before_the_day_opens_do_not_spend_the_booking_budget(client, settings, patient):
+    """Issue 24, point 9: a patient pressing «Записаться» before 07:00 used up her budget
+    and met the 429 page at the opening. Such attempts are refused (the slot is not open
+    yet) without locks and without counting; at the opening the booking goes through."""
+    import datetime
+    import uuid
+
+    from django.utils import timezone
+
+    from portal.scheduling.models import Appointment, Slot
+
+    settings.RATE_BOOKING_USER = "2/m"
+    now = timezone.now()
+    slot = SlotFactory(
+        doctor__clinic=patient.patient.clinic, opens_at=now + datetime.timedelta(hours=1)
+    )
+    logged_in(client, patient)
+    url = reverse("scheduling:booking_confirm", args=[slot.pk])
+    early = [client.post(url, {"key": str(uuid.uuid4())}) for _ in range(5)]
+    assert [r.status_code for r in early] == [409] * 5
+    assert "Запись на это время ещё не открыта" in early[-1].content.decode()
+    Slot.objects.filter(pk=slot.pk).update(opens_at=now - datetime.timedelta(seconds=1))
+    booked = client.post(url, {"key": str(uuid.uuid4())})
+    assert booked.status_code == 302, booked.content.decode()[:300]
+    assert Appointment.objects.filter(slot=slot, status="booked").exists()
