@@ -44,6 +44,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.fault_pg_restart import broken_bookings
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("FAULT_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("FAULT_DB", "portal_fault_hang")
@@ -459,29 +461,15 @@ def drill(
 
 def half_written(stand: Stand) -> dict[str, int]:
     """What a hung write must never leave behind (read on the real database)."""
-    from django.db import connection
-    from django.db.models import Count, Q
-
     from portal.scheduling.models import Appointment, Slot
 
-    connection.close()
-    active = Q(status=Appointment.Status.BOOKED)
+    left = broken_bookings()  # closes the connection the hang may have broken
     return {
         "appointments of the hang": Appointment.objects.filter(patient_id=stand.patient_id).count(),
         "slots of the hang not free": Slot.objects.filter(pk__in=stand.slot_ids)
         .exclude(status=Slot.Status.FREE)
         .count(),
-        "slots booked twice": Appointment.objects.filter(active)
-        .values("slot")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .count(),
-        "active appointments whose slot is not booked": Appointment.objects.filter(active)
-        .exclude(slot__status=Slot.Status.BOOKED)
-        .count(),
-        "booked slots without an active appointment": Slot.objects.filter(status=Slot.Status.BOOKED)
-        .exclude(appointments__status=Appointment.Status.BOOKED)
-        .count(),
+        **left,
     }
 
 

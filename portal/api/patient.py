@@ -24,8 +24,7 @@ from portal.api.queries import (
     appointment_cancel,
     appointment_get_for_user,
     appointments_visible,
-    patient_access_refused_record,
-    patient_get_for_user,
+    patient_for_actor,
     patients_actable_by,
     visibility_for,
 )
@@ -54,19 +53,15 @@ def patient_search(caller: Caller, query: QueryDict) -> list[dict[str, Any]]:
 
 
 def _patient_for(caller: Caller, patient_id: int, request: HttpRequest) -> Patient:
-    """The site's own check (``patient_get_for_user``); a refusal goes into the target's
-    journal as on the site, at most once an hour per caller (docs/security.md)."""
-    try:
-        return patient_get_for_user(caller.user, patient_id)
-    except Http404:
-        patient_access_refused_record(
-            actor=caller.user,
-            ip=client_ip(request),
-            patient_id=patient_id,
-            path=request.path,
-            device="API",
-        )
-        raise
+    """The site's own check (`patients.services.patient_for_actor`): a refusal goes into
+    the target's journal as on the site, at most once an hour per caller."""
+    return patient_for_actor(
+        actor=caller.user,
+        patient_id=patient_id,
+        ip=client_ip(request),
+        path=request.path,
+        device="API",
+    )
 
 
 def patient_read(caller: Caller, rid: str, request: HttpRequest) -> dict[str, Any]:

@@ -6,13 +6,8 @@ Keeping every import here means a rename elsewhere is fixed in one place.
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.patients.models import Guardianship, Patient
-from portal.patients.selectors import (
-    Sight,
-    patient_get_for_user,
-    patients_actable_by,
-    visibility_for,
-)
-from portal.patients.services import patient_access_refused_record
+from portal.patients.selectors import Sight, patients_actable_by, visibility_for
+from portal.patients.services import patient_for_actor
 from portal.scheduling.errors import ERRORS, BookingRefused
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.rules import slot_refusal
@@ -41,8 +36,7 @@ __all__ = [
     "appointment_get_for_user",
     "appointments_visible",
     "bookable_q",
-    "patient_access_refused_record",
-    "patient_get_for_user",
+    "patient_for_actor",
     "patients_actable_by",
     "slot_refusal",
     "visibility_for",

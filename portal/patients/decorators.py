@@ -3,14 +3,14 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from portal.audit.devices import request_device
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import refusals_limited
 from portal.patients.models import Patient
-from portal.patients.selectors import acting_patient, patient_get_for_user
-from portal.patients.services import patient_access_refused_record
+from portal.patients.selectors import acting_patient
+from portal.patients.services import patient_for_actor
 
 View = Callable[..., HttpResponse]
 
@@ -38,14 +38,10 @@ def patient_or_404(request: PatientRequest, patient_id: int) -> Patient:
     Refusals are rate limited (docs/security.md): probing ids answers 429 soon.
     """
     with refusals_limited(request):
-        try:
-            return patient_get_for_user(request.user, patient_id)
-        except Http404:
-            patient_access_refused_record(
-                actor=request.user,
-                ip=client_ip(request),
-                patient_id=patient_id,
-                path=request.path,
-                device=request_device(request),
-            )
-            raise
+        return patient_for_actor(
+            actor=request.user,
+            patient_id=patient_id,
+            ip=client_ip(request),
+            path=request.path,
+            device=request_device(request),
+        )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from portal.audit.models import AuditAction
@@ -34,7 +35,7 @@ from portal.patients.models import (
     age_on,
 )
 from portal.patients.rules import ADULT_AGE
-from portal.patients.selectors import registry_person_by_policy
+from portal.patients.selectors import patient_get_for_user, registry_person_by_policy
 from portal.patients.validators import is_valid_enp, name_key
 
 if TYPE_CHECKING:
@@ -455,6 +456,20 @@ def patient_access_refused_record(
         path=path[:200],
         device=device,
     )
+
+
+def patient_for_actor(
+    *, actor: "User", patient_id: int, ip: str | None, path: str = "", device: str = ""
+) -> Patient:
+    """``patient_get_for_user``, the refusal written to the target's journal (at most once
+    an hour per actor): the pages (`decorators.patient_or_404`) and the API ask this."""
+    try:
+        return patient_get_for_user(actor, patient_id)
+    except Http404:
+        patient_access_refused_record(
+            actor=actor, ip=ip, patient_id=patient_id, path=path, device=device
+        )
+        raise
 
 
 def patient_attach_from_registry(patient: Patient) -> bool:
