@@ -144,7 +144,12 @@ def bench_patients(count: int) -> list[BenchPatient]:
 
 
 def bench_reset() -> int:
-    """Delete the bench users' appointments and free their slots; returns how many."""
+    """Delete the bench users' appointments and free their slots; returns how many.
+
+    The fair rush's ballots go first: a winning request PROTECTs its appointment, and a
+    reset after the rush (or a run after one that died) used to end in ProtectedError.
+    """
+    release_reset()
     rows = Appointment.objects.filter(booked_by__username__startswith=BENCH_PREFIX)
     slot_ids = list(rows.values_list("slot_id", flat=True))
     with transaction.atomic():

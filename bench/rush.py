@@ -305,7 +305,6 @@ def run_rush_both(
     from bench import dataset
 
     h = Harness(port, cookies, csrf)
-    dataset.release_reset()
     dataset.bench_reset()
     rush = dataset.rush_prepare(slots, opens_in=3.0)
     first = Column("first come", Run("rush first come"), slots=len(rush.slot_ids))
@@ -314,7 +313,6 @@ def run_rush_both(
     first.check = dataset.rush_check(rush)
     log(f"rush, first come: {first.run.count} requests, db {first.check}")
 
-    dataset.release_reset()
     dataset.bench_reset()
     rush = dataset.rush_prepare(slots, opens_in=COLLECT_SECONDS + 3.0)
     ballots = dataset.release_prepare(rush)
@@ -394,7 +392,6 @@ def main() -> int:
         )
     finally:
         server.stop()
-        dataset.release_reset()
         dataset.bench_reset()
     print(table_markdown(result.rows()))
     return 0
