@@ -135,7 +135,7 @@ def burst(patient_ids: list[int], slots: list[int], stop: float, tally: Counter[
 def worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2",
-         "--no-startup-delay"],
+         "--queue-name", "*", "--no-startup-delay"],
         cwd=ROOT, env={**os.environ, **ENV},
         stdout=subprocess.DEVNULL, stderr=(DATA_DIR / "workers.log").open("ab"),
     )  # fmt: skip

@@ -152,7 +152,7 @@ def _queue(channel: str, address: str, count: int, recipient, per_task: int = 1)
     ids = [m.pk for m in rows]
     # One task per message, as bookings enqueue them; or chunks, as the sweep does.
     for start in range(0, len(ids), per_task):
-        enqueue_delivery(ids[start : start + per_task])
+        enqueue_delivery([(pk, channel) for pk in ids[start : start + per_task]])
     return ids
 
 
@@ -163,7 +163,10 @@ def _drain(env: dict[str, str], ids: list[int]) -> float:
     from portal.notifications.models import Message
 
     worker = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        [
+            *(sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"),
+            *("--no-reload", "--queue-name", "*"),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -480,8 +480,15 @@ SMSC_EMULATOR_MESSAGES_FILE = DATA_DIR / "smsc-emulator" / "messages.json"
 
 # --- Notifications: the outbox, e-mail, reminders (docs/notifications.md) -----------------
 # Django's Tasks API (the django-tasks backport) with its database backend: the queue lives
-# in the portal's own database, so SQLite runs it too. Worker: `manage.py db_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# in the portal's own database, so SQLite runs it too. Workers: `manage.py tasks_worker`.
+# E-mail has its own queue and worker: a hung relay must not hold up SMS, offers or draws
+# (docs/notifications.md, «A hung relay»).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "email"],
+    }
+}
 
 # Outgoing mail: any SMTP relay. The defaults reach the local sink of `make run`.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -510,6 +517,8 @@ NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8)
 NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30)
 NOTIFICATIONS_RETRY_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600)
 # A message a worker took and never acknowledged (the worker died) is retried after this.
+# After the relay timed out, e-mail is deferred without asking it for this long.
+NOTIFICATIONS_SMTP_REST_SECONDS = env_int("NOTIFICATIONS_SMTP_REST_SECONDS", 60)
 NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 300)
 # The sweep re-enqueues a due message whose task has not run this long after it should have.
 NOTIFICATIONS_SWEEP_GRACE_SECONDS = env_int("NOTIFICATIONS_SWEEP_GRACE_SECONDS", 120)

@@ -22,6 +22,7 @@ from portal.scheduling.documents import ticket_ics
 
 logger = logging.getLogger(__name__)
 SMTP_IDLE_SECONDS = 20  # relays drop idle sessions; reopen rather than fail an attempt
+SMTP_QUIT_SECONDS = 1.0  # a polite QUIT must not wait a whole EMAIL_TIMEOUT on a hung relay
 
 
 class DeliveryRefused(Exception):
@@ -89,6 +90,32 @@ class _SmtpSession(threading.local):
 _session = _SmtpSession()
 
 
+class _RelayRest:
+    """Process-wide: until when the relay is left alone after it timed out.
+
+    A relay that accepts connections and never answers costs EMAIL_TIMEOUT per try; asking
+    it again for every e-mail of a batch held the worker for minutes (docs/notifications.md,
+    «A hung relay»). The first timeout defers the rest of the batch at once instead.
+    """
+
+    lock = threading.Lock()
+    until: float = 0.0
+
+    def begin(self) -> None:
+        with self.lock:
+            self.until = time.monotonic() + settings.NOTIFICATIONS_SMTP_REST_SECONDS
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def end(self) -> None:
+        with self.lock:
+            self.until = 0.0
+
+
+_relay_rest = _RelayRest()
+
+
 def _smtp() -> BaseEmailBackend:
     if _session.backend is not None and time.monotonic() - _session.used_at > SMTP_IDLE_SECONDS:
         smtp_close()
@@ -102,11 +129,37 @@ def _smtp() -> BaseEmailBackend:
 
 def smtp_close() -> None:
     backend, _session.backend = _session.backend, None
-    if backend is not None:
-        try:
-            backend.close()
-        except Exception:
-            logger.debug("closing a broken SMTP session", exc_info=True)
+    if backend is None:
+        return
+    sock = getattr(getattr(backend, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(SMTP_QUIT_SECONDS)
+    try:
+        backend.close()
+    except Exception:
+        logger.debug("closing a broken SMTP session", exc_info=True)
+
+
+def smtp_reset() -> None:
+    """Forget the session and any rest (tests, and a worker told the relay is back)."""
+    smtp_close()
+    _relay_rest.end()
+
+
+def _timed_out(exc: BaseException) -> bool:
+    # smtplib turns a read timeout into SMTPServerDisconnected raised while handling it.
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
+
+
+def _relay_hung(exc: BaseException) -> DeliveryDeferred:
+    smtp_close()
+    _relay_rest.begin()
+    logger.warning(
+        "SMTP relay did not answer within %s s; e-mail rests for %s s",
+        settings.EMAIL_TIMEOUT,
+        settings.NOTIFICATIONS_SMTP_REST_SECONDS,
+    )
+    return DeliveryDeferred(f"SMTP не отвечает ({type(exc).__name__}); повтор позже")
 
 
 def _smtp_refusal(exc: smtplib.SMTPException) -> Exception:
@@ -126,6 +179,8 @@ def _smtp_refusal(exc: smtplib.SMTPException) -> Exception:
 
 def email_send(message: Message) -> str:
     """Send one e-mail; returns its Message-ID once the relay has accepted it."""
+    if _relay_rest.active():
+        raise DeliveryDeferred("SMTP не отвечает: отправка отложена до следующей попытки")
     for fresh_session in (False, True):
         try:
             connection = _smtp()
@@ -133,8 +188,10 @@ def email_send(message: Message) -> str:
             connection.send_messages([mail])
             return message_id_of(message)
         except smtplib.SMTPServerDisconnected as exc:
+            if _timed_out(exc):
+                raise _relay_hung(exc) from exc
             smtp_close()
-            if fresh_session:
+            if fresh_session:  # a stale session is worth one fresh try, a dead relay is not
                 raise DeliveryDeferred(f"SMTP: соединение разорвано ({exc})") from exc
         except smtplib.SMTPException as exc:
             smtp_close()
@@ -142,6 +199,8 @@ def email_send(message: Message) -> str:
         except ValueError as exc:  # a malformed address never becomes valid
             # Not the exception's text: it quotes the address into the worker's log.
             raise DeliveryRefused("Неверный адрес электронной почты") from exc
+        except TimeoutError as exc:
+            raise _relay_hung(exc) from exc
         except OSError as exc:
             smtp_close()
             raise DeliveryDeferred(f"SMTP недоступен: {exc}") from exc

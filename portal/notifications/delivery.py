@@ -26,6 +26,7 @@ from portal.scheduling.models import Appointment
 logger = logging.getLogger(__name__)
 
 TASK_CHUNK = 50  # message ids per delivery task
+EMAIL_QUEUE = "email"  # its own worker: a hung relay holds up no SMS, offer or draw
 THROTTLE_DELAY = datetime.timedelta(seconds=5)
 
 
@@ -126,7 +127,7 @@ def _retry_or_fail(message: Message, exc: channels.DeliveryDeferred) -> None:
         error=str(exc)[:2000],
     )
     if changed:
-        enqueue_delivery([message.pk], run_after=retry_at)
+        enqueue_delivery([(message.pk, message.channel)], run_after=retry_at)
 
 
 def _fail(message: Message, reason: str) -> None:
@@ -177,15 +178,30 @@ def deliver_messages(message_ids: list[int]) -> int:
     return messages_deliver(message_ids)
 
 
-def enqueue_delivery(ids: list[int], run_after: datetime.datetime | None = None) -> None:
-    """Ask the task queue to deliver ``ids``; a failure here loses nothing (the sweep)."""
-    task = deliver_messages.using(run_after=run_after) if run_after else deliver_messages
-    for start in range(0, len(ids), TASK_CHUNK):
-        chunk = ids[start : start + TASK_CHUNK]
-        try:
-            task.enqueue(chunk)
-        except Exception:
-            logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
+Queued = tuple[int, str]  # (message id, channel): the channel decides the queue
+
+
+def queue_of(channel: str) -> str:
+    return EMAIL_QUEUE if channel == Channel.EMAIL else "default"
+
+
+def _by_queue(rows: list[Queued]) -> dict[str, list[int]]:
+    queues: dict[str, list[int]] = {}
+    for pk, channel in rows:
+        queues.setdefault(queue_of(channel), []).append(pk)
+    return queues
+
+
+def enqueue_delivery(rows: list[Queued], run_after: datetime.datetime | None = None) -> None:
+    """Ask the task queue to deliver ``rows``; a failure here loses nothing (the sweep)."""
+    for queue, ids in _by_queue(rows).items():
+        task = deliver_messages.using(queue_name=queue, run_after=run_after)
+        for start in range(0, len(ids), TASK_CHUNK):
+            chunk = ids[start : start + TASK_CHUNK]
+            try:
+                task.enqueue(chunk)
+            except Exception:
+                logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
 
 
 def _queue_in_this_database() -> bool:
@@ -196,18 +212,19 @@ def _queue_in_this_database() -> bool:
     return isinstance(task_backends["default"], DatabaseBackend)
 
 
-def enqueue_with_commit(ids: list[int]) -> None:
+def enqueue_with_commit(rows: list[Queued]) -> None:
     """Ask for delivery so that the task exists exactly when the rows do.
 
     With the database backend the task row is written in the same transaction: it commits
     or rolls back with the booking, and costs no second commit (a commit is most of a
     booking's time on PostgreSQL). Any other backend is asked only after the commit.
     """
-    if not ids:
+    if not rows:
         return
     if _queue_in_this_database():
         # Just another row of this transaction: if it cannot be written, neither can the
         # booking's own rows, so there is nothing to protect with a savepoint.
-        deliver_messages.enqueue(ids)
+        for queue, ids in _by_queue(rows).items():
+            deliver_messages.using(queue_name=queue).enqueue(ids)
     else:
-        transaction.on_commit(lambda: enqueue_delivery(ids))
+        transaction.on_commit(lambda: enqueue_delivery(rows))

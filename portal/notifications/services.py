@@ -160,7 +160,7 @@ def _per_channel(
 
 def _write(rows: list[Message]) -> list[Message]:
     created = Message.objects.bulk_create(rows)
-    enqueue_with_commit([m.pk for m in created if m.enqueued_for is not None])
+    enqueue_with_commit([(m.pk, m.channel) for m in created if m.enqueued_for is not None])
     return created
 
 
@@ -353,10 +353,10 @@ def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> Swe
         Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
         .filter(Q(enqueued_for__isnull=True) | Q(enqueued_for__lte=now - grace))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "channel")[:limit]
     )
     if due:
-        Message.objects.filter(pk__in=due).update(enqueued_for=now)
+        Message.objects.filter(pk__in=[pk for pk, _channel in due]).update(enqueued_for=now)
         enqueue_delivery(due)
     _orphans_forget(now)
     if reclaimed or due:
@@ -382,9 +382,9 @@ def messages_retry(ids: list[int]) -> int:
     """The operator's «retry now» for failed messages (the admin action)."""
     now = timezone.now()
     changed = list(
-        Message.objects.filter(pk__in=ids, status=Status.FAILED).values_list("pk", flat=True)
+        Message.objects.filter(pk__in=ids, status=Status.FAILED).values_list("pk", "channel")
     )
-    Message.objects.filter(pk__in=changed).update(
+    Message.objects.filter(pk__in=[pk for pk, _channel in changed]).update(
         status=Status.QUEUED, attempts=0, next_attempt_at=now, enqueued_for=now, error=""
     )
     enqueue_delivery(changed)

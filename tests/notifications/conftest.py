@@ -57,7 +57,7 @@ def smtp(settings, tmp_path) -> Iterator[SmtpServer]:
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = server.port
     settings.EMAIL_TIMEOUT = 5
-    channels.smtp_close()
+    channels.smtp_reset()
     yield server
     server.stop()
 
@@ -162,13 +162,17 @@ def book(actor_patient: Patient, patient: Patient, slot: Slot) -> Appointment:
 
 
 def run_worker() -> None:
-    """One worker of `make run`, in batch mode: runs every ready task, then returns.
+    """The workers of `make run`, in batch mode: run every ready task of every queue
+    (e-mail's included), then return.
 
     The worker closes "old" connections between tasks; inside a test's transaction that
     would close the test's own connection (PostgreSQL), so that one call is a no-op here.
     """
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*",
+            verbosity=0,
+        )  # fmt: skip
 
 
 @pytest.fixture

@@ -197,7 +197,10 @@ def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_b
 
     from portal.notifications import tasks
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    queues = settings.TASKS["default"]["QUEUES"]
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": queues}
+    }
 
     def broken(*args, **kwargs):
         raise RuntimeError("queue down")
@@ -208,7 +211,7 @@ def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_b
 
     assert appointment.pk and Message.objects.filter(kind=Kind.BOOKED).exists()
     monkeypatch.undo()
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": queues}}
     notify.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
     run_worker()
     assert len(smtp.received) == 1

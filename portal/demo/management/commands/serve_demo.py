@@ -42,6 +42,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from portal.demo import migrated
 from portal.demo.management.commands.load_demo import DEMO_STEPS
 from portal.identity.devkeys import dev_keys_ensure
+from portal.notifications.delivery import EMAIL_QUEUE
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
 _STOPPING = threading.Event()
@@ -125,7 +126,12 @@ class Command(BaseCommand):
         # also runs the fair-release draws), niced: on a busy machine the portal's own
         # start-up comes first. The sink, the SMSC and both sweeps run as threads here,
         # started after the demo load, which they would slow down (one interpreter).
-        self._spawn("tasks_worker", "--interval", "0.5", nice=10)
+        # E-mail's worker apart: a hung relay must not hold up SMS, offers and draws.
+        self._spawn("tasks_worker", "--interval", "0.5", "--queue-name", EMAIL_QUEUE, nice=10)
+        self._spawn(
+            "tasks_worker", "--interval", "0.5", "--queue-name", "*",
+            "--exclude-queues", EMAIL_QUEUE, nice=10,
+        )  # fmt: skip
         every = str(options["sweep_every"])
         for name, command_args in [
             ("notifications_smtp_sink", ["--port", str(options["email_port"])]),
