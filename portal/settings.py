@@ -276,6 +276,11 @@ ESIA_TIMEOUT_SECONDS = env_int("ESIA_TIMEOUT_SECONDS", 10)
 # worker timeout (30 s in docs/operations.md), so a slow ESIA never kills a worker.
 ESIA_LOGIN_DEADLINE_SECONDS = env_float("ESIA_LOGIN_DEADLINE_SECONDS", 10.0)
 ESIA_RETRY_AFTER_SECONDS = env_int("ESIA_RETRY_AFTER_SECONDS", 60)
+# At most this many logins of one host wait for ESIA at once; a slow ESIA must leave the
+# other workers free (portal/identity/login_slots.py). About half of gunicorn's workers.
+ESIA_CONCURRENT_LOGINS = max(1, env_int("ESIA_CONCURRENT_LOGINS", 2))
+ESIA_LOGIN_SLOT_WAIT_SECONDS = env_float("ESIA_LOGIN_SLOT_WAIT_SECONDS", 2.0)
+ESIA_LOGIN_SLOTS_DIR = DATA_DIR / "esia-login-slots"
 # Binding the code to the browser (docs/esia.md): every login sends a nonce kept in the
 # session; an id_token carrying another nonce is refused. Whether ESIA echoes it is not
 # documented, so an id_token WITHOUT one is accepted unless this is on (the emulator

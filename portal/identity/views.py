@@ -20,6 +20,7 @@ from portal.core.http import client_ip
 from portal.core.ratelimits import rate_limited
 from portal.identity import esia
 from portal.identity.esia import EsiaError
+from portal.identity.login_slots import esia_login_slot
 from portal.identity.services import Level, citizen_data, citizen_login, esia_account_level
 from portal.patients.models import age_on
 from portal.patients.selectors import guardian_notices_count, own_patient
@@ -43,6 +44,10 @@ ERROR_MESSAGES = {
         "Госуслуги передали неполные данные учётной записи (ФИО, дата рождения или пол). "
         "Проверьте личные данные в профиле на Госуслугах и попробуйте снова."
     ),
+    "busy": _(
+        "Госуслуги сейчас отвечают медленно, и много людей входят одновременно. "
+        "Обновите страницу через несколько секунд или войдите ещё раз."
+    ),
     "state": _(
         "Ссылка для входа устарела или уже была использована. Начните вход заново "
         "кнопкой «Войти через ЕСИА»."
@@ -50,7 +55,7 @@ ERROR_MESSAGES = {
     "ESIA-007008": _("Госуслуги на техническом обслуживании. Попробуйте войти позже."),
     "ESIA-007011": _("Код входа устарел или уже был использован. Начните вход заново."),
 }
-ERROR_STATUS = {"unavailable": 503, "signer": 503, "state": 400}
+ERROR_STATUS = {"unavailable": 503, "signer": 503, "busy": 503, "state": 400}
 
 
 @require_GET
@@ -155,6 +160,14 @@ def login_refused(request: HttpRequest, reason: str) -> HttpResponse:
 @rate_limited("login_callback_ip", methods=("GET",))
 def esia_callback(request: HttpRequest) -> HttpResponse:
     """ESIA sends the browser back here with `code` and `state` (or an error)."""
+    # Before the state is spent: a login turned away here can simply be reloaded.
+    with esia_login_slot() as admitted:
+        if not admitted:
+            return _error_page(request, EsiaError("busy"))
+        return _callback_in_slot(request)
+
+
+def _callback_in_slot(request: HttpRequest) -> HttpResponse:
     bound = _state_take(request)
     if bound is None:
         return _error_page(request, EsiaError("state"))

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.esia_fixtures import ISSUER, emulator_choose, esia_configure
-from tests.identity.test_login_flow import ANNA, IVAN
+from tests.identity.test_login_flow import ANNA, IVAN, PETROV
 from tests.slow_esia import slow_esia
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def slow_esia_url(esia_emulator_url):
 
 
 @pytest.fixture
-def gunicorn(tmp_path, esia_keys, slow_esia_url, settings):
+def gunicorn(request, tmp_path, esia_keys, slow_esia_url, settings):
     url, behaviour = slow_esia_url
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))  # ephemeral: handed to gunicorn as a file descriptor
@@ -75,6 +75,7 @@ def gunicorn(tmp_path, esia_keys, slow_esia_url, settings):
     portal_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     esia_configure(settings, esia_keys, url, portal_url)  # the emulator checks against these
     env = _environment(tmp_path / "data", esia_keys, url, portal_url)
+    env |= getattr(request, "param", {})  # a test's own settings, by indirect parametrize
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
     )
@@ -164,3 +165,61 @@ def test_a_slow_esia_costs_logins_ten_seconds_and_never_a_worker(gunicorn):
     assert ("drip", "/aas/oauth2/v3/te") in paths
     assert ("slow", "/aas/oauth2/v3/te") in paths
     assert not any(path.endswith("/docs") for _, path in paths)
+
+
+Health = list[tuple[int | str, float]]
+
+
+def _health_during(portal_url: str, logins: list[threading.Thread]) -> Health:
+    health: Health = []
+    while any(thread.is_alive() for thread in logins):
+        asked = time.monotonic()
+        try:
+            status: int | str = httpx.get(f"{portal_url}/healthz", timeout=15).status_code
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        health.append((status, time.monotonic() - asked))
+        time.sleep(0.2)
+    return health
+
+
+@pytest.mark.parametrize("gunicorn", [{"ESIA_CONCURRENT_LOGINS": "1"}], indirect=True)
+def test_logins_stuck_on_a_slow_esia_leave_the_other_workers_free(gunicorn):
+    """Three logins at once on three workers, ESIA taking 8 s per call. Before: all three
+    workers waited for ESIA and `/healthz` went unanswered for about 8 s (issue 24, point 9).
+    Now one login holds the one slot; the two others hear «try again» within the 2 s slot
+    wait, and every other request is served throughout."""
+    portal_url, behaviour, _proc, log = gunicorn
+    behaviour.modes |= {ANNA: "slow", IVAN: "slow", PETROV: "slow"}
+    behaviour.delay = 8.0
+
+    results: dict = {}
+    logins = [
+        threading.Thread(target=_login, args=(portal_url, oid, results))
+        for oid in (ANNA, IVAN, PETROV)
+    ]
+    for thread in logins:
+        thread.start()
+    health = _health_during(portal_url, logins)
+    for thread in logins:
+        thread.join()
+
+    busy = [
+        elapsed
+        for response, elapsed in results.values()
+        if response.status_code == 503 and "много людей входят одновременно" in response.text
+    ]
+    waited = [
+        elapsed
+        for response, elapsed in results.values()
+        if response.status_code == 503 and "сейчас не отвечают" in response.text
+    ]
+    assert len(busy) == 2 and len(waited) == 1, results
+    assert max(busy) < 4, busy  # the 2 s slot wait, not the 10 s deadline
+    assert all(status == 200 for status, _ in health), health
+    assert max(seconds for _, seconds in health) < 3, health
+    assert "WORKER TIMEOUT" not in log.read_text()
+    # Only the admitted login reached ESIA's token endpoint.
+    assert [path for mode, path, _ in behaviour.calls if mode == "slow"].count(
+        "/aas/oauth2/v3/te"
+    ) == 1
