@@ -575,6 +575,8 @@ OAUTH2_PROVIDER = {
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
     },
     "DEFAULT_SCOPES": ["patient/Patient.r"],
+    # A reused authorization code revokes what it issued (RFC 6749 §4.1.2; docs/api.md).
+    "OAUTH2_VALIDATOR_CLASS": "portal.api.oauth_validator.PortalOAuth2Validator",
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only, never "plain"
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,

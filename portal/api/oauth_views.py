@@ -10,11 +10,13 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from oauth2_provider import views as oauth2_views
 from oauth2_provider.views import AuthorizationView
 
 from portal.api import services
@@ -23,6 +25,16 @@ from portal.api.queries import patients_actable_by
 from portal.core.http import AuthenticatedRequest
 
 LOGIN_URL = reverse_lazy("identity:esia_login")
+
+
+class TokenView(oauth2_views.TokenView):
+    """The library's token endpoint in one transaction: the code's grant is locked while it
+    is exchanged, so a replay racing the first exchange is seen as one (oauth_validator)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with transaction.atomic(durable=True):
+            response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
 
 
 def _form_action_source(redirect_uri: str) -> str | None:

@@ -7,7 +7,7 @@ app_name = "oauth"
 
 urlpatterns = [
     path("authorize/", oauth_views.PatientAuthorizationView.as_view(), name="authorize"),
-    path("token/", oauth2_views.TokenView.as_view(), name="token"),
+    path("token/", oauth_views.TokenView.as_view(), name="token"),
     path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("consents/", oauth_views.consent_list, name="consents"),
     path(

@@ -177,3 +177,52 @@ def test_a_revoked_access_token_is_refused(client, patient, app):
         {"token": tokens["access_token"], "client_id": app.client_id},
     )
     assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 401
+
+
+def _exchange_again(client, app, code, verifier):
+    return client.post(
+        "/oauth/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": app.client_id,
+            "code_verifier": verifier,
+        },
+    )
+
+
+def _refreshed(client, app, refresh_token):
+    return client.post(
+        "/oauth/token/",
+        {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": app.client_id},
+    )
+
+
+def test_a_reused_code_revokes_every_token_it_gave_and_their_refreshes(client, patient, app):
+    """RFC 6749 §4.1.2: a code seen twice was stolen; what it issued must stop working.
+    Before (issue 24, point 9) the replay was refused but the first tokens lived on."""
+    client.force_login(patient)
+    verifier, challenge = pkce_pair()
+    code = code_from(_allow(client, _consent(client, app, challenge))["Location"])
+    first = exchange(client, app, code, verifier)
+    rotated = _refreshed(client, app, first["refresh_token"]).json()
+    assert Fhir(client, rotated["access_token"]).get("Patient").status_code == 200
+
+    replay = _exchange_again(client, app, code, verifier)
+
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert Fhir(client, first["access_token"]).get("Patient").status_code == 401
+    assert Fhir(client, rotated["access_token"]).get("Patient").status_code == 401
+    assert _refreshed(client, app, rotated["refresh_token"]).status_code == 400
+
+
+def test_a_reused_code_of_another_app_revokes_nothing(client, patient, app, other_app):
+    client.force_login(patient)
+    verifier, challenge = pkce_pair()
+    code = code_from(_allow(client, _consent(client, app, challenge))["Location"])
+    tokens = exchange(client, app, code, verifier)
+
+    assert _exchange_again(client, other_app, code, verifier).status_code in (400, 401)
+
+    assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 200
