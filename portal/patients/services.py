@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.http import Http404
 from django.utils import timezone
 
@@ -225,6 +226,19 @@ def patient_from_registry(person: InsuredPerson) -> Patient:
         setattr(child, field, value)
     child.save(update_fields=[*values.keys(), "updated_at"])
     return child
+
+
+def patient_discard_if_unused(patient_id: int) -> bool:
+    """Delete an account-less record nothing refers to: one created for a phone booking
+    that was then refused. An appointment, a guardianship, a request or a journal entry
+    made meanwhile (by another clerk, or a parent adding the child) keeps it: they all
+    protect the row."""
+    try:
+        with transaction.atomic():
+            deleted, _ = Patient.objects.filter(pk=patient_id, user__isnull=True).delete()
+    except ProtectedError:
+        return False
+    return deleted > 0
 
 
 def guardianship_event_record(

@@ -21,12 +21,11 @@ from portal.core.ratelimits import failure_count, failures_limited
 from portal.patients.models import InsuredPerson
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Slot
-from portal.scheduling.services import appointment_book
 from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff
 from portal.workspace.forms import DoctorPickForm, RegistrySearchForm
 from portal.workspace.selectors import phone_free_slots, registry_search
-from portal.workspace.services import patient_from_registry_for_phone, registry_search_record
+from portal.workspace.services import phone_appointment_book, registry_search_record
 
 FOUND_SESSION_KEY = "phone_found"
 FOUND_KEPT = 50  # the persons of the latest searches a clerk may open
@@ -105,11 +104,10 @@ def phone_book(request: StaffRequest, person_id: int) -> HttpResponse:
         key = uuid.UUID(request.POST.get("idempotency_key", ""))
     except ValueError:
         key = uuid.uuid4()
-    patient = patient_from_registry_for_phone(person)
     try:
-        result = appointment_book(
+        result = phone_appointment_book(
             actor=request.user,
-            patient=patient,
+            person=person,
             slot_id=slot.pk,
             idempotency_key=key,
             ip=client_ip(request),

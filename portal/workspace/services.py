@@ -1,5 +1,6 @@
 """Writes of the workspace that are not booking state (that is the booking service's)."""
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -10,20 +11,57 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.identity.models import User
 from portal.patients.models import InsuredPerson, Patient
-from portal.patients.services import patient_from_registry
+from portal.patients.services import patient_discard_if_unused, patient_from_registry
+from portal.scheduling.errors import BookingRefused
+from portal.scheduling.services import BookingResult, appointment_book
 
 
-def patient_from_registry_for_phone(person: InsuredPerson) -> Patient:
-    """The patient record of an insured person a clerk books for by phone.
+def patient_from_registry_for_phone(person: InsuredPerson) -> tuple[Patient, bool]:
+    """The patient record of an insured person a clerk books for by phone, and whether
+    this call created it.
 
     An account holder's own record is used when there is one (their appointments stay in
     one «Мои записи»); otherwise the one account-less record of that policy, the same
     that a parent adding this child would get (`patients.services.patient_from_registry`).
     """
-    holder = Patient.objects.filter(
-        policy_series=person.policy_series, policy_number=person.policy_number, user__isnull=False
-    ).first()
-    return holder or patient_from_registry(person)
+    same_policy = Patient.objects.filter(
+        policy_series=person.policy_series, policy_number=person.policy_number
+    )
+    holder = same_policy.filter(user__isnull=False).first()
+    if holder is not None:
+        return holder, False
+    existed = same_policy.exists()
+    return patient_from_registry(person), not existed
+
+
+def phone_appointment_book(
+    *, actor: User, person: InsuredPerson, slot_id: int, idempotency_key: uuid.UUID, ip: str | None
+) -> BookingResult:
+    """Book by phone for an insured person; a refusal leaves no record of them behind.
+
+    The record must exist before the booking (the booking service locks it), so a record
+    created for this attempt is discarded when the attempt is refused (issue 24: refused
+    attempts used to leave records of people who never booked). Another clerk may have
+    found that record in between: their booking then meets no row, and is retried once
+    with the record resolved again.
+    """
+    for _attempt in range(2):
+        patient, created = patient_from_registry_for_phone(person)
+        try:
+            return appointment_book(
+                actor=actor,
+                patient=patient,
+                slot_id=slot_id,
+                idempotency_key=idempotency_key,
+                ip=ip,
+            )
+        except BookingRefused:
+            if created:
+                patient_discard_if_unused(patient.pk)
+            raise
+        except Patient.DoesNotExist:
+            continue
+    raise BookingRefused("busy")
 
 
 def directory_save(*, actor: User, form: "ModelForm[Any]", ip: str | None) -> Model:

@@ -8,7 +8,13 @@ from django.test import Client
 from portal.audit.models import AuditAction, AuditEvent
 from portal.patients.models import InsuredPerson, Patient
 from portal.scheduling.models import Appointment
-from tests.factories import DoctorFactory, InsuranceCompanyFactory, SlotFactory, born
+from tests.factories import (
+    AppointmentFactory,
+    DoctorFactory,
+    InsuranceCompanyFactory,
+    SlotFactory,
+    born,
+)
 
 
 @pytest.fixture
@@ -124,6 +130,43 @@ def test_the_portals_rules_still_refuse_with_what_to_do(clerk, as_staff, caller,
     )
     assert "уже есть предстоящая запись" in response.content.decode()
     assert Appointment.objects.filter(patient__policy_number=caller.policy_number).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_booking_of_a_new_caller_leaves_no_patient_record_behind(
+    clerk, as_staff, caller, free_slot
+):
+    """Before (issue 24, point 9) each refused attempt created the caller's record anyway:
+    a clerk could fill the portal with records of people who never booked."""
+    other = AppointmentFactory(slot__doctor=free_slot.doctor).slot
+    browser = as_staff(clerk)
+    _found(browser, caller)
+
+    response = browser.post(
+        f"/workspace/phone/{caller.pk}/book/",
+        {"slot": other.pk, "idempotency_key": str(uuid.uuid4())},
+        follow=True,
+    )
+
+    assert "занято" in response.content.decode()
+    assert not Patient.objects.filter(policy_number=caller.policy_number).exists()
+
+
+@pytest.mark.django_db
+def test_a_refused_booking_keeps_a_record_that_existed_before(clerk, as_staff, caller, free_slot):
+    browser = as_staff(clerk)
+    _found(browser, caller)
+    browser.post(
+        f"/workspace/phone/{caller.pk}/book/",
+        {"slot": free_slot.pk, "idempotency_key": str(uuid.uuid4())},
+    )
+    refused = browser.post(
+        f"/workspace/phone/{caller.pk}/book/",
+        {"slot": SlotFactory(doctor=free_slot.doctor).pk, "idempotency_key": str(uuid.uuid4())},
+        follow=True,
+    )
+    assert "уже есть предстоящая запись" in refused.content.decode()
+    assert Patient.objects.filter(policy_number=caller.policy_number).count() == 1
 
 
 @pytest.mark.django_db
