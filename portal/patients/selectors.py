@@ -90,9 +90,9 @@ class Visibility:
 
     Every read path asks it — «Мои записи», the ticket, the `.ics`, cancelling and moving
     (`scheduling.selectors.appointments_visible`), the journal
-    (`audit.selectors.audit_events_visible_to`), the FHIR API's reads and every search
-    parameter (`api.patient`) — so no path can show an unverified guardian the parents'
-    bookings that another path hides.
+    (`audit.selectors.audit_events_visible_to`), the waitlist's entries and offers, the
+    FHIR API's reads and every search parameter (`api.patient`) — so no path can show an
+    unverified guardian the parents' bookings that another path hides.
     """
 
     user_id: int | None
@@ -105,15 +105,19 @@ class Visibility:
             return Sight.OWN_DOINGS
         return Sight.NONE
 
-    def records(self, *, author: str, patient: str = "patient_id") -> Q:
-        """A filter on rows about patients (appointments, waitlist entries, …): every row
-        of the patients seen in full; of a child seen only in part, the rows whose
-        ``author`` field is this user."""
+    def records(self, *, author: str | tuple[str, ...], patient: str = "patient_id") -> Q:
+        """A filter on rows about patients (appointments, waitlist entries, offers, …):
+        every row of the patients seen in full; of a child seen only in part, the rows
+        whose ``author`` field (any of them, when several) is this user."""
         if not self.actable.all:
             return Q(pk__in=[])
         visible = Q(**{f"{patient}__in": self.actable.in_full})
         if self.actable.unverified:
-            visible |= Q(**{f"{patient}__in": self.actable.unverified, author: self.user_id})
+            authors = (author,) if isinstance(author, str) else author
+            by_user = Q()
+            for field in authors:
+                by_user |= Q(**{field: self.user_id})
+            visible |= Q(**{f"{patient}__in": self.actable.unverified}) & by_user
         return visible
 
 

@@ -15,34 +15,22 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.identity.models import User
-from portal.patients.selectors import actable_by
+from portal.patients.selectors import visibility_for
 from portal.scheduling.models import Slot
 from portal.scheduling.selectors import bookable_q
 from portal.waitlist.models import Offer, TimeOfDay, WaitlistEntry, band_of
 
 
-def _entries_visible_q(user: User, prefix: str = "") -> Q:
-    actable = actable_by(user)
-    if not actable.all:
-        return Q(pk__in=[])
-    visible = Q(**{f"{prefix}patient_id__in": actable.in_full})
-    if actable.unverified:
-        visible |= Q(
-            **{f"{prefix}patient_id__in": actable.unverified, f"{prefix}created_by_id": user.pk}
-        )
-    return visible
+def _entries_visible_q(user: User) -> Q:
+    """The one rule of visibility (`patients.selectors.Visibility`): of a child under an
+    unverified guardianship, only the entries this user made."""
+    return visibility_for(user).records(author="created_by_id")
 
 
 def _offers_visible_q(user: User) -> Q:
-    actable = actable_by(user)
-    if not actable.all:
-        return Q(pk__in=[])
-    visible = Q(patient_id__in=actable.in_full)
-    if actable.unverified:
-        visible |= Q(patient_id__in=actable.unverified) & (
-            Q(entry__created_by_id=user.pk) | Q(cancelled__booked_by_id=user.pk)
-        )
-    return visible
+    """Of a child under an unverified guardianship, only the offers of this user's entries
+    or of the times this user's own bookings gave back."""
+    return visibility_for(user).records(author=("entry__created_by_id", "cancelled__booked_by_id"))
 
 
 # --- entries ------------------------------------------------------------------------
