@@ -284,6 +284,16 @@ def entry_join_refusal(
     return None
 
 
+def _join_refusal_told(actor: User, patient: Patient, code: str) -> str:
+    """What a refused join tells the actor. An unverified guardian sees only what they did
+    (docs/security.md, «one rule of visibility»): the others' booking or waitlist entry in
+    the way is not named — not its specialty, not its time."""
+    if not booking_selectors.conflicts_hidden_from(actor, patient):
+        return code
+    hidden = booking_selectors.refusal_told(code, conflicts_hidden=True) == "conflict_unseen"
+    return "waiting_unseen" if hidden or code == "already_waiting" else code
+
+
 def entry_join(
     *,
     actor: User,
@@ -323,7 +333,7 @@ def entry_join(
         date_to=date_to,
     )
     if code:
-        raise WaitlistRefused(code)
+        raise WaitlistRefused(_join_refusal_told(actor, patient, code))
     try:
         with transaction.atomic(durable=True):
             # An entry whose dates are over is not live any more, whatever its row says.
@@ -357,7 +367,7 @@ def entry_join(
                 times=times,
             )
     except IntegrityError as exc:
-        raise WaitlistRefused("already_waiting") from exc
+        raise WaitlistRefused(_join_refusal_told(actor, patient, "already_waiting")) from exc
     try:
         _offer_free_now(entry)
     except Exception:  # the entry stands; the next freed slot finds it anyway

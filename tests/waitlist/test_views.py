@@ -2,6 +2,7 @@
 hostile or stale input gets: a Russian answer, never a 500."""
 
 import datetime
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -9,7 +10,9 @@ from django.utils import timezone
 
 from portal.patients.models import Guardianship
 from portal.patients.selectors import ACTING_SESSION_KEY
+from portal.scheduling import services as booking
 from portal.scheduling.models import Appointment, Slot
+from portal.waitlist.errors import WaitlistRefused
 from portal.waitlist.models import Offer, WaitlistEntry
 from tests.factories import PatientFactory
 
@@ -224,3 +227,51 @@ def test_the_lists_cost_a_fixed_number_of_queries(
     client.force_login(guardian)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("waitlist:offer_list")).status_code == 200
+
+
+def _newcomer_of(child):
+    """A stranger who added the child by hand: an unverified guardianship."""
+    newcomer = PatientFactory(last_name="Кузнецов", first_name="Иван", sex="M")
+    Guardianship.objects.create(
+        guardian=newcomer, child=child, relation=Guardianship.Relation.DAUGHTER, source="manual"
+    )
+    return newcomer
+
+
+def test_a_refusal_does_not_tell_an_unverified_guardian_the_parents_waitlist(
+    guardian, child, doctor, join
+):
+    """Before (issue 24): «Пациент уже стоит в листе ожидания к этому специалисту» told the
+    newcomer which specialist the mother is waiting for."""
+    join(guardian, child, doctor)
+    newcomer = _newcomer_of(child)
+
+    with pytest.raises(WaitlistRefused) as refused:
+        join(newcomer.user, child, doctor)
+
+    text = refused.value.message
+    assert "специалист" not in text
+    assert "другим законным представителем" in text
+
+
+def test_a_refusal_does_not_tell_an_unverified_guardian_the_parents_booking(
+    guardian, child, doctor, make_slot, join
+):
+    slot = make_slot()
+    booking.appointment_book(
+        actor=guardian, patient=child, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+    )
+    newcomer = _newcomer_of(child)
+
+    with pytest.raises(WaitlistRefused) as refused:
+        join(newcomer.user, child, doctor)
+
+    assert "предстоящая запись к этому специалисту" not in refused.value.message
+    assert "другим законным представителем" in refused.value.message
+
+
+def test_the_mother_is_still_told_exactly_why(guardian, child, doctor, join):
+    join(guardian, child, doctor)
+    with pytest.raises(WaitlistRefused) as refused:
+        join(guardian, child, doctor)
+    assert "уже стоит в листе ожидания к этому специалисту" in refused.value.message
