@@ -575,6 +575,9 @@ OAUTH2_PROVIDER = {
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
     },
     "DEFAULT_SCOPES": ["patient/Patient.r"],
+    # Authorization code and refresh only: no password grant (it checked staff passwords
+    # without a second factor and spent their lockout), no client credentials.
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.WebApplicationServer",
     # A reused authorization code revokes what it issued (RFC 6749 §4.1.2; docs/api.md).
     "OAUTH2_VALIDATOR_CLASS": "portal.api.oauth_validator.PortalOAuth2Validator",
     "PKCE_REQUIRED": True,

@@ -1,19 +1,40 @@
 """Writes of the API app: registering a client and withdrawing a patient's consent."""
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from oauth2_provider.scopes import get_scopes_backend
 
 from portal.identity.models import User
 
 
+@dataclass(frozen=True)
+class Registered:
+    application: Application
+    secret: str  # a confidential client's secret in clear, to be shown once; "" otherwise
+
+
 def client_register(
     *, name: str, redirect_uris: list[str], confidential: bool = False
 ) -> Application:
     """A mobile app (public client, PKCE) or a server (confidential) using authorization code."""
-    return Application.objects.create(
+    return client_register_with_secret(
+        name=name, redirect_uris=redirect_uris, confidential=confidential
+    ).application
+
+
+def client_register_with_secret(
+    *, name: str, redirect_uris: list[str], confidential: bool = False
+) -> Registered:
+    """As `client_register`, with the secret in clear: the library stores only its hash, so
+    this is the one moment it can be told to the operator."""
+    secret = generate_client_secret() if confidential else ""
+    application = Application.objects.create(
         name=name,
+        client_secret=secret,
         client_type=(
             Application.CLIENT_CONFIDENTIAL if confidential else Application.CLIENT_PUBLIC
         ),
@@ -21,6 +42,7 @@ def client_register(
         redirect_uris=" ".join(redirect_uris),
         skip_authorization=False,
     )
+    return Registered(application, secret)
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 """The authorization server: code + PKCE, consent in Russian, tokens, refresh, withdrawal."""
 
+import base64
+
 import pytest
 
 from tests.api.conftest import (
@@ -226,3 +228,55 @@ def test_a_reused_code_of_another_app_revokes_nothing(client, patient, app, othe
     assert _exchange_again(client, other_app, code, verifier).status_code in (400, 401)
 
     assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["clerk-password-1", "wrong-password"])
+def test_the_token_endpoint_runs_no_password_grant(client, app, clerk, password):
+    """Before (issue 23): a staff password was checked here — no second factor, a different
+    answer for the right one, and the staff lockout spent by anyone."""
+    from axes.models import AccessAttempt
+
+    response = client.post(
+        "/oauth/token/",
+        {
+            "grant_type": "password",
+            "username": "clerk",
+            "password": password,
+            "client_id": app.client_id,
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
+    assert not AccessAttempt.objects.exists()
+
+
+def test_a_confidential_client_gets_its_secret_once_and_can_use_it(client, patient):
+    """Before (issue 23) the command printed the stored hash, which no client can send."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(
+        "api_client_register", "--name", "Сервер клиники", "--redirect-uri", REDIRECT,
+        "--confidential", stdout=out,
+    )  # fmt: skip
+    printed = dict(line.split("=", 1) for line in out.getvalue().split())
+    from oauth2_provider.models import Application
+
+    server_app = Application.objects.get(client_id=printed["client_id"])
+    assert printed["client_secret"] != server_app.client_secret  # the hash stays inside
+    client.force_login(patient)
+    verifier, challenge = pkce_pair()
+    code = code_from(_allow(client, _consent(client, server_app, challenge))["Location"])
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    basic = base64.b64encode(f"{printed['client_id']}:{printed['client_secret']}".encode())
+    tokens = client.post("/oauth/token/", form, HTTP_AUTHORIZATION=f"Basic {basic.decode()}")
+    assert tokens.status_code == 200, tokens.content
+    assert Fhir(client, tokens.json()["access_token"]).get("Patient").status_code == 200
