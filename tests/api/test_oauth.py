@@ -1,6 +1,7 @@
 """The authorization server: code + PKCE, consent in Russian, tokens, refresh, withdrawal."""
 
 import base64
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -82,7 +83,21 @@ def test_pkce_is_required_and_must_be_s256(client, patient, app):
     plain = client.get(
         "/oauth/authorize/", authorize_params(app, verifier, code_challenge_method="plain")
     )
-    assert plain.status_code == 400 and "S256" in plain.content.decode()
+    # Back to the app with the error, as RFC 6749 §4.1.2.1 asks (issue 23: an HTML page).
+    assert plain.status_code == 302 and plain["Location"].startswith(REDIRECT)
+    answer = parse_qs(urlsplit(plain["Location"]).query)
+    assert answer["error"] == ["invalid_request"] and answer["state"] == ["st-1"]
+    assert "S256" in answer["error_description"][0] and answer["iss"]
+
+
+def test_an_unknown_app_with_plain_pkce_is_told_on_our_page_and_not_redirected(client, patient):
+    client.force_login(patient)
+    params = {
+        "response_type": "code", "client_id": "nobody", "redirect_uri": "https://evil.example/",
+        "code_challenge": "x" * 43, "code_challenge_method": "plain", "aud": FHIR,
+    }  # fmt: skip
+    page = client.get("/oauth/authorize/", params)
+    assert page.status_code == 400 and "S256" in page.content.decode()
 
 
 def test_a_wrong_code_verifier_gets_no_token(client, patient, app):
@@ -102,14 +117,35 @@ def test_a_wrong_code_verifier_gets_no_token(client, patient, app):
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
-def test_an_authorization_for_another_server_is_refused_in_russian(client, patient, app):
+def test_an_authorization_for_another_server_goes_back_to_the_app_as_invalid_target(
+    client, patient, app
+):
     client.force_login(patient)
     _, challenge = pkce_pair()
     page = client.get(
         "/oauth/authorize/", authorize_params(app, challenge, aud="https://evil.example/fhir")
     )
+    assert page.status_code == 302 and page["Location"].startswith(REDIRECT)
+    assert parse_qs(urlsplit(page["Location"]).query)["error"] == ["invalid_target"]
+
+
+def test_an_unregistered_redirect_with_another_server_is_refused_in_russian(client, patient, app):
+    client.force_login(patient)
+    _, challenge = pkce_pair()
+    params = authorize_params(
+        app, challenge, aud="https://evil.example/fhir", redirect_uri="https://evil.example/cb"
+    )
+    page = client.get("/oauth/authorize/", params)
     assert page.status_code == 400
     assert f"со значением {FHIR}" in page.content.decode()
+
+
+def test_the_server_named_with_a_trailing_slash_is_the_same_server(client, patient, app):
+    client.force_login(patient)
+    verifier, challenge = pkce_pair()
+    page = _consent(client, app, challenge, aud=FHIR + "/")
+    tokens = exchange(client, app, code_from(_allow(client, page)["Location"]), verifier)
+    assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 200
 
 
 def _tokens(client, user, app):
