@@ -573,6 +573,8 @@ OAUTH2_PROVIDER = {
         ),
         "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
+        "launch/patient": _("знать, чья карта открыта в приложении (ваша)"),
+        "offline_access": _("оставаться подключённым, пока вы не отзовёте доступ"),
     },
     "DEFAULT_SCOPES": ["patient/Patient.r"],
     # Authorization code and refresh only: no password grant (it checked staff passwords

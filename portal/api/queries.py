@@ -6,7 +6,12 @@ Keeping every import here means a rename elsewhere is fixed in one place.
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.patients.models import Guardianship, Patient
-from portal.patients.selectors import Sight, patients_actable_by, visibility_for
+from portal.patients.selectors import (
+    Sight,
+    patient_of_user,
+    patients_actable_by,
+    visibility_for,
+)
 from portal.patients.services import patient_for_actor
 from portal.scheduling.errors import ERRORS, BookingRefused
 from portal.scheduling.models import Appointment, Slot
@@ -37,6 +42,7 @@ __all__ = [
     "appointments_visible",
     "bookable_q",
     "patient_for_actor",
+    "patient_of_user",
     "patients_actable_by",
     "slot_refusal",
     "visibility_for",
