@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "portal.waitlist",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.
     "oauth2_provider",
+    "corsheaders",
     "portal.api",
     # With an emulator off its app is not even installed.
     *(["portal.esia_emulator"] if ESIA_EMULATOR_ENABLED else []),
@@ -115,6 +116,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Browser apps of registered clients call the API from their own origins (docs/api.md,
+    # «CORS»); before the session: these answers never depend on a cookie.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # With a replica: a read-only page the primary cannot answer is read from the replica
     # (docs/operations.md, «Degraded mode»); inside the session, around everything else.
@@ -566,6 +570,13 @@ API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20)
 API_PAGE_MAX = env_int("API_PAGE_MAX", 100)
 RATE_API_TOKEN = env_rate("RATE_API_TOKEN", "120/m")
 RATE_API_TOKEN_WRITE = env_rate("RATE_API_TOKEN_WRITE", "20/10m")
+# CORS (django-cors-headers) for the API's paths only, and only for the origins of
+# registered apps' redirect URIs (portal/api/cors.py answers the library's signal).
+CORS_URLS_REGEX = r"^/(fhir/|oauth/(token|revoke_token|introspect)/|\.well-known/)"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "if-match", "prefer", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["etag", "location", "retry-after"]
+CORS_PREFLIGHT_MAX_AGE = 600
+
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "patient/Patient.r": _(

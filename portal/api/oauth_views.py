@@ -11,10 +11,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider import views as oauth2_views
 from oauth2_provider.models import Application
@@ -27,6 +30,32 @@ from portal.api.queries import patients_actable_by
 from portal.core.http import AuthenticatedRequest
 
 LOGIN_URL = reverse_lazy("identity:esia_login")
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class IntrospectView(View):
+    """RFC 7662 for a confidential client, about its own tokens only.
+
+    The library's view answers any authenticated client about any token and names the
+    user's login (here it carries the ESIA identifier); a client learns whether its own
+    token is active, its scope, expiry and audience, and the patient in context."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        client = services.confidential_client_authenticated(
+            request.headers.get("Authorization", ""),
+            request.POST.get("client_id", ""),
+            request.POST.get("client_secret", ""),
+        )
+        if client is None:
+            answer = JsonResponse({"error": "invalid_client"}, status=401)
+            answer["WWW-Authenticate"] = 'Basic realm="oauth"'
+            return answer
+        token = request.POST.get("token", "")
+        if not token:
+            return JsonResponse({"error": "invalid_request"}, status=400)
+        return JsonResponse(services.token_introspect(token, client_id=client.client_id))
 
 
 class TokenView(oauth2_views.TokenView):

@@ -12,6 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
+from oauth2_provider.settings import oauth2_settings
 
 from portal.api import capability, patient, public, resources, search
 from portal.api.auth import Caller, caller_from_request, fhir_base_url
@@ -113,8 +114,22 @@ def openapi(request: HttpRequest) -> HttpResponse:
 def smart_configuration(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         raise api_error(405, "method")
-    response = fhir_response(capability.smart_configuration(fhir_base_url(request)))
+    issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
+    response = fhir_response(capability.smart_configuration(fhir_base_url(request), issuer))
     response["Content-Type"] = "application/json; charset=utf-8"
+    return response
+
+
+@fhir_endpoint
+def authorization_server_metadata(request: HttpRequest) -> HttpResponse:
+    """RFC 8414 metadata, at the site root as the RFC places it."""
+    if request.method not in ("GET", "HEAD"):
+        raise api_error(405, "method")
+    issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
+    document = capability.authorization_server_metadata(fhir_base_url(request), issuer)
+    response = fhir_response(document)
+    response["Content-Type"] = "application/json; charset=utf-8"
+    response["Access-Control-Allow-Origin"] = "*"  # public, and read by browser apps
     return response
 
 

@@ -60,3 +60,78 @@ def test_a_standalone_patient_launch_gets_the_patient_and_the_granted_scope(clie
     fhir = Fhir(client, answer["access_token"])
     assert fhir.get(f"Patient/{answer['patient']}").status_code == 200
     assert fhir.get("Appointment").status_code == 200
+
+
+@pytest.mark.django_db
+def test_both_discovery_documents_name_the_same_issuer_and_endpoints(client):
+    smart = client.get("/fhir/.well-known/smart-configuration").json()
+    rfc8414 = client.get("/.well-known/oauth-authorization-server")
+    assert rfc8414.status_code == 200 and rfc8414["Access-Control-Allow-Origin"] == "*"
+    metadata = rfc8414.json()
+    assert metadata["issuer"] == smart["issuer"] == "http://testserver"
+    for key in ("authorization_endpoint", "token_endpoint", "introspection_endpoint"):
+        assert smart[key] == metadata[key]
+    assert metadata["token_endpoint"] == "http://testserver/oauth/token/"
+    assert {"launch-standalone", "context-standalone-patient"} <= set(smart["capabilities"])
+    assert "none" in smart["token_endpoint_auth_methods_supported"]
+    assert {"offline_access", "launch/patient"} <= set(metadata["scopes_supported"])
+    assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token"]
+
+
+def _server_app():
+    from portal.api.services import client_register_with_secret
+
+    return client_register_with_secret(
+        name="Сервер клиники", redirect_uris=["https://clinic.example/cb"], confidential=True
+    )
+
+
+def _basic(client_id, secret):
+    import base64
+
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+@pytest.mark.django_db
+def test_introspection_tells_a_client_about_its_own_tokens_only(client, patient, token_for):
+    server = _server_app()
+    own = token_for(patient, "patient/Patient.r launch/patient", application=server.application)
+    others = token_for(patient)  # another app's token
+    auth = _basic(server.application.client_id, server.secret)
+
+    mine = client.post("/oauth/introspect/", {"token": own}, HTTP_AUTHORIZATION=auth).json()
+    foreign = client.post("/oauth/introspect/", {"token": others}, HTTP_AUTHORIZATION=auth)
+    forged = client.post(
+        "/oauth/introspect/",
+        {"token": own},
+        HTTP_AUTHORIZATION=_basic(server.application.client_id, "wrong"),
+    )
+
+    assert mine["active"] is True and mine["patient"] == str(patient.patient.pk)
+    assert mine["scope"] == "patient/Patient.r launch/patient" and "username" not in mine
+    assert foreign.json() == {"active": False}
+    assert forged.status_code == 401
+
+
+@pytest.mark.django_db
+def test_cors_opens_the_api_to_registered_origins_only(client, app, patient, token_for):
+    token = token_for(patient)
+    preflight = client.options(
+        "/fhir/Appointment",
+        HTTP_ORIGIN="https://app.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+    assert preflight.status_code == 200
+    assert preflight["Access-Control-Allow-Origin"] == "https://app.example"
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    read = client.get(
+        "/fhir/Patient", HTTP_ORIGIN="https://app.example", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert read["Access-Control-Allow-Origin"] == "https://app.example"
+    stranger = client.get(
+        "/fhir/Patient", HTTP_ORIGIN="https://evil.example", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert "Access-Control-Allow-Origin" not in stranger
+    site = client.get("/", HTTP_ORIGIN="https://app.example")
+    assert "Access-Control-Allow-Origin" not in site  # the site itself is never opened
