@@ -67,6 +67,8 @@ def appointment_attendance(request: StaffRequest, appointment_id: int) -> HttpRe
     else:
         done = _("отмечено «приём состоялся».") if attended else _("отмечена неявка.")
         messages.success(request, f"{appointment.patient.short_name}: {done}")
+    if request.POST.get("back") == "appointment":
+        return redirect("workspace:appointment_detail", appointment_id=appointment.pk)
     doctor = appointment.slot.doctor
     query = urlencode(
         {
