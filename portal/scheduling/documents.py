@@ -22,11 +22,14 @@ def ticket_payload(appointment: Appointment) -> str:
     return f"{settings.NOTIFICATIONS_PORTAL_URL}{path}"
 
 
+def ticket_qr(appointment: Appointment) -> segno.QRCode:
+    """The ticket's QR code; an ASCII payload needs no ECI marker (byte mode, ISO 8859-1)."""
+    return segno.make(ticket_payload(appointment), micro=False, error="m")
+
+
 def ticket_qr_svg(appointment: Appointment) -> SafeString:
     """Inline SVG, drawn here: no external QR service ever sees a ticket."""
-    svg = segno.make(ticket_payload(appointment), micro=False, error="m").svg_inline(
-        scale=4, dark="#000", light="#fff", svgclass="qr-code"
-    )
+    svg = ticket_qr(appointment).svg_inline(scale=4, dark="#000", light="#fff", svgclass="qr-code")
     return mark_safe(svg)
 
 
