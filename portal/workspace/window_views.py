@@ -4,6 +4,7 @@ either keyboard layout or read by a scanner, the appointment it opens, and «П�
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from portal.scheduling.services import appointment_mark_arrived
 from portal.staff.decorators import StaffRequest, staff_required
 from portal.workspace.card import tickets_find_for_staff
 from portal.workspace.card_forms import TicketForm
+from portal.workspace.navigation import workspace_next
 from portal.workspace.permissions import appointment_get_for_staff
 
 
@@ -71,4 +73,8 @@ def appointment_arrived(request: StaffRequest, appointment_id: int) -> HttpRespo
         messages.success(
             request, _("%(name)s: отмечен приход.") % {"name": appointment.patient.short_name}
         )
-    return redirect("workspace:appointment_detail", appointment_id=appointment.pk)
+    return redirect(workspace_next(request) or appointment_detail_url(appointment.pk))
+
+
+def appointment_detail_url(appointment_id: int) -> str:
+    return reverse("workspace:appointment_detail", args=[appointment_id])
