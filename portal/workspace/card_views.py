@@ -34,6 +34,7 @@ from portal.workspace.card import card_of, card_search, move_free_slots
 from portal.workspace.card_forms import MoveDayForm, PatientSearchForm
 from portal.workspace.forms import DoctorPickForm
 from portal.workspace.permissions import appointment_get_for_staff, patient_get_for_staff
+from portal.workspace.refusals import staff_message
 from portal.workspace.selectors import phone_free_slots
 from portal.workspace.services import patient_search_record
 
@@ -107,7 +108,7 @@ def appointment_cancel_for_patient(request: StaffRequest, appointment_id: int) -
             reason=str(CANCEL_REASON),
         )
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
     else:
         messages.success(
             request,
@@ -133,7 +134,7 @@ def appointment_move(request: StaffRequest, appointment_id: int) -> HttpResponse
                 ip=client_ip(request),
             )
         except BookingRefused as refusal:
-            messages.error(request, refusal.message)
+            messages.error(request, staff_message(refusal))
             status = 409
         else:
             messages.success(request, _("Запись перенесена; пациент получит уведомление."))
@@ -210,7 +211,7 @@ def _patient_book_post(request: StaffRequest, patient_id: int) -> HttpResponse:
             ip=client_ip(request),
         )
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
         return redirect("workspace:patient_book", patient_id=patient.pk)
     messages.success(
         request,

@@ -18,6 +18,7 @@ from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff, doc
 from portal.workspace.forms import AbsenceForm, DayListForm
 from portal.workspace.navigation import workspace_next
 from portal.workspace.permissions import appointment_get_for_staff
+from portal.workspace.refusals import staff_message
 from portal.workspace.selectors import absence_preview, absences_in_scope, day_list_appointments
 
 
@@ -77,7 +78,7 @@ def appointment_attendance(request: StaffRequest, appointment_id: int) -> HttpRe
             actor=request.user, appointment=appointment, attended=attended, ip=client_ip(request)
         )
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
     else:
         done = _("отмечено «приём состоялся».") if attended else _("отмечена неявка.")
         messages.success(request, f"{appointment.patient.short_name}: {done}")
@@ -130,7 +131,7 @@ def absence_new(request: StaffRequest) -> HttpResponse:
             ip=client_ip(request),
         )
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
         return render(request, "workspace/absence_new.html", {"form": form}, status=409)
     messages.success(
         request,

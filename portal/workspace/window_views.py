@@ -17,6 +17,7 @@ from portal.workspace.card import tickets_find_for_staff
 from portal.workspace.card_forms import TicketForm
 from portal.workspace.navigation import workspace_next
 from portal.workspace.permissions import appointment_get_for_staff
+from portal.workspace.refusals import staff_message
 
 
 @staff_required
@@ -68,7 +69,7 @@ def appointment_arrived(request: StaffRequest, appointment_id: int) -> HttpRespo
     try:
         appointment_mark_arrived(actor=request.user, appointment=appointment, ip=client_ip(request))
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
     else:
         messages.success(
             request, _("%(name)s: отмечен приход.") % {"name": appointment.patient.short_name}
