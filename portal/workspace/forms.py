@@ -223,7 +223,18 @@ def _time_field(
         required=required,
         help_text=help_text,
         input_formats=["%H:%M", "%H:%M:%S"],
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        # A text field, not type=time: a browser shows type=time in its own locale's
+        # 12-hour clock; the registry writes 24-hour «08:30».
+        widget=forms.TimeInput(
+            attrs={
+                "class": "input-time",
+                "inputmode": "numeric",
+                "placeholder": "ЧЧ:ММ",
+                "maxlength": 5,
+                "autocomplete": "off",
+            },
+            format="%H:%M",
+        ),
         error_messages={"invalid": TIME_INVALID, "required": TIME_INVALID},
     )
 
