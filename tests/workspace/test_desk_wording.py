@@ -78,3 +78,10 @@ def test_a_throttled_code_says_to_wait_not_that_it_was_wrong(clerk):
     text = response.content.decode()
     assert response.status_code == 400
     assert "Подождите" in text and "Код не подошёл" not in text
+
+
+@pytest.mark.django_db
+def test_the_workspace_header_has_no_patient_links(clerk, as_staff):
+    text = as_staff(clerk).get("/workspace/").content.decode()
+    assert "Мои записи" not in text and "Личный кабинет" not in text
+    assert text.count("Выйти") == 1 and "Выйти из рабочего места" in text
