@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from portal.core.http import client_ip
 from portal.core.ratelimits import failure_count, failures_limited
@@ -96,10 +95,16 @@ def _to_card(patient_id: int) -> HttpResponse:
     return redirect("workspace:patient_card", patient_id=patient_id)
 
 
-@require_POST
 @staff_required
 def appointment_cancel_for_patient(request: StaffRequest, appointment_id: int) -> HttpResponse:
+    """GET reads the appointment back to the caller; only the POST cancels it."""
     appointment = appointment_get_for_staff(request.user, appointment_id)
+    if request.method != "POST":
+        return render(
+            request,
+            "workspace/appointment_cancel.html",
+            {"appointment": appointment, "doctor": appointment.slot.doctor},
+        )
     try:
         appointment_cancel(
             actor=request.user,

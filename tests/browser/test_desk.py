@@ -117,6 +117,9 @@ def test_the_desk_finds_moves_and_checks_in_the_caller(
         f"{live_server.url}/workspace/patients/{patient.patient.pk}/book/?slot={desk_day['later'].pk}"
     )
     check("confirm")
+    page.goto(f"{live_server.url}/workspace/appointments/{desk_day['today'].pk}/cancel/")
+    page.get_by_role("heading", name="Отменить запись?").wait_for()
+    check("cancel")
     for path in CLERK_PAGES:
         page.goto(f"{live_server.url}{path}")
         check(path.strip("/").replace("/", "-"))

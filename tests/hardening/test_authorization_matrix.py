@@ -110,7 +110,7 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "workspace:patient_card":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:patient_book":         {"GET": (LOGIN, 403,   403,     403,     LOGIN),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
-    "workspace:appointment_cancel":   {"GET": (405,  405,    405,     405,     405),
+    "workspace:appointment_cancel":   {"GET": (LOGIN, 403,   403,     403,     LOGIN),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "workspace:appointment_move":     {"GET": (LOGIN, 403,   403,     403,     LOGIN),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},

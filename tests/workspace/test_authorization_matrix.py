@@ -88,7 +88,8 @@ MATRIX = {
     "workspace:patient_card":       {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200)},
     "workspace:patient_book":       {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
                                      "POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
-    "workspace:appointment_cancel": {"POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
+    "workspace:appointment_cancel": {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
     "workspace:appointment_move":   {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
                                      "POST": (LOGIN, 403, 403, 403,    409,   404,   409,   409)},
     # The window: a ticket of the clinic opens its appointment; another clinic's is 404.

@@ -99,7 +99,13 @@ def test_the_card_shows_upcoming_and_past_appointments(clerk, as_staff, patient,
 
 
 @pytest.mark.django_db
-def test_cancelling_for_the_patient_says_why_and_tells_them(clerk, as_staff, patient, booked):
+def test_cancelling_for_the_patient_reads_back_first_says_why_and_tells_them(
+    clerk, as_staff, patient, booked
+):
+    question = as_staff(clerk).get(f"/workspace/appointments/{booked.pk}/cancel/")
+    assert "Отменить запись?" in question.content.decode()
+    booked.refresh_from_db()
+    assert booked.status == "booked"
     response = as_staff(clerk).post(f"/workspace/appointments/{booked.pk}/cancel/")
     assert response.status_code == 302
     booked.refresh_from_db()
