@@ -81,6 +81,8 @@ def test_the_desk_finds_moves_and_checks_in_the_caller(
         assert_accessible(page)
         _no_sideways_scroll(page)
         if name in SHOTS and ((width == 1280 and version == "normal") or name == "card"):
+            if width < 1280 or version != "normal":  # the page's own part, under the bars
+                page.locator("h1").evaluate("h => window.scrollTo(0, h.offsetTop)")
             save_screenshot(page, f"{shot}-{name}")
 
     page.goto(f"{live_server.url}/workspace/patients/")
