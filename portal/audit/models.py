@@ -39,6 +39,7 @@ class AuditAction(models.TextChoices):
     STAFF_LOGIN = "staff.login", _("Вход сотрудника в рабочее место")
     APPOINTMENT_ATTENDED = "appointment.attended", _("Отмечено: приём состоялся")
     APPOINTMENT_NO_SHOW = "appointment.no_show", _("Отмечена неявка на приём")
+    APPOINTMENT_ARRIVED = "appointment.arrived", _("Отмечен приход в регистратуру")
     DIRECTORY_CHANGED = "directory.changed", _("Изменён справочник медицинских организаций")
     # «Запись при открытии дня» (docs/fair-release.md).
     RELEASE_REQUESTED = "release.requested", _("Подана заявка на запись при открытии дня")

@@ -8,7 +8,6 @@ verdict turned into a replay or a refusal, never a database error.
 
 import datetime
 import logging
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,10 +28,9 @@ from portal.scheduling.errors import BookingRefused, busy
 from portal.scheduling.events import announce, appointment_booked
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.slot_locks import slot_lock
+from portal.scheduling.tickets import ticket_code_new
 
 logger = logging.getLogger(__name__)
-
-TICKET_ALPHABET = "0123456789АВЕКМНРСТХ"  # letters that look alike in Cyrillic and Latin
 
 
 @dataclass(frozen=True)
@@ -68,10 +66,6 @@ def slot_claim(slot: Slot) -> None:
         raise BookingRefused("slot_taken")
 
 
-def _ticket_number() -> str:
-    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(10))
-
-
 def booking_logged(appointment_id: int, ticket: str) -> None:
     # The operator's log line of a committed booking; the patient's messages were written
     # to the outbox in the transaction (events.appointment_booked).
@@ -87,7 +81,7 @@ def appointment_create(actor: User, patient: Patient, slot: Slot, key: uuid.UUID
         specialty_id=slot.doctor.specialty_id,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
-        ticket_number=_ticket_number(),
+        ticket_number=ticket_code_new(),
         idempotency_key=key,
     )
 

@@ -250,9 +250,16 @@ def cancel_locked(
 
 
 def appointment_cancel(
-    *, actor: User, appointment: Appointment, ip: str | None = None, device: str | None = None
+    *,
+    actor: User,
+    appointment: Appointment,
+    ip: str | None = None,
+    device: str | None = None,
+    reason: str = "",
 ) -> Appointment:
-    """Cancel an appointment the caller fetched with `appointment_get_for_user`.
+    """Cancel an appointment the caller fetched with `appointment_get_for_user` (or, at the
+    registry, `appointment_get_for_staff`: the patient asked the clinic to cancel it, with
+    ``reason`` «по просьбе пациента»).
 
     The slot is free again at once: another patient may take the time right away.
     """
@@ -262,9 +269,12 @@ def appointment_cancel(
         slot_to=Slot.Status.FREE,
         action=AuditAction.APPOINTMENT_CANCELLED,
         by="patient",
+        reason=reason.strip(),
     )
     with busy_on_lock_timeout(busy):
-        details = {"device": device} if device else {}
+        details: dict[str, object] = {"device": device} if device else {}
+        if how.reason:
+            details["reason"] = how.reason
         return _cancel(actor=actor, appointment_id=appointment.pk, how=how, ip=ip, **details)
 
 

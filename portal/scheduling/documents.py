@@ -4,28 +4,32 @@ from zoneinfo import ZoneInfo
 
 import segno
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from icalendar import Calendar, Event
 
 from portal.scheduling.models import Appointment
+from portal.scheduling.tickets import ticket_code_ascii
 
 
-def ticket_text(appointment: Appointment) -> str:
-    """What the QR code holds: enough for the registry to find the ticket, no personal data."""
-    doctor = appointment.slot.doctor
-    start = timezone.localtime(appointment.starts_at)
-    return (
-        f"Талон {appointment.ticket_number}; {doctor.clinic.short_name}; "
-        f"{start:%d.%m.%Y %H:%M}; каб. {doctor.room or '—'}"
-    )
+def ticket_payload(appointment: Appointment) -> str:
+    """What the QR code holds: the workspace address of the ticket, ASCII only, so that a
+    handheld scanner at the window reads it without an ECI marker and a phone opens it
+    (behind the staff login). No personal data; the code alone finds the ticket, and only
+    for the staff of its clinic (docs/workspace.md, «The window»)."""
+    path = reverse("workspace:ticket", args=[ticket_code_ascii(appointment.ticket_number)])
+    return f"{settings.NOTIFICATIONS_PORTAL_URL}{path}"
+
+
+def ticket_qr(appointment: Appointment) -> segno.QRCode:
+    """The ticket's QR code; an ASCII payload needs no ECI marker (byte mode, ISO 8859-1)."""
+    return segno.make(ticket_payload(appointment), micro=False, error="m")
 
 
 def ticket_qr_svg(appointment: Appointment) -> SafeString:
     """Inline SVG, drawn here: no external QR service ever sees a ticket."""
-    svg = segno.make(ticket_text(appointment), micro=False).svg_inline(
-        scale=4, dark="#000", light="#fff", svgclass="qr-code"
-    )
+    svg = ticket_qr(appointment).svg_inline(scale=4, dark="#000", light="#fff", svgclass="qr-code")
     return mark_safe(svg)
 
 

@@ -99,6 +99,11 @@ ERRORS = {
     "clinic_cancel_foreign": _(
         "Это запись в другую медицинскую организацию. Отменить её может только её регистратура."
     ),
+    # Check-in at the window (the workspace, docs/workspace.md «The window»).
+    "arrival_not_today": _("Отметить приход можно только в день приёма. Проверьте дату в талоне."),
+    "arrival_not_active": _(
+        "Эта запись отменена или приём уже отмечен — отмечать приход не нужно."
+    ),
     # Schedule changes (the workspace, docs/workspace.md «Schedules»).
     "schedule_invalid": _(
         "Правило расписания заполнено неверно. Откройте его снова и исправьте отмеченные поля."

@@ -85,3 +85,9 @@ def registry_search_record(*, actor: User, ip: str | None, by: str, found: list[
     """A clerk's search of the registry, in the journal: who, from where, how, and which
     persons it showed (their registry ids; names never go to the journal)."""
     audit_record(AuditAction.REGISTRY_SEARCHED, actor=actor, ip=ip, by=by, found=found)
+
+
+def patient_search_record(*, actor: User, ip: str | None, by: str, found: list[int]) -> None:
+    """A search of the patient card, journalled like the registry's: who, from where, how
+    (policy, name or ticket) and which patient records it showed, never names."""
+    audit_record(AuditAction.REGISTRY_SEARCHED, actor=actor, ip=ip, by=f"card_{by}", patients=found)

@@ -44,6 +44,7 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "pk": 1,  # django-otp's admin
         "person_id": 1,  # workspace: an insured person (refused before the look-up)
         "rule_id": 1,  # workspace: a schedule rule (refused before the look-up)
+        "code": "000000000000",  # workspace: a ticket code (refused before the look-up)
         "section": "clinic",  # workspace: a directory section
         "content_type_id": 1,
         "id": 1,

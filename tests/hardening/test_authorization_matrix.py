@@ -105,6 +105,20 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "workspace:guardianship_list":    {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:guardianship_confirm": {"GET": (405,  405,    405,     405,     405),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    # The patient card and the window (docs/workspace.md).
+    "workspace:patient_search":       {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:patient_card":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:patient_book":         {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "workspace:appointment_cancel":   {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "workspace:appointment_move":     {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "workspace:window":               {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:ticket":               {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:appointment_detail":   {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:appointment_arrived":  {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     # «Запись при открытии дня» (tests/release/test_views.py has the staff personas): the
     # request is the guardian's own; an empty POST is the form with what is missing.
     "release:home":                   {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
