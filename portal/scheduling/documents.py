@@ -1,13 +1,14 @@
 """The ticket (талон) as a QR code and as a calendar file."""
 
-from zoneinfo import ZoneInfo
+import datetime
+from email.utils import parseaddr
 
 import segno
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from portal.scheduling.models import Appointment
 from portal.scheduling.tickets import ticket_code_ascii
@@ -42,7 +43,6 @@ def ticket_ics(appointment: Appointment, *, cancelled: bool | None = None) -> by
     confirmation e-mail sent after a quick cancellation still carries the event it confirms.
     """
     doctor = appointment.slot.doctor
-    tz = ZoneInfo(settings.TIME_ZONE)
     if cancelled is None:
         cancelled = appointment.is_cancelled
     calendar = Calendar()
@@ -54,8 +54,11 @@ def ticket_ics(appointment: Appointment, *, cancelled: bool | None = None) -> by
     event.add("dtstamp", timezone.now())
     event.add("sequence", 1 if cancelled else 0)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("dtstart", appointment.starts_at.astimezone(tz))
-    event.add("dtend", appointment.ends_at.astimezone(tz))
+    # UTC, with no VTIMEZONE: vobject and ical.js read the embedded Irkutsk rules as those
+    # of decades ago and showed 08:00 as 07:00 (issue 23); every client converts UTC right.
+    event.add("dtstart", appointment.starts_at.astimezone(datetime.UTC))
+    event.add("dtend", appointment.ends_at.astimezone(datetime.UTC))
+    event.add("organizer", _organizer(doctor.clinic.short_name))
     event.add("summary", ticket_event_title(appointment, cancelled=cancelled))
     event.add(
         "location", f"{doctor.clinic.short_name}, {doctor.clinic.address}, каб. {doctor.room}"
@@ -65,9 +68,17 @@ def ticket_ics(appointment: Appointment, *, cancelled: bool | None = None) -> by
         description = f"Запись отменена. {description}"
     event.add("description", description)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     ical: bytes = calendar.to_ical()
     return ical
+
+
+def _organizer(clinic_name: str) -> vCalAddress:
+    """RFC 5546 wants an ORGANIZER on PUBLISH and CANCEL: the clinic, reached through the
+    portal's own sender address (the portal sends the event on the clinic's behalf)."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = vCalAddress(f"mailto:{address or 'noreply@portal.localhost'}")
+    organizer.params["CN"] = vText(clinic_name)
+    return organizer
 
 
 def ticket_event_title(appointment: Appointment, *, cancelled: bool | None = None) -> str:

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -333,9 +334,12 @@ def appointment_cancel_view(request: PatientRequest, appointment_id: int) -> Htt
 @patient_required
 def appointment_ics(request: PatientRequest, appointment_id: int) -> HttpResponse:
     appointment = selectors.appointment_get_for_user(request.user, appointment_id)
-    response = HttpResponse(documents.ticket_ics(appointment), content_type="text/calendar")
-    response["Content-Disposition"] = (
-        f'attachment; filename="talon-{appointment.ticket_number}.ics"'
+    body = documents.ticket_ics(appointment)
+    method = "CANCEL" if b"METHOD:CANCEL" in body else "PUBLISH"
+    response = HttpResponse(body, content_type=f"text/calendar; charset=utf-8; method={method}")
+    # RFC 6266 (with filename* when it is not plain ASCII), as browsers read it.
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"talon-{appointment.ticket_number}.ics"
     )
     return response
 
