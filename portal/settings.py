@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "portal.patients",
     "portal.audit",
     "portal.journal",
+    "portal.referrals",
     "portal.scheduling",
     "portal.demo",
     # Django's Tasks API (the django-tasks backport) and its database queue: the outbox.
@@ -431,6 +432,10 @@ GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
 # A fair-release draw that stopped half-way this long ago (its worker died) is finished by
 # the next `release_draws` with its stored seed and inputs (docs/fair-release.md).
 RELEASE_DRAW_RESUME_SECONDS = env_int("RELEASE_DRAW_RESUME_SECONDS", 300)
+# Days a referral stays valid unless its issuer sets another date (docs/referrals.md).
+REFERRAL_VALID_DAYS = env_int("REFERRAL_VALID_DAYS", 30)
+# A patient is reminded this many days before an unused referral expires.
+REFERRAL_EXPIRY_REMINDER_DAYS = env_int("REFERRAL_EXPIRY_REMINDER_DAYS", 3)
 
 # --- later areas (notifications, api, workspace) ---
 # The clinic workspace (docs/workspace.md): staff log in with a password and a TOTP code.
