@@ -5,7 +5,9 @@ import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from portal.directory.models import Specialty
 from portal.patients.models import Patient
+from portal.referrals import rules
 from portal.referrals.models import Referral
 
 _HELD = "_referrals_held"
@@ -18,9 +20,13 @@ def today() -> datetime.date:
 def held_query(patient_id: int) -> QuerySet[Referral]:
     """Active referrals (expired ones included: the rule tells them apart by date) and used
     ones, which a move carries to the new time."""
-    return Referral.objects.filter(
-        patient_id=patient_id, status__in=(Referral.Status.ACTIVE, Referral.Status.USED)
-    ).order_by("pk")
+    return (
+        Referral.objects.filter(
+            patient_id=patient_id, status__in=(Referral.Status.ACTIVE, Referral.Status.USED)
+        )
+        .select_related("issuer_clinic", "issuer_doctor", "clinic")
+        .order_by("pk")
+    )
 
 
 def referrals_held(patient: Patient) -> list[Referral]:
@@ -32,6 +38,17 @@ def referrals_held(patient: Patient) -> list[Referral]:
         cached = list(held_query(patient.pk))
         setattr(patient, _HELD, cached)
     return cached
+
+
+def referrals_fitting(
+    patient: Patient, specialty: Specialty, clinic_id: int | None
+) -> list[Referral]:
+    """The referrals a booking of ``specialty`` at ``clinic_id`` could use, soonest
+    expiring first (the wizard names the one it will use, or lets the patient pick);
+    empty for a specialty that needs none."""
+    if specialty.access != Specialty.Access.REFERRAL:
+        return []
+    return rules.referrals_fitting(referrals_held(patient), specialty.pk, clinic_id, today())
 
 
 def referrals_of_patient(patient: Patient) -> QuerySet[Referral]:

@@ -120,6 +120,15 @@ def specialty_refusal(
     return None
 
 
+def referral_allows(patient: Patient, specialty: Specialty, clinic_id: int) -> bool:
+    """Whether the referral rule lets ``patient`` book ``specialty`` at this clinic (true
+    for a specialty that needs no referral): the nearest-time search keeps only such times."""
+    if specialty.access != Specialty.Access.REFERRAL:
+        return True
+    held = referrals_held(patient)
+    return referral_refusal(held, specialty.pk, clinic_id, timezone.localdate()) is None
+
+
 def booking_refusal(
     patient: Patient,
     actor_id: int | None,

@@ -36,3 +36,10 @@ def make_referral(neuro):
 
 def days_from_today(days: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=days)
+
+
+@pytest.fixture
+def as_staff():
+    from tests.workspace.conftest import verified_client
+
+    return verified_client
