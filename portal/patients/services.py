@@ -187,6 +187,18 @@ def _revoked_before(guardian: Patient, policy: Policy) -> bool:
     ).exists()
 
 
+def patient_for_insured_person(person: InsuredPerson) -> Patient:
+    """The patient record a clinic acts on for an insured person (booking by phone, a
+    referral): an account holder's own record when there is one (their appointments and
+    referrals stay in their one cabinet); otherwise the one account-less record of that
+    policy, the same that a parent adding this child would get (`patient_from_registry`).
+    """
+    holder = Patient.objects.filter(
+        policy_series=person.policy_series, policy_number=person.policy_number, user__isnull=False
+    ).first()
+    return holder or patient_from_registry(person)
+
+
 def patient_from_registry(person: InsuredPerson) -> Patient:
     """The one account-less patient record of this policy (a child's, shared by both
     parents; one a clerk books for by phone), created from the registry or refreshed

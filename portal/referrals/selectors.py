@@ -1,14 +1,25 @@
 """Reads of referrals: what the rule needs, the patient's page, the clinic's list."""
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from portal.directory.models import Specialty
+from portal.directory.models import Clinic, Specialty
 from portal.patients.models import Patient
+from portal.patients.rules import is_child
+from portal.patients.selectors import visibility_for
 from portal.referrals import rules
 from portal.referrals.models import Referral
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.identity.models import User
 
 _HELD = "_referrals_held"
 
@@ -51,15 +62,72 @@ def referrals_fitting(
     return rules.referrals_fitting(referrals_held(patient), specialty.pk, clinic_id, today())
 
 
-def referrals_of_patient(patient: Patient) -> QuerySet[Referral]:
-    """The patient's «Направления»: every referral, with what it names."""
-    return Referral.objects.filter(patient=patient).select_related(
-        "specialty", "clinic", "issuer_clinic", "issuer_doctor", "appointment__slot__doctor"
+def referrals_visible(
+    viewer: "User | AnonymousUser", patient: Patient | None = None
+) -> QuerySet[Referral]:
+    """Referrals (of ``patient``, or of everyone) as ``viewer`` may read them, through the
+    one rule of visibility (`patients.selectors.visibility_for`): all of their own and of
+    a child under a verified guardianship; of a child under a guardianship not yet
+    verified only those they entered themselves — none, since clinics issue them
+    (docs/security.md). Anyone else's: none."""
+    seen = visibility_for(viewer).records(author="entered_by_id")
+    rows = Referral.objects.filter(seen)
+    if patient is not None:
+        rows = rows.filter(patient=patient)
+    return rows.select_related(
+        "specialty",
+        "clinic",
+        "issuer_clinic",
+        "issuer_doctor",
+        "appointment__slot__doctor__clinic",
+    ).order_by("-issued_on", "-pk")
+
+
+def referral_get_visible(viewer: "User | AnonymousUser", referral_id: int) -> Referral:
+    """One referral the viewer may see, else 404 (another person's id included)."""
+    referral = referrals_visible(viewer).select_related("patient").filter(pk=referral_id).first()
+    if referral is None:
+        raise Http404
+    return referral
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    referral: Referral
+    state: str  # active, used, expired, cancelled (`rules.referral_state`)
+
+
+def referral_rows(referrals: Iterable[Referral], *, keep_order: bool = False) -> list[ReferralRow]:
+    """Each referral with its state; the patient's page puts active ones first (soonest
+    expiring first), then the rest; the clinic's list keeps its own order."""
+    day = today()
+    rows = [ReferralRow(r, rules.referral_state(r, day)) for r in referrals]
+    if keep_order:
+        return rows
+    order = {"active": 0, "used": 1, "expired": 2, "cancelled": 3}
+    return sorted(rows, key=lambda row: (order[row.state], row.referral.valid_until))
+
+
+def clinics_for_referral(referral: Referral, patient: Patient) -> list[Clinic]:
+    """Where a referral may be used: the clinic it names, or every clinic with an active
+    doctor of the specialty that receives the patient's age (`scheduling.rules`' kinds)."""
+    if referral.clinic is not None:
+        return [referral.clinic]
+    kinds = (
+        (Clinic.Kind.CHILDREN, Clinic.Kind.MIXED)
+        if is_child(patient)
+        else (Clinic.Kind.ADULT, Clinic.Kind.MIXED)
     )
-
-
-def referral_get_for_patient(patient: Patient, referral_id: int) -> Referral | None:
-    return referrals_of_patient(patient).filter(pk=referral_id).first()
+    return list(
+        Clinic.objects.filter(
+            kind__in=kinds,
+            doctors__specialty_id=referral.specialty_id,
+            doctors__is_active=True,
+        )
+        .distinct()
+        .select_related("district")
+        .order_by("district__position", "short_name")
+    )
 
 
 def referrals_of_clinic(clinic_ids: list[int] | None) -> QuerySet[Referral]:

@@ -10,20 +10,13 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.identity.models import User
 from portal.patients.models import InsuredPerson, Patient
-from portal.patients.services import patient_from_registry
+from portal.patients.services import patient_for_insured_person
 
 
 def patient_from_registry_for_phone(person: InsuredPerson) -> Patient:
-    """The patient record of an insured person a clerk books for by phone.
-
-    An account holder's own record is used when there is one (their appointments stay in
-    one «Мои записи»); otherwise the one account-less record of that policy, the same
-    that a parent adding this child would get (`patients.services.patient_from_registry`).
-    """
-    holder = Patient.objects.filter(
-        policy_series=person.policy_series, policy_number=person.policy_number, user__isnull=False
-    ).first()
-    return holder or patient_from_registry(person)
+    """The patient record of an insured person a clerk books for by phone
+    (`patients.services.patient_for_insured_person`, shared with the referrals)."""
+    return patient_for_insured_person(person)
 
 
 def directory_save(*, actor: User, form: "ModelForm[Any]", ip: str | None) -> Model:
