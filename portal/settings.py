@@ -564,6 +564,7 @@ OAUTH2_PROVIDER = {
         ),
         "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
+        "patient/ServiceRequest.rs": _("видеть ваши направления к врачам и направления детей"),
     },
     "DEFAULT_SCOPES": ["patient/Patient.r"],
     "PKCE_REQUIRED": True,

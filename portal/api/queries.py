@@ -8,6 +8,9 @@ from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.patients.models import Guardianship, Patient
 from portal.patients.selectors import Sight, patients_actable_by, visibility_for
 from portal.patients.services import patient_for_actor
+from portal.referrals.models import Referral
+from portal.referrals.rules import referral_state
+from portal.referrals.selectors import referrals_visible, today
 from portal.scheduling.errors import ERRORS, BookingRefused
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.rules import slot_refusal
@@ -28,6 +31,7 @@ __all__ = [
     "Doctor",
     "Guardianship",
     "Patient",
+    "Referral",
     "Sight",
     "Slot",
     "Specialty",
@@ -38,6 +42,9 @@ __all__ = [
     "bookable_q",
     "patient_for_actor",
     "patients_actable_by",
+    "referral_state",
+    "referrals_visible",
     "slot_refusal",
+    "today",
     "visibility_for",
 ]

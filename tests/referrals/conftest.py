@@ -43,3 +43,7 @@ def as_staff():
     from tests.workspace.conftest import verified_client
 
     return verified_client
+
+
+from tests.api.conftest import fhir, token_for  # noqa: E402,F401  (the API's fixtures)
+from tests.api.conftest import app  # noqa: E402,F401
