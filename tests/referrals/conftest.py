@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from portal.directory.models import Specialty
+from tests.api.conftest import app, fhir, token_for  # noqa: F401  (the API's fixtures)
 from tests.factories import DoctorFactory, ReferralFactory, SlotFactory, SpecialtyFactory
 
 
@@ -43,7 +44,3 @@ def as_staff():
     from tests.workspace.conftest import verified_client
 
     return verified_client
-
-
-from tests.api.conftest import fhir, token_for  # noqa: E402,F401  (the API's fixtures)
-from tests.api.conftest import app  # noqa: E402,F401
