@@ -50,8 +50,12 @@ def _specialty_check(patient: Patient, specialty: Specialty, clinic: Clinic | No
         raise ReferralRefused("clinic_lacks_specialty")
 
 
-def _dates(valid_until: datetime.date | None, today: datetime.date) -> datetime.date:
-    until = valid_until or default_valid_until(today)
+def _dates(
+    valid_until: datetime.date | None, today: datetime.date, issued_on: datetime.date
+) -> datetime.date:
+    if issued_on > today:
+        raise ReferralRefused("issued_future")
+    until = valid_until or default_valid_until(issued_on)
     if until < today:
         raise ReferralRefused("valid_until_past")
     if until > today + datetime.timedelta(days=MAX_VALID_DAYS):
@@ -68,6 +72,7 @@ def referral_validate(
     doctor: Doctor | None,
     valid_until: datetime.date | None,
     today: datetime.date,
+    issued_on: datetime.date | None = None,
 ) -> datetime.date:
     """Every check of a new referral, shared by the workspace and the import: the patient
     is the issuing clinic's, the specialty needs a referral and suits the patient's age,
@@ -77,7 +82,7 @@ def referral_validate(
     if doctor is not None and doctor.clinic_id != issuer_clinic.pk:
         raise ReferralRefused("doctor_foreign")
     _specialty_check(patient, specialty, clinic)
-    return _dates(valid_until, today)
+    return _dates(valid_until, today, issued_on or today)
 
 
 @transaction.atomic
@@ -111,6 +116,7 @@ def referral_issue(
         doctor=doctor,
         valid_until=valid_until,
         today=today,
+        issued_on=issued_on,
     )
     try:
         with transaction.atomic():
