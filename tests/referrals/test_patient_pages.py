@@ -108,3 +108,14 @@ def test_the_journal_shows_issuing_using_giving_back_and_cancelling(
         assert label in page
     assert f"Направление № {referral.number}" in page
     assert "Сотрудник медицинской организации" in page
+
+
+def test_the_waitlist_by_referral_proposes_dates_ending_on_its_last_day(
+    client, patient, neurologist, make_referral
+):
+    referral = make_referral(patient.patient, valid_until=days_from_today(9))
+    client.force_login(patient)
+    page = client.get(reverse("referrals:book", args=[referral.pk])).content.decode()
+    link = page.split("Встать в лист ожидания по направлению")[0].rsplit('href="', 1)[1]
+    form = client.get(link.split('"')[0].replace("&amp;", "&")).content.decode()
+    assert f'value="{days_from_today(9).isoformat()}"' in form
