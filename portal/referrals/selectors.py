@@ -62,6 +62,15 @@ def referrals_fitting(
     return rules.referrals_fitting(referrals_held(patient), specialty.pk, clinic_id, today())
 
 
+def referral_backing(appointment_id: int) -> Referral | None:
+    """The referral an appointment was booked by (the ticket names it), if any."""
+    return (
+        Referral.objects.filter(appointment_id=appointment_id)
+        .select_related("issuer_clinic")
+        .first()
+    )
+
+
 def referrals_visible(
     viewer: "User | AnonymousUser", patient: Patient | None = None
 ) -> QuerySet[Referral]:

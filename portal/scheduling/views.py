@@ -17,7 +17,7 @@ from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
-from portal.referrals.selectors import referrals_fitting
+from portal.referrals.selectors import referral_backing, referrals_fitting
 from portal.scheduling import documents, rules, selectors, services
 from portal.scheduling.errors import BookingRefused, refusal_text
 from portal.scheduling.forms import ATTACHED, BookingConfirmForm, NearestForm
@@ -309,7 +309,12 @@ def appointment_ticket(request: PatientRequest, appointment_id: int) -> HttpResp
     return render(
         request,
         "scheduling/appointment_ticket.html",
-        {"appointment": appointment, "qr_svg": documents.ticket_qr_svg(appointment)},
+        {
+            "appointment": appointment,
+            "qr_svg": documents.ticket_qr_svg(appointment),
+            # The referral it was booked by, for the registry desk (docs/referrals.md).
+            "referral": referral_backing(appointment.pk),
+        },
     )
 
 

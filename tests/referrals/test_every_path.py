@@ -61,6 +61,10 @@ def test_the_wizard_shows_the_specialty_bookable_and_names_the_referral(
     )
     referral.refresh_from_db()
     assert referral.status == "used" and referral.appointment.patient == child
+    ticket = client.get(
+        reverse("scheduling:appointment_ticket", args=[referral.appointment_id])
+    ).content.decode()
+    assert f"По направлению № {referral.number}" in ticket
 
 
 def test_with_several_referrals_the_patient_picks_one(client, patient, neuro_slot, make_referral):
