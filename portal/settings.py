@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "portal.patients",
     "portal.audit",
     "portal.journal",
+    "portal.referrals",
     "portal.scheduling",
     "portal.demo",
     # Django's Tasks API (the django-tasks backport) and its database queue: the outbox.
@@ -440,6 +441,10 @@ GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
 # A fair-release draw that stopped half-way this long ago (its worker died) is finished by
 # the next `release_draws` with its stored seed and inputs (docs/fair-release.md).
 RELEASE_DRAW_RESUME_SECONDS = env_int("RELEASE_DRAW_RESUME_SECONDS", 300)
+# Days a referral stays valid unless its issuer sets another date (docs/referrals.md).
+REFERRAL_VALID_DAYS = env_int("REFERRAL_VALID_DAYS", 30)
+# A patient is reminded this many days before an unused referral expires.
+REFERRAL_EXPIRY_REMINDER_DAYS = env_int("REFERRAL_EXPIRY_REMINDER_DAYS", 3)
 
 # --- later areas (notifications, api, workspace) ---
 # The clinic workspace (docs/workspace.md): staff log in with a password and a TOTP code.
@@ -584,6 +589,7 @@ OAUTH2_PROVIDER = {
         ),
         "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
+        "patient/ServiceRequest.rs": _("видеть ваши направления к врачам и направления детей"),
         "launch/patient": _("знать, чья карта открыта в приложении (ваша)"),
         "offline_access": _("оставаться подключённым, пока вы не отзовёте доступ"),
     },

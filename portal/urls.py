@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("portal.patients.urls")),
     path("", include("portal.journal.urls")),
     path("", include("portal.scheduling.urls")),
+    path("", include("portal.referrals.urls")),
     path("", include("portal.workspace.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.release.urls")),

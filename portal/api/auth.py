@@ -21,6 +21,7 @@ SCOPES = {
     "patient/Patient.r": "Patient.r",
     "patient/Appointment.rs": "Appointment.rs",
     "patient/Appointment.cu": "Appointment.cu",
+    "patient/ServiceRequest.rs": "ServiceRequest.rs",
 }
 
 # Idempotency keys of API bookings: uuid5(this namespace, "<client_id>:<X-Request-Id>").

@@ -76,6 +76,12 @@ TYPES: list[tuple[str, bool, list[str], dict[str, tuple[str, str]]]] = [
         "status": ("token", "booked, cancelled, fulfilled, noshow"),
         "date": ("date", "ge/gt/le/lt/eq + дата или дата-время начала"),
     }),
+    # Referrals (docs/referrals.md); Appointment.basedOn names the one a booking used.
+    ("ServiceRequest", True, ["read", "search-type"], {
+        "_id": ("token", "идентификатор"),
+        "patient": (REFERENCE, "Patient/<id>"),
+        "status": ("token", "active, completed, revoked, entered-in-error"),
+    }),
 ]  # fmt: skip
 
 EXTRA_PARAMS = {"organization", "district"}  # the portal's own, not in the R4 base spec

@@ -13,6 +13,9 @@ from portal.patients.selectors import (
     visibility_for,
 )
 from portal.patients.services import patient_for_actor
+from portal.referrals.models import Referral
+from portal.referrals.rules import referral_state
+from portal.referrals.selectors import referrals_visible, today
 from portal.scheduling.errors import ERRORS, BookingRefused
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.rules import slot_refusal
@@ -33,6 +36,7 @@ __all__ = [
     "Doctor",
     "Guardianship",
     "Patient",
+    "Referral",
     "Sight",
     "Slot",
     "Specialty",
@@ -44,6 +48,9 @@ __all__ = [
     "patient_for_actor",
     "patient_of_user",
     "patients_actable_by",
+    "referral_state",
+    "referrals_visible",
     "slot_refusal",
+    "today",
     "visibility_for",
 ]

@@ -86,7 +86,7 @@ def _authenticated(request: HttpRequest) -> Caller:
     return caller
 
 
-PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment"}
+PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment", "ServiceRequest"}
 
 
 @fhir_endpoint
@@ -161,6 +161,11 @@ def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
     if kind == "RelatedPerson":
         found = patient.related_person_search(caller, request.GET)
         return fhir_response(search.bundle_of(base, found))
+    if kind == "ServiceRequest":
+        referrals = patient.service_request_search(caller, request.GET)
+        return fhir_response(
+            search.bundle_of(base, [resources.service_request(r) for r in referrals])
+        )
     rows = patient.appointment_search(caller, request.GET)
     return fhir_response(
         search.searchset(request, rows, resources.appointment, base=base, kind="Appointment")
@@ -183,6 +188,8 @@ def instance_endpoint(request: HttpRequest, kind: str, rid: str) -> HttpResponse
         return fhir_response(patient.patient_read(caller, rid, request))
     if kind == "RelatedPerson":
         return fhir_response(patient.related_person_read(caller, rid))
+    if kind == "ServiceRequest":
+        return fhir_response(patient.service_request_read(caller, rid))
     if request.method in ("PUT", "PATCH"):
         return fhir_response(patient.appointment_update(caller, rid, request))
     return fhir_response(patient.appointment_read(caller, rid))

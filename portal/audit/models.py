@@ -56,6 +56,11 @@ class AuditAction(models.TextChoices):
     OFFER_EXPIRED = "offer.expired", _("Срок предложения времени истёк")
     # The registry of insured persons searched by a clerk (booking by phone).
     REGISTRY_SEARCHED = "registry.searched", _("Поиск в регистре застрахованных")
+    # Referrals (docs/referrals.md).
+    REFERRAL_ISSUED = "referral.issued", _("Выдано направление")
+    REFERRAL_USED = "referral.used", _("Запись по направлению")
+    REFERRAL_RETURNED = "referral.returned", _("Направление снова действует после отмены записи")
+    REFERRAL_CANCELLED = "referral.cancelled", _("Направление отменено поликлиникой")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

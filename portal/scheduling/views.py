@@ -18,6 +18,7 @@ from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
+from portal.referrals.selectors import referral_backing, referrals_fitting
 from portal.scheduling import documents, rules, selectors, services
 from portal.scheduling.errors import BookingRefused, refusal_text
 from portal.scheduling.forms import ATTACHED, BookingConfirmForm, NearestForm
@@ -223,6 +224,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                     idempotency_key=form.cleaned_data["key"],
                     ip=client_ip(request),
                     device=request_device(request),
+                    referral_id=form.cleaned_data.get("referral"),
                 )
             except BookingRefused as refused:
                 error, status = _text(refused.code, patient), 409
@@ -244,10 +246,19 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
             patient,
             request,
         )
+    # Which referral the booking will use, or the patient's choice when several fit.
+    fitting = referrals_fitting(patient, slot.doctor.specialty, slot.doctor.clinic_id)
     return render(
         request,
         "scheduling/booking_confirm.html",
-        {"slot": slot, "doctor": slot.doctor, "patient": patient, "form": form, "error": error},
+        {
+            "slot": slot,
+            "doctor": slot.doctor,
+            "patient": patient,
+            "form": form,
+            "error": error,
+            "referrals": fitting,
+        },
         status=status,
     )
 
@@ -299,7 +310,12 @@ def appointment_ticket(request: PatientRequest, appointment_id: int) -> HttpResp
     return render(
         request,
         "scheduling/appointment_ticket.html",
-        {"appointment": appointment, "qr_svg": documents.ticket_qr_svg(appointment)},
+        {
+            "appointment": appointment,
+            "qr_svg": documents.ticket_qr_svg(appointment),
+            # The referral it was booked by, for the registry desk (docs/referrals.md).
+            "referral": referral_backing(appointment.pk),
+        },
     )
 
 

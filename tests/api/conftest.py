@@ -17,7 +17,9 @@ from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
 
 FHIR = "http://testserver/fhir"
 REDIRECT = "https://app.example/callback"
-ALL_SCOPES = "patient/Patient.r patient/Appointment.rs patient/Appointment.cu"
+ALL_SCOPES = (
+    "patient/Patient.r patient/Appointment.rs patient/Appointment.cu patient/ServiceRequest.rs"
+)
 
 
 def fhir_valid(body: dict) -> dict:

@@ -7,6 +7,7 @@ from portal.audit.models import AuditEvent
 from tests.factories import (
     AppointmentFactory,
     DoctorFactory,
+    ReferralFactory,
     SlotFactory,
     SpecialtyFactory,
 )
@@ -24,7 +25,9 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
     entry, offer = _waitlist_of(child, guardian, doctor)
     day = timezone.localtime(free.starts_at).date()
     ballot, ballot_request = _ballot_with_request(home_clinic, guardian)
+    referral = ReferralFactory(patient=child)
     return {
+        "referral_id": referral.pk,
         "ballot_id": ballot.pk,
         "request_id": ballot_request.pk,
         "district_id": home_clinic.district_id,

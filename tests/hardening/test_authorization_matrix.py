@@ -129,6 +129,16 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     "release:staff_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "release:staff_detail":           {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    # «Направления» (docs/referrals.md): the list is the acting patient's own; the world's
+    # referral is the child's, so only her guardian opens it. The clinic's pages are
+    # staff-only (tests/referrals/test_authorization.py has the staff personas).
+    "referrals:list":                 {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "referrals:book":                 {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "referrals:clinic_list":          {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "referrals:issue":                {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "referrals:cancel":               {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
@@ -190,6 +200,8 @@ UNVERIFIED: dict[str, dict[str, Status]] = {
     "release:request_new": {"GET": 200, "POST": 400},
     "release:request_detail": {"GET": 404},
     "release:request_withdraw": {"POST": 404},
+    # A referral is the clinic's doing, never his: he sees none of the child's.
+    "referrals:book": {"GET": 404},
 }  # the journal (200) names nobody else to him: tests/patients/test_guardianship.py
 
 # Admin pages by the last part of their name. The admin has no login of its own (its

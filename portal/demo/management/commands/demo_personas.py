@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import desk, staff
+from portal.demo import desk, referrals, staff
 from portal.demo.personas import load_personas
 
 
@@ -41,6 +41,8 @@ class Command(BaseCommand):
                 f"{kid['title']}"
             )
         for line in staff.describe(portal_url) + desk.describe(portal_url):
+            self.stdout.write(line)
+        for line in referrals.describe():
             self.stdout.write(line)
 
 

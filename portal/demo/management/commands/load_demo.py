@@ -2,12 +2,21 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import desk, directory, registry, release, schedules, staff, waitlist
+from portal.demo import (
+    desk,
+    directory,
+    referrals,
+    registry,
+    release,
+    schedules,
+    staff,
+    waitlist,
+)
 
 # In this order: the registry attaches people to the clinics, schedules need the doctors,
 # staff need the clinics, the waitlist demo (docs/waitlist.md) and the fair-release ballot
 # (docs/fair-release.md) need the slots.
-DEMO_STEPS = [directory, registry, schedules, staff, waitlist, release, desk]
+DEMO_STEPS = [directory, registry, schedules, staff, waitlist, release, desk, referrals]
 
 
 class Command(BaseCommand):
