@@ -173,6 +173,11 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "oauth:token":                    {"GET": (405,  405,    405,     405,     405),
                                        "POST": (400, 400,    400,     400,     400)},
     "oauth:revoke-token":             {"GET": (405,  405,    405,     405,     405)},
+    # RFC 7662 for confidential clients only: a session proves nothing here.
+    "oauth:introspect":               {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (401, 401,    401,     401,     401)},
+    "oauth_metadata":                 {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (405, 405,    405,     405,     405)},
     "oauth:consents":                 {"GET": (LOGIN, 200,   200,     200,     200),
                                        "POST": (LOGIN, 405,  405,     405,     405)},
     "oauth:consent_withdraw":         {"GET": (LOGIN, 405,  405,     405,     405),
