@@ -136,6 +136,9 @@ def authorization_server_metadata(request: HttpRequest) -> HttpResponse:
 @fhir_endpoint
 def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
     base = fhir_base_url(request)
+    if request.method in ("GET", "HEAD") and kind in capability.SEARCH_PARAMETERS:
+        applied = search.understood_query(request, capability.SEARCH_PARAMETERS[kind])
+        request.GET = applied  # type: ignore[assignment]
     if kind in public.SEARCHES:
         if request.method not in ("GET", "HEAD"):
             raise api_error(405, "method")
