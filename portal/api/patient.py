@@ -239,7 +239,12 @@ def _booking_request(body: Any) -> tuple[int, int]:
     """(slot id, patient id) from an Appointment resource, or a 400 saying what is wrong."""
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise search.invalid("ожидается ресурс Appointment")
-    if body.get("status", "booked") not in ("booked", "proposed", "pending"):
+    status = body.get("status", "booked")
+    if status in ("proposed", "pending"):
+        # Those mean "not yet booked" (FHIR R4 Appointment.status); the portal keeps no
+        # tentative bookings, so it must not book them (issue 23: it did).
+        raise api_error(422, "tentative", value=status)
+    if status != "booked":
         raise search.invalid("новая запись создаётся со статусом booked")
     slots = body.get("slot")
     if not isinstance(slots, list) or len(slots) != 1:

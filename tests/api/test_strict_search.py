@@ -55,3 +55,17 @@ def test_lenient_handling_drops_the_unknown_parameter_from_the_self_link(client)
 
 def test_a_supported_search_still_answers(client):
     assert client.get("/fhir/Practitioner", {"name": "Ив", "_format": "json"}).status_code == 200
+
+
+@pytest.mark.parametrize("status", ["proposed", "pending"])
+def test_a_tentative_appointment_is_not_booked(client, patient, token_for, open_slot, status):
+    """`proposed` and `pending` mean not yet booked; they used to book (issue 23)."""
+    from portal.scheduling.models import Appointment
+    from tests.api.conftest import Fhir, booking
+
+    slot = open_slot()
+    body = booking(slot.pk, patient.patient.pk) | {"status": status}
+    response = Fhir(client, token_for(patient)).post("Appointment", body)
+    assert response.status_code == 422
+    assert "предварительных" in response.body["issue"][0]["details"]["text"]
+    assert not Appointment.objects.filter(slot=slot).exists()
