@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from portal.api.narrative import narrated
 from portal.api.queries import BookingRefused
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -141,7 +142,7 @@ def operation_outcome(code: str, text: str, status: int, system: str) -> dict[st
 
 def fhir_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
     return HttpResponse(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        json.dumps(narrated(body), ensure_ascii=False, separators=(",", ":")),
         status=status,
         content_type=FHIR_JSON,
     )
