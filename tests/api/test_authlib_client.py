@@ -27,7 +27,7 @@ def test_authlib_runs_the_whole_token_life_cycle(live_server, client, patient):
         code_challenge_method="S256",
     )  # fmt: skip
     verifier = generate_token(48)
-    url, state = session.create_authorization_url(
+    url, _state = session.create_authorization_url(
         metadata["authorization_endpoint"], code_verifier=verifier, aud=f"{live_server.url}/fhir"
     )
 
