@@ -143,6 +143,8 @@ class Preference(models.Model):
     email_enabled = models.BooleanField(_("по электронной почте"), default=True)
     sms_enabled = models.BooleanField(_("по SMS"), default=True)
     reminders_enabled = models.BooleanField(_("напоминания о приёме"), default=True)
+    # When the recipient last opened «Уведомления»: what came later is «новое» in the cabinet.
+    seen_until = models.DateTimeField(_("уведомления просмотрены до"), null=True, blank=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 
     class Meta:

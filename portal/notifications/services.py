@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -406,3 +407,17 @@ def preference_save(
         },
     )
     return preference
+
+
+def messages_seen(patient: Patient, now: datetime.datetime | None = None) -> None:
+    """The recipient opened «Уведомления»: nothing up to now is new any more.
+
+    A page that only reads must still open while the primary does not answer
+    (docs/operations.md, degraded mode): then the marker waits for the next visit.
+    """
+    try:
+        Preference.objects.update_or_create(
+            patient=patient, defaults={"seen_until": now or timezone.now()}
+        )
+    except DatabaseError:
+        logger.warning("notifications seen marker not saved", exc_info=True)

@@ -229,4 +229,8 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
         device=request_device(request),
     )
     _acting_set(request, acting)
+    # «Записать» beside a child on the parent's home goes straight to the wizard; any other
+    # value is ignored, so the form cannot send the browser elsewhere.
+    if request.POST.get("next") == "booking":
+        return redirect("scheduling:booking_start")
     return redirect("identity:cabinet")

@@ -1,0 +1,78 @@
+"""Issue 27, point 1: the cabinet home of a parent with two children, and of a child, passes
+axe-core at 1280 and 375 px in the normal version and the version for the visually impaired,
+and is never wider than the screen."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.browser.test_every_page import _axe_problems, _in_version, _too_wide, _waitlist_offer
+from tests.factories import (
+    AppointmentFactory,
+    ChildFactory,
+    DoctorFactory,
+    GuardianshipFactory,
+    SlotFactory,
+    born,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def family(guardian, child, home_clinic):
+    son = ChildFactory(
+        last_name="Иванов",
+        first_name="Пётр",
+        middle_name="Иванович",
+        sex="M",
+        birth_date=born(14, -10),
+        clinic=home_clinic,
+    )
+    GuardianshipFactory(guardian=guardian.patient, child=son)
+    doctor = DoctorFactory(clinic=home_clinic)
+    starts = timezone.now() + datetime.timedelta(days=2)
+    AppointmentFactory(
+        slot=SlotFactory(doctor=doctor, status="booked", starts_at=starts),
+        patient=child,
+        booked_by=guardian,
+    )
+    AppointmentFactory(
+        slot=SlotFactory(
+            doctor=doctor, status="booked", starts_at=starts + datetime.timedelta(hours=1)
+        ),
+        patient=guardian.patient,
+        booked_by=guardian,
+    )
+    _waitlist_offer(child, guardian, doctor, SlotFactory(doctor=doctor))
+    return guardian, child
+
+
+@pytest.mark.parametrize(
+    ("version", "width"),
+    [
+        ("normal", 1280),
+        ("normal", 375),
+        ("white-on-black-200", 1280),
+        ("white-on-black-200", 375),
+    ],
+)
+def test_the_cabinet_home_passes_axe_and_fits_the_screen(
+    live_server, page, login_as, act_for, use_version, axe, family, version, width
+):
+    guardian, child = family
+    page.set_viewport_size({"width": width, "height": 900})
+    use_version(version)
+    check = _axe_problems(axe)
+    login_as(guardian)
+    problems = []
+    page.goto(live_server.url + reverse("identity:cabinet"))
+    assert page.get_by_role("heading", name="Дети").is_visible()
+    problems += [f"mother: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)]
+    act_for(child)
+    page.goto(live_server.url + reverse("identity:cabinet"))
+    assert page.get_by_role("heading", name="Предложения времени ждут ответа").is_visible()
+    problems += [f"child: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)]
+    assert not problems, f"{version} at {width} px:\n" + "\n".join(problems)
