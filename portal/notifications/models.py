@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     BOOKED = "booked", _("запись к врачу")
     CANCELLED = "cancelled", _("отмена записи")
     CANCELLED_BY_CLINIC = "cancelled_clinic", _("отмена записи поликлиникой")
+    MOVED = "moved", _("перенос записи")
     REMINDER_EVENING = "reminder_evening", _("напоминание накануне")
     REMINDER_SOON = "reminder_soon", _("напоминание в день приёма")
     COMING_OF_AGE = "coming_of_age", _("ребёнку скоро 14 лет")

@@ -10,8 +10,9 @@ from portal.notifications.services import (
     appointment_booked_notify,
     appointment_cancelled_by_clinic_notify,
     appointment_cancelled_notify,
+    appointment_moved_notify,
 )
-from portal.scheduling.events import appointment_booked, appointment_cancelled
+from portal.scheduling.events import appointment_booked, appointment_cancelled, appointment_moved
 from portal.scheduling.models import Appointment
 
 
@@ -28,3 +29,8 @@ def cancelled(
         appointment_cancelled_by_clinic_notify(appointment, reason)
     else:
         appointment_cancelled_notify(appointment)
+
+
+@receiver(appointment_moved, dispatch_uid="notifications.moved")
+def moved(sender: object, *, old: Appointment, new: Appointment, **facts: Any) -> None:
+    appointment_moved_notify(old, new)

@@ -73,8 +73,14 @@ def _message(
 
 
 def _appointment_rows(
-    kind: str, appointment: Appointment, now: datetime.datetime, reason: str = ""
+    kind: str,
+    appointment: Appointment,
+    now: datetime.datetime,
+    reason: str = "",
+    told: Callable[[Patient], texts.Content] | None = None,
 ) -> list[Message]:
+    """The event's message now (``told`` writes its content when the standard one does
+    not fit) and, for a time the patient now holds, its reminders later."""
     rows = []
     patient = appointment.patient
     for recipient in recipients_for(patient, appointment.booked_by_id):
@@ -83,15 +89,20 @@ def _appointment_rows(
         if not pairs:
             continue
         planned: list[tuple[str, datetime.datetime]] = [(kind, now)]
-        if kind == Kind.BOOKED and preference.reminders_enabled:
+        if kind in (Kind.BOOKED, Kind.MOVED) and preference.reminders_enabled:
             planned += timing.reminder_times(appointment.starts_at, now)
         for event, at in planned:
+            content = (
+                told(recipient)
+                if told is not None and event == kind
+                else texts.appointment_content(event, appointment, recipient, reason)
+            )
             rows += _per_channel(
                 pairs,
                 kind=event,
                 patient=patient,
                 recipient=recipient,
-                content=texts.appointment_content(event, appointment, recipient, reason),
+                content=content,
                 at=at,
                 due_now=event == kind,
                 appointment=appointment,
@@ -192,6 +203,24 @@ def appointment_cancelled_by_clinic_notify(appointment: Appointment, reason: str
     appointment = _with_details(appointment)
     _reminders_withdraw(appointment)
     rows = _appointment_rows(Kind.CANCELLED_BY_CLINIC, appointment, timezone.now(), reason)
+    return _write(rows)
+
+
+def appointment_moved_notify(old: Appointment, new: Appointment) -> list[Message]:
+    """One move, one message «Запись перенесена с … на …» (not a cancel and a booking):
+    the old time's reminders stop, the new time's are planned.
+
+    Call inside the move's transaction (expects the patient lock of docs/concurrency.md).
+    """
+    old = _with_details(old)
+    new = _with_details(new)
+    _reminders_withdraw(old)
+    rows = _appointment_rows(
+        Kind.MOVED,
+        new,
+        timezone.now(),
+        told=lambda recipient: texts.moved_content(old, new, recipient),
+    )
     return _write(rows)
 
 

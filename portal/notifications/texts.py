@@ -31,8 +31,8 @@ class Content:
         return "\n\n".join(self.lines)
 
 
-def portal_link(name: str) -> str:
-    return settings.NOTIFICATIONS_PORTAL_URL + reverse(name)
+def portal_link(name: str, *args: int) -> str:
+    return settings.NOTIFICATIONS_PORTAL_URL + reverse(name, args=args or None)
 
 
 def _who(patient: Patient, recipient: Patient) -> str:
@@ -138,6 +138,34 @@ def appointment_content(
         lines.append(_("Причина: %(reason)s") % {"reason": reason})
     lines.append(footer % {"link": link})
     return Content(subject=subject, lines=lines, sms=sms)
+
+
+def moved_content(old: Appointment, new: Appointment, recipient: Patient) -> Content:
+    """One message for one move: the old time and the new one, the new ticket's link."""
+    patient = new.patient
+    before, after = _facts(old), _facts(new)
+    whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
+    link = portal_link("scheduling:appointment_ticket", new.pk)
+    moved = {"whose": whose, "from": _when(before), "to": _when(after)}
+    headline = _("Запись к врачу%(whose)s перенесена с %(from)s на %(to)s.") % moved
+    subject = _("Запись перенесена на %(day)s в %(time)s") % after
+    # No address: the clinic and room are the same or told on the ticket, and the message
+    # stays within two SMS parts (docs/notifications.md, «SMS length»).
+    sms = _(
+        "Запись%(whose)s перенесена с %(from)s на %(day)s %(time)s, "
+        "%(clinic)s, каб. %(room)s. %(link)s"
+    ) % {**after, "whose": whose, "from": f"{before['day']} {before['time']}", "link": link}
+    lines = [
+        _greeting(recipient),
+        headline,
+        *_visit_lines(after),
+        _("Прежнее время отменено, напоминания придут о новом. Талон: %(link)s") % {"link": link},
+    ]
+    return Content(subject=subject, lines=lines, sms=sms)
+
+
+def _when(facts: dict[str, str]) -> str:
+    return _("%(date)s (%(weekday)s), %(time)s") % facts
 
 
 def coming_of_age_content(child: Patient, recipient: Patient, age: int) -> Content:

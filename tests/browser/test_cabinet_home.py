@@ -76,3 +76,40 @@ def test_the_cabinet_home_passes_axe_and_fits_the_screen(
     assert page.get_by_role("heading", name="Предложения времени ждут ответа").is_visible()
     problems += [f"child: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)]
     assert not problems, f"{version} at {width} px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("version", "width"),
+    [
+        ("normal", 1280),
+        ("normal", 375),
+        ("white-on-black-200", 1280),
+        ("white-on-black-200", 375),
+    ],
+)
+def test_the_move_to_any_date_pages_pass_axe_and_fit_the_screen(
+    live_server, page, login_as, use_version, axe, patient, home_clinic, version, width
+):
+    doctor = DoctorFactory(clinic=home_clinic, room="214")
+    booked = SlotFactory(doctor=doctor)
+    mine = AppointmentFactory(slot=booked, patient=patient.patient, booked_by=patient)
+    booked.status = "booked"
+    booked.save(update_fields=["status"])
+    day = timezone.localdate() + datetime.timedelta(days=8)
+    starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(11)))
+    SlotFactory(doctor=doctor, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=20))
+    page.set_viewport_size({"width": width, "height": 900})
+    use_version(version)
+    check = _axe_problems(axe)
+    login_as(patient)
+    problems = []
+    for url in (
+        reverse("scheduling:appointment_reschedule", args=[mine.pk]),
+        reverse("scheduling:appointment_move_days", args=[mine.pk, doctor.pk]),
+        reverse("scheduling:appointment_move_times", args=[mine.pk, doctor.pk, day.isoformat()]),
+    ):
+        page.goto(live_server.url + url)
+        problems += [
+            f"{url}: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)
+        ]
+    assert not problems, f"{version} at {width} px:\n" + "\n".join(problems)
