@@ -273,6 +273,7 @@ def ballot_lost_notify(
     clinic: str,
     day: str,
     waitlisted: bool,
+    none_fit: bool = False,
 ) -> list[Message]:
     """A fair-release draw gave ``patient`` no time: tell whoever hears of their bookings.
 
@@ -284,7 +285,7 @@ def ballot_lost_notify(
             patient=patient,
             booked_by_id=made_by_id,
             content_for=lambda recipient: texts.ballot_lost_content(
-                patient, recipient, clinic, day, waitlisted
+                patient, recipient, clinic, day, waitlisted, none_fit=none_fit
             ),
             appointment=None,
             key=f"{Kind.BALLOT_LOST}:{request_id}",

@@ -191,10 +191,16 @@ def coming_of_age_content(child: Patient, recipient: Patient, age: int) -> Conte
 
 
 def ballot_lost_content(
-    patient: Patient, recipient: Patient, clinic: str, day: str, waitlisted: bool
+    patient: Patient,
+    recipient: Patient,
+    clinic: str,
+    day: str,
+    waitlisted: bool,
+    *,
+    none_fit: bool = False,
 ) -> Content:
-    """A fair-release draw gave this patient no time (docs/fair-release.md). The winners
-    hear of their booking as of any other (`appointment_content`, BOOKED)."""
+    """A fair-release draw gave this patient no time (docs/fair-release.md), and why. The
+    winners hear of their booking as of any other (`appointment_content`, BOOKED)."""
     whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
     facts = {"clinic": clinic, "day": day, "whose": whose}
     headline = (
@@ -204,6 +210,11 @@ def ballot_lost_content(
         )
         % facts
     )
+    why = (
+        _("В этот день у выбранных врачей не было приёма в выбранное время.")
+        if none_fit
+        else _("Всё подходящее время досталось заявкам, которые жеребьёвка поставила раньше.")
+    )
     then = (
         _("Заявка перенесена в лист ожидания: если время освободится, мы предложим его.")
         if waitlisted
@@ -212,7 +223,13 @@ def ballot_lost_content(
     link = portal_link("release:home")
     return Content(
         subject=_("Жеребьёвка записи на %(day)s: время не выпало") % facts,
-        lines=[_greeting(recipient), headline, then, _("Подробности: %(link)s") % {"link": link}],
+        lines=[
+            _greeting(recipient),
+            headline,
+            why,
+            then,
+            _("Подробности: %(link)s") % {"link": link},
+        ],
         sms=_("Жеребьёвка записи на %(day)s, %(clinic)s%(whose)s: время не выпало. %(link)s")
         % {**facts, "link": link},
     )
