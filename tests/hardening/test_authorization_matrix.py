@@ -67,6 +67,8 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "scheduling:appointment_cancel":  {"GET": (LOGIN, 404,   200,     404,     LOGIN),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     "scheduling:appointment_reschedule": {"GET": (LOGIN, 404, 200,   404,     LOGIN)},
+    "scheduling:appointment_move_days": {"GET": (LOGIN, 404, 200,    404,     LOGIN)},
+    "scheduling:appointment_move_times": {"GET": (LOGIN, 404, 200,   404,     LOGIN)},
     "scheduling:appointment_reschedule_confirm": {"GET": (LOGIN, 404, 200, 404, LOGIN),
                                        "POST": (LOGIN, 404,  400,     404,     LOGIN)},
     "scheduling:appointment_ics":     {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
@@ -163,6 +165,8 @@ UNVERIFIED: dict[str, dict[str, Status]] = {
     "scheduling:appointment_ticket": {"GET": 404},
     "scheduling:appointment_cancel": {"GET": 404, "POST": 404},
     "scheduling:appointment_reschedule": {"GET": 404},
+    "scheduling:appointment_move_days": {"GET": 404},
+    "scheduling:appointment_move_times": {"GET": 404},
     "scheduling:appointment_reschedule_confirm": {"GET": 404, "POST": 404},
     "scheduling:appointment_ics": {"GET": 404},
     # The guardianship in the world is the verified guardian's, not his.
