@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.release.urls")),
     path("", include("portal.waitlist.urls")),
+    path("", include("portal.cabinet.urls")),
     path("fhir/", include("portal.api.urls_fhir")),
     path("oauth/", include("portal.api.urls_oauth")),
     path(settings.ADMIN_PATH, admin.site.urls),

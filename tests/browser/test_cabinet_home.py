@@ -113,3 +113,39 @@ def test_the_move_to_any_date_pages_pass_axe_and_fit_the_screen(
             f"{url}: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)
         ]
     assert not problems, f"{version} at {width} px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("version", "width"),
+    [
+        ("normal", 1280),
+        ("normal", 375),
+        ("white-on-black-200", 1280),
+        ("white-on-black-200", 375),
+    ],
+)
+def test_the_search_and_the_clinic_page_pass_axe_and_fit_the_screen(
+    live_server, page, login_as, use_version, axe, demo_region, irkutsk_clinic, version, width
+):
+    from portal.demo import clinic_hours
+    from tests.factories import PatientFactory
+
+    clinic_hours.load(log=lambda _: None)
+    anna = PatientFactory(clinic=irkutsk_clinic, area="1")  # her clinic and участковый marked
+    page.set_viewport_size({"width": width, "height": 900})
+    use_version(version)
+    check = _axe_problems(axe)
+    login_as(anna.user)
+    problems = []
+    for url in (
+        reverse("cabinet:search") + "?q=детская",
+        reverse("cabinet:search") + "?q=терапевт",
+        reverse("cabinet:search") + "?q=щщщщ",
+        reverse("directory:district_list"),
+        reverse("directory:clinic_detail", args=[irkutsk_clinic.pk]),
+    ):
+        page.goto(live_server.url + url)
+        problems += [
+            f"{url}: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)
+        ]
+    assert not problems, f"{version} at {width} px:\n" + "\n".join(problems)

@@ -98,6 +98,6 @@ def test_clinic_page_query_count_does_not_grow_with_doctors(client: Client, irku
 
 
 def test_demo_loads_the_directory_before_the_registry_and_the_schedules():
-    from portal.demo import release, waitlist
+    from portal.demo import clinic_hours, release, waitlist
 
-    assert [directory, registry, schedules, staff, waitlist, release] == DEMO_STEPS
+    assert [directory, clinic_hours, registry, schedules, staff, waitlist, release] == DEMO_STEPS

@@ -32,6 +32,7 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "directory:district_list":        {"GET": (200,  200,    200,     200,     200)},
     "directory:district_detail":      {"GET": (200,  200,    200,     200,     200)},
     "directory:clinic_detail":        {"GET": (200,  200,    200,     200,     200)},
+    "cabinet:search":                 {"GET": (200,  200,    200,     200,     200)},
     "identity:cabinet":               {"GET": (200,  200,    200,     200,     200)},
     "identity:esia_login":            {"GET": (302,  302,    302,     302,     302)},
     "identity:esia_callback":         {"GET": (400,  400,    400,     400,     400)},
