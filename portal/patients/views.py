@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -267,8 +268,14 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
         device=request_device(request),
     )
     _acting_set(request, acting)
-    # «Записать» beside a child on the parent's home goes straight to the wizard; any other
-    # value is ignored, so the form cannot send the browser elsewhere.
-    if request.POST.get("next") == "booking":
+    # «Записать» beside a child on the parent's home goes straight to the wizard; a page of
+    # this site may ask to come back to it; anything else is ignored, so the form cannot
+    # send the browser to another site.
+    back_to = request.POST.get("next", "")
+    if back_to == "booking":
         return redirect("scheduling:booking_start")
+    if back_to.startswith("/") and url_has_allowed_host_and_scheme(
+        back_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back_to)  # back to the page that asked for the switch
     return redirect("identity:cabinet")

@@ -137,6 +137,15 @@ def request_get_for_user(
     return row
 
 
+def request_patient_for_user(user: User | AnonymousUser, request_id: int) -> Patient | None:
+    """Whose request this is, if the user may act for that patient and see the request:
+    a parent in her child's cabinet opening her own request is told so, not given a 404."""
+    for patient in Patient.objects.filter(pk__in=patient_ids_actable_by(user)):
+        if requests_of_patient(patient, user).filter(pk=request_id).exists():
+            return patient
+    return None
+
+
 def request_pending_in(
     ballot: Ballot, patient: Patient, viewer: User | AnonymousUser
 ) -> BallotRequest | None:

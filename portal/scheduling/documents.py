@@ -6,8 +6,10 @@ import segno
 from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from portal.patients.rules import is_over_child_age
 from portal.scheduling.models import Appointment
 
 
@@ -18,6 +20,17 @@ def ticket_text(appointment: Appointment) -> str:
     return (
         f"Талон {appointment.ticket_number}; {doctor.clinic.short_name}; "
         f"{start:%d.%m.%Y %H:%M}; каб. {doctor.room or '—'}"
+    )
+
+
+def documents_to_bring(appointment: Appointment) -> str:
+    """What the ticket tells the patient to bring: a child under CHILD_MAX_AGE has no
+    passport, the parent brings the birth certificate (issue 27)."""
+    if is_over_child_age(appointment.patient, timezone.localtime(appointment.starts_at).date()):
+        return _("Приходите за 10–15 минут до приёма. Возьмите паспорт и полис ОМС.")
+    return _(
+        "Приходите за 10–15 минут до приёма. Возьмите свидетельство о рождении и полис ОМС "
+        "ребёнка; законный представитель — свой паспорт."
     )
 
 

@@ -226,6 +226,16 @@ def appointments_visible(user: User) -> QuerySet[Appointment]:
     )
 
 
+def appointment_on_slot_for_user(user: User, patient: Patient, slot_id: int) -> Appointment | None:
+    """The patient's own active appointment on this slot, if this user may see it: the
+    confirm page reached again (Back after booking) shows her booking, not «занято»."""
+    return (
+        appointments_visible(user)
+        .filter(patient=patient, slot_id=slot_id, status=Appointment.Status.BOOKED)
+        .first()
+    )
+
+
 def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appointment]]:
     """«Мои записи»: upcoming active ones, and the last 50 others (past or cancelled).
 

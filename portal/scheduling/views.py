@@ -234,6 +234,12 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                 )
         else:
             status = 400
+    if request.method != "POST" and (
+        mine := selectors.appointment_on_slot_for_user(request.user, patient, slot_id)
+    ):
+        # Back after booking: this is her own booking, not a time someone else took.
+        messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
+        return redirect("scheduling:appointment_ticket", appointment_id=mine.pk)
     slot = selectors.slot_get_for_booking(slot_id)
     if request.method != "POST":
         now = timezone.now()
@@ -298,7 +304,11 @@ def appointment_ticket(request: PatientRequest, appointment_id: int) -> HttpResp
     return render(
         request,
         "scheduling/appointment_ticket.html",
-        {"appointment": appointment, "qr_svg": documents.ticket_qr_svg(appointment)},
+        {
+            "appointment": appointment,
+            "qr_svg": documents.ticket_qr_svg(appointment),
+            "bring": documents.documents_to_bring(appointment),
+        },
     )
 
 
