@@ -90,6 +90,9 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
         (clinic, _refusal(request, clinic=clinic), rules.is_own_clinic(patient, clinic))
         for clinic in directory.clinics_list_in_district(district)
     ]
+    # Her own clinic first, then those she may book, then the rest (issue 27: a child's
+    # cabinet listed eight adults-only clinics before her own); natural order within each.
+    clinics.sort(key=lambda row: (not row[2], row[1] is not None))
     return render(
         request,
         "scheduling/booking_district.html",
@@ -261,7 +264,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
 @replica_reads_view
 @patient_required
 def booking_nearest(request: PatientRequest) -> HttpResponse:
-    form = NearestForm(request.GET or None)
+    form = NearestForm(request.GET or None, patient=request.acting_patient)
     answer = None
     if form.is_bound and not form.is_valid():
         form.describe_errors()

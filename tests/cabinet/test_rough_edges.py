@@ -136,3 +136,35 @@ def test_a_stranger_still_gets_a_404_for_someone_elses_request(client, guardian,
     ).request
     client.force_login(stranger)
     assert client.get(reverse("release:request_detail", args=[theirs.pk])).status_code == 404
+
+
+def test_a_childs_district_lists_her_clinic_first_and_adult_clinics_last(client, guardian, child):
+    from tests.factories import ClinicFactory, DistrictFactory
+
+    district = DistrictFactory()
+    adults = [
+        ClinicFactory(district=district, short_name=f"Городская поликлиника № {n}", kind="adult")
+        for n in (1, 2, 11)
+    ]
+    hers = ClinicFactory(district=district, short_name="Детская поликлиника № 5", kind="children")
+    ClinicFactory(district=district, short_name="Детская поликлиника № 2", kind="children")
+    child.clinic = hers
+    child.save(update_fields=["clinic"])
+    client.force_login(guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": child.pk})
+    page = client.get(reverse("scheduling:booking_district", args=[district.pk])).content.decode()
+    main = page[page.index("<main") :]
+    names = ["Детская поликлиника № 5", "Детская поликлиника № 2"]
+    names += [c.short_name + "<" for c in adults]  # «№ 1<», not the start of «№ 11»
+    order = [main.index(name) for name in names]
+    assert order == sorted(order), order
+
+
+def test_nearest_offers_an_adult_no_childrens_specialty(client, patient):
+    from tests.factories import SpecialtyFactory
+
+    SpecialtyFactory(code="pediatrician", name="Педиатр участковый", age_group="children")
+    SpecialtyFactory(code="therapist", name="Терапевт участковый", age_group="adults")
+    client.force_login(patient)
+    page = client.get(reverse("scheduling:booking_nearest")).content.decode()
+    assert "Терапевт участковый" in page and "Педиатр участковый" not in page
