@@ -84,8 +84,8 @@ def _sms_visit(facts: dict[str, str], *, ticket: bool = True) -> str:
     and the SMS stays within two parts; the clinic comes last, so if the SMS must be
     shortened its end goes first (`sms_fit`). A cancelled visit needs no ticket number."""
     if not ticket:
-        return _("%(day)s в %(time)s, каб. %(room)s, %(clinic)s") % facts
-    return _("%(day)s в %(time)s, талон %(ticket)s, каб. %(room)s, %(clinic)s") % facts
+        return _("%(day)s %(time)s, каб. %(room)s, %(clinic)s") % facts
+    return _("%(day)s %(time)s, талон %(ticket)s, каб. %(room)s, %(clinic)s") % facts
 
 
 # Cyrillic goes as UCS-2: 70 characters in one SMS, 67 in each part of a longer one.
@@ -164,7 +164,7 @@ def appointment_content(
             "whose": whose,
         }
         subject = _("Напоминание: приём %(day)s в %(time)s") % facts
-        sms = _("Напоминание: приём%(whose)s %(visit)s. %(link)s")
+        sms = _("Напоминаем: приём%(whose)s %(visit)s. %(link)s")
         footer = _(
             "Если прийти не получится, отмените запись, чтобы время досталось другим: %(link)s"
         )
