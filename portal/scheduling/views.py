@@ -276,12 +276,18 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
             form.cleaned_data["specialty"],
             district=None if place == ATTACHED else directory.district_get(int(place)),
         )
+    slots = answer.slots if answer else None
+    patient = request.acting_patient
     return render(
         request,
         "scheduling/booking_nearest.html",
         {
             "form": form,
-            "slots": answer.slots if answer else None,
+            "slots": slots,
+            # «Терапевт участковый» says which doctor serves her участок (issue 27).
+            "district_doctor_ids": {
+                s.doctor_id for s in slots or [] if rules.is_district_doctor(patient, s.doctor)
+            },
             "narrowed_to": answer.narrowed_to if answer else None,
             "refusal": _text(answer.refusal, request.acting_patient, request)
             if answer

@@ -168,3 +168,24 @@ def test_nearest_offers_an_adult_no_childrens_specialty(client, patient):
     client.force_login(patient)
     page = client.get(reverse("scheduling:booking_nearest")).content.decode()
     assert "Терапевт участковый" in page and "Педиатр участковый" not in page
+
+
+def test_nearest_says_which_doctor_serves_her_uchastok(client, patient):
+    from tests.factories import SpecialtyFactory
+
+    therapist = SpecialtyFactory(
+        code="therapist", name="Терапевт участковый", access="attachment", age_group="adults"
+    )
+    clinic = patient.patient.clinic
+    hers = DoctorFactory(clinic=clinic, specialty=therapist, last_name="Яковлева", area="5")
+    other = DoctorFactory(clinic=clinic, specialty=therapist, last_name="Абрамова", area="2")
+    for doctor in (hers, other):
+        SlotFactory(doctor=doctor)
+    client.force_login(patient)
+    page = client.get(
+        reverse("scheduling:booking_nearest"), {"specialty": therapist.pk, "place": "attached"}
+    ).content.decode()
+    rows = page[page.index("<tbody>") :]
+    assert rows.count("ваш участковый врач") == 1
+    mark = rows.index("ваш участковый врач")
+    assert rows.rfind(hers.full_name, 0, mark) > rows.rfind(other.full_name, 0, mark)
