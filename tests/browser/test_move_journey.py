@@ -53,6 +53,7 @@ def test_anna_moves_her_appointment_to_next_week_on_a_phone_in_the_large_version
     page.get_by_role("button", name="Иванова Анна Петровна").click()
     page.wait_for_url(live_server.url + "/cabinet/")
     anna = Patient.objects.get(last_name="Иванова", first_name="Анна")
+    assert anna.user is not None  # the login made her account
     original = appointment_book(
         actor=anna.user, patient=anna, slot_id=now_slot.pk, idempotency_key=uuid.uuid4()
     ).appointment
