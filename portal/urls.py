@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.release.urls")),
     path("", include("portal.waitlist.urls")),
+    path("", include("portal.cabinet.urls")),
     path("fhir/", include("portal.api.urls_fhir")),
     path("oauth/", include("portal.api.urls_oauth")),
     # RFC 8414 places the authorization server's metadata at the origin's root.

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from portal.demo import (
+    clinic_hours,
     desk,
     directory,
     referrals,
@@ -16,7 +17,17 @@ from portal.demo import (
 # In this order: the registry attaches people to the clinics, schedules need the doctors,
 # staff need the clinics, the waitlist demo (docs/waitlist.md) and the fair-release ballot
 # (docs/fair-release.md) need the slots.
-DEMO_STEPS = [directory, registry, schedules, staff, waitlist, release, desk, referrals]
+DEMO_STEPS = [
+    directory,
+    clinic_hours,
+    registry,
+    schedules,
+    staff,
+    waitlist,
+    release,
+    desk,
+    referrals,
+]
 
 
 class Command(BaseCommand):
