@@ -517,7 +517,7 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBa
 # The backend the outbox worker sends with. Kept apart from EMAIL_BACKEND because the
 # test runner swaps EMAIL_BACKEND for an in-memory one and the outbox tests need real SMTP.
 NOTIFICATIONS_EMAIL_BACKEND = env_str(
-    "NOTIFICATIONS_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+    "NOTIFICATIONS_EMAIL_BACKEND", "portal.notifications.smtp_backend.EightBitMimeBackend"
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 8025)

@@ -4,6 +4,7 @@ Each `*_send` returns the gateway's ids for what it accepted, or raises
 `DeliveryRefused` (permanent: retrying cannot help) or `DeliveryDeferred` (try later).
 """
 
+import datetime
 import hashlib
 import logging
 import smtplib
@@ -16,7 +17,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 
-from portal.notifications.models import Kind, Message
+from portal.notifications.models import REMINDER_KINDS, Kind, Message
 from portal.notifications.receipts import receipt_apply
 from portal.scheduling.documents import ticket_ics
 
@@ -65,7 +66,8 @@ def email_build(message: Message, connection: BaseEmailBackend | None = None) ->
         body=message.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.address],
-        headers={"Message-ID": message_id_of(message)},
+        # RFC 3834: an automatic message; out-of-office replies and auto-forwards skip it.
+        headers={"Message-ID": message_id_of(message), "Auto-Submitted": "auto-generated"},
         connection=connection,
     )
     html = render_to_string(
@@ -246,12 +248,20 @@ def _receipt_in_thread(apply: Any) -> Any:
     return on_receipt
 
 
+def sms_valid_until(message: Message) -> datetime.datetime | None:
+    """A reminder is worth nothing once the visit has begun: the SMSC drops it then
+    instead of delivering it late (a phone switched off overnight, issue 23)."""
+    if message.kind in REMINDER_KINDS and message.appointment is not None:
+        return message.appointment.starts_at
+    return None
+
+
 def sms_send(message: Message) -> list[str]:
     """Submit one SMS (split into parts by the client); returns the parts' message_ids."""
     from portal.notifications.smpp.errors import SmppRejected, SmppThrottled, SmppUnavailable
 
     try:
-        ids = sms_gateway().submit(message.address, message.text)
+        ids = sms_gateway().submit(message.address, message.text, sms_valid_until(message))
     except SmppRejected as exc:
         raise DeliveryRefused(f"SMSC отклонил сообщение: {exc}") from exc
     except SmppThrottled as exc:

@@ -25,6 +25,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    mail_options: list[str] = field(default_factory=list)  # e.g. BODY=8BITMIME
 
 
 @dataclass
@@ -47,7 +48,14 @@ class RecordingHandler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+            self.received.append(
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    message,
+                    list(envelope.mail_options),
+                )
+            )
         self.accepted(envelope.content, message)
         return "250 Message accepted for delivery"
 

@@ -133,6 +133,7 @@ class SubmitSm:
     data_coding: int
     short_message: bytes
     tlvs: dict[int, bytes] = field(default_factory=dict)
+    validity_period: str = ""  # SMPP 3.4 §7.1.1 absolute time, "" = the SMSC's default
 
 
 def parse_submit_sm(body: bytes) -> SubmitSm:
@@ -144,7 +145,8 @@ def parse_submit_sm(body: bytes) -> SubmitSm:
     destination_addr = reader.c_string()
     esm_class = reader.byte()
     reader.byte(), reader.byte()  # protocol_id, priority_flag
-    reader.c_string(), reader.c_string()  # schedule_delivery_time, validity_period
+    reader.c_string()  # schedule_delivery_time
+    validity_period = reader.c_string()
     registered_delivery = reader.byte()
     reader.byte()  # replace_if_present_flag
     data_coding = reader.byte()
@@ -161,6 +163,7 @@ def parse_submit_sm(body: bytes) -> SubmitSm:
         data_coding=data_coding,
         short_message=short_message,
         tlvs=tlvs,
+        validity_period=validity_period,
     )
 
 

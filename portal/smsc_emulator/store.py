@@ -32,6 +32,7 @@ class ReceivedSms:
     data_coding: int
     received_at: str
     state: str = "ENROUTE"
+    valid_until: str = ""  # the submit's validity_period as sent
 
 
 @dataclass
@@ -99,6 +100,7 @@ class MessageStore:
             parts=len(payloads),
             data_coding=submit.data_coding,
             received_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            valid_until=submit.validity_period,
         )
         self._messages.append(message)
         del self._messages[:-KEEP_MESSAGES]

@@ -53,7 +53,7 @@ class SmtpServer:
 def smtp(settings, tmp_path) -> Iterator[SmtpServer]:
     server = SmtpServer(MailboxHandler(directory=tmp_path / "mailbox"))
     server.start()
-    settings.NOTIFICATIONS_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.NOTIFICATIONS_EMAIL_BACKEND = "portal.notifications.smtp_backend.EightBitMimeBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = server.port
     settings.EMAIL_TIMEOUT = 5

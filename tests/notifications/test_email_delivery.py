@@ -38,6 +38,11 @@ def test_booked_mail_is_plain_text_and_html_with_the_ticket_calendar_file(
     row = Message.objects.get(appointment=appointment, kind=Kind.BOOKED)
     assert row.status == Status.SENT
     assert row.gateway_id == mail["Message-ID"]
+    # RFC 6152 and 3834 (issue 23): the 8-bit Russian body is declared, and the message
+    # says it is automatic, so out-of-office replies skip it.
+    assert "BODY=8BITMIME" in received.mail_options
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert "\n" not in mail["Subject"] and not mail["Subject"].startswith(" ")
 
 
 def test_cancelled_mail_carries_a_cancelled_calendar_event_with_the_same_uid(
@@ -284,7 +289,7 @@ def test_a_refused_address_fails_the_message_and_stays_out_of_the_log(settings, 
 
     relay = SmtpServer(_RefusingRelay())  # type: ignore[arg-type]
     relay.start()
-    settings.NOTIFICATIONS_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.NOTIFICATIONS_EMAIL_BACKEND = "portal.notifications.smtp_backend.EightBitMimeBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", relay.port, 5
     try:
         message = _queued(address)

@@ -1,5 +1,6 @@
 """SMS from the outbox to the SMSC emulator over TCP, and delivery receipts back."""
 
+import datetime
 import time
 
 import pytest
@@ -146,3 +147,23 @@ def test_a_receipt_that_comes_before_the_ids_are_recorded_is_not_lost(
 
     message.refresh_from_db()
     assert message.status == Status.DELIVERED
+
+
+def test_a_reminder_sms_expires_at_the_visit_and_a_confirmation_does_not(
+    smsc, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    """Issue 23: a reminder delivered after the visit began (a phone switched off all
+    night) is worse than none; the SMSC is told to drop it then (validity_period)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(mother, mother, slot_at(visit_time))
+    reminder = sms_rows().filter(kind__in=(Kind.REMINDER_EVENING, Kind.REMINDER_SOON)).first()
+    confirmation = sms_rows().get(kind=Kind.BOOKED)
+    assert reminder is not None
+
+    channels.sms_send(reminder)
+    channels.sms_send(confirmation)
+
+    sent = {m.text: m for m in smsc.emulator.store.messages()}
+    starts = appointment.starts_at.astimezone(datetime.UTC)
+    assert sent[reminder.text].valid_until == starts.strftime("%y%m%d%H%M%S") + "000+"
+    assert sent[confirmation.text].valid_until == ""

@@ -12,6 +12,7 @@ Every socket operation is bounded by `timeout`: a dead or silent SMSC ends in
 """
 
 import contextlib
+import datetime
 import logging
 import re
 import select
@@ -249,8 +250,11 @@ class SmppGateway:
 
     # -- sending ---------------------------------------------------------------------
 
-    def submit(self, destination: str, text: str) -> list[str]:
-        """Send one SMS; returns the SMSC message id of each part, in order.
+    def submit(
+        self, destination: str, text: str, valid_until: datetime.datetime | None = None
+    ) -> list[str]:
+        """Send one SMS; returns the SMSC message id of each part, in order. ``valid_until``:
+        the SMSC drops it undelivered after that moment (a reminder after its visit).
 
         Raises SmppThrottled (back off), SmppRejected (do not retry) or SmppUnavailable.
         """
@@ -272,6 +276,8 @@ class SmppGateway:
             "esm_class": esm_class,
             "registered_delivery": 1,  # ask for the final delivery receipt
         }
+        if valid_until is not None:
+            fields["validity_period"] = smpp_absolute_time(valid_until)
         accepted: list[str] = []
         with self._lock:
             self._drain()  # notices a connection the SMSC closed while we were idle
@@ -421,3 +427,10 @@ class SmppGateway:
         client.state = smpplib.consts.SMPP_CLIENT_STATE_OPEN
         with contextlib.suppress(OSError):
             client.disconnect()
+
+
+def smpp_absolute_time(moment: datetime.datetime) -> str:
+    """SMPP 3.4 §7.1.1 absolute time in UTC: YYMMDDhhmmss, tenths, quarter-hours from UTC
+    (00) and "+"."""
+    utc = moment.astimezone(datetime.UTC)
+    return utc.strftime("%y%m%d%H%M%S") + "000+"
