@@ -16,6 +16,7 @@ from portal.api.auth import Caller
 from portal.api.outcomes import api_error, booking_error
 from portal.api.queries import (
     Appointment,
+    BookingNote,
     BookingRefused,
     Guardianship,
     Patient,
@@ -280,6 +281,7 @@ def appointment_create(caller: Caller, request: HttpRequest) -> tuple[dict[str, 
     body = _body(request)
     slot_id, patient_id = _booking_request(body)
     referral_id = _based_on(body)
+    note = _booking_note(body)
     key = _request_id(caller, request)
     try:
         patient = _patient_for(caller, patient_id, request)
@@ -296,6 +298,7 @@ def appointment_create(caller: Caller, request: HttpRequest) -> tuple[dict[str, 
             idempotency_key=key,
             ip=client_ip(request),
             referral_id=referral_id,
+            note=note,
         )
     except BookingRefused as refused:
         raise booking_error(refused) from refused
@@ -366,3 +369,33 @@ def _cancellation_reason(body: Any) -> str:
     reason = body.get("cancelationReason")
     text = reason.get("text") if isinstance(reason, dict) else None
     return text.strip()[:300] if isinstance(text, str) else ""
+
+
+def _text_field(value: Any, name: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise search.invalid(f"{name}: ожидается строка")
+    text = " ".join(value.split())  # line breaks and control whitespace become spaces
+    if len(text) > limit:
+        raise search.invalid(f"{name}: не длиннее {limit} символов")
+    if any(ord(char) < 32 for char in text):
+        raise search.invalid(f"{name}: недопустимые символы")
+    return text
+
+
+def _booking_note(body: dict[str, Any]) -> BookingNote:
+    """`comment` and the first `reasonCode`'s text (or coding display), kept with the
+    appointment and returned (issue 23: they were dropped)."""
+    reasons = body.get("reasonCode")
+    reason: Any = None
+    if isinstance(reasons, list) and reasons and isinstance(reasons[0], dict):
+        codings = reasons[0].get("coding")
+        display = codings[0].get("display") if isinstance(codings, list) and codings else None
+        reason = reasons[0].get("text") or display
+    elif reasons is not None:
+        raise search.invalid("reasonCode: ожидается список CodeableConcept")
+    return BookingNote(
+        comment=_text_field(body.get("comment"), "comment", 500),
+        reason=_text_field(reason, "reasonCode", 300),
+    )

@@ -24,11 +24,17 @@ from portal.scheduling.selectors import (
     appointments_visible,
     bookable_q,
 )
-from portal.scheduling.services import BookingResult, appointment_book, appointment_cancel
+from portal.scheduling.services import (
+    BookingNote,
+    BookingResult,
+    appointment_book,
+    appointment_cancel,
+)
 
 __all__ = [
     "ERRORS",
     "Appointment",
+    "BookingNote",
     "BookingRefused",
     "BookingResult",
     "Clinic",

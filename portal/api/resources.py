@@ -272,6 +272,10 @@ def appointment(row: Appointment) -> Resource:
     }
     if (referral_id := _referral_of(row)) is not None:
         resource["basedOn"] = [ref("ServiceRequest", referral_id)]
+    if row.comment:
+        resource["comment"] = row.comment
+    if row.reason:
+        resource["reasonCode"] = [{"text": row.reason}]
     if row.status == "cancelled_clinic":
         resource["cancelationReason"] = {"text": row.cancel_reason or _("Отменена поликлиникой")}
     elif row.status == "cancelled_patient":

@@ -38,6 +38,14 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class BookingNote:
+    """What the patient said when booking (FHIR Appointment.comment and reasonCode)."""
+
+    comment: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class BookingResult:
     appointment: Appointment
     created: bool  # False when the idempotency key replayed an earlier booking
@@ -114,9 +122,14 @@ def booking_logged(appointment_id: int, ticket: str) -> None:
     logger.info("appointment %s booked, ticket %s", appointment_id, ticket)
 
 
-def appointment_create(actor: User, patient: Patient, slot: Slot, key: uuid.UUID) -> Appointment:
+def appointment_create(
+    actor: User, patient: Patient, slot: Slot, key: uuid.UUID, note: BookingNote | None = None
+) -> Appointment:
     """The appointment row for a slot just claimed (expects both locks)."""
+    note = note or BookingNote()
     return Appointment.objects.create(
+        comment=note.comment,
+        reason=note.reason,
         slot=slot,
         patient=patient,
         booked_by=actor,
@@ -139,6 +152,7 @@ def _book(
     device: str | None,
     from_draw: bool = False,
     referral_id: int | None = None,
+    note: BookingNote | None = None,
 ) -> BookingResult:
     lock_timeout_set()
     patient = patient_lock(patient_id)
@@ -168,7 +182,7 @@ def _book(
             selectors.refusal_told(refused.code, conflicts_hidden=hidden)
         ) from None
     slot_claim(slot)
-    appointment = appointment_create(actor, patient, slot, key)
+    appointment = appointment_create(actor, patient, slot, key, note)
     audit_record(
         AuditAction.APPOINTMENT_BOOKED,
         actor=actor,
@@ -196,6 +210,7 @@ def appointment_book(
     ip: str | None = None,
     device: str | None = None,
     referral_id: int | None = None,
+    note: BookingNote | None = None,
 ) -> BookingResult:
     """Book ``slot_id`` for ``patient`` (whom the caller has checked ``actor`` may act for).
 
@@ -216,6 +231,7 @@ def appointment_book(
             ip=ip,
             device=device,
             referral_id=referral_id,
+            note=note,
         ),
     )
 

@@ -168,6 +168,10 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(_("создана"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("отменена"), null=True, blank=True)
     # Why the clinic cancelled: shown to the patient on the ticket.
+    # What the patient (or their app, Appointment.comment / reasonCode) said when booking:
+    # kept and shown back, never sent by SMS or e-mail.
+    comment = models.CharField(_("комментарий пациента"), max_length=500, blank=True)
+    reason = models.CharField(_("причина обращения"), max_length=300, blank=True)
     cancel_reason = models.CharField(_("причина отмены"), max_length=300, blank=True)
     # When the patient checked in at the registry window on the day («Пришёл»); the
     # visit itself is then marked attended or no-show as before.

@@ -19,6 +19,7 @@ listen, so this service imports neither.
 
 from portal.scheduling.arrival import appointment_mark_arrived
 from portal.scheduling.booking import (
+    BookingNote,
     BookingResult,
     appointment_book,
     appointment_book_from_draw,
@@ -48,6 +49,7 @@ from portal.scheduling.holds import (
 
 __all__ = [
     "AbsenceResult",
+    "BookingNote",
     "BookingResult",
     "RuleDraft",
     "SchedulePublished",

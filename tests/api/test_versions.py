@@ -61,3 +61,35 @@ def test_without_if_match_an_update_is_as_before(client, patient, token_for):
     response = _put(client, token_for(patient), appointment.pk, _cancel(appointment.pk, ""))
     assert response.status_code == 200
     assert response.json()["cancelationReason"]["text"] == "Отменена пациентом"
+
+
+def test_the_apps_comment_and_reason_are_kept_and_returned(
+    client, patient, token_for, open_slot
+):
+    from tests.api.conftest import Fhir, booking
+
+    fhir = Fhir(client, token_for(patient))
+    body = booking(open_slot().pk, patient.patient.pk) | {
+        "comment": "Нужен кабинет на первом этаже\n(коляска)",
+        "reasonCode": [{"coding": [{"display": "Снижение зрения"}]}],
+    }
+    created = fhir.post("Appointment", body)
+    assert created.status_code == 201
+    read = fhir.get(f"Appointment/{created.body['id']}").body
+    assert read["comment"] == "Нужен кабинет на первом этаже (коляска)"
+    assert read["reasonCode"] == [{"text": "Снижение зрения"}]
+
+
+@pytest.mark.parametrize("comment", ["я" * 501, 42, ["список"]])
+def test_a_hostile_comment_is_a_400_and_books_nothing(
+    client, patient, token_for, open_slot, comment
+):
+    from portal.scheduling.models import Appointment
+    from tests.api.conftest import Fhir, booking
+
+    slot = open_slot()
+    response = Fhir(client, token_for(patient)).post(
+        "Appointment", booking(slot.pk, patient.patient.pk) | {"comment": comment}
+    )
+    assert response.status_code == 400
+    assert not Appointment.objects.filter(slot=slot).exists()
