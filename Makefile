@@ -29,9 +29,12 @@ $(UV):
 	fi
 
 # System packages the tests use, installed by .ci/run, by hand elsewhere (Debian):
-# chromium (browser tests) and zbar-tools (zbarimg decodes the ticket's QR code).
+# chromium (browser tests), zbar-tools (zbarimg decodes the ticket's QR code) and nodejs
+# with npm (ical.js reads the ticket's calendar file: tests/calendar_js, pinned by its lock).
 install: $(UV)
 	$(UV) sync --frozen
+	@if command -v npm >/dev/null && [ ! -d tests/calendar_js/node_modules ]; then \
+		npm ci --prefix tests/calendar_js --silent --no-audit --no-fund; fi
 
 migrate: install
 	$(MANAGE) migrate --verbosity 0

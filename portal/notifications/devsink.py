@@ -26,6 +26,7 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     mail_options: list[str] = field(default_factory=list)  # e.g. BODY=8BITMIME
+    raw: bytes = b""  # as the relay received it
 
 
 @dataclass
@@ -54,6 +55,7 @@ class RecordingHandler:
                     list(envelope.rcpt_tos),
                     message,
                     list(envelope.mail_options),
+                    envelope.content,
                 )
             )
         self.accepted(envelope.content, message)

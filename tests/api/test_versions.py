@@ -63,9 +63,7 @@ def test_without_if_match_an_update_is_as_before(client, patient, token_for):
     assert response.json()["cancelationReason"]["text"] == "Отменена пациентом"
 
 
-def test_the_apps_comment_and_reason_are_kept_and_returned(
-    client, patient, token_for, open_slot
-):
+def test_the_apps_comment_and_reason_are_kept_and_returned(client, patient, token_for, open_slot):
     from tests.api.conftest import Fhir, booking
 
     fhir = Fhir(client, token_for(patient))

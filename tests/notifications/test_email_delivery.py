@@ -303,3 +303,26 @@ def test_a_refused_address_fails_the_message_and_stays_out_of_the_log(settings, 
     ours = [r.getMessage() for r in caplog.records if r.name != "mail.log"]  # not the relay's
     assert ours and not [line for line in ours if local_part in line]
     assert local_part not in message.error  # shown to operators in the admin
+
+
+def test_every_mail_passes_pythons_strict_parser(
+    smtp, mother, slot_at, make_visits, django_capture_on_commit_callbacks
+):
+    """Issue 23: a mail reader that refuses defects (email.policy.strict) reads each of
+    the outbox's e-mails: booked, cancelled (with the .ics of each)."""
+    import email
+    import email.policy
+
+    (visit,) = make_visits(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        dropped = book(mother, mother, slot_at(visit))
+        booking.appointment_cancel(actor=mother.user, appointment=dropped)
+    run_worker()
+
+    assert len(smtp.received) == 2
+    for received in smtp.received:
+        parsed = email.message_from_bytes(received.raw, policy=email.policy.strict)
+        assert parsed["Subject"] and parsed["Message-ID"] and parsed["Date"]
+        assert not parsed.defects
+        for part in parsed.walk():
+            assert not part.defects

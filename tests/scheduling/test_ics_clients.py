@@ -6,6 +6,7 @@ from decades ago, and a visit at 08:00 in Irkutsk showed at 07:00; there was no 
 """
 
 import datetime
+import os
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -65,3 +66,31 @@ def test_a_cancellation_is_read_as_one_by_vobject_too(client, patient, at_eight)
     assert cancelled.vevent.uid.value == booked.vevent.uid.value
     assert int(cancelled.vevent.sequence.value) > int(booked.vevent.sequence.value)
     assert cancelled.vevent.organizer.value == booked.vevent.organizer.value
+
+
+def test_ical_js_reads_the_same_hour(client, patient, at_eight, tmp_path):
+    """ical.js (Thunderbird, web calendars), from npm (`tests/calendar_js`, installed by
+    .ci/run with `npm ci`), run by Node: before, it showed the visit an hour early."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "calendar_js"
+    node = shutil.which("node")
+    if node is None or not (folder / "node_modules" / "ical.js").exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("node and tests/calendar_js/node_modules are required (npm ci)")
+        pytest.skip("node or ical.js not installed: npm ci --prefix tests/calendar_js")
+    ics = tmp_path / "talon.ics"
+    ics.write_bytes(_download(client, patient, at_eight).content)
+    out = subprocess.run(
+        [node, str(folder / "read_ics.mjs"), str(ics), "Asia/Irkutsk"],
+        capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    read = json.loads(out.stdout)
+    assert read["local"] == "08:00"
+    assert read["utc"] == at_eight.starts_at.astimezone(datetime.UTC).isoformat().replace(
+        "+00:00", ".000Z"
+    )
+    assert read["organizer"].startswith("mailto:")
