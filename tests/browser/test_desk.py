@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from portal.notifications.models import Kind, Message
 from portal.scheduling.models import Appointment
 from tests.browser.test_workspace import _staff_session
 from tests.factories import AppointmentFactory, DoctorFactory, SlotFactory, SpecialtyFactory
@@ -76,6 +77,7 @@ def test_the_desk_finds_moves_and_checks_in_the_caller(
     _staff_session(browser, live_server, clerk)
     page.set_viewport_size({"width": width, "height": 900})
     shot = f"workspace-{width}-{version}"
+    type(patient.patient).objects.filter(pk=patient.patient.pk).update(email="caller@example.ru")
 
     def check(name: str) -> None:
         assert_accessible(page)
@@ -103,6 +105,11 @@ def test_the_desk_finds_moves_and_checks_in_the_caller(
     check("moved")
     moved = Appointment.objects.get(slot=desk_day["later"], status="booked")
     assert moved.patient_id == patient.patient.pk
+    # One «перенесена» message per channel, not «отменена» then «записана» (issue 26).
+    told = Message.objects.filter(patient=patient.patient)
+    assert told.filter(appointment=moved, kind=Kind.MOVED).exists()
+    assert not told.filter(appointment=moved, kind=Kind.BOOKED).exists()
+    assert not told.filter(appointment=desk_day["moving"], kind=Kind.CANCELLED).exists()
 
     page.get_by_role("link", name="Окно", exact=True).click()
     check("window")
