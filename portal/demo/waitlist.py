@@ -3,8 +3,8 @@
 The ophthalmologist of «Детская поликлиника № 1» is fully booked for every time open
 for booking: by demo children of one demo guardian, and one time by the persona
 «Кузнецов Артём» (15, attached there), who can log in and cancel it. Two demo children
-already wait for the doctor's later dates, so a newcomer joining the waitlist sees a
-place in line behind them, and Artём's cancellation is offered to the newcomer.
+already wait for the doctor's later dates: they do not compete for the newcomer's dates,
+so she is first in line for hers, and Artём's cancellation is offered to her.
 
 Everything goes through the services (booking, joining), so the rules hold. Idempotent:
 a second run books only times that opened since and adds nobody twice.
@@ -176,8 +176,8 @@ def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
     waiting = WaitlistEntry.objects.filter(
         patient__guardians__guardian=guardian, status__in=WaitlistEntry.LIVE
     ).count()
-    # They wait for the doctor's dates after the booking horizon: ahead in line, but
-    # never matched with today's times, so the newcomer's offer comes at once.
+    # They wait for the doctor's dates after the booking horizon: never matched with
+    # today's times nor ahead of a newcomer for them, so her offer comes at once.
     later = timezone.localdate() + datetime.timedelta(days=settings.SCHEDULING_HORIZON_DAYS + 3)
     for _ in range(WAITING_AHEAD - waiting):
         child = _child(guardian, doctor, n := n + 1)

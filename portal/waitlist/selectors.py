@@ -77,18 +77,24 @@ def entries_list_for_user(user: User) -> list[EntryInLine]:
 
 
 def entry_ahead_count(entry: WaitlistEntry) -> int:
-    """How many live entries of the same clinic and specialty joined before this one.
+    """How many live entries that compete for the same times joined before this one: the
+    same clinic and specialty, dates that overlap, and a doctor that can be the same (any
+    doctor, or this one). Issue 27: the count included people waiting for other dates and
+    other doctors, who never stand before this patient.
 
     A lapsed entry (its dates are over) no longer counts, whether or not the sweep has
     marked it.
     """
+    same_doctor = Q(doctor__isnull=True) | Q(doctor_id=entry.doctor_id)
     return (
         WaitlistEntry.objects.filter(
             clinic_id=entry.clinic_id,
             specialty_id=entry.specialty_id,
             status__in=WaitlistEntry.LIVE,
-            date_to__gte=timezone.localdate(),
+            date_to__gte=max(timezone.localdate(), entry.date_from),
+            date_from__lte=entry.date_to,
         )
+        .filter(same_doctor if entry.doctor_id is not None else Q())
         .filter(
             Q(created_at__lt=entry.created_at) | Q(created_at=entry.created_at, pk__lt=entry.pk)
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 
 from portal.directory.models import Clinic, Specialty
 from portal.scheduling.models import Appointment, Slot
@@ -123,6 +124,13 @@ class Bar:
     text: str
 
 
+def _bar_text(value: float, unit: str) -> str:
+    """«1,8 дн.», as the table beside the chart writes it (Russian decimal comma; issue 27
+    found «1.8 дн.» in the chart beside «1,8 дн.» in the table)."""
+    number = number_format(round(value, 1), decimal_pos=0 if value == int(value) else 1)
+    return f"{number} {unit}".strip()
+
+
 def bars(labels_values: list[tuple[str, float | None]], unit: str) -> list[Bar]:
     """Horizontal bars for a server-rendered SVG chart (no JavaScript, no CDN)."""
     top = max((v for _, v in labels_values if v is not None), default=0) or 1
@@ -132,7 +140,7 @@ def bars(labels_values: list[tuple[str, float | None]], unit: str) -> list[Bar]:
             value=value or 0,
             width=(value or 0) / top,
             y=index * 28,
-            text="—" if value is None else f"{value:.1f} {unit}".replace(".0 ", " "),
+            text="—" if value is None else _bar_text(value, unit),
         )
         for index, (label, value) in enumerate(labels_values)
     ]

@@ -36,6 +36,25 @@ def test_joining_puts_the_patient_in_line_behind_those_who_came_first(
     assert AuditEvent.objects.filter(action=AuditAction.WAITLIST_JOINED, patient=child).exists()
 
 
+def test_the_place_in_line_counts_only_those_waiting_for_the_same_times(
+    patient, guardian, child, doctor, colleague, join
+):
+    """Issue 27: people waiting for other dates or another doctor never stand before her."""
+    today = timezone.localdate()
+    later = {
+        "date_from": today + datetime.timedelta(days=10),
+        "date_to": today + datetime.timedelta(days=12),
+    }
+    join(patient, patient.patient, doctor, **later)  # other dates
+    other = PatientFactory()
+    join(other.user, other, doctor, doctor_id=colleague.pk)  # another doctor
+    mine = join(guardian, child, doctor, doctor_id=doctor.pk)
+
+    assert selectors.entry_ahead_count(mine) == 0
+    anyone = PatientFactory()
+    assert selectors.entry_ahead_count(join(anyone.user, anyone, doctor)) == 2
+
+
 def test_one_live_entry_per_patient_per_specialty(patient, doctor, join):
     join(patient, patient.patient, doctor)
     with pytest.raises(WaitlistRefused) as info:

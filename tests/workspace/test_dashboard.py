@@ -81,3 +81,14 @@ def test_another_clinics_head_cannot_pick_this_clinic(other_clerk, as_staff, fig
 def test_the_operator_chooses_a_clinic(operator, as_staff, figures):
     page = as_staff(operator).get("/workspace/dashboard/", {"clinic": figures.clinic_id})
     assert "Кардиолог" in page.content.decode()
+
+
+def test_the_charts_numbers_read_as_the_tables_with_a_decimal_comma():
+    """Issue 27: the chart said «1.8 дн.» beside the table's «1,8 дн.»."""
+    from django.utils import translation
+
+    from portal.workspace.dashboard import bars
+
+    with translation.override("ru"):
+        texts = [bar.text for bar in bars([("a", 1.8), ("b", 2.0), ("c", None)], "дн.")]
+    assert texts == ["1,8 дн.", "2 дн.", "—"]
