@@ -219,7 +219,12 @@ def logout(request: HttpRequest) -> HttpResponse:
             ip=client_ip(request),
             device=request_device(request),
         )
+    was_logged_in = request.user.is_authenticated
     auth_logout(request)
+    if was_logged_in:
+        # Kept in the new, empty session until the next page: ESIA's logout sends the
+        # browser back to the home page, which then says so (issue 27: it said nothing).
+        messages.info(request, _("Вы вышли из личного кабинета."))
     if was_citizen:
         return HttpResponseRedirect(esia.logout_url())
     return redirect("core:home")

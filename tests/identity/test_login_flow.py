@@ -269,4 +269,6 @@ def test_logout_ends_the_session_and_goes_through_esia_logout(client, esia_setup
     }
     assert SESSION_KEY not in client.session
     assert AuditEvent.objects.filter(action="logout").count() == 1
+    # Back from ESIA's logout, the home page says what happened (issue 27).
+    assert "Вы вышли из личного кабинета." in client.get("/").content.decode()
     assert "Войти через ЕСИА" in client.get("/cabinet/").content.decode()
