@@ -14,8 +14,11 @@ from tests.factories import AppointmentFactory, DoctorFactory, SlotFactory
 
 @pytest.fixture
 def started(home_clinic, patient):
-    """An appointment of today that began ten minutes ago."""
-    starts = timezone.now() - datetime.timedelta(minutes=10)
+    """An appointment of today that began up to ten minutes ago: never yesterday's, even
+    just after local midnight (CI once ran at 00:03 in Irkutsk and found no «Пришёл»)."""
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = max(now - datetime.timedelta(minutes=10), midnight)
     doctor = DoctorFactory(clinic=home_clinic, last_name="Терапевтова")
     slot = SlotFactory(
         doctor=doctor,
