@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "portal.release",
     # The waitlist and the offers of a held time (docs/waitlist.md).
     "portal.waitlist",
+    # «Вызов врача на дом» (docs/home-visits.md).
+    "portal.home_visits",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.
     "oauth2_provider",
     "portal.api",

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.release.urls")),
     path("", include("portal.waitlist.urls")),
+    path("home-visits/", include("portal.home_visits.urls")),
+    path("workspace/home-visits/", include("portal.home_visits.workspace_urls")),
     path("fhir/", include("portal.api.urls_fhir")),
     path("oauth/", include("portal.api.urls_oauth")),
     path(settings.ADMIN_PATH, admin.site.urls),

@@ -55,6 +55,12 @@ class AuditAction(models.TextChoices):
     OFFER_EXPIRED = "offer.expired", _("Срок предложения времени истёк")
     # The registry of insured persons searched by a clerk (booking by phone).
     REGISTRY_SEARCHED = "registry.searched", _("Поиск в регистре застрахованных")
+    # Home visits (docs/home-visits.md).
+    HOME_VISIT_REQUESTED = "home_visit.requested", _("Вызов врача на дом")
+    HOME_VISIT_ACCEPTED = "home_visit.accepted", _("Вызов врача на дом принят в работу")
+    HOME_VISIT_ASSIGNED = "home_visit.assigned", _("На вызов врача на дом назначен врач")
+    HOME_VISIT_VISITED = "home_visit.visited", _("Отмечено: врач посетил на дому")
+    HOME_VISIT_CANCELLED = "home_visit.cancelled", _("Вызов врача на дом отменён")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
