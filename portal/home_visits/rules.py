@@ -70,6 +70,15 @@ def is_working_day(day: datetime.date, weekdays: str) -> bool:
     )
 
 
+def next_working_day(weekdays: str, after: datetime.date) -> datetime.date:
+    day = after + datetime.timedelta(days=1)
+    for _step in range(60):  # the longest holidays are two weeks; a clinic works some day
+        if is_working_day(day, weekdays):
+            return day
+        day += datetime.timedelta(days=1)
+    return day
+
+
 def visit_day(clinic: Clinic, now: datetime.datetime | None = None) -> datetime.date:
     """The day a request made ``now`` is for: today if it came before the clinic's cut-off
     hour on one of its working days, else the next working day (docs/home-visits.md)."""
@@ -78,12 +87,7 @@ def visit_day(clinic: Clinic, now: datetime.datetime | None = None) -> datetime.
     today = now.date()
     if now.hour < cutoff and is_working_day(today, weekdays):
         return today
-    day = today + datetime.timedelta(days=1)
-    for _step in range(60):  # the longest holidays are two weeks; a clinic works some day
-        if is_working_day(day, weekdays):
-            return day
-        day += datetime.timedelta(days=1)
-    return day
+    return next_working_day(weekdays, today)
 
 
 def attachment_refusal(patient: Patient) -> str | None:

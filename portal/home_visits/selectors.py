@@ -8,7 +8,12 @@ from django.http import Http404
 
 from portal.directory.models import Doctor
 from portal.home_visits.models import HomeVisit
-from portal.home_visits.rules import local_now
+from portal.home_visits.rules import (
+    DEFAULT_WEEKDAYS,
+    clinic_settings,
+    local_now,
+    next_working_day,
+)
 from portal.patients.models import Patient
 from portal.patients.selectors import visibility_for
 from portal.staff.permissions import AnyUser, clinic_scope_for
@@ -51,15 +56,23 @@ def visit_get_for_staff(user: AnyUser, visit_id: int) -> HomeVisit:
     return visit
 
 
+def queue_days(user: AnyUser, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """Today to the clinic's next working day: «tomorrow» of a Friday is Monday, so a
+    request made on Saturday for Monday is on the list all weekend."""
+    scope = list(clinic_scope_for(user)[:2])
+    weekdays = clinic_settings(scope[0])[1] if len(scope) == 1 else DEFAULT_WEEKDAYS
+    return today, next_working_day(weekdays, today)
+
+
 def dispatcher_queue(
     user: AnyUser, today: datetime.date | None = None
 ) -> list[tuple[str, list[HomeVisit]]]:
-    """The clinic's requests for today and tomorrow, grouped by district (участок),
-    newest first within each."""
-    today = today or local_now().date()
+    """The clinic's requests for today and its next working day, grouped by district
+    (участок), newest first within each."""
+    first, last = queue_days(user, today or local_now().date())
     rows = (
         visits_in_scope(user)
-        .filter(day__in=[today, today + datetime.timedelta(days=1)])
+        .filter(day__gte=first, day__lte=last)
         .order_by("area", "-created_at", "-pk")
     )
     groups: dict[str, list[HomeVisit]] = {}

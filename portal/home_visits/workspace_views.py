@@ -44,10 +44,10 @@ def _refused(request: StaffRequest, refused: HomeVisitRefused) -> HttpResponse:
     return redirect("home_visits_workspace:queue")
 
 
-def _assignment(request: StaffRequest) -> tuple[int | None, object, object] | None:
+def _assignment(request: StaffRequest) -> tuple[int | None, object, object]:
     form = AssignForm(request.POST)
     if not form.is_valid():
-        return None
+        raise HomeVisitRefused("doctor_unknown" if "doctor" in form.errors else "window_bad")
     data = form.cleaned_data
     return data["doctor"], data["start"], data["end"]
 
@@ -56,11 +56,8 @@ def _assignment(request: StaffRequest) -> tuple[int | None, object, object] | No
 @staff_required
 def accept(request: StaffRequest, visit_id: int) -> HttpResponse:
     visit = selectors.visit_get_for_staff(request.user, visit_id)
-    assignment = _assignment(request)
-    if assignment is None:
-        return _refused(request, HomeVisitRefused("window_bad"))
-    doctor_id, start, end = assignment
     try:
+        doctor_id, start, end = _assignment(request)
         services.visit_accept(
             actor=request.user,
             visit_id=visit.pk,
@@ -78,11 +75,8 @@ def accept(request: StaffRequest, visit_id: int) -> HttpResponse:
 @staff_required
 def assign(request: StaffRequest, visit_id: int) -> HttpResponse:
     visit = selectors.visit_get_for_staff(request.user, visit_id)
-    assignment = _assignment(request)
-    if assignment is None:
-        return _refused(request, HomeVisitRefused("window_bad"))
-    doctor_id, start, end = assignment
     try:
+        doctor_id, start, end = _assignment(request)
         services.visit_assign(
             actor=request.user,
             visit_id=visit.pk,
