@@ -2,12 +2,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import directory, registry, release, schedules, staff, waitlist
+from portal.demo import directory, home_visits, registry, release, schedules, staff, waitlist
 
 # In this order: the registry attaches people to the clinics, schedules need the doctors,
 # staff need the clinics, the waitlist demo (docs/waitlist.md) and the fair-release ballot
 # (docs/fair-release.md) need the slots.
-DEMO_STEPS = [directory, registry, schedules, staff, waitlist, release]
+DEMO_STEPS = [directory, registry, schedules, staff, waitlist, release, home_visits]
 
 
 class Command(BaseCommand):
