@@ -149,3 +149,25 @@ class HomeVisit(models.Model):
         if self.window_start is None or self.window_end is None:
             return None
         return (self.window_start, self.window_end)
+
+
+class EsiaAddresses(models.Model):
+    """The registration and actual addresses ESIA gave at the person's last login, to
+    offer on the form (docs/home-visits.md). Replaced at every login."""
+
+    patient = models.OneToOneField(
+        "patients.Patient",
+        verbose_name=_("пациент"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # [{"kind": "registration" | "actual", "text": str, "flat": str}]
+    addresses = models.JSONField(_("адреса из ЕСИА"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("обновлено"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("адреса из ЕСИА")
+        verbose_name_plural = _("адреса из ЕСИА")
+
+    def __str__(self) -> str:
+        return f"{self.patient_id}: {len(self.addresses)}"

@@ -5,9 +5,10 @@ import datetime
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from portal.directory.models import Doctor
-from portal.home_visits.models import HomeVisit
+from portal.home_visits.models import EsiaAddresses, HomeVisit
 from portal.home_visits.rules import (
     DEFAULT_WEEKDAYS,
     clinic_settings,
@@ -93,18 +94,31 @@ def doctors_for(visit: HomeVisit) -> list[Doctor]:
     return sorted(doctors, key=lambda d: (d.area != visit.area or not visit.area, d.full_name))
 
 
-def addresses_offered(user: AnyUser) -> list[str]:
-    """Addresses to offer on the form: those of the family's earlier requests, newest
-    first (a person calls the doctor to the same home again)."""
+def addresses_offered(user: AnyUser) -> list[dict[str, str]]:
+    """Addresses to offer on the form: the user's registration and actual addresses from
+    their last ESIA login, then those of the family's earlier requests (a person calls
+    the doctor to the same home again), without repeats."""
     if user is None or not user.is_authenticated:
         return []
-    seen: list[str] = []
-    for address in (
-        visits_visible_to(user).order_by("-created_at").values_list("address", flat=True)[:20]
-    ):
-        if address not in seen:
-            seen.append(address)
-    return seen[:3]
+    offered: list[dict[str, str]] = []
+    kept = EsiaAddresses.objects.filter(patient__user=user).first()
+    labels = {
+        "registration": _("по месту жительства (Госуслуги)"),
+        "actual": _("фактический (Госуслуги)"),
+    }
+    for address in kept.addresses if kept is not None else []:
+        offered.append(
+            {
+                "text": address["text"],
+                "flat": address.get("flat", ""),
+                "label": str(labels.get(address["kind"], "")),
+            }
+        )
+    earlier = visits_visible_to(user).order_by("-created_at").values_list("address", "apartment")
+    for text, flat in earlier[:20]:
+        if all(o["text"] != text for o in offered):
+            offered.append({"text": text, "flat": flat, "label": str(_("из прошлого вызова"))})
+    return offered[:4]
 
 
 def patient_in_scope_by_policy(user: AnyUser, policy_number: str) -> "Patient | None":

@@ -31,11 +31,19 @@ def _for_whom(request: PatientRequest) -> Patient:
     return request.acting_patient
 
 
-def _initial(patient: Patient, user_patient: Patient | None) -> dict[str, str]:
-    """The address of the patient's last request and a phone from ESIA's contacts."""
+def _initial(
+    request: PatientRequest, patient: Patient, offered: list[dict[str, str]]
+) -> dict[str, str]:
+    """The address picked from the offered ones (``?address=N``), else the patient's last
+    request's, else the first from ESIA; the phone from the user's ESIA contacts."""
+    own = Patient.objects.filter(user=request.user).first()
+    initial = {"phone": (own.phone if own else "") or patient.phone}
+    pick = request.GET.get("address", "")
     last = HomeVisit.objects.filter(patient=patient).order_by("-created_at").first()
-    initial = {"phone": (user_patient.phone if user_patient else "") or patient.phone}
-    if last is not None:
+    if pick.isascii() and pick.isdigit() and int(pick) < len(offered):
+        chosen = offered[int(pick)]
+        initial.update(address=chosen["text"], apartment=chosen["flat"])
+    elif last is not None:
         initial.update(
             address=last.address,
             apartment=last.apartment,
@@ -43,6 +51,8 @@ def _initial(patient: Patient, user_patient: Patient | None) -> dict[str, str]:
             floor=last.floor,
             intercom=last.intercom,
         )
+    elif offered:
+        initial.update(address=offered[0]["text"], apartment=offered[0]["flat"])
     return initial
 
 
@@ -50,9 +60,8 @@ def _initial(patient: Patient, user_patient: Patient | None) -> dict[str, str]:
 @patient_required
 def visit_new(request: PatientRequest) -> HttpResponse:
     patient = _for_whom(request)
-    own = Patient.objects.filter(user=request.user).first()
     addresses = selectors.addresses_offered(request.user)
-    form = VisitForm(request.POST or None, initial=_initial(patient, own))
+    form = VisitForm(request.POST or None, initial=_initial(request, patient, addresses))
     context = {
         "form": form,
         "patient": patient,
