@@ -575,6 +575,9 @@ OAUTH2_PROVIDER = {
         ),
         "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
+        # Home visits (docs/home-visits.md).
+        "patient/Task.rs": _("видеть ваши вызовы врача на дом и вызовы для ваших детей"),
+        "patient/Task.c": _("вызывать врача на дом вам и вашим детям"),
     },
     "DEFAULT_SCOPES": ["patient/Patient.r"],
     # A reused authorization code revokes what it issued (RFC 6749 §4.1.2; docs/api.md).
