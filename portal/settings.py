@@ -102,9 +102,8 @@ INSTALLED_APPS = [
     "portal.notifications",
     # «Запись при открытии дня»: a newly opened day given out by a draw (docs/fair-release.md).
     "portal.release",
-    # The waitlist and the offers of a held time (docs/waitlist.md).
+    # The waitlist and offers of a held time (docs/waitlist.md), home visits (docs/home-visits.md).
     "portal.waitlist",
-    # «Вызов врача на дом» (docs/home-visits.md).
     "portal.home_visits",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.
     "oauth2_provider",
@@ -575,9 +574,7 @@ OAUTH2_PROVIDER = {
         ),
         "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
-        # Home visits (docs/home-visits.md).
-        "patient/Task.rs": _("видеть ваши вызовы врача на дом и вызовы для ваших детей"),
-        "patient/Task.c": _("вызывать врача на дом вам и вашим детям"),
+        "patient/Task.crs": _("вызывать врача на дом вам и вашим детям и видеть эти вызовы"),
     },
     "DEFAULT_SCOPES": ["patient/Patient.r"],
     # A reused authorization code revokes what it issued (RFC 6749 §4.1.2; docs/api.md).

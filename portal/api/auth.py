@@ -21,9 +21,9 @@ SCOPES = {
     "patient/Patient.r": "Patient.r",
     "patient/Appointment.rs": "Appointment.rs",
     "patient/Appointment.cu": "Appointment.cu",
-    # Home visits (docs/home-visits.md): read and search, and create.
-    "patient/Task.rs": "Task.rs",
-    "patient/Task.c": "Task.c",
+    # Home visits (docs/home-visits.md): create, read and search in one scope, since an
+    # app that calls a doctor home must show the request's state.
+    "patient/Task.crs": "Task.crs",
 }
 
 # Idempotency keys of API bookings: uuid5(this namespace, "<client_id>:<X-Request-Id>").

@@ -18,7 +18,7 @@ from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
 FHIR = "http://testserver/fhir"
 REDIRECT = "https://app.example/callback"
 ALL_SCOPES = (
-    "patient/Patient.r patient/Appointment.rs patient/Appointment.cu patient/Task.rs patient/Task.c"
+    "patient/Patient.r patient/Appointment.rs patient/Appointment.cu patient/Task.crs"
 )
 
 
