@@ -28,6 +28,8 @@ $(UV):
 		$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv; \
 	fi
 
+# System packages the tests use, installed by .ci/run, by hand elsewhere (Debian):
+# chromium (browser tests) and zbar-tools (zbarimg decodes the ticket's QR code).
 install: $(UV)
 	$(UV) sync --frozen
 

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "portal.patients",
     "portal.audit",
     "portal.journal",
+    "portal.referrals",
     "portal.scheduling",
     "portal.demo",
     # Django's Tasks API (the django-tasks backport) and its database queue: the outbox.
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "portal.home_visits",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.
     "oauth2_provider",
+    "corsheaders",
     "portal.api",
     # With an emulator off its app is not even installed.
     *(["portal.esia_emulator"] if ESIA_EMULATOR_ENABLED else []),
@@ -116,6 +118,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Browser apps of registered clients call the API from their own origins (docs/api.md,
+    # «CORS»); before the session: these answers never depend on a cookie.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # With a replica: a read-only page the primary cannot answer is read from the replica
     # (docs/operations.md, «Degraded mode»); inside the session, around everything else.
@@ -437,6 +442,10 @@ GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
 # A fair-release draw that stopped half-way this long ago (its worker died) is finished by
 # the next `release_draws` with its stored seed and inputs (docs/fair-release.md).
 RELEASE_DRAW_RESUME_SECONDS = env_int("RELEASE_DRAW_RESUME_SECONDS", 300)
+# Days a referral stays valid unless its issuer sets another date (docs/referrals.md).
+REFERRAL_VALID_DAYS = env_int("REFERRAL_VALID_DAYS", 30)
+# A patient is reminded this many days before an unused referral expires.
+REFERRAL_EXPIRY_REMINDER_DAYS = env_int("REFERRAL_EXPIRY_REMINDER_DAYS", 3)
 
 # --- later areas (notifications, api, workspace) ---
 # The clinic workspace (docs/workspace.md): staff log in with a password and a TOTP code.
@@ -567,6 +576,13 @@ API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20)
 API_PAGE_MAX = env_int("API_PAGE_MAX", 100)
 RATE_API_TOKEN = env_rate("RATE_API_TOKEN", "120/m")
 RATE_API_TOKEN_WRITE = env_rate("RATE_API_TOKEN_WRITE", "20/10m")
+# CORS (django-cors-headers) for the API's paths only, and only for the origins of
+# registered apps' redirect URIs (portal/api/cors.py answers the library's signal).
+CORS_URLS_REGEX = r"^/(fhir/|oauth/(token|revoke_token|introspect)/|\.well-known/)"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "if-match", "prefer", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["etag", "location", "retry-after"]
+CORS_PREFLIGHT_MAX_AGE = 600
+
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "patient/Patient.r": _(
@@ -574,9 +590,15 @@ OAUTH2_PROVIDER = {
         ),
         "patient/Appointment.rs": _("видеть ваши записи к врачу и записи ваших детей"),
         "patient/Appointment.cu": _("записывать вас и ваших детей к врачу и отменять записи"),
+        "patient/ServiceRequest.rs": _("видеть ваши направления к врачам и направления детей"),
+        "launch/patient": _("знать, чья карта открыта в приложении (ваша)"),
+        "offline_access": _("оставаться подключённым, пока вы не отзовёте доступ"),
         "patient/Task.crs": _("вызывать врача на дом вам и вашим детям и видеть эти вызовы"),
     },
     "DEFAULT_SCOPES": ["patient/Patient.r"],
+    # Authorization code and refresh only: no password grant (it checked staff passwords
+    # without a second factor and spent their lockout), no client credentials.
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.WebApplicationServer",
     # A reused authorization code revokes what it issued (RFC 6749 §4.1.2; docs/api.md).
     "OAUTH2_VALIDATOR_CLASS": "portal.api.oauth_validator.PortalOAuth2Validator",
     "PKCE_REQUIRED": True,

@@ -162,3 +162,23 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda o: o.slot.ends_at)
     ticket_number = factory.Sequence(lambda n: f"T{n:09d}")
     idempotency_key = factory.Faker("uuid4", cast_to=None)
+
+
+# --- referrals (issue 21) ------------------------------------------------------------
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """An active referral, issued today by the patient's own clinic, valid 30 days."""
+
+    class Meta:
+        model = "referrals.Referral"
+
+    number = factory.Sequence(lambda n: f"0001-TEST-{n:06d}")
+    patient = factory.SubFactory(PatientFactory)
+    specialty = factory.SubFactory(
+        SpecialtyFactory, access=Specialty.Access.REFERRAL, code="neuro-ref", name="Невролог"
+    )
+    issuer_clinic = factory.LazyAttribute(lambda o: o.patient.clinic)
+    issued_on = factory.LazyFunction(lambda: timezone.localdate())
+    valid_until = factory.LazyAttribute(lambda o: o.issued_on + datetime.timedelta(days=30))
+    reason = "Головные боли"

@@ -8,7 +8,7 @@ itself (what the browser sees) are always fast.
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -27,6 +27,8 @@ class Behaviour:
     delay: float = 8.0  # seconds per call, "slow"
     drip: float = 4.0  # seconds between bytes, "drip"
     calls: list[tuple[str, str, float]] = field(default_factory=list)  # (mode, path, at)
+    # (path, body) -> body: what a tampering ESIA (or a man in the middle) answers instead.
+    rewrite: Callable[[str, bytes], bytes] | None = None
     # Set when the test ends: a call still waiting must not reach the emulator afterwards,
     # when the settings it checks against are no longer the test's (its error would
     # surface in whichever test runs then, through Django's request-exception signal).
@@ -82,12 +84,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, self.server.upstream + self.path, headers=headers, content=body,
             timeout=30,
         )  # fmt: skip
+        content = answer.content
+        if behaviour.rewrite is not None:
+            content = behaviour.rewrite(path, content)
         head = [f"HTTP/1.1 {answer.status_code} {answer.reason_phrase}"]
         for name in ("content-type", "location"):
             if name in answer.headers:
                 head.append(f"{name}: {answer.headers[name]}")
-        head.append(f"content-length: {len(answer.content)}")
-        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + answer.content
+        head.append(f"content-length: {len(content)}")
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + content
         try:
             if mode == "drip":
                 for byte in raw:

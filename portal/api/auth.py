@@ -21,6 +21,7 @@ SCOPES = {
     "patient/Patient.r": "Patient.r",
     "patient/Appointment.rs": "Appointment.rs",
     "patient/Appointment.cu": "Appointment.cu",
+    "patient/ServiceRequest.rs": "ServiceRequest.rs",
     # Home visits (docs/home-visits.md): create, read and search in one scope, since an
     # app that calls a doctor home must show the request's state.
     "patient/Task.crs": "Task.crs",

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from portal.api.auth import SCOPES
+from portal.api.smart_scopes import CONTEXT_SCOPES
 
 # (type, patient-facing, interactions, search parameters: name -> (FHIR type, description))
 PUBLIC_PAGING = {"_count": ("number", "размер страницы (не больше API_PAGE_MAX)"),
@@ -74,6 +75,12 @@ TYPES: list[tuple[str, bool, list[str], dict[str, tuple[str, str]]]] = [
         "patient": (REFERENCE, "Patient/<id>"),
         "status": ("token", "booked, cancelled, fulfilled, noshow"),
         "date": ("date", "ge/gt/le/lt/eq + дата или дата-время начала"),
+    }),
+    # Referrals (docs/referrals.md); Appointment.basedOn names the one a booking used.
+    ("ServiceRequest", True, ["read", "search-type"], {
+        "_id": ("token", "идентификатор"),
+        "patient": (REFERENCE, "Patient/<id>"),
+        "status": ("token", "active, completed, revoked, entered-in-error"),
     }),
     # Home visits (docs/home-visits.md): a Task per request, its status the state.
     ("Task", True, ["read", "search-type", "create"], {
@@ -149,16 +156,42 @@ def _oauth(base: str, tail: str) -> str:
     return base.rsplit("/fhir", 1)[0] + "/oauth/" + tail
 
 
-def smart_configuration(base: str) -> dict[str, Any]:
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+def authorization_server_metadata(base: str, issuer: str) -> dict[str, Any]:
+    """RFC 8414, at /.well-known/oauth-authorization-server. ``issuer`` is the one the
+    authorization responses carry in `iss` (RFC 9207): the site's origin."""
     return {
+        "issuer": issuer,
         "authorization_endpoint": _oauth(base, "authorize/"),
         "token_endpoint": _oauth(base, "token/"),
         "revocation_endpoint": _oauth(base, "revoke_token/"),
+        "introspection_endpoint": _oauth(base, "introspect/"),
         "grant_types_supported": ["authorization_code", "refresh_token"],
-        "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": [*SCOPES, "offline_access"],
         "response_types_supported": ["code"],
-        "capabilities": ["client-public", "client-confidential-symmetric", "permission-v2"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": [*SCOPES, *CONTEXT_SCOPES],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS[:2],
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+def smart_configuration(base: str, issuer: str) -> dict[str, Any]:
+    """SMART App Launch 2.x discovery, at <FHIR base>/.well-known/smart-configuration."""
+    return authorization_server_metadata(base, issuer) | {
+        "capabilities": [
+            "launch-standalone",
+            "context-standalone-patient",
+            "client-public",
+            "client-confidential-symmetric",
+            "permission-patient",
+            "permission-offline",
+            "permission-v1",
+            "permission-v2",
+        ],
     }
 
 

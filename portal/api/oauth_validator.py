@@ -18,6 +18,8 @@ from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from portal.api.models import SpentCode
+from portal.api.queries import patient_of_user
+from portal.api.smart_scopes import scopes_granted
 
 logger = logging.getLogger(__name__)
 SPENT_CODES_KEPT = datetime.timedelta(days=1)  # codes live 60 s; a day is plenty
@@ -41,6 +43,27 @@ def spent_code_revoke(code: str, application_id: int) -> bool:
 
 
 class PortalOAuth2Validator(OAuth2Validator):  # type: ignore[misc]
+    def validate_scopes(
+        self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any, **kw: Any
+    ) -> bool:
+        """Grant what the SMART request covers (`smart_scopes`); the token's `scope` says
+        what was granted. Idempotent: the consent's POST validates the granted list again."""
+        granted = scopes_granted(scopes)
+        if not granted:
+            return False
+        request.scopes = granted
+        return bool(super().validate_scopes(client_id, granted, client, request, *args, **kw))
+
+    def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kw: Any) -> Any:
+        """SMART standalone patient launch: `launch/patient` puts the patient in context —
+        the user's own record (an app reaches the children they act for through Patient)."""
+        saved = super().save_bearer_token(token, request, *args, **kw)
+        if "launch/patient" in (request.scopes or []):
+            own = patient_of_user(request.user)
+            if own is not None:
+                token["patient"] = str(own.pk)
+        return saved
+
     def validate_code(
         self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:

@@ -8,6 +8,7 @@ import json
 import uuid
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, QueryDict
 
 from portal.api import resources, search
@@ -18,6 +19,7 @@ from portal.api.queries import (
     BookingRefused,
     Guardianship,
     Patient,
+    Referral,
     Sight,
     Slot,
     appointment_book,
@@ -26,6 +28,9 @@ from portal.api.queries import (
     appointments_visible,
     patient_for_actor,
     patients_actable_by,
+    referral_state,
+    referrals_visible,
+    today,
     visibility_for,
 )
 from portal.core.digits import is_ascii_digits
@@ -105,8 +110,14 @@ def related_person_read(caller: Caller, rid: str) -> dict[str, Any]:
 
 def _appointments(caller: Caller) -> Any:
     """What the caller may see, by the pages' one rule (`appointments_visible`): every
-    search parameter narrows this set, none widens it."""
-    return appointments_visible(caller.user).order_by("-starts_at", "-pk")
+    search parameter narrows this set, none widens it. Each row carries the referral
+    that backs it (``referral_pk``, for ``basedOn``), read in the page's one query."""
+    backing = Referral.objects.filter(appointment_id=OuterRef("pk")).values("pk")[:1]
+    return (
+        appointments_visible(caller.user)
+        .annotate(referral_pk=Subquery(backing))
+        .order_by("-starts_at", "-pk")
+    )
 
 
 APPOINTMENT_STATUS = {
@@ -143,6 +154,46 @@ def _appointment_of(caller: Caller, rid: str) -> Appointment:
         raise api_error(404, "not_found") from exc
 
 
+# --- referrals (ServiceRequest) ---------------------------------------------------------
+
+# ServiceRequest.status -> the referral states it stands for (`resources.SERVICE_REQUEST_STATUS`).
+SERVICE_REQUEST_STATES = {
+    "active": "active",
+    "completed": "used",
+    "revoked": "expired",
+    "entered-in-error": "cancelled",
+}
+
+
+def service_request_search(caller: Caller, query: QueryDict) -> list[Referral]:
+    """The caller's and their children's referrals, by the pages' one rule of visibility
+    (`referrals.selectors.referrals_visible`): a search parameter only narrows it."""
+    caller.require("ServiceRequest", "s")
+    rows = referrals_visible(caller.user).order_by("-issued_on", "-pk")
+    if (wanted := search.ids(query, "patient", "Patient")) is not None:
+        rows = rows.filter(patient_id__in=wanted)
+    if (wanted := search.ids(query, "_id")) is not None:
+        rows = rows.filter(pk__in=wanted)
+    found = list(rows[:200])
+    if (statuses := search.tokens(query, "status")) is not None:
+        if not set(statuses) <= set(SERVICE_REQUEST_STATES):
+            raise search.invalid(
+                "status: ожидается active, completed, revoked или entered-in-error"
+            )
+        states = {SERVICE_REQUEST_STATES[s] for s in statuses}
+        day = today()
+        found = [r for r in found if referral_state(r, day) in states]
+    return found
+
+
+def service_request_read(caller: Caller, rid: str) -> dict[str, Any]:
+    caller.require("ServiceRequest", "r")
+    row = referrals_visible(caller.user).filter(pk=_int_id(rid)).first()
+    if row is None:
+        raise api_error(404, "not_found")
+    return resources.service_request(row)
+
+
 # --- writes ---------------------------------------------------------------------------
 
 
@@ -168,6 +219,20 @@ def _reference_id(value: Any, kind: str) -> int | None:
     if not isinstance(reference, str) or not reference.startswith(f"{kind}/"):
         return None
     return search.id_of(reference[len(kind) + 1 :])
+
+
+def _based_on(body: dict[str, Any]) -> int | None:
+    """The referral a booking uses: ``basedOn = [{reference: ServiceRequest/<id>}]``, or
+    none (the booking service takes the one that expires first, as on the site)."""
+    based_on = body.get("basedOn")
+    if based_on is None:
+        return None
+    if not isinstance(based_on, list) or len(based_on) != 1:
+        raise search.invalid("basedOn: укажите одно направление [{reference: ServiceRequest/…}]")
+    referral_id = _reference_id(based_on[0], "ServiceRequest")
+    if referral_id is None:
+        raise search.invalid("basedOn.reference должен иметь вид ServiceRequest/<id>")
+    return referral_id
 
 
 def _booking_request(body: Any) -> tuple[int, int]:
@@ -207,7 +272,9 @@ def _request_id(caller: Caller, request: HttpRequest) -> uuid.UUID:
 def appointment_create(caller: Caller, request: HttpRequest) -> tuple[dict[str, Any], bool]:
     """Book a free slot; returns the Appointment and whether it was created now."""
     caller.require("Appointment", "c")
-    slot_id, patient_id = _booking_request(_body(request))
+    body = _body(request)
+    slot_id, patient_id = _booking_request(body)
+    referral_id = _based_on(body)
     key = _request_id(caller, request)
     try:
         patient = _patient_for(caller, patient_id, request)
@@ -223,6 +290,7 @@ def appointment_create(caller: Caller, request: HttpRequest) -> tuple[dict[str, 
             slot_id=slot_id,
             idempotency_key=key,
             ip=client_ip(request),
+            referral_id=referral_id,
         )
     except BookingRefused as refused:
         raise booking_error(refused) from refused

@@ -11,8 +11,16 @@ from portal.home_visits.rules import RED_FLAGS, SYMPTOMS
 from portal.home_visits.selectors import visit_get_for_user, visits_visible_to
 from portal.home_visits.services import VisitData, visit_create
 from portal.patients.models import Guardianship, Patient
-from portal.patients.selectors import Sight, patients_actable_by, visibility_for
+from portal.patients.selectors import (
+    Sight,
+    patient_of_user,
+    patients_actable_by,
+    visibility_for,
+)
 from portal.patients.services import patient_for_actor
+from portal.referrals.models import Referral
+from portal.referrals.rules import referral_state
+from portal.referrals.selectors import referrals_visible, today
 from portal.scheduling.errors import ERRORS, BookingRefused
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.rules import slot_refusal
@@ -37,6 +45,7 @@ __all__ = [
     "HomeVisit",
     "HomeVisitRefused",
     "Patient",
+    "Referral",
     "Sight",
     "Slot",
     "Specialty",
@@ -47,8 +56,12 @@ __all__ = [
     "appointments_visible",
     "bookable_q",
     "patient_for_actor",
+    "patient_of_user",
     "patients_actable_by",
+    "referral_state",
+    "referrals_visible",
     "slot_refusal",
+    "today",
     "visibility_for",
     "visit_create",
     "visit_get_for_user",

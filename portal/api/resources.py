@@ -13,7 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.api import codes
-from portal.api.queries import Appointment, Clinic, Doctor, Guardianship, Patient, Slot, Specialty
+from portal.api.queries import (
+    Appointment,
+    Clinic,
+    Doctor,
+    Guardianship,
+    Patient,
+    Referral,
+    Slot,
+    Specialty,
+    referral_state,
+    today,
+)
 
 Resource = dict[str, Any]
 
@@ -258,8 +269,64 @@ def appointment(row: Appointment) -> Resource:
             },
         ],
     }
+    if (referral_id := _referral_of(row)) is not None:
+        resource["basedOn"] = [ref("ServiceRequest", referral_id)]
     if row.status == "cancelled_clinic":
         resource["cancelationReason"] = {"text": _("Отменена поликлиникой")}
     elif row.status == "cancelled_patient":
         resource["cancelationReason"] = {"text": _("Отменена пациентом")}
+    return resource
+
+
+def _referral_of(row: Appointment) -> int | None:
+    """The referral that backs the appointment: annotated by the search (one query for
+    the page), else looked up for the one read."""
+    if hasattr(row, "referral_pk"):
+        value = row.referral_pk
+        return value if isinstance(value, int) else None
+    return Referral.objects.filter(appointment_id=row.pk).values_list("pk", flat=True).first()
+
+
+# The referral's state (`referrals.rules.referral_state`) as ServiceRequest.status: used is
+# completed; expired is revoked (its authorization ended); cancelled by the clinic was
+# issued in error (the only reason a clinic cancels one, docs/referrals.md).
+SERVICE_REQUEST_STATUS = {
+    "active": "active",
+    "used": "completed",
+    "expired": "revoked",
+    "cancelled": "entered-in-error",
+}
+
+
+def service_request(row: Referral) -> Resource:
+    state = referral_state(row, today())
+    requester = (
+        ref("PractitionerRole", row.issuer_doctor.pk, row.issuer_doctor.full_name)
+        if row.issuer_doctor is not None
+        else ref("Organization", row.issuer_clinic_id, row.issuer_clinic.short_name)
+    )
+    resource: Resource = {
+        "resourceType": "ServiceRequest",
+        "id": str(row.pk),
+        "identifier": [{"system": codes.naming("referral"), "value": row.number}],
+        "status": SERVICE_REQUEST_STATUS[state],
+        "intent": "order",
+        "code": codes.specialty_concept(row.specialty),
+        "subject": ref("Patient", row.patient_id),
+        "occurrencePeriod": {
+            "start": row.issued_on.isoformat(),
+            "end": row.valid_until.isoformat(),
+        },
+        "authoredOn": row.issued_on.isoformat(),
+        "requester": requester,
+        "performerType": codes.specialty_concept(row.specialty),
+    }
+    if row.clinic is not None:
+        resource["performer"] = [ref("Organization", row.clinic.pk, row.clinic.short_name)]
+    if row.reason:
+        resource["reasonCode"] = [{"text": row.reason}]
+    if state == "expired":
+        resource["note"] = [{"text": _("Срок действия направления истёк")}]
+    elif state == "cancelled" and row.cancel_reason:
+        resource["note"] = [{"text": row.cancel_reason}]
     return resource

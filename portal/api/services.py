@@ -1,19 +1,45 @@
 """Writes of the API app: registering a client and withdrawing a patient's consent."""
 
+import base64
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from django.contrib.auth.hashers import check_password
 from django.db import transaction
 from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from oauth2_provider.scopes import get_scopes_backend
 
+from portal.api.queries import patient_of_user
 from portal.identity.models import User
+
+
+@dataclass(frozen=True)
+class Registered:
+    application: Application
+    secret: str  # a confidential client's secret in clear, to be shown once; "" otherwise
 
 
 def client_register(
     *, name: str, redirect_uris: list[str], confidential: bool = False
 ) -> Application:
     """A mobile app (public client, PKCE) or a server (confidential) using authorization code."""
-    return Application.objects.create(
+    return client_register_with_secret(
+        name=name, redirect_uris=redirect_uris, confidential=confidential
+    ).application
+
+
+def client_register_with_secret(
+    *, name: str, redirect_uris: list[str], confidential: bool = False
+) -> Registered:
+    """As `client_register`, with the secret in clear: the library stores only its hash, so
+    this is the one moment it can be told to the operator."""
+    secret = generate_client_secret() if confidential else ""
+    application = Application.objects.create(
         name=name,
+        client_secret=secret,
         client_type=(
             Application.CLIENT_CONFIDENTIAL if confidential else Application.CLIENT_PUBLIC
         ),
@@ -21,6 +47,7 @@ def client_register(
         redirect_uris=" ".join(redirect_uris),
         skip_authorization=False,
     )
+    return Registered(application, secret)
 
 
 @transaction.atomic
@@ -66,3 +93,52 @@ def consents_of(user: User) -> list[dict[str, object]]:
     for entry in apps.values():
         entry["scopes"] = sorted(str(described.get(s, s)) for s in entry["scopes"])  # type: ignore[attr-defined]
     return sorted(apps.values(), key=lambda e: str(e["application"]))
+
+
+def token_introspect(token: str, *, client_id: str) -> dict[str, object]:
+    """RFC 7662's answer about ``token`` for the client ``client_id``: inactive unless it
+    is a live access token of that very client."""
+    checksum = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+    row = (
+        AccessToken.objects.select_related("application", "user")
+        .filter(token_checksum=checksum, application__client_id=client_id)
+        .first()
+    )
+    if row is None or not row.is_valid():
+        return {"active": False}
+    answer: dict[str, object] = {
+        "active": True,
+        "scope": row.scope,
+        "client_id": client_id,
+        "exp": int(row.expires.timestamp()),
+        "token_type": "Bearer",
+    }
+    if row.resource:
+        answer["aud"] = row.resource
+    own = patient_of_user(row.user) if row.user is not None else None
+    if own is not None and "launch/patient" in row.scope.split():
+        answer["patient"] = str(own.pk)
+    return answer
+
+
+def confidential_client_authenticated(
+    authorization: str, client_id: str, client_secret: str
+) -> Application | None:
+    """The confidential client these credentials prove (RFC 6749 §2.3.1: HTTP Basic with
+    form-encoded parts, or the two form fields), or None."""
+    kind, _, value = authorization.partition(" ")
+    if kind.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        raw_id, _, raw_secret = decoded.partition(":")
+        client_id, client_secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+    if not client_id or not client_secret:
+        return None
+    app = Application.objects.filter(
+        client_id=client_id, client_type=Application.CLIENT_CONFIDENTIAL
+    ).first()
+    if app is None or not check_password(client_secret, app.client_secret):
+        return None
+    return app

@@ -12,6 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
+from oauth2_provider.settings import oauth2_settings
 
 from portal.api import capability, home_visit_tasks, patient, public, resources, search
 from portal.api.auth import Caller, caller_from_request, fhir_base_url
@@ -85,7 +86,7 @@ def _authenticated(request: HttpRequest) -> Caller:
     return caller
 
 
-PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment", "Task"}
+PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment", "ServiceRequest", "Task"}
 CREATABLE = {"Appointment", "Task"}
 
 
@@ -114,8 +115,22 @@ def openapi(request: HttpRequest) -> HttpResponse:
 def smart_configuration(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         raise api_error(405, "method")
-    response = fhir_response(capability.smart_configuration(fhir_base_url(request)))
+    issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
+    response = fhir_response(capability.smart_configuration(fhir_base_url(request), issuer))
     response["Content-Type"] = "application/json; charset=utf-8"
+    return response
+
+
+@fhir_endpoint
+def authorization_server_metadata(request: HttpRequest) -> HttpResponse:
+    """RFC 8414 metadata, at the site root as the RFC places it."""
+    if request.method not in ("GET", "HEAD"):
+        raise api_error(405, "method")
+    issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
+    document = capability.authorization_server_metadata(fhir_base_url(request), issuer)
+    response = fhir_response(document)
+    response["Content-Type"] = "application/json; charset=utf-8"
+    response["Access-Control-Allow-Origin"] = "*"  # public, and read by browser apps
     return response
 
 
@@ -149,6 +164,11 @@ def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
     if kind == "RelatedPerson":
         found = patient.related_person_search(caller, request.GET)
         return fhir_response(search.bundle_of(base, found))
+    if kind == "ServiceRequest":
+        referrals = patient.service_request_search(caller, request.GET)
+        return fhir_response(
+            search.bundle_of(base, [resources.service_request(r) for r in referrals])
+        )
     rows = patient.appointment_search(caller, request.GET)
     return fhir_response(
         search.searchset(request, rows, resources.appointment, base=base, kind="Appointment")
@@ -186,6 +206,8 @@ def instance_endpoint(request: HttpRequest, kind: str, rid: str) -> HttpResponse
         return fhir_response(patient.patient_read(caller, rid, request))
     if kind == "RelatedPerson":
         return fhir_response(patient.related_person_read(caller, rid))
+    if kind == "ServiceRequest":
+        return fhir_response(patient.service_request_read(caller, rid))
     if request.method in ("PUT", "PATCH"):
         return fhir_response(patient.appointment_update(caller, rid, request))
     return fhir_response(patient.appointment_read(caller, rid))

@@ -39,6 +39,7 @@ class AuditAction(models.TextChoices):
     STAFF_LOGIN = "staff.login", _("Вход сотрудника в рабочее место")
     APPOINTMENT_ATTENDED = "appointment.attended", _("Отмечено: приём состоялся")
     APPOINTMENT_NO_SHOW = "appointment.no_show", _("Отмечена неявка на приём")
+    APPOINTMENT_ARRIVED = "appointment.arrived", _("Отмечен приход в регистратуру")
     DIRECTORY_CHANGED = "directory.changed", _("Изменён справочник медицинских организаций")
     # «Запись при открытии дня» (docs/fair-release.md).
     RELEASE_REQUESTED = "release.requested", _("Подана заявка на запись при открытии дня")
@@ -55,6 +56,11 @@ class AuditAction(models.TextChoices):
     OFFER_EXPIRED = "offer.expired", _("Срок предложения времени истёк")
     # The registry of insured persons searched by a clerk (booking by phone).
     REGISTRY_SEARCHED = "registry.searched", _("Поиск в регистре застрахованных")
+    # Referrals (docs/referrals.md).
+    REFERRAL_ISSUED = "referral.issued", _("Выдано направление")
+    REFERRAL_USED = "referral.used", _("Запись по направлению")
+    REFERRAL_RETURNED = "referral.returned", _("Направление снова действует после отмены записи")
+    REFERRAL_CANCELLED = "referral.cancelled", _("Направление отменено поликлиникой")
     # Home visits (docs/home-visits.md).
     HOME_VISIT_REQUESTED = "home_visit.requested", _("Вызов врача на дом")
     HOME_VISIT_ACCEPTED = "home_visit.accepted", _("Вызов врача на дом принят в работу")

@@ -293,5 +293,8 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
             "rows": dev_messages(),
             "mailbox": mailbox_read(settings.NOTIFICATIONS_DEV_MAILBOX, 50),
             "sms": sms[:50],
+            # The ports this stand was started with, not the defaults (docs/operations.md).
+            "smtp_address": f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
+            "smsc_address": f"{settings.SMPP_HOST or '127.0.0.1'}:{settings.SMPP_PORT}",
         },
     )

@@ -142,8 +142,13 @@ def _esia_code(payload: Any) -> str:
 
 
 def tokens_exchange(code: str, deadline: Deadline | None = None) -> dict[str, Any]:
-    """POST /aas/oauth2/v3/te with a fresh state, timestamp and client_secret."""
-    fields = _client_fields(new_state(), esia_timestamp(), extra=code)
+    """POST /aas/oauth2/v3/te with a fresh state, timestamp and client_secret.
+
+    ESIA echoes that state in its answer (docs/esia.md): an answer echoing another, or
+    none, was not made for this request (a replayed or spliced response) and is refused.
+    """
+    state = new_state()
+    fields = _client_fields(state, esia_timestamp(), extra=code)
     fields |= {"code": code, "grant_type": "authorization_code", "token_type": "Bearer"}
     try:
         with _http(deadline) as http:
@@ -162,6 +167,9 @@ def tokens_exchange(code: str, deadline: Deadline | None = None) -> dict[str, An
         esia_code = _esia_code(payload)
         logger.warning("ESIA refused the token request: %s", esia_code or response.status_code)
         raise EsiaError("rejected", esia_code)
+    if payload.get("state") != state:
+        logger.warning("ESIA token answer echoes another state: refused")
+        raise EsiaError("token", detail="state")
     return dict(payload)
 
 

@@ -30,6 +30,14 @@ _APPOINTMENT_ACTIONS = {
     AuditAction.APPOINTMENT_CANCELLED,
     AuditAction.APPOINTMENT_CANCELLED_BY_CLINIC,
 }
+# Referral actions (docs/referrals.md): the detail names the referral's number, and the
+# appointment when it used or freed one.
+_REFERRAL_ACTIONS = {
+    AuditAction.REFERRAL_ISSUED,
+    AuditAction.REFERRAL_USED,
+    AuditAction.REFERRAL_RETURNED,
+    AuditAction.REFERRAL_CANCELLED,
+}
 # Actions whose details name a child of the journal's owner.
 _CHILD_ACTIONS = {
     AuditAction.RELATIVE_ADDED,
@@ -66,7 +74,8 @@ def _appointments(events: list[AuditEvent]) -> dict[int, Appointment]:
     ids = {
         pk
         for e in events
-        if e.action in _APPOINTMENT_ACTIONS and (pk := _int(e.details.get("appointment")))
+        if e.action in _APPOINTMENT_ACTIONS | _REFERRAL_ACTIONS
+        and (pk := _int(e.details.get("appointment")))
     }
     if not ids:
         return {}
@@ -124,6 +133,10 @@ def _detail(
         if move == "now":
             return _("Стало: %(detail)s") % {"detail": detail}
         return detail
+    if event.action in _REFERRAL_ACTIONS:
+        referral = _("Направление № %(number)s") % {"number": event.details.get("number", "")}
+        appointment = appointments.get(_int(event.details.get("appointment")) or 0)
+        return f"{referral}: {_appointment_detail(appointment)}" if appointment else referral
     if event.action in _CHILD_ACTIONS:
         child = children.get(_int(event.details.get("child_id")) or 0)
         return child.full_name if child else ""

@@ -25,6 +25,9 @@ class Kind(models.TextChoices):
     # Offers of a held time (docs/waitlist.md).
     OFFER_REBOOK = "offer_rebook", _("предложено время взамен отменённого")
     OFFER_WAITLIST = "offer_waitlist", _("предложено время из листа ожидания")
+    # Referrals (docs/referrals.md).
+    REFERRAL_CANCELLED = "referral_cancelled", _("направление отменено поликлиникой")
+    REFERRAL_EXPIRING = "referral_expiring", _("срок направления скоро истечёт")
     # Home visits (docs/home-visits.md): one kind per state a request reaches.
     HOME_VISIT_RECEIVED = "home_visit_received", _("вызов врача на дом принят")
     HOME_VISIT_ACCEPTED = "home_visit_accepted", _("вызов врача на дом в работе")

@@ -6,11 +6,14 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from portal.notifications.referrals import referral_cancelled_notify
 from portal.notifications.services import (
     appointment_booked_notify,
     appointment_cancelled_by_clinic_notify,
     appointment_cancelled_notify,
 )
+from portal.referrals.events import referral_cancelled
+from portal.referrals.models import Referral
 from portal.scheduling.events import appointment_booked, appointment_cancelled
 from portal.scheduling.models import Appointment
 
@@ -28,3 +31,8 @@ def cancelled(
         appointment_cancelled_by_clinic_notify(appointment, reason)
     else:
         appointment_cancelled_notify(appointment)
+
+
+@receiver(referral_cancelled, dispatch_uid="notifications.referral_cancelled")
+def referral_was_cancelled(sender: object, *, referral: Referral, **facts: Any) -> None:
+    referral_cancelled_notify(referral)

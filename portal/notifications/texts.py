@@ -223,3 +223,54 @@ def offer_content(
         % {**facts, "link": link},
     ]
     return Content(subject=subject, lines=lines, sms=sms)
+
+
+# --- referrals (docs/referrals.md) ---------------------------------------------------
+# Neither the specialty nor the referral's reason: the number and a link only (an SMS is
+# read by whoever holds the phone, and the reason is for the specialist).
+
+
+def referral_cancelled_content(patient: Patient, number: str, recipient: Patient) -> Content:
+    whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
+    facts = {"number": number, "whose": whose, "link": portal_link("referrals:list")}
+    return Content(
+        subject=_("Направление № %(number)s отменено") % facts,
+        lines=[
+            _greeting(recipient),
+            _(
+                "Поликлиника отменила направление № %(number)s%(whose)s как выданное по "
+                "ошибке. Причину и что делать дальше смотрите в разделе «Направления»."
+            )
+            % facts,
+            _("Если по этому направлению уже есть запись, регистратура свяжется с вами."),
+            _("Подробности: %(link)s") % facts,
+        ],
+        sms=_("Направление № %(number)s%(whose)s отменено поликлиникой. %(link)s") % facts,
+    )
+
+
+def referral_expiring_content(
+    patient: Patient, number: str, until: datetime.date, recipient: Patient
+) -> Content:
+    whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
+    facts = {
+        "number": number,
+        "whose": whose,
+        "date": formats.date_format(until, "d.m.Y"),
+        "link": portal_link("referrals:list"),
+    }
+    return Content(
+        subject=_("Направление № %(number)s действует до %(date)s") % facts,
+        lines=[
+            _greeting(recipient),
+            _(
+                "Направление № %(number)s%(whose)s действует по %(date)s, и по нему ещё нет "
+                "записи. Запишитесь по нему в разделе «Направления»; если свободного "
+                "времени нет, встаньте в лист ожидания по направлению."
+            )
+            % facts,
+            facts["link"],
+        ],
+        sms=_("Направление № %(number)s%(whose)s действует по %(date)s. Записаться: %(link)s")
+        % facts,
+    )

@@ -90,9 +90,10 @@ class Visibility:
 
     Every read path asks it — «Мои записи», the ticket, the `.ics`, cancelling and moving
     (`scheduling.selectors.appointments_visible`), the journal
-    (`audit.selectors.audit_events_visible_to`), the waitlist's entries and offers, the
-    FHIR API's reads and every search parameter (`api.patient`) — so no path can show an
-    unverified guardian the parents' bookings that another path hides.
+    (`audit.selectors.audit_events_visible_to`), the waitlist's entries and offers,
+    «Направления» and the API's ServiceRequest (`referrals.selectors.referrals_visible`),
+    the FHIR API's reads and every search parameter (`api.patient`) — so no path can show
+    an unverified guardian the parents' bookings that another path hides.
     """
 
     user_id: int | None

@@ -188,6 +188,28 @@ def _revoked_before(guardian: Patient, policy: Policy) -> bool:
     ).exists()
 
 
+def patient_for_insured_person(person: InsuredPerson) -> Patient:
+    """The patient record a clinic acts on for an insured person (booking by phone, a
+    referral): an account holder's own record when there is one (their appointments and
+    referrals stay in their one cabinet); otherwise the one account-less record of that
+    policy, the same that a parent adding this child would get (`patient_from_registry`).
+    """
+    return patient_for_insured_person_made(person)[0]
+
+
+def patient_for_insured_person_made(person: InsuredPerson) -> tuple[Patient, bool]:
+    """`patient_for_insured_person`, and whether this call created the record (so that an
+    action refused right after can discard it: `patient_discard_if_unused`)."""
+    same_policy = Patient.objects.filter(
+        policy_series=person.policy_series, policy_number=person.policy_number
+    )
+    holder = same_policy.filter(user__isnull=False).first()
+    if holder is not None:
+        return holder, False
+    existed = same_policy.exists()
+    return patient_from_registry(person), not existed
+
+
 def patient_from_registry(person: InsuredPerson) -> Patient:
     """The one account-less patient record of this policy (a child's, shared by both
     parents; one a clerk books for by phone), created from the registry or refreshed

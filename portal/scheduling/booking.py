@@ -8,7 +8,6 @@ verdict turned into a replay or a refusal, never a database error.
 
 import datetime
 import logging
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,15 +23,18 @@ from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
 from portal.identity.models import User
 from portal.patients.locks import patient_lock
 from portal.patients.models import Patient
+from portal.referrals import rules as referral_rules
+from portal.referrals.locks import referrals_lock
+from portal.referrals.models import Referral
+from portal.referrals.services import referral_use
 from portal.scheduling import rules, selectors
 from portal.scheduling.errors import BookingRefused, busy
 from portal.scheduling.events import announce, appointment_booked
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.slot_locks import slot_lock
+from portal.scheduling.tickets import ticket_code_new
 
 logger = logging.getLogger(__name__)
-
-TICKET_ALPHABET = "0123456789АВЕКМНРСТХ"  # letters that look alike in Cyrillic and Latin
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,54 @@ def replay(actor: User, key: uuid.UUID) -> BookingResult | None:
     return BookingResult(earlier, created=False) if earlier is not None else None
 
 
-def _check(patient: Patient, actor_id: int, slot: Slot, now: datetime.datetime) -> None:
-    """Decide again, under both locks, with the one function the pages ask
-    (`rules.slot_booking_refusal`): the slot's state, the place, the patient's appointments.
+def referrals_for(patient: Patient, slot: Slot) -> list[Referral]:
+    """Lock 3, only for a referral-only specialty: the patient's referrals to it
+    (`referrals.locks`), so a clinic's cancel of one cannot slip between check and write."""
+    specialty = slot.doctor.specialty
+    if specialty.access != specialty.Access.REFERRAL:
+        return []
+    return referrals_lock(patient.pk, specialty.pk)
+
+
+def _check(
+    patient: Patient,
+    actor_id: int,
+    slot: Slot,
+    now: datetime.datetime,
+    referrals: list[Referral] | None = None,
+) -> None:
+    """Decide again, under the locks, with the one function the pages ask
+    (`rules.slot_booking_refusal`): the slot's state, the place, the patient's appointments
+    and referrals.
 
     The per-patient rules (one per specialty, no overlap) read other rows: without the
     patient lock two requests could both pass here and both write.
     """
     active = selectors.appointments_list_active(patient, now)
-    if code := rules.slot_booking_refusal(patient, actor_id, slot, active=active, now=now):
+    code = rules.slot_booking_refusal(
+        patient, actor_id, slot, active=active, now=now, referrals=referrals or []
+    )
+    if code:
         raise BookingRefused(code)
+
+
+def referral_pick(
+    referrals: list[Referral], slot: Slot, wanted: int | None, now: datetime.datetime
+) -> Referral | None:
+    """The referral this booking uses (the patient's pick, else the soonest expiring that
+    fits); None for a specialty that needs none. A pick that does not fit is refused."""
+    if slot.doctor.specialty.access != slot.doctor.specialty.Access.REFERRAL:
+        return None
+    chosen = referral_rules.referral_choice(
+        referrals,
+        slot.doctor.specialty_id,
+        slot.doctor.clinic_id,
+        timezone.localdate(now),
+        wanted,
+    )
+    if chosen is None:
+        raise BookingRefused("referral_not_usable")
+    return chosen
 
 
 def slot_claim(slot: Slot) -> None:
@@ -66,10 +106,6 @@ def slot_claim(slot: Slot) -> None:
     )
     if claimed != 1:
         raise BookingRefused("slot_taken")
-
-
-def _ticket_number() -> str:
-    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(10))
 
 
 def booking_logged(appointment_id: int, ticket: str) -> None:
@@ -87,7 +123,7 @@ def appointment_create(actor: User, patient: Patient, slot: Slot, key: uuid.UUID
         specialty_id=slot.doctor.specialty_id,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
-        ticket_number=_ticket_number(),
+        ticket_number=ticket_code_new(),
         idempotency_key=key,
     )
 
@@ -102,10 +138,12 @@ def _book(
     ip: str | None,
     device: str | None,
     from_draw: bool = False,
+    referral_id: int | None = None,
 ) -> BookingResult:
     lock_timeout_set()
     patient = patient_lock(patient_id)
     slot = slot_lock(slot_id)
+    referrals = referrals_for(patient, slot)
     # Everything read before the locks is advisory; decide again now.
     now = timezone.now()
     try:
@@ -115,7 +153,8 @@ def _book(
             if not rules.is_draw_reservation(slot, now):
                 raise BookingRefused("slot_taken")
             slot.held_for_id = patient.pk
-        _check(patient, actor.pk, slot, now)
+        _check(patient, actor.pk, slot, now, referrals)
+        referral = referral_pick(referrals, slot, referral_id, now)
     except BookingRefused as refused:
         # A double click whose first request won finds its slot taken (or its specialty
         # booked) here, under the patient lock: give it the first booking. Asked only on
@@ -141,6 +180,8 @@ def _book(
         starts_at=slot.starts_at.isoformat(),
         **({"device": device} if device else {}),
     )
+    if referral is not None:
+        referral_use(referral, appointment_id=appointment.pk, actor=actor, patient=patient, ip=ip)
     announce(appointment_booked, appointment=appointment)
     transaction.on_commit(partial(booking_logged, appointment.pk, appointment.ticket_number))
     return BookingResult(appointment, created=True)
@@ -154,9 +195,12 @@ def appointment_book(
     idempotency_key: uuid.UUID,
     ip: str | None = None,
     device: str | None = None,
+    referral_id: int | None = None,
 ) -> BookingResult:
     """Book ``slot_id`` for ``patient`` (whom the caller has checked ``actor`` may act for).
 
+    A referral-only specialty uses one of the patient's referrals (docs/referrals.md):
+    ``referral_id`` when the patient picked one, else the soonest expiring that fits.
     Raises BookingRefused with a code of errors.ERRORS; never a database error.
     """
     return claiming(
@@ -171,6 +215,7 @@ def appointment_book(
             key=idempotency_key,
             ip=ip,
             device=device,
+            referral_id=referral_id,
         ),
     )
 

@@ -22,12 +22,15 @@ from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
 from portal.identity.models import User
 from portal.patients.locks import patient_lock
 from portal.patients.models import Patient
+from portal.referrals.models import Referral
+from portal.referrals.services import referral_carry, referral_give_back
 from portal.scheduling import rules, selectors
 from portal.scheduling.booking import (
     BookingResult,
     appointment_create,
     booking_logged,
     claiming,
+    referrals_for,
     replay,
     slot_claim,
 )
@@ -49,11 +52,18 @@ logger = logging.getLogger(__name__)
 
 
 def _check_move(
-    patient: Patient, actor: User, current: Appointment, slot: Slot, now: datetime.datetime
+    patient: Patient,
+    actor: User,
+    current: Appointment,
+    slot: Slot,
+    now: datetime.datetime,
+    referrals: list[Referral],
 ) -> None:
     """Decide again, under the locks, with the function the reschedule page asks."""
     active = selectors.appointments_list_active(patient, now)
-    refusal = rules.reschedule_refusal(patient, actor.pk, current, slot, active=active, now=now)
+    refusal = rules.reschedule_refusal(
+        patient, actor.pk, current, slot, active=active, now=now, referrals=referrals
+    )
     if refusal:
         hidden = selectors.conflicts_hidden_from(actor, patient)
         raise BookingRefused(selectors.refusal_told(refusal, conflicts_hidden=hidden))
@@ -91,11 +101,13 @@ def _reschedule(
     current = Appointment.objects.get(pk=appointment_id)
     slots = slots_lock(current.slot_id, slot_id)
     slot = slots[slot_id]
+    referrals = referrals_for(patient, slot)
     now = timezone.now()
-    _check_move(patient, actor, current, slot, now)
+    _check_move(patient, actor, current, slot, now, referrals)
     _end_moved(current, now)
     slot_claim(slot)
     moved = appointment_create(actor, patient, slot, key)
+    referral_carry(from_appointment_id=current.pk, to_appointment_id=moved.pk)
     extra = {"device": device} if device else {}
     audit_record(
         AuditAction.APPOINTMENT_CANCELLED,
@@ -236,6 +248,7 @@ def cancel_locked(
         ticket=current.ticket_number,
         **details,
     )
+    referral_give_back(appointment_id=current.pk, actor=actor, patient=patient, ip=ip)
     by_clinic = how.status == Appointment.Status.CANCELLED_CLINIC
     announce(appointment_cancelled, appointment=current, by_clinic=by_clinic, reason=how.reason)
     transaction.on_commit(partial(cancel_logged, current.pk, how.by))
@@ -250,9 +263,16 @@ def cancel_locked(
 
 
 def appointment_cancel(
-    *, actor: User, appointment: Appointment, ip: str | None = None, device: str | None = None
+    *,
+    actor: User,
+    appointment: Appointment,
+    ip: str | None = None,
+    device: str | None = None,
+    reason: str = "",
 ) -> Appointment:
-    """Cancel an appointment the caller fetched with `appointment_get_for_user`.
+    """Cancel an appointment the caller fetched with `appointment_get_for_user` (or, at the
+    registry, `appointment_get_for_staff`: the patient asked the clinic to cancel it, with
+    ``reason`` «по просьбе пациента»).
 
     The slot is free again at once: another patient may take the time right away.
     """
@@ -262,9 +282,12 @@ def appointment_cancel(
         slot_to=Slot.Status.FREE,
         action=AuditAction.APPOINTMENT_CANCELLED,
         by="patient",
+        reason=reason.strip(),
     )
     with busy_on_lock_timeout(busy):
-        details = {"device": device} if device else {}
+        details: dict[str, object] = {"device": device} if device else {}
+        if how.reason:
+            details["reason"] = how.reason
         return _cancel(actor=actor, appointment_id=appointment.pk, how=how, ip=ip, **details)
 
 

@@ -1,31 +1,36 @@
 """The ticket (талон) as a QR code and as a calendar file."""
 
-from zoneinfo import ZoneInfo
+import datetime
+from email.utils import parseaddr
 
 import segno
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from portal.scheduling.models import Appointment
+from portal.scheduling.tickets import ticket_code_ascii
 
 
-def ticket_text(appointment: Appointment) -> str:
-    """What the QR code holds: enough for the registry to find the ticket, no personal data."""
-    doctor = appointment.slot.doctor
-    start = timezone.localtime(appointment.starts_at)
-    return (
-        f"Талон {appointment.ticket_number}; {doctor.clinic.short_name}; "
-        f"{start:%d.%m.%Y %H:%M}; каб. {doctor.room or '—'}"
-    )
+def ticket_payload(appointment: Appointment) -> str:
+    """What the QR code holds: the workspace address of the ticket, ASCII only, so that a
+    handheld scanner at the window reads it without an ECI marker and a phone opens it
+    (behind the staff login). No personal data; the code alone finds the ticket, and only
+    for the staff of its clinic (docs/workspace.md, «The window»)."""
+    path = reverse("workspace:ticket", args=[ticket_code_ascii(appointment.ticket_number)])
+    return f"{settings.NOTIFICATIONS_PORTAL_URL}{path}"
+
+
+def ticket_qr(appointment: Appointment) -> segno.QRCode:
+    """The ticket's QR code; an ASCII payload needs no ECI marker (byte mode, ISO 8859-1)."""
+    return segno.make(ticket_payload(appointment), micro=False, error="m")
 
 
 def ticket_qr_svg(appointment: Appointment) -> SafeString:
     """Inline SVG, drawn here: no external QR service ever sees a ticket."""
-    svg = segno.make(ticket_text(appointment), micro=False).svg_inline(
-        scale=4, dark="#000", light="#fff", svgclass="qr-code"
-    )
+    svg = ticket_qr(appointment).svg_inline(scale=4, dark="#000", light="#fff", svgclass="qr-code")
     return mark_safe(svg)
 
 
@@ -38,7 +43,6 @@ def ticket_ics(appointment: Appointment, *, cancelled: bool | None = None) -> by
     confirmation e-mail sent after a quick cancellation still carries the event it confirms.
     """
     doctor = appointment.slot.doctor
-    tz = ZoneInfo(settings.TIME_ZONE)
     if cancelled is None:
         cancelled = appointment.is_cancelled
     calendar = Calendar()
@@ -50,8 +54,11 @@ def ticket_ics(appointment: Appointment, *, cancelled: bool | None = None) -> by
     event.add("dtstamp", timezone.now())
     event.add("sequence", 1 if cancelled else 0)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("dtstart", appointment.starts_at.astimezone(tz))
-    event.add("dtend", appointment.ends_at.astimezone(tz))
+    # UTC, with no VTIMEZONE: vobject and ical.js read the embedded Irkutsk rules as those
+    # of decades ago and showed 08:00 as 07:00 (issue 23); every client converts UTC right.
+    event.add("dtstart", appointment.starts_at.astimezone(datetime.UTC))
+    event.add("dtend", appointment.ends_at.astimezone(datetime.UTC))
+    event.add("organizer", _organizer(doctor.clinic.short_name))
     event.add("summary", ticket_event_title(appointment, cancelled=cancelled))
     event.add(
         "location", f"{doctor.clinic.short_name}, {doctor.clinic.address}, каб. {doctor.room}"
@@ -61,9 +68,17 @@ def ticket_ics(appointment: Appointment, *, cancelled: bool | None = None) -> by
         description = f"Запись отменена. {description}"
     event.add("description", description)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     ical: bytes = calendar.to_ical()
     return ical
+
+
+def _organizer(clinic_name: str) -> vCalAddress:
+    """RFC 5546 wants an ORGANIZER on PUBLISH and CANCEL: the clinic, reached through the
+    portal's own sender address (the portal sends the event on the clinic's behalf)."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = vCalAddress(f"mailto:{address or 'noreply@portal.localhost'}")
+    organizer.params["CN"] = vText(clinic_name)
+    return organizer
 
 
 def ticket_event_title(appointment: Appointment, *, cancelled: bool | None = None) -> str:

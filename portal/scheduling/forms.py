@@ -18,6 +18,13 @@ class BookingConfirmForm(forms.Form):
             "invalid": _("Страница устарела. Обновите её и нажмите «Записаться» ещё раз."),
         },
     )
+    # The referral the patient picked when several fit (docs/referrals.md); empty: the
+    # booking service takes the one that expires first.
+    referral = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={"invalid": _("Выберите направление из списка.")},
+    )
 
     @staticmethod
     def fresh() -> "BookingConfirmForm":

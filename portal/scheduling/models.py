@@ -169,6 +169,9 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(_("отменена"), null=True, blank=True)
     # Why the clinic cancelled: shown to the patient on the ticket.
     cancel_reason = models.CharField(_("причина отмены"), max_length=300, blank=True)
+    # When the patient checked in at the registry window on the day («Пришёл»); the
+    # visit itself is then marked attended or no-show as before.
+    arrived_at = models.DateTimeField(_("пришёл"), null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at"]

@@ -7,11 +7,14 @@ nearest-time search (to offer only what the confirmation would accept), the API,
 names the same first reason.
 
 The functions return a code of `errors.ERRORS` (or None) and read no rows: callers pass
-what they have already loaded, so a list page costs no query per item.
+what they have already loaded, so a list page costs no query per item. The one exception
+is the referral rule (`referrals.rules`): a caller that did not load the patient's
+referrals (``referrals=None``) gets them read once per patient object
+(`referrals.selectors.referrals_held`), and only for a referral-only specialty.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from django.utils import timezone
@@ -19,6 +22,8 @@ from django.utils import timezone
 from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Patient
 from portal.patients.rules import child_refusal, is_child, policy_refusal
+from portal.referrals.rules import ReferralFacts, referral_refusal
+from portal.referrals.selectors import referrals_held
 from portal.scheduling.models import Appointment, Slot
 
 
@@ -74,15 +79,34 @@ def clinic_refusal(patient: Patient, clinic: Clinic) -> str | None:
     return "clinic_adults" if clinic.kind == Clinic.Kind.ADULT else "clinic_children"
 
 
-def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic | None) -> str | None:
+def specialty_refusal(
+    patient: Patient,
+    specialty: Specialty,
+    clinic: Clinic | None,
+    *,
+    referrals: Sequence[ReferralFacts] | None = None,
+    moving: int | None = None,
+) -> str | None:
     """Why this patient cannot book this specialty at ``clinic``.
 
     ``clinic=None`` means the clinic is not chosen yet: only what holds at every clinic
     is checked, so an attachment-only specialty is refused only to a patient attached
-    nowhere (the search then looks at the attached clinic alone).
+    nowhere (the search then looks at the attached clinic alone), and a referral-only one
+    to a patient with no usable referral to it. ``referrals``: the patient's rows for the
+    referral rule (the booking service passes the ones it locked); ``moving``: the
+    appointment being moved, whose referral moves with it.
     """
     if specialty.access == Specialty.Access.REFERRAL:
-        return "referral_only"
+        held = referrals if referrals is not None else referrals_held(patient)
+        code = referral_refusal(
+            held,
+            specialty.pk,
+            clinic.pk if clinic is not None else None,
+            timezone.localdate(),
+            moving,
+        )
+        if code:
+            return code
     child = is_child(patient)
     if specialty.age_group == Specialty.AgeGroup.CHILDREN and not child:
         return "children_only"
@@ -96,6 +120,15 @@ def specialty_refusal(patient: Patient, specialty: Specialty, clinic: Clinic | N
     return None
 
 
+def referral_allows(patient: Patient, specialty: Specialty, clinic_id: int) -> bool:
+    """Whether the referral rule lets ``patient`` book ``specialty`` at this clinic (true
+    for a specialty that needs no referral): the nearest-time search keeps only such times."""
+    if specialty.access != Specialty.Access.REFERRAL:
+        return True
+    held = referrals_held(patient)
+    return referral_refusal(held, specialty.pk, clinic_id, timezone.localdate()) is None
+
+
 def booking_refusal(
     patient: Patient,
     actor_id: int | None,
@@ -104,6 +137,8 @@ def booking_refusal(
     specialty: Specialty | None = None,
     active: Iterable[ActiveAppointment] | None = None,
     now: datetime.datetime | None = None,
+    referrals: Sequence[ReferralFacts] | None = None,
+    moving: int | None = None,
 ) -> str | None:
     """The first reason ``actor_id`` may not book for ``patient`` at this place, or None.
 
@@ -118,7 +153,11 @@ def booking_refusal(
         child_refusal(patient, actor_id)
         or policy_refusal(patient)
         or (clinic_refusal(patient, clinic) if clinic is not None else None)
-        or (specialty_refusal(patient, specialty, clinic) if specialty is not None else None)
+        or (
+            specialty_refusal(patient, specialty, clinic, referrals=referrals, moving=moving)
+            if specialty is not None
+            else None
+        )
     )
     if refusal is None and specialty is not None and active is not None:
         refusal = same_specialty_refusal(active, specialty.pk, now or timezone.now())
@@ -185,6 +224,8 @@ def slot_booking_refusal(
     *,
     active: Iterable[ActiveAppointment],
     now: datetime.datetime,
+    referrals: Sequence[ReferralFacts] | None = None,
+    moving: int | None = None,
 ) -> str | None:
     """The whole decision for one slot, in the booking service's order: the slot's state,
     then `booking_refusal` for its doctor, then the overlap with the patient's others.
@@ -204,6 +245,8 @@ def slot_booking_refusal(
             specialty=doctor.specialty,
             active=active,
             now=now,
+            referrals=referrals,
+            moving=moving,
         )
         or overlap_refusal(slot, active)
     )
@@ -226,17 +269,21 @@ def reschedule_refusal(
     *,
     active: Iterable[MovableAppointment],
     now: datetime.datetime,
+    referrals: Sequence[ReferralFacts] | None = None,
 ) -> str | None:
     """The whole decision for moving ``current`` to ``slot``: the page asks it before the
     click, `appointment_reschedule` again under its locks.
 
     The new time is of the same specialty (another one is a new booking, not a move),
     and `slot_booking_refusal` decides the rest without ``current``: it is cancelled in
-    the same transaction, so neither one-per-specialty nor the overlap may count it.
+    the same transaction, so neither one-per-specialty nor the overlap may count it; the
+    referral that backs it moves with it (to a clinic the referral allows).
     """
     if refusal := move_refusal(current, now):
         return refusal
     if slot.doctor.specialty_id != current.specialty_id:
         return "reschedule_other_specialty"
     others = [a for a in active if a.pk != current.pk]
-    return slot_booking_refusal(patient, actor_id, slot, active=others, now=now)
+    return slot_booking_refusal(
+        patient, actor_id, slot, active=others, now=now, referrals=referrals, moving=current.pk
+    )

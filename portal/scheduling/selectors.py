@@ -197,7 +197,12 @@ def slots_list_nearest_for_patient(
         specialty, district=district, clinic=clinic, clinic_kinds=rules.clinic_kinds_for(patient)
     )
     return NearestAnswer(
-        slots=[slot for slot in slots if not rules.overlaps(slot, active)],
+        slots=[
+            slot
+            for slot in slots
+            if not rules.overlaps(slot, active)
+            and rules.referral_allows(patient, specialty, slot.doctor.clinic_id)
+        ],
         narrowed_to=narrowed_to,
     )
 

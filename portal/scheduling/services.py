@@ -8,6 +8,7 @@ This module is its public face; the work is split along the service's own seams:
   `appointment_cancel_by_clinic`, `appointment_reschedule`) or is marked attended;
 - `clinic_wide`: a doctor's absence and a new weekly schedule (`absence_record`,
   `schedule_publish`), each cancelling what the doctor no longer works;
+- `arrival`: the patient checked in at the registry window on the day;
 - `holds`: a free slot kept for one patient's offer or for a fair-release draw.
 
 Entry points open the one durable transaction themselves and turn lock timeouts and
@@ -16,6 +17,7 @@ They announce what happened (`scheduling.events`); the notifications and the wai
 listen, so this service imports neither.
 """
 
+from portal.scheduling.arrival import appointment_mark_arrived
 from portal.scheduling.booking import (
     BookingResult,
     appointment_book,
@@ -54,6 +56,7 @@ __all__ = [
     "appointment_book_from_draw",
     "appointment_cancel",
     "appointment_cancel_by_clinic",
+    "appointment_mark_arrived",
     "appointment_mark_attendance",
     "appointment_reschedule",
     "schedule_draft_problems",

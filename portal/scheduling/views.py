@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,6 +18,7 @@ from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
+from portal.referrals.selectors import referral_backing, referrals_fitting
 from portal.scheduling import documents, rules, selectors, services
 from portal.scheduling.errors import BookingRefused, refusal_text
 from portal.scheduling.forms import ATTACHED, BookingConfirmForm, NearestForm
@@ -222,6 +224,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                     idempotency_key=form.cleaned_data["key"],
                     ip=client_ip(request),
                     device=request_device(request),
+                    referral_id=form.cleaned_data.get("referral"),
                 )
             except BookingRefused as refused:
                 error, status = _text(refused.code, patient), 409
@@ -243,10 +246,19 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
             patient,
             request,
         )
+    # Which referral the booking will use, or the patient's choice when several fit.
+    fitting = referrals_fitting(patient, slot.doctor.specialty, slot.doctor.clinic_id)
     return render(
         request,
         "scheduling/booking_confirm.html",
-        {"slot": slot, "doctor": slot.doctor, "patient": patient, "form": form, "error": error},
+        {
+            "slot": slot,
+            "doctor": slot.doctor,
+            "patient": patient,
+            "form": form,
+            "error": error,
+            "referrals": fitting,
+        },
         status=status,
     )
 
@@ -298,7 +310,12 @@ def appointment_ticket(request: PatientRequest, appointment_id: int) -> HttpResp
     return render(
         request,
         "scheduling/appointment_ticket.html",
-        {"appointment": appointment, "qr_svg": documents.ticket_qr_svg(appointment)},
+        {
+            "appointment": appointment,
+            "qr_svg": documents.ticket_qr_svg(appointment),
+            # The referral it was booked by, for the registry desk (docs/referrals.md).
+            "referral": referral_backing(appointment.pk),
+        },
     )
 
 
@@ -333,9 +350,12 @@ def appointment_cancel_view(request: PatientRequest, appointment_id: int) -> Htt
 @patient_required
 def appointment_ics(request: PatientRequest, appointment_id: int) -> HttpResponse:
     appointment = selectors.appointment_get_for_user(request.user, appointment_id)
-    response = HttpResponse(documents.ticket_ics(appointment), content_type="text/calendar")
-    response["Content-Disposition"] = (
-        f'attachment; filename="talon-{appointment.ticket_number}.ics"'
+    body = documents.ticket_ics(appointment)
+    method = "CANCEL" if b"METHOD:CANCEL" in body else "PUBLISH"
+    response = HttpResponse(body, content_type=f"text/calendar; charset=utf-8; method={method}")
+    # RFC 6266 (with filename* when it is not plain ASCII), as browsers read it.
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"talon-{appointment.ticket_number}.ics"
     )
     return response
 

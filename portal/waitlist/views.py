@@ -1,6 +1,8 @@
 """«Лист ожидания» and «Предложения времени» in the cabinet. Thin: rules live in
 services.py, reads in selectors.py (docs/waitlist.md)."""
 
+import datetime
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -9,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.audit.devices import request_device
+from portal.core.dates import day_from_url
 from portal.core.http import PatientRequest, client_ip
 from portal.core.ratelimits import rate_limited
 from portal.patients.decorators import patient_required
@@ -30,6 +33,14 @@ def entry_list(request: PatientRequest) -> HttpResponse:
     )
 
 
+def _until_initial(request: PatientRequest) -> dict[str, datetime.date]:
+    """«Встать в лист ожидания по направлению» (docs/referrals.md) links here with the
+    referral's last day as ``until``: the date range then ends on it. Only a proposal:
+    the form is checked as ever, and a bad value is ignored."""
+    until = day_from_url(request.GET.get("until", ""))
+    return {"date_to": until} if until is not None else {}
+
+
 @require_http_methods(["GET", "POST"])
 @patient_required
 def entry_join_view(request: PatientRequest) -> HttpResponse:
@@ -45,7 +56,10 @@ def entry_join_view(request: PatientRequest) -> HttpResponse:
     clinic, specialty = place.cleaned_data["clinic"], place.cleaned_data["specialty"]
     patient = request.acting_patient
     form = JoinForm(
-        request.POST if request.method == "POST" else None, clinic=clinic, specialty=specialty
+        request.POST if request.method == "POST" else None,
+        clinic=clinic,
+        specialty=specialty,
+        initial=_until_initial(request),
     )
     error = None
     status = 200

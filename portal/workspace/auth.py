@@ -5,6 +5,7 @@ authentication backend and when): nothing is logged in until the second factor i
 given. A staff member without a confirmed TOTP device enrols one at that step.
 """
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ import segno
 from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -73,6 +75,16 @@ def enrolment_device(user: User) -> TOTPDevice:
 def otpauth_qr_svg(device: TOTPDevice) -> str:
     """The otpauth URI as an inline SVG QR code (no style attributes: the CSP forbids them)."""
     return str(segno.make(device.config_url, error="m").svg_inline(scale=4, border=2))
+
+
+def code_wait_seconds(device: TOTPDevice) -> int:
+    """Seconds until django-otp lets this device check a code again after wrong ones
+    (0: a code may be tried now); its delays double with each failure."""
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or data.get("locked_until") is None:
+        return 0
+    left: float = (data["locked_until"] - timezone.now()).total_seconds()
+    return max(1, math.ceil(left))
 
 
 def code_accept(request: HttpRequest, pending: PendingLogin, device: TOTPDevice, code: str) -> bool:

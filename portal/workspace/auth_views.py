@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from portal.core.ratelimits import rate_limited
@@ -70,7 +71,10 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
     if device is None:
         device = auth.enrolment_device(pending.user)
     form = TotpCodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    wait = auth.code_wait_seconds(device) if request.method == "POST" else 0
+    if wait and form.is_valid():
+        form.add_error("code", _code_wait_message(wait))
+    elif request.method == "POST" and form.is_valid():
         if auth.code_accept(request, pending, device, form.cleaned_data["code"]):
             return redirect(_safe_next(request, request.session.pop(NEXT_KEY, "")))
         form.add_error(
@@ -90,6 +94,16 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
         }
     status = 400 if form.errors else 200
     return render(request, "workspace/login_code.html", context, status=status)
+
+
+def _code_wait_message(seconds: int) -> str:
+    return ngettext(
+        "Слишком много неверных кодов подряд. Подождите %(n)d секунду и введите код, "
+        "который приложение покажет тогда.",
+        "Слишком много неверных кодов подряд. Подождите %(n)d секунд и введите код, "
+        "который приложение покажет тогда.",
+        seconds,
+    ) % {"n": seconds}
 
 
 def _base32(key: bytes) -> str:

@@ -14,6 +14,7 @@ from django_stubs_ext import StrOrPromise
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.scheduling.models import Appointment
+from portal.workspace.directory_selectors import DoctorFilter
 
 
 class DistrictForm(forms.ModelForm[District]):
@@ -101,3 +102,31 @@ DIRECTORY_FORMS: dict[str, tuple[type[forms.ModelForm[Any]], StrOrPromise, StrOr
     "specialty": (SpecialtyForm, _("Специальности"), _("специальность")),
     "doctor": (DoctorForm, _("Врачи"), _("врач")),
 }
+
+
+class DoctorSearchForm(forms.Form):
+    """The doctors' list: a name (or a cabinet), a clinic, a specialty."""
+
+    q = forms.CharField(label=_("Фамилия, имя или кабинет"), required=False, max_length=80)
+    clinic = forms.ModelChoiceField(
+        label=_("Медицинская организация"),
+        queryset=Clinic.objects.order_by("short_name"),
+        required=False,
+        empty_label=_("Все"),
+    )
+    specialty = forms.ModelChoiceField(
+        label=_("Специальность"),
+        queryset=Specialty.objects.order_by("name"),
+        required=False,
+        empty_label=_("Все"),
+    )
+
+    def chosen(self) -> DoctorFilter:
+        if not self.is_bound or not self.is_valid():
+            return DoctorFilter()
+        data = self.cleaned_data
+        return DoctorFilter(
+            text=data["q"].strip(),
+            clinic_id=data["clinic"].pk if data["clinic"] else None,
+            specialty_id=data["specialty"].pk if data["specialty"] else None,
+        )

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from portal.core.http import client_ip
 from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import staff_may_edit_directory
-from portal.workspace.directory_forms import DIRECTORY_FORMS
+from portal.workspace.directory_forms import DIRECTORY_FORMS, DoctorSearchForm
+from portal.workspace.directory_selectors import directory_doctors, namesakes_among
 from portal.workspace.services import directory_save
 
 PAGE_SIZE = 50
@@ -35,14 +36,27 @@ def directory_list(request: StaffRequest, section: str) -> HttpResponse:
         return _refused(request)
     kind = section
     form_class, plural, singular = _kind(kind)
-    objects = form_class._meta.model._default_manager.all()
+    search = None
+    if kind == "doctor":
+        search = DoctorSearchForm(request.GET or None)
+        objects: Any = directory_doctors(search.chosen())
+    else:
+        objects = form_class._meta.model._default_manager.all()
     page = Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))
+    namesakes = namesakes_among(list(page)) if kind == "doctor" else {}
     return render(
         request,
         "workspace/directory_list.html",
         {"kind": kind, "plural": plural, "singular": singular, "page": page,
+         "search": search, "namesakes": namesakes, "query": _query_without_page(request),
          "kinds": {k: str(v[1]) for k, v in DIRECTORY_FORMS.items()}},
     )  # fmt: skip
+
+
+def _query_without_page(request: StaffRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @staff_required

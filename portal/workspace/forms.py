@@ -9,9 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from portal.core.dates import day_within_calendar
-from portal.directory.models import Clinic, Doctor
+from portal.core.sorting import natural_key
+from portal.directory.models import Clinic, Doctor, Specialty
 from portal.scheduling.models import Absence, ScheduleRule
 from portal.scheduling.services import RuleDraft, schedule_draft_problems
+from portal.workspace.doctor_choice import DoctorChoiceField
 
 
 class StaffLoginForm(forms.Form):
@@ -43,10 +45,20 @@ class TotpCodeForm(forms.Form):
 
 
 class DayListForm(forms.Form):
-    """Which day list to show: a clinic of the scope, one of its doctors, a date."""
+    """Which day to show: a clinic of the scope, the date, and all its doctors or one, by
+    specialty and by cabinet (docs/workspace.md, «The day list»)."""
 
     clinic = forms.ModelChoiceField(label=_("Медицинская организация"), queryset=Clinic.objects)
-    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none(), required=False)
+    doctor = DoctorChoiceField(
+        label=_("Врач"), queryset=Doctor.objects.none(), required=False, empty_label=_("Все врачи")
+    )
+    specialty = forms.ModelChoiceField(
+        label=_("Специальность"),
+        queryset=Specialty.objects.none(),
+        required=False,
+        empty_label=_("Все специальности"),
+    )
+    room = forms.ChoiceField(label=_("Кабинет"), required=False, choices=[])
     date = forms.DateField(
         label=_("Дата"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -59,11 +71,15 @@ class DayListForm(forms.Form):
         self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
         clinic_id = self.data.get("clinic") or self.initial.get("clinic")
         if clinic_id and str(clinic_id).isdigit():
-            self.fields["doctor"].queryset = (  # type: ignore[attr-defined]
-                Doctor.objects.filter(clinic__in=clinics, clinic_id=int(clinic_id))
-                .select_related("specialty")
-                .order_by("last_name", "first_name")
+            doctors = Doctor.objects.filter(clinic__in=clinics, clinic_id=int(clinic_id))
+            self.fields["doctor"].queryset = doctors  # type: ignore[attr-defined]
+            self.fields["specialty"].queryset = (  # type: ignore[attr-defined]
+                Specialty.objects.filter(doctors__in=doctors).distinct().order_by("name")
             )
+            rooms = sorted(
+                set(doctors.exclude(room="").values_list("room", flat=True)), key=natural_key
+            )
+            self.fields["room"].choices = [("", _("Все кабинеты"))] + [(r, r) for r in rooms]  # type: ignore[attr-defined]
 
 
 class AbsenceForm(forms.Form):
@@ -75,7 +91,7 @@ class AbsenceForm(forms.Form):
         "training": (Absence.Kind.TRAINING, _("Учёба"), _("Врач на обучении")),
     }
 
-    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none())
+    doctor = DoctorChoiceField(label=_("Врач"), queryset=Doctor.objects.none())
     kind = forms.ChoiceField(
         label=_("Причина"),
         choices=[(key, label) for key, (_kind, label, _text) in KINDS.items()],
@@ -164,7 +180,7 @@ class RegistrySearchForm(forms.Form):
 
 class DoctorPickForm(forms.Form):
     clinic = forms.ModelChoiceField(label=_("Медицинская организация"), queryset=Clinic.objects)
-    doctor = forms.ModelChoiceField(label=_("Врач"), queryset=Doctor.objects.none(), required=False)
+    doctor = DoctorChoiceField(label=_("Врач"), queryset=Doctor.objects.none(), required=False)
 
     def __init__(self, *args: Any, clinics: "QuerySet[Clinic]", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -207,7 +223,18 @@ def _time_field(
         required=required,
         help_text=help_text,
         input_formats=["%H:%M", "%H:%M:%S"],
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        # A text field, not type=time: a browser shows type=time in its own locale's
+        # 12-hour clock; the registry writes 24-hour «08:30».
+        widget=forms.TimeInput(
+            attrs={
+                "class": "input-time",
+                "inputmode": "numeric",
+                "placeholder": "ЧЧ:ММ",
+                "maxlength": 5,
+                "autocomplete": "off",
+            },
+            format="%H:%M",
+        ),
         error_messages={"invalid": TIME_INVALID, "required": TIME_INVALID},
     )
 

@@ -59,3 +59,12 @@ def guardianship_get_for_staff(user: AnyUser, guardianship_id: int) -> Guardians
     if guardianship is None:
         raise Http404
     return guardianship
+
+
+def patient_get_for_staff(user: AnyUser, patient_id: int) -> Patient:
+    """A patient the staff member may see (`staff_may_see_patient`); anyone else is a 404,
+    so the card of another clinic's patient reveals nothing, not even that it exists."""
+    patient = Patient.objects.select_related("clinic", "insurer").filter(pk=patient_id).first()
+    if patient is None or not staff_may_see_patient(user, patient):
+        raise Http404
+    return patient

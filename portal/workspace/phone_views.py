@@ -24,6 +24,7 @@ from portal.scheduling.models import Slot
 from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff
 from portal.workspace.forms import DoctorPickForm, RegistrySearchForm
+from portal.workspace.refusals import staff_message
 from portal.workspace.selectors import phone_free_slots, registry_search
 from portal.workspace.services import phone_appointment_book, registry_search_record
 
@@ -72,6 +73,8 @@ def _found_person(request: StaffRequest, person_id: int) -> InsuredPerson:
 @staff_required
 def phone_person(request: StaffRequest, person_id: int) -> HttpResponse:
     person = _found_person(request, person_id)
+    if slot_id := _int(request.GET.get("slot")):
+        return _phone_confirm(request, person, slot_id)
     clinics = clinic_scope_for(request.user).order_by("short_name")
     initial = {"clinic": request.staff.clinic_id} if request.staff.clinic_id else {}
     form = DoctorPickForm(request.GET or None, initial=initial, clinics=clinics)
@@ -89,6 +92,27 @@ def phone_person(request: StaffRequest, person_id: int) -> HttpResponse:
             "doctor": doctor,
             "slots": slots,
             "single_clinic": request.staff.clinic_id is not None,
+            "idempotency_key": uuid.uuid4(),
+        },
+    )
+
+
+def _phone_confirm(request: StaffRequest, person: InsuredPerson, slot_id: int) -> HttpResponse:
+    """The read-back: patient, doctor and time said aloud before anything is booked."""
+    slot = get_object_or_404(Slot, pk=slot_id)
+    doctor = doctor_get_for_staff(request.user, slot.doctor_id)  # another clinic's: 404
+    query = urlencode({"clinic": str(doctor.clinic_id), "doctor": str(doctor.pk)})
+    back = reverse("workspace:phone_person", args=[person.pk])
+    return render(
+        request,
+        "workspace/booking_confirm.html",
+        {
+            "patient_name": f"{person.last_name} {person.first_name} {person.middle_name}".strip(),
+            "birth_date": person.birth_date,
+            "doctor": doctor,
+            "slot": slot,
+            "action": reverse("workspace:phone_book", args=[person.pk]),
+            "back": f"{back}?{query}",
             "idempotency_key": uuid.uuid4(),
         },
     )
@@ -113,7 +137,7 @@ def phone_book(request: StaffRequest, person_id: int) -> HttpResponse:
             ip=client_ip(request),
         )
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
         query = urlencode({"clinic": str(doctor.clinic_id), "doctor": str(doctor.pk)})
         url = reverse("workspace:phone_person", args=[person.pk])
         return redirect(f"{url}?{query}")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal.directory.models import Doctor
+from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Guardianship, InsuredPerson
 from portal.patients.validators import name_key
 from portal.scheduling.models import Absence, Appointment, Slot
@@ -20,14 +20,29 @@ def _local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.d
     return start, start + datetime.timedelta(days=1)
 
 
-def day_list_appointments(doctor: Doctor, day: datetime.date) -> QuerySet[Appointment]:
-    """The doctor's appointments of one local day, cancelled ones included (they explain
-    a gap in the list). The caller fetched ``doctor`` inside the staff scope."""
+def day_list_appointments(
+    clinic: Clinic,
+    day: datetime.date,
+    *,
+    doctor: Doctor | None = None,
+    specialty: Specialty | None = None,
+    room: str = "",
+) -> QuerySet[Appointment]:
+    """The clinic's appointments of one local day, all doctors by time or one doctor,
+    cancelled ones included (they explain a gap in the list). The caller took ``clinic``
+    and ``doctor`` from the staff scope."""
     start, end = _local_day_bounds(day)
-    return (
-        Appointment.objects.filter(slot__doctor=doctor, starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient")
-        .order_by("starts_at", "pk")
+    appointments = Appointment.objects.filter(
+        slot__doctor__clinic=clinic, starts_at__gte=start, starts_at__lt=end
+    )
+    if doctor is not None:
+        appointments = appointments.filter(slot__doctor=doctor)
+    if specialty is not None:
+        appointments = appointments.filter(slot__doctor__specialty=specialty)
+    if room:
+        appointments = appointments.filter(slot__doctor__room=room)
+    return appointments.select_related("patient", "slot__doctor__specialty").order_by(
+        "starts_at", "slot__doctor__last_name", "pk"
     )
 
 

@@ -11,27 +11,9 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.identity.models import User
 from portal.patients.models import InsuredPerson, Patient
-from portal.patients.services import patient_discard_if_unused, patient_from_registry
+from portal.patients.services import patient_discard_if_unused, patient_for_insured_person_made
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.services import BookingResult, appointment_book
-
-
-def patient_from_registry_for_phone(person: InsuredPerson) -> tuple[Patient, bool]:
-    """The patient record of an insured person a clerk books for by phone, and whether
-    this call created it.
-
-    An account holder's own record is used when there is one (their appointments stay in
-    one «Мои записи»); otherwise the one account-less record of that policy, the same
-    that a parent adding this child would get (`patients.services.patient_from_registry`).
-    """
-    same_policy = Patient.objects.filter(
-        policy_series=person.policy_series, policy_number=person.policy_number
-    )
-    holder = same_policy.filter(user__isnull=False).first()
-    if holder is not None:
-        return holder, False
-    existed = same_policy.exists()
-    return patient_from_registry(person), not existed
 
 
 def phone_appointment_book(
@@ -46,7 +28,7 @@ def phone_appointment_book(
     with the record resolved again.
     """
     for _attempt in range(2):
-        patient, created = patient_from_registry_for_phone(person)
+        patient, created = patient_for_insured_person_made(person)
         try:
             return appointment_book(
                 actor=actor,
@@ -85,3 +67,9 @@ def registry_search_record(*, actor: User, ip: str | None, by: str, found: list[
     """A clerk's search of the registry, in the journal: who, from where, how, and which
     persons it showed (their registry ids; names never go to the journal)."""
     audit_record(AuditAction.REGISTRY_SEARCHED, actor=actor, ip=ip, by=by, found=found)
+
+
+def patient_search_record(*, actor: User, ip: str | None, by: str, found: list[int]) -> None:
+    """A search of the patient card, journalled like the registry's: who, from where, how
+    (policy, name or ticket) and which patient records it showed, never names."""
+    audit_record(AuditAction.REGISTRY_SEARCHED, actor=actor, ip=ip, by=f"card_{by}", patients=found)

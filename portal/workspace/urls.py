@@ -2,12 +2,14 @@ from django.urls import path
 
 from portal.workspace import (
     auth_views,
+    card_views,
     dashboard_views,
     directory_views,
     guardianship_views,
     phone_views,
     schedule_views,
     views,
+    window_views,
 )
 
 app_name = "workspace"
@@ -70,5 +72,35 @@ urlpatterns = [
         "workspace/appointments/<int:appointment_id>/attendance/",
         views.appointment_attendance,
         name="appointment_attendance",
+    ),
+    path("workspace/patients/", card_views.patient_search, name="patient_search"),
+    path("workspace/patients/<int:patient_id>/", card_views.patient_card, name="patient_card"),
+    path(
+        "workspace/patients/<int:patient_id>/book/",
+        card_views.patient_book,
+        name="patient_book",
+    ),
+    path(
+        "workspace/appointments/<int:appointment_id>/cancel/",
+        card_views.appointment_cancel_for_patient,
+        name="appointment_cancel",
+    ),
+    path(
+        "workspace/appointments/<int:appointment_id>/move/",
+        card_views.appointment_move,
+        name="appointment_move",
+    ),
+    path("workspace/window/", window_views.window, name="window"),
+    # The address a ticket's QR code holds (scheduling.documents.ticket_payload).
+    path("workspace/ticket/<str:code>/", window_views.ticket, name="ticket"),
+    path(
+        "workspace/appointments/<int:appointment_id>/",
+        window_views.appointment_detail,
+        name="appointment_detail",
+    ),
+    path(
+        "workspace/appointments/<int:appointment_id>/arrived/",
+        window_views.appointment_arrived,
+        name="appointment_arrived",
     ),
 ]

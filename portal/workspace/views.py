@@ -16,7 +16,9 @@ from portal.scheduling.services import absence_record, appointment_mark_attendan
 from portal.staff.decorators import StaffRequest, staff_required
 from portal.staff.permissions import clinic_scope_for, doctor_get_for_staff, doctors_in_scope
 from portal.workspace.forms import AbsenceForm, DayListForm
+from portal.workspace.navigation import workspace_next
 from portal.workspace.permissions import appointment_get_for_staff
+from portal.workspace.refusals import staff_message
 from portal.workspace.selectors import absence_preview, absences_in_scope, day_list_appointments
 
 
@@ -27,6 +29,7 @@ def home(request: StaffRequest) -> HttpResponse:
 
 @staff_required
 def day_list(request: StaffRequest) -> HttpResponse:
+    """The whole clinic's day by time, or one doctor's; filters by specialty and cabinet."""
     clinics = clinic_scope_for(request.user).order_by("short_name")
     initial: dict[str, object] = {"date": timezone.localdate()}
     if request.staff.clinic_id is not None:
@@ -35,16 +38,28 @@ def day_list(request: StaffRequest) -> HttpResponse:
     form = DayListForm(data, initial=initial, clinics=clinics)
     doctor = None
     appointments = None
-    if form.is_valid() and form.cleaned_data["doctor"] is not None:
-        doctor = doctor_get_for_staff(request.user, form.cleaned_data["doctor"].pk)
-        appointments = list(day_list_appointments(doctor, form.cleaned_data["date"]))
+    if form.is_valid():
+        chosen = form.cleaned_data
+        if chosen["doctor"] is not None:
+            doctor = doctor_get_for_staff(request.user, chosen["doctor"].pk)
+        appointments = list(
+            day_list_appointments(
+                chosen["clinic"],
+                chosen["date"],
+                doctor=doctor,
+                specialty=chosen["specialty"],
+                room=chosen["room"],
+            )
+        )
     return render(
         request,
         "workspace/day_list.html",
         {
             "form": form,
+            "clinic": form.cleaned_data["clinic"] if form.is_valid() else None,
             "doctor": doctor,
             "day": form.cleaned_data["date"] if form.is_valid() else None,
+            "today": timezone.localdate(),
             "appointments": appointments,
             "now": timezone.now(),
             "single_clinic": request.staff.clinic_id is not None,
@@ -63,10 +78,12 @@ def appointment_attendance(request: StaffRequest, appointment_id: int) -> HttpRe
             actor=request.user, appointment=appointment, attended=attended, ip=client_ip(request)
         )
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
     else:
         done = _("отмечено «приём состоялся».") if attended else _("отмечена неявка.")
         messages.success(request, f"{appointment.patient.short_name}: {done}")
+    if back := workspace_next(request):
+        return redirect(back)
     doctor = appointment.slot.doctor
     query = urlencode(
         {
@@ -114,7 +131,7 @@ def absence_new(request: StaffRequest) -> HttpResponse:
             ip=client_ip(request),
         )
     except BookingRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, staff_message(refusal))
         return render(request, "workspace/absence_new.html", {"form": form}, status=409)
     messages.success(
         request,

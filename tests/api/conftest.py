@@ -18,7 +18,8 @@ from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
 FHIR = "http://testserver/fhir"
 REDIRECT = "https://app.example/callback"
 ALL_SCOPES = (
-    "patient/Patient.r patient/Appointment.rs patient/Appointment.cu patient/Task.crs"
+    "patient/Patient.r patient/Appointment.rs patient/Appointment.cu patient/ServiceRequest.rs "
+    "patient/Task.crs"
 )
 
 

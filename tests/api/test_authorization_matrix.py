@@ -23,7 +23,7 @@ from portal.api.capability import TYPES
 from portal.home_visits.services import visit_cancel_by_applicant, visit_create
 from portal.scheduling.models import Appointment
 from tests.api.conftest import booking, home_visit_task
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, ReferralFactory
 from tests.home_visits.conftest import valid_data
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,7 @@ class World:
     appointment: int  # the mother's booking for the child (read, search, PATCH)
     other_appointment: int  # a second one (PUT)
     slot: Callable[[], int]  # a fresh free slot for a booking
+    referral: int  # the child's referral (ServiceRequest), issued by her clinic
     visit: int  # the mother's home-visit request for the child, cancelled (docs/home-visits.md)
 
 
@@ -91,6 +92,7 @@ TARGET = {
     "Patient": lambda w: w.child,
     "RelatedPerson": lambda w: w.guardianship,
     "Appointment": lambda w: w.appointment,
+    "ServiceRequest": lambda w: w.referral,
     "Task": lambda w: w.visit,
 }
 
@@ -107,6 +109,11 @@ CALLS: dict[tuple[str, ...], Call] = {
     ("Appointment", "search-type", "patient"): _get("Appointment", patient="Patient/{child}"),
     ("Appointment", "search-type", "status"): _get("Appointment", status="booked"),
     ("Appointment", "search-type", "date"): _get("Appointment", date="ge2000-01-01"),
+    ("ServiceRequest", "read"): _get("ServiceRequest/{referral}"),
+    ("ServiceRequest", "search-type"): _get("ServiceRequest"),
+    ("ServiceRequest", "search-type", "_id"): _get("ServiceRequest", _id="{referral}"),
+    ("ServiceRequest", "search-type", "patient"): _get("ServiceRequest", patient="Patient/{child}"),
+    ("ServiceRequest", "search-type", "status"): _get("ServiceRequest", status="active"),
     ("Appointment", "create"): _create,
     ("Appointment", "update"): _put,
     ("Appointment", "patch"): _patch,
@@ -134,6 +141,13 @@ ROWS: dict[tuple[str, ...], tuple[Expected, ...]] = {
     ("Appointment", "search-type", "patient"): (401, H,   S,   H,   H,   H,   H,   H),
     ("Appointment", "search-type", "status"):  (401, H,   S,   H,   H,   H,   H,   H),
     ("Appointment", "search-type", "date"):    (401, H,   S,   H,   H,   H,   H,   H),
+    # The child's referral: hers and her verified mother's; the newcomer sees what he did
+    # himself — a clinic issued it, so nothing (docs/referrals.md).
+    ("ServiceRequest", "read"):                (401, 404, 200, 404, 404, 404, 404, 404),
+    ("ServiceRequest", "search-type"):         (401, H,   S,   H,   H,   H,   H,   H),
+    ("ServiceRequest", "search-type", "_id"):  (401, H,   S,   H,   H,   H,   H,   H),
+    ("ServiceRequest", "search-type", "patient"): (401, H, S,  H,   H,   H,   H,   H),
+    ("ServiceRequest", "search-type", "status"): (401, H,  S,   H,   H,   H,   H,   H),
     # Booking for the child: the newcomer may (and then sees that booking); for anyone
     # else the child is not theirs to act for, whether the id exists or not (403).
     ("Appointment", "create"):                 (401, 403, 201, 201, 403, 403, 403, 403),
@@ -199,6 +213,7 @@ def test_every_fhir_interaction_gives_each_persona_the_expected_answer(
         appointment=mothers.pk,
         other_appointment=second.pk,
         slot=lambda: open_slot().pk,
+        referral=ReferralFactory(patient=child).pk,
         visit=_cancelled_visit(guardian, child),
     )
     users = {"guardian": guardian, "unverified": unverified_guardian}

@@ -1,5 +1,8 @@
 """The authorization server: code + PKCE, consent in Russian, tokens, refresh, withdrawal."""
 
+import base64
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.api.conftest import (
@@ -52,6 +55,7 @@ def test_the_patient_consents_in_russian_and_the_app_gets_a_short_lived_token(
     assert tokens["expires_in"] == 600 and tokens["refresh_token"]
     assert set(tokens["scope"].split()) == {
         "patient/Patient.r", "patient/Appointment.rs", "patient/Appointment.cu",
+        "patient/ServiceRequest.rs",
         "patient/Task.crs",
     }  # fmt: skip
     me = Fhir(client, tokens["access_token"]).get("Patient")
@@ -81,7 +85,21 @@ def test_pkce_is_required_and_must_be_s256(client, patient, app):
     plain = client.get(
         "/oauth/authorize/", authorize_params(app, verifier, code_challenge_method="plain")
     )
-    assert plain.status_code == 400 and "S256" in plain.content.decode()
+    # Back to the app with the error, as RFC 6749 §4.1.2.1 asks (issue 23: an HTML page).
+    assert plain.status_code == 302 and plain["Location"].startswith(REDIRECT)
+    answer = parse_qs(urlsplit(plain["Location"]).query)
+    assert answer["error"] == ["invalid_request"] and answer["state"] == ["st-1"]
+    assert "S256" in answer["error_description"][0] and answer["iss"]
+
+
+def test_an_unknown_app_with_plain_pkce_is_told_on_our_page_and_not_redirected(client, patient):
+    client.force_login(patient)
+    params = {
+        "response_type": "code", "client_id": "nobody", "redirect_uri": "https://evil.example/",
+        "code_challenge": "x" * 43, "code_challenge_method": "plain", "aud": FHIR,
+    }  # fmt: skip
+    page = client.get("/oauth/authorize/", params)
+    assert page.status_code == 400 and "S256" in page.content.decode()
 
 
 def test_a_wrong_code_verifier_gets_no_token(client, patient, app):
@@ -101,14 +119,35 @@ def test_a_wrong_code_verifier_gets_no_token(client, patient, app):
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
-def test_an_authorization_for_another_server_is_refused_in_russian(client, patient, app):
+def test_an_authorization_for_another_server_goes_back_to_the_app_as_invalid_target(
+    client, patient, app
+):
     client.force_login(patient)
     _, challenge = pkce_pair()
     page = client.get(
         "/oauth/authorize/", authorize_params(app, challenge, aud="https://evil.example/fhir")
     )
+    assert page.status_code == 302 and page["Location"].startswith(REDIRECT)
+    assert parse_qs(urlsplit(page["Location"]).query)["error"] == ["invalid_target"]
+
+
+def test_an_unregistered_redirect_with_another_server_is_refused_in_russian(client, patient, app):
+    client.force_login(patient)
+    _, challenge = pkce_pair()
+    params = authorize_params(
+        app, challenge, aud="https://evil.example/fhir", redirect_uri="https://evil.example/cb"
+    )
+    page = client.get("/oauth/authorize/", params)
     assert page.status_code == 400
     assert f"со значением {FHIR}" in page.content.decode()
+
+
+def test_the_server_named_with_a_trailing_slash_is_the_same_server(client, patient, app):
+    client.force_login(patient)
+    verifier, challenge = pkce_pair()
+    page = _consent(client, app, challenge, aud=FHIR + "/")
+    tokens = exchange(client, app, code_from(_allow(client, page)["Location"]), verifier)
+    assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 200
 
 
 def _tokens(client, user, app):
@@ -227,3 +266,55 @@ def test_a_reused_code_of_another_app_revokes_nothing(client, patient, app, othe
     assert _exchange_again(client, other_app, code, verifier).status_code in (400, 401)
 
     assert Fhir(client, tokens["access_token"]).get("Patient").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["clerk-password-1", "wrong-password"])
+def test_the_token_endpoint_runs_no_password_grant(client, app, clerk, password):
+    """Before (issue 23): a staff password was checked here — no second factor, a different
+    answer for the right one, and the staff lockout spent by anyone."""
+    from axes.models import AccessAttempt
+
+    response = client.post(
+        "/oauth/token/",
+        {
+            "grant_type": "password",
+            "username": "clerk",
+            "password": password,
+            "client_id": app.client_id,
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
+    assert not AccessAttempt.objects.exists()
+
+
+def test_a_confidential_client_gets_its_secret_once_and_can_use_it(client, patient):
+    """Before (issue 23) the command printed the stored hash, which no client can send."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(
+        "api_client_register", "--name", "Сервер клиники", "--redirect-uri", REDIRECT,
+        "--confidential", stdout=out,
+    )  # fmt: skip
+    printed = dict(line.split("=", 1) for line in out.getvalue().split())
+    from oauth2_provider.models import Application
+
+    server_app = Application.objects.get(client_id=printed["client_id"])
+    assert printed["client_secret"] != server_app.client_secret  # the hash stays inside
+    client.force_login(patient)
+    verifier, challenge = pkce_pair()
+    code = code_from(_allow(client, _consent(client, server_app, challenge))["Location"])
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    basic = base64.b64encode(f"{printed['client_id']}:{printed['client_secret']}".encode())
+    tokens = client.post("/oauth/token/", form, HTTP_AUTHORIZATION=f"Basic {basic.decode()}")
+    assert tokens.status_code == 200, tokens.content
+    assert Fhir(client, tokens.json()["access_token"]).get("Patient").status_code == 200

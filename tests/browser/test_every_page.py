@@ -94,7 +94,10 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         reverse("notifications:list"),
     ]
     mother += _release_pages(home_clinic, guardian)
+    referral = _referrals(child, home_clinic)
     daughter = [
+        reverse("referrals:list"),
+        reverse("referrals:book", args=[referral.pk]),
         reverse("identity:cabinet"),
         reverse("scheduling:booking_confirm", args=[for_child.pk]),
         reverse("journal:page", args=[child.pk]),
@@ -105,6 +108,16 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         "daughter": daughter,
         "users": (guardian, child),
     }
+
+
+def _referrals(child, clinic):
+    """«Направления»: an active referral to a specialist at the clinic, and a used-up one."""
+    from tests.factories import ReferralFactory
+
+    specialty = SpecialtyFactory(code="neuro-every-page", name="Невролог", access="referral")
+    DoctorFactory(clinic=clinic, specialty=specialty)
+    ReferralFactory(patient=child, specialty=specialty, status="cancelled", cancel_reason="Ошибка")
+    return ReferralFactory(patient=child, specialty=specialty, number="EVERY-PAGE-1")
 
 
 def _waitlist_offer(child, guardian, doctor, slot):

@@ -7,6 +7,7 @@ from portal.audit.models import AuditEvent
 from tests.factories import (
     AppointmentFactory,
     DoctorFactory,
+    ReferralFactory,
     SlotFactory,
     SpecialtyFactory,
 )
@@ -24,8 +25,10 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
     entry, offer = _waitlist_of(child, guardian, doctor)
     day = timezone.localtime(free.starts_at).date()
     ballot, ballot_request = _ballot_with_request(home_clinic, guardian)
+    referral = ReferralFactory(patient=child)
     visit = _home_visit(guardian, child)
     return {
+        "referral_id": referral.pk,
         "visit_id": visit.pk,
         "ballot_id": ballot.pk,
         "request_id": ballot_request.pk,
@@ -46,6 +49,7 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "pk": 1,  # django-otp's admin
         "person_id": 1,  # workspace: an insured person (refused before the look-up)
         "rule_id": 1,  # workspace: a schedule rule (refused before the look-up)
+        "code": "000000000000",  # workspace: a ticket code (refused before the look-up)
         "section": "clinic",  # workspace: a directory section
         "content_type_id": 1,
         "id": 1,

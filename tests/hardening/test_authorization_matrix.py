@@ -105,6 +105,20 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "workspace:guardianship_list":    {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "workspace:guardianship_confirm": {"GET": (405,  405,    405,     405,     405),
                                        "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    # The patient card and the window (docs/workspace.md).
+    "workspace:patient_search":       {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:patient_card":         {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:patient_book":         {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "workspace:appointment_cancel":   {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "workspace:appointment_move":     {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "workspace:window":               {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:ticket":               {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:appointment_detail":   {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "workspace:appointment_arrived":  {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     # «Запись при открытии дня» (tests/release/test_views.py has the staff personas): the
     # request is the guardian's own; an empty POST is the form with what is missing.
     "release:home":                   {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
@@ -115,6 +129,16 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     "release:staff_list":             {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
     "release:staff_detail":           {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    # «Направления» (docs/referrals.md): the list is the acting patient's own; the world's
+    # referral is the child's, so only her guardian opens it. The clinic's pages are
+    # staff-only (tests/referrals/test_authorization.py has the staff personas).
+    "referrals:list":                 {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "referrals:book":                 {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "referrals:clinic_list":          {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "referrals:issue":                {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "referrals:cancel":               {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     "notifications:list":             {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
     "notifications:preferences":      {"GET": (LOGIN, 200,   200,     200,     LOGIN),
                                        "POST": (LOGIN, 302,  302,     302,     LOGIN)},
@@ -170,6 +194,11 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
     "oauth:token":                    {"GET": (405,  405,    405,     405,     405),
                                        "POST": (400, 400,    400,     400,     400)},
     "oauth:revoke-token":             {"GET": (405,  405,    405,     405,     405)},
+    # RFC 7662 for confidential clients only: a session proves nothing here.
+    "oauth:introspect":               {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (401, 401,    401,     401,     401)},
+    "oauth_metadata":                 {"GET": (200,  200,    200,     200,     200),
+                                       "POST": (405, 405,    405,     405,     405)},
     "oauth:consents":                 {"GET": (LOGIN, 200,   200,     200,     200),
                                        "POST": (LOGIN, 405,  405,     405,     405)},
     "oauth:consent_withdraw":         {"GET": (LOGIN, 405,  405,     405,     405),
@@ -197,6 +226,8 @@ UNVERIFIED: dict[str, dict[str, Status]] = {
     "release:request_new": {"GET": 200, "POST": 400},
     "release:request_detail": {"GET": 404},
     "release:request_withdraw": {"POST": 404},
+    # A referral is the clinic's doing, never his: he sees none of the child's.
+    "referrals:book": {"GET": 404},
     # The child's home-visit request was made by the verified guardian.
     "home_visits:detail": {"GET": 404},
     "home_visits:cancel": {"POST": 404},

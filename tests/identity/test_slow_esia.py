@@ -80,3 +80,29 @@ def test_childrens_documents_that_do_not_come_in_time_are_skipped(client, slow, 
     kids = Patient.objects.get(esia_oid=ANNA).esia_kids
     assert [kid["first_name"] for kid in kids] == ["Мария", "Пётр"]
     assert all(kid["policy_number"] == "" for kid in kids)
+
+
+@pytest.mark.parametrize("echoed", ["another", "missing"])
+def test_a_token_answer_that_does_not_echo_our_state_is_refused(client, slow, echoed):
+    """ESIA echoes the token request's own fresh `state` (docs/esia.md); an answer that
+    echoes another — a replayed or spliced response — is not ours (issue 23). Before,
+    the echo was never compared and the login went through."""
+    import json
+    import uuid
+
+    def tamper(path: str, body: bytes) -> bytes:
+        if not path.endswith("/aas/oauth2/v3/te"):
+            return body
+        answer = json.loads(body)
+        if echoed == "another":
+            answer["state"] = str(uuid.uuid4())
+        else:
+            answer.pop("state", None)
+        return json.dumps(answer).encode()
+
+    slow.rewrite = tamper
+    response = _back(client, emulator_choose(_start(client), oid=ANNA))
+
+    assert response.status_code == 502
+    assert "Не удалось проверить ответ Госуслуг" in response.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -82,3 +82,13 @@ def test_the_development_page_shows_the_outbox_and_the_sink_mailbox(
     assert booked_for_daughter.ticket_number in page
     assert "напоминание в день приёма" in page
     assert "Привет" in page
+
+
+@override_settings(ROOT_URLCONF="portal.esia_emulator.urls")
+def test_the_development_page_names_the_ports_the_stand_runs_on(settings, tmp_path, db):
+    settings.NOTIFICATIONS_DEV_MAILBOX = tmp_path
+    settings.EMAIL_PORT = 18025
+    settings.SMPP_PORT = 12775
+    page = Client().get("/dev/outbox/").content.decode()
+    assert "127.0.0.1:18025" in page and "127.0.0.1:12775" in page
+    assert "8025)" not in page.replace("18025", "") and "2775)" not in page.replace("12775", "")

@@ -81,12 +81,29 @@ MATRIX = {
     "workspace:guardianship_list":  {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
     "workspace:guardianship_confirm":
                                     {"POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
+    # The patient card (a patient of the clinic): the other clinic's clerk gets 404 for the
+    # card and every appointment; cancelling or moving one that has begun is refused with
+    # a message (back to the card, or the move page again with 409).
+    "workspace:patient_search":     {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
+    "workspace:patient_card":       {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200)},
+    "workspace:patient_book":       {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
+    "workspace:appointment_cancel": {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
+    "workspace:appointment_move":   {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200),
+                                     "POST": (LOGIN, 403, 403, 403,    409,   404,   409,   409)},
+    # The window: a ticket of the clinic opens its appointment; another clinic's is 404.
+    "workspace:window":             {"GET": (LOGIN, 403, 403,  403,    200,   200,   200,   200)},
+    "workspace:ticket":             {"GET": (LOGIN, 403, 403,  403,    302,   404,   302,   302)},
+    "workspace:appointment_detail": {"GET": (LOGIN, 403, 403,  403,    200,   404,   200,   200)},
+    "workspace:appointment_arrived":
+                                    {"POST": (LOGIN, 403, 403, 403,    302,   404,   302,   302)},
     "workspace:logout":             {"POST": (302, 302, 302,   302,    302,   302,   302,   302)},
 }  # fmt: skip
 
 
 def _post_data(name: str, world: dict) -> dict:
-    if name == "workspace:phone_book":
+    if name in ("workspace:phone_book", "workspace:patient_book", "workspace:appointment_move"):
         return {"slot": world["free_slot"], "idempotency_key": str(uuid.uuid4())}
     if name == "workspace:guardianship_confirm":
         return {"documents_seen": "1"}
@@ -104,7 +121,9 @@ def world(guardian, child, home_clinic):
         opens_at=now - datetime.timedelta(days=2),
         status="booked",
     )
-    appointment = AppointmentFactory(patient=child, booked_by=guardian, slot=slot)
+    appointment = AppointmentFactory(
+        patient=child, booked_by=guardian, slot=slot, ticket_number="123456789012"
+    )
     day = timezone.localtime(slot.starts_at).date().isoformat()
     person = InsuredPerson.objects.create(
         policy_kind="E",
@@ -122,6 +141,8 @@ def world(guardian, child, home_clinic):
         "rule_id": rule.pk,
         "guardianship_id": child.guardians.get().pk,
         "appointment_id": appointment.pk,
+        "patient_id": child.pk,
+        "code": appointment.ticket_number,
         "person_id": person.pk,
         "section": "clinic",
         "pk": home_clinic.pk,

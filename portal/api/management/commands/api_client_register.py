@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.api.services import client_register
+from portal.api.services import client_register_with_secret
 
 
 class Command(BaseCommand):
@@ -18,12 +18,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        app = client_register(
+        registered = client_register_with_secret(
             name=options["name"],
             redirect_uris=options["redirect_uris"],
             confidential=options["confidential"],
         )
-        self.stdout.write(f"client_id={app.client_id}")
-        if options["confidential"]:
+        self.stdout.write(f"client_id={registered.application.client_id}")
+        if registered.secret:
             # Shown once: the library stores only its hash.
-            self.stdout.write(f"client_secret={app.client_secret}")
+            self.stdout.write(f"client_secret={registered.secret}")

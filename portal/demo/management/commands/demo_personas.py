@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import home_visits, staff
+from portal.demo import desk, home_visits, referrals, staff
 from portal.demo.personas import load_personas
 
 
@@ -40,7 +40,11 @@ class Command(BaseCommand):
                 f"    {_name(kid)} {kid['middleName']}, {kid['birthDate']}, полис: {typed} — "
                 f"{kid['title']}"
             )
-        for line in [*staff.describe(portal_url), *home_visits.describe()]:
+        for line in staff.describe(portal_url) + desk.describe(portal_url):
+            self.stdout.write(line)
+        for line in referrals.describe():
+            self.stdout.write(line)
+        for line in home_visits.describe():
             self.stdout.write(line)
 
 

@@ -2,12 +2,32 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import directory, home_visits, registry, release, schedules, staff, waitlist
+from portal.demo import (
+    desk,
+    directory,
+    home_visits,
+    referrals,
+    registry,
+    release,
+    schedules,
+    staff,
+    waitlist,
+)
 
 # In this order: the registry attaches people to the clinics, schedules need the doctors,
 # staff need the clinics, the waitlist demo (docs/waitlist.md) and the fair-release ballot
 # (docs/fair-release.md) need the slots.
-DEMO_STEPS = [directory, registry, schedules, staff, waitlist, release, home_visits]
+DEMO_STEPS = [
+    directory,
+    registry,
+    schedules,
+    staff,
+    waitlist,
+    release,
+    desk,
+    referrals,
+    home_visits,
+]
 
 
 class Command(BaseCommand):

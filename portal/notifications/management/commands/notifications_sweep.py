@@ -2,7 +2,8 @@
 
 Re-enqueues due messages whose task never came (a lost enqueue, reminders that fell
 due), returns rows of dead workers to the queue, and once a day writes the «turns 14
-soon» notices. Without --every it runs once (for cron or a systemd timer).
+soon» notices and the reminders of referrals about to expire. Without --every it runs
+once (for cron or a systemd timer).
 """
 
 import datetime
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from portal.core.resilience import repeat
+from portal.notifications.referrals import referral_expiring_notify
 from portal.notifications.services import coming_of_age_notify, outbox_sweep
 
 
@@ -30,6 +32,9 @@ class Command(BaseCommand):
                 written = coming_of_age_notify(today)
                 if written:
                     self.stdout.write(f"coming of age: {written} messages")
+                reminded = referral_expiring_notify(today)
+                if reminded:
+                    self.stdout.write(f"referrals expiring: {reminded} messages")
                 last_day[:] = [today]
             result = outbox_sweep()
             if result.reclaimed or result.enqueued:

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReferralsConfig(AppConfig):
+    name = "portal.referrals"
+    label = "referrals"
+    verbose_name = "Направления"
