@@ -164,7 +164,15 @@ def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
 
 
 def describe() -> list[str]:
+    """Who dispatches the demo's home visits: the clinic's clerk this step found or made."""
+    clerk = (
+        StaffMember.objects.filter(role=StaffMember.Role.CLERK, user__clinic__short_name=CLINIC)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    if clerk is None:
+        return []
     username, password, _key = CLERK
-    return [
-        f"    {username} / {password} — регистратор ({CLINIC}): вызовы врача на дом",
-    ]
+    login = f"{username} / {password}" if clerk.user.username == username else clerk.user.username
+    return [f"    {login} — регистратор ({CLINIC}): «Вызовы на дом» в рабочем месте"]
