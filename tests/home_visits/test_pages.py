@@ -135,3 +135,13 @@ def test_a_second_request_while_one_is_open_is_refused_with_a_link(client, guard
 def test_anonymous_visitors_are_sent_to_log_in(client):
     answer = client.get(reverse("home_visits:new"))
     assert answer.status_code == 302 and answer.url.startswith(reverse("identity:cabinet"))
+
+
+def test_the_journal_says_who_asked_and_who_accepted(client, guardian, child, clerk):
+    visit = services.visit_create(actor=guardian, patient=child, data=valid_data(), ip=None)
+    services.visit_accept(actor=clerk, visit_id=visit.pk, ip=None)
+    journal = (
+        logged_in(client, guardian).get(reverse("journal:page", args=[child.pk])).content.decode()
+    )
+    assert "Вызов врача на дом" in journal
+    assert "Вызов врача на дом принят в работу" in journal
