@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "portal.release",
     # The waitlist and the offers of a held time (docs/waitlist.md).
     "portal.waitlist",
+    # The cabinet home: what matters now for the person acted for (portal/cabinet).
+    "portal.cabinet",
     # «Вызов врача на дом» (docs/home-visits.md).
     "portal.home_visits",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.

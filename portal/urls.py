@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.release.urls")),
     path("", include("portal.waitlist.urls")),
+    path("", include("portal.cabinet.urls")),
     path("home-visits/", include("portal.home_visits.urls")),
     path("workspace/home-visits/", include("portal.home_visits.workspace_urls")),
     path("fhir/", include("portal.api.urls_fhir")),

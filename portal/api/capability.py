@@ -91,6 +91,8 @@ TYPES: list[tuple[str, bool, list[str], dict[str, tuple[str, str]]]] = [
 ]  # fmt: skip
 
 EXTRA_PARAMS = {"organization", "district"}  # the portal's own, not in the R4 base spec
+# What each type's search understands; anything else is refused (`search.understood_query`).
+SEARCH_PARAMETERS = {kind: frozenset(params) for kind, _p, _i, params in TYPES}
 
 
 def capability_statement(base: str) -> dict[str, Any]:

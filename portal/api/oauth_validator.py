@@ -54,6 +54,20 @@ class PortalOAuth2Validator(OAuth2Validator):  # type: ignore[misc]
         request.scopes = granted
         return bool(super().validate_scopes(client_id, granted, client, request, *args, **kw))
 
+    def is_within_original_scope(
+        self, request_scopes: list[str], refresh_token: str, request: Any, *args: Any, **kw: Any
+    ) -> bool:
+        """A refresh may repeat the scopes the app first asked for, in the form it asked
+        (`patient/*.read`, as OAuth clients do): they are read as at the authorization and
+        must fall within what was granted then; the new token gets the granted form."""
+        granted = scopes_granted(request_scopes)
+        scopes = self.get_original_scopes(refresh_token, request)  # the library: a string
+        original = set(scopes.split() if isinstance(scopes, str) else scopes)
+        if not granted or not set(granted) <= original:
+            return False
+        request.scopes = granted
+        return True
+
     def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kw: Any) -> Any:
         """SMART standalone patient launch: `launch/patient` puts the patient in context —
         the user's own record (an app reaches the children they act for through Patient)."""

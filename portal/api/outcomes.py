@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from portal.api.narrative import narrated
 from portal.api.queries import BookingRefused
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -53,6 +54,19 @@ API_ERRORS = {
     ),
     "invalid": _("Запрос составлен неверно: %(detail)s"),
     "unsupported": _("Сервер не поддерживает это: %(detail)s"),
+    "tentative": _(
+        "Запись со статусом %(value)s — ещё не запись: портал не держит предварительных "
+        "записей. Когда пациент подтвердит время, создайте запись со статусом booked."
+    ),
+    "version_conflict": _(
+        "Запись изменилась с тех пор, как приложение её прочитало (If-Match не совпадает). "
+        "Прочитайте её заново и повторите действие."
+    ),
+    "unsupported_parameter": _(
+        "Параметр поиска «%(name)s» не поддерживается: уберите его (список параметров — в "
+        "/fhir/metadata) или попросите пропускать неизвестные параметры заголовком "
+        "Prefer: handling=lenient."
+    ),
     "too_large": _("Тело запроса слишком большое: не больше %(kilobytes)s КБ."),
     "method": _("Этот метод не поддерживается для этого адреса."),
     "rate": _("Слишком много запросов с этим токеном. Повторите через %(seconds)s с."),
@@ -78,6 +92,7 @@ ISSUE_TYPE = {
     404: "not-found",
     405: "not-supported",
     409: "conflict",
+    412: "conflict",
     413: "too-long",
     415: "not-supported",
     422: "business-rule",
@@ -127,7 +142,7 @@ def operation_outcome(code: str, text: str, status: int, system: str) -> dict[st
 
 def fhir_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
     return HttpResponse(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        json.dumps(narrated(body), ensure_ascii=False, separators=(",", ":")),
         status=status,
         content_type=FHIR_JSON,
     )

@@ -239,7 +239,12 @@ def _booking_request(body: Any) -> tuple[int, int]:
     """(slot id, patient id) from an Appointment resource, or a 400 saying what is wrong."""
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise search.invalid("ожидается ресурс Appointment")
-    if body.get("status", "booked") not in ("booked", "proposed", "pending"):
+    status = body.get("status", "booked")
+    if status in ("proposed", "pending"):
+        # Those mean "not yet booked" (FHIR R4 Appointment.status); the portal keeps no
+        # tentative bookings, so it must not book them (issue 23: it did).
+        raise api_error(422, "tentative", value=status)
+    if status != "booked":
         raise search.invalid("новая запись создаётся со статусом booked")
     slots = body.get("slot")
     if not isinstance(slots, list) or len(slots) != 1:
@@ -326,8 +331,38 @@ def appointment_update(caller: Caller, rid: str, request: HttpRequest) -> dict[s
         raise search.invalid("id в теле не совпадает с адресом")
     if not _wants_cancel(request, body):
         raise api_error(422, "only_cancel")
+    _version_check(request, appointment)
     try:
-        appointment_cancel(actor=caller.user, appointment=appointment, ip=client_ip(request))
+        appointment_cancel(
+            actor=caller.user,
+            appointment=appointment,
+            ip=client_ip(request),
+            reason=_cancellation_reason(body),
+        )
     except BookingRefused as refused:
         raise booking_error(refused) from refused
     return resources.appointment(_appointment_of(caller, rid))
+
+
+def etag_of(version: str) -> str:
+    return f'W/"{version}"'
+
+
+def _version_check(request: HttpRequest, appointment: Appointment) -> None:
+    """`If-Match` (FHIR's version-aware update): a client that read an older version is
+    told 412 instead of changing what it has not seen (issue 23: a stale one succeeded)."""
+    wanted = request.headers.get("If-Match", "").strip()
+    if not wanted or wanted == "*":
+        return
+    current = resources.appointment_version(appointment)
+    if wanted not in (etag_of(current), f'"{current}"', current):
+        raise api_error(412, "version_conflict")
+
+
+def _cancellation_reason(body: Any) -> str:
+    """The app's `cancelationReason.text`, kept with the cancellation (it was dropped)."""
+    if not isinstance(body, dict):
+        return ""
+    reason = body.get("cancelationReason")
+    text = reason.get("text") if isinstance(reason, dict) else None
+    return text.strip()[:300] if isinstance(text, str) else ""

@@ -7,6 +7,7 @@ guardianship.
 """
 
 import datetime
+import hashlib
 from typing import Any
 
 from django.utils import timezone
@@ -272,10 +273,24 @@ def appointment(row: Appointment) -> Resource:
     if (referral_id := _referral_of(row)) is not None:
         resource["basedOn"] = [ref("ServiceRequest", referral_id)]
     if row.status == "cancelled_clinic":
-        resource["cancelationReason"] = {"text": _("Отменена поликлиникой")}
+        resource["cancelationReason"] = {"text": row.cancel_reason or _("Отменена поликлиникой")}
     elif row.status == "cancelled_patient":
-        resource["cancelationReason"] = {"text": _("Отменена пациентом")}
+        resource["cancelationReason"] = {"text": row.cancel_reason or _("Отменена пациентом")}
+    resource["meta"] = {"versionId": appointment_version(row), "lastUpdated": _changed(row)}
     return resource
+
+
+def appointment_version(row: Appointment) -> str:
+    """The version of what the resource shows: it changes whenever a field a client sees
+    does (FHIR `meta.versionId`, the HTTP ETag). Derived from the row's state, so no write
+    path can forget to bump it."""
+    state = f"{row.status}|{row.slot_id}|{row.cancelled_at}|{row.arrived_at}|{row.cancel_reason}"
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _changed(row: Appointment) -> str:
+    moments = [row.created_at, row.cancelled_at, row.arrived_at]
+    return instant(max(moment for moment in moments if moment is not None))
 
 
 def _referral_of(row: Appointment) -> int | None:

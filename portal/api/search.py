@@ -217,3 +217,33 @@ def bundle_of(base: str, resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """A searchset that is never paged (a patient's own few records)."""
     entries = [_entry(base, r) for r in resources]
     return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+
+
+# Understood by every search (paging; `_format` because we only ever answer JSON).
+COMMON_PARAMETERS = frozenset({"_count", "_offset", "_format"})
+
+
+def prefers_lenient(request: HttpRequest) -> bool:
+    """`Prefer: handling=lenient` (FHIR R4 §3.1.1.4.2): ignore what is not understood."""
+    for part in request.headers.get("Prefer", "").replace(";", ",").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "handling" and value.strip().strip('"').lower() == "lenient":
+            return True
+    return False
+
+
+def understood_query(request: HttpRequest, supported: frozenset[str]) -> QueryDict:
+    """The search's parameters, every one understood: a parameter or modifier the server
+    does not support is a 400 naming it (issue 23: it used to be ignored silently and
+    still shown in the Bundle's `self` link, so `name:exact` read as if it had applied);
+    with `Prefer: handling=lenient` it is dropped instead, and the `self` link shows
+    only what was applied."""
+    unknown = sorted(name for name in request.GET if name not in supported | COMMON_PARAMETERS)
+    if not unknown:
+        return request.GET
+    if not prefers_lenient(request):
+        raise api_error(400, "unsupported_parameter", name=unknown[0][:40])
+    applied = request.GET.copy()
+    for name in unknown:
+        del applied[name]
+    return applied

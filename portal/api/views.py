@@ -3,6 +3,7 @@
 Nothing here raises past `fhir_endpoint`: refusals become OperationOutcomes.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -137,6 +138,9 @@ def authorization_server_metadata(request: HttpRequest) -> HttpResponse:
 @fhir_endpoint
 def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
     base = fhir_base_url(request)
+    if request.method in ("GET", "HEAD") and kind in capability.SEARCH_PARAMETERS:
+        applied = search.understood_query(request, capability.SEARCH_PARAMETERS[kind])
+        request.GET = applied  # type: ignore[assignment]
     if kind in public.SEARCHES:
         if request.method not in ("GET", "HEAD"):
             raise api_error(405, "method")
@@ -156,7 +160,7 @@ def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
         return _task_type(request, caller, base)
     if request.method == "POST":
         body, created = patient.appointment_create(caller, request)
-        response = fhir_response(body, 201 if created else 200)
+        response = _versioned(fhir_response(body, 201 if created else 200))
         response["Location"] = f"{base}/Appointment/{body['id']}"
         return response
     if kind == "Patient":
@@ -209,5 +213,13 @@ def instance_endpoint(request: HttpRequest, kind: str, rid: str) -> HttpResponse
     if kind == "ServiceRequest":
         return fhir_response(patient.service_request_read(caller, rid))
     if request.method in ("PUT", "PATCH"):
-        return fhir_response(patient.appointment_update(caller, rid, request))
-    return fhir_response(patient.appointment_read(caller, rid))
+        return _versioned(fhir_response(patient.appointment_update(caller, rid, request)))
+    return _versioned(fhir_response(patient.appointment_read(caller, rid)))
+
+
+def _versioned(response: HttpResponse) -> HttpResponse:
+    """The ETag of an Appointment answer: its `meta.versionId` (for `If-Match`)."""
+    version = json.loads(response.content).get("meta", {}).get("versionId")
+    if version:
+        response["ETag"] = patient.etag_of(version)
+    return response

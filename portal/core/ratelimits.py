@@ -6,8 +6,10 @@ request remembers how many seconds are left in the window, so the 429 page and t
 ``Retry-After`` header say when to come back.
 """
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -186,3 +188,26 @@ def failures_limited(name: str, methods: tuple[str, ...] = ("POST",)) -> Callabl
 def failure_count(request: HttpRequest, name: str, methods: tuple[str, ...] = ("POST",)) -> None:
     """Count one attempt against ``name`` (see `failures_limited`)."""
     _usage(request, name, increment=True, methods=methods)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a failures budget still allows (see `failures_left`)."""
+
+    left: int
+    limit: int
+    seconds: int  # until the window starts again
+
+
+def failures_left(request: HttpRequest, name: str) -> Budget | None:
+    """How many counted failures ``name`` still allows, without counting: a form warns
+    before the lockout (issue 27). None when the limit is off."""
+    # The budget is counted on POST (its cache key names the methods); a GET page reads
+    # the same count through a copy of the request that says POST.
+    probe = copy.copy(request)
+    probe.method = "POST"
+    usage = _usage(probe, name, increment=False)
+    if usage is None:
+        return None
+    limit = int(usage["limit"])
+    return Budget(max(0, limit - int(usage["count"])), limit, int(usage["time_left"]) or 1)

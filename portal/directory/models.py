@@ -38,6 +38,9 @@ class Clinic(models.Model):
     short_name = models.CharField(_("краткое наименование"), max_length=120)
     address = models.CharField(_("адрес"), max_length=300)
     phone = models.CharField(_("телефон"), max_length=40, blank=True)
+    # The registry's opening hours as people read them («пн–пт 8:00–20:00, сб 9:00–15:00»);
+    # not the doctors' receiving hours, which the schedules hold.
+    hours = models.CharField(_("часы работы"), max_length=200, blank=True)
     kind = models.CharField(_("тип"), max_length=10, choices=Kind.choices)
 
     class Meta:

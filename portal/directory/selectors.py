@@ -6,8 +6,11 @@ The public directory pages and the booking wizard both read through here.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import reduce
+from operator import and_, or_
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from portal.core.sorting import natural_key
@@ -60,4 +63,97 @@ def doctors_list_at_clinic(clinic: Clinic) -> QuerySet[Doctor]:
         Doctor.objects.filter(clinic=clinic, is_active=True)
         .select_related("specialty")
         .order_by("last_name", "first_name", "middle_name")
+    )
+
+
+# --- search (issue 27) -------------------------------------------------------------------
+
+SEARCH_LIMIT = 30  # rows per kind: a search is for finding, the lists are for browsing
+SEARCH_MIN_LENGTH = 2
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    districts: list[District]
+    clinics: list[Clinic]
+    doctors: list[Doctor]
+    specialties: list[Specialty]
+    clinics_total: int = 0  # all that matched; more than shown asks for a narrower query
+
+    @property
+    def empty(self) -> bool:
+        return not (self.districts or self.clinics or self.doctors or self.specialties)
+
+
+def _contains(field: str, term: str) -> Q:
+    """Case-insensitive «contains» for Cyrillic on both engines: PostgreSQL folds any
+    letter, SQLite's LIKE only ASCII, so the usual spellings are asked for as well
+    («детская», «Детская», «ДЕТСКАЯ»)."""
+    spellings = {term, term.lower(), term.capitalize(), term.upper()}
+    return reduce(
+        or_, (Q(**{f"{field}__contains": s}) for s in spellings), Q(**{f"{field}__icontains": term})
+    )
+
+
+def _every_term(terms: list[str], fields: tuple[str, ...]) -> Q:
+    """Each term found in one of the fields: «терапевт иванова» is a therapist Иванова."""
+    return reduce(and_, (reduce(or_, (_contains(f, t) for f in fields)) for t in terms))
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a query worth searching for (ё as е is left to the data: both occur)."""
+    words = [w.strip('.,;:«»"()') for w in query.split()]
+    return [w for w in words if len(w) >= SEARCH_MIN_LENGTH or w.isdigit()][:5]
+
+
+def search(query: str) -> SearchResult:
+    """Districts, clinics, doctors and specialties by name, specialty and address."""
+    terms = search_terms(query)
+    if not terms:
+        return SearchResult([], [], [], [])
+    districts = District.objects.filter(_every_term(terms, ("name",)))[:SEARCH_LIMIT]
+    matching = Clinic.objects.filter(
+        pk__in=Clinic.objects.filter(
+            _every_term(
+                terms,
+                (
+                    "short_name",
+                    "full_name",
+                    "address",
+                    "district__name",
+                    "doctors__specialty__name",
+                ),
+            )
+        ).values("pk")
+    ).select_related("district")
+    # The region's order (the big cities first, as the district list), then «№ 2» before
+    # «№ 11»: «детская» shows Иркутск's children's clinics before the villages'.
+    clinics = sorted(
+        matching, key=lambda c: (c.district.position, c.district.name, natural_key(c.short_name))
+    )
+    doctors = (
+        Doctor.objects.filter(is_active=True)
+        .filter(
+            _every_term(
+                terms,
+                (
+                    "last_name",
+                    "first_name",
+                    "middle_name",
+                    "specialty__name",
+                    "clinic__short_name",
+                    "clinic__address",
+                ),
+            )
+        )
+        .select_related("clinic", "specialty")
+        .order_by("last_name", "first_name", "pk")[:SEARCH_LIMIT]
+    )
+    specialties = Specialty.objects.filter(_every_term(terms, ("name",)))[:SEARCH_LIMIT]
+    return SearchResult(
+        districts=list(districts),
+        clinics=clinics[:SEARCH_LIMIT],
+        clinics_total=len(clinics),
+        doctors=list(doctors),
+        specialties=list(specialties),
     )

@@ -6,6 +6,9 @@ from django.views.decorators.http import require_GET
 from portal.directory import selectors
 
 DISTRICTS_PER_PAGE = 12
+# «Как добраться»: a plain link to a public map with the address as its query; no map
+# script is loaded by the portal (its Content-Security-Policy allows none).
+MAP_URL = "https://yandex.ru/maps/"
 
 
 @require_GET
@@ -34,5 +37,6 @@ def clinic_detail(request: HttpRequest, clinic_id: int) -> HttpResponse:
             "clinic": clinic,
             "specialties": selectors.specialties_list_at_clinic(clinic),
             "doctors": selectors.doctors_list_at_clinic(clinic),
+            "map_url": MAP_URL,
         },
     )

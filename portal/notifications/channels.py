@@ -52,7 +52,7 @@ def _calendar_attachment(message: Message) -> bytes | None:
         return None
     # The ticket's own calendar file: a live event while booked, its cancellation (same
     # UID, METHOD:CANCEL, higher SEQUENCE) once cancelled (portal.scheduling.documents).
-    if message.kind == Kind.BOOKED:
+    if message.kind in (Kind.BOOKED, Kind.MOVED):  # a move: the new ticket's event
         return ticket_ics(appointment, cancelled=False)
     if message.kind in (Kind.CANCELLED, Kind.CANCELLED_BY_CLINIC):
         return ticket_ics(appointment, cancelled=True)

@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     BOOKED = "booked", _("запись к врачу")
     CANCELLED = "cancelled", _("отмена записи")
     CANCELLED_BY_CLINIC = "cancelled_clinic", _("отмена записи поликлиникой")
+    MOVED = "moved", _("перенос записи")
     REMINDER_EVENING = "reminder_evening", _("напоминание накануне")
     REMINDER_SOON = "reminder_soon", _("напоминание в день приёма")
     COMING_OF_AGE = "coming_of_age", _("ребёнку скоро 14 лет")
@@ -152,6 +153,8 @@ class Preference(models.Model):
     email_enabled = models.BooleanField(_("по электронной почте"), default=True)
     sms_enabled = models.BooleanField(_("по SMS"), default=True)
     reminders_enabled = models.BooleanField(_("напоминания о приёме"), default=True)
+    # When the recipient last opened «Уведомления»: what came later is «новое» in the cabinet.
+    seen_until = models.DateTimeField(_("уведомления просмотрены до"), null=True, blank=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 
     class Meta:

@@ -11,10 +11,11 @@ from portal.notifications.services import (
     appointment_booked_notify,
     appointment_cancelled_by_clinic_notify,
     appointment_cancelled_notify,
+    appointment_moved_notify,
 )
 from portal.referrals.events import referral_cancelled
 from portal.referrals.models import Referral
-from portal.scheduling.events import appointment_booked, appointment_cancelled
+from portal.scheduling.events import appointment_booked, appointment_cancelled, appointment_moved
 from portal.scheduling.models import Appointment
 
 
@@ -36,3 +37,8 @@ def cancelled(
 @receiver(referral_cancelled, dispatch_uid="notifications.referral_cancelled")
 def referral_was_cancelled(sender: object, *, referral: Referral, **facts: Any) -> None:
     referral_cancelled_notify(referral)
+
+
+@receiver(appointment_moved, dispatch_uid="notifications.moved")
+def moved(sender: object, *, old: Appointment, new: Appointment, **facts: Any) -> None:
+    appointment_moved_notify(old, new)

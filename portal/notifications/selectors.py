@@ -1,6 +1,7 @@
 """Reads of the outbox: who receives what, and what a patient sees of it."""
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from portal.identity.models import User
 from portal.notifications.models import Channel, Message, Preference
@@ -76,6 +77,17 @@ def messages_for_user(user: User) -> QuerySet[Message]:
         .select_related("patient", "appointment")
         .order_by("-next_attempt_at", "-pk")
     )
+
+
+def unread_count(user: User, own: Patient, about: Patient) -> int:
+    """Events about ``about`` told to the user since they last opened «Уведомления»
+    (the same event by e-mail and SMS counts once; a reminder counts once it is due)."""
+    seen_until = preference_of(own).seen_until
+    rows = messages_for_user(user).filter(patient=about, next_attempt_at__lte=timezone.now())
+    if seen_until is not None:
+        rows = rows.filter(created_at__gt=seen_until)
+    keys = rows.values_list("dedupe_key", flat=True)[:200]
+    return len({key.rsplit(":", 1)[0] for key in keys})
 
 
 def dev_messages(limit: int = 200) -> QuerySet[Message]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,8 +62,9 @@ def _message(
         channel=channel,
         kind=kind,
         address=address,
-        subject=content.subject[:200],
-        text=content.sms if channel == "sms" else content.text,
+        # A subject never starts with a space or a stray line break (issue 27).
+        subject=" ".join(content.subject.split())[:200],
+        text=texts.sms_fit(content.sms) if channel == "sms" else content.text,
         next_attempt_at=at,
         # Due now: the on_commit enqueue below asks for it. Later (a reminder): the
         # sweep enqueues it when due, so the queue never holds a fortnight of tasks.
@@ -72,8 +74,16 @@ def _message(
 
 
 def _appointment_rows(
-    kind: str, appointment: Appointment, now: datetime.datetime, reason: str = ""
+    kind: str,
+    appointment: Appointment,
+    now: datetime.datetime,
+    reason: str = "",
+    told: Callable[[Patient], texts.Content] | None = None,
+    at: datetime.datetime | None = None,
 ) -> list[Message]:
+    """The event's message now, or at ``at`` (the sweep sends it then), with ``told``
+    writing its content when the standard one does not fit; and, for a time the patient
+    now holds, its reminders later."""
     rows = []
     patient = appointment.patient
     for recipient in recipients_for(patient, appointment.booked_by_id):
@@ -81,18 +91,23 @@ def _appointment_rows(
         pairs = addresses_of(recipient, preference, sms_configured())
         if not pairs:
             continue
-        planned: list[tuple[str, datetime.datetime]] = [(kind, now)]
-        if kind == Kind.BOOKED and preference.reminders_enabled:
+        planned: list[tuple[str, datetime.datetime]] = [(kind, at or now)]
+        if kind in (Kind.BOOKED, Kind.MOVED) and preference.reminders_enabled:
             planned += timing.reminder_times(appointment.starts_at, now)
-        for event, at in planned:
+        for event, when in planned:
+            content = (
+                told(recipient)
+                if told is not None and event == kind
+                else texts.appointment_content(event, appointment, recipient, reason)
+            )
             rows += _per_channel(
                 pairs,
                 kind=event,
                 patient=patient,
                 recipient=recipient,
-                content=texts.appointment_content(event, appointment, recipient, reason),
-                at=at,
-                due_now=event == kind,
+                content=content,
+                at=when,
+                due_now=event == kind and at is None,
                 appointment=appointment,
                 key=f"{event}:{appointment.pk}:{recipient.pk}",
             )
@@ -186,11 +201,45 @@ def appointment_cancelled_notify(appointment: Appointment) -> list[Message]:
     return _write(_appointment_rows(Kind.CANCELLED, appointment, timezone.now()))
 
 
+# A clinic's cancellation waits this long before it is sent: the rebook offer made on the
+# cancel's commit (docs/waitlist.md) takes its place, one message with the reason and the
+# held time; with no offer, the sweep sends it as it is.
+CLINIC_CANCEL_WAIT = datetime.timedelta(seconds=60)
+
+
 def appointment_cancelled_by_clinic_notify(appointment: Appointment, reason: str) -> list[Message]:
-    """The clinic cancelled (an absence, a schedule change): say so, and why, by e-mail."""
+    """The clinic cancelled (an absence, a schedule change): say so, and why."""
     appointment = _with_details(appointment)
     _reminders_withdraw(appointment)
-    rows = _appointment_rows(Kind.CANCELLED_BY_CLINIC, appointment, timezone.now(), reason)
+    now = timezone.now()
+    rows = _appointment_rows(
+        Kind.CANCELLED_BY_CLINIC, appointment, now, reason, at=now + CLINIC_CANCEL_WAIT
+    )
+    return _write(rows)
+
+
+def _cancellation_merged(cancelled: Appointment) -> int:
+    """The clinic's cancellation not sent yet is told with the offer instead (one message)."""
+    return Message.objects.filter(
+        appointment=cancelled, kind=Kind.CANCELLED_BY_CLINIC, status=Status.QUEUED
+    ).update(status=Status.SKIPPED, error="Сообщено вместе с предложением времени")
+
+
+def appointment_moved_notify(old: Appointment, new: Appointment) -> list[Message]:
+    """One move, one message «Запись перенесена с … на …» (not a cancel and a booking):
+    the old time's reminders stop, the new time's are planned.
+
+    Call inside the move's transaction (expects the patient lock of docs/concurrency.md).
+    """
+    old = _with_details(old)
+    new = _with_details(new)
+    _reminders_withdraw(old)
+    rows = _appointment_rows(
+        Kind.MOVED,
+        new,
+        timezone.now(),
+        told=lambda recipient: texts.moved_content(old, new, recipient),
+    )
     return _write(rows)
 
 
@@ -221,13 +270,22 @@ def offer_made_notify(
     an offer is answered within its hold, so it goes out at once like a cancellation.
     """
     slot = Slot.objects.select_related("doctor__clinic", "doctor__specialty").get(pk=slot.pk)
+    if cancelled is not None:
+        cancelled = _with_details(cancelled)
+        _cancellation_merged(cancelled)
     return _write(
         _rows_now(
             kind=kind,
             patient=patient,
             booked_by_id=booked_by_id,
             content_for=lambda recipient: texts.offer_content(
-                kind, patient, recipient, slot, expires_at
+                kind,
+                patient,
+                recipient,
+                slot,
+                expires_at,
+                offer_id=offer_id,
+                cancelled=cancelled,
             ),
             appointment=cancelled,
             key=f"offer:{offer_id}",
@@ -243,6 +301,7 @@ def ballot_lost_notify(
     clinic: str,
     day: str,
     waitlisted: bool,
+    none_fit: bool = False,
 ) -> list[Message]:
     """A fair-release draw gave ``patient`` no time: tell whoever hears of their bookings.
 
@@ -254,7 +313,7 @@ def ballot_lost_notify(
             patient=patient,
             booked_by_id=made_by_id,
             content_for=lambda recipient: texts.ballot_lost_content(
-                patient, recipient, clinic, day, waitlisted
+                patient, recipient, clinic, day, waitlisted, none_fit=none_fit
             ),
             appointment=None,
             key=f"{Kind.BALLOT_LOST}:{request_id}",
@@ -429,3 +488,17 @@ def preference_save(
         },
     )
     return preference
+
+
+def messages_seen(patient: Patient, now: datetime.datetime | None = None) -> None:
+    """The recipient opened «Уведомления»: nothing up to now is new any more.
+
+    A page that only reads must still open while the primary does not answer
+    (docs/operations.md, degraded mode): then the marker waits for the next visit.
+    """
+    try:
+        Preference.objects.update_or_create(
+            patient=patient, defaults={"seen_until": now or timezone.now()}
+        )
+    except DatabaseError:
+        logger.warning("notifications seen marker not saved", exc_info=True)

@@ -31,8 +31,8 @@ class Content:
         return "\n\n".join(self.lines)
 
 
-def portal_link(name: str) -> str:
-    return settings.NOTIFICATIONS_PORTAL_URL + reverse(name)
+def portal_link(name: str, *args: int) -> str:
+    return settings.NOTIFICATIONS_PORTAL_URL + reverse(name, args=args or None)
 
 
 def _who(patient: Patient, recipient: Patient) -> str:
@@ -79,8 +79,45 @@ def _visit_lines(facts: dict[str, str]) -> list[str]:
     ]
 
 
-def _sms_visit(facts: dict[str, str]) -> str:
-    return _("%(day)s в %(time)s, %(clinic)s, %(address)s, каб. %(room)s, талон %(ticket)s") % facts
+def _sms_visit(facts: dict[str, str], *, ticket: bool = True) -> str:
+    """When and where, for an SMS. No street address: it is on the ticket behind the link,
+    and the SMS stays within two parts; the clinic comes last, so if the SMS must be
+    shortened its end goes first (`sms_fit`). A cancelled visit needs no ticket number."""
+    if not ticket:
+        return _("%(day)s %(time)s, каб. %(room)s, %(clinic)s") % facts
+    return _("%(day)s %(time)s, талон %(ticket)s, каб. %(room)s, %(clinic)s") % facts
+
+
+# Cyrillic goes as UCS-2: 70 characters in one SMS, 67 in each part of a longer one.
+SMS_PART_ONE, SMS_PART_MANY, SMS_MAX_PARTS = 70, 67, 2
+
+
+def sms_parts(text: str) -> int:
+    """How many SMS parts ``text`` takes in UCS-2 (UTF-16 code units)."""
+    units = len(text.encode("utf-16-le")) // 2
+    return 1 if units <= SMS_PART_ONE else -(-units // SMS_PART_MANY)
+
+
+def sms_first_fitting(*variants: str) -> str:
+    """The most detailed variant that fits SMS_MAX_PARTS parts, else the last one fitted."""
+    for text in variants:
+        if sms_parts(text) <= SMS_MAX_PARTS:
+            return text
+    return sms_fit(variants[-1])
+
+
+def sms_fit(text: str) -> str:
+    """The SMS within SMS_MAX_PARTS parts: the words before its link are shortened
+    (ending with «…») and the link, the one thing the reader must have whole, is kept."""
+    if sms_parts(text) <= SMS_MAX_PARTS:
+        return text
+    budget = SMS_PART_MANY * SMS_MAX_PARTS
+    head, sep, link = text.rpartition(" http")
+    if not sep:
+        head, link = text, ""
+    tail = f" http{link}" if sep else ""
+    room = budget - len(tail.encode("utf-16-le")) // 2 - 1
+    return head[: max(0, room)].rstrip(" ,.") + "…" + tail
 
 
 def appointment_content(
@@ -92,7 +129,8 @@ def appointment_content(
     facts = _facts(appointment)
     # Said for a child only: «(Иванова М.И.)»; the patient themselves is «вы».
     whose = "" if own else f" ({patient.short_name})"
-    link = portal_link("scheduling:appointment_list")
+    # The ticket itself (it says «отменена» once cancelled), not the list of appointments.
+    link = portal_link("scheduling:appointment_ticket", appointment.pk)
     if kind == Kind.BOOKED:
         verb = _verb(patient, recipient, _("записан"), _("записана"), _("записаны"))
         who = _who(patient, recipient)
@@ -108,7 +146,7 @@ def appointment_content(
     elif kind == Kind.CANCELLED_BY_CLINIC:
         headline = _("Поликлиника отменила запись к врачу%(whose)s.") % {"whose": whose}
         subject = _("Поликлиника отменила запись %(day)s в %(time)s") % facts
-        sms = _("Поликлиника отменила запись%(whose)s: %(visit)s. Запишитесь снова: %(link)s")
+        sms = _("Поликлиника отменила запись%(whose)s: %(visit)s. %(link)s")
         footer = _("Записаться на другое время: %(link)s")
     elif kind == Kind.CANCELLED:
         headline = _("Запись к врачу отменена%(whose)s.") % {"whose": whose}
@@ -126,18 +164,60 @@ def appointment_content(
             "whose": whose,
         }
         subject = _("Напоминание: приём %(day)s в %(time)s") % facts
-        sms = _("Напоминание: приём у врача%(whose)s %(visit)s. Отменить: %(link)s")
+        sms = _("Напоминаем: приём%(whose)s %(visit)s. %(link)s")
         footer = _(
             "Если прийти не получится, отмените запись, чтобы время досталось другим: %(link)s"
         )
     if kind != Kind.BOOKED:
-        sms = sms % {"whose": whose, "visit": _sms_visit(facts), "link": link}
+        cancelled = kind in (Kind.CANCELLED, Kind.CANCELLED_BY_CLINIC)
+        told = {"whose": whose, "visit": _sms_visit(facts, ticket=not cancelled), "link": link}
+        if kind == Kind.CANCELLED_BY_CLINIC and reason:
+            # The reason if the SMS still fits two parts with it (without the child's
+            # name if need be: the ticket behind the link names her), else without it.
+            because = _("Приём%(whose)s отменён (%(reason)s): %(visit)s. %(link)s")
+            sms = sms_first_fitting(
+                because % {**told, "reason": reason},
+                because % {**told, "reason": reason, "whose": ""},
+                sms % told,
+            )
+        else:
+            sms = sms % told
     lines = [_greeting(recipient), headline, *_visit_lines(facts)]
     if reason:
-        # The clinic's reason goes by e-mail only: free text may say more than an SMS should.
+        # The clinic's reason is what the patient asks first; the staff write it for the
+        # patient to read (docs/notifications.md), so the SMS carries it too, shortened
+        # by `sms_fit` if it must be.
         lines.append(_("Причина: %(reason)s") % {"reason": reason})
     lines.append(footer % {"link": link})
     return Content(subject=subject, lines=lines, sms=sms)
+
+
+def moved_content(old: Appointment, new: Appointment, recipient: Patient) -> Content:
+    """One message for one move: the old time and the new one, the new ticket's link."""
+    patient = new.patient
+    before, after = _facts(old), _facts(new)
+    whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
+    link = portal_link("scheduling:appointment_ticket", new.pk)
+    moved = {"whose": whose, "from": _when(before), "to": _when(after)}
+    headline = _("Запись к врачу%(whose)s перенесена с %(from)s на %(to)s.") % moved
+    subject = _("Запись перенесена на %(day)s в %(time)s") % after
+    # No address: the clinic and room are the same or told on the ticket, and the message
+    # stays within two SMS parts (docs/notifications.md, «SMS length»).
+    sms = _(
+        "Запись%(whose)s перенесена с %(from)s на %(day)s %(time)s, "
+        "каб. %(room)s, %(clinic)s. %(link)s"
+    ) % {**after, "whose": whose, "from": f"{before['day']} {before['time']}", "link": link}
+    lines = [
+        _greeting(recipient),
+        headline,
+        *_visit_lines(after),
+        _("Прежнее время отменено, напоминания придут о новом. Талон: %(link)s") % {"link": link},
+    ]
+    return Content(subject=subject, lines=lines, sms=sms)
+
+
+def _when(facts: dict[str, str]) -> str:
+    return _("%(date)s (%(weekday)s), %(time)s") % facts
 
 
 def coming_of_age_content(child: Patient, recipient: Patient, age: int) -> Content:
@@ -163,10 +243,16 @@ def coming_of_age_content(child: Patient, recipient: Patient, age: int) -> Conte
 
 
 def ballot_lost_content(
-    patient: Patient, recipient: Patient, clinic: str, day: str, waitlisted: bool
+    patient: Patient,
+    recipient: Patient,
+    clinic: str,
+    day: str,
+    waitlisted: bool,
+    *,
+    none_fit: bool = False,
 ) -> Content:
-    """A fair-release draw gave this patient no time (docs/fair-release.md). The winners
-    hear of their booking as of any other (`appointment_content`, BOOKED)."""
+    """A fair-release draw gave this patient no time (docs/fair-release.md), and why. The
+    winners hear of their booking as of any other (`appointment_content`, BOOKED)."""
     whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
     facts = {"clinic": clinic, "day": day, "whose": whose}
     headline = (
@@ -176,6 +262,11 @@ def ballot_lost_content(
         )
         % facts
     )
+    why = (
+        _("В этот день у выбранных врачей не было приёма в выбранное время.")
+        if none_fit
+        else _("Всё подходящее время досталось заявкам, которые жеребьёвка поставила раньше.")
+    )
     then = (
         _("Заявка перенесена в лист ожидания: если время освободится, мы предложим его.")
         if waitlisted
@@ -184,22 +275,63 @@ def ballot_lost_content(
     link = portal_link("release:home")
     return Content(
         subject=_("Жеребьёвка записи на %(day)s: время не выпало") % facts,
-        lines=[_greeting(recipient), headline, then, _("Подробности: %(link)s") % {"link": link}],
+        lines=[
+            _greeting(recipient),
+            headline,
+            why,
+            then,
+            _("Подробности: %(link)s") % {"link": link},
+        ],
         sms=_("Жеребьёвка записи на %(day)s, %(clinic)s%(whose)s: время не выпало. %(link)s")
         % {**facts, "link": link},
     )
 
 
 def offer_content(
-    kind: str, patient: Patient, recipient: Patient, slot: Slot, expires_at: datetime.datetime
+    kind: str,
+    patient: Patient,
+    recipient: Patient,
+    slot: Slot,
+    expires_at: datetime.datetime,
+    *,
+    offer_id: int | None = None,
+    cancelled: Appointment | None = None,
 ) -> Content:
-    """A time held for the patient (docs/waitlist.md): what, until when, and where to take it."""
+    """A time held for the patient (docs/waitlist.md): what, until when, and where to take
+    it. For a rebook, the clinic's cancellation and its reason are in the same message
+    (issue 27: one message per event, not «отменена, запишитесь снова» and an offer)."""
     facts = _slot_facts(slot)
     until = expires_at.astimezone(ZoneInfo(settings.TIME_ZONE))
     facts["until"] = formats.date_format(until, "d.m H:i")
     whose = "" if patient.pk == recipient.pk else f" ({patient.short_name})"
-    link = portal_link("waitlist:offer_list")
-    if kind == Kind.OFFER_REBOOK:
+    link = portal_link("waitlist:offer_list") + (f"#offer-{offer_id}" if offer_id else "")
+    before: list[str] = []
+    sms_variants: list[str] = []  # the cancellation's part of the SMS, most detailed first
+    if kind == Kind.OFFER_REBOOK and cancelled is not None:
+        old = _facts(cancelled)
+        reason = cancelled.cancel_reason
+        headline = _(
+            "Поликлиника отменила запись к врачу%(whose)s на %(date)s, %(time)s. Взамен для "
+            "вас придержано другое время."
+        ) % {**old, "whose": whose}
+        if reason:
+            before.append(_("Причина отмены: %(reason)s") % {"reason": reason})
+        # Short: the e-mail says it in full; the SMS must keep the reason and the deadline.
+        # Short: the e-mail says it in full; the SMS keeps the reason and the deadline
+        # before the child's name, and the clinic is the same one (a rebook never moves).
+        by_clinic = _("Приём%(whose)s %(day)s %(time)s отменён поликлиникой. ")
+        because = _("Приём%(whose)s %(day)s %(time)s отменён (%(reason)s). ")
+        sms_variants = (
+            [
+                because % {**old, "whose": whose, "reason": reason},
+                because % {**old, "whose": "", "reason": reason},
+            ]
+            if reason
+            else []
+        )
+        sms_variants += [by_clinic % {**old, "whose": whose}, by_clinic % {**old, "whose": ""}]
+        subject = _("Запись отменена, взамен предложено %(day)s в %(time)s") % facts
+    elif kind == Kind.OFFER_REBOOK:
         headline = _(
             "Взамен отменённой поликлиникой записи%(whose)s для вас придержано другое время."
         ) % {"whose": whose}
@@ -209,13 +341,26 @@ def offer_content(
             "whose": whose
         }
         subject = _("Лист ожидания: освободилось время %(day)s в %(time)s") % facts
-    sms = _(
-        "Для вас%(whose)s придержано время к врачу: %(day)s в %(time)s, %(clinic)s. "
-        "Записаться до %(until)s: %(link)s"
-    ) % {**facts, "whose": whose, "link": link}
+    held = {**facts, "link": link}
+    sms = (
+        sms_first_fitting(
+            *(
+                sms_before
+                + _("Взамен придержано %(day)s %(time)s, ответ до %(until)s: %(link)s") % held
+                for sms_before in sms_variants
+            ),
+        )
+        if sms_variants
+        else _(
+            "Для вас%(whose)s придержано время к врачу: %(day)s в %(time)s до %(until)s, "
+            "%(clinic)s: %(link)s"
+        )
+        % {**held, "whose": whose}
+    )
     lines = [
         _greeting(recipient),
         headline,
+        *before,
         _("Когда: %(date)s (%(weekday)s), %(time)s") % facts,
         _("Где: %(clinic)s, %(address)s, кабинет %(room)s") % facts,
         _("Врач: %(specialty)s — %(doctor)s") % facts,

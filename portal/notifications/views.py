@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from portal.core.http import PatientRequest
 from portal.notifications.forms import PreferenceForm
 from portal.notifications.selectors import messages_for_user, preference_of, sms_number
-from portal.notifications.services import preference_save, sms_configured
+from portal.notifications.services import messages_seen, preference_save, sms_configured
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
 from portal.patients.selectors import patient_of_user
@@ -30,6 +30,7 @@ def message_list(request: PatientRequest) -> HttpResponse:
     for the patient and for the children they act for."""
     own = _own(request)
     page = Paginator(messages_for_user(request.user), 50).get_page(request.GET.get("page"))
+    messages_seen(own)
     return render(
         request,
         "notifications/message_list.html",

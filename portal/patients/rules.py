@@ -5,7 +5,7 @@ and the API ask these (through `scheduling.rules`, which adds the slot's and pla
 rules), so every page gives the same reason. They read no rows.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -24,6 +24,24 @@ def today_local() -> date:
 def is_over_child_age(patient: Patient, today: date | None = None) -> bool:
     """True once the patient has turned settings.CHILD_MAX_AGE (14 by default)."""
     return patient.age_on(today or today_local()) >= settings.CHILD_MAX_AGE
+
+
+def coming_of_age_day(patient: Patient, today: date | None = None) -> date | None:
+    """The day the child turns settings.CHILD_MAX_AGE if it falls within the next
+    settings.NOTIFICATIONS_COMING_OF_AGE_DAYS days, else None.
+
+    From that day a parent no longer books for them (`child_refusal`): the cabinet says
+    so ahead, with the window in which the guardians are also told by message.
+    """
+    today = today or today_local()
+    birth = patient.birth_date
+    year = birth.year + settings.CHILD_MAX_AGE
+    try:
+        birthday = birth.replace(year=year)
+    except ValueError:  # born on 29 February: the birthday is 1 March in common years
+        birthday = date(year, 3, 1)
+    window = timedelta(days=settings.NOTIFICATIONS_COMING_OF_AGE_DAYS)
+    return birthday if today < birthday <= today + window else None
 
 
 def is_child(patient: Patient) -> bool:

@@ -5,12 +5,18 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.audit.devices import request_device
 from portal.core.http import PatientRequest, client_ip
-from portal.core.ratelimits import failure_count, failures_limited
+from portal.core.ratelimits import (
+    Budget,
+    failure_count,
+    failures_left,
+    failures_limited,
+)
 from portal.patients.decorators import patient_or_404, patient_required
 from portal.patients.errors import GuardianshipRefused
 from portal.patients.forms import OwnPolicyForm, RelativeForm
@@ -90,11 +96,20 @@ def personal(request: PatientRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @patient_required
-@failures_limited("relative_user")
 def relative_add_view(request: PatientRequest) -> HttpResponse:
-    """«Добавить родственника» (Рис. 6–7) and «Добавить из Госуслуг»."""
+    """«Добавить родственника» (Рис. 6–7) and «Добавить из Госуслуг».
+
+    The registry-matching budget (`relative_user`) is checked here rather than by
+    `failures_limited`: a refused attempt keeps the typed form and says when it opens
+    again, and every page says how many attempts are left (issue 27).
+    """
     own = _own(request)
     form = RelativeForm(request.POST or None)
+    budget = failures_left(request, "relative_user")
+    if request.method == "POST" and budget is not None and budget.left == 0:
+        response = _relative_form(request, own, form, budget, status=429)
+        response["Retry-After"] = str(budget.seconds)
+        return response
     if request.method == "POST" and form.is_valid():
         data = RelativeData(**form.cleaned_data)
         try:
@@ -110,24 +125,49 @@ def relative_add_view(request: PatientRequest) -> HttpResponse:
             # Only a failed registry match counts against the guessing budget (issue 16,
             # item 14): a mistyped date or an empty form is an honest mistake.
             failure_count(request, "relative_user")
+            budget = failures_left(request, "relative_user")
             form.add_error(None, exc)
         else:
             messages.success(request, relative_added_message(guardianship.child))
             return redirect(reverse("patients:personal") + "#relatives")
     status = 400 if form.is_bound and form.errors else 200
+    return _relative_form(request, own, form, budget, status=status)
+
+
+def _relative_form(
+    request: PatientRequest,
+    own: Patient,
+    form: RelativeForm,
+    budget: Budget | None,
+    *,
+    status: int,
+) -> HttpResponse:
+    used = budget is not None and budget.left < budget.limit
+    window = -(-budget.seconds // 60) if budget is not None else 0  # minutes, rounded up
     return render(
         request,
         "patients/relative_add.html",
-        {"own": own, "form": form, "esia_kids": esia_kids_offer(own)},
+        {
+            "own": own,
+            "form": form,
+            "esia_kids": esia_kids_offer(own),
+            # Warn once an attempt has failed; say when the form opens again once none is left.
+            "attempts_left": budget.left if budget is not None and used else None,
+            "locked_minutes": window if budget is not None and budget.left == 0 else None,
+            "window_minutes": window,
+        },
         status=status,
     )
 
 
 @require_POST
 @patient_required
-@failures_limited("relative_user")
 def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
-    """One click on a child ESIA listed; the same registry checks as the form."""
+    """One click on a child ESIA listed; the same registry checks as the form.
+
+    Nothing here is typed or guessed — the child is one ESIA itself lists — so the
+    typing budget of the form (`relative_user`) neither blocks nor counts it (issue 27).
+    """
     own = _own(request)
     kid_id = request.POST.get("kid", "")
     kid = next((k for k in esia_kids_offer(own) if str(k.get("id")) == kid_id), None)
@@ -144,7 +184,6 @@ def relative_add_from_esia(request: PatientRequest) -> HttpResponse:
             device=request_device(request),
         )
     except ValidationError as exc:
-        failure_count(request, "relative_user")
         reasons = " ".join(str(m) for m in exc.messages)
         messages.error(
             request,
@@ -229,4 +268,14 @@ def acting_switch_view(request: PatientRequest) -> HttpResponse:
         device=request_device(request),
     )
     _acting_set(request, acting)
+    # «Записать» beside a child on the parent's home goes straight to the wizard; a page of
+    # this site may ask to come back to it; anything else is ignored, so the form cannot
+    # send the browser to another site.
+    back_to = request.POST.get("next", "")
+    if back_to == "booking":
+        return redirect("scheduling:booking_start")
+    if back_to.startswith("/") and url_has_allowed_host_and_scheme(
+        back_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back_to)  # back to the page that asked for the switch
     return redirect("identity:cabinet")

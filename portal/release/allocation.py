@@ -83,6 +83,23 @@ def accepts(request: RequestIn, slot: SlotIn) -> bool:
     return True
 
 
+def fitting(request: RequestIn, slots: list[SlotIn]) -> int:
+    """How many of the draw's times this request would take (its doctors, its time of
+    day): none means its result could never have been a time, whatever its place."""
+    return sum(1 for slot in slots if accepts(request, slot))
+
+
+def day_parts(local_times: list[str]) -> list[str]:
+    """The Times values a day with these local start times really has: «any» always, a
+    part of the day only when one of its times starts in it."""
+    parts = ["any"]
+    if any(t < NOON for t in local_times):
+        parts.append("morning")
+    if any(t >= NOON for t in local_times):
+        parts.append("afternoon")
+    return parts
+
+
 def allocate(
     seed: str, requests: list[RequestIn], slots: list[SlotIn], book: Book
 ) -> dict[int, Outcome]:

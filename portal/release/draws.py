@@ -205,11 +205,14 @@ def draw_run(
     refusals: list[list[Any]] = []
     result = allocation.allocate(draw.seed, requests, slots, _booker(draw, refusals))
     draw, losers, released = _finish(draw, result, refusals)
+    # A request none of whose times existed on the day lost for that reason alone: it is
+    # told so, and not put on a waitlist that could never match (issue 27).
+    fits = {r.id: allocation.fitting(r, slots) for r in requests}
     # After the draw's commit, each in its own transaction (the waitlist's are durable):
     # losers join the waitlist in draw order and hear of their result; what nobody in the
     # draw accepted goes to whoever waits for it, then to everyone.
-    joined = _losers_to_waitlist(draw.ballot, losers)
-    _losers_notify(draw.ballot, losers, joined)
+    joined = _losers_to_waitlist(draw.ballot, [r for r in losers if fits.get(r.pk)])
+    _losers_notify(draw.ballot, losers, joined, fits)
     _released_to_waitlist(released)
     return draw
 
@@ -281,7 +284,9 @@ def _finish(
     return draw, losers, rest
 
 
-def _losers_notify(ballot: Ballot, losers: list[BallotRequest], joined: set[int]) -> None:
+def _losers_notify(
+    ballot: Ballot, losers: list[BallotRequest], joined: set[int], fits: dict[int, int]
+) -> None:
     day = formats.date_format(ballot.day, "d.m.Y")
     with transaction.atomic():
         for row in losers:
@@ -292,6 +297,7 @@ def _losers_notify(ballot: Ballot, losers: list[BallotRequest], joined: set[int]
                 clinic=ballot.clinic.short_name,
                 day=day,
                 waitlisted=row.pk in joined,
+                none_fit=row.status == BallotRequest.Status.LOST and not fits.get(row.pk),
             )
 
 

@@ -25,13 +25,18 @@ class RequestForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={
             "required": _("Выберите подходящее время: утром, днём или в любое время."),
-            "invalid_choice": _("Выберите подходящее время: утром, днём или в любое время."),
+            "invalid_choice": _("Выберите подходящее время из предложенных на этой странице."),
         },
     )
 
-    def __init__(self, *args: object, doctors: list[Doctor], **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, doctors: list[Doctor], parts: list[str], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["doctors"].choices = [(str(d.pk), d.full_name) for d in doctors]  # type: ignore[attr-defined]
+        # Only the day's real parts (`selectors.ballot_day`): a morning with no morning
+        # times is not offered, so the draw never loses a request to a time that is not there.
+        self.fields["times"].choices = [c for c in Times.choices if c[0] in parts]  # type: ignore[attr-defined]
 
     def doctor_ids(self) -> list[int]:
         return [int(pk) for pk in self.cleaned_data["doctors"]]

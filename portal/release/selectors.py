@@ -25,6 +25,7 @@ from portal.release import allocation
 from portal.release.models import Ballot, BallotRequest, Draw
 from portal.scheduling.models import Slot
 from portal.staff.permissions import clinic_scope_for, staff_member_of
+from portal.waitlist.models import WaitlistEntry
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -48,6 +49,50 @@ def ballot_slots(clinic_id: int, specialty_id: int, day: datetime.date) -> Query
         doctor__is_active=True,
         starts_at__gte=start,
         starts_at__lt=end,
+    )
+
+
+def _ballot_starts(ballot: Ballot) -> list[datetime.datetime]:
+    """The start of every time the ballot's draw gives out (those that open by its moment,
+    as `draws.ballot_slot_ids` takes them)."""
+    slots = ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day)
+    return list(
+        slots.filter(opens_at__lte=ballot.opens_at)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class BallotDay:
+    """What the request form and the ballot's page say of the day: its real parts of the
+    day, its hours, and how many requests compete for how many times."""
+
+    parts: list[str]  # Times values the day really has; the form offers only these
+    first: datetime.datetime | None
+    last: datetime.datetime | None
+    times: int
+    requests: int
+
+
+def ballot_day(ballot: Ballot) -> BallotDay:
+    starts = _ballot_starts(ballot)
+    tz = ZoneInfo(settings.TIME_ZONE)
+    local = [s.astimezone(tz).strftime("%H:%M") for s in starts]
+    return BallotDay(
+        parts=allocation.day_parts(local),
+        first=starts[0] if starts else None,
+        last=starts[-1] if starts else None,
+        times=len(starts),
+        requests=BallotRequest.objects.filter(
+            ballot=ballot,
+            status__in=[
+                BallotRequest.Status.PENDING,
+                BallotRequest.Status.WON,
+                BallotRequest.Status.LOST,
+                BallotRequest.Status.REFUSED,
+            ],
+        ).count(),
     )
 
 
@@ -92,6 +137,15 @@ def request_get_for_user(
     return row
 
 
+def request_patient_for_user(user: User | AnonymousUser, request_id: int) -> Patient | None:
+    """Whose request this is, if the user may act for that patient and see the request:
+    a parent in her child's cabinet opening her own request is told so, not given a 404."""
+    for patient in Patient.objects.filter(pk__in=patient_ids_actable_by(user)):
+        if requests_of_patient(patient, user).filter(pk=request_id).exists():
+            return patient
+    return None
+
+
 def request_pending_in(
     ballot: Ballot, patient: Patient, viewer: User | AnonymousUser
 ) -> BallotRequest | None:
@@ -115,6 +169,33 @@ def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> st
 
 def draw_of(request: BallotRequest) -> Draw | None:
     return Draw.objects.filter(ballot_id=request.ballot_id, finished_at__isnull=False).first()
+
+
+@dataclass(frozen=True)
+class LostWhy:
+    """Why a request got no time, from the draw's own inputs (docs/fair-release.md)."""
+
+    fitting: int  # 0: none of the chosen times existed; else they went to earlier places
+    entry: WaitlistEntry | None  # the waitlist entry the draw put it in, if any
+
+
+def lost_why(request: BallotRequest, draw: Draw) -> LostWhy:
+    requests, slots = allocation.inputs_parse(draw.inputs)
+    mine = next((r for r in requests if r.id == request.pk), None)
+    fitting = allocation.fitting(mine, slots) if mine is not None else 0
+    day = request.ballot.day
+    entry = (
+        WaitlistEntry.objects.filter(
+            patient_id=request.patient_id,
+            specialty_id=request.specialty_id,
+            date_from=day,
+            date_to=day,
+            status__in=WaitlistEntry.LIVE,
+        ).first()
+        if fitting
+        else None
+    )
+    return LostWhy(fitting, entry)
 
 
 # --- the operator's side ----------------------------------------------------------------

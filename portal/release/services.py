@@ -26,7 +26,7 @@ from portal.release import draws
 from portal.release.draws import ballot_slot_ids
 from portal.release.errors import ReleaseRefused
 from portal.release.models import Ballot, BallotRequest, Times
-from portal.release.selectors import ballot_doctors, ballot_slots
+from portal.release.selectors import ballot_day, ballot_doctors, ballot_slots
 from portal.release.tasks import draw_due
 from portal.scheduling import rules
 from portal.scheduling import selectors as scheduling_selectors
@@ -127,6 +127,8 @@ def _request_make(
         raise ReleaseRefused("release_bad_doctor")
     if times not in Times.values:
         raise ReleaseRefused("release_bad_times")
+    if times not in ballot_day(ballot).parts:
+        raise ReleaseRefused("release_times_absent")
     request = BallotRequest.objects.create(
         ballot=ballot, patient=patient, specialty_id=ballot.specialty_id, made_by=actor, times=times
     )

@@ -1,7 +1,7 @@
 """The patient's pages of «Запись при открытии дня»: thin, over selectors and services."""
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -54,7 +54,10 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
     if existing is not None:
         return redirect("release:request_detail", existing.pk)
     doctors = list(selectors.ballot_doctors(ballot))
-    form = RequestForm(request.POST if request.method == "POST" else None, doctors=doctors)
+    day = selectors.ballot_day(ballot)
+    form = RequestForm(
+        request.POST if request.method == "POST" else None, doctors=doctors, parts=day.parts
+    )
     refusal = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -79,7 +82,7 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
     return render(
         request,
         "release/request_new.html",
-        {"ballot": ballot, "form": form, "refusal": refusal},
+        {"ballot": ballot, "form": form, "refusal": refusal, "day": day},
         status=status,
     )
 
@@ -87,13 +90,26 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
 @require_GET
 @patient_required
 def request_detail(request: PatientRequest, request_id: int) -> HttpResponse:
-    row = selectors.request_get_for_user(request.user, request.acting_patient, request_id)
+    try:
+        row = selectors.request_get_for_user(request.user, request.acting_patient, request_id)
+    except Http404:
+        owner = selectors.request_patient_for_user(request.user, request_id)
+        if owner is None:
+            raise
+        # Her own request (or another child's) seen from the cabinet of someone else.
+        return render(
+            request, "release/request_elsewhere.html", {"owner": owner, "request_id": request_id}
+        )
+    draw = selectors.draw_of(row)
+    lost = row.status == row.Status.LOST and draw is not None
     return render(
         request,
         "release/request_detail.html",
         {
             "row": row,
-            "draw": selectors.draw_of(row),
+            "draw": draw,
+            "day": selectors.ballot_day(row.ballot),
+            "why": selectors.lost_why(row, draw) if lost and draw is not None else None,
             "refusal": refusal_text(row.refusal) if row.refusal else None,
         },
     )

@@ -38,8 +38,8 @@ from portal.scheduling.errors import BookingRefused, busy
 from portal.scheduling.events import (
     announce,
     announce_after_commit,
-    appointment_booked,
     appointment_cancelled,
+    appointment_moved,
     cancellation_committed,
 )
 from portal.scheduling.models import Appointment, Slot
@@ -131,10 +131,9 @@ def _reschedule(
         rescheduled_from=current.pk,
         **extra,
     )
-    # The patient hears of both halves, in this transaction: the old time is cancelled (its
-    # reminders stop) and the new one booked (with its ticket and reminders).
-    announce(appointment_cancelled, appointment=current, by_clinic=False, reason="")
-    announce(appointment_booked, appointment=moved)
+    # One event for one move, in this transaction: the listeners stop the old time's
+    # reminders and plan the new one's, and the patient hears «перенесена с … на …» once.
+    announce(appointment_moved, old=current, new=moved)
     transaction.on_commit(partial(cancel_logged, current.pk, "patient"))
     transaction.on_commit(partial(booking_logged, moved.pk, moved.ticket_number))
     announce_after_commit(

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from portal.patients.rules import is_over_child_age
 from portal.scheduling.models import Appointment
 from portal.scheduling.tickets import ticket_code_ascii
 
@@ -26,6 +28,17 @@ def ticket_payload(appointment: Appointment) -> str:
 def ticket_qr(appointment: Appointment) -> segno.QRCode:
     """The ticket's QR code; an ASCII payload needs no ECI marker (byte mode, ISO 8859-1)."""
     return segno.make(ticket_payload(appointment), micro=False, error="m")
+
+
+def documents_to_bring(appointment: Appointment) -> str:
+    """What the ticket tells the patient to bring: a child under CHILD_MAX_AGE has no
+    passport, the parent brings the birth certificate (issue 27)."""
+    if is_over_child_age(appointment.patient, timezone.localtime(appointment.starts_at).date()):
+        return _("Приходите за 10–15 минут до приёма. Возьмите паспорт и полис ОМС.")
+    return _(
+        "Приходите за 10–15 минут до приёма. Возьмите свидетельство о рождении и полис ОМС "
+        "ребёнка; законный представитель — свой паспорт."
+    )
 
 
 def ticket_qr_svg(appointment: Appointment) -> SafeString:

@@ -7,7 +7,9 @@ In the writer's transaction — a receiver's rows commit or roll back with the b
 (the outbox's messages are written here, docs/notifications.md):
 
 - `appointment_booked(appointment)`;
-- `appointment_cancelled(appointment, by_clinic, reason)`.
+- `appointment_cancelled(appointment, by_clinic, reason)`;
+- `appointment_moved(old, new)`: one move, told as one event (not a cancel and a booking),
+  so the patient hears «Запись перенесена с … на …» once (docs/notifications.md).
 
 After the commit — the write stands whatever a receiver does; a receiver's failure is
 logged and the others still run (the waitlist's offers, docs/waitlist.md):
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 appointment_booked = Signal()
 appointment_cancelled = Signal()
+appointment_moved = Signal()
 cancellation_committed = Signal()
 slots_opened = Signal()
 

@@ -1,9 +1,12 @@
 import uuid
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.directory.models import District, Specialty
+from portal.patients.models import Patient
+from portal.scheduling import rules
 
 ATTACHED = "attached"
 
@@ -57,6 +60,18 @@ class NearestForm(forms.Form):
             "invalid_choice": _("Выберите район или свою поликлинику из списка."),
         },
     )
+
+    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if patient is not None:
+            # Offer only the specialties that receive this patient's age; any other one
+            # (a link from elsewhere) is still accepted and answered with its reason.
+            field = self.fields["specialty"]
+            assert isinstance(field, forms.ModelChoiceField)
+            offered = Specialty.objects.filter(
+                age_group__in=rules.specialty_age_groups_for(patient)
+            ).order_by("name")
+            field.choices = [("", field.empty_label), *((s.pk, s.name) for s in offered)]
 
     def describe_errors(self) -> None:
         """Tie each error message to its field for screen readers."""

@@ -79,6 +79,14 @@ def clinic_refusal(patient: Patient, clinic: Clinic) -> str | None:
     return "clinic_adults" if clinic.kind == Clinic.Kind.ADULT else "clinic_children"
 
 
+def specialty_age_groups_for(patient: Patient) -> frozenset[str]:
+    """The specialties' age groups that receive this patient: «Ближайшее свободное время»
+    offers only these (issue 27: adults were offered «Педиатр»)."""
+    if is_child(patient):
+        return frozenset({Specialty.AgeGroup.CHILDREN, Specialty.AgeGroup.ALL})
+    return frozenset({Specialty.AgeGroup.ADULTS, Specialty.AgeGroup.ALL})
+
+
 def specialty_refusal(
     patient: Patient,
     specialty: Specialty,
@@ -107,11 +115,10 @@ def specialty_refusal(
         )
         if code:
             return code
-    child = is_child(patient)
-    if specialty.age_group == Specialty.AgeGroup.CHILDREN and not child:
-        return "children_only"
-    if specialty.age_group == Specialty.AgeGroup.ADULTS and child:
-        return "adults_only"
+    if specialty.age_group not in specialty_age_groups_for(patient):
+        return (
+            "children_only" if specialty.age_group == Specialty.AgeGroup.CHILDREN else "adults_only"
+        )
     if specialty.access == Specialty.Access.ATTACHMENT:
         if patient.clinic_id is None:
             return "no_attachment"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.scheduling import views
+from portal.scheduling import move_views, views
 
 app_name = "scheduling"
 
@@ -28,6 +28,16 @@ urlpatterns = [
         "appointments/<int:appointment_id>/reschedule/",
         views.appointment_reschedule_view,
         name="appointment_reschedule",
+    ),
+    path(
+        "appointments/<int:appointment_id>/reschedule/doctor/<int:doctor_id>/",
+        move_views.move_days,
+        name="appointment_move_days",
+    ),
+    path(
+        "appointments/<int:appointment_id>/reschedule/doctor/<int:doctor_id>/<str:day>/",
+        move_views.move_times,
+        name="appointment_move_times",
     ),
     path(
         "appointments/<int:appointment_id>/reschedule/<int:slot_id>/",

@@ -92,6 +92,9 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
         (clinic, _refusal(request, clinic=clinic), rules.is_own_clinic(patient, clinic))
         for clinic in directory.clinics_list_in_district(district)
     ]
+    # Her own clinic first, then those she may book, then the rest (issue 27: a child's
+    # cabinet listed eight adults-only clinics before her own); natural order within each.
+    clinics.sort(key=lambda row: (not row[2], row[1] is not None))
     return render(
         request,
         "scheduling/booking_district.html",
@@ -237,6 +240,12 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                 )
         else:
             status = 400
+    if request.method != "POST" and (
+        mine := selectors.appointment_on_slot_for_user(request.user, patient, slot_id)
+    ):
+        # Back after booking: this is her own booking, not a time someone else took.
+        messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
+        return redirect("scheduling:appointment_ticket", appointment_id=mine.pk)
     slot = selectors.slot_get_for_booking(slot_id)
     if request.method != "POST":
         now = timezone.now()
@@ -267,7 +276,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
 @replica_reads_view
 @patient_required
 def booking_nearest(request: PatientRequest) -> HttpResponse:
-    form = NearestForm(request.GET or None)
+    form = NearestForm(request.GET or None, patient=request.acting_patient)
     answer = None
     if form.is_bound and not form.is_valid():
         form.describe_errors()
@@ -279,12 +288,18 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
             form.cleaned_data["specialty"],
             district=None if place == ATTACHED else directory.district_get(int(place)),
         )
+    slots = answer.slots if answer else None
+    patient = request.acting_patient
     return render(
         request,
         "scheduling/booking_nearest.html",
         {
             "form": form,
-            "slots": answer.slots if answer else None,
+            "slots": slots,
+            # «Терапевт участковый» says which doctor serves her участок (issue 27).
+            "district_doctor_ids": {
+                s.doctor_id for s in slots or [] if rules.is_district_doctor(patient, s.doctor)
+            },
             "narrowed_to": answer.narrowed_to if answer else None,
             "refusal": _text(answer.refusal, request.acting_patient, request)
             if answer
@@ -315,6 +330,7 @@ def appointment_ticket(request: PatientRequest, appointment_id: int) -> HttpResp
             "qr_svg": documents.ticket_qr_svg(appointment),
             # The referral it was booked by, for the registry desk (docs/referrals.md).
             "referral": referral_backing(appointment.pk),
+            "bring": documents.documents_to_bring(appointment),
         },
     )
 

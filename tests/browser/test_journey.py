@@ -83,6 +83,12 @@ def test_mother_books_for_herself_and_her_daughter_after_logging_in_through_esia
     _book_nearest(page, "Педиатр участковый")
     assert page.get_by_text(pediatrician.full_name).first.is_visible()
     assert_accessible(page)
+    # Issue 27: Мария's cabinet home opens on her next appointment.
+    page.goto(live_server.url + "/cabinet/")
+    assert page.get_by_role("heading", name="Ближайшие приёмы").is_visible()
+    assert page.locator(".cabinet-home").first.get_by_text(pediatrician.full_name).is_visible()
+    save_screenshot(page, "cabinet-home")
+    page.go_back()  # to her ticket
 
     page.get_by_role("link", name="Все записи").click()
     rows = page.locator("tbody tr")

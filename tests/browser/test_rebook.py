@@ -102,7 +102,7 @@ def test_a_guardian_waits_for_her_daughter_and_takes_the_freed_time(
     page.get_by_label("утром (до 12:00)").check()
     page.get_by_role("button", name="Встать в лист ожидания").click()
     page.get_by_text("Место в очереди: 1").wait_for()
-    assert "впереди 0 человек" in page.content()
+    assert "вы первые в очереди" in page.content()  # not «впереди 0 человек» (issue 27)
     assert_accessible(page)
 
     appointment_cancel(actor=stranger, appointment=taken)  # on commit: offered to the child

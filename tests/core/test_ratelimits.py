@@ -105,7 +105,13 @@ def test_guessing_policy_numbers_is_limited_per_user(client, settings, guardian)
     url = reverse("patients:relative_add")
     for number in ("3800000000000001", "3800000000000002", "3800000000000003"):
         assert client.post(url, relative_guess(number)).status_code == 400
-    assert_refused_with_retry_time(client.post(url, relative_guess("3800000000000004")), 3600)
+    # Issue 27: the refusal keeps the typed form and says when it opens again.
+    locked = client.post(url, relative_guess("3800000000000004"))
+    assert locked.status_code == 429
+    assert 1 <= int(locked["Retry-After"]) <= 3600
+    page = locked.content.decode()
+    assert "Попытки сверки с регистром закончились" in page
+    assert 'value="3800000000000004"' in page
     assert client.get(url).status_code == 200  # the form itself stays reachable
 
 
@@ -134,7 +140,9 @@ def test_honest_mistakes_in_the_relatives_form_do_not_spend_the_budget(client, s
         assert client.post(url, {"last_name": "Иванова"}).status_code == 400
     for number in ("3800000000000001", "3800000000000002"):
         assert client.post(url, relative_guess(number)).status_code == 400
-    assert_refused_with_retry_time(client.post(url, relative_guess("3800000000000003")), 3600)
+    locked = client.post(url, relative_guess("3800000000000003"))
+    assert locked.status_code == 429
+    assert 1 <= int(locked["Retry-After"]) <= 3600
 
 
 def test_attempts_before_the_day_opens_do_not_spend_the_booking_budget(client, settings, patient):

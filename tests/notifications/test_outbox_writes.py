@@ -2,13 +2,14 @@
 
 import datetime
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from django_tasks_db.models import DBTaskResult
 
 from portal.notifications import receivers
 from portal.notifications import services as notify
-from portal.notifications.models import Channel, Kind, Message, Preference, Status
+from portal.notifications.models import REMINDER_KINDS, Channel, Kind, Message, Preference, Status
 from portal.scheduling import services as booking
 from tests.notifications.conftest import book, run_worker
 
@@ -217,7 +218,7 @@ def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_b
     assert len(smtp.received) == 1
 
 
-def test_a_clinic_cancellation_gives_the_reason_by_email_only(
+def test_a_clinic_cancellation_gives_the_reason_by_email_and_sms(
     settings, mother, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
     from django.db import transaction
@@ -234,9 +235,13 @@ def test_a_clinic_cancellation_gives_the_reason_by_email_only(
 
     rows = Message.objects.filter(appointment=appointment, kind=Kind.CANCELLED_BY_CLINIC)
     assert rows.count() == 4  # two guardians, e-mail and SMS
+    # Issue 27: the reason is what the patient asks first; the SMS carries it too.
     for message in rows:
-        assert "Поликлиника отменила запись" in message.text
-        assert ("врач на больничном" in message.text) == (message.channel == Channel.EMAIL)
+        assert "врач на больничном" in message.text
+        if message.channel == Channel.EMAIL:
+            assert "Поликлиника отменила запись" in message.text
+        else:
+            assert message.text.startswith("Приём (Иванова М.И.) отменён (врач на больничном)")
     reminders = Message.objects.filter(appointment=appointment, kind__startswith="reminder")
     assert set(reminders.values_list("status", flat=True)) == {Status.SKIPPED}
 
@@ -262,22 +267,37 @@ def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
     assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.db_result.pk]  # type: ignore[attr-defined]
 
 
-def test_a_reschedule_tells_of_the_cancelled_time_and_the_new_one_and_moves_the_reminders(
-    mother, slot_at, visit_time, django_capture_on_commit_callbacks
+def test_a_move_is_one_message_from_the_old_time_to_the_new_and_moves_the_reminders(
+    mother, father, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
+    """Issue 27: a move used to send «отменена» and then «записана» (two e-mails, and
+    twice the SMS parts); now each parent hears of it once, with both times."""
     with django_capture_on_commit_callbacks(execute=True):
-        old = book(mother, mother, slot_at(visit_time))
-        later = slot_at(visit_time + datetime.timedelta(hours=1))
+        old = book(mother, daughter, slot_at(visit_time))
+        later = slot_at(visit_time + datetime.timedelta(days=7))
+        before = Message.objects.exclude(kind__in=REMINDER_KINDS).count()
         new = booking.appointment_reschedule(
             actor=mother.user, appointment=old, new_slot_id=later.pk, idempotency_key=uuid.uuid4()
         ).appointment
 
     old_rows = Message.objects.filter(appointment=old)
-    assert old_rows.filter(kind=Kind.CANCELLED).exists()
+    assert not old_rows.filter(kind=Kind.CANCELLED).exists()
     assert set(
         old_rows.filter(kind__in=[Kind.REMINDER_EVENING, Kind.REMINDER_SOON]).values_list(
             "status", flat=True
         )
     ) == {Status.SKIPPED}
+    moved = Message.objects.filter(appointment=new, kind=Kind.MOVED)
+    # One message per parent (each by e-mail only here), nothing else said now.
+    assert sorted(moved.values_list("address", flat=True)) == [
+        "anna@example.ru",
+        "ivan@example.ru",
+    ]
+    assert Message.objects.exclude(kind__in=REMINDER_KINDS).count() - before == 2
+    text = moved.get(recipient=mother).text
+    assert "Запись к врачу (Иванова М.И.) перенесена с " in text
+    assert old.slot.starts_at.astimezone(ZoneInfo("Asia/Irkutsk")).strftime("%d.%m.%Y") in text
+    assert new.ticket_number in text
+    assert f"/appointments/{new.pk}/" in text  # the new ticket itself, not a list
     new_kinds = sorted(Message.objects.filter(appointment=new).values_list("kind", flat=True))
-    assert new_kinds == [Kind.BOOKED, Kind.REMINDER_EVENING, Kind.REMINDER_SOON]
+    assert new_kinds.count(Kind.REMINDER_EVENING) == 2 and Kind.BOOKED not in new_kinds

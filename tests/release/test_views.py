@@ -84,18 +84,19 @@ def test_a_stranger_cannot_open_or_withdraw_someone_elses_request(
     assert BallotRequest.objects.get().status == "pending"
 
 
-def test_a_guardian_acting_for_self_does_not_see_the_childs_request_by_id(
+def test_a_guardian_acting_for_self_is_offered_the_childs_cabinet_for_its_request(
     client, guardian, child, ballot
 ):
+    """Issue 27: not a 404 but «это заявка ребёнка — перейти в его кабинет?»; the page
+    itself shows nothing of the request until the cabinet is switched."""
     row = services.request_make(
         actor=guardian, patient=child, ballot=ballot, doctor_ids=[], times="any"
     ).request
-    assert (
-        logged_in(client, guardian)
-        .get(reverse("release:request_detail", args=[row.pk]))
-        .status_code
-        == 404
-    )
+    page = logged_in(client, guardian).get(reverse("release:request_detail", args=[row.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"Это заявка пациента {child.full_name}" in text
+    assert "ждёт жеребьёвки" not in text and "Отозвать заявку" not in text
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def test_a_guardian_joins_for_the_child_and_sees_the_place_in_line(
     page = response.content.decode()
     assert response.status_code == 200
     assert "Место в очереди: 2" in page
-    assert "впереди 1 человек" in page
+    assert "впереди: 1" in page
     assert "утром (до 12:00)" in page and "вечером (после 16:00)" in page
     entry = WaitlistEntry.objects.get(patient=child)
     assert entry.times == "morning,evening" and entry.created_by == guardian

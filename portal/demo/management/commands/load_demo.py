@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from portal.demo import (
+    clinic_hours,
     desk,
     directory,
     home_visits,
@@ -19,6 +20,7 @@ from portal.demo import (
 # (docs/fair-release.md) need the slots.
 DEMO_STEPS = [
     directory,
+    clinic_hours,
     registry,
     schedules,
     staff,

@@ -1,0 +1,84 @@
+"""What the cabinet home shows for the person acted for (docs/architecture.md, «cabinet»).
+
+Every part is read through the selector of the app that owns it, so the home shows
+exactly what «Мои записи», «Лист ожидания», «Предложения времени», «Запись при открытии
+дня» and «Уведомления» show, narrowed to the patient the cabinet acts for.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from portal.identity.models import User
+from portal.notifications.selectors import unread_count
+from portal.patients.models import Patient
+from portal.patients.rules import coming_of_age_day
+from portal.patients.selectors import children_of, patient_booking_refusal
+from portal.release.models import BallotRequest
+from portal.release.selectors import requests_of_patient
+from portal.scheduling.models import Appointment
+from portal.scheduling.selectors import appointments_list_for_user
+from portal.waitlist.models import Offer
+from portal.waitlist.selectors import EntryInLine, entries_list_for_user, offers_list_for_user
+
+# The home shows the nearest few; the full lists are one link away.
+UPCOMING_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ChildCard:
+    """A child on a parent's home: whom to book for and what needs the parent's attention."""
+
+    child: Patient
+    refusal: str | None  # why the cabinet may not book for them now (the booking's own text)
+    coming_of_age: datetime.date | None  # the CHILD_MAX_AGE birthday within the window
+    upcoming: int  # their booked appointments to come
+
+
+@dataclass(frozen=True)
+class Home:
+    patient: Patient
+    upcoming: list[Appointment]
+    upcoming_more: int
+    offers: list[Offer]
+    entries: list[EntryInLine]
+    requests: list[BallotRequest]
+    unread: int
+    children: list[ChildCard] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.upcoming or self.offers or self.entries or self.requests)
+
+
+def home_for(user: User, own: Patient, acting: Patient) -> Home:
+    """The cabinet home of ``acting`` as ``user`` may see it (a handful of queries)."""
+    upcoming_all, _history = appointments_list_for_user(user)
+    mine = [a for a in upcoming_all if a.patient_id == acting.pk]
+    live_offers, _others = offers_list_for_user(user)
+    requests = list(
+        requests_of_patient(acting, user)
+        .filter(status=BallotRequest.Status.PENDING)
+        .order_by("ballot__opens_at", "pk")
+    )
+    return Home(
+        patient=acting,
+        upcoming=mine[:UPCOMING_SHOWN],
+        upcoming_more=max(0, len(mine) - UPCOMING_SHOWN),
+        offers=[o for o in live_offers if o.patient_id == acting.pk],
+        entries=[e for e in entries_list_for_user(user) if e.entry.patient_id == acting.pk],
+        requests=requests,
+        unread=unread_count(user, own, acting),
+        children=_children(own, upcoming_all) if acting.pk == own.pk else [],
+    )
+
+
+def _children(own: Patient, upcoming: list[Appointment]) -> list[ChildCard]:
+    return [
+        ChildCard(
+            child=child,
+            refusal=patient_booking_refusal(own, child),
+            coming_of_age=coming_of_age_day(child),
+            upcoming=sum(1 for a in upcoming if a.patient_id == child.pk),
+        )
+        for child in children_of(own)
+    ]

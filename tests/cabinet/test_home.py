@@ -1,0 +1,147 @@
+"""Issue 27, point 1: the cabinet home shows what matters now for the person acted for."""
+
+import datetime
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.notifications.models import Message
+from portal.notifications.services import coming_of_age_notify
+from portal.scheduling.services import appointment_book
+from portal.waitlist.models import Offer, WaitlistEntry
+from tests.factories import (
+    AppointmentFactory,
+    ChildFactory,
+    GuardianshipFactory,
+    SlotFactory,
+    born,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_children(guardian, child, home_clinic):
+    """Анна's daughter Мария (11) and son Пётр, who turns 14 in ten days."""
+    son = ChildFactory(
+        last_name="Иванов",
+        first_name="Пётр",
+        middle_name="Иванович",
+        sex="M",
+        birth_date=born(14, -10),
+        clinic=home_clinic,
+    )
+    GuardianshipFactory(guardian=guardian.patient, child=son)
+    return child, son
+
+
+def _home(client, user) -> str:
+    client.force_login(user)
+    response = client.get(reverse("identity:cabinet"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_parent_with_two_children_sees_each_with_booking_and_the_coming_birthday(
+    client, guardian, two_children
+):
+    daughter, son = two_children
+    AppointmentFactory(patient=daughter, booked_by=guardian)
+    page = _home(client, guardian)
+    children = page[page.index('id="home-children"') :]
+    assert daughter.full_name in children and son.full_name in children
+    assert children.count(">Записать<") == 2
+    birthday = son.birth_date.replace(year=son.birth_date.year + 14)
+    assert f"{birthday.day} " in children
+    assert "исполнится 14 лет" in children
+    # Only the son's card warns: the daughter is 11.
+    assert children.count("исполнится 14 лет") == 1
+    assert "Предстоящих приёмов: 1" in children
+
+
+def test_the_parent_is_told_by_message_before_a_child_turns_14(guardian, two_children):
+    _daughter, son = two_children
+    mother = guardian.patient
+    mother.email = "anna@example.ru"
+    mother.save(update_fields=["email"])
+    assert coming_of_age_notify() == 1
+    told = Message.objects.filter(kind="coming_of_age", patient=son, recipient=guardian.patient)
+    assert told.exists()
+    assert "исполнится 14 лет" in told.get().text
+
+
+def test_the_record_button_switches_to_the_child_and_opens_the_wizard(
+    client, guardian, two_children
+):
+    daughter, _son = two_children
+    client.force_login(guardian)
+    response = client.post(
+        reverse("patients:acting_switch"), {"patient": daughter.pk, "next": "booking"}
+    )
+    assert response.headers["Location"] == reverse("scheduling:booking_start")
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert f'<h2 id="cabinet-patient">{daughter.full_name}</h2>' in page
+    # Elsewhere than the wizard, «next» is ignored: the form cannot send the browser away.
+    response = client.post(
+        reverse("patients:acting_switch"), {"patient": daughter.pk, "next": "https://evil.example/"}
+    )
+    assert response.headers["Location"] == reverse("identity:cabinet")
+
+
+def test_the_childs_home_shows_her_appointment_offer_waitlist_and_new_messages(
+    client, guardian, two_children
+):
+    daughter, son = two_children
+    visit = AppointmentFactory(patient=daughter, booked_by=guardian)
+    AppointmentFactory(patient=son, booked_by=guardian)  # not hers: not on her home
+    held = SlotFactory(doctor=visit.slot.doctor)
+    offer = Offer.objects.create(
+        patient=daughter,
+        slot=held,
+        kind="waitlist",
+        expires_at=timezone.now() + datetime.timedelta(hours=2),
+    )
+    entry = WaitlistEntry.objects.create(
+        patient=daughter,
+        created_by=guardian,
+        clinic=visit.slot.doctor.clinic,
+        specialty=visit.specialty,
+        date_from=timezone.localdate(),
+        date_to=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    client.force_login(guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": daughter.pk})
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    upcoming = page[page.index('id="home-upcoming"') : page.index('id="home-offers"')]
+    assert reverse("scheduling:appointment_ticket", args=[visit.pk]) in upcoming
+    assert reverse("scheduling:appointment_reschedule", args=[visit.pk]) in upcoming
+    assert reverse("scheduling:appointment_cancel", args=[visit.pk]) in upcoming
+    assert upcoming.count("Талон<") == 1  # the son's appointment is on his own home
+    assert f"{reverse('waitlist:offer_list')}#offer-{offer.pk}" in page
+    assert "Время придержано до" in page
+    assert f"{reverse('waitlist:entry_list')}#entry-{entry.pk}" in page
+    assert "место в очереди — 1" in page
+    # The booking's confirmation went to the parent: new until she opens «Уведомления».
+    assert Message.objects.filter(patient=daughter).exists() is False  # factories send nothing
+    assert "Новых уведомлений нет." in page
+    assert 'id="home-children"' not in page  # a child's home lists no children
+
+
+def test_new_messages_count_until_the_list_is_opened(client, guardian, two_children):
+    daughter, _son = two_children
+    mother = guardian.patient
+    mother.email = "anna@example.ru"
+    mother.save(update_fields=["email"])
+    slot = SlotFactory()
+    client.force_login(guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": daughter.pk})
+    appointment_book(
+        actor=guardian, patient=daughter, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+    )
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert "Новых уведомлений: 1." in page
+    client.get(reverse("notifications:list"))
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert "Новых уведомлений нет." in page
