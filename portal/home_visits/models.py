@@ -4,7 +4,7 @@ from «received» to «visited» or «cancelled»."""
 import datetime
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +24,13 @@ class ClinicHomeVisitSettings(models.Model):
         _("приём вызовов на сегодня до (час)"), default=12, validators=[MaxValueValidator(23)]
     )
     # ISO weekdays (1 = Monday) on which the clinic's doctors go out, e.g. "123456".
-    working_weekdays = models.CharField(_("дни выхода на дом"), max_length=7, default="12345")
+    working_weekdays = models.CharField(
+        _("дни выхода на дом"),
+        max_length=7,
+        default="12345",
+        help_text=_("Номера дней недели: 1 — понедельник … 7 — воскресенье, например 123456."),
+        validators=[RegexValidator(r"^[1-7]{1,7}$", _("Только цифры от 1 до 7, например 12345."))],
+    )
 
     class Meta:
         verbose_name = _("настройки вызова врача на дом")
