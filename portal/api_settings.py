@@ -25,6 +25,8 @@ def oauth2_provider_settings(*, debug: bool) -> dict[str, Any]:
             "patient/ServiceRequest.rs": _("видеть ваши направления к врачам и направления детей"),
             "launch/patient": _("знать, чья карта открыта в приложении (ваша)"),
             "offline_access": _("оставаться подключённым, пока вы не отзовёте доступ"),
+            # Home visits (docs/home-visits.md).
+            "patient/Task.crs": _("вызывать врача на дом вам и вашим детям и видеть эти вызовы"),
         },
         "DEFAULT_SCOPES": ["patient/Patient.r"],
         # Authorization code and refresh only: no password grant (it checked staff passwords

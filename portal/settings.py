@@ -113,6 +113,8 @@ INSTALLED_APPS = [
     "portal.waitlist",
     # The cabinet home: what matters now for the person acted for (portal/cabinet).
     "portal.cabinet",
+    # «Вызов врача на дом» (docs/home-visits.md).
+    "portal.home_visits",
     # The FHIR R4 API; django-oauth-toolkit is its authorization server.
     "oauth2_provider",
     "corsheaders",
@@ -273,7 +275,7 @@ ESIA_LOGOUT_REDIRECT_URL = env_str("ESIA_LOGOUT_REDIRECT_URL", "http://127.0.0.1
 ESIA_SCOPES = env_str(
     "ESIA_SCOPES",
     "openid fullname birthdate gender snils id_doc medical_doc email mobile contacts "
-    "kid_fullname kid_birthdate kid_gender kid_snils kid_medical_doc",
+    "addresses kid_fullname kid_birthdate kid_gender kid_snils kid_medical_doc",
 )
 # ESIA's certificate (PEM or DER) that signs its tokens.
 ESIA_CERT = _esia_file("ESIA_CERT", "emulator.cert.pem")

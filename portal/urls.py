@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("portal.release.urls")),
     path("", include("portal.waitlist.urls")),
     path("", include("portal.cabinet.urls")),
+    path("home-visits/", include("portal.home_visits.urls")),
+    path("workspace/home-visits/", include("portal.home_visits.workspace_urls")),
     path("fhir/", include("portal.api.urls_fhir")),
     path("oauth/", include("portal.api.urls_oauth")),
     # RFC 8414 places the authorization server's metadata at the origin's root.

@@ -82,6 +82,12 @@ TYPES: list[tuple[str, bool, list[str], dict[str, tuple[str, str]]]] = [
         "patient": (REFERENCE, "Patient/<id>"),
         "status": ("token", "active, completed, revoked, entered-in-error"),
     }),
+    # Home visits (docs/home-visits.md): a Task per request, its status the state.
+    ("Task", True, ["read", "search-type", "create"], {
+        "_id": ("token", "идентификатор"),
+        "patient": (REFERENCE, "Patient/<id>"),
+        "status": ("token", "requested, accepted, in-progress, completed, cancelled"),
+    }),
 ]  # fmt: skip
 
 EXTRA_PARAMS = {"organization", "district"}  # the portal's own, not in the R4 base spec

@@ -5,6 +5,11 @@ Keeping every import here means a rename elsewhere is fixed in one place.
 """
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
+from portal.home_visits.errors import HomeVisitRefused
+from portal.home_visits.models import HomeVisit
+from portal.home_visits.rules import RED_FLAGS, SYMPTOMS
+from portal.home_visits.selectors import visit_get_for_user, visits_visible_to
+from portal.home_visits.services import VisitData, visit_create
 from portal.patients.models import Guardianship, Patient
 from portal.patients.selectors import (
     Sight,
@@ -33,6 +38,8 @@ from portal.scheduling.services import (
 
 __all__ = [
     "ERRORS",
+    "RED_FLAGS",
+    "SYMPTOMS",
     "Appointment",
     "BookingNote",
     "BookingRefused",
@@ -41,11 +48,14 @@ __all__ = [
     "District",
     "Doctor",
     "Guardianship",
+    "HomeVisit",
+    "HomeVisitRefused",
     "Patient",
     "Referral",
     "Sight",
     "Slot",
     "Specialty",
+    "VisitData",
     "appointment_book",
     "appointment_cancel",
     "appointment_get_for_user",
@@ -59,4 +69,7 @@ __all__ = [
     "slot_refusal",
     "today",
     "visibility_for",
+    "visit_create",
+    "visit_get_for_user",
+    "visits_visible_to",
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.exceptions import Ratelimited
 from oauth2_provider.settings import oauth2_settings
 
-from portal.api import capability, patient, public, resources, search
+from portal.api import capability, home_visit_tasks, patient, public, resources, search
 from portal.api.auth import Caller, caller_from_request, fhir_base_url
 from portal.api.codes import system
 from portal.api.outcomes import FhirError, api_error, error_response, fhir_response
@@ -87,7 +87,8 @@ def _authenticated(request: HttpRequest) -> Caller:
     return caller
 
 
-PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment", "ServiceRequest"}
+PATIENT_TYPES = {"Patient", "RelatedPerson", "Appointment", "ServiceRequest", "Task"}
+CREATABLE = {"Appointment", "Task"}
 
 
 @fhir_endpoint
@@ -151,10 +152,12 @@ def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in PATIENT_TYPES:
         raise api_error(404, "not_found")
     if request.method not in ("GET", "HEAD", "POST") or (
-        request.method == "POST" and kind != "Appointment"
+        request.method == "POST" and kind not in CREATABLE
     ):
         raise api_error(405, "method")
     caller = _authenticated(request)
+    if kind == "Task":
+        return _task_type(request, caller, base)
     if request.method == "POST":
         body, created = patient.appointment_create(caller, request)
         response = _versioned(fhir_response(body, 201 if created else 200))
@@ -176,6 +179,19 @@ def type_endpoint(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
+def _task_type(request: HttpRequest, caller: Caller, base: str) -> HttpResponse:
+    """Home visits (docs/home-visits.md): create, or search the caller's."""
+    if request.method == "POST":
+        body = home_visit_tasks.task_create(caller, request)
+        response = fhir_response(body, 201)
+        response["Location"] = f"{base}/Task/{body['id']}"
+        return response
+    rows = home_visit_tasks.task_search(caller, request.GET)
+    return fhir_response(
+        search.searchset(request, rows, home_visit_tasks.task, base=base, kind="Task")
+    )
+
+
 @fhir_endpoint
 def instance_endpoint(request: HttpRequest, kind: str, rid: str) -> HttpResponse:
     if kind in public.READS:
@@ -188,6 +204,8 @@ def instance_endpoint(request: HttpRequest, kind: str, rid: str) -> HttpResponse
     if request.method not in allowed:
         raise api_error(405, "method")
     caller = _authenticated(request)
+    if kind == "Task":
+        return fhir_response(home_visit_tasks.task_read(caller, rid))
     if kind == "Patient":
         return fhir_response(patient.patient_read(caller, rid, request))
     if kind == "RelatedPerson":

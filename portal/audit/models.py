@@ -61,6 +61,12 @@ class AuditAction(models.TextChoices):
     REFERRAL_USED = "referral.used", _("Запись по направлению")
     REFERRAL_RETURNED = "referral.returned", _("Направление снова действует после отмены записи")
     REFERRAL_CANCELLED = "referral.cancelled", _("Направление отменено поликлиникой")
+    # Home visits (docs/home-visits.md).
+    HOME_VISIT_REQUESTED = "home_visit.requested", _("Вызов врача на дом")
+    HOME_VISIT_ACCEPTED = "home_visit.accepted", _("Вызов врача на дом принят в работу")
+    HOME_VISIT_ASSIGNED = "home_visit.assigned", _("На вызов врача на дом назначен врач")
+    HOME_VISIT_VISITED = "home_visit.visited", _("Отмечено: врач посетил на дому")
+    HOME_VISIT_CANCELLED = "home_visit.cancelled", _("Вызов врача на дом отменён")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -74,6 +74,24 @@ def _personas(anchor: date) -> list[dict[str, Any]]:
                 {"type": "EML", "value": "anna.ivanova@example.ru", "vrfStu": "VERIFIED"},
                 {"type": "MBT", "value": "+7(914)0000001", "vrfStu": "VERIFIED"},
             ],
+            # Registration and actual addresses (ESIA's /addrs): the home-visit form
+            # offers both (docs/home-visits.md).
+            "addresses": [
+                {
+                    "type": "PLV",
+                    "addressStr": "Иркутская обл., г. Иркутск, ул. Карла Маркса, д. 14",
+                    "zipCode": "664003",
+                    "house": "14",
+                    "flat": "27",
+                },
+                {
+                    "type": "PRG",
+                    "addressStr": "Иркутская обл., г. Иркутск, мкр. Юбилейный, д. 9",
+                    "zipCode": "664043",
+                    "house": "9",
+                    "flat": "112",
+                },
+            ],
             "documents": [
                 _passport(
                     "2510", "000001", years_after(anna, 20), "ОУФМС России по Иркутской обл."

@@ -4,7 +4,7 @@ from typing import Any
 
 from portal.demo.personas import kid_by_key, load_personas
 
-COLLECTION_PATHS = {"contacts": "ctts", "documents": "docs", "kids": "kids"}
+COLLECTION_PATHS = {"contacts": "ctts", "documents": "docs", "kids": "kids", "addresses": "addrs"}
 
 
 def personas() -> list[dict[str, Any]]:
@@ -27,6 +27,14 @@ def contacts(persona: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"stateFacts": ["Identifiable"], "id": 100 + n, **contact}
         for n, contact in enumerate(persona.get("contacts", []))
+    ]
+
+
+def addresses(persona: dict[str, Any]) -> list[dict[str, Any]]:
+    """Registration (PLV) and actual (PRG) addresses, as ESIA's /addrs gives them."""
+    return [
+        {"stateFacts": ["Identifiable"], "id": 300 + n, "countryId": "RUS", **address}
+        for n, address in enumerate(persona.get("addresses", []))
     ]
 
 
@@ -93,6 +101,7 @@ def person(persona: dict[str, Any], base: str, embed: set[str]) -> dict[str, Any
         "contacts": contacts(persona),
         "documents": docs,
         "kids": kids(persona, with_documents="kids.elements.documents" in embed),
+        "addresses": addresses(persona),
     }
     for name, elements in collections.items():
         if f"{name}.elements" in embed or (name == "kids" and "kids.elements.documents" in embed):

@@ -211,10 +211,16 @@ COLLECTION_SCOPES = {
     "ctts": ("contacts", "email", "mobile"),
     "docs": ("id_doc", "medical_doc", "birth_cert_doc"),
     "kids": ("kid_fullname",),
+    "addrs": ("addresses",),
 }
 
 
-COLLECTION_NAMES = {"ctts": "contacts", "docs": "documents", "kids": "kids"}
+COLLECTION_NAMES = {
+    "ctts": "contacts",
+    "docs": "documents",
+    "kids": "kids",
+    "addrs": "addresses",
+}
 
 
 @never_cache

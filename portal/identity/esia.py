@@ -27,7 +27,7 @@ from portal.identity.signers import SignerError, client_signer
 
 logger = logging.getLogger(__name__)
 
-PERSON_EMBED = "(documents.elements,contacts.elements,kids.elements)"
+PERSON_EMBED = "(documents.elements,contacts.elements,kids.elements,addresses.elements)"
 OID_MAX_LENGTH = 32  # User.esia_oid and Patient.esia_oid
 
 
@@ -49,6 +49,7 @@ class EsiaPerson:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
     kids: list[dict[str, Any]] = field(default_factory=list)
+    addresses: list[dict[str, Any]] = field(default_factory=list)
 
 
 def esia_timestamp() -> str:
@@ -294,4 +295,5 @@ def person_fetch(
         contacts=_elements(person.get("contacts")),
         documents=_elements(person.get("documents")),
         kids=kids,
+        addresses=_elements(person.get("addresses")),
     )

@@ -12,6 +12,7 @@ from portal.audit.services import audit_record
 from portal.core.digits import has_foreign_digits, is_ascii_digits
 from portal.identity.esia import EsiaError, EsiaPerson
 from portal.identity.models import User
+from portal.identity.signals import esia_person_received
 from portal.patients.models import Patient
 from portal.patients.services import policy_parse
 from portal.patients.validators import format_snils, snils_digits
@@ -97,6 +98,26 @@ class CitizenData:
     phone: str
     policy: tuple[str, str, str]
     kids: list[dict[str, Any]] = field(default_factory=list)
+    # ESIA's registration (PLV) and actual (PRG) addresses as {"kind", "text"}: offered
+    # on the home-visit form (docs/home-visits.md), never used to identify anyone.
+    addresses: list[dict[str, str]] = field(default_factory=list)
+
+
+ADDRESS_KINDS = {"PLV": "registration", "PRG": "actual"}
+
+
+def esia_addresses(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """ESIA's address elements as {"kind", "text"}: the registration and the actual one,
+    in that order; anything else, or an address without text, is left out."""
+    found = {}
+    for element in raw:
+        kind = ADDRESS_KINDS.get(str(element.get("type", "")))
+        text = _text(element.get("addressStr"), 300)
+        flat = _text(element.get("flat"), 10)
+        if kind is None or not text or kind in found:
+            continue
+        found[kind] = {"kind": kind, "text": text, "flat": flat}
+    return [found[kind] for kind in ("registration", "actual") if kind in found]
 
 
 def _kid(raw: dict[str, Any]) -> dict[str, Any] | None:
@@ -143,6 +164,7 @@ def citizen_data(esia: EsiaPerson) -> CitizenData:
         phone=_text(_contact(esia.contacts, "MBT"), 20),
         policy=policy_from_documents(esia.documents),
         kids=kids,
+        addresses=esia_addresses(esia.addresses),
     )
 
 
@@ -187,5 +209,9 @@ def citizen_login(*, oid: str, data: CitizenData, ip: str | None, device: str = 
         user, patient = citizen_upsert(oid, data)
         audit_record(
             AuditAction.LOGIN, actor=user, ip=ip, patient=patient, method="esia", device=device
+        )
+        # Apps above keep what they need of ESIA's data (home visits: the addresses).
+        esia_person_received.send(
+            sender=citizen_login, patient_id=patient.pk, addresses=data.addresses
         )
     return user

@@ -29,6 +29,12 @@ class Kind(models.TextChoices):
     # Referrals (docs/referrals.md).
     REFERRAL_CANCELLED = "referral_cancelled", _("направление отменено поликлиникой")
     REFERRAL_EXPIRING = "referral_expiring", _("срок направления скоро истечёт")
+    # Home visits (docs/home-visits.md): one kind per state a request reaches.
+    HOME_VISIT_RECEIVED = "home_visit_received", _("вызов врача на дом принят")
+    HOME_VISIT_ACCEPTED = "home_visit_accepted", _("вызов врача на дом в работе")
+    HOME_VISIT_ASSIGNED = "home_visit_assigned", _("на вызов назначен врач")
+    HOME_VISIT_VISITED = "home_visit_visited", _("врач посетил на дому")
+    HOME_VISIT_CANCELLED = "home_visit_cancelled", _("вызов врача на дом отменён")
 
 
 REMINDER_KINDS = (Kind.REMINDER_EVENING, Kind.REMINDER_SOON)

@@ -321,6 +321,29 @@ def ballot_lost_notify(
     )
 
 
+def patient_event_notify(
+    *,
+    kind: str,
+    patient: Patient,
+    made_by_id: int | None,
+    content_for: Callable[[Patient], texts.Content],
+    key: str,
+) -> list[Message]:
+    """An event about ``patient`` that is not an appointment (a home visit's state,
+    docs/home-visits.md): one message per channel, due now, to whoever hears of their
+    bookings. The caller writes the words and calls inside its own transaction."""
+    return _write(
+        _rows_now(
+            kind=kind,
+            patient=patient,
+            booked_by_id=made_by_id,
+            content_for=content_for,
+            appointment=None,
+            key=key,
+        )
+    )
+
+
 # --- children who come of age -------------------------------------------------------
 
 

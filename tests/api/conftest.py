@@ -18,7 +18,8 @@ from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
 FHIR = "http://testserver/fhir"
 REDIRECT = "https://app.example/callback"
 ALL_SCOPES = (
-    "patient/Patient.r patient/Appointment.rs patient/Appointment.cu patient/ServiceRequest.rs"
+    "patient/Patient.r patient/Appointment.rs patient/Appointment.cu patient/ServiceRequest.rs "
+    "patient/Task.crs"
 )
 
 
@@ -131,6 +132,33 @@ def booking(slot_id, patient_id) -> dict:
         "slot": [{"reference": f"Slot/{slot_id}"}],
         "participant": [{"actor": {"reference": f"Patient/{patient_id}"}, "status": "accepted"}],
     }
+
+
+def home_visit_task(patient_id, **changes) -> dict:
+    """A home-visit request as a FHIR Task (docs/home-visits.md)."""
+    from portal.api.codes import system as code_system
+
+    system = code_system("home-visit-input")
+
+    def given(code, **value):
+        return {"type": {"coding": [{"system": system, "code": code}]}, **value}
+
+    body = {
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "for": {"reference": f"Patient/{patient_id}"},
+        "input": [
+            given("address", valueString="г. Иркутск, ул. Ленина, д. 5"),
+            given("intercom", valueString="12#345"),
+            given("phone", valueString="+7 914 123-45-67"),
+            given("symptom", valueCoding={"code": "fever"}),
+            given("temperature", valueQuantity={"value": 38.4}),
+            given("consent", valueBoolean=True),
+        ],
+    }
+    body.update(changes)
+    return body
 
 
 def outcome_text(response) -> str:

@@ -20,9 +20,11 @@ from typing import Any
 import pytest
 
 from portal.api.capability import TYPES
+from portal.home_visits.services import visit_cancel_by_applicant, visit_create
 from portal.scheduling.models import Appointment
-from tests.api.conftest import booking
+from tests.api.conftest import booking, home_visit_task
 from tests.factories import AppointmentFactory, ReferralFactory
+from tests.home_visits.conftest import valid_data
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,7 @@ class World:
     other_appointment: int  # a second one (PUT)
     slot: Callable[[], int]  # a fresh free slot for a booking
     referral: int  # the child's referral (ServiceRequest), issued by her clinic
+    visit: int  # the mother's home-visit request for the child, cancelled (docs/home-visits.md)
 
 
 # (resource, interaction[, search parameter]) -> (method, path, params or body maker)
@@ -64,6 +67,10 @@ def _get(path: str, **params: str) -> Call:
 
 def _create(api, w: World):
     return api.post("Appointment", booking(w.slot(), w.child))
+
+
+def _task_create(api, w: World):
+    return api.post("Task", home_visit_task(w.child))
 
 
 def _put(api, w: World):
@@ -86,6 +93,7 @@ TARGET = {
     "RelatedPerson": lambda w: w.guardianship,
     "Appointment": lambda w: w.appointment,
     "ServiceRequest": lambda w: w.referral,
+    "Task": lambda w: w.visit,
 }
 
 CALLS: dict[tuple[str, ...], Call] = {
@@ -109,6 +117,12 @@ CALLS: dict[tuple[str, ...], Call] = {
     ("Appointment", "create"): _create,
     ("Appointment", "update"): _put,
     ("Appointment", "patch"): _patch,
+    ("Task", "read"): _get("Task/{visit}"),
+    ("Task", "search-type"): _get("Task"),
+    ("Task", "search-type", "_id"): _get("Task", _id="{visit}"),
+    ("Task", "search-type", "patient"): _get("Task", patient="Patient/{child}"),
+    ("Task", "search-type", "status"): _get("Task", status="cancelled"),
+    ("Task", "create"): _task_create,
 }
 S, H = SEES, HIDDEN
 ROWS: dict[tuple[str, ...], tuple[Expected, ...]] = {
@@ -140,6 +154,15 @@ ROWS: dict[tuple[str, ...], tuple[Expected, ...]] = {
     # Cancelling the mother's bookings (PUT and PATCH to status cancelled).
     ("Appointment", "update"):                 (401, 404, 200, 404, 404, 404, 404, 404),
     ("Appointment", "patch"):                  (401, 404, 200, 404, 404, 404, 404, 404),
+    # The mother's home-visit request for the child: hers alone, as her bookings; a new
+    # one for the child may be made by whoever may act for the child (the old one is
+    # cancelled, so «one open request» does not stand in the way).
+    ("Task", "read"):                          (401, 404, 200, 404, 404, 404, 404, 404),
+    ("Task", "search-type"):                   (401, H,   S,   H,   H,   H,   H,   H),
+    ("Task", "search-type", "_id"):            (401, H,   S,   H,   H,   H,   H,   H),
+    ("Task", "search-type", "patient"):        (401, H,   S,   H,   H,   H,   H,   H),
+    ("Task", "search-type", "status"):         (401, H,   S,   H,   H,   H,   H,   H),
+    ("Task", "create"):                        (401, 403, 201, 201, 403, 403, 403, 403),
 }  # fmt: skip
 
 
@@ -191,6 +214,7 @@ def test_every_fhir_interaction_gives_each_persona_the_expected_answer(
         other_appointment=second.pk,
         slot=lambda: open_slot().pk,
         referral=ReferralFactory(patient=child).pk,
+        visit=_cancelled_visit(guardian, child),
     )
     users = {"guardian": guardian, "unverified": unverified_guardian}
     if persona in users:
@@ -219,3 +243,9 @@ def test_every_fhir_interaction_gives_each_persona_the_expected_answer(
 
 
 WRITES = {"create", "update", "patch"}
+
+
+def _cancelled_visit(guardian, child) -> int:
+    visit = visit_create(actor=guardian, patient=child, data=valid_data(), ip=None)
+    visit_cancel_by_applicant(actor=guardian, visit_id=visit.pk, ip=None)
+    return visit.pk

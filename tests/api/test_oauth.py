@@ -56,6 +56,7 @@ def test_the_patient_consents_in_russian_and_the_app_gets_a_short_lived_token(
     assert set(tokens["scope"].split()) == {
         "patient/Patient.r", "patient/Appointment.rs", "patient/Appointment.cu",
         "patient/ServiceRequest.rs",
+        "patient/Task.crs",
     }  # fmt: skip
     me = Fhir(client, tokens["access_token"]).get("Patient")
     assert me.status_code == 200

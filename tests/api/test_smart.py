@@ -8,7 +8,7 @@ from tests.api.conftest import REDIRECT, Fhir, authorize_params, code_from, pkce
 
 READ = ["patient/Patient.r", "patient/Appointment.rs", "patient/ServiceRequest.rs"]
 ALL = ["patient/Patient.r", "patient/Appointment.rs", "patient/Appointment.cu"]
-ALL += ["patient/ServiceRequest.rs"]
+ALL += ["patient/ServiceRequest.rs", "patient/Task.crs"]  # home visits: docs/home-visits.md
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,7 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         reverse("notifications:list"),
     ]
     mother += _release_pages(home_clinic, guardian)
+    mother += _home_visit_pages(guardian, child)
     referral = _referrals(child, home_clinic)
     daughter = [
         reverse("referrals:list"),
@@ -108,6 +109,19 @@ def pages(demo_region, irkutsk_clinic, guardian, child, home_clinic):
         "daughter": daughter,
         "users": (guardian, child),
     }
+
+
+def _home_visit_pages(guardian, child) -> list[str]:
+    """«Вызов врача на дом» (docs/home-visits.md): the list, the form, a request's page."""
+    from portal.home_visits.services import visit_create
+    from tests.home_visits.conftest import valid_data
+
+    visit = visit_create(actor=guardian, patient=child, data=valid_data(), ip=None)
+    return [
+        reverse("home_visits:list"),
+        reverse("home_visits:new") + f"?patient={child.pk}",
+        reverse("home_visits:detail", args=[visit.pk]),
+    ]
 
 
 def _referrals(child, clinic):

@@ -26,8 +26,10 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
     day = timezone.localtime(free.starts_at).date()
     ballot, ballot_request = _ballot_with_request(home_clinic, guardian)
     referral = ReferralFactory(patient=child)
+    visit = _home_visit(guardian, child)
     return {
         "referral_id": referral.pk,
+        "visit_id": visit.pk,
         "ballot_id": ballot.pk,
         "request_id": ballot_request.pk,
         "district_id": home_clinic.district_id,
@@ -58,6 +60,14 @@ def world(patient, guardian, child, stranger, clerk, home_clinic):
         "rid": free.pk,
         "application_id": 1,
     }
+
+
+def _home_visit(guardian, child):
+    """The guardian's open home-visit request for the child (docs/home-visits.md)."""
+    from portal.home_visits.services import visit_create
+    from tests.home_visits.conftest import valid_data
+
+    return visit_create(actor=guardian, patient=child, data=valid_data(), ip=None)
 
 
 def _ballot_with_request(clinic, guardian):

@@ -157,6 +157,27 @@ MATRIX: dict[str, dict[str, tuple[Status, Status, Status, Status, Status]]] = {
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
     "waitlist:offer_decline":         {"GET": (405,  405,    405,     405,     405),
                                        "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    # Home visits (docs/home-visits.md): the child's request is the guardian's; anyone
+    # else gets 404. An empty POST is the form with what is missing. The dispatcher's
+    # pages are staff pages (tests/home_visits/test_authorization_matrix.py has the staff
+    # personas with both factors).
+    "home_visits:list":               {"GET": (LOGIN, 200,   200,     200,     LOGIN)},
+    "home_visits:new":                {"GET": (LOGIN, 200,   200,     200,     LOGIN),
+                                       "POST": (LOGIN, 400,  400,     400,     LOGIN)},
+    "home_visits:detail":             {"GET": (LOGIN, 404,   200,     404,     LOGIN)},
+    "home_visits:cancel":             {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 404,  302,     404,     LOGIN)},
+    "home_visits_workspace:queue":    {"GET": (LOGIN, 403,   403,     403,     LOGIN)},
+    "home_visits_workspace:phone":    {"GET": (LOGIN, 403,   403,     403,     LOGIN),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "home_visits_workspace:accept":   {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "home_visits_workspace:assign":   {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "home_visits_workspace:visited":  {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
+    "home_visits_workspace:cancel":   {"GET": (405,  405,    405,     405,     405),
+                                       "POST": (LOGIN, 403,  403,     403,     LOGIN)},
     # FHIR API (docs/api.md): the directory is public; patient data needs a bearer token,
     # never a session (tests/api/test_authorization_matrix.py is the API's own matrix:
     # every FHIR interaction and search parameter × every persona).
@@ -212,6 +233,9 @@ UNVERIFIED: dict[str, dict[str, Status]] = {
     "release:request_withdraw": {"POST": 404},
     # A referral is the clinic's doing, never his: he sees none of the child's.
     "referrals:book": {"GET": 404},
+    # The child's home-visit request was made by the verified guardian.
+    "home_visits:detail": {"GET": 404},
+    "home_visits:cancel": {"POST": 404},
 }  # the journal (200) names nobody else to him: tests/patients/test_guardianship.py
 
 # Admin pages by the last part of their name. The admin has no login of its own (its

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from portal.demo import desk, referrals, staff
+from portal.demo import desk, home_visits, referrals, staff
 from portal.demo.personas import load_personas
 
 
@@ -43,6 +43,8 @@ class Command(BaseCommand):
         for line in staff.describe(portal_url) + desk.describe(portal_url):
             self.stdout.write(line)
         for line in referrals.describe():
+            self.stdout.write(line)
+        for line in home_visits.describe():
             self.stdout.write(line)
 
 

@@ -6,6 +6,7 @@ from portal.demo import (
     clinic_hours,
     desk,
     directory,
+    home_visits,
     referrals,
     registry,
     release,
@@ -27,6 +28,7 @@ DEMO_STEPS = [
     release,
     desk,
     referrals,
+    home_visits,
 ]
 
 
