@@ -98,10 +98,12 @@ def test_clinic_page_query_count_does_not_grow_with_doctors(client: Client, irku
 
 
 def test_demo_loads_the_directory_before_the_registry_and_the_schedules():
-    from portal.demo import clinic_hours, desk, referrals, release, waitlist
+    from portal.demo import clinic_hours, desk, home_visits, referrals, release, waitlist
 
     # The desk books Мария into the schedules' slots, after the other steps took theirs;
-    # the referrals need Мария and Анна in the registry, the doctors and a clerk.
+    # the referrals need Мария and Анна in the registry, the doctors and a clerk; the home
+    # visits reuse the desk's clerk.
     assert [
-        directory, clinic_hours, registry, schedules, staff, waitlist, release, desk, referrals
+        directory, clinic_hours, registry, schedules, staff, waitlist, release, desk, referrals,
+        home_visits,
     ] == DEMO_STEPS  # fmt: skip
