@@ -144,6 +144,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages, so a session ended by its absolute lifetime can say why.
     "portal.core.middleware.AbsoluteSessionLifetimeMiddleware",
+    # After it: a session that ended while the browser was away says so once.
+    "portal.core.middleware.ExpiredSessionNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",

@@ -126,3 +126,44 @@ class AbsoluteSessionLifetimeMiddleware:
                     % {"hours": settings.SESSION_ABSOLUTE_SECONDS // 3600},
                 )
         return self.get_response(request)
+
+
+SESSION_MARKER_COOKIE = "portal_signed_in"
+
+
+class ExpiredSessionNoticeMiddleware:
+    """Says so when a session ended while the browser was away (issue 27: it said nothing).
+
+    The idle expiry ends the server's session and the browser's cookie at the same moment,
+    so a returning visitor simply looks anonymous. A second, longer-lived cookie remembers
+    that this browser was signed in: a request with that marker and no session cookie at
+    all comes from a session that expired, and hears it once. Any request that ends a
+    session while carrying its cookie (logout, the absolute lifetime) drops the marker, so
+    those say only what they say themselves. The marker holds no identity: just "1".
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        had_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+        marked = request.COOKIES.get(SESSION_MARKER_COOKIE) == "1"
+        if marked and not had_session and not request.user.is_authenticated:
+            messages.info(
+                request,
+                _("Сеанс завершился: вы долго не пользовались порталом. Войдите снова."),
+            )
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            if not marked:
+                response.set_cookie(
+                    SESSION_MARKER_COOKIE,
+                    "1",
+                    max_age=settings.SESSION_ABSOLUTE_SECONDS,
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+        elif marked:
+            response.delete_cookie(SESSION_MARKER_COOKIE, samesite="Lax")
+        return response
