@@ -170,8 +170,13 @@ class Appointment(models.Model):
     # Why the clinic cancelled: shown to the patient on the ticket.
     # What the patient (or their app, Appointment.comment / reasonCode) said when booking:
     # kept and shown back, never sent by SMS or e-mail.
-    comment = models.CharField(_("комментарий пациента"), max_length=500, blank=True)
-    reason = models.CharField(_("причина обращения"), max_length=300, blank=True)
+    # db_default: rows written by raw SQL (the benchmarks' database floor) need no value.
+    comment = models.CharField(
+        _("комментарий пациента"), max_length=500, blank=True, default="", db_default=""
+    )
+    reason = models.CharField(
+        _("причина обращения"), max_length=300, blank=True, default="", db_default=""
+    )
     cancel_reason = models.CharField(_("причина отмены"), max_length=300, blank=True)
     # When the patient checked in at the registry window on the day («Пришёл»); the
     # visit itself is then marked attended or no-show as before.
