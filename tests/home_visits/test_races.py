@@ -5,12 +5,12 @@ row lock off and shows the race is real."""
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from portal.home_visits import locks, services
-from portal.home_visits.errors import HomeVisitRefused
 from portal.home_visits.models import HomeVisit
 from tests.home_visits.conftest import valid_data
+from tests.races import run_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -19,34 +19,6 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real row locks need PostgreSQL")
-
-
-def run_at_once(calls):
-    """Start every call at the same moment; each outcome is "ok" or the refusal code."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    guard = threading.Lock()
-
-    def worker(call):
-        try:
-            barrier.wait()
-            call()
-            outcome = "ok"
-        except HomeVisitRefused as refused:
-            outcome = refused.code
-        except Exception as exc:  # any escaping exception fails the test below
-            outcome = f"error: {exc!r}"
-        finally:
-            connections.close_all()
-        with guard:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.fixture
@@ -77,7 +49,7 @@ def without_the_lock(monkeypatch):
 
 
 def test_two_clerks_accepting_at_once_one_wins_the_other_hears_who(visit, clerk, head):
-    outcomes = run_at_once([accept(clerk, visit.pk), accept(head, visit.pk)])
+    outcomes = run_at_once([accept(clerk, visit.pk), accept(head, visit.pk)], success="ok")
     assert sorted(outcomes) == ["ok", "taken"]
     visit.refresh_from_db()
     assert visit.state == "accepted"
@@ -85,12 +57,12 @@ def test_two_clerks_accepting_at_once_one_wins_the_other_hears_who(visit, clerk,
 
 
 def test_control_without_the_lock_both_clerks_accept(visit, clerk, head, without_the_lock):
-    outcomes = run_at_once([accept(clerk, visit.pk), accept(head, visit.pk)])
+    outcomes = run_at_once([accept(clerk, visit.pk), accept(head, visit.pk)], success="ok")
     assert outcomes == ["ok", "ok"]  # each believes it took the call: the race is real
 
 
 def test_the_patient_cancelling_while_a_clerk_accepts_one_of_them_wins(visit, guardian, clerk):
-    outcomes = run_at_once([accept(clerk, visit.pk), cancel(guardian, visit.pk)])
+    outcomes = run_at_once([accept(clerk, visit.pk), cancel(guardian, visit.pk)], success="ok")
     visit.refresh_from_db()
     # The patient was told «cancelled», so the request is cancelled whatever the order.
     assert visit.state == "cancelled"
@@ -107,7 +79,7 @@ def test_the_patient_cancelling_while_a_clerk_accepts_one_of_them_wins(visit, gu
 def test_control_without_the_lock_one_of_the_two_writes_is_lost(
     visit, guardian, clerk, without_the_lock
 ):
-    outcomes = run_at_once([accept(clerk, visit.pk), cancel(guardian, visit.pk)])
+    outcomes = run_at_once([accept(clerk, visit.pk), cancel(guardian, visit.pk)], success="ok")
     assert outcomes == ["ok", "ok"]
     visit.refresh_from_db()
     # Both were told they succeeded, but the row keeps only the last write: an accepted

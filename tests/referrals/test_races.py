@@ -18,7 +18,7 @@ from portal.referrals.models import Referral
 from portal.scheduling import booking, services
 from portal.scheduling.models import Appointment
 from tests.factories import DoctorFactory, GuardianshipFactory, PatientFactory, SlotFactory
-from tests.scheduling.test_concurrency import run_at_once
+from tests.scheduling.test_concurrency import booked_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +56,9 @@ def unlocked_referrals(patient_id, specialty_id):
 
 def test_two_guardians_booking_with_one_referral_get_one_appointment(family):
     child, guardians, slots, referral = family
-    outcomes = run_at_once([book_call(g, child, s) for g, s in zip(guardians, slots, strict=True)])
+    outcomes = booked_at_once(
+        [book_call(g, child, s) for g, s in zip(guardians, slots, strict=True)]
+    )
     assert outcomes["booked"] == 1
     assert sum(outcomes.values()) == 2
     assert set(outcomes) - {"booked"} <= {"referral_only", "same_specialty"}
@@ -69,7 +71,9 @@ def test_the_referral_lock_alone_keeps_one_referral_to_one_appointment(monkeypat
     """Without the patient lock the referral row still serialises the two bookings."""
     child, guardians, slots, referral = family
     monkeypatch.setattr(booking, "patient_lock", unlocked_patient)
-    outcomes = run_at_once([book_call(g, child, s) for g, s in zip(guardians, slots, strict=True)])
+    outcomes = booked_at_once(
+        [book_call(g, child, s) for g, s in zip(guardians, slots, strict=True)]
+    )
     assert outcomes == Counter({"booked": 1, "referral_only": 1})
     booked = Appointment.objects.get(patient=child, status="booked")
     referral.refresh_from_db()
@@ -90,7 +94,9 @@ def test_control_without_the_locks_one_referral_books_twice(monkeypatch, family)
     monkeypatch.setattr(booking, "patient_lock", unlocked_patient)
     monkeypatch.setattr(booking, "referrals_lock", unlocked_referrals)
     monkeypatch.setattr(booking, "_check", check_then_wait)
-    outcomes = run_at_once([book_call(g, child, s) for g, s in zip(guardians, slots, strict=True)])
+    outcomes = booked_at_once(
+        [book_call(g, child, s) for g, s in zip(guardians, slots, strict=True)]
+    )
     assert outcomes == Counter({"booked": 2})
     booked = Appointment.objects.filter(patient=child, status="booked")
     assert booked.count() == 2  # and the referral names only the one written last
@@ -123,7 +129,7 @@ def test_a_clinic_cancel_racing_a_booking_by_the_referral_ends_one_way(clerk, fa
             valid_until=_today(),
         )
         Referral.objects.exclude(pk=referral.pk).update(status="cancelled")
-        outcomes = run_at_once(
+        outcomes = booked_at_once(
             [cancel_call(clerk, referral), _after(book_call(guardians[0], child, slot), round_)]
         )
         referral.refresh_from_db()
@@ -160,7 +166,9 @@ def test_control_without_the_locks_a_cancel_is_lost(monkeypatch, clerk, family):
     monkeypatch.setattr(booking, "referrals_lock", unlocked_referrals)
     monkeypatch.setattr(booking, "_check", check_then_let_the_cancel_commit)
     monkeypatch.setattr(referral_services, "referral_lock", read_then_wait)
-    outcomes = run_at_once([cancel_call(clerk, referral), book_call(guardians[0], child, slots[0])])
+    outcomes = booked_at_once(
+        [cancel_call(clerk, referral), book_call(guardians[0], child, slots[0])]
+    )
     assert outcomes == Counter({"booked": 2})
     assert lost_cancel(referral)
 

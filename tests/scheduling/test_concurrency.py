@@ -23,6 +23,7 @@ from tests.factories import (
     SpecialtyFactory,
     UserFactory,
 )
+from tests.races import run_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -33,32 +34,9 @@ def _postgres_only():
         pytest.skip("real row locks need PostgreSQL")
 
 
-def run_at_once(calls):
-    """Start every call at the same moment; return each one's outcome (code or 'booked')."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def worker(call):
-        try:
-            barrier.wait()
-            call()
-            outcome = "booked"
-        except BookingRefused as refused:
-            outcome = refused.code
-        except Exception as exc:  # any escaping exception is a test failure below
-            outcome = f"error: {exc!r}"
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return Counter(outcomes)
+def booked_at_once(calls):
+    """How the calls ended, counted: "booked" or the refusal's code."""
+    return Counter(run_at_once(calls, success="booked"))
 
 
 def book_call(patient, slot):
@@ -70,7 +48,7 @@ def book_call(patient, slot):
 def test_fifty_patients_racing_for_one_slot_get_one_booking_and_49_clear_refusals():
     slot = SlotFactory()
     patients = [PatientFactory(clinic=slot.doctor.clinic) for _ in range(50)]
-    outcomes = run_at_once([book_call(p, slot) for p in patients])
+    outcomes = booked_at_once([book_call(p, slot) for p in patients])
     assert outcomes == Counter({"booked": 1, "slot_taken": 49})
     assert Appointment.objects.filter(slot=slot, status="booked").count() == 1
 
@@ -79,7 +57,7 @@ def test_one_patient_booking_one_specialty_twice_at_once_gets_one():
     doctor = DoctorFactory(specialty=SpecialtyFactory())
     first, second = SlotFactory(doctor=doctor), SlotFactory(doctor=doctor)
     patient = PatientFactory(clinic=doctor.clinic)
-    outcomes = run_at_once([book_call(patient, first), book_call(patient, second)])
+    outcomes = booked_at_once([book_call(patient, first), book_call(patient, second)])
     assert outcomes == Counter({"booked": 1, "same_specialty": 1})
     assert Appointment.objects.filter(patient=patient).count() == 1
 
@@ -100,7 +78,7 @@ def test_control_without_the_patient_lock_the_race_books_twice(monkeypatch):
 
     monkeypatch.setattr(booking, "patient_lock", lambda pk: type(patient).objects.get(pk=pk))
     monkeypatch.setattr(booking, "_check", check_then_wait)
-    outcomes = run_at_once([book_call(patient, first), book_call(patient, second)])
+    outcomes = booked_at_once([book_call(patient, first), book_call(patient, second)])
     assert outcomes == Counter({"booked": 2})
     assert Appointment.objects.filter(patient=patient, status="booked").count() == 2
 
@@ -125,7 +103,7 @@ def test_control_without_lock_and_recheck_the_constraint_still_stops_a_double_bo
         lambda pk: Slot.objects.select_related("doctor__clinic", "doctor__specialty").get(pk=pk),
     )
     monkeypatch.setattr(booking, "slot_claim", lambda slot_row: None)
-    outcomes = run_at_once([book_call(p, slot) for p in patients])
+    outcomes = booked_at_once([book_call(p, slot) for p in patients])
     assert outcomes == Counter({"booked": 1, "slot_taken": 1})
     assert Appointment.objects.filter(slot=slot, status="booked").count() == 1
 
@@ -171,7 +149,7 @@ def test_a_clinic_cancel_racing_the_patients_cancel_ends_one_way_only():
         slot = SlotFactory()
         staff = UserFactory(esia_oid=None, is_staff=True, clinic=slot.doctor.clinic)
         appointment = booked_appointment(slot)
-        outcomes = run_at_once(
+        outcomes = booked_at_once(
             [clinic_cancel_call(staff, appointment), patient_cancel_call(appointment)]
         )
         # "booked" is run_at_once's word for "succeeded": one cancel wins, one is refused.
@@ -190,7 +168,7 @@ def test_a_clinic_cancel_racing_a_booking_of_the_same_slot_ends_consistent(free_
         staff = UserFactory(esia_oid=None, is_staff=True, clinic=slot.doctor.clinic)
         appointment = booked_appointment(slot)
         newcomer = PatientFactory(clinic=slot.doctor.clinic)
-        outcomes = run_at_once(
+        outcomes = booked_at_once(
             [
                 clinic_cancel_call(staff, appointment, free_slot=free_slot),
                 # A few milliseconds apart, so some rounds book before the cancel commits
@@ -258,7 +236,7 @@ def test_two_moves_of_one_appointment_at_once_one_wins():
         doctor = DoctorFactory(specialty=SpecialtyFactory())
         old, first, second = (SlotFactory(doctor=doctor) for _ in range(3))
         appointment = booked_appointment(old)
-        outcomes = run_at_once(
+        outcomes = booked_at_once(
             [reschedule_call(appointment, first), reschedule_call(appointment, second)]
         )
         assert outcomes == Counter({"booked": 1, "reschedule_not_active": 1})
@@ -297,7 +275,7 @@ def test_control_without_the_patient_lock_and_the_recheck_two_moves_both_book(mo
         "_end_moved",
         lambda current, now: real_filter(pk=current.pk).update(status="cancelled_patient"),
     )
-    outcomes = run_at_once(
+    outcomes = booked_at_once(
         [reschedule_call(appointment, first), reschedule_call(appointment, second)]
     )
     assert outcomes == Counter({"booked": 2})
@@ -310,7 +288,7 @@ def test_a_move_racing_another_patients_booking_of_the_target_never_gives_both()
         old, target = SlotFactory(doctor=doctor), SlotFactory(doctor=doctor)
         appointment = booked_appointment(old)
         newcomer = PatientFactory(clinic=doctor.clinic)
-        outcomes = run_at_once(
+        outcomes = booked_at_once(
             [
                 reschedule_call(appointment, target),
                 after_a_pause(book_call(newcomer, target), seconds=round_ / 100),

@@ -23,8 +23,8 @@ from tests.scheduling.test_concurrency import (
     assert_consistent,
     book_call,
     booked_appointment,
+    booked_at_once,
     reschedule_call,
-    run_at_once,
 )
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -50,7 +50,7 @@ def test_a_move_a_week_ahead_raced_for_its_time_keeps_the_original_or_moves():
         old, target = SlotFactory(doctor=doctor), _week_ahead(doctor, 9 + round_)
         appointment = booked_appointment(old)
         newcomer = PatientFactory(clinic=doctor.clinic)
-        outcomes = run_at_once(
+        outcomes = booked_at_once(
             [
                 reschedule_call(appointment, target),
                 after_a_pause(book_call(newcomer, target), seconds=round_ / 100),

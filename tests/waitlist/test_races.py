@@ -5,18 +5,19 @@ Each protection has a control that switches it off and shows the race is real.
 
 import threading
 from collections import Counter
+from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from portal.scheduling import rules
 from portal.scheduling import services as booking
 from portal.scheduling.models import Appointment, Slot
 from portal.waitlist import selectors, services
-from portal.waitlist.errors import WaitlistRefused
 from portal.waitlist.models import Offer, WaitlistEntry
 from tests.factories import AppointmentFactory, ChildFactory, GuardianshipFactory, PatientFactory
+from tests.races import run_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -25,33 +26,6 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real row locks need PostgreSQL")
-
-
-def run_at_once(calls):
-    """Start every call at the same moment; each outcome is its result or refusal code."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = []
-    lock = threading.Lock()
-
-    def worker(call):
-        try:
-            barrier.wait()
-            outcome = call()
-        except WaitlistRefused as refused:
-            outcome = refused.code
-        except Exception as exc:  # any escaping exception fails the test below
-            outcome = f"error: {exc!r}"
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def second_guardian(child):
@@ -218,12 +192,14 @@ def test_a_guardians_offers_for_two_children_are_each_their_own(
     join(guardian, brother, doctor)
     slots = [make_slot(days=2), make_slot(days=3)]
 
-    run_at_once([lambda s=s: services.slot_freed(s.pk) for s in slots])
+    run_at_once([partial(services.slot_freed, s.pk) for s in slots])
 
     offers = list(Offer.objects.filter(status="offered"))
     assert sorted(o.patient_id for o in offers) == sorted([child.pk, brother.pk])
-    taken = run_at_once(
-        [lambda o=o: services.offer_take(actor=guardian, offer=o).patient_id for o in offers]
-    )
+
+    def take(offer):
+        return services.offer_take(actor=guardian, offer=offer).patient_id
+
+    taken = run_at_once([partial(take, o) for o in offers])
     assert sorted(taken) == sorted([child.pk, brother.pk])
     assert Appointment.objects.filter(status="booked").count() == 2

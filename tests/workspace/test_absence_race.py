@@ -20,7 +20,7 @@ from portal.notifications.models import Kind, Message
 from portal.scheduling import services
 from portal.scheduling.models import Absence, Appointment, Slot
 from tests.factories import AppointmentFactory, DoctorFactory, PatientFactory, SlotFactory
-from tests.scheduling.test_concurrency import run_at_once
+from tests.scheduling.test_concurrency import booked_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -84,7 +84,7 @@ def test_an_absence_over_200_bookings_racing_with_bookings_and_cancellations(cle
     calls = [absence]
     calls += [book(p, s) for p, s in zip(bookers, slots[BOOKED:], strict=True)]
     calls += [cancel(a) for a in booked[:20]]
-    outcomes = run_at_once(calls)
+    outcomes = booked_at_once(calls)
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     # The absence itself went through whole (a patient's call that waited on its locks
     # longer than the lock timeout is refused with «busy, try again», never half-done).

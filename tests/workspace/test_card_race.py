@@ -17,7 +17,7 @@ from django.db import connection
 from portal.scheduling import cancellation, services
 from portal.scheduling.models import Appointment, Slot
 from tests.factories import DoctorFactory, PatientFactory, SlotFactory
-from tests.scheduling.test_concurrency import run_at_once
+from tests.scheduling.test_concurrency import booked_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 ROUNDS = 5
@@ -59,7 +59,7 @@ def _calls(clerk, patient, original, new_slot):
 def test_a_move_racing_the_patients_cancel_has_one_outcome(clerk, home_clinic):
     for _ in range(ROUNDS):
         patient, original, new_slot = _booked(home_clinic)
-        outcomes = run_at_once(_calls(clerk, patient, original, new_slot))
+        outcomes = booked_at_once(_calls(clerk, patient, original, new_slot))
         assert outcomes["booked"] == 1, outcomes
         assert set(outcomes) - {"booked"} <= {"cancel_not_active", "reschedule_not_active"}
         original.refresh_from_db()
@@ -107,7 +107,7 @@ def test_control_without_the_locks_the_cancelled_patient_is_booked_anyway(
     monkeypatch.setattr(cancellation, "_check_move", check_then_wait)
     monkeypatch.setattr(cancellation, "_end_moved", end_unconditionally)
     monkeypatch.setattr(services, "appointment_cancel", cancel_and_signal)
-    outcomes = run_at_once(_calls(clerk, patient, original, new_slot))
+    outcomes = booked_at_once(_calls(clerk, patient, original, new_slot))
     assert outcomes == Counter({"booked": 2})
     # The patient was told the visit is cancelled, yet a new appointment stands.
     assert Appointment.objects.filter(patient=patient, status="booked").count() == 1

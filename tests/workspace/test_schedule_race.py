@@ -24,7 +24,7 @@ from portal.scheduling import schedule_changes, services
 from portal.scheduling.models import Appointment, ScheduleRule, Slot
 from portal.scheduling.slot_generation import slots_generate
 from tests.factories import AppointmentFactory, DoctorFactory, PatientFactory
-from tests.scheduling.test_concurrency import run_at_once
+from tests.scheduling.test_concurrency import booked_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -117,7 +117,7 @@ def test_a_publish_racing_with_patients_booking_the_times_it_removes(clerk, home
         _publish(clerk, schedule)
         took.append(time.monotonic() - started)
 
-    outcomes = run_at_once(
+    outcomes = booked_at_once(
         [publish]
         + [
             _book(p, s, after=n * 0.1)
