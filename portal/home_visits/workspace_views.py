@@ -3,6 +3,10 @@ requests for today and tomorrow by district; accept, assign a doctor and a windo
 visited, cancel with a reason; a request entered for a person who phones. Who may is
 `staff.permissions` (the staff gate and the clinic scope); the writes are services'."""
 
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -44,50 +48,52 @@ def _refused(request: StaffRequest, refused: HomeVisitRefused) -> HttpResponse:
     return redirect("home_visits_workspace:queue")
 
 
-def _assignment(request: StaffRequest) -> tuple[int | None, object, object]:
+@dataclass(frozen=True)
+class _Assignment:
+    doctor_id: int | None
+    start: datetime.time | None
+    end: datetime.time | None
+
+
+def _assignment(request: StaffRequest) -> _Assignment:
     form = AssignForm(request.POST)
     if not form.is_valid():
         raise HomeVisitRefused("doctor_unknown" if "doctor" in form.errors else "window_bad")
     data = form.cleaned_data
-    return data["doctor"], data["start"], data["end"]
+    return _Assignment(data["doctor"], data["start"], data["end"])
+
+
+def _assigning(
+    request: StaffRequest, visit_id: int, write: Callable[..., HomeVisit], done: str
+) -> HttpResponse:
+    """Accept or (re)assign: the same form, the same checks, another service call."""
+    visit = selectors.visit_get_for_staff(request.user, visit_id)
+    try:
+        chosen = _assignment(request)
+        write(
+            actor=request.user,
+            visit_id=visit.pk,
+            ip=client_ip(request),
+            doctor_id=chosen.doctor_id,
+            start=chosen.start,
+            end=chosen.end,
+        )
+    except HomeVisitRefused as refused:
+        return _refused(request, refused)
+    return _done(request, done)
 
 
 @require_POST
 @staff_required
 def accept(request: StaffRequest, visit_id: int) -> HttpResponse:
-    visit = selectors.visit_get_for_staff(request.user, visit_id)
-    try:
-        doctor_id, start, end = _assignment(request)
-        services.visit_accept(
-            actor=request.user,
-            visit_id=visit.pk,
-            ip=client_ip(request),
-            doctor_id=doctor_id,
-            start=start,  # type: ignore[arg-type]
-            end=end,  # type: ignore[arg-type]
-        )
-    except HomeVisitRefused as refused:
-        return _refused(request, refused)
-    return _done(request, _("Вызов принят в работу."))
+    return _assigning(request, visit_id, services.visit_accept, _("Вызов принят в работу."))
 
 
 @require_POST
 @staff_required
 def assign(request: StaffRequest, visit_id: int) -> HttpResponse:
-    visit = selectors.visit_get_for_staff(request.user, visit_id)
-    try:
-        doctor_id, start, end = _assignment(request)
-        services.visit_assign(
-            actor=request.user,
-            visit_id=visit.pk,
-            ip=client_ip(request),
-            doctor_id=doctor_id,
-            start=start,  # type: ignore[arg-type]
-            end=end,  # type: ignore[arg-type]
-        )
-    except HomeVisitRefused as refused:
-        return _refused(request, refused)
-    return _done(request, _("Врач назначен, пациент получит уведомление."))
+    done = _("Врач назначен, пациент получит уведомление.")
+    return _assigning(request, visit_id, services.visit_assign, done)
 
 
 @require_POST
