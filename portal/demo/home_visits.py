@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.demo.accounts import demo_citizen
 from portal.demo.dates import born
 from portal.directory.models import Clinic, Doctor
 from portal.home_visits import services
@@ -59,22 +60,13 @@ def _clerk(clinic: Clinic) -> User:
 
 
 def _guardian() -> tuple[User, Patient]:
-    user, created = User.objects.get_or_create(
-        username=GUARDIAN, defaults={"last_name": "Вызовова", "first_name": "Елена"}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    patient = Patient.objects.filter(user=user).first() or Patient.objects.create(
-        user=user,
-        last_name="Вызовова",
-        first_name="Елена",
-        middle_name="Сергеевна",
-        birth_date=born(34, 40),
+    return demo_citizen(
+        GUARDIAN,
+        ("Вызовова", "Елена", "Сергеевна"),
         sex="F",
+        birth_date=born(34, 40),
         phone="+79140000099",
     )
-    return user, patient
 
 
 def _child(guardian: Patient, clinic: Clinic, n: int) -> Patient:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.demo.accounts import demo_citizen
 from portal.demo.dates import born
 from portal.demo.personas import birth_date, persona_by_key
 from portal.demo.registry import _policy_of
@@ -39,21 +40,9 @@ FIRST_NAMES = [("M", "Илья"), ("F", "Полина"), ("M", "Макар"), ("
 
 
 def _guardian() -> tuple[User, Patient]:
-    user, created = User.objects.get_or_create(
-        username=GUARDIAN, defaults={"last_name": "Демонстрационная", "first_name": "Галина"}
+    return demo_citizen(
+        GUARDIAN, ("Демонстрационная", "Галина", "Петровна"), sex="F", birth_date=born(40, 10)
     )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    patient = Patient.objects.filter(user=user).first() or Patient.objects.create(
-        user=user,
-        last_name="Демонстрационная",
-        first_name="Галина",
-        middle_name="Петровна",
-        birth_date=born(40, 10),
-        sex="F",
-    )
-    return user, patient
 
 
 def _child(guardian: Patient, doctor: Doctor, n: int) -> Patient:
