@@ -107,6 +107,9 @@ def assert_accessible(axe):
     """Run axe-core on the page; any violation fails with a readable summary."""
 
     def check(tab):
+        # A click that navigates returns once the navigation starts; axe injected into
+        # a document being replaced finds no documentElement. Check the loaded page.
+        tab.wait_for_load_state("load")
         results = axe.run(tab)
         violations = results.response["violations"]
         summary = [

@@ -69,6 +69,7 @@ def test_anna_moves_her_appointment_to_next_week_on_a_phone_in_the_large_version
     page.locator(f'a[href$="/{day.isoformat()}/"]').click()
     assert_accessible(page)
     page.get_by_role("link", name=re.compile("11:00")).click()
+    page.get_by_role("button", name="Перенести").wait_for()
     assert_accessible(page)
     # The original still holds until the new time is hers.
     original.refresh_from_db()
