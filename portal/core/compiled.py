@@ -1,0 +1,186 @@
+"""Narrow ORM reads compiled to SQL once per process and sent again with new values.
+
+Building and compiling a Django query costs 0.3–1 ms of Python per statement, several
+times what PostgreSQL spends on an indexed read (docs/performance.md, issue 25). The
+hottest reads of the patient pages (the session's user with their patient record, the
+patient's active appointments, a doctor's free times) are written once as ORM queries
+over their arguments; `CompiledQuery` compiles one the first time it runs per database
+and shape, finds where each argument went among the parameters, and afterwards sends the
+same SQL with the new values, converting the rows exactly as the ORM does
+(`SQLCompiler.results_iter`). Filters stay ORM expressions, so a rule written as a ``Q``
+(``scheduling.selectors.bookable_q``) is the same rule here.
+
+What it takes: a function returning a ``values_list`` queryset, whose arguments are ints,
+strings, aware datetimes or non-empty tuples of ints (an ``__in``), each used only as a
+value compared with a field. The query is compiled twice with different stand-ins, and
+planned only if the SQL is the same and every other parameter is unchanged; anything it
+cannot place safely (a value folded into the SQL or computed from an argument, an empty
+tuple, None) runs through the ORM instead, every time: slower, never different.
+"""
+
+import datetime
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+Arg = int | str | datetime.datetime | tuple[int, ...]
+Row = tuple[Any, ...]
+# A query has few shapes (tuple lengths); past this many it is not worth a plan each.
+MAX_PLANS = 64
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where one parameter comes from: an argument (and an element of it), or nowhere."""
+
+    arg: int | None  # None: a constant of the query itself
+    item: int | None  # the element of a tuple argument
+    adapt: Callable[[Any], Any] | None  # how the ORM prepared the value for the database
+    constant: Any = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    places: tuple[_Place, ...]
+    compiler: SQLCompiler
+
+
+_stand_in_numbers = itertools.count(1)
+_lock = threading.Lock()
+
+
+def _stand_in(kind: Any) -> Any:
+    """A value no query holds by chance, of the argument's kind."""
+    with _lock:
+        n = next(_stand_in_numbers)
+    if kind is int:
+        return -(7_000_000_000_000 + n)
+    if kind is str:
+        return f"⟨stand-in {n}⟩"
+    if kind is datetime.datetime:
+        base = datetime.datetime(2345, 6, 7, tzinfo=datetime.UTC)
+        return base + datetime.timedelta(seconds=n, microseconds=n % 1_000_000)
+    raise TypeError(kind)
+
+
+def _shape(args: Sequence[Arg]) -> tuple[Any, ...] | None:
+    shape: list[Any] = []
+    for arg in args:
+        if isinstance(arg, tuple):
+            if not arg or not all(type(item) is int for item in arg):
+                return None
+            shape.append(len(arg))
+        elif type(arg) in (int, str) or (
+            isinstance(arg, datetime.datetime) and arg.tzinfo is not None
+        ):
+            shape.append(type(arg))
+        else:
+            return None
+    return tuple(shape)
+
+
+def _stand_ins(shape: tuple[Any, ...]) -> list[Any]:
+    return [
+        tuple(_stand_in(int) for _ in range(kind)) if isinstance(kind, int) else _stand_in(kind)
+        for kind in shape
+    ]
+
+
+class CompiledQuery:
+    """One narrow read; ``rows(*args)`` returns what ``list(build(*args))`` would."""
+
+    def __init__(self, build: Callable[..., "QuerySet[Any, Row]"]) -> None:
+        self._build = build
+        self._plans: dict[tuple[str, tuple[Any, ...]], _Plan | None] = {}
+        self._model: Any = None
+
+    def rows(self, *args: Arg) -> list[Row]:
+        shape = _shape(args)
+        if shape is None:
+            return list(self._build(*args))
+        if self._model is None:
+            self._model = self._build(*args).model
+        alias = router.db_for_read(self._model)
+        key = (alias, shape)
+        if key not in self._plans:
+            if len(self._plans) >= MAX_PLANS:
+                return list(self._build(*args))
+            self._plans[key] = self._plan(alias, shape)
+        plan = self._plans[key]
+        if plan is None:
+            return list(self._build(*args).using(alias))
+        params = [self._value(place, args) for place in plan.places]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            fetched = cursor.fetchall()
+        converted = plan.compiler.results_iter(results=[fetched], tuple_expected=True)
+        return [tuple(row) for row in converted]
+
+    @staticmethod
+    def _value(place: _Place, args: Sequence[Arg]) -> Any:
+        if place.arg is None:
+            return place.constant
+        value = args[place.arg]
+        if place.item is not None:
+            assert isinstance(value, tuple)
+            value = value[place.item]
+        return place.adapt(value) if place.adapt is not None else value
+
+    def _plan(self, alias: str, shape: tuple[Any, ...]) -> _Plan | None:
+        first, second = _stand_ins(shape), _stand_ins(shape)
+        try:
+            compiled = [self._compile(alias, stand_ins) for stand_ins in (first, second)]
+        except Exception:  # EmptyResultSet and the like: the ORM decides, every time
+            return None
+        (sql, params, compiler), (sql_again, params_again, _) = compiled
+        if sql != sql_again or len(params) != len(params_again):
+            return None
+        ops = connections[alias].ops
+        places: list[_Place] = []
+        for value, value_again in zip(params, params_again, strict=True):
+            place = _locate(value, first, ops)
+            again = _locate(value_again, second, ops)
+            if place is None and again is None:
+                if value != value_again:
+                    return None  # computed from an argument: cannot be placed
+                places.append(_Place(arg=None, item=None, adapt=None, constant=value))
+            elif place is None or place != again:
+                return None
+            else:
+                places.append(place)
+        used = {(p.arg, p.item) for p in places if p.arg is not None}
+        wanted = {
+            (n, i if isinstance(kind, int) else None)
+            for n, kind in enumerate(shape)
+            for i in (range(kind) if isinstance(kind, int) else [None])
+        }
+        if used != wanted:
+            return None  # an argument the SQL does not carry as a parameter
+        return _Plan(sql=sql, places=tuple(places), compiler=compiler)
+
+    def _compile(self, alias: str, stand_ins: list[Any]) -> tuple[str, list[Any], SQLCompiler]:
+        queryset = self._build(*stand_ins)
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        return sql, list(params), compiler
+
+
+def _locate(value: Any, stand_ins: list[Any], ops: Any) -> _Place | None:
+    for n, stand_in in enumerate(stand_ins):
+        items = stand_in if isinstance(stand_in, tuple) else (stand_in,)
+        for i, item in enumerate(items):
+            item_index = i if isinstance(stand_in, tuple) else None
+            if type(value) is type(item) and value == item:
+                return _Place(arg=n, item=item_index, adapt=None)
+            if isinstance(item, datetime.datetime):
+                adapt = ops.adapt_datetimefield_value
+                if value == adapt(item):
+                    return _Place(arg=n, item=item_index, adapt=adapt)
+    return None
