@@ -130,8 +130,8 @@ def bench_patients(count: int) -> list[BenchPatient]:
             )
     users = [existing[f"{BENCH_PREFIX}{n:04d}"] for n in range(count)]
     patient_ids = dict(Patient.objects.filter(user__in=users).values_list("user_id", "pk"))
-    # The backend that loads users (the first one, django-axes', only guards logins).
-    backend = "django.contrib.auth.backends.ModelBackend"
+    # The backend the ESIA login stores: it loads the user with their patient in one read.
+    from portal.identity.backends import SESSION_BACKEND as backend
     result = []
     for user in users:
         session = SessionStore()

@@ -242,6 +242,10 @@ LOGIN_URL = "identity:cabinet"
 # down). Citizens log in through ESIA and never call authenticate().
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Loads a session's user with their patient record in one read; authenticates nobody
+    # (portal/identity/backends.py). ModelBackend logs staff in by password and loads
+    # their sessions and any stored under its path.
+    "portal.identity.backends.UserAndPatientBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)

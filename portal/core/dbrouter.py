@@ -167,6 +167,13 @@ def replica_reads_everything() -> Iterator[_Reads]:
         _reads.reset(token)
 
 
+def reading_everything_from_replica() -> bool:
+    """Degraded mode inside this request: every read, the directory's too, from the replica
+    (whatever its lag), so nothing read here may be kept as the primary's (directory.cache)."""
+    reads = _reads.get()
+    return reads is not None and reads.everything and replica_configured()
+
+
 @contextmanager
 def primary_reads() -> Iterator[None]:
     """Inside: every read from the primary, even within a search view (booking decisions)."""

@@ -3,6 +3,7 @@ clinics open on Saturdays too; hours follow the clinic's kind, never its databas
 
 from collections.abc import Callable
 
+from portal.directory.cache import directory_changed
 from portal.directory.models import Clinic
 
 HOURS = {
@@ -15,3 +16,4 @@ HOURS = {
 def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
     for kind, hours in HOURS.items():
         Clinic.objects.filter(kind=kind, hours="").update(hours=hours)
+    directory_changed()  # update() sends no post_save: the cache is told here

@@ -20,6 +20,7 @@ from portal.demo.region_data import (
     SPECIALTIES,
     STREETS,
 )
+from portal.directory.cache import directory_changed
 from portal.directory.models import Clinic, District, Doctor, Specialty
 
 KIND_CYCLE = ["mixed", "adult", "children"]
@@ -130,6 +131,7 @@ def load(scale: int = 1, log: Callable[[str], None] = print) -> None:
         for clinic in Clinic.objects.all():
             doctors.extend(_staff_clinic(clinic, specialties, scale, rng))
         Doctor.objects.bulk_create(doctors, batch_size=2000)
+        directory_changed()  # bulk_create sends no post_save: the cache is told here
     log(
         f"Демо-регион: {District.objects.count()} районов и городов, "
         f"{Clinic.objects.count()} организаций, {Doctor.objects.count()} врачей"

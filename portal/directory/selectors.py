@@ -2,32 +2,62 @@
 
 Names follow one grammar, ``<noun>_<verb>[_<qualifier>]``: ``*_get`` returns one row or
 raises Http404, ``*_list`` returns rows in display order (clinics in natural order).
-The public directory pages and the booking wizard both read through here.
+The public directory pages and the booking wizard both read through here. Lookups and
+lists are kept per process for the directory's current generation (`directory.cache`):
+the objects are shared, callers must not change them. Search is not kept.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import and_, or_
+from typing import TypeVar
 
-from django.db.models import Count, Q, QuerySet
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, Q
+from django.http import Http404
 
 from portal.core.sorting import natural_key
+from portal.directory.cache import directory_cached
 from portal.directory.models import Clinic, District, Doctor, Specialty
 
+T = TypeVar("T")
 
-def districts_list() -> QuerySet[District]:
-    return District.objects.annotate(clinic_count=Count("clinics")).order_by("position", "name")
+
+def districts_list() -> list[District]:
+    """Every district with ``clinic_count``, in the region's order (kept: directory.cache)."""
+    return directory_cached(
+        "districts",
+        lambda: list(
+            District.objects.annotate(clinic_count=Count("clinics")).order_by("position", "name")
+        ),
+    )
+
+
+def district_choices() -> list[tuple[int, str]]:
+    """(id, name) of every district in the region's order, for a form's choices."""
+    return [(d.pk, d.name) for d in districts_list()]
+
+
+def _or_404(value: T | None) -> T:
+    if value is None:
+        raise Http404
+    return value
 
 
 def district_get(district_id: int) -> District:
-    return get_object_or_404(District, pk=district_id)
+    return _or_404(
+        directory_cached(
+            ("district", district_id), lambda: District.objects.filter(pk=district_id).first()
+        )
+    )
 
 
 def clinics_list_in_district(district: District) -> list[Clinic]:
     """A district's clinics in natural order: «№ 2» before «№ 11» (portal.core.sorting)."""
-    return clinics_sorted(district.clinics.all())
+    return directory_cached(
+        ("district clinics", district.pk),
+        lambda: clinics_sorted(Clinic.objects.filter(district_id=district.pk)),
+    )
 
 
 def clinics_sorted(clinics: Iterable[Clinic]) -> list[Clinic]:
@@ -35,34 +65,95 @@ def clinics_sorted(clinics: Iterable[Clinic]) -> list[Clinic]:
 
 
 def clinic_get(clinic_id: int) -> Clinic:
-    return get_object_or_404(Clinic.objects.select_related("district"), pk=clinic_id)
+    """A clinic with its district."""
+    return _or_404(clinic_cached(clinic_id))
+
+
+def clinic_cached(clinic_id: int) -> Clinic | None:
+    """A clinic with its district, or None: the patient's attached clinic is read here."""
+    return directory_cached(
+        ("clinic", clinic_id),
+        lambda: Clinic.objects.select_related("district").filter(pk=clinic_id).first(),
+    )
 
 
 def specialty_get(specialty_id: int) -> Specialty:
-    return get_object_or_404(Specialty, pk=specialty_id)
+    return _or_404(
+        directory_cached(
+            ("specialty", specialty_id), lambda: Specialty.objects.filter(pk=specialty_id).first()
+        )
+    )
 
 
-def specialties_list_at_clinic(clinic: Clinic) -> QuerySet[Specialty]:
+def specialties_list(age_groups: Iterable[str] | None = None) -> list[Specialty]:
+    """Specialties by name; with ``age_groups``, only those receiving those ages."""
+    groups = tuple(sorted(age_groups)) if age_groups is not None else None
+
+    def build() -> list[Specialty]:
+        rows = Specialty.objects.order_by("name")
+        return list(rows if groups is None else rows.filter(age_group__in=groups))
+
+    return directory_cached(("specialties", groups), build)
+
+
+def specialties_list_at_clinic(clinic: Clinic) -> list[Specialty]:
     """Specialties in which the clinic has at least one doctor receiving patients."""
-    return (
-        Specialty.objects.filter(doctors__clinic=clinic, doctors__is_active=True)
-        .distinct()
-        .order_by("name")
+    return directory_cached(
+        ("clinic specialties", clinic.pk),
+        lambda: list(
+            Specialty.objects.filter(doctors__clinic_id=clinic.pk, doctors__is_active=True)
+            .distinct()
+            .order_by("name")
+        ),
     )
 
 
 def doctor_get(doctor_id: int) -> Doctor:
     """An active doctor: one who left is a 404 for new bookings and their pages."""
-    return get_object_or_404(
-        Doctor.objects.select_related("clinic__district", "specialty"), pk=doctor_id, is_active=True
+    return _or_404(
+        directory_cached(
+            ("doctor", doctor_id),
+            lambda: (
+                Doctor.objects.select_related("clinic__district", "specialty")
+                .filter(pk=doctor_id, is_active=True)
+                .first()
+            ),
+        )
     )
 
 
-def doctors_list_at_clinic(clinic: Clinic) -> QuerySet[Doctor]:
-    return (
-        Doctor.objects.filter(clinic=clinic, is_active=True)
-        .select_related("specialty")
-        .order_by("last_name", "first_name", "middle_name")
+def doctor_cached(doctor_id: int) -> Doctor | None:
+    """A doctor, active or not, with clinic, district and specialty (a slot's doctor)."""
+    return directory_cached(
+        ("any doctor", doctor_id),
+        lambda: (
+            Doctor.objects.select_related("clinic__district", "specialty")
+            .filter(pk=doctor_id)
+            .first()
+        ),
+    )
+
+
+def doctors_list_at_clinic(clinic: Clinic) -> list[Doctor]:
+    return directory_cached(
+        ("clinic doctors", clinic.pk),
+        lambda: list(
+            Doctor.objects.filter(clinic_id=clinic.pk, is_active=True)
+            .select_related("specialty")
+            .order_by("last_name", "first_name", "middle_name")
+        ),
+    )
+
+
+def doctors_list_of(clinic: Clinic, specialty: Specialty) -> list[Doctor]:
+    """The clinic's active doctors of a specialty, by name (the wizard's step 4)."""
+    return directory_cached(
+        ("clinic specialty doctors", clinic.pk, specialty.pk),
+        lambda: list(
+            Doctor.objects.filter(clinic_id=clinic.pk, specialty_id=specialty.pk, is_active=True)
+            .select_related("clinic", "specialty")
+            .order_by("last_name", "first_name", "pk")
+        ),
     )
 
 

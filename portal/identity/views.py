@@ -19,6 +19,7 @@ from portal.audit.services import audit_record
 from portal.core.http import client_ip
 from portal.core.ratelimits import rate_limited
 from portal.identity import esia
+from portal.identity.backends import SESSION_BACKEND
 from portal.identity.esia import EsiaError
 from portal.identity.login_slots import esia_login_slot
 from portal.identity.services import Level, citizen_data, citizen_login, esia_account_level
@@ -204,7 +205,7 @@ def _callback_in_slot(request: HttpRequest) -> HttpResponse:
     user = citizen_login(
         oid=person.oid, data=data, ip=client_ip(request), device=request_device(request)
     )
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=SESSION_BACKEND)
     return HttpResponseRedirect(target or reverse("identity:cabinet"))
 
 

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 
 from portal.patients.selectors import (
     acting_patient,
-    children_of,
+    children_acted_for,
     own_patient,
     patient_booking_refusal,
 )
@@ -29,7 +29,7 @@ def acting(request: HttpRequest) -> dict[str, Any]:
         **context,
         "own_patient": own,
         "acting_patient": current,
-        "children": list(children_of(own)),
+        "children": children_acted_for(request.user, own),
         # The booking service's own rule and text (patients.rules.child_refusal).
         "booking_refusal": patient_booking_refusal(own, current),
     }

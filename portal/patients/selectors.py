@@ -1,6 +1,7 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -8,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
+from portal.directory.selectors import clinic_cached
 from portal.patients.errors import patient_refusal_text
 from portal.patients.models import Guardianship, InsuredPerson, Patient
 from portal.patients.rules import child_refusal, is_over_child_age, policy_refusal, today_local
@@ -20,10 +22,60 @@ if TYPE_CHECKING:
 ACTING_SESSION_KEY = "acting_patient_id"
 
 
+# What the session's one read (identity.backends) found, kept on the request's user object:
+# a new one is read on every request, so these are facts of this request, never older.
+_HAS_WARDS = "_portal_has_wards"
+_ACTABLE = "_portal_actable"
+_FAMILY = "_portal_family"
+
+
+def _patient_relation() -> Any:
+    """The user's side of Patient.user: where the ORM caches ``user.patient``."""
+    return Patient._meta.get_field("user").remote_field
+
+
+def user_facts_remember(user: "User", patient: Patient | None, *, has_wards: bool) -> None:
+    """Keep what `identity.backends` read with the user: their patient record (or that
+    there is none) and whether that patient acts for any child (an active guardianship)."""
+    _patient_relation().set_cached_value(user, patient)
+    if patient is not None:
+        Patient._meta.get_field("user").set_cached_value(patient, user)
+    setattr(user, _HAS_WARDS, has_wards)
+
+
 def patient_of_user(user: "User | AnonymousUser") -> Patient | None:
     if not user.is_authenticated:
         return None
+    relation = _patient_relation()
+    if relation.is_cached(user):
+        cached: Patient | None = relation.get_cached_value(user)
+        return cached
     return Patient.objects.filter(user=user).select_related("insurer", "clinic").first()
+
+
+def _family(user: "User | AnonymousUser", own: Patient) -> list[Guardianship]:
+    """The own record's active guardianships with their children, youngest last: one read
+    per request, and none for a user the session's read found without any."""
+    family: list[Guardianship] | None = getattr(user, _FAMILY, None)
+    if family is None:
+        if getattr(user, _HAS_WARDS, True):
+            family = list(
+                Guardianship.objects.filter(guardian_id=own.pk, ended_at__isnull=True)
+                .select_related("child")
+                .order_by("child__birth_date", "child_id")
+            )
+        else:
+            family = []
+        if getattr(user, _HAS_WARDS, None) is not None:
+            setattr(user, _FAMILY, family)
+    return family
+
+
+def children_acted_for(user: "User | AnonymousUser", own: Patient) -> list[Patient]:
+    """`children_of` for the session's own record, read once per request."""
+    if getattr(user, _HAS_WARDS, None) is None:
+        return list(children_of(own))
+    return [g.child for g in _family(user, own)]
 
 
 @dataclass(frozen=True)
@@ -50,15 +102,35 @@ class Actable:
 
 
 def actable_by(user: "User | AnonymousUser") -> Actable:
-    """Two index lookups: the user's own record, then its active guardianships."""
+    """The user's own record, then its active guardianships: for the session's user, from
+    what its one read found (once per request; no read for a user without children),
+    otherwise two index lookups."""
     if not user.is_authenticated:
         return Actable()
+    if getattr(user, _HAS_WARDS, None) is not None:
+        memo: Actable | None = getattr(user, _ACTABLE, None)
+        if memo is None:
+            memo = _actable_of_session_user(user)
+            setattr(user, _ACTABLE, memo)
+        return memo
     own = Patient.objects.filter(user=user).values_list("pk", flat=True).first()
     if own is None:
         return Actable()
     rows = Guardianship.objects.filter(guardian_id=own, ended_at__isnull=True).values_list(
         "child_id", "verified_at"
     )
+    return _actable(own, rows)
+
+
+def _actable_of_session_user(user: "User | AnonymousUser") -> Actable:
+    own = patient_of_user(user)
+    if own is None:
+        return Actable()
+    rows = [(g.child_id, g.verified_at) for g in _family(user, own)]
+    return _actable(own.pk, rows)
+
+
+def _actable(own: int, rows: Iterable[tuple[int, Any]]) -> Actable:
     verified: list[int] = []
     unverified: list[int] = []
     for child_id, verified_at in rows:
@@ -177,9 +249,20 @@ def own_patient(request: HttpRequest) -> Patient | None:
     """The logged-in user's own record, fetched once per request."""
     cached = getattr(request, "_own_patient", _UNSET)
     if cached is _UNSET:
-        cached = patient_of_user(request.user)
+        cached = _with_clinic(patient_of_user(request.user))
         request._own_patient = cached  # type: ignore[attr-defined]
     return cached  # type: ignore[return-value]
+
+
+def _with_clinic(patient: Patient | None) -> Patient | None:
+    """The attached clinic from the directory's cache, where the session's read left it out
+    (the pages name it, the booking rules compare it)."""
+    if patient is None or patient.clinic_id is None:
+        return patient
+    field = Patient._meta.get_field("clinic")
+    if not field.is_cached(patient):
+        field.set_cached_value(patient, clinic_cached(patient.clinic_id))
+    return patient
 
 
 def acting_patient(request: HttpRequest) -> Patient | None:
@@ -207,16 +290,18 @@ def _resolve_acting_patient(request: HttpRequest) -> Patient | None:
         return None
     chosen = request.session.get(ACTING_SESSION_KEY)
     if chosen and chosen != own.pk:
-        child = (
-            patients_actable_by(request.user)
-            .select_related("insurer", "clinic")
-            .filter(pk=chosen)
-            .first()
-        )
+        child = _actable_child(request.user, own, chosen)
         if child is not None:
-            return child
+            return _with_clinic(child)
         request.session.pop(ACTING_SESSION_KEY, None)
     return own
+
+
+def _actable_child(user: "User | AnonymousUser", own: Patient, child_id: Any) -> Patient | None:
+    """The chosen child, if the user may still act for them (`actable_by`)."""
+    if getattr(user, _HAS_WARDS, None) is not None:
+        return next((c for c in children_acted_for(user, own) if c.pk == child_id), None)
+    return patients_actable_by(user).select_related("insurer", "clinic").filter(pk=child_id).first()
 
 
 def patient_booking_refusal(user_patient: Patient | None, acting: Patient | None) -> str | None:

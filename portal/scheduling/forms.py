@@ -2,9 +2,12 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from portal.directory.models import District, Specialty
+from portal.directory import selectors as directory
+from portal.directory.models import Specialty
 from portal.patients.models import Patient
 from portal.scheduling import rules
 
@@ -35,18 +38,32 @@ class BookingConfirmForm(forms.Form):
 
 
 def _place_choices() -> list[tuple[str, str]]:
-    """Read on every form, so a district added since start-up is offered at once."""
-    districts = District.objects.values_list("pk", "name")
+    """Asked on every form (from the directory's cache: a district added since is offered
+    at once)."""
     return [
         (ATTACHED, str(_("Моя поликлиника прикрепления"))),
-        *((str(pk), n) for pk, n in districts),
+        *((str(pk), n) for pk, n in directory.district_choices()),
     ]
+
+
+class SpecialtyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A specialty by id, looked up in the directory's cache instead of a query."""
+
+    def to_python(self, value: Any) -> Specialty | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return directory.specialty_get(int(value))
+        except (TypeError, ValueError, Http404):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
 
 
 class NearestForm(forms.Form):
     """«Ближайшее свободное время»: a specialty, in a district or at the attached clinic."""
 
-    specialty = forms.ModelChoiceField(
+    specialty = SpecialtyChoiceField(
         label=_("Специальность"),
         queryset=Specialty.objects.order_by("name"),
         empty_label=_("— выберите —"),
@@ -63,15 +80,13 @@ class NearestForm(forms.Form):
 
     def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if patient is not None:
-            # Offer only the specialties that receive this patient's age; any other one
-            # (a link from elsewhere) is still accepted and answered with its reason.
-            field = self.fields["specialty"]
-            assert isinstance(field, forms.ModelChoiceField)
-            offered = Specialty.objects.filter(
-                age_group__in=rules.specialty_age_groups_for(patient)
-            ).order_by("name")
-            field.choices = [("", field.empty_label), *((s.pk, s.name) for s in offered)]
+        # For a patient, only the specialties that receive their age; any other one (a
+        # link from elsewhere) is still accepted and answered with its reason.
+        field = self.fields["specialty"]
+        assert isinstance(field, forms.ModelChoiceField)
+        ages = rules.specialty_age_groups_for(patient) if patient is not None else None
+        offered = directory.specialties_list(ages)
+        field.choices = [("", field.empty_label), *((s.pk, s.name) for s in offered)]
 
     def describe_errors(self) -> None:
         """Tie each error message to its field for screen readers."""

@@ -9,15 +9,18 @@ import datetime
 from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.db import router
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from portal.core.compiled import CompiledQuery
+from portal.directory import selectors as directory
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -28,6 +31,7 @@ from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
 from portal.scheduling.schedule_changes import ExistingSlot
 
 NEAREST_LIMIT = 20
+Row = tuple[Any, ...]
 
 
 def bookable_q(now: datetime.datetime, prefix: str = "") -> Q:
@@ -43,50 +47,125 @@ def bookable_q(now: datetime.datetime, prefix: str = "") -> Q:
 
 
 # --- the wizard ----------------------------------------------------------------------
+# The directory's part of each page comes from `directory.selectors` (kept per process);
+# what must be fresh — free times, the patient's appointments — is read here on every
+# request, each by one narrow statement compiled once (`core.compiled`).
 
 
-def doctors_list_with_nearest(clinic: Clinic, specialty: Specialty) -> QuerySet[Doctor]:
-    """The clinic's doctors of a specialty, each with ``nearest`` (first bookable start)."""
-    now = timezone.now()
+@dataclass(frozen=True)
+class DoctorNearest:
+    """A doctor of step 4 with their first bookable start (None: no free time)."""
+
+    doctor: Doctor
+    nearest: datetime.datetime | None
+
+
+def _first_free(doctor_ids: tuple[int, ...], now: datetime.datetime) -> "QuerySet[Slot, Row]":
     return (
-        Doctor.objects.filter(clinic=clinic, specialty=specialty, is_active=True)
-        .annotate(nearest=Min("slots__starts_at", filter=bookable_q(now, "slots__")))
-        .order_by("last_name", "first_name")
+        Slot.objects.filter(bookable_q(now), doctor_id__in=doctor_ids)
+        .order_by()
+        .values("doctor_id")
+        .annotate(first=Min("starts_at"))
+        .values_list("doctor_id", "first")
     )
+
+
+_FIRST_FREE = CompiledQuery(_first_free)
+
+
+def doctors_list_with_nearest(clinic: Clinic, specialty: Specialty) -> list[DoctorNearest]:
+    """The clinic's active doctors of a specialty by name, each with their first bookable
+    start (one statement for all of them)."""
+    doctors = directory.doctors_list_of(clinic, specialty)
+    if not doctors:
+        return []
+    first: dict[int, datetime.datetime] = {
+        doctor_id: start
+        for doctor_id, start in _FIRST_FREE.rows(tuple(d.pk for d in doctors), timezone.now())
+    }
+    return [DoctorNearest(d, first.get(d.pk)) for d in doctors]
+
+
+def _free_starts(doctor_id: int, now: datetime.datetime) -> "QuerySet[Slot, Row]":
+    return (
+        Slot.objects.filter(bookable_q(now), doctor_id=doctor_id)
+        .order_by("starts_at")
+        .values_list("starts_at")
+    )
+
+
+_FREE_STARTS = CompiledQuery(_free_starts)
 
 
 def days_list_free(doctor: Doctor) -> list[tuple[datetime.date, int]]:
     """Local dates with bookable slots, and how many, in order."""
-    now = timezone.now()
     days: OrderedDict[datetime.date, int] = OrderedDict()
-    for start in (
-        Slot.objects.filter(bookable_q(now), doctor=doctor)
-        .order_by("starts_at")
-        .values_list("starts_at", flat=True)
-    ):
+    for (start,) in _FREE_STARTS.rows(doctor.pk, timezone.now()):
         day = timezone.localtime(start).date()
         days[day] = days.get(day, 0) + 1
     return list(days.items())
 
 
+_SLOT_TIMES = ["id", "doctor_id", "starts_at", "ends_at"]
+
+
+def _free_between(
+    doctor_id: int, now: datetime.datetime, since: datetime.datetime, until: datetime.datetime
+) -> "QuerySet[Slot, Row]":
+    return (
+        Slot.objects.filter(
+            bookable_q(now), doctor_id=doctor_id, starts_at__gte=since, starts_at__lt=until
+        )
+        .order_by("starts_at")
+        .values_list(*_SLOT_TIMES)
+    )
+
+
+_FREE_BETWEEN = CompiledQuery(_free_between)
+
+
+def _slots_of(rows: list[Row], doctors: dict[int, Doctor] | None = None) -> list[Slot]:
+    """Slots of a narrow read (id, doctor, start, end; the rest deferred), with the doctor
+    attached where it is known."""
+    db = router.db_for_read(Slot)
+    slots = [Slot.from_db(db, _SLOT_TIMES, row) for row in rows]
+    if doctors:
+        doctor_field = Slot._meta.get_field("doctor")
+        for slot in slots:
+            if slot.doctor_id in doctors:
+                doctor_field.set_cached_value(slot, doctors[slot.doctor_id])
+    return slots
+
+
 def slots_list_free_on(doctor: Doctor, day: datetime.date) -> list[Slot]:
-    now = timezone.now()
+    """The doctor's bookable slots on a local date, in order (only their times are read)."""
     tz = timezone.get_current_timezone()
     since = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
-    return list(
-        Slot.objects.filter(
-            bookable_q(now),
-            doctor=doctor,
-            starts_at__gte=since,
-            starts_at__lt=since + datetime.timedelta(days=1),
-        ).order_by("starts_at")
-    )
+    rows = _FREE_BETWEEN.rows(doctor.pk, timezone.now(), since, since + datetime.timedelta(days=1))
+    return _slots_of(rows, {doctor.pk: doctor})
+
+
+_SLOT_COLUMNS = [f.attname for f in Slot._meta.concrete_fields]
+
+
+def _slot_by_id(slot_id: int) -> "QuerySet[Slot, Row]":
+    return Slot.objects.filter(pk=slot_id).values_list(*_SLOT_COLUMNS)
+
+
+_SLOT_BY_ID = CompiledQuery(_slot_by_id)
 
 
 def slot_get_for_booking(slot_id: int) -> Slot:
-    return get_object_or_404(
-        Slot.objects.select_related("doctor__clinic__district", "doctor__specialty"), pk=slot_id
-    )
+    """A slot with its doctor, the doctor's clinic, district and specialty (from the
+    directory's cache), or 404."""
+    rows = _SLOT_BY_ID.rows(slot_id)
+    if not rows:
+        raise Http404
+    slot = Slot.from_db(router.db_for_read(Slot), _SLOT_COLUMNS, rows[0])
+    doctor = directory.doctor_cached(slot.doctor_id)
+    if doctor is not None:
+        Slot._meta.get_field("doctor").set_cached_value(slot, doctor)
+    return slot
 
 
 # --- «Ближайшее свободное время» ------------------------------------------------------
@@ -210,15 +289,28 @@ def slots_list_nearest_for_patient(
 # --- appointments --------------------------------------------------------------------
 
 
+_ACTIVE_COLUMNS = ["id", "specialty_id", "starts_at", "ends_at"]
+
+
+def _active_of(patient_id: int, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
+    return Appointment.objects.filter(
+        patient_id=patient_id, status=Appointment.Status.BOOKED, ends_at__gt=now
+    ).values_list(*_ACTIVE_COLUMNS)
+
+
+_ACTIVE_OF = CompiledQuery(_active_of)
+
+
 def appointments_list_active(
     patient: Patient, now: datetime.datetime | None = None
 ) -> list[Appointment]:
-    """The patient's booked appointments not yet over: all the per-patient rules need."""
-    return list(
-        Appointment.objects.filter(
-            patient=patient, status=Appointment.Status.BOOKED, ends_at__gt=now or timezone.now()
-        ).only("pk", "specialty_id", "starts_at", "ends_at")
-    )
+    """The patient's booked appointments not yet over: all the per-patient rules need
+    (their id, specialty, start and end; the rest is deferred)."""
+    db = router.db_for_read(Appointment)
+    return [
+        Appointment.from_db(db, _ACTIVE_COLUMNS, row)
+        for row in _ACTIVE_OF.rows(patient.pk, now or timezone.now())
+    ]
 
 
 def appointments_visible(user: User) -> QuerySet[Appointment]:

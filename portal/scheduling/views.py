@@ -138,9 +138,13 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
     clinic = directory.clinic_get(clinic_id)
     specialty = directory.specialty_get(specialty_id)
     active = selectors.appointments_list_active(request.acting_patient)
-    doctors = list(selectors.doctors_list_with_nearest(clinic, specialty))
-    district_ids = {d.pk for d in doctors if rules.is_district_doctor(request.acting_patient, d)}
-    doctors.sort(key=lambda d: d.pk not in district_ids)  # the участковый first
+    doctors = selectors.doctors_list_with_nearest(clinic, specialty)
+    district_ids = {
+        row.doctor.pk
+        for row in doctors
+        if rules.is_district_doctor(request.acting_patient, row.doctor)
+    }
+    doctors.sort(key=lambda row: row.doctor.pk not in district_ids)  # the участковый first
     return render(
         request,
         "scheduling/booking_doctors.html",

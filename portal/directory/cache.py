@@ -1,0 +1,128 @@
+"""The directory, kept in each process under a generation that every change replaces.
+
+Districts, clinics, specialties and doctors are the same for every patient and change a
+few times a year, yet every wizard page read them again (docs/performance.md, issue 25).
+Here a process keeps what it has read (lists and single rows, as the selectors return
+them) in a bucket named by the directory's **generation**: a random token in the shared
+cache (Redis in production), read once per request. Every change of a directory row —
+the admin, the workspace's directory forms, anything that saves or deletes one, and the
+demo loader's bulk writes (`directory_changed`) — puts a new token there: at once, and
+again when its transaction commits, so no process can keep rows read before the commit
+under the new token. Every process then starts a new bucket on its next request.
+
+What is never here: free times, bookings, anything about a patient. Rows are read from
+the primary (a lagging replica must not fill a new generation with old rows); in degraded
+mode, when everything comes from the replica, nothing is kept. Without the shared cache
+(Redis down), nothing is kept either: every read goes to the database. A bucket older
+than DIRECTORY_CACHE_SECONDS is dropped, a bound on what an edit made behind the ORM's
+back (raw SQL, a restore) can leave stale. Cached objects are shared: callers must not
+change them.
+"""
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import transaction
+
+from portal.core.dbrouter import primary_reads, reading_everything_from_replica
+
+T = TypeVar("T")
+GENERATION_KEY = "directory:generation"
+# A bucket is dropped when it has this many entries (the region has ≈ 6,000 doctors).
+MAX_ENTRIES = 20_000
+
+
+class _Bucket:
+    def __init__(self, generation: str) -> None:
+        self.generation = generation
+        self.born = time.monotonic()
+        self.entries: dict[Hashable, Any] = {}
+
+
+class _State(threading.local):
+    # The generation this request reads under (None: not read yet in this request).
+    generation: str | None = None
+
+
+_state = _State()
+_bucket: _Bucket | None = None
+_bucket_lock = threading.Lock()
+
+
+def _generation() -> str | None:
+    """The current generation, read from the shared cache once per request; None when the
+    shared cache does not answer (then nothing is kept)."""
+    if _state.generation is not None:
+        return _state.generation
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        token = cache.get(GENERATION_KEY)
+    if isinstance(token, str):
+        _state.generation = token
+        return token
+    return None
+
+
+def _current_bucket(generation: str) -> _Bucket:
+    global _bucket
+    bucket = _bucket
+    lifetime = float(getattr(settings, "DIRECTORY_CACHE_SECONDS", 300))
+    if (
+        bucket is None
+        or bucket.generation != generation
+        or time.monotonic() - bucket.born > lifetime
+        or len(bucket.entries) > MAX_ENTRIES
+    ):
+        with _bucket_lock:
+            bucket = _Bucket(generation)
+            _bucket = bucket
+    return bucket
+
+
+def directory_cached(key: Hashable, build: Callable[[], T]) -> T:
+    """``build()``'s answer, kept for the current generation."""
+    generation = _generation()
+    if generation is None or reading_everything_from_replica():
+        return build()
+    bucket = _current_bucket(generation)
+    try:
+        value: T = bucket.entries[key]
+        return value
+    except KeyError:
+        pass
+    with primary_reads():
+        value = build()
+    bucket.entries[key] = value
+    return value
+
+
+def directory_changed() -> None:
+    """A directory row changed: a new generation now (this transaction's own later reads,
+    tests) and again when the transaction commits (every other process)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    _state.generation = None
+
+
+def model_changed(**kwargs: Any) -> None:
+    """post_save / post_delete of a directory model (connected in apps.py)."""
+    directory_changed()
+
+
+def _request_boundary(**kwargs: Any) -> None:
+    _state.generation = None
+
+
+request_started.connect(_request_boundary, dispatch_uid="directory-cache-request-started")
+request_finished.connect(_request_boundary, dispatch_uid="directory-cache-request-finished")

@@ -1,0 +1,69 @@
+"""The session's user and their patient record in one read (docs/performance.md, issue 25).
+
+Every patient page needs both: Django's ModelBackend reads the user, then the page read
+the patient by the user's id, two statements and two ORM compilations on every request.
+`UserAndPatientBackend` reads them in one statement (the patient by a LEFT JOIN) with one
+more fact, whether the patient acts for any child (an EXISTS over active guardianships),
+so a page of a parent without children needs no other read to know whom the user may act
+for (`patients.selectors.actable_by`). The facts are the request's own: a new user object
+is read on every request, exactly like ModelBackend's.
+
+It only loads users; it never authenticates anyone. The ESIA login names it
+(`SESSION_BACKEND`); staff log in by password through ModelBackend, and sessions stored
+under ModelBackend's path before this backend existed keep working through it.
+"""
+
+from functools import cache
+from typing import Any
+
+from django.contrib.auth.backends import BaseBackend
+from django.db import router
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+
+from portal.core.compiled import CompiledQuery
+from portal.identity.models import User
+from portal.patients.models import Guardianship, Patient
+from portal.patients.selectors import user_facts_remember
+
+SESSION_BACKEND = "portal.identity.backends.UserAndPatientBackend"
+
+
+@cache
+def _columns() -> tuple[list[str], list[str]]:
+    user = [f.attname for f in User._meta.concrete_fields]
+    patient = [f.attname for f in Patient._meta.concrete_fields]
+    return user, patient
+
+
+def _user_with_patient(user_id: int) -> "QuerySet[User, tuple[Any, ...]]":
+    user, patient = _columns()
+    wards = Guardianship.objects.filter(guardian_id=OuterRef("patient__id"), ended_at__isnull=True)
+    return (
+        User.objects.filter(pk=user_id)
+        .annotate(has_wards=Exists(wards))
+        .values_list(*user, *(f"patient__{name}" for name in patient), "has_wards")
+    )
+
+
+_READ = CompiledQuery(_user_with_patient)
+
+
+class UserAndPatientBackend(BaseBackend):
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        return None  # loads sessions' users only; logins go through ESIA or ModelBackend
+
+    def get_user(self, user_id: int) -> User | None:
+        rows = _READ.rows(int(user_id))
+        if not rows:
+            return None
+        user_columns, patient_columns = _columns()
+        row = rows[0]
+        db = router.db_for_read(User)
+        user = User.from_db(db, user_columns, row[: len(user_columns)])
+        if not user.is_active:  # as ModelBackend.user_can_authenticate
+            return None
+        values = row[len(user_columns) : len(user_columns) + len(patient_columns)]
+        patient = Patient.from_db(db, patient_columns, values) if values[0] is not None else None
+        user_facts_remember(user, patient, has_wards=bool(row[-1]))
+        return user
