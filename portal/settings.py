@@ -168,6 +168,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "portal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Django's {% url %}, remembering its answers (docs/performance.md, issue 25).
+            "builtins": ["portal.core.templatetags.reversed_urls"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -387,7 +389,10 @@ CACHES: dict[str, dict[str, Any]] = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # Rendered parts of the directory's pages, per process, under the directory's
+    # generation (portal/directory/cache.py; docs/performance.md, issue 25).
+    "directory": {"BACKEND": "portal.directory.cache.DirectoryFragmentCache"},
 }
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "portal.core.views.too_many_requests"

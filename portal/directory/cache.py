@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.signals import request_finished, request_started
 from django.db import transaction
 
@@ -101,6 +102,46 @@ def directory_cached(key: Hashable, build: Callable[[], T]) -> T:
         value = build()
     bucket.entries[key] = value
     return value
+
+
+class DirectoryFragmentCache(BaseCache):
+    """Django's cache API over the generation's bucket (settings.CACHES["directory"]), for
+    ``{% cache None "name" key… using="directory" %}``: rendered parts of the directory's
+    pages, dropped with their generation. A fragment may show fresh data (free times, the
+    patient's own appointment) only if that data is among its keys, read on this request:
+    then it is a rendering kept, never an answer kept."""
+
+    def __init__(self, location: str, params: dict[str, Any]) -> None:
+        super().__init__(params)
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        generation = _generation()
+        if generation is None:
+            return default
+        return _current_bucket(generation).entries.get(("fragment", key), default)
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        generation = _generation()
+        if generation is not None and not reading_everything_from_replica():
+            _current_bucket(generation).entries[("fragment", key)] = value
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        if self.get(key) is not None:
+            return False
+        self.set(key, value)
+        return True
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        bucket = _bucket
+        return bucket is not None and bucket.entries.pop(("fragment", key), None) is not None
+
+    def clear(self) -> None:
+        global _bucket
+        _bucket = None
 
 
 def directory_changed() -> None:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.widgets import PlainSelect
 from portal.directory import selectors as directory
 from portal.directory.models import Specialty
 from portal.patients.models import Patient
@@ -65,12 +66,14 @@ class NearestForm(forms.Form):
 
     specialty = SpecialtyChoiceField(
         label=_("Специальность"),
+        widget=PlainSelect,
         queryset=Specialty.objects.order_by("name"),
         empty_label=_("— выберите —"),
         error_messages={"required": _("Выберите специальность врача.")},
     )
     place = forms.ChoiceField(
         label=_("Где"),
+        widget=PlainSelect,
         choices=_place_choices,
         error_messages={
             "required": _("Выберите район или свою поликлинику."),

@@ -95,10 +95,17 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
     # Her own clinic first, then those she may book, then the rest (issue 27: a child's
     # cabinet listed eight adults-only clinics before her own); natural order within each.
     clinics.sort(key=lambda row: (not row[2], row[1] is not None))
+    refusal = _refusal(request)
     return render(
         request,
         "scheduling/booking_district.html",
-        {"district": district, "clinics": clinics, "refusal": _refusal(request)},
+        {
+            "district": district,
+            "clinics": clinics,
+            "refusal": refusal,
+            # What the kept list differs by: each row's answer of the rules, and the page's.
+            "rows_key": (refusal, [(c.pk, reason, own) for c, reason, own in clinics]),
+        },
     )
 
 
@@ -119,6 +126,7 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
         )
         for specialty in directory.specialties_list_at_clinic(clinic)
     ]
+    refusal = _refusal(request, clinic=clinic)
     return render(
         request,
         "scheduling/booking_clinic.html",
@@ -126,7 +134,12 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
             "clinic": clinic,
             "specialties": specialties,
             "own_clinic": rules.is_own_clinic(request.acting_patient, clinic),
-            "refusal": _refusal(request, clinic=clinic),
+            "refusal": refusal,
+            # The kept list differs by each row's answer and the appointment it links to.
+            "rows_key": (
+                refusal,
+                [(s.pk, reason, b and (b.pk, b.starts_at)) for s, reason, b in specialties],
+            ),
         },
     )
 
@@ -145,6 +158,7 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
         if rules.is_district_doctor(request.acting_patient, row.doctor)
     }
     doctors.sort(key=lambda row: row.doctor.pk not in district_ids)  # the участковый first
+    refusal = _refusal(request, clinic=clinic, specialty=specialty, active=active)
     return render(
         request,
         "scheduling/booking_doctors.html",
@@ -153,7 +167,12 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
             "specialty": specialty,
             "doctors": doctors,
             "district_doctor_ids": district_ids,
-            "refusal": _refusal(request, clinic=clinic, specialty=specialty, active=active),
+            "refusal": refusal,
+            # The kept table differs by the free times read now and the marks.
+            "rows_key": (
+                bool(refusal),
+                [(r.doctor.pk, r.nearest, r.doctor.pk in district_ids) for r in doctors],
+            ),
         },
     )
 
@@ -164,16 +183,13 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
 def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
     doctor = directory.doctor_get(doctor_id)
     active = selectors.appointments_list_active(request.acting_patient)
+    days = selectors.days_list_free(doctor)
+    refusal = _refusal(request, clinic=doctor.clinic, specialty=doctor.specialty, active=active)
     return render(
         request,
         "scheduling/booking_days.html",
-        {
-            "doctor": doctor,
-            "days": selectors.days_list_free(doctor),
-            "refusal": _refusal(
-                request, clinic=doctor.clinic, specialty=doctor.specialty, active=active
-            ),
-        },
+        # The kept list differs by the days read now (rows_key).
+        {"doctor": doctor, "days": days, "refusal": refusal, "rows_key": (bool(refusal), days)},
     )
 
 
@@ -190,6 +206,7 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
     slots = [
         s for s in selectors.slots_list_free_on(doctor, chosen) if not rules.overlaps(s, active)
     ]
+    refusal = _refusal(request, clinic=doctor.clinic, specialty=doctor.specialty, active=active)
     return render(
         request,
         "scheduling/booking_times.html",
@@ -197,9 +214,9 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
             "doctor": doctor,
             "day": chosen,
             "slots": slots,
-            "refusal": _refusal(
-                request, clinic=doctor.clinic, specialty=doctor.specialty, active=active
-            ),
+            "refusal": refusal,
+            # The kept list differs by the times read now (rows_key).
+            "rows_key": (bool(refusal), [(slot.pk, slot.starts_at) for slot in slots]),
         },
     )
 
@@ -294,20 +311,27 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
         )
     slots = answer.slots if answer else None
     patient = request.acting_patient
+    # «Терапевт участковый» says which doctor serves her участок (issue 27).
+    district_ids = {s.doctor_id for s in slots or [] if rules.is_district_doctor(patient, s.doctor)}
+    narrowed_to = answer.narrowed_to if answer else None
+    refusal = _text(answer.refusal, patient, request) if answer else _refusal(request)
     return render(
         request,
         "scheduling/booking_nearest.html",
         {
             "form": form,
             "slots": slots,
-            # «Терапевт участковый» says which doctor serves her участок (issue 27).
-            "district_doctor_ids": {
-                s.doctor_id for s in slots or [] if rules.is_district_doctor(patient, s.doctor)
-            },
-            "narrowed_to": answer.narrowed_to if answer else None,
-            "refusal": _text(answer.refusal, request.acting_patient, request)
-            if answer
-            else _refusal(request),
+            "district_doctor_ids": district_ids,
+            "narrowed_to": narrowed_to,
+            "refusal": refusal,
+            # The kept table differs by the times read now and the marks (rows_key).
+            "rows_key": (
+                bool(refusal),
+                narrowed_to and narrowed_to.pk,
+                [(s.pk, s.starts_at, s.doctor_id, s.doctor_id in district_ids) for s in slots]
+                if slots is not None
+                else None,
+            ),
         },
     )
 

@@ -53,6 +53,7 @@ def redis(tmp_path, settings):
     server = Redis(tmp_path)
     server.start()
     settings.CACHES = {
+        **settings.CACHES,  # the directory's fragments (a per-process cache) stay as they are
         "default": {
             "BACKEND": "portal.core.cache.FailSoftRedisCache",
             "LOCATION": f"unix://{server.socket}",
