@@ -12,13 +12,13 @@ from portal.identity.models import User
 from portal.notifications.selectors import unread_count
 from portal.patients.models import Patient
 from portal.patients.rules import coming_of_age_day
-from portal.patients.selectors import children_of, patient_booking_refusal
+from portal.patients.selectors import children_acted_for, patient_booking_refusal
 from portal.release.models import BallotRequest
 from portal.release.selectors import requests_of_patient
 from portal.scheduling.models import Appointment
-from portal.scheduling.selectors import appointments_list_for_user
+from portal.scheduling.selectors import appointments_list_upcoming_for_user
 from portal.waitlist.models import Offer
-from portal.waitlist.selectors import EntryInLine, entries_list_for_user, offers_list_for_user
+from portal.waitlist.selectors import EntryInLine, entries_list_for_user, offers_live_for_user
 
 # The home shows the nearest few; the full lists are one link away.
 UPCOMING_SHOWN = 5
@@ -52,9 +52,9 @@ class Home:
 
 def home_for(user: User, own: Patient, acting: Patient) -> Home:
     """The cabinet home of ``acting`` as ``user`` may see it (a handful of queries)."""
-    upcoming_all, _history = appointments_list_for_user(user)
+    upcoming_all = appointments_list_upcoming_for_user(user)
     mine = [a for a in upcoming_all if a.patient_id == acting.pk]
-    live_offers, _others = offers_list_for_user(user)
+    live_offers = offers_live_for_user(user)
     requests = list(
         requests_of_patient(acting, user)
         .filter(status=BallotRequest.Status.PENDING)
@@ -68,11 +68,11 @@ def home_for(user: User, own: Patient, acting: Patient) -> Home:
         entries=[e for e in entries_list_for_user(user) if e.entry.patient_id == acting.pk],
         requests=requests,
         unread=unread_count(user, own, acting),
-        children=_children(own, upcoming_all) if acting.pk == own.pk else [],
+        children=_children(user, own, upcoming_all) if acting.pk == own.pk else [],
     )
 
 
-def _children(own: Patient, upcoming: list[Appointment]) -> list[ChildCard]:
+def _children(user: User, own: Patient, upcoming: list[Appointment]) -> list[ChildCard]:
     return [
         ChildCard(
             child=child,
@@ -80,5 +80,5 @@ def _children(own: Patient, upcoming: list[Appointment]) -> list[ChildCard]:
             coming_of_age=coming_of_age_day(child),
             upcoming=sum(1 for a in upcoming if a.patient_id == child.pk),
         )
-        for child in children_of(own)
+        for child in children_acted_for(user, own)
     ]

@@ -78,10 +78,12 @@ def clinic_cached(clinic_id: int) -> Clinic | None:
 
 
 def specialty_get(specialty_id: int) -> Specialty:
-    return _or_404(
-        directory_cached(
-            ("specialty", specialty_id), lambda: Specialty.objects.filter(pk=specialty_id).first()
-        )
+    return _or_404(specialty_cached(specialty_id))
+
+
+def specialty_cached(specialty_id: int) -> Specialty | None:
+    return directory_cached(
+        ("specialty", specialty_id), lambda: Specialty.objects.filter(pk=specialty_id).first()
     )
 
 

@@ -24,7 +24,7 @@ from portal.identity.esia import EsiaError
 from portal.identity.login_slots import esia_login_slot
 from portal.identity.services import Level, citizen_data, citizen_login, esia_account_level
 from portal.patients.models import age_on
-from portal.patients.selectors import guardian_notices_count, own_patient
+from portal.patients.selectors import children_acted_for, guardian_notices_count, own_patient
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def cabinet(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "identity/login.html")
     own = own_patient(request)
-    notices = guardian_notices_count(own) if own is not None else 0
+    # Newcomers to the user's children: none to count for a user without children.
+    notices = guardian_notices_count(own) if own and children_acted_for(request.user, own) else 0
     return render(request, "identity/cabinet.html", {"guardian_notices": notices})
 
 

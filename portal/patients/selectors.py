@@ -138,6 +138,16 @@ def _actable(own: int, rows: Iterable[tuple[int, Any]]) -> Actable:
     return Actable(own=own, verified=tuple(verified), unverified=tuple(unverified))
 
 
+def patients_seen_by_user(user: "User | AnonymousUser", actable: Actable) -> dict[int, Patient]:
+    """The patients of ``actable`` by id: for the session's user from what the request has
+    read already (their own record and children), otherwise one read."""
+    own = patient_of_user(user) if getattr(user, _HAS_WARDS, None) is not None else None
+    if own is None:
+        return Patient.objects.in_bulk(actable.all)
+    known = {own.pk: own, **{c.pk: c for c in children_acted_for(user, own)}}
+    return {pk: known[pk] for pk in actable.all if pk in known}
+
+
 def patient_ids_actable_by(user: "User | AnonymousUser") -> list[int]:
     """Every patient the user may act for (book, switch into), verified or not."""
     return actable_by(user).all

@@ -26,6 +26,12 @@ from portal.identity.models import User
 from portal.patients.models import Patient
 from portal.patients.selectors import Sight, appointments_visible_to, visibility_for
 from portal.scheduling import rules
+from portal.scheduling.appointment_lists import (
+    appointments_list_for_user as appointments_list_for_user,
+)
+from portal.scheduling.appointment_lists import (
+    appointments_list_upcoming_for_user as appointments_list_upcoming_for_user,
+)
 from portal.scheduling.errors import CONFLICT_CODES
 from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
 from portal.scheduling.schedule_changes import ExistingSlot
@@ -331,22 +337,6 @@ def appointment_on_slot_for_user(user: User, patient: Patient, slot_id: int) -> 
         .filter(patient=patient, slot_id=slot_id, status=Appointment.Status.BOOKED)
         .first()
     )
-
-
-def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appointment]]:
-    """«Мои записи»: upcoming active ones, and the last 50 others (past or cancelled).
-
-    One view for a guardian: the user's own appointments and their children's.
-    """
-    now = timezone.now()
-    rows = appointments_visible(user)
-    upcoming = list(rows.filter(status=Appointment.Status.BOOKED, starts_at__gt=now))
-    history = list(
-        rows.exclude(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("-starts_at")[
-            :50
-        ]
-    )
-    return upcoming, history
 
 
 def appointment_get_for_user(user: User, appointment_id: int) -> Appointment:

@@ -123,11 +123,20 @@ def _offers_of_user(user: User) -> QuerySet[Offer]:
     )
 
 
+def offers_live_for_user(user: User) -> list[Offer]:
+    """Live offers, soonest expiry first (the cabinet home shows only these)."""
+    rows = _offers_of_user(user)
+    return list(
+        rows.filter(status=Offer.Status.OFFERED, expires_at__gt=timezone.now()).order_by(
+            "expires_at"
+        )
+    )
+
+
 def offers_list_for_user(user: User) -> tuple[list[Offer], list[Offer]]:
     """Live offers (soonest expiry first), and the last 20 answered or lapsed ones."""
-    now = timezone.now()
+    live = offers_live_for_user(user)
     rows = _offers_of_user(user)
-    live = list(rows.filter(status=Offer.Status.OFFERED, expires_at__gt=now).order_by("expires_at"))
     others = list(rows.exclude(pk__in=[o.pk for o in live]).order_by("-created_at", "-pk")[:20])
     return live, others
 
