@@ -8,20 +8,39 @@ exactly what «Мои записи», «Лист ожидания», «Пред�
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, QuerySet
+from django.utils import timezone
+
+from portal.core.compiled import CompiledQuery
+from portal.home_visits.models import HomeVisit
+from portal.home_visits.selectors import visits_seen, visits_visible_to
 from portal.identity.models import User
 from portal.notifications.selectors import unread_count
 from portal.patients.models import Patient
 from portal.patients.rules import coming_of_age_day
-from portal.patients.selectors import children_acted_for, patient_booking_refusal
+from portal.patients.selectors import (
+    Actable,
+    Visibility,
+    actable_by,
+    children_acted_for,
+    patient_booking_refusal,
+)
 from portal.release.models import BallotRequest
 from portal.release.selectors import requests_of_patient
 from portal.scheduling.models import Appointment
 from portal.scheduling.selectors import appointments_list_upcoming_for_user
 from portal.waitlist.models import Offer
-from portal.waitlist.selectors import EntryInLine, entries_list_for_user, offers_live_for_user
+from portal.waitlist.selectors import (
+    EntryInLine,
+    entries_list_for_user,
+    entries_live,
+    offers_live,
+    offers_live_for_user,
+)
 
 # The home shows the nearest few; the full lists are one link away.
 UPCOMING_SHOWN = 5
+VISITS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,7 @@ class Home:
     entries: list[EntryInLine]
     requests: list[BallotRequest]
     unread: int
+    visits: list[HomeVisit] = field(default_factory=list)
     children: list[ChildCard] = field(default_factory=list)
 
     @property
@@ -50,11 +70,57 @@ class Home:
         return not (self.upcoming or self.offers or self.entries or self.requests)
 
 
+def _look(
+    now: datetime.datetime,
+    today: datetime.date,
+    user_id: int,
+    in_full: tuple[int, ...],
+    unverified: tuple[int, ...] = (),
+) -> "QuerySet[Patient, tuple[bool, bool, bool]]":
+    """Whether the user has live offers, live waitlist entries, home visits: each app's own
+    read (and the one rule of visibility) inside an EXISTS, all in one statement."""
+    seen = Visibility(
+        user_id=user_id,
+        actable=Actable(own=in_full[0], verified=in_full[1:], unverified=unverified),
+    )
+    return (
+        Patient.objects.filter(pk=in_full[0])
+        .annotate(
+            has_offers=Exists(offers_live(seen, now)),
+            has_entries=Exists(entries_live(seen, today)),
+            has_visits=Exists(visits_seen(seen)),
+        )
+        .values_list("has_offers", "has_entries", "has_visits")
+    )
+
+
+_LOOK = CompiledQuery(lambda now, today, user_id, in_full: _look(now, today, user_id, in_full))
+_LOOK_PARTLY = CompiledQuery(_look)
+
+
+def _sections(user: User) -> tuple[bool, bool, bool]:
+    """Which of the lists that most patients do not have the home needs to read."""
+    actable = actable_by(user)
+    if actable.own is None:
+        return False, False, False
+    now, in_full = timezone.now(), tuple(actable.in_full)
+    today = timezone.localdate(now)
+    if actable.unverified:
+        rows = _LOOK_PARTLY.rows(now, today, user.pk, in_full, actable.unverified)
+    else:
+        rows = _LOOK.rows(now, today, user.pk, in_full)
+    offers, entries, visits = rows[0] if rows else (False, False, False)
+    return bool(offers), bool(entries), bool(visits)
+
+
 def home_for(user: User, own: Patient, acting: Patient) -> Home:
-    """The cabinet home of ``acting`` as ``user`` may see it (a handful of queries)."""
+    """The cabinet home of ``acting`` as ``user`` may see it: a look at which lists there
+    are, then only those that are (docs/performance.md, issue 25)."""
+    has_offers, has_entries, has_visits = _sections(user)
     upcoming_all = appointments_list_upcoming_for_user(user)
     mine = [a for a in upcoming_all if a.patient_id == acting.pk]
-    live_offers = offers_live_for_user(user)
+    live_offers = offers_live_for_user(user) if has_offers else []
+    entries = entries_list_for_user(user) if has_entries else []
     requests = list(
         requests_of_patient(acting, user)
         .filter(status=BallotRequest.Status.PENDING)
@@ -65,7 +131,8 @@ def home_for(user: User, own: Patient, acting: Patient) -> Home:
         upcoming=mine[:UPCOMING_SHOWN],
         upcoming_more=max(0, len(mine) - UPCOMING_SHOWN),
         offers=[o for o in live_offers if o.patient_id == acting.pk],
-        entries=[e for e in entries_list_for_user(user) if e.entry.patient_id == acting.pk],
+        entries=[e for e in entries if e.entry.patient_id == acting.pk],
+        visits=list(visits_visible_to(user)[:VISITS_SHOWN]) if has_visits else [],
         requests=requests,
         unread=unread_count(user, own, acting),
         children=_children(user, own, upcoming_all) if acting.pk == own.pk else [],

@@ -11,8 +11,8 @@ same SQL with the new values, converting the rows exactly as the ORM does
 (``scheduling.selectors.bookable_q``) is the same rule here.
 
 What it takes: a function returning a ``values_list`` queryset, whose arguments are ints,
-strings, aware datetimes or non-empty tuples of ints (an ``__in``), each used only as a
-value compared with a field. The query is compiled twice with different stand-ins, and
+strings, dates, aware datetimes or non-empty tuples of ints (an ``__in``), each used only
+as a value compared with a field. The query is compiled twice with different stand-ins, and
 planned only if the SQL is the same and every other parameter is unchanged; anything it
 cannot place safely (a value folded into the SQL or computed from an argument, an empty
 tuple, None) runs through the ORM instead, every time: slower, never different.
@@ -29,7 +29,7 @@ from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
-Arg = int | str | datetime.datetime | tuple[int, ...]
+Arg = int | str | datetime.date | datetime.datetime | tuple[int, ...]
 Row = tuple[Any, ...]
 # A query has few shapes (tuple lengths); past this many it is not worth a plan each.
 MAX_PLANS = 64
@@ -67,6 +67,8 @@ def _stand_in(kind: Any) -> Any:
     if kind is datetime.datetime:
         base = datetime.datetime(2345, 6, 7, tzinfo=datetime.UTC)
         return base + datetime.timedelta(seconds=n, microseconds=n % 1_000_000)
+    if kind is datetime.date:
+        return datetime.date(2400, 1, 1) + datetime.timedelta(days=n % 200_000)
     raise TypeError(kind)
 
 
@@ -77,8 +79,8 @@ def _shape(args: Sequence[Arg]) -> tuple[Any, ...] | None:
             if not arg or not all(type(item) is int for item in arg):
                 return None
             shape.append(len(arg))
-        elif type(arg) in (int, str) or (
-            isinstance(arg, datetime.datetime) and arg.tzinfo is not None
+        elif type(arg) in (int, str, datetime.date) or (
+            type(arg) is datetime.datetime and arg.tzinfo is not None
         ):
             shape.append(type(arg))
         else:
@@ -179,8 +181,11 @@ def _locate(value: Any, stand_ins: list[Any], ops: Any) -> _Place | None:
             item_index = i if isinstance(stand_in, tuple) else None
             if type(value) is type(item) and value == item:
                 return _Place(arg=n, item=item_index, adapt=None)
-            if isinstance(item, datetime.datetime):
+            adapt = None
+            if type(item) is datetime.datetime:
                 adapt = ops.adapt_datetimefield_value
-                if value == adapt(item):
-                    return _Place(arg=n, item=item_index, adapt=adapt)
+            elif type(item) is datetime.date:
+                adapt = ops.adapt_datefield_value
+            if adapt is not None and value == adapt(item):
+                return _Place(arg=n, item=item_index, adapt=adapt)
     return None

@@ -16,7 +16,7 @@ from portal.home_visits.rules import (
     next_working_day,
 )
 from portal.patients.models import Patient
-from portal.patients.selectors import visibility_for
+from portal.patients.selectors import Visibility, visibility_for
 from portal.staff.permissions import AnyUser, clinic_scope_for
 
 
@@ -25,8 +25,12 @@ def visits_visible_to(user: AnyUser) -> QuerySet[HomeVisit]:
     (an unverified guardian), the requests the user made."""
     if user is None:
         return HomeVisit.objects.none()
-    rule = visibility_for(user).records(author="applicant_id")
-    return HomeVisit.objects.filter(rule).select_related("patient", "clinic", "doctor")
+    return visits_seen(visibility_for(user)).select_related("patient", "clinic", "doctor")
+
+
+def visits_seen(seen: Visibility) -> QuerySet[HomeVisit]:
+    """`visits_visible_to` for a user's `Visibility` (the cabinet looks whether any)."""
+    return HomeVisit.objects.filter(seen.records(author="applicant_id"))
 
 
 def visit_get_for_user(user: AnyUser, visit_id: int) -> HomeVisit:

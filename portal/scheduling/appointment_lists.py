@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.core.compiled import CompiledQuery
 from portal.directory import selectors as directory
+from portal.directory.models import Clinic, Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
 from portal.patients.selectors import Actable, Visibility, actable_by, patients_seen_by_user
@@ -27,6 +28,15 @@ Row = tuple[Any, ...]
 HISTORY_SHOWN = 50
 _COLUMNS = ["id", "slot_id", "patient_id", "specialty_id", "starts_at", "ends_at", "status",
             "ticket_number"]  # fmt: skip
+# What the lists show of the doctor and the clinic, read with the appointment: a patient's
+# doctors are many and rarely in the directory's cache yet.
+_DOCTOR = ["id", "clinic_id", "last_name", "first_name", "middle_name", "room"]
+_CLINIC = ["id", "short_name"]
+_JOINED = [
+    *_COLUMNS,
+    *(f"slot__doctor__{name}" for name in _DOCTOR),
+    "slot__doctor__clinic__short_name",
+]
 
 
 def _visible(
@@ -50,7 +60,7 @@ def _upcoming(
         _visible(user_id, in_full, unverified)
         .filter(status=Appointment.Status.BOOKED, starts_at__gt=now)
         .order_by("starts_at", "pk")
-        .values_list(*_COLUMNS, "slot__doctor_id")
+        .values_list(*_JOINED)
     )
 
 
@@ -64,7 +74,7 @@ def _history(
         _visible(user_id, in_full, unverified)
         .exclude(status=Appointment.Status.BOOKED, starts_at__gt=now)
         .order_by("-starts_at", "-pk")
-        .values_list(*_COLUMNS, "slot__doctor_id")[:HISTORY_SHOWN]
+        .values_list(*_JOINED)[:HISTORY_SHOWN]
     )
 
 
@@ -98,13 +108,17 @@ def _read(
 
 
 def _appointments(rows: list[Row], patients: dict[int, Patient]) -> list[Appointment]:
-    """Appointments of the narrow rows, with what the lists show attached."""
+    """Appointments of the narrow rows, with what the lists show attached (the rest of each
+    row is deferred: read only if something asks)."""
     db = router.db_for_read(Appointment)
+    columns, doctor_end = len(_COLUMNS), len(_COLUMNS) + len(_DOCTOR)
     result = []
     for row in rows:
-        appointment = Appointment.from_db(db, _COLUMNS, row[:-1])
-        slot = Slot.from_db(db, ["id", "doctor_id"], (appointment.slot_id, row[-1]))
-        _attach(slot, "doctor", directory.doctor_cached(slot.doctor_id))
+        appointment = Appointment.from_db(db, _COLUMNS, row[:columns])
+        doctor = Doctor.from_db(db, _DOCTOR, row[columns:doctor_end])
+        _attach(doctor, "clinic", Clinic.from_db(db, _CLINIC, (doctor.clinic_id, row[-1])))
+        slot = Slot.from_db(db, ["id", "doctor_id"], (appointment.slot_id, doctor.pk))
+        _attach(slot, "doctor", doctor)
         _attach(appointment, "slot", slot)
         _attach(appointment, "patient", patients.get(appointment.patient_id))
         _attach(appointment, "specialty", directory.specialty_cached(appointment.specialty_id))

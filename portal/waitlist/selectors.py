@@ -15,22 +15,45 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.identity.models import User
-from portal.patients.selectors import visibility_for
+from portal.patients.selectors import Visibility, visibility_for
 from portal.scheduling.models import Slot
 from portal.scheduling.selectors import bookable_q
 from portal.waitlist.models import Offer, TimeOfDay, WaitlistEntry, band_of
 
 
 def _entries_visible_q(user: User) -> Q:
+    return _entries_seen_q(visibility_for(user))
+
+
+def _entries_seen_q(seen: Visibility) -> Q:
     """The one rule of visibility (`patients.selectors.Visibility`): of a child under an
     unverified guardianship, only the entries this user made."""
-    return visibility_for(user).records(author="created_by_id")
+    return seen.records(author="created_by_id")
 
 
 def _offers_visible_q(user: User) -> Q:
+    return _offers_seen_q(visibility_for(user))
+
+
+def _offers_seen_q(seen: Visibility) -> Q:
     """Of a child under an unverified guardianship, only the offers of this user's entries
     or of the times this user's own bookings gave back."""
-    return visibility_for(user).records(author=("entry__created_by_id", "cancelled__booked_by_id"))
+    return seen.records(author=("entry__created_by_id", "cancelled__booked_by_id"))
+
+
+def entries_live(seen: Visibility, today: datetime.date) -> QuerySet[WaitlistEntry]:
+    """The live entries a user sees (``seen``: their `Visibility`): the list below and the
+    cabinet's look whether there are any."""
+    return WaitlistEntry.objects.filter(
+        _entries_seen_q(seen), status__in=WaitlistEntry.LIVE, date_to__gte=today
+    )
+
+
+def offers_live(seen: Visibility, now: datetime.datetime) -> QuerySet[Offer]:
+    """The live offers a user sees: the list below and the cabinet's look."""
+    return Offer.objects.filter(
+        _offers_seen_q(seen), status=Offer.Status.OFFERED, expires_at__gt=now
+    )
 
 
 # --- entries ------------------------------------------------------------------------
@@ -57,13 +80,10 @@ def entries_list_for_user(user: User) -> list[EntryInLine]:
 
     The entries, their live offers, and one count per entry (a family has a handful).
     """
-    today = timezone.localdate()
     entries = list(
-        WaitlistEntry.objects.filter(
-            _entries_visible_q(user),
-            status__in=WaitlistEntry.LIVE,
-            date_to__gte=today,
-        ).select_related("patient", "clinic", "specialty", "doctor")
+        entries_live(visibility_for(user), timezone.localdate()).select_related(
+            "patient", "clinic", "specialty", "doctor"
+        )
     )
     offered = set(
         Offer.objects.filter(
@@ -117,19 +137,21 @@ def entry_get_for_user(user: User, entry_id: int) -> WaitlistEntry:
 # --- offers -------------------------------------------------------------------------
 
 
+_OFFER_RELATED = (
+    "patient", "slot__doctor__clinic", "slot__doctor__specialty", "cancelled", "appointment"
+)  # fmt: skip
+
+
 def _offers_of_user(user: User) -> QuerySet[Offer]:
-    return Offer.objects.filter(_offers_visible_q(user)).select_related(
-        "patient", "slot__doctor__clinic", "slot__doctor__specialty", "cancelled", "appointment"
-    )
+    return Offer.objects.filter(_offers_visible_q(user)).select_related(*_OFFER_RELATED)
 
 
 def offers_live_for_user(user: User) -> list[Offer]:
     """Live offers, soonest expiry first (the cabinet home shows only these)."""
-    rows = _offers_of_user(user)
     return list(
-        rows.filter(status=Offer.Status.OFFERED, expires_at__gt=timezone.now()).order_by(
-            "expires_at"
-        )
+        offers_live(visibility_for(user), timezone.now())
+        .select_related(*_OFFER_RELATED)
+        .order_by("expires_at")
     )
 
 

@@ -134,3 +134,19 @@ def test_arguments_it_cannot_stand_in_for_run_through_the_orm(slots):
     naive = NOW.replace(tzinfo=None)
     with pytest.warns(RuntimeWarning):  # Django's own warning for a naive datetime
         assert query.rows(doctors[0].pk, naive) == list(_free_of(doctors[0].pk, naive))
+
+
+def test_dates_are_placed_as_the_orm_prepares_them(slots):
+    doctors, _ = slots
+
+    def from_day(doctor_id: int, day: datetime.date):
+        return (
+            Slot.objects.filter(doctor_id=doctor_id, starts_at__date__gte=day)
+            .order_by("pk")
+            .values_list("pk")
+        )
+
+    query = CompiledQuery(from_day)
+    for days in (-1, 0, 1, 2, 3):
+        day = (NOW + datetime.timedelta(days=days)).date()
+        assert query.rows(doctors[0].pk, day) == list(from_day(doctors[0].pk, day))
