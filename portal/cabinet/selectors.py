@@ -94,7 +94,8 @@ def _look(
     )
 
 
-_LOOK = CompiledQuery(lambda now, today, user_id, in_full: _look(now, today, user_id, in_full))
+# Without an unverified guardianship the rule does not name the user (appointment_lists).
+_LOOK = CompiledQuery(lambda now, today, in_full: _look(now, today, 0, in_full))
 _LOOK_PARTLY = CompiledQuery(_look)
 
 
@@ -108,7 +109,7 @@ def _sections(user: User) -> tuple[bool, bool, bool]:
     if actable.unverified:
         rows = _LOOK_PARTLY.rows(now, today, user.pk, in_full, actable.unverified)
     else:
-        rows = _LOOK.rows(now, today, user.pk, in_full)
+        rows = _LOOK.rows(now, today, in_full)
     offers, entries, visits = rows[0] if rows else (False, False, False)
     return bool(offers), bool(entries), bool(visits)
 

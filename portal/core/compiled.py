@@ -21,6 +21,7 @@ tuple, None) runs through the ORM instead, every time: slower, never different.
 import datetime
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,8 @@ class _Plan:
 
 _stand_in_numbers = itertools.count(1)
 _lock = threading.Lock()
+# Every compiled query of the process, so a test can check none of them fell back.
+_instances: "weakref.WeakSet[CompiledQuery]" = weakref.WeakSet()
 
 
 def _stand_in(kind: Any) -> Any:
@@ -102,6 +105,11 @@ class CompiledQuery:
         self._build = build
         self._plans: dict[tuple[str, tuple[Any, ...]], _Plan | None] = {}
         self._model: Any = None
+        _instances.add(self)
+
+    @property
+    def name(self) -> str:
+        return f"{self._build.__module__}.{self._build.__qualname__}"
 
     def rows(self, *args: Arg) -> list[Row]:
         shape = _shape(args)
@@ -172,6 +180,11 @@ class CompiledQuery:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         return sql, list(params), compiler
+
+
+def queries_falling_back() -> list[str]:
+    """The compiled queries of this process that found a shape they could not plan."""
+    return sorted(q.name for q in _instances if any(p is None for p in q._plans.values()))
 
 
 def _locate(value: Any, stand_ins: list[Any], ops: Any) -> _Place | None:

@@ -78,11 +78,12 @@ def _history(
     )
 
 
-# Without an unverified guardianship the rule has no second branch: a query of its own
-# (an empty tuple cannot stand in for ids).
-_UPCOMING = CompiledQuery(lambda now, user_id, in_full: _upcoming(now, user_id, in_full))
+# Without an unverified guardianship the rule has no second branch, and does not name the
+# user: a query of its own (an empty tuple cannot stand in for ids, and every argument of a
+# compiled query must reach its SQL).
+_UPCOMING = CompiledQuery(lambda now, in_full: _upcoming(now, 0, in_full))
 _UPCOMING_PARTLY = CompiledQuery(_upcoming)
-_HISTORY = CompiledQuery(lambda now, user_id, in_full: _history(now, user_id, in_full))
+_HISTORY = CompiledQuery(lambda now, in_full: _history(now, 0, in_full))
 _HISTORY_PARTLY = CompiledQuery(_history)
 
 
@@ -101,7 +102,7 @@ def _read(
         if actable.unverified:
             read.append(partly.rows(now, user.pk, in_full, actable.unverified))
         else:
-            read.append(full.rows(now, user.pk, in_full))
+            read.append(full.rows(now, in_full))
     patients = patients_seen_by_user(user, actable)
     upcoming = _appointments(read[0], patients)
     return upcoming, _appointments(read[1], patients) if history else []
