@@ -132,6 +132,7 @@ def bench_patients(count: int) -> list[BenchPatient]:
     patient_ids = dict(Patient.objects.filter(user__in=users).values_list("user_id", "pk"))
     # The backend the ESIA login stores: it loads the user with their patient in one read.
     from portal.identity.backends import SESSION_BACKEND as backend
+
     result = []
     for user in users:
         session = SessionStore()

@@ -70,11 +70,15 @@ def _worker_settings(worker: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Caches (rate-limit counters, the nearest-time ranking) never leak between tests."""
+    """Caches (rate-limit counters, the nearest-time ranking, the directory kept per
+    process) never leak between tests."""
+    from portal.directory.cache import directory_forget
 
     cache.clear()
+    directory_forget()
     yield
     cache.clear()
+    directory_forget()
 
 
 class _StoppedClock:

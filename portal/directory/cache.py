@@ -49,6 +49,8 @@ class _Bucket:
 class _State(threading.local):
     # The generation this request reads under (None: not read yet in this request).
     generation: str | None = None
+    # Outside a request (a worker, a command) the generation is read on every call.
+    in_request: bool = False
 
 
 _state = _State()
@@ -57,8 +59,8 @@ _bucket_lock = threading.Lock()
 
 
 def _generation() -> str | None:
-    """The current generation, read from the shared cache once per request; None when the
-    shared cache does not answer (then nothing is kept)."""
+    """The current generation, read from the shared cache once per request (on every call
+    outside one); None when the shared cache does not answer (then nothing is kept)."""
     if _state.generation is not None:
         return _state.generation
     token = cache.get(GENERATION_KEY)
@@ -66,7 +68,8 @@ def _generation() -> str | None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
         token = cache.get(GENERATION_KEY)
     if isinstance(token, str):
-        _state.generation = token
+        if _state.in_request:
+            _state.generation = token
         return token
     return None
 
@@ -161,9 +164,20 @@ def model_changed(**kwargs: Any) -> None:
     directory_changed()
 
 
-def _request_boundary(**kwargs: Any) -> None:
-    _state.generation = None
+def directory_forget() -> None:
+    """Drop what this process keeps and knows of the generation (a test's fresh start)."""
+    global _bucket
+    _bucket = None
+    _state.generation, _state.in_request = None, False
 
 
-request_started.connect(_request_boundary, dispatch_uid="directory-cache-request-started")
-request_finished.connect(_request_boundary, dispatch_uid="directory-cache-request-finished")
+def _request_started(**kwargs: Any) -> None:
+    _state.generation, _state.in_request = None, True
+
+
+def _request_finished(**kwargs: Any) -> None:
+    _state.generation, _state.in_request = None, False
+
+
+request_started.connect(_request_started, dispatch_uid="directory-cache-request-started")
+request_finished.connect(_request_finished, dispatch_uid="directory-cache-request-finished")

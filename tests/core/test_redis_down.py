@@ -58,7 +58,7 @@ def redis(tmp_path, settings):
             "BACKEND": "portal.core.cache.FailSoftRedisCache",
             "LOCATION": f"unix://{server.socket}",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+        },
     }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     settings.CACHE_RETRY_SECONDS = 0.2
