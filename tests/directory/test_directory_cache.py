@@ -97,8 +97,8 @@ def test_kept_rows_are_not_read_again(home_clinic):
 
 
 def test_without_the_shared_cache_every_read_goes_to_the_database(home_clinic, monkeypatch):
-    monkeypatch.setattr(directory_cache.cache, "get", lambda *args, **kwargs: None)
-    monkeypatch.setattr(directory_cache.cache, "add", lambda *args, **kwargs: False)
+    monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: False)
     selectors.clinic_get(home_clinic.pk)
     Clinic.objects.filter(pk=home_clinic.pk).update(short_name="Без Redis")
     with CaptureQueriesContext(connection) as captured:
