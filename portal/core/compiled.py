@@ -11,8 +11,8 @@ same SQL with the new values, converting the rows exactly as the ORM does
 (``scheduling.selectors.bookable_q``) is the same rule here.
 
 What it takes: a function returning a ``values_list`` queryset, whose arguments are ints,
-strings, dates, aware datetimes or non-empty tuples of ints (an ``__in``), each used only
-as a value compared with a field. The query is compiled twice with different stand-ins, and
+strings, dates, aware datetimes or non-empty tuples of ints or strings (an ``__in``), each
+used only as a value compared with a field. The query is compiled twice with different stand-ins, and
 planned only if the SQL is the same and every other parameter is unchanged; anything it
 cannot place safely (a value folded into the SQL or computed from an argument, an empty
 tuple, None) runs through the ORM instead, every time: slower, never different.
@@ -30,7 +30,7 @@ from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
-Arg = int | str | datetime.date | datetime.datetime | tuple[int, ...]
+Arg = int | str | datetime.date | datetime.datetime | tuple[int | str, ...]
 Row = tuple[Any, ...]
 # A query has few shapes (tuple lengths); past this many it is not worth a plan each.
 MAX_PLANS = 64
@@ -76,12 +76,13 @@ def _stand_in(kind: Any) -> Any:
 
 
 def _shape(args: Sequence[Arg]) -> tuple[Any, ...] | None:
+    """Each argument's kind; a tuple's is the tuple of its items' kinds."""
     shape: list[Any] = []
     for arg in args:
         if isinstance(arg, tuple):
-            if not arg or not all(type(item) is int for item in arg):
+            if not arg or not all(type(item) in (int, str) for item in arg):
                 return None
-            shape.append(len(arg))
+            shape.append(tuple(type(item) for item in arg))
         elif type(arg) in (int, str, datetime.date) or (
             type(arg) is datetime.datetime and arg.tzinfo is not None
         ):
@@ -93,7 +94,7 @@ def _shape(args: Sequence[Arg]) -> tuple[Any, ...] | None:
 
 def _stand_ins(shape: tuple[Any, ...]) -> list[Any]:
     return [
-        tuple(_stand_in(int) for _ in range(kind)) if isinstance(kind, int) else _stand_in(kind)
+        tuple(_stand_in(item) for item in kind) if isinstance(kind, tuple) else _stand_in(kind)
         for kind in shape
     ]
 
@@ -167,9 +168,9 @@ class CompiledQuery:
                 places.append(place)
         used = {(p.arg, p.item) for p in places if p.arg is not None}
         wanted = {
-            (n, i if isinstance(kind, int) else None)
+            (n, i)
             for n, kind in enumerate(shape)
-            for i in (range(kind) if isinstance(kind, int) else [None])
+            for i in (range(len(kind)) if isinstance(kind, tuple) else [None])
         }
         if used != wanted:
             return None  # an argument the SQL does not carry as a parameter

@@ -192,9 +192,11 @@ def slots_list_nearest(
     At 07:00 thousands ask the same question at once. The ranking (the expensive part)
     is shared for NEAREST_CACHE_SECONDS; the slots themselves are always re-read, so a
     slot taken a moment ago drops out at once and booking re-checks under its lock anyway.
+    Both statements are compiled once (`core.compiled`); the slots come with what the
+    page shows of their doctor and clinic.
     """
     now = timezone.now()
-    kinds = sorted(clinic_kinds) if clinic_kinds is not None else None
+    kinds = tuple(sorted(clinic_kinds)) if clinic_kinds is not None else None
     key = ":".join(
         [
             "nearest",
@@ -209,39 +211,109 @@ def slots_list_nearest(
         slot_ids = _nearest_slot_ids(specialty, district, clinic, kinds, now)
         if settings.NEAREST_CACHE_SECONDS > 0:
             cache.set(key, slot_ids, settings.NEAREST_CACHE_SECONDS)
-    return list(
-        Slot.objects.filter(bookable_q(now), pk__in=slot_ids)
-        .select_related("doctor__clinic", "doctor__specialty")
-        .order_by("starts_at")
-    )
+    if not slot_ids:
+        return []
+    return _slots_with_doctors(_NEAREST_SLOTS.rows(tuple(slot_ids), now), specialty)
 
 
-def _nearest_slot_ids(
-    specialty: Specialty,
-    district: District | None,
-    clinic: Clinic | None,
-    kinds: list[str] | None,
-    now: datetime.datetime,
-) -> list[int]:
-    doctors = Doctor.objects.filter(specialty=specialty, is_active=True)
-    if clinic is not None:
-        doctors = doctors.filter(clinic=clinic)
-    elif district is not None:
-        doctors = doctors.filter(clinic__district=district)
-    if kinds is not None:
-        doctors = doctors.filter(clinic__kind__in=kinds)
+def _ranked(doctors: "QuerySet[Doctor]", now: datetime.datetime) -> "QuerySet[Doctor, Row]":
     first = Slot.objects.filter(bookable_q(now), doctor=OuterRef("pk")).order_by("starts_at")
     # Rank doctors by their first free start inside the database and keep 20, so the
     # second query fetches 20 rows by primary key instead of every doctor's first slot.
-    return list(
+    return (
         doctors.annotate(
             first_slot=Subquery(first.values("pk")[:1]),
             first_start=Subquery(first.values("starts_at")[:1]),
         )
         .filter(first_start__isnull=False)
         .order_by("first_start")
-        .values_list("first_slot", flat=True)[:NEAREST_LIMIT]
+        .values_list("first_slot")[:NEAREST_LIMIT]
     )
+
+
+def _doctors_of(specialty_id: int) -> "QuerySet[Doctor]":
+    return Doctor.objects.filter(specialty_id=specialty_id, is_active=True)
+
+
+# One compiled ranking per place (a clinic, a district, the region) and with or without
+# the clinic kinds: each argument of a compiled query must reach its SQL.
+_RANK_CLINIC = CompiledQuery(
+    lambda s, now, c, kinds: _ranked(
+        _doctors_of(s).filter(clinic_id=c, clinic__kind__in=kinds), now
+    )
+)
+_RANK_CLINIC_ANY = CompiledQuery(lambda s, now, c: _ranked(_doctors_of(s).filter(clinic_id=c), now))
+_RANK_DISTRICT = CompiledQuery(
+    lambda s, now, d, kinds: _ranked(
+        _doctors_of(s).filter(clinic__district_id=d, clinic__kind__in=kinds), now
+    )
+)
+_RANK_DISTRICT_ANY = CompiledQuery(
+    lambda s, now, d: _ranked(_doctors_of(s).filter(clinic__district_id=d), now)
+)
+_RANK_REGION = CompiledQuery(
+    lambda s, now, kinds: _ranked(_doctors_of(s).filter(clinic__kind__in=kinds), now)
+)
+_RANK_REGION_ANY = CompiledQuery(lambda s, now: _ranked(_doctors_of(s), now))
+
+
+def _nearest_slot_ids(
+    specialty: Specialty,
+    district: District | None,
+    clinic: Clinic | None,
+    kinds: tuple[str, ...] | None,
+    now: datetime.datetime,
+) -> list[int]:
+    place: tuple[Any, ...] = ()
+    if clinic is not None:
+        queries, place = (_RANK_CLINIC, _RANK_CLINIC_ANY), (clinic.pk,)
+    elif district is not None:
+        queries, place = (_RANK_DISTRICT, _RANK_DISTRICT_ANY), (district.pk,)
+    else:
+        queries = (_RANK_REGION, _RANK_REGION_ANY)
+    if kinds == ():
+        return []  # no kind of clinic receives the patient
+    if kinds is not None:
+        rows = queries[0].rows(specialty.pk, now, *place, kinds)
+    else:
+        rows = queries[1].rows(specialty.pk, now, *place)
+    return [slot_id for (slot_id,) in rows]
+
+
+_DOCTOR_SHOWN = ["id", "clinic_id", "specialty_id", "last_name", "first_name", "middle_name",
+                 "room", "area", "is_active"]  # fmt: skip
+_NEAREST_SLOTS = CompiledQuery(
+    lambda ids, now: (
+        Slot.objects.filter(bookable_q(now), pk__in=ids)
+        .order_by("starts_at", "pk")
+        .values_list(
+            *_SLOT_TIMES,
+            *(f"doctor__{name}" for name in _DOCTOR_SHOWN),
+            "doctor__clinic__short_name",
+            "doctor__clinic__kind",
+        )
+    )
+)
+
+
+def _slots_with_doctors(rows: list[Row], specialty: Specialty) -> list[Slot]:
+    """Slots of a narrow read with the doctor and the clinic as far as the lists show them
+    (the rest deferred) and the specialty searched for."""
+    db = router.db_for_read(Slot)
+    times, doctor_end = len(_SLOT_TIMES), len(_SLOT_TIMES) + len(_DOCTOR_SHOWN)
+    specialty_field = Doctor._meta.get_field("specialty")
+    clinic_field = Doctor._meta.get_field("clinic")
+    doctor_field = Slot._meta.get_field("doctor")
+    slots = []
+    for row in rows:
+        slot = Slot.from_db(db, _SLOT_TIMES, row[:times])
+        doctor = Doctor.from_db(db, _DOCTOR_SHOWN, row[times:doctor_end])
+        clinic = Clinic.from_db(db, ["id", "short_name", "kind"], (doctor.clinic_id, *row[-2:]))
+        clinic_field.set_cached_value(doctor, clinic)
+        specialty_field.set_cached_value(doctor, specialty)
+        doctor_field.set_cached_value(slot, doctor)
+        slots.append(slot)
+    return slots
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,18 @@ def test_dates_are_placed_as_the_orm_prepares_them(slots):
     for days in (-1, 0, 1, 2, 3):
         day = (NOW + datetime.timedelta(days=days)).date()
         assert query.rows(doctors[0].pk, day) == list(from_day(doctors[0].pk, day))
+
+
+def test_a_tuple_of_strings_is_an_in_too(slots):
+    doctors, _ = slots
+
+    def of_status(statuses: tuple[str, ...], doctor_id: int):
+        return (
+            Slot.objects.filter(status__in=statuses, doctor_id=doctor_id)
+            .order_by("pk")
+            .values_list("pk", "status")
+        )
+
+    query = CompiledQuery(of_status)
+    for statuses in [("free",), ("booked",), ("free", "booked"), ("blocked", "free")]:
+        assert query.rows(statuses, doctors[1].pk) == list(of_status(statuses, doctors[1].pk))
