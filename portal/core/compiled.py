@@ -12,8 +12,9 @@ same SQL with the new values, converting the rows exactly as the ORM does
 
 What it takes: a function returning a ``values_list`` queryset, whose arguments are ints,
 strings, dates, aware datetimes or non-empty tuples of ints or strings (an ``__in``), each
-used only as a value compared with a field. The query is compiled twice with different stand-ins, and
-planned only if the SQL is the same and every other parameter is unchanged; anything it
+used only as a value compared with a field. The query is compiled twice with different
+stand-ins, and planned only if the SQL is the same, every argument is among the
+parameters and every other parameter is unchanged; anything it
 cannot place safely (a value folded into the SQL or computed from an argument, an empty
 tuple, None) runs through the ORM instead, every time: slower, never different.
 """
