@@ -14,9 +14,10 @@ What it takes: a function returning a ``values_list`` queryset, whose arguments 
 strings, dates, aware datetimes or non-empty tuples of ints or strings (an ``__in``), each
 used only as a value compared with a field. The query is compiled twice with different
 stand-ins, and planned only if the SQL is the same, every argument is among the
-parameters and every other parameter is unchanged; anything it
-cannot place safely (a value folded into the SQL or computed from an argument, an empty
-tuple, None) runs through the ORM instead, every time: slower, never different.
+parameters and every other parameter is unchanged; anything it cannot place safely (a
+value folded into the SQL or computed from an argument, an argument the SQL does not
+carry, an empty tuple, None) runs through the ORM instead, every time: slower, never
+different.
 """
 
 import datetime
