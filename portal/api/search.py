@@ -6,12 +6,12 @@ checks type and size before the database sees the value.
 
 import datetime
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
@@ -158,9 +158,15 @@ def page_offset(query: QueryDict) -> int:
     return int(raw)
 
 
+class Pageable(Protocol):
+    """What a searchset pages: a queryset, a list, or `public.EarliestFirst`."""
+
+    def __getitem__(self, page: slice) -> Iterable[Any]: ...
+
+
 def searchset(
     request: HttpRequest,
-    rows: QuerySet[Any] | Sequence[Any],
+    rows: Pageable,
     render: Callable[[Any], dict[str, Any]],
     *,
     base: str,

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from portal.api.public import SLOT_WINDOWS
 from tests.api.conftest import FHIR
 from tests.factories import (
     ClinicFactory,
@@ -187,7 +188,24 @@ def test_a_page_of_slots_or_services_costs_the_same_queries_however_long(
         SlotFactory(
             doctor=region["doc"], starts_at=timezone.now() + datetime.timedelta(days=1, hours=n)
         )
-    with django_assert_max_num_queries(3):
+    # A page of slots is read through widening windows of time (public.EarliestFirst):
+    # at most one statement per window, however long the page.
+    with django_assert_max_num_queries(2 + len(SLOT_WINDOWS)):
         assert len(fhir().get("Slot", {"_count": "30"}).body["entry"]) == 30
     with django_assert_max_num_queries(4):
         fhir().get("HealthcareService")
+
+
+@pytest.mark.parametrize("count", ["1", "2", "3", "7"])
+def test_pages_of_slots_are_the_start_order_whatever_the_windows(fhir, region, count):
+    """Slots from an hour to a hundred days ahead, paged: the same order as one sort."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    for hours in (1, 5, 7, 20, 30, 24 * 6, 24 * 8, 24 * 30, 24 * 40, 24 * 100):
+        SlotFactory(doctor=region["other"], starts_at=now + datetime.timedelta(hours=hours))
+    everything = _ids(fhir().get("Slot", {"status": "free", "_count": "100"}))
+    assert len(everything) == 13  # and the region's three
+    paged: list[str] = []
+    params = {"status": "free", "_count": count}
+    for offset in range(0, 13, int(count)):
+        paged += _ids(fhir().get("Slot", {**params, "_offset": str(offset)}))
+    assert paged == everything
