@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import router
-from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -92,24 +93,34 @@ def doctors_list_with_nearest(clinic: Clinic, specialty: Specialty) -> list[Doct
     return [DoctorNearest(d, first.get(d.pk)) for d in doctors]
 
 
-def _free_starts(doctor_id: int, now: datetime.datetime) -> "QuerySet[Slot, Row]":
+def _free_days(
+    doctor_id: int, now: datetime.datetime, tz: datetime.tzinfo
+) -> "QuerySet[Slot, Row]":
     return (
         Slot.objects.filter(bookable_q(now), doctor_id=doctor_id)
-        .order_by("starts_at")
-        .values_list("starts_at")
+        .annotate(day=TruncDate("starts_at", tzinfo=tz))
+        .order_by()
+        .values("day")
+        .annotate(free=Count("pk"))
+        .order_by("day")
+        .values_list("day", "free")
     )
 
 
-_FREE_STARTS = CompiledQuery(_free_starts)
+# The local date is computed by the database in the time zone named in the SQL: one
+# compiled query per zone.
+_FREE_DAYS: dict[str, CompiledQuery] = {}
 
 
 def days_list_free(doctor: Doctor) -> list[tuple[datetime.date, int]]:
-    """Local dates with bookable slots, and how many, in order."""
-    days: OrderedDict[datetime.date, int] = OrderedDict()
-    for (start,) in _FREE_STARTS.rows(doctor.pk, timezone.now()):
-        day = timezone.localtime(start).date()
-        days[day] = days.get(day, 0) + 1
-    return list(days.items())
+    """Local dates with bookable slots, and how many, in order (counted by the database)."""
+    tz = timezone.get_current_timezone()
+    query = _FREE_DAYS.get(str(tz))
+    if query is None:
+        query = _FREE_DAYS[str(tz)] = CompiledQuery(
+            lambda doctor_id, now: _free_days(doctor_id, now, tz)
+        )
+    return [(day, free) for day, free in query.rows(doctor.pk, timezone.now())]
 
 
 _SLOT_TIMES = ["id", "doctor_id", "starts_at", "ends_at"]
