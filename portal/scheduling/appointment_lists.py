@@ -1,4 +1,5 @@
-"""«Мои записи» and the cabinet's «Ближайшие приёмы»: narrow reads (docs/performance.md).
+"""«Мои записи», the cabinet's «Ближайшие приёмы» and the confirm page's «уже записаны»:
+narrow reads of the appointments a user may see (docs/performance.md, issue 25).
 
 The lists show each appointment with its patient, specialty, doctor and clinic. They were
 one five-table join per list, compiled by the ORM on every request; now the appointments
@@ -141,3 +142,37 @@ def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appo
     """«Мои записи»: upcoming active ones, and the last HISTORY_SHOWN others (past or
     cancelled). One view for a guardian: the user's own appointments and their children's."""
     return _read(user, timezone.now(), history=True)
+
+
+def _on_slot(
+    slot_id: int,
+    patient_id: int,
+    user_id: int,
+    in_full: tuple[int, ...],
+    unverified: tuple[int, ...] = (),
+) -> "QuerySet[Appointment, Row]":
+    return (
+        _visible(user_id, in_full, unverified)
+        .filter(patient_id=patient_id, slot_id=slot_id, status=Appointment.Status.BOOKED)
+        .values_list("pk")[:1]
+    )
+
+
+_ON_SLOT = CompiledQuery(
+    lambda slot_id, patient_id, in_full: _on_slot(slot_id, patient_id, 0, in_full)
+)
+_ON_SLOT_PARTLY = CompiledQuery(_on_slot)
+
+
+def appointment_id_on_slot_for_user(user: User, patient: Patient, slot_id: int) -> int | None:
+    """The patient's own active appointment on this slot, if this user may see it: the
+    confirm page reached again (Back after booking) shows her booking, not «занято»."""
+    actable = actable_by(user)
+    if actable.own is None:
+        return None
+    in_full = tuple(actable.in_full)
+    if actable.unverified:
+        rows = _ON_SLOT_PARTLY.rows(slot_id, patient.pk, user.pk, in_full, actable.unverified)
+    else:
+        rows = _ON_SLOT.rows(slot_id, patient.pk, in_full)
+    return rows[0][0] if rows else None

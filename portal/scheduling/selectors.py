@@ -31,6 +31,9 @@ from portal.scheduling.appointment_lists import (
     appointments_list_for_user as appointments_list_for_user,
 )
 from portal.scheduling.appointment_lists import (
+    appointment_id_on_slot_for_user as appointment_id_on_slot_for_user,
+)
+from portal.scheduling.appointment_lists import (
     appointments_list_upcoming_for_user as appointments_list_upcoming_for_user,
 )
 from portal.scheduling.errors import CONFLICT_CODES
@@ -409,16 +412,6 @@ def appointments_visible(user: User) -> QuerySet[Appointment]:
     all read through here."""
     return Appointment.objects.filter(appointments_visible_to(user)).select_related(
         "patient", "specialty", "slot__doctor__clinic"
-    )
-
-
-def appointment_on_slot_for_user(user: User, patient: Patient, slot_id: int) -> Appointment | None:
-    """The patient's own active appointment on this slot, if this user may see it: the
-    confirm page reached again (Back after booking) shows her booking, not «занято»."""
-    return (
-        appointments_visible(user)
-        .filter(patient=patient, slot_id=slot_id, status=Appointment.Status.BOOKED)
-        .first()
     )
 
 

@@ -262,11 +262,11 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         else:
             status = 400
     if request.method != "POST" and (
-        mine := selectors.appointment_on_slot_for_user(request.user, patient, slot_id)
+        mine := selectors.appointment_id_on_slot_for_user(request.user, patient, slot_id)
     ):
         # Back after booking: this is her own booking, not a time someone else took.
         messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
-        return redirect("scheduling:appointment_ticket", appointment_id=mine.pk)
+        return redirect("scheduling:appointment_ticket", appointment_id=mine)
     slot = selectors.slot_get_for_booking(slot_id)
     if request.method != "POST":
         now = timezone.now()
