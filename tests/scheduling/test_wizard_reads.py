@@ -40,3 +40,25 @@ def test_free_days_leave_out_what_may_not_be_booked(doctor):
         held_until=now + datetime.timedelta(minutes=10),
     )
     assert selectors.days_list_free(doctor) == [(tomorrow, 1)]
+
+
+def test_back_on_the_confirm_page_finds_only_a_booking_the_user_may_see(
+    client, guardian, child, unverified_guardian, doctor
+):
+    """The mother's booking for the child is hers to see; the unverified father sees only
+    what he booked, so the page does not send him to her ticket."""
+    from django.urls import reverse
+
+    from portal.patients.selectors import ACTING_SESSION_KEY
+    from tests.factories import AppointmentFactory
+
+    taken = AppointmentFactory(patient=child, booked_by=guardian, slot__doctor=doctor)
+    url = reverse("scheduling:booking_confirm", args=[taken.slot_id])
+    for user, sent_to_ticket in ((guardian, True), (unverified_guardian, False)):
+        client.force_login(user)
+        session = client.session
+        session[ACTING_SESSION_KEY] = child.pk
+        session.save()
+        response = client.get(url)
+        ticket = reverse("scheduling:appointment_ticket", args=[taken.pk])
+        assert (response.status_code == 302 and response["Location"] == ticket) is sent_to_ticket
