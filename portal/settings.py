@@ -168,8 +168,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "portal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            # Django's {% url %}, remembering its answers (docs/performance.md, issue 25).
-            "builtins": ["portal.core.templatetags.reversed_urls"],
+            "builtins": ["portal.core.templatetags.reversed_urls"],  # {% url %}, remembering
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -244,10 +243,7 @@ LOGIN_URL = "identity:cabinet"
 # down). Citizens log in through ESIA and never call authenticate().
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Loads a session's user with their patient record in one read; authenticates nobody
-    # (portal/identity/backends.py). ModelBackend logs staff in by password and loads
-    # their sessions and any stored under its path.
-    "portal.identity.backends.UserAndPatientBackend",
+    "portal.identity.backends.UserAndPatientBackend",  # user + patient in one read
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
@@ -390,9 +386,7 @@ CACHES: dict[str, dict[str, Any]] = {
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
-    # Rendered parts of the directory's pages, per process, under the directory's
-    # generation (portal/directory/cache.py; docs/performance.md, issue 25).
-    "directory": {"BACKEND": "portal.directory.cache.DirectoryFragmentCache"},
+    "directory": {"BACKEND": "portal.directory.cache.DirectoryFragmentCache"},  # per process
 }
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "portal.core.views.too_many_requests"

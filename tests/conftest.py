@@ -72,13 +72,16 @@ def _worker_settings(worker: str) -> dict[str, Any]:
 def _fresh_cache():
     """Caches (rate-limit counters, the nearest-time ranking, the directory kept per
     process) never leak between tests."""
+    from portal.core.templatetags.kept import kept_forget
     from portal.directory.cache import directory_forget
 
     cache.clear()
     directory_forget()
+    kept_forget()
     yield
     cache.clear()
     directory_forget()
+    kept_forget()
 
 
 class _StoppedClock:

@@ -25,11 +25,20 @@ def acting(request: HttpRequest) -> dict[str, Any]:
     if own is None:
         return context
     current = acting_patient(request)
+    children = children_acted_for(request.user, own)
     return {
         **context,
         "own_patient": own,
         "acting_patient": current,
-        "children": children_acted_for(request.user, own),
+        "children": children,
+        # Everything the account menu shows (core/_account.html keeps its rendering).
+        "account_key": (
+            own.pk,
+            own.last_name,
+            own.short_name,
+            current.pk if current is not None else None,
+            [(child.pk, child.short_name) for child in children],
+        ),
         # The booking service's own rule and text (patients.rules.child_refusal).
         "booking_refusal": patient_booking_refusal(own, current),
     }
