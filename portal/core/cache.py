@@ -15,16 +15,38 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class ReusedClient(RedisCacheClient):
+    """Django's Redis client, keeping its ``redis.Redis`` objects: Django builds a new one
+    for every call, and building one (its table of response callbacks) cost more of a
+    session read than the read itself (docs/performance.md, issue 25). A ``redis.Redis``
+    is safe to share; it takes a connection from its pool for each command."""
+
+    def __init__(self, servers: Any, **options: Any) -> None:
+        super().__init__(servers, **options)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        # Django's private helpers (the stubs leave them out), as its own get_client uses.
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
+        client = self._clients.get(index)
+        if client is None:
+            pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+            new = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+            client = self._clients.setdefault(index, new)
+        return client
+
+
 class FailSoftRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
+        self._class = ReusedClient
         self._down_until = 0.0
         self._lock = threading.Lock()
 
