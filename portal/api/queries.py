@@ -5,6 +5,7 @@ Keeping every import here means a rename elsewhere is fixed in one place.
 """
 
 from portal.directory.models import Clinic, District, Doctor, Specialty
+from portal.directory.selectors import specialty_cached
 from portal.home_visits.errors import HomeVisitRefused
 from portal.home_visits.models import HomeVisit
 from portal.home_visits.rules import RED_FLAGS, SYMPTOMS
@@ -67,6 +68,7 @@ __all__ = [
     "referral_state",
     "referrals_visible",
     "slot_refusal",
+    "specialty_cached",
     "today",
     "visibility_for",
     "visit_create",
