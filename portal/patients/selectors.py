@@ -61,7 +61,7 @@ def _family(user: "User | AnonymousUser", own: Patient) -> list[Guardianship]:
         if getattr(user, _HAS_WARDS, True):
             family = list(
                 Guardianship.objects.filter(guardian_id=own.pk, ended_at__isnull=True)
-                .select_related("child")
+                .select_related("child__insurer")
                 .order_by("child__birth_date", "child_id")
             )
         else:
