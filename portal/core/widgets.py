@@ -14,6 +14,11 @@ from django import forms
 from django.forms.renderers import BaseRenderer
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+# Drawn selects kept per process (a few forms × the values chosen); past this, forgotten.
+MAX_DRAWN = 1024
+_drawn: dict[Any, SafeString] = {}
 
 
 def _attrs(attrs: Mapping[str, Any]) -> str:
@@ -36,6 +41,28 @@ class PlainSelect(forms.Select):
         attrs: dict[str, Any] | None = None,
         renderer: BaseRenderer | None = None,
     ) -> SafeString:
+        """The markup, remembered for everything it is made of (the choices included: a
+        changed name is another key), since the same select is drawn on every search."""
+        try:
+            key = (
+                get_language(),
+                name,
+                value if value is None else str(value),
+                tuple(sorted({**self.attrs, **(attrs or {})}.items())),
+                tuple((str(v), str(label)) for v, label in self.choices),
+            )
+            hash(key)
+        except TypeError:  # grouped or unusual choices: drawn every time
+            return self._render_plain(name, value, attrs)
+        html = _drawn.get(key)
+        if html is None:
+            html = self._render_plain(name, value, attrs)
+            if len(_drawn) >= MAX_DRAWN:
+                _drawn.clear()
+            _drawn[key] = html
+        return html
+
+    def _render_plain(self, name: str, value: Any, attrs: dict[str, Any] | None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         parts = [format_html('<select name="{}"', widget["name"]), _attrs(widget["attrs"]), ">"]
         for group_name, group_choices, _index in widget["optgroups"]:

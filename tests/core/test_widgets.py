@@ -28,3 +28,10 @@ def test_the_markup_is_djangos_own(choices, value, attrs):
     ours = PlainSelect(choices=choices).render("place", value, attrs)
     djangos = forms.Select(choices=choices).render("place", value, attrs)
     assert ours == djangos
+
+
+def test_a_renamed_choice_is_drawn_anew():
+    first = PlainSelect(choices=[(1, "Терапевт")]).render("s", 1)
+    renamed = PlainSelect(choices=[(1, "Терапевт участковый")]).render("s", 1)
+    assert "Терапевт участковый" not in first and "Терапевт участковый" in renamed
+    assert PlainSelect(choices=[(1, "Терапевт")]).render("s", 1) == first
