@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
-from portal.core.compiled import CompiledQuery
 from portal.home_visits.models import HomeVisit
 from portal.home_visits.selectors import visits_seen, visits_visible_to
 from portal.identity.models import User
@@ -19,9 +18,8 @@ from portal.notifications.selectors import unread_count
 from portal.patients.models import Patient
 from portal.patients.rules import coming_of_age_day
 from portal.patients.selectors import (
-    Actable,
     Visibility,
-    actable_by,
+    VisibleRows,
     children_acted_for,
     patient_booking_refusal,
 )
@@ -71,20 +69,13 @@ class Home:
 
 
 def _look(
-    now: datetime.datetime,
-    today: datetime.date,
-    user_id: int,
-    in_full: tuple[int, ...],
-    unverified: tuple[int, ...] = (),
+    seen: Visibility, now: datetime.datetime, today: datetime.date
 ) -> "QuerySet[Patient, tuple[bool, bool, bool]]":
     """Whether the user has live offers, live waitlist entries, home visits: each app's own
     read (and the one rule of visibility) inside an EXISTS, all in one statement."""
-    seen = Visibility(
-        user_id=user_id,
-        actable=Actable(own=in_full[0], verified=in_full[1:], unverified=unverified),
-    )
+    assert seen.actable.own is not None
     return (
-        Patient.objects.filter(pk=in_full[0])
+        Patient.objects.filter(pk=seen.actable.own)
         .annotate(
             has_offers=Exists(offers_live(seen, now)),
             has_entries=Exists(entries_live(seen, today)),
@@ -94,22 +85,13 @@ def _look(
     )
 
 
-# Without an unverified guardianship the rule does not name the user (appointment_lists).
-_LOOK = CompiledQuery(lambda now, today, in_full: _look(now, today, 0, in_full))
-_LOOK_PARTLY = CompiledQuery(_look)
+_LOOK = VisibleRows(_look)
 
 
 def _sections(user: User) -> tuple[bool, bool, bool]:
     """Which of the lists that most patients do not have the home needs to read."""
-    actable = actable_by(user)
-    if actable.own is None:
-        return False, False, False
-    now, in_full = timezone.now(), tuple(actable.in_full)
-    today = timezone.localdate(now)
-    if actable.unverified:
-        rows = _LOOK_PARTLY.rows(now, today, user.pk, in_full, actable.unverified)
-    else:
-        rows = _LOOK.rows(now, today, in_full)
+    now = timezone.now()
+    rows = _LOOK.rows(user, now, timezone.localdate(now))
     offers, entries, visits = rows[0] if rows else (False, False, False)
     return bool(offers), bool(entries), bool(visits)
 

@@ -4,10 +4,11 @@ Every patient page needs both: Django's ModelBackend reads the user, then the pa
 the patient by the user's id, two statements and two ORM compilations on every request.
 `UserAndPatientBackend` reads them in one statement compiled once (`core.compiled`: the
 patient and their insurance company by LEFT JOINs; the attached clinic comes from the
-directory's cache, `patients.selectors.own_patient`) with one more fact, whether the patient acts for any child (an EXISTS over active guardianships),
-so a page of a parent without children needs no other read to know whom the user may act
-for (`patients.selectors.actable_by`). The facts are the request's own: a new user object
-is read on every request, exactly like ModelBackend's.
+directory's cache, `patients.selectors.own_patient`) with one more fact, whether the
+patient acts for any child (an EXISTS over active guardianships), so a page of a parent
+without children needs no other read to know whom the user may act for
+(`patients.selectors.actable_by`). The facts are the request's own: a new user object is
+read on every request, exactly like ModelBackend's.
 
 It only loads users; it never authenticates anyone. The ESIA login names it
 (`SESSION_BACKEND`); staff log in by password through ModelBackend, and sessions stored

@@ -1,7 +1,7 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
+from portal.core.compiled import CompiledQuery
 from portal.directory.selectors import clinic_cached
 from portal.patients.errors import patient_refusal_text
 from portal.patients.models import Guardianship, InsuredPerson, Patient
@@ -207,6 +208,52 @@ class Visibility:
 def visibility_for(user: "User | AnonymousUser") -> Visibility:
     """The user's `Visibility` (two index look-ups, as `actable_by`)."""
     return Visibility(user_id=user.pk if user.is_authenticated else None, actable=actable_by(user))
+
+
+class VisibleRows:
+    """One read of rows a user may see, under `Visibility.records`, compiled once
+    (`core.compiled`) instead of built by the ORM on every request (docs/performance.md).
+
+    ``build(seen, *args)`` returns a ``values_list`` queryset filtered by ``seen`` (a
+    `Visibility`). The rule is applied to this user's ids inside the SQL, so the compiled
+    statement takes them as values: their own and their verified children's ids, and,
+    for an unverified guardian, the user's id and those children's. Without an unverified
+    guardianship the rule names neither (a statement of its own: every value of a compiled
+    statement must reach its SQL).
+    """
+
+    def __init__(self, build: Callable[..., "QuerySet[Any, tuple[Any, ...]]"]) -> None:
+        def full(in_full: tuple[int, ...], *args: Any) -> "QuerySet[Any, tuple[Any, ...]]":
+            return build(_seen(0, in_full, ()), *args)
+
+        def partly(
+            user_id: int, in_full: tuple[int, ...], unverified: tuple[int, ...], *args: Any
+        ) -> "QuerySet[Any, tuple[Any, ...]]":
+            return build(_seen(user_id, in_full, unverified), *args)
+
+        for variant in (full, partly):  # named after the read in queries_falling_back()
+            variant.__module__ = build.__module__
+            variant.__qualname__ = f"{build.__qualname__} ({variant.__name__})"
+        self._full = CompiledQuery(full)
+        self._partly = CompiledQuery(partly)
+
+    def rows(self, user: "User | AnonymousUser", *args: Any) -> list[tuple[Any, ...]]:
+        actable = actable_by(user)
+        if actable.own is None:
+            return []
+        in_full = tuple(actable.in_full)
+        if actable.unverified:
+            assert isinstance(user.pk, int)  # a guardian: a user with an account
+            return self._partly.rows(user.pk, in_full, actable.unverified, *args)
+        return self._full.rows(in_full, *args)
+
+
+def _seen(user_id: int, in_full: tuple[int, ...], unverified: tuple[int, ...]) -> Visibility:
+    """A `Visibility` from its parts (``in_full``: the own record first)."""
+    return Visibility(
+        user_id=user_id,
+        actable=Actable(own=in_full[0], verified=in_full[1:], unverified=unverified),
+    )
 
 
 def appointments_visible_to(user: "User | AnonymousUser") -> Q:

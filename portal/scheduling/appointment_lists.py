@@ -17,12 +17,16 @@ from django.db import router
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal.core.compiled import CompiledQuery
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
-from portal.patients.selectors import Actable, Visibility, actable_by, patients_seen_by_user
+from portal.patients.selectors import (
+    Visibility,
+    VisibleRows,
+    actable_by,
+    patients_seen_by_user,
+)
 from portal.scheduling.models import Appointment, Slot
 
 Row = tuple[Any, ...]
@@ -40,73 +44,37 @@ _JOINED = [
 ]
 
 
-def _visible(
-    user_id: int, in_full: tuple[int, ...], unverified: tuple[int, ...]
-) -> "QuerySet[Appointment]":
-    """Appointments ``user_id`` may see, from the parts of their `Visibility`."""
-    seen = Visibility(
-        user_id=user_id,
-        actable=Actable(own=in_full[0], verified=in_full[1:], unverified=unverified),
-    )
-    return Appointment.objects.filter(seen.records(author="booked_by_id"))
-
-
-def _upcoming(
-    now: datetime.datetime,
-    user_id: int,
-    in_full: tuple[int, ...],
-    unverified: tuple[int, ...] = (),
-) -> "QuerySet[Appointment, Row]":
+def _upcoming(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
     return (
-        _visible(user_id, in_full, unverified)
+        Appointment.objects.filter(seen.records(author="booked_by_id"))
         .filter(status=Appointment.Status.BOOKED, starts_at__gt=now)
         .order_by("starts_at", "pk")
         .values_list(*_JOINED)
     )
 
 
-def _history(
-    now: datetime.datetime,
-    user_id: int,
-    in_full: tuple[int, ...],
-    unverified: tuple[int, ...] = (),
-) -> "QuerySet[Appointment, Row]":
+def _history(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
     return (
-        _visible(user_id, in_full, unverified)
+        Appointment.objects.filter(seen.records(author="booked_by_id"))
         .exclude(status=Appointment.Status.BOOKED, starts_at__gt=now)
         .order_by("-starts_at", "-pk")
         .values_list(*_JOINED)[:HISTORY_SHOWN]
     )
 
 
-# Without an unverified guardianship the rule has no second branch, and does not name the
-# user: a query of its own (an empty tuple cannot stand in for ids, and every argument of a
-# compiled query must reach its SQL).
-_UPCOMING = CompiledQuery(lambda now, in_full: _upcoming(now, 0, in_full))
-_UPCOMING_PARTLY = CompiledQuery(_upcoming)
-_HISTORY = CompiledQuery(lambda now, in_full: _history(now, 0, in_full))
-_HISTORY_PARTLY = CompiledQuery(_history)
+_UPCOMING = VisibleRows(_upcoming)
+_HISTORY = VisibleRows(_history)
 
 
 def _read(
     user: User, now: datetime.datetime, *, history: bool
 ) -> tuple[list[Appointment], list[Appointment]]:
-    actable = actable_by(user)
-    if actable.own is None:
+    upcoming = _UPCOMING.rows(user, now)
+    past = _HISTORY.rows(user, now) if history else []
+    if not upcoming and not past:
         return [], []
-    in_full = tuple(actable.in_full)
-    lists: list[tuple[CompiledQuery, CompiledQuery]] = [(_UPCOMING, _UPCOMING_PARTLY)]
-    if history:
-        lists.append((_HISTORY, _HISTORY_PARTLY))
-    read = []
-    for full, partly in lists:
-        if actable.unverified:
-            read.append(partly.rows(now, user.pk, in_full, actable.unverified))
-        else:
-            read.append(full.rows(now, in_full))
-    patients = patients_seen_by_user(user, actable)
-    upcoming = _appointments(read[0], patients)
-    return upcoming, _appointments(read[1], patients) if history else []
+    patients = patients_seen_by_user(user, actable_by(user))
+    return _appointments(upcoming, patients), _appointments(past, patients)
 
 
 def _appointments(rows: list[Row], patients: dict[int, Patient]) -> list[Appointment]:
@@ -144,35 +112,19 @@ def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appo
     return _read(user, timezone.now(), history=True)
 
 
-def _on_slot(
-    slot_id: int,
-    patient_id: int,
-    user_id: int,
-    in_full: tuple[int, ...],
-    unverified: tuple[int, ...] = (),
-) -> "QuerySet[Appointment, Row]":
+def _on_slot(seen: Visibility, slot_id: int, patient_id: int) -> "QuerySet[Appointment, Row]":
     return (
-        _visible(user_id, in_full, unverified)
+        Appointment.objects.filter(seen.records(author="booked_by_id"))
         .filter(patient_id=patient_id, slot_id=slot_id, status=Appointment.Status.BOOKED)
         .values_list("pk")[:1]
     )
 
 
-_ON_SLOT = CompiledQuery(
-    lambda slot_id, patient_id, in_full: _on_slot(slot_id, patient_id, 0, in_full)
-)
-_ON_SLOT_PARTLY = CompiledQuery(_on_slot)
+_ON_SLOT = VisibleRows(_on_slot)
 
 
 def appointment_id_on_slot_for_user(user: User, patient: Patient, slot_id: int) -> int | None:
     """The patient's own active appointment on this slot, if this user may see it: the
     confirm page reached again (Back after booking) shows her booking, not «занято»."""
-    actable = actable_by(user)
-    if actable.own is None:
-        return None
-    in_full = tuple(actable.in_full)
-    if actable.unverified:
-        rows = _ON_SLOT_PARTLY.rows(slot_id, patient.pk, user.pk, in_full, actable.unverified)
-    else:
-        rows = _ON_SLOT.rows(slot_id, patient.pk, in_full)
+    rows = _ON_SLOT.rows(user, slot_id, patient.pk)
     return rows[0][0] if rows else None

@@ -28,10 +28,10 @@ from portal.patients.models import Patient
 from portal.patients.selectors import Sight, appointments_visible_to, visibility_for
 from portal.scheduling import rules
 from portal.scheduling.appointment_lists import (
-    appointments_list_for_user as appointments_list_for_user,
+    appointment_id_on_slot_for_user as appointment_id_on_slot_for_user,
 )
 from portal.scheduling.appointment_lists import (
-    appointment_id_on_slot_for_user as appointment_id_on_slot_for_user,
+    appointments_list_for_user as appointments_list_for_user,
 )
 from portal.scheduling.appointment_lists import (
     appointments_list_upcoming_for_user as appointments_list_upcoming_for_user,
