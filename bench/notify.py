@@ -29,6 +29,12 @@ MESSAGES = int(os.environ.get("BENCH_NOTIFY_MESSAGES", "400"))
 Log = Callable[[str], None]
 
 
+def outbox_clear() -> None:
+    from bench.dataset import outbox_clear as clear  # Django models: imported after setup
+
+    clear()
+
+
 @dataclass
 class NotifyResult:
     with_rows: list[float] = field(default_factory=list)  # seconds per booking
@@ -55,15 +61,6 @@ class NotifyResult:
         return 1 / statistics.median(times) if times else 0.0
 
 
-def _outbox_clear() -> None:
-    from django_tasks_db.models import DBTaskResult
-
-    from portal.notifications.models import Message
-
-    Message.objects.filter(recipient__user__username__startswith="bench-").delete()
-    DBTaskResult.objects.filter(task_path__startswith="portal.notifications.").delete()
-
-
 def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
     """Bookings alternate one by one between with and without the rows: the shared
     machine's load changes by the second, and must hit both sides alike."""
@@ -75,7 +72,6 @@ def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
 
     result = NotifyResult()
     ids = [p.patient_id for p in patients[: len(slot_ids)]]
-    Patient.objects.filter(pk__in=ids).update(email="bench@example.ru", phone="+79140000000")
     people = {p.pk: p for p in Patient.objects.filter(pk__in=ids).select_related("user")}
     # The outbox hears of a booking through its receiver (scheduling.events).
     real, real_enqueue = outbox.appointment_booked_notify, delivery.enqueue_with_commit
@@ -113,8 +109,7 @@ def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
         written = Message.objects.filter(recipient_id__in=ids).count()
         result.rows_per_booking = written / max(2 * len(ids) // 3, 1)
     finally:
-        Patient.objects.filter(pk__in=ids).update(email="", phone="")
-        _outbox_clear()
+        outbox_clear()
     log(
         f"outbox cost: {NotifyResult.per_second(result.with_rows):.0f} bookings/s with rows, "
         f"{NotifyResult.per_second(result.without_rows):.0f} without, "
@@ -218,14 +213,14 @@ def delivery_rate(patients, result: NotifyResult, log: Log) -> None:
         result.sms_per_second = _drain(env, ids)
         result.sms_count = len(ids)
         log(f"delivery: {len(ids)} SMS, {result.sms_per_second:.0f}/s by one worker")
-    _outbox_clear()
+    outbox_clear()
 
 
 def run_notify_phases(patients, log: Log) -> NotifyResult:
     from bench import dataset
 
     dataset.bench_reset()
-    _outbox_clear()
+    outbox_clear()
     result = booking_cost(patients, dataset.sustained_slots(BOOKINGS, seed=12), log)
     dataset.bench_reset()
     delivery_rate(patients, result, log)

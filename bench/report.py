@@ -53,6 +53,7 @@ class Report:
     waitlist: Any = None  # bench.waitlist.WaitlistResult
     machine: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
+    loads: Any = None  # bench.machine.LoadLog: what else used the machine, per phase
 
     def rows(self) -> list[Row]:
         rows: list[Row] = []
@@ -262,6 +263,7 @@ class Report:
             f"concurrent clients (the rush: its own count), all on 127.0.0.1.  ",
             f"Dataset: {facts}.  ",
             f"Run time of `make bench`: {self.elapsed / 60:.1f} min.",
+            *self._load_lines(),
             "",
             self.table(),
         ]
@@ -276,6 +278,12 @@ class Report:
                 "```",
             ]
         return "\n".join(parts) + "\n"
+
+    def _load_lines(self) -> list[str]:
+        if self.loads is None:
+            return []
+        lines = ["", f"Machine load: {self.loads.summary()}."]
+        return lines + [f"**{warning}**" for warning in self.loads.warnings()]
 
     def update_docs(self, path: Path) -> None:
         text = path.read_text()
