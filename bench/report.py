@@ -51,6 +51,7 @@ class Report:
     rss: list[float] = field(default_factory=list)
     notify: Any = None  # bench.notify.NotifyResult
     waitlist: Any = None  # bench.waitlist.WaitlistResult
+    peer: Any = None  # bench.peer.PeerResult: django-appointment and ours at its setup
     machine: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
     loads: Any = None  # bench.machine.LoadLog: what else used the machine, per phase
@@ -165,6 +166,8 @@ class Report:
                     + (f", {self.booking.server_errors}×5xx" if self.booking.server_errors else ""),
                 )
             )
+        if self.peer:
+            rows += self.peer.rows()
         if self.search:
             orm95, raw95 = _ms(self.search.orm, 95), _ms(self.search.raw, 95)
             rows.append(

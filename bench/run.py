@@ -15,6 +15,11 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.dataset import BenchPatient
+    from bench.loadgen import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench"
@@ -59,13 +64,31 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def csrf_secret() -> str:
+    """A CSRF secret of Django's length (32 letters and digits) for the bench's cookie and forms."""
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
+def patient_cookies(patient: "BenchPatient", csrf: str) -> dict[str, str]:
+    from django.conf import settings
+
+    return {settings.SESSION_COOKIE_NAME: patient.session_key, settings.CSRF_COOKIE_NAME: csrf}
+
+
+def booking_request(patient: "BenchPatient", csrf: str, slot_id: int) -> "Request":
+    """A patient's booking of a slot: the confirmation form's POST (an idempotency key each)."""
+    from bench.loadgen import Request
+
+    form = {"csrfmiddlewaretoken": csrf, "key": str(uuid.uuid4())}
+    return Request("POST", f"/booking/slot/{slot_id}/", patient_cookies(patient, csrf), form)
+
+
 def main() -> int:
     env = _environment()
     _database_create(env["DATABASE_URL"])
     import django
 
     django.setup()
-    from django.conf import settings
 
     from bench import dataset, dbfloor, fhir, search
     from bench.loadgen import Request, Target, closed_loop
@@ -83,17 +106,13 @@ def main() -> int:
     patients = dataset.bench_patients(PATIENTS)
     log(f"{len(patients)} bench patients with fresh sessions")
 
-    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    csrf = csrf_secret()
 
     def cookies(n: int) -> dict[str, str]:
-        return {
-            settings.SESSION_COOKIE_NAME: patients[n % len(patients)].session_key,
-            settings.CSRF_COOKIE_NAME: csrf,
-        }
+        return patient_cookies(patients[n % len(patients)], csrf)
 
     def book_request(n: int, slot_id: int) -> Request:
-        form = {"csrfmiddlewaretoken": csrf, "key": str(uuid.uuid4())}
-        return Request("POST", f"/booking/slot/{slot_id}/", cookies(n), form)
+        return booking_request(patients[n % len(patients)], csrf, slot_id)
 
     workers = workers_for(os.cpu_count() or 1)
     server = Gunicorn(PORT, workers, env, data_dir / "gunicorn.log")
@@ -102,6 +121,12 @@ def main() -> int:
     # Foreign load per phase (bench/machine.py): our databases' backends are not foreign.
     loads = report.loads = LoadLog((env["DATABASE_URL"].rsplit("/", 1)[1], "bench_peer"))
     phase = loads.phase
+    # The peer (issue 25, bench/peer.py): django-appointment and our booking at its setup
+    # (3 workers, 8 clients), each on its own gunicorn before the main one starts.
+    from bench import peer
+
+    with phase("peer and ours at its setup"):
+        report.peer = peer.run_peer_phase(env, data_dir, patients, csrf, log)
     server.start()
     log(f"gunicorn: {workers} sync workers on 127.0.0.1:{PORT}")
     try:
