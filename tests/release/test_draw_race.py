@@ -98,16 +98,16 @@ def test_control_without_the_ballot_lock_concurrent_runs_draw_several_seeds(
     monkeypatch.setattr(draws, "PROTECT_BALLOT_CLAIM", False)
     requests_for(ballot, 8)
     open_now(ballot)
-    real_create = Draw.objects.create
+    real_create = Draw.objects.bulk_create
     gate = threading.Barrier(4, timeout=10)
 
-    def slow_create(**kwargs):
+    def slow_create(*args, **kwargs):
         # Every run has read «collecting» before any writes its draw.
         with contextlib.suppress(threading.BrokenBarrierError):
             gate.wait()
-        return real_create(**kwargs)
+        return real_create(*args, **kwargs)
 
-    monkeypatch.setattr(Draw.objects, "create", slow_create)
+    monkeypatch.setattr(Draw.objects, "bulk_create", slow_create)
     at_once([draw_call(ballot) for _ in range(4)])
     assert seeds() > 1
     assert Draw.objects.count() == 1  # the one-to-one constraint
