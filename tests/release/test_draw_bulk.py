@@ -45,6 +45,12 @@ def a_ballot(clinic, *, slots: int, requests: int, days: int = 3) -> Ballot:
     return ballot
 
 
+def drawn(ballot: Ballot) -> Draw:
+    draw = draws.draw_run(ballot_id=ballot.pk)
+    assert draw is not None
+    return draw
+
+
 def statements_of_draws(ballots: list[Ballot]) -> int:
     for ballot in ballots:
         open_now(ballot)
@@ -94,11 +100,11 @@ def test_a_draw_that_stopped_after_booking_is_finished_from_its_seed_and_inputs(
     booked = dict(Appointment.objects.values_list("pk", "slot_id"))
     assert len(booked) == 3
     draw = Draw.objects.get()
-    assert draws.draw_run(ballot_id=ballot.pk).finished_at is None  # not stalled yet: left alone
+    assert drawn(ballot).finished_at is None  # not stalled yet: left alone
 
     stalled = timezone.now() - datetime.timedelta(seconds=settings.RELEASE_DRAW_RESUME_SECONDS + 1)
     Draw.objects.filter(pk=draw.pk).update(started_at=stalled)
-    finished = draws.draw_run(ballot_id=ballot.pk)
+    finished = drawn(ballot)
     assert finished.pk == draw.pk and finished.seed == draw.seed and finished.finished_at
     assert dict(Appointment.objects.values_list("pk", "slot_id")) == booked
     won = BallotRequest.objects.filter(status="won")
@@ -122,7 +128,7 @@ def test_a_draw_that_stopped_before_booking_is_finished_with_its_stored_seed(bal
     draw = Draw.objects.get()
     stalled = timezone.now() - datetime.timedelta(seconds=settings.RELEASE_DRAW_RESUME_SECONDS + 1)
     Draw.objects.filter(pk=draw.pk).update(started_at=stalled)
-    finished = draws.draw_run(ballot_id=ballot.pk)
+    finished = drawn(ballot)
     assert finished.seed == draw.seed and finished.inputs == draw.inputs
     assert Appointment.objects.filter(status="booked").count() == 3
     assert draw_replay(finished).matches
@@ -140,7 +146,7 @@ def test_a_time_that_overlaps_the_patients_other_visit_goes_to_their_next_one(ba
         actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[], times="morning"
     )
     open_now(ballot)
-    draw = draws.draw_run(ballot_id=ballot.pk)
+    draw = drawn(ballot)
     mine = BallotRequest.objects.get()
     assert mine.status == "won"
     assert timezone.localtime(mine.appointment.starts_at).time() == datetime.time(10, 0)
@@ -179,7 +185,7 @@ def test_a_guardian_no_longer_acting_for_the_child_gets_no_booking_for_it(ballot
     link.ended_at = timezone.now()
     link.save(update_fields=["ended_at"])
     open_now(ballot)
-    draw = draws.draw_run(ballot_id=ballot.pk)
+    draw = drawn(ballot)
     request = BallotRequest.objects.get()
     assert request.status == "refused" and request.refusal == "release_not_actable"
     assert not Appointment.objects.exists()
