@@ -325,7 +325,6 @@ def run_rush_both(
 
     def run_draws() -> float:
         from django.db import connections
-
         from django.urls import reverse
 
         from portal.release.draws import draws_due

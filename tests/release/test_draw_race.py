@@ -160,9 +160,7 @@ def test_control_without_the_reservation_first_come_bookers_take_the_slots(ballo
     assert one_active_appointment_per_slot()  # the booking service still never double-books
 
 
-def test_a_draw_racing_its_own_patients_bookings_books_no_one_twice_in_the_specialty(
-    ballot, place
-):
+def test_a_draw_racing_its_own_patients_bookings_books_no_one_twice_in_the_specialty(ballot, place):
     """The draw books all its winners in one transaction under every requesting patient's
     lock: a patient who books the same specialty first come at that moment (another day)
     ends with one appointment in it, whoever came first — never two."""
