@@ -190,3 +190,32 @@ def test_a_guardian_no_longer_acting_for_the_child_gets_no_booking_for_it(ballot
     assert request.status == "refused" and request.refusal == "release_not_actable"
     assert not Appointment.objects.exists()
     assert draw_replay(draw).matches
+
+
+def test_a_referral_only_draw_books_each_winner_on_their_referral(home_clinic):
+    """The referral rule of the booking, under the draw's locks: each winner's referral
+    backs their appointment (used), the loser's stays active for another booking."""
+    from portal.directory.models import Specialty
+    from portal.referrals.models import Referral
+    from tests.factories import ReferralFactory
+
+    specialty = SpecialtyFactory(access=Specialty.Access.REFERRAL)
+    doctor = DoctorFactory(clinic=home_clinic, specialty=specialty)
+    make_slots(doctor, day_ahead(), [9, 10], timezone.now() + datetime.timedelta(hours=1))
+    ballot = services.ballot_open(
+        clinic_id=home_clinic.pk, specialty_id=specialty.pk, day=day_ahead()
+    )
+    for _ in range(3):
+        p = PatientFactory(clinic=home_clinic)
+        ReferralFactory(patient=p, specialty=specialty)
+        services.request_make(actor=p.user, patient=p, ballot=ballot, doctor_ids=[], times="any")
+    open_now(ballot)
+    draw = drawn(ballot)
+    for request in BallotRequest.objects.select_related("appointment"):
+        referral = Referral.objects.get(patient_id=request.patient_id)
+        if request.status == "won":
+            assert referral.status == "used" and referral.appointment_id == request.appointment_id
+        else:
+            assert request.status == "lost" and referral.status == "active"
+    assert BallotRequest.objects.filter(status="won").count() == 2
+    assert draw_replay(draw).matches
