@@ -154,7 +154,9 @@ def record(
         audit_record_many(events)
         Draw.objects.bulk_update(done, ["refusals", "allocation", "finished_at"])
         Ballot.objects.filter(pk__in=[d.ballot_id for d in done]).update(status=Ballot.Status.DRAWN)
-        slots_release_from_draw(slot_ids=[pk for f in finished for pk in f.released])
+        # Every slot of the draws: a booked one has no reservation left to end, and none
+        # stays kept should a resumed draw's replayed booking sit elsewhere than allocated.
+        slots_release_from_draw(slot_ids=[s["id"] for d in done for s in d.inputs["slots"]])
     return finished
 
 
