@@ -12,16 +12,27 @@ from portal.notifications.services import (
     appointment_cancelled_by_clinic_notify,
     appointment_cancelled_notify,
     appointment_moved_notify,
+    appointments_booked_notify,
 )
 from portal.referrals.events import referral_cancelled
 from portal.referrals.models import Referral
-from portal.scheduling.events import appointment_booked, appointment_cancelled, appointment_moved
+from portal.scheduling.events import (
+    appointment_booked,
+    appointment_cancelled,
+    appointment_moved,
+    appointments_booked,
+)
 from portal.scheduling.models import Appointment
 
 
 @receiver(appointment_booked, dispatch_uid="notifications.booked")
 def booked(sender: object, *, appointment: Appointment, **facts: Any) -> None:
     appointment_booked_notify(appointment)
+
+
+@receiver(appointments_booked, dispatch_uid="notifications.booked_together")
+def booked_together(sender: object, *, appointments: list[Appointment], **facts: Any) -> None:
+    appointments_booked_notify(appointments)
 
 
 @receiver(appointment_cancelled, dispatch_uid="notifications.cancelled")

@@ -187,6 +187,13 @@ def appointment_booked_notify(appointment: Appointment) -> list[Message]:
     return _write(_appointment_rows(Kind.BOOKED, appointment, timezone.now()))
 
 
+def appointments_booked_notify(appointments: list[Appointment]) -> list[Message]:
+    """`appointment_booked_notify` for several bookings of one transaction (a fair-release
+    draw's winners), written in one statement: the same rows, each booking's own."""
+    now = timezone.now()
+    return _write([row for a in appointments for row in _appointment_rows(Kind.BOOKED, a, now)])
+
+
 def _reminders_withdraw(appointment: Appointment) -> int:
     """Pending reminders of a cancelled appointment are never sent (re-checked at send time too)."""
     return Message.objects.filter(
@@ -308,17 +315,41 @@ def ballot_lost_notify(
     Call inside the draw's transaction that records the result (docs/fair-release.md).
     """
     return _write(
-        _rows_now(
-            kind=Kind.BALLOT_LOST,
-            patient=patient,
-            booked_by_id=made_by_id,
-            content_for=lambda recipient: texts.ballot_lost_content(
-                patient, recipient, clinic, day, waitlisted, none_fit=none_fit
-            ),
-            appointment=None,
-            key=f"{Kind.BALLOT_LOST}:{request_id}",
+        _ballot_lost_rows(
+            BallotLost(patient, made_by_id, request_id, clinic, day, waitlisted, none_fit)
         )
     )
+
+
+@dataclass(frozen=True)
+class BallotLost:
+    """One loser of a draw, as `ballot_lost_notify` takes it."""
+
+    patient: Patient
+    made_by_id: int
+    request_id: int
+    clinic: str
+    day: str
+    waitlisted: bool
+    none_fit: bool = False
+
+
+def _ballot_lost_rows(lost: BallotLost) -> list[Message]:
+    return _rows_now(
+        kind=Kind.BALLOT_LOST,
+        patient=lost.patient,
+        booked_by_id=lost.made_by_id,
+        content_for=lambda recipient: texts.ballot_lost_content(
+            lost.patient, recipient, lost.clinic, lost.day, lost.waitlisted, none_fit=lost.none_fit
+        ),
+        appointment=None,
+        key=f"{Kind.BALLOT_LOST}:{lost.request_id}",
+    )
+
+
+def ballots_lost_notify(losers: list[BallotLost]) -> list[Message]:
+    """`ballot_lost_notify` for every loser of a draw, written in one statement."""
+    return _write([row for lost in losers for row in _ballot_lost_rows(lost)])
 
 
 def patient_event_notify(
