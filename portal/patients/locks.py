@@ -1,10 +1,19 @@
 """The patient row lock: lock 1 of every writer of a patient's bookings, requests and
 relatives (docs/concurrency.md). The policy — timeouts, order — is `core.locking`'s."""
 
+import copy
 from collections.abc import Collection
+from functools import cache
 
+from django.db import connection
+
+from portal.core import rows
 from portal.core.locking import require_transaction
 from portal.patients.models import Patient
+
+# What the booking rules decide on: age and own account (`patients.rules`), the policy,
+# the attachment and the area (`scheduling.rules`).
+RULE_COLUMNS = rows.Shape(Patient, "p", ("user", "birth_date", "policy_number", "clinic", "area"))
 
 
 def patient_lock(patient_id: int) -> Patient:
@@ -15,6 +24,33 @@ def patient_lock(patient_id: int) -> Patient:
     return (
         Patient.objects.select_for_update(of=("self",)).select_related("clinic").get(pk=patient_id)
     )
+
+
+@cache
+def _rule_columns_sql(vendor: str) -> str:
+    del vendor  # part of the key: FOR UPDATE is PostgreSQL's only
+    return (
+        f"SELECT {RULE_COLUMNS.sql()} FROM {rows.quoted(Patient._meta.db_table)} p "
+        f"WHERE p.id = %s {rows.for_update()}"
+    )
+
+
+def patient_lock_fresh(patient: Patient) -> Patient:
+    """`patient_lock` for a writer that already holds the patient's row (the booking:
+    the request's acting patient), in one narrow statement: the row lock and the
+    columns the rules decide on, read again under it. Returns a copy of ``patient``
+    with those as locked; names and contacts (for the messages) are the caller's.
+    Raises Patient.DoesNotExist as `patient_lock` does."""
+    require_transaction()
+    with connection.cursor() as cursor:
+        cursor.execute(_rule_columns_sql(connection.vendor), [patient.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Patient.DoesNotExist(f"patient {patient.pk}")
+    fresh = copy.copy(patient)
+    for name, value in RULE_COLUMNS.values(row).items():
+        setattr(fresh, name, value)
+    return fresh
 
 
 def patients_lock_nowait(patient_ids: Collection[int], into: dict[int, Patient]) -> None:

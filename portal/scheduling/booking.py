@@ -9,19 +9,20 @@ verdict turned into a replay or a refusal, never a database error.
 import datetime
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core import rows
 from portal.core.dbrouter import primary_reads
 from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
 from portal.identity.models import User
-from portal.patients.locks import patient_lock
+from portal.patients.locks import patient_lock_fresh
 from portal.patients.models import Patient
 from portal.referrals import rules as referral_rules
 from portal.referrals.locks import referrals_lock
@@ -31,7 +32,7 @@ from portal.scheduling import rules, selectors
 from portal.scheduling.errors import BookingRefused, busy
 from portal.scheduling.events import announce, appointment_booked
 from portal.scheduling.models import Appointment, Slot
-from portal.scheduling.slot_locks import slot_lock
+from portal.scheduling.slot_locks import slot_lock_for_booking
 from portal.scheduling.tickets import ticket_code_new
 
 logger = logging.getLogger(__name__)
@@ -71,16 +72,16 @@ def _check(
     actor_id: int,
     slot: Slot,
     now: datetime.datetime,
-    referrals: list[Referral] | None = None,
+    referrals: list[Referral] | None,
+    active: Iterable[rules.ActiveAppointment],
 ) -> None:
     """Decide again, under the locks, with the one function the pages ask
     (`rules.slot_booking_refusal`): the slot's state, the place, the patient's appointments
-    and referrals.
+    (``active``, read under the patient lock) and referrals.
 
     The per-patient rules (one per specialty, no overlap) read other rows: without the
     patient lock two requests could both pass here and both write.
     """
-    active = selectors.appointments_list_active(patient, now)
     code = rules.slot_booking_refusal(
         patient, actor_id, slot, active=active, now=now, referrals=referrals or []
     )
@@ -107,13 +108,26 @@ def referral_pick(
     return chosen
 
 
-def slot_claim(slot: Slot) -> None:
-    """Conditional UPDATE: only a free slot becomes booked; the row count says if it did."""
-    claimed = Slot.objects.filter(pk=slot.pk, status=Slot.Status.FREE).update(
-        status=Slot.Status.BOOKED, held_for=None, held_until=None
+@cache
+def _claim_sql(vendor: str) -> str:
+    del vendor  # part of the key: the quoting is the engine's
+    return (
+        f"UPDATE {rows.quoted(Slot._meta.db_table)} "
+        "SET status = %s, held_for_id = NULL, held_until = NULL WHERE id = %s AND status = %s"
     )
+
+
+def slot_claim(slot: Slot) -> None:
+    """Conditional UPDATE: only a free slot becomes booked (its hold, if any, ends with
+    it); the row count says if it did."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(connection.vendor), [Slot.Status.BOOKED, slot.pk, Slot.Status.FREE]
+        )
+        claimed = cursor.rowcount
     if claimed != 1:
         raise BookingRefused("slot_taken")
+    slot.status, slot.held_for_id, slot.held_until = Slot.Status.BOOKED, None, None
 
 
 def booking_logged(appointment_id: int, ticket: str) -> None:
@@ -125,27 +139,30 @@ def booking_logged(appointment_id: int, ticket: str) -> None:
 def appointment_create(
     actor: User, patient: Patient, slot: Slot, key: uuid.UUID, note: BookingNote | None = None
 ) -> Appointment:
-    """The appointment row for a slot just claimed (expects both locks)."""
+    """The appointment row for a slot just claimed (expects both locks): one INSERT, and
+    an instance that already holds its slot (with the doctor, clinic and specialty), its
+    patient and its specialty, so the messages written next read no more rows."""
     note = note or BookingNote()
-    return Appointment.objects.create(
+    appointment = Appointment(
         comment=note.comment,
         reason=note.reason,
         slot=slot,
         patient=patient,
         booked_by=actor,
-        specialty_id=slot.doctor.specialty_id,
+        specialty=slot.doctor.specialty,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         ticket_number=ticket_code_new(),
         idempotency_key=key,
     )
+    return rows.insert(appointment)
 
 
 @transaction.atomic(durable=True)
 def _book(
     *,
     actor: User,
-    patient_id: int,
+    patient: Patient,
     slot_id: int,
     key: uuid.UUID,
     ip: str | None,
@@ -155,8 +172,9 @@ def _book(
     note: BookingNote | None = None,
 ) -> BookingResult:
     lock_timeout_set()
-    patient = patient_lock(patient_id)
-    slot = slot_lock(slot_id)
+    patient = patient_lock_fresh(patient)
+    locked = slot_lock_for_booking(slot_id, patient.pk, timezone.now())
+    slot = locked.slot
     referrals = referrals_for(patient, slot)
     # Everything read before the locks is advisory; decide again now.
     now = timezone.now()
@@ -167,7 +185,7 @@ def _book(
             if not rules.is_draw_reservation(slot, now):
                 raise BookingRefused("slot_taken")
             slot.held_for_id = patient.pk
-        _check(patient, actor.pk, slot, now, referrals)
+        _check(patient, actor.pk, slot, now, referrals, locked.active)
         referral = referral_pick(referrals, slot, referral_id, now)
     except BookingRefused as refused:
         # A double click whose first request won finds its slot taken (or its specialty
@@ -225,7 +243,7 @@ def appointment_book(
         partial(
             _book,
             actor=actor,
-            patient_id=patient.pk,
+            patient=patient,
             slot_id=slot_id,
             key=idempotency_key,
             ip=ip,
@@ -257,7 +275,7 @@ def appointment_book_from_draw(
         partial(
             _book,
             actor=actor,
-            patient_id=patient.pk,
+            patient=patient,
             slot_id=slot_id,
             key=idempotency_key,
             ip=None,
@@ -292,6 +310,32 @@ def claiming(
             raise BookingRefused("slot_taken") from exc
 
 
+@dataclass(frozen=True)
+class SlotGlance:
+    """A slot's state read without a lock: enough to refuse, never to grant."""
+
+    status: str
+    opens_at: datetime.datetime
+
+
+GLANCE = rows.Shape(Slot, "s", ("status", "opens_at"))
+
+
+@cache
+def _glance_sql(vendor: str) -> str:
+    del vendor  # part of the key: the quoting is the engine's
+    return f"SELECT {GLANCE.sql()} FROM {rows.quoted(Slot._meta.db_table)} s WHERE s.id = %s"
+
+
+def slot_glance(slot_id: int) -> SlotGlance | None:
+    """The slot's status and opening, lock-free, from the primary (`core.rows`); None
+    for an unknown id."""
+    with connection.cursor() as cursor:
+        cursor.execute(_glance_sql(connection.vendor), [slot_id])
+        row = cursor.fetchone()
+    return SlotGlance(**GLANCE.values(row)) if row is not None else None
+
+
 def _answer_for_taken_slot(
     *, actor: User, slot_id: int, idempotency_key: uuid.UUID
 ) -> BookingResult | None:
@@ -304,14 +348,13 @@ def _answer_for_taken_slot(
     to *grant* a slot; that happens only under the locks in `_book`. A double click whose
     first request won must still get its appointment back, not "taken". Writes nothing.
     """
-    row = Slot.objects.filter(pk=slot_id).values_list("status", "opens_at").first()
-    if row is None:
+    glance = slot_glance(slot_id)
+    if glance is None:
         return None  # refused under the lock, like any unknown id
-    status, opens_at = row
-    if status == Slot.Status.BOOKED:
+    if glance.status == Slot.Status.BOOKED:
         if (earlier := replay(actor, idempotency_key)) is not None:
             return earlier
         raise BookingRefused("slot_taken")
-    if opens_at > timezone.now():
+    if glance.opens_at > timezone.now():
         raise BookingRefused("slot_not_open")
     return None
