@@ -14,6 +14,7 @@ the reads a booking decides on, and they must never reach a replica.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any, Generic, TypeVar
 
@@ -26,8 +27,18 @@ _M = TypeVar("_M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
 
 
-def quoted(name: str) -> str:
+def quoted(name: str | None) -> str:
+    """A table or column name as the engine quotes it (a concrete column always has one)."""
+    assert name is not None
     return connection.ops.quote_name(name)
+
+
+def several_per_round_trip() -> bool:
+    """Whether one execute may carry several statements: PostgreSQL through psycopg's
+    client-side binding (Django's default, ``server_side_binding`` off) runs a string of
+    statements in order, each to its end before the next starts, in one round trip."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
 
 
 def for_update(*of: str) -> str:
@@ -46,7 +57,9 @@ def _converters(fields: tuple[Field[Any, Any], ...], vendor: str) -> tuple[Any, 
     out = []
     for f in fields:
         col = Col(f.model._meta.db_table, f)
-        out.append((col, tuple(connection.ops.get_db_converters(col) + f.get_db_converters(connection))))
+        out.append(
+            (col, tuple(connection.ops.get_db_converters(col) + f.get_db_converters(connection)))
+        )
     return tuple(out)
 
 
@@ -103,48 +116,81 @@ class Shape(Generic[_M]):
         return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, converted(self.fields, row))
 
 
+@dataclass(frozen=True)
+class Insert:
+    """A model's single-row INSERT, in parts, so a caller can also feed it from a SELECT
+    (``{into} SELECT {placeholders} FROM …``); the columns are what ``save()`` writes."""
+
+    into: str  # INSERT INTO "table" ("a", "b", …)
+    placeholders: str  # %s, %s, …
+    returning: str  # RETURNING "table"."id", or "" where the engine cannot
+    fields: tuple[Field[Any, Any], ...]
+
+    @property
+    def sql(self) -> str:
+        return f"{self.into} VALUES ({self.placeholders}) {self.returning}".rstrip()
+
+
 @cache
-def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...], bool]:
-    del vendor
+def _insert_of(model: type[Model], vendor: str) -> Insert:
+    del vendor  # part of the key: quoting and RETURNING are the engine's
     meta = model._meta
     fields = tuple(f for f in meta.local_concrete_fields if f is not meta.auto_field)
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quoted(meta.db_table),
-        ", ".join(quoted(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
+    returning = ""
+    if connection.features.can_return_columns_from_insert:  # PostgreSQL, SQLite ≥ 3.35
+        returning = f"RETURNING {quoted(meta.pk.column)}"
+    return Insert(
+        into="INSERT INTO {} ({})".format(
+            quoted(meta.db_table), ", ".join(quoted(f.column) for f in fields)
+        ),
+        placeholders=", ".join(["%s"] * len(fields)),
+        returning=returning,
+        fields=fields,
     )
-    returning = bool(connection.features.can_return_columns_from_insert)
-    if returning:
-        sql += " " + connection.ops.return_insert_columns([meta.pk])[0]
-    return sql, fields, returning
 
 
-def insert(instance: _M) -> _M:
-    """INSERT one new row (an auto primary key) and give the instance its key, as
-    ``instance.save(force_insert=True)`` would: each field prepares its own value
-    (``pre_save`` fills ``auto_now_add``), so what is stored is what the ORM stores.
+def insert_of(model: type[Model]) -> Insert:
+    return _insert_of(model, connection.vendor)
 
-    A model with save signals, or a value that is an expression (a database default
-    left to the database), is saved by the ORM instead: nothing it would do is skipped.
-    """
+
+def insert_params(instance: Model) -> list[Any] | None:
+    """The INSERT's parameters for a new instance, prepared by each field as ``save()``
+    would (``pre_save`` fills ``auto_now_add``); None where only the ORM may write it:
+    a model with save signals, or a value left to the database (an expression)."""
     model = type(instance)
-    sql, fields, returning = _insert_sql(model, connection.vendor)
+    fields = insert_of(model).fields
     values = [f.pre_save(instance, True) for f in fields]
     if (
         pre_save.has_listeners(model)
         or post_save.has_listeners(model)
         or any(hasattr(v, "resolve_expression") for v in values)
     ):
-        instance.save(force_insert=True, using=DEFAULT_DB_ALIAS)
-        return instance
-    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if returning:
-            pk = cursor.fetchone()[0]
-        else:
-            pk = connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
+        return None
+    return [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+
+
+def inserted(instance: _M, pk: Any) -> _M:
+    """The instance as ``save()`` leaves it: its new key, no longer "adding"."""
     instance.pk = pk
     instance._state.adding = False
     instance._state.db = DEFAULT_DB_ALIAS
     return instance
+
+
+def insert(instance: _M) -> _M:
+    """INSERT one new row (an auto primary key) and give the instance its key, as
+    ``instance.save(force_insert=True)`` would, without compiling a query; a model
+    `insert_params` refuses is saved by the ORM: nothing it would do is skipped."""
+    params = insert_params(instance)
+    if params is None:
+        instance.save(force_insert=True, using=DEFAULT_DB_ALIAS)
+        return instance
+    statement = insert_of(type(instance))
+    meta = instance._meta
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        if statement.returning:
+            pk = cursor.fetchone()[0]
+        else:
+            pk = connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column))
+    return inserted(instance, pk)

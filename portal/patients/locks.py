@@ -8,7 +8,7 @@ from functools import cache
 from django.db import connection
 
 from portal.core import rows
-from portal.core.locking import require_transaction
+from portal.core.locking import lock_timeout_set, lock_timeout_statement, require_transaction
 from portal.patients.models import Patient
 
 # What the booking rules decide on: age and own account (`patients.rules`), the policy,
@@ -35,15 +35,29 @@ def _rule_columns_sql(vendor: str) -> str:
     )
 
 
-def patient_lock_fresh(patient: Patient) -> Patient:
+def patient_lock_fresh(patient: Patient, *, timeout_first: bool = False) -> Patient:
     """`patient_lock` for a writer that already holds the patient's row (the booking:
     the request's acting patient), in one narrow statement: the row lock and the
     columns the rules decide on, read again under it. Returns a copy of ``patient``
     with those as locked; names and contacts (for the messages) are the caller's.
-    Raises Patient.DoesNotExist as `patient_lock` does."""
+    Raises Patient.DoesNotExist as `patient_lock` does.
+
+    ``timeout_first``: the transaction's first lock, so `core.locking.lock_timeout_set`
+    comes first — in the same round trip where the driver allows it
+    (`core.rows.several_per_round_trip`): two statements, the timeout set before the
+    lock is asked for.
+    """
     require_transaction()
+    sql, params = _rule_columns_sql(connection.vendor), [patient.pk]
+    timeout = lock_timeout_statement() if timeout_first else None
     with connection.cursor() as cursor:
-        cursor.execute(_rule_columns_sql(connection.vendor), [patient.pk])
+        if timeout is not None and rows.several_per_round_trip():
+            cursor.execute(f"{timeout[0]}; {sql}", [*timeout[1], *params])
+            cursor.nextset()
+        else:
+            if timeout_first:
+                lock_timeout_set()
+            cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         raise Patient.DoesNotExist(f"patient {patient.pk}")

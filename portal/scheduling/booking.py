@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, partial
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -20,7 +21,7 @@ from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
 from portal.core import rows
 from portal.core.dbrouter import primary_reads
-from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
+from portal.core.locking import busy_on_lock_timeout
 from portal.identity.models import User
 from portal.patients.locks import patient_lock_fresh
 from portal.patients.models import Patient
@@ -50,6 +51,35 @@ class BookingNote:
 class BookingResult:
     appointment: Appointment
     created: bool  # False when the idempotency key replayed an earlier booking
+
+
+@dataclass(frozen=True)
+class SlotGlance:
+    """A slot's state read without a lock: enough to refuse, never to grant."""
+
+    status: str
+    opens_at: datetime.datetime
+
+    def opens_later(self, now: datetime.datetime) -> bool:
+        return self.opens_at > now
+
+
+GLANCE = rows.Shape(Slot, "s", ("status", "opens_at"))
+
+
+@cache
+def _glance_sql(vendor: str) -> str:
+    del vendor  # part of the key: the quoting is the engine's
+    return f"SELECT {GLANCE.sql()} FROM {rows.quoted(Slot._meta.db_table)} s WHERE s.id = %s"
+
+
+def slot_glance(slot_id: int) -> SlotGlance | None:
+    """The slot's status and opening, lock-free, from the primary (`core.rows`); None
+    for an unknown id."""
+    with connection.cursor() as cursor:
+        cursor.execute(_glance_sql(connection.vendor), [slot_id])
+        row = cursor.fetchone()
+    return SlotGlance(**GLANCE.values(row)) if row is not None else None
 
 
 def replay(actor: User, key: uuid.UUID) -> BookingResult | None:
@@ -117,17 +147,23 @@ def _claim_sql(vendor: str) -> str:
     )
 
 
+def _claim_params(slot: Slot) -> list[Any]:
+    return [Slot.Status.BOOKED, slot.pk, Slot.Status.FREE]
+
+
+def _claimed(slot: Slot) -> None:
+    slot.status, slot.held_for_id, slot.held_until = Slot.Status.BOOKED, None, None
+
+
 def slot_claim(slot: Slot) -> None:
     """Conditional UPDATE: only a free slot becomes booked (its hold, if any, ends with
     it); the row count says if it did."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _claim_sql(connection.vendor), [Slot.Status.BOOKED, slot.pk, Slot.Status.FREE]
-        )
+        cursor.execute(_claim_sql(connection.vendor), _claim_params(slot))
         claimed = cursor.rowcount
     if claimed != 1:
         raise BookingRefused("slot_taken")
-    slot.status, slot.held_for_id, slot.held_until = Slot.Status.BOOKED, None, None
+    _claimed(slot)
 
 
 def booking_logged(appointment_id: int, ticket: str) -> None:
@@ -136,14 +172,14 @@ def booking_logged(appointment_id: int, ticket: str) -> None:
     logger.info("appointment %s booked, ticket %s", appointment_id, ticket)
 
 
-def appointment_create(
+def appointment_new(
     actor: User, patient: Patient, slot: Slot, key: uuid.UUID, note: BookingNote | None = None
 ) -> Appointment:
-    """The appointment row for a slot just claimed (expects both locks): one INSERT, and
-    an instance that already holds its slot (with the doctor, clinic and specialty), its
-    patient and its specialty, so the messages written next read no more rows."""
+    """The appointment for ``slot``, not yet written. It holds its slot (with the doctor,
+    clinic and specialty), its patient and its specialty, so the messages written with
+    it read no more rows."""
     note = note or BookingNote()
-    appointment = Appointment(
+    return Appointment(
         comment=note.comment,
         reason=note.reason,
         slot=slot,
@@ -155,7 +191,37 @@ def appointment_create(
         ticket_number=ticket_code_new(),
         idempotency_key=key,
     )
-    return rows.insert(appointment)
+
+
+@cache
+def _claim_and_insert_sql(vendor: str) -> str:
+    del vendor  # part of the key: the quoting and RETURNING are the engine's
+    insert = rows.insert_of(Appointment)
+    return (
+        f"WITH claimed AS ({_claim_sql(connection.vendor)} RETURNING id) "
+        f"{insert.into} SELECT {insert.placeholders} FROM claimed {insert.returning}"
+    )
+
+
+def appointment_claim(
+    actor: User, patient: Patient, slot: Slot, key: uuid.UUID, note: BookingNote | None = None
+) -> Appointment:
+    """Claim the slot (`slot_claim`'s conditional UPDATE) and write its appointment
+    (expects both locks). On PostgreSQL ONE statement: the INSERT takes its row from
+    the UPDATE's, so nothing is written unless the slot was free; elsewhere the two in
+    turn. Raises slot_taken when the slot was not free."""
+    appointment = appointment_new(actor, patient, slot, key, note)
+    params = rows.insert_params(appointment) if connection.vendor == "postgresql" else None
+    if params is None:
+        slot_claim(slot)
+        return rows.insert(appointment)
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_and_insert_sql(connection.vendor), [*_claim_params(slot), *params])
+        row = cursor.fetchone()
+    if row is None:
+        raise BookingRefused("slot_taken")
+    _claimed(slot)
+    return rows.inserted(appointment, row[0])
 
 
 @transaction.atomic(durable=True)
@@ -171,8 +237,7 @@ def _book(
     referral_id: int | None = None,
     note: BookingNote | None = None,
 ) -> BookingResult:
-    lock_timeout_set()
-    patient = patient_lock_fresh(patient)
+    patient = patient_lock_fresh(patient, timeout_first=True)
     locked = slot_lock_for_booking(slot_id, patient.pk, timezone.now())
     slot = locked.slot
     referrals = referrals_for(patient, slot)
@@ -199,8 +264,7 @@ def _book(
         raise BookingRefused(
             selectors.refusal_told(refused.code, conflicts_hidden=hidden)
         ) from None
-    slot_claim(slot)
-    appointment = appointment_create(actor, patient, slot, key, note)
+    appointment = appointment_claim(actor, patient, slot, key, note)
     audit_record(
         AuditAction.APPOINTMENT_BOOKED,
         actor=actor,
@@ -229,11 +293,14 @@ def appointment_book(
     device: str | None = None,
     referral_id: int | None = None,
     note: BookingNote | None = None,
+    glance: SlotGlance | None = None,
 ) -> BookingResult:
     """Book ``slot_id`` for ``patient`` (whom the caller has checked ``actor`` may act for).
 
     A referral-only specialty uses one of the patient's referrals (docs/referrals.md):
     ``referral_id`` when the patient picked one, else the soonest expiring that fits.
+    ``glance``: the slot as the caller read it with `slot_glance` in this request (the
+    page's rate limit, the API's 404), so the lock-free early refusal reads it no again.
     Raises BookingRefused with a code of errors.ERRORS; never a database error.
     """
     return claiming(
@@ -251,6 +318,7 @@ def appointment_book(
             referral_id=referral_id,
             note=note,
         ),
+        glance=glance,
     )
 
 
@@ -286,7 +354,12 @@ def appointment_book_from_draw(
 
 
 def claiming(
-    actor: User, slot_id: int, key: uuid.UUID, write: Callable[[], BookingResult]
+    actor: User,
+    slot_id: int,
+    key: uuid.UUID,
+    write: Callable[[], BookingResult],
+    *,
+    glance: SlotGlance | None = None,
 ) -> BookingResult:
     """What every claim of a slot (a booking, a move) does around its transaction: the
     lock-free refusal of a taken slot, "busy" on a lock timeout, and the constraints'
@@ -296,7 +369,9 @@ def claiming(
     behind would refuse a slot just freed (docs/operations.md, «Several app servers»).
     """
     with primary_reads():
-        early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
+        early = _answer_for_taken_slot(
+            actor=actor, slot_id=slot_id, idempotency_key=key, glance=glance
+        )
         if early is not None:
             return early
         try:
@@ -310,34 +385,8 @@ def claiming(
             raise BookingRefused("slot_taken") from exc
 
 
-@dataclass(frozen=True)
-class SlotGlance:
-    """A slot's state read without a lock: enough to refuse, never to grant."""
-
-    status: str
-    opens_at: datetime.datetime
-
-
-GLANCE = rows.Shape(Slot, "s", ("status", "opens_at"))
-
-
-@cache
-def _glance_sql(vendor: str) -> str:
-    del vendor  # part of the key: the quoting is the engine's
-    return f"SELECT {GLANCE.sql()} FROM {rows.quoted(Slot._meta.db_table)} s WHERE s.id = %s"
-
-
-def slot_glance(slot_id: int) -> SlotGlance | None:
-    """The slot's status and opening, lock-free, from the primary (`core.rows`); None
-    for an unknown id."""
-    with connection.cursor() as cursor:
-        cursor.execute(_glance_sql(connection.vendor), [slot_id])
-        row = cursor.fetchone()
-    return SlotGlance(**GLANCE.values(row)) if row is not None else None
-
-
 def _answer_for_taken_slot(
-    *, actor: User, slot_id: int, idempotency_key: uuid.UUID
+    *, actor: User, slot_id: int, idempotency_key: uuid.UUID, glance: SlotGlance | None
 ) -> BookingResult | None:
     """At 07:00 most POSTs are for slots already gone, and just before it for slots not
     open yet: answer those without locks, in the one read this costs anyway.
@@ -348,13 +397,13 @@ def _answer_for_taken_slot(
     to *grant* a slot; that happens only under the locks in `_book`. A double click whose
     first request won must still get its appointment back, not "taken". Writes nothing.
     """
-    glance = slot_glance(slot_id)
+    glance = glance or slot_glance(slot_id)
     if glance is None:
         return None  # refused under the lock, like any unknown id
     if glance.status == Slot.Status.BOOKED:
         if (earlier := replay(actor, idempotency_key)) is not None:
             return earlier
         raise BookingRefused("slot_taken")
-    if glance.opens_at > timezone.now():
+    if glance.opens_later(timezone.now()):
         raise BookingRefused("slot_not_open")
     return None

@@ -4,6 +4,7 @@ after the patient's (`patients.locks`). The policy — timeouts, order — is `c
 import datetime
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.db import connection
 
@@ -92,7 +93,7 @@ def slot_lock_for_booking(
     what the previous holder wrote.) Raises slot_taken for an unknown slot.
     """
     require_transaction()
-    params = [
+    params: list[Any] = [
         patient_id,
         Appointment.Status.BOOKED,
         connection.ops.adapt_datetimefield_value(since),
