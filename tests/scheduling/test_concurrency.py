@@ -236,6 +236,41 @@ def test_a_lock_held_too_long_answers_busy_and_writes_nothing(settings):
     assert appointment.status == "booked"
 
 
+@pytest.mark.parametrize("held", ["patient", "slot"])
+def test_a_booking_waiting_past_the_lock_timeout_answers_busy_and_writes_nothing(settings, held):
+    """The booking sets its lock timeout in the round trip of its first lock
+    (`patients.locks.patient_lock_fresh`): whether the patient's row or the slot's is held
+    past it, the patient gets «busy», and neither the slot nor an appointment changes."""
+    settings.SCHEDULING_LOCK_TIMEOUT_MS = 200
+    slot = SlotFactory()
+    patient = PatientFactory(clinic=slot.doctor.clinic)
+    model, pk = (type(patient), patient.pk) if held == "patient" else (Slot, slot.pk)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with pytest.raises(BookingRefused) as info:
+            book_call(patient, slot)()
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert info.value.code == "busy"
+    slot.refresh_from_db()
+    assert slot.status == "free"
+    assert not Appointment.objects.filter(slot=slot).exists()
+
+
 # --- «Перенести» -----------------------------------------------------------------------
 
 
