@@ -309,7 +309,10 @@ def appointment_create(caller: Caller, request: HttpRequest) -> tuple[dict[str, 
     booked = result.appointment
     if not result.created and (booked.slot_id != slot_id or booked.patient_id != patient.pk):
         raise api_error(422, "request_id_reused")
-    appointment = _appointment_of(caller, str(booked.pk))
+    # A new appointment comes back from the booking service holding what the resource
+    # shows (its slot with the doctor and clinic, its specialty and patient), and the
+    # caller who booked it may see it: no second read. A replay is read as any other.
+    appointment = booked if result.created else _appointment_of(caller, str(booked.pk))
     return resources.appointment(appointment), result.created
 
 
