@@ -300,7 +300,8 @@ def appointment_book(
     A referral-only specialty uses one of the patient's referrals (docs/referrals.md):
     ``referral_id`` when the patient picked one, else the soonest expiring that fits.
     ``glance``: the slot as the caller read it with `slot_glance` in this request (the
-    page's rate limit, the API's 404), so the lock-free early refusal reads it no again.
+    page's rate limit, the API's 404), so the lock-free early refusal does not read it
+    again.
     Raises BookingRefused with a code of errors.ERRORS; never a database error.
     """
     return claiming(
