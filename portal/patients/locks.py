@@ -62,6 +62,11 @@ def patient_lock_fresh(patient: Patient, *, timeout_first: bool = False) -> Pati
     if row is None:
         raise Patient.DoesNotExist(f"patient {patient.pk}")
     fresh = copy.copy(patient)
+    # The row's columns only, as a fresh read would give them: what the caller loaded
+    # with it (a saved preference, say) would change what the booking writes — the outbox
+    # applies preferences it finds loaded (`notifications.selectors.preference_known`).
+    fresh._state.fields_cache = {}
+    fresh.__dict__.pop("_prefetched_objects_cache", None)
     for name, value in RULE_COLUMNS.values(row).items():
         setattr(fresh, name, value)
     return fresh
