@@ -34,6 +34,7 @@ from portal.scheduling.services import (
     BookingResult,
     appointment_book,
     appointment_cancel,
+    slot_glance,
 )
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "patients_actable_by",
     "referral_state",
     "referrals_visible",
+    "slot_glance",
     "slot_refusal",
     "today",
     "visibility_for",
