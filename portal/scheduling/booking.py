@@ -323,37 +323,6 @@ def appointment_book(
     )
 
 
-def appointment_book_from_draw(
-    *,
-    actor: User,
-    patient: Patient,
-    slot_id: int,
-    idempotency_key: uuid.UUID,
-) -> BookingResult:
-    """Book a slot kept for a fair-release draw (`slots_reserve_for_draw`) for the patient
-    the draw gave it to, with every rule of `appointment_book` under the same locks.
-
-    A refusal rolls back and leaves the slot kept for the draw, so the draw can give it to
-    the next request. ``actor`` is whoever made the request; the key is derived from the
-    draw and the request, so running the draw again replays instead of booking twice.
-    """
-    return claiming(
-        actor,
-        slot_id,
-        idempotency_key,
-        partial(
-            _book,
-            actor=actor,
-            patient=patient,
-            slot_id=slot_id,
-            key=idempotency_key,
-            ip=None,
-            device=None,
-            from_draw=True,
-        ),
-    )
-
-
 def claiming(
     actor: User,
     slot_id: int,

@@ -1,9 +1,8 @@
 """A fair-release draw's bookings, all in one transaction (docs/fair-release.md, «The draw»;
 docs/concurrency.md lists it among the writers).
 
-`booking.appointment_book_from_draw` books one kept slot per transaction with its own
-locks and reads: a draw paid that once per slot it gave and once per refusal it met. Here
-the booking service does, once for the whole draw, what `booking._book` does for one
+Booking one kept slot per transaction, with its own locks and reads, cost a draw that
+once per slot it gave and once per refusal it met (issue 25). Here the booking service does, once for the whole draw, what `booking._book` does for one
 booking:
 
 1. locks every requesting patient (lock 1, ascending id, one statement), every slot of

@@ -23,7 +23,6 @@ from portal.scheduling.booking import (
     BookingResult,
     SlotGlance,
     appointment_book,
-    appointment_book_from_draw,
     slot_glance,
 )
 from portal.scheduling.cancellation import (
@@ -58,7 +57,6 @@ __all__ = [
     "SlotGlance",
     "absence_record",
     "appointment_book",
-    "appointment_book_from_draw",
     "appointment_cancel",
     "appointment_cancel_by_clinic",
     "appointment_mark_arrived",
