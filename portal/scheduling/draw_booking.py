@@ -2,8 +2,8 @@
 docs/concurrency.md lists it among the writers).
 
 Booking one kept slot per transaction, with its own locks and reads, cost a draw that
-once per slot it gave and once per refusal it met (issue 25). Here the booking service does, once for the whole draw, what `booking._book` does for one
-booking:
+once per slot it gave and once per refusal it met (issue 25). Here the booking service
+does, once for the whole draw, what `booking._book` does for one booking:
 
 1. locks every requesting patient (lock 1, ascending id, one statement), every slot of
    the draw (lock 2, ascending id, one statement) and, for a referral-only specialty,
