@@ -85,6 +85,10 @@ class Message(models.Model):
     # When the task queue was last asked to run it (None: never, e.g. a reminder that is
     # not due yet). The sweep re-enqueues a due row whose task never came.
     enqueued_for = models.DateTimeField(_("поставлено в очередь на"), null=True, blank=True)
+    # On a confirmation (booked, moved): when the appointment's next reminder falls due.
+    # The reminder's own rows are written then, not with the booking (issue 25,
+    # `reminders.reminders_write`); None once no reminder is left to write.
+    reminder_due_at = models.DateTimeField(_("следующее напоминание"), null=True, blank=True)
     # Set while a worker holds it; a worker that died leaves it to expire.
     lease_until = models.DateTimeField(_("занято до"), null=True, blank=True)
     # One row per event, recipient and channel: the same event never becomes two messages.
@@ -108,6 +112,12 @@ class Message(models.Model):
             ),
             models.Index(fields=["recipient", "created_at"], name="notif_message_recipient"),
             models.Index(fields=["appointment", "status"], name="notif_message_appointment"),
+            # The reminder job's one read: the few confirmations whose reminder is due.
+            models.Index(
+                fields=["reminder_due_at"],
+                name="notif_message_reminder_due",
+                condition=Q(reminder_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

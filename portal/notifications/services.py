@@ -3,18 +3,17 @@
 The ``appointment_*_notify`` functions are called by the booking service *inside* its
 transaction: the rows commit or roll back with the booking, and so does the delivery
 task (database backend; another backend is asked on commit, `transaction.on_commit`).
-Reminders that fall due and lost tasks are found by `outbox_sweep`. Delivery itself, and the
-task that asks for it, are `portal.notifications.delivery`.
+Reminders are written when they fall due (`reminders`), and they and lost tasks are
+enqueued by the sweep (`sweep`). Delivery itself, and the task that asks for it, are
+`portal.notifications.delivery`.
 """
 
 import datetime
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q
 from django.utils import timezone
 
 from portal.notifications import texts, timing
@@ -42,7 +41,7 @@ def sms_configured() -> bool:
     return bool(settings.SMPP_HOST)
 
 
-def _message(
+def message_new(
     *,
     kind: str,
     patient: Patient,
@@ -54,7 +53,9 @@ def _message(
     due_now: bool,
     appointment: Appointment | None,
     key: str,
+    reminder_due_at: datetime.datetime | None = None,
 ) -> Message:
+    """One outbox row (unsaved), due at ``at``."""
     return Message(
         patient=patient,
         recipient=recipient,
@@ -66,10 +67,11 @@ def _message(
         subject=" ".join(content.subject.split())[:200],
         text=texts.sms_fit(content.sms) if channel == "sms" else content.text,
         next_attempt_at=at,
-        # Due now: the on_commit enqueue below asks for it. Later (a reminder): the
-        # sweep enqueues it when due, so the queue never holds a fortnight of tasks.
+        # Due now: the on_commit enqueue below asks for it. Later: the sweep enqueues it
+        # when due, so the queue never holds a fortnight of tasks.
         enqueued_for=at if due_now else None,
         dedupe_key=key,
+        reminder_due_at=reminder_due_at,
     )
 
 
@@ -82,8 +84,9 @@ def _appointment_rows(
     at: datetime.datetime | None = None,
 ) -> list[Message]:
     """The event's message now, or at ``at`` (the sweep sends it then), with ``told``
-    writing its content when the standard one does not fit; and, for a time the patient
-    now holds, its reminders later."""
+    writing its content when the standard one does not fit. For a time the patient now
+    holds, the message also carries when its first reminder falls due: the reminders'
+    rows are written then (`reminders.reminders_write`), not in this transaction."""
     rows = []
     patient = appointment.patient
     for recipient in recipients_for(patient, appointment.booked_by_id):
@@ -91,26 +94,26 @@ def _appointment_rows(
         pairs = addresses_of(recipient, preference, sms_configured())
         if not pairs:
             continue
-        planned: list[tuple[str, datetime.datetime]] = [(kind, at or now)]
+        reminder_due_at = None
         if kind in (Kind.BOOKED, Kind.MOVED) and preference.reminders_enabled:
-            planned += timing.reminder_times(appointment.starts_at, now)
-        for event, when in planned:
-            content = (
+            planned = timing.reminder_times(appointment.starts_at, now)
+            reminder_due_at = planned[0][1] if planned else None
+        rows += _per_channel(
+            pairs,
+            kind=kind,
+            patient=patient,
+            recipient=recipient,
+            content=(
                 told(recipient)
-                if told is not None and event == kind
-                else texts.appointment_content(event, appointment, recipient, reason)
-            )
-            rows += _per_channel(
-                pairs,
-                kind=event,
-                patient=patient,
-                recipient=recipient,
-                content=content,
-                at=when,
-                due_now=event == kind and at is None,
-                appointment=appointment,
-                key=f"{event}:{appointment.pk}:{recipient.pk}",
-            )
+                if told is not None
+                else texts.appointment_content(kind, appointment, recipient, reason)
+            ),
+            at=at or now,
+            due_now=at is None,
+            appointment=appointment,
+            key=f"{kind}:{appointment.pk}:{recipient.pk}",
+            reminder_due_at=reminder_due_at,
+        )
     return rows
 
 
@@ -153,11 +156,12 @@ def _per_channel(
     due_now: bool,
     appointment: Appointment | None,
     key: str,
+    reminder_due_at: datetime.datetime | None = None,
 ) -> list[Message]:
     """The same content to each of the recipient's (channel, address) pairs; the dedupe
     key ends with the channel."""
     return [
-        _message(
+        message_new(
             kind=kind,
             patient=patient,
             recipient=recipient,
@@ -168,6 +172,7 @@ def _per_channel(
             due_now=due_now,
             appointment=appointment,
             key=f"{key}:{channel}",
+            reminder_due_at=reminder_due_at,
         )
         for channel, address in pairs
     ]
@@ -400,64 +405,7 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years, day=28)
 
 
-# --- the sweep --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    reclaimed: int  # taken by a worker that never acknowledged (it died)
-    enqueued: int  # due, and their task never came (or they were never enqueued)
-
-
-def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> SweepResult:
-    """The safety net that makes "never forgotten after commit" true.
-
-    Run every minute (`manage.py notifications_sweep --every 60`). Enqueueing a message
-    twice is harmless: a worker claims a row only while it is queued and due.
-    """
-    now = now or timezone.now()
-    grace = datetime.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
-    stale = Message.objects.filter(status=Status.SENDING, lease_until__lt=now)
-    # A message whose every attempt killed its worker must not kill workers forever.
-    stale.filter(attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS).update(
-        status=Status.FAILED,
-        lease_until=None,
-        error="Обработчик останавливался на каждой попытке отправки",
-    )
-    reclaimed = stale.update(
-        status=Status.QUEUED,
-        next_attempt_at=now,
-        enqueued_for=None,
-        lease_until=None,
-        error="Обработчик не подтвердил отправку (остановлен?); повтор с тем же идентификатором",
-    )
-    due = list(
-        Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
-        .filter(Q(enqueued_for__isnull=True) | Q(enqueued_for__lte=now - grace))
-        .order_by("next_attempt_at")
-        .values_list("pk", "channel")[:limit]
-    )
-    if due:
-        Message.objects.filter(pk__in=[pk for pk, _channel in due]).update(enqueued_for=now)
-        enqueue_delivery(due)
-    _orphans_forget(now)
-    if reclaimed or due:
-        logger.info("outbox sweep: %s reclaimed, %s enqueued", reclaimed, len(due))
-    return SweepResult(reclaimed=reclaimed, enqueued=len(due))
-
-
-def _orphans_forget(now: datetime.datetime) -> int:
-    """Delivery tasks a killed worker left RUNNING for a day: their messages were re-queued
-    long ago (the lease), and the library's pruning only removes finished tasks."""
-    from django_tasks_db.models import DBTaskResult
-
-    return int(
-        DBTaskResult.objects.filter(
-            status="RUNNING",
-            task_path__startswith="portal.notifications.",
-            started_at__lt=now - datetime.timedelta(days=1),
-        ).delete()[0]
-    )
+# --- the operator ---------------------------------------------------------------
 
 
 def messages_retry(ids: list[int]) -> int:

@@ -175,6 +175,16 @@ def run_worker() -> None:
         )  # fmt: skip
 
 
+def deliver_due(clock: Clock, when: datetime.datetime) -> None:
+    """At ``when``: a round of the sweep (it writes the reminders that fell due and
+    enqueues them), then the workers."""
+    from portal.notifications import sweep
+
+    clock.now = when
+    sweep.outbox_sweep()
+    run_worker()
+
+
 @pytest.fixture
 def make_visits(visit_time) -> Callable[[int], list[datetime.datetime]]:
     """``n`` visit times on the same good day, 30 minutes apart."""

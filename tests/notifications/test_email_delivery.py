@@ -4,7 +4,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar
 
-from portal.notifications import delivery, services
+from portal.notifications import delivery, sweep
 from portal.notifications.models import Kind, Message, Status
 from portal.scheduling import services as booking
 from tests.factories import PatientFactory
@@ -165,7 +165,7 @@ def test_killed_after_acknowledging_before_the_task_ack_is_sent_once(
 
     # Restarted: the task is run again and the sweep looks for lost work.
     clock.travel(hours=1)
-    services.outbox_sweep()
+    sweep.outbox_sweep()
     run_worker()
     delivery.messages_deliver([message.pk])
 
@@ -199,9 +199,9 @@ def test_killed_between_the_relays_acceptance_and_our_ack_resends_with_the_same_
     assert message.status == Status.SENDING
 
     clock.travel(minutes=4)  # within the lease: nobody takes it
-    assert services.outbox_sweep().reclaimed == 0
+    assert sweep.outbox_sweep().reclaimed == 0
     clock.travel(minutes=2)  # the lease (5 min) has expired
-    assert services.outbox_sweep().reclaimed == 1
+    assert sweep.outbox_sweep().reclaimed == 1
     run_worker()
 
     first, second = smtp.handler.message_ids()
@@ -221,7 +221,7 @@ def test_a_lost_enqueue_is_found_by_the_sweep(
     assert smtp.received == []
 
     clock.travel(minutes=3)
-    assert services.outbox_sweep().enqueued == 1
+    assert sweep.outbox_sweep().enqueued == 1
     run_worker()
     assert len(smtp.received) == 1
 
@@ -245,7 +245,7 @@ def test_a_message_that_kills_its_worker_every_time_ends_as_failed(
         with pytest.raises(Killed):
             delivery.messages_deliver([message.pk])
         clock.travel(minutes=6)
-        services.outbox_sweep()
+        sweep.outbox_sweep()
         message.refresh_from_db()
         if message.status == Status.FAILED:
             break

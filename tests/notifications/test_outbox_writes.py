@@ -1,4 +1,7 @@
-"""The outbox rows are written with the booking: who gets what, and nothing on rollback."""
+"""The outbox rows are written with the booking: who gets what, and nothing on rollback.
+
+The booking writes its confirmation only; the reminders are written when due (issue 25,
+`reminders`), to the recipients and addresses the confirmation went to."""
 
 import datetime
 import uuid
@@ -7,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from portal.notifications import receivers
+from portal.notifications import receivers, reminders, sweep
 from portal.notifications import services as notify
 from portal.notifications.models import REMINDER_KINDS, Channel, Kind, Message, Preference, Status
 from portal.scheduling import services as booking
-from tests.notifications.conftest import book, run_worker
+from tests.notifications.conftest import book, deliver_due, run_worker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_only")]
 
@@ -21,13 +24,20 @@ def kinds_by_recipient(appointment):
     return sorted((m.recipient.first_name, m.kind, m.channel) for m in rows)
 
 
-def test_booking_for_self_writes_confirmation_and_two_reminders(
+def write_due_reminders(visit_time):
+    """The sweep's reminder step an hour before the visit: both reminders are due."""
+    return reminders.reminders_write(visit_time - datetime.timedelta(hours=1))
+
+
+def test_booking_for_self_writes_the_confirmation_and_the_reminders_when_due(
     mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
 
     rows = Message.objects.filter(appointment=appointment)
+    assert list(rows.values_list("kind", flat=True)) == [Kind.BOOKED]
+    write_due_reminders(visit_time)
     assert sorted(rows.values_list("kind", flat=True)) == [
         Kind.BOOKED,
         Kind.REMINDER_EVENING,
@@ -100,9 +110,7 @@ def test_preferences_turn_channels_and_reminders_off(
     Preference.objects.create(patient=mother, sms_enabled=False, reminders_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
-    clock.travel(days=3)  # past both reminders
-    notify.outbox_sweep()
-    run_worker()
+    deliver_due(clock, visit_time - datetime.timedelta(hours=1))  # past both reminders
 
     rows = Message.objects.filter(appointment=appointment)
     sent = [(m.kind, m.channel) for m in rows if m.status == Status.SENT]
@@ -122,6 +130,7 @@ def test_a_guardians_preferences_apply_when_the_rows_are_written(
     Preference.objects.create(patient=father, sms_enabled=False, reminders_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, daughter, slot_at(visit_time))
+    write_due_reminders(visit_time)
 
     to_father = Message.objects.filter(appointment=appointment, recipient=father)
     assert list(to_father.values_list("kind", "channel")) == [(Kind.BOOKED, Channel.EMAIL)]
@@ -133,6 +142,7 @@ def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_polic
     settings.SMPP_HOST = "127.0.0.1"
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, daughter, slot_at(visit_time))
+    write_due_reminders(visit_time)
 
     sms = Message.objects.filter(appointment=appointment, channel=Channel.SMS)
     assert sms.count() == 6  # two guardians × confirmation and two reminders
@@ -169,21 +179,21 @@ def test_a_rolled_back_booking_writes_and_sends_nothing(
 
     assert not Message.objects.exists()
     assert not DBTaskResult.objects.exists()
-    notify.outbox_sweep()
+    sweep.outbox_sweep()
     run_worker()
     assert smtp.received == []
 
 
-def test_cancelling_withdraws_the_reminders_and_writes_the_cancellation(
+def test_cancelling_writes_the_cancellation_and_no_reminder_follows(
     mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
         booking.appointment_cancel(actor=mother.user, appointment=appointment)
+    write_due_reminders(visit_time)
 
     rows = {m.kind: m for m in Message.objects.filter(appointment=appointment)}
-    assert rows[Kind.REMINDER_EVENING].status == Status.SKIPPED
-    assert rows[Kind.REMINDER_SOON].error == "Запись отменена"
+    assert set(rows) == {Kind.BOOKED, Kind.CANCELLED}
     assert rows[Kind.CANCELLED].status == Status.QUEUED
     assert "Запись к врачу отменена" in rows[Kind.CANCELLED].text
 
@@ -213,7 +223,7 @@ def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_b
     assert appointment.pk and Message.objects.filter(kind=Kind.BOOKED).exists()
     monkeypatch.undo()
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": queues}}
-    notify.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
+    sweep.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
     run_worker()
     assert len(smtp.received) == 1
 
@@ -232,6 +242,7 @@ def test_a_clinic_cancellation_gives_the_reason_by_email_and_sms(
         with transaction.atomic():
             Appointment.objects.filter(pk=appointment.pk).update(status="cancelled_clinic")
             notify.appointment_cancelled_by_clinic_notify(appointment, "врач на больничном")
+    write_due_reminders(visit_time)
 
     rows = Message.objects.filter(appointment=appointment, kind=Kind.CANCELLED_BY_CLINIC)
     assert rows.count() == 4  # two guardians, e-mail and SMS
@@ -242,8 +253,7 @@ def test_a_clinic_cancellation_gives_the_reason_by_email_and_sms(
             assert "Поликлиника отменила запись" in message.text
         else:
             assert message.text.startswith("Приём (Иванова М.И.) отменён (врач на больничном)")
-    reminders = Message.objects.filter(appointment=appointment, kind__startswith="reminder")
-    assert set(reminders.values_list("status", flat=True)) == {Status.SKIPPED}
+    assert not Message.objects.filter(appointment=appointment, kind__in=REMINDER_KINDS).exists()
 
 
 def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
@@ -262,7 +272,7 @@ def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
         status="RUNNING", started_at=now - timedelta(hours=1)
     )
 
-    notify.outbox_sweep()
+    sweep.outbox_sweep()
 
     assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.db_result.pk]  # type: ignore[attr-defined]
 
@@ -279,14 +289,11 @@ def test_a_move_is_one_message_from_the_old_time_to_the_new_and_moves_the_remind
         new = booking.appointment_reschedule(
             actor=mother.user, appointment=old, new_slot_id=later.pk, idempotency_key=uuid.uuid4()
         ).appointment
+    write_due_reminders(visit_time)  # the old time's reminders would be due
 
     old_rows = Message.objects.filter(appointment=old)
     assert not old_rows.filter(kind=Kind.CANCELLED).exists()
-    assert set(
-        old_rows.filter(kind__in=[Kind.REMINDER_EVENING, Kind.REMINDER_SOON]).values_list(
-            "status", flat=True
-        )
-    ) == {Status.SKIPPED}
+    assert not old_rows.filter(kind__in=REMINDER_KINDS).exists()
     moved = Message.objects.filter(appointment=new, kind=Kind.MOVED)
     # One message per parent (each by e-mail only here), nothing else said now.
     assert sorted(moved.values_list("address", flat=True)) == [
@@ -299,5 +306,7 @@ def test_a_move_is_one_message_from_the_old_time_to_the_new_and_moves_the_remind
     assert old.slot.starts_at.astimezone(ZoneInfo("Asia/Irkutsk")).strftime("%d.%m.%Y") in text
     assert new.ticket_number in text
     assert f"/appointments/{new.pk}/" in text  # the new ticket itself, not a list
+    assert not Message.objects.filter(appointment=new, kind__in=REMINDER_KINDS).exists()
+    write_due_reminders(later.starts_at)
     new_kinds = sorted(Message.objects.filter(appointment=new).values_list("kind", flat=True))
     assert new_kinds.count(Kind.REMINDER_EVENING) == 2 and Kind.BOOKED not in new_kinds

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from portal.notifications import services as notify
-from portal.notifications import texts
+from portal.notifications import sweep, texts
 from portal.notifications.models import Kind, Message, Status
 from portal.scheduling.services import absence_record, appointment_cancel_by_clinic
 from portal.waitlist.models import Offer
@@ -80,9 +80,9 @@ def test_with_nothing_to_hold_the_cancellation_goes_alone_with_the_sweep(
     told = Message.objects.filter(kind=Kind.CANCELLED_BY_CLINIC, recipient=guardian.patient)
     assert told.count() == 2 and all(m.status == Status.QUEUED for m in told)
     # Not due at once (an offer would take its place), but within a couple of minutes.
-    assert notify.outbox_sweep().enqueued == 0
+    assert sweep.outbox_sweep().enqueued == 0
     later = timezone.now() + notify.CLINIC_CANCEL_WAIT + datetime.timedelta(seconds=1)
-    assert notify.outbox_sweep(now=later).enqueued == 2
+    assert sweep.outbox_sweep(now=later).enqueued == 2
     sms = told.get(channel="sms").text
     assert f"({REASON})" in sms and f"/appointments/{appointment.pk}/" in sms
 
