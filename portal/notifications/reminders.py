@@ -104,7 +104,6 @@ def _reminder(confirmation: Message, kind: Kind, at: datetime.datetime) -> Messa
         address=confirmation.address,
         content=texts.appointment_content(kind, appointment, recipient),
         at=at,
-        due_now=False,
         appointment=appointment,
         key=f"{kind}:{appointment.pk}:{recipient.pk}:{confirmation.channel}",
     )

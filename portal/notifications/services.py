@@ -9,15 +9,18 @@ enqueued by the sweep (`sweep`). Delivery itself, and the task that asks for it,
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, models, router
+from django.db.models import Field
 from django.utils import timezone
 
 from portal.notifications import texts, timing
-from portal.notifications.delivery import enqueue_delivery, enqueue_with_commit
+from portal.notifications.delivery import enqueue_delivery, enqueue_unless_polled
 from portal.notifications.models import (
     REMINDER_KINDS,
     Kind,
@@ -35,6 +38,7 @@ from portal.patients.models import Guardianship, Patient
 from portal.scheduling.models import Appointment, Slot
 
 logger = logging.getLogger(__name__)
+Row = TypeVar("Row", bound=models.Model)
 
 
 def sms_configured() -> bool:
@@ -50,7 +54,6 @@ def message_new(
     address: str,
     content: texts.Content,
     at: datetime.datetime,
-    due_now: bool,
     appointment: Appointment | None,
     key: str,
     reminder_due_at: datetime.datetime | None = None,
@@ -67,9 +70,9 @@ def message_new(
         subject=" ".join(content.subject.split())[:200],
         text=texts.sms_fit(content.sms) if channel == "sms" else content.text,
         next_attempt_at=at,
-        # Due now: the on_commit enqueue below asks for it. Later: the sweep enqueues it
-        # when due, so the queue never holds a fortnight of tasks.
-        enqueued_for=at if due_now else None,
+        # No task is asked for it: a worker polling the outbox takes it when due
+        # (`polling.outbox_poll`), and the sweep enqueues one a worker never took.
+        enqueued_for=None,
         dedupe_key=key,
         reminder_due_at=reminder_due_at,
     )
@@ -109,7 +112,6 @@ def _appointment_rows(
                 else texts.appointment_content(kind, appointment, recipient, reason)
             ),
             at=at or now,
-            due_now=at is None,
             appointment=appointment,
             key=f"{kind}:{appointment.pk}:{recipient.pk}",
             reminder_due_at=reminder_due_at,
@@ -138,7 +140,6 @@ def _rows_now(
             recipient=recipient,
             content=content_for(recipient),
             at=now,
-            due_now=True,
             appointment=appointment,
             key=f"{key}:{recipient.pk}",
         )
@@ -153,7 +154,6 @@ def _per_channel(
     recipient: Patient,
     content: texts.Content,
     at: datetime.datetime,
-    due_now: bool,
     appointment: Appointment | None,
     key: str,
     reminder_due_at: datetime.datetime | None = None,
@@ -169,7 +169,6 @@ def _per_channel(
             address=address,
             content=content,
             at=at,
-            due_now=due_now,
             appointment=appointment,
             key=f"{key}:{channel}",
             reminder_due_at=reminder_due_at,
@@ -179,17 +178,51 @@ def _per_channel(
 
 
 def _write(rows: list[Message]) -> list[Message]:
-    created = Message.objects.bulk_create(rows)
-    enqueue_with_commit([(m.pk, m.channel) for m in created if m.enqueued_for is not None])
+    """Write an event's rows in the caller's transaction; no task row is asked for them
+    (the workers poll the outbox, `polling.outbox_poll`)."""
+    created = rows_insert(Message, rows)
+    now = timezone.now()
+    enqueue_unless_polled([(m.pk, m.channel) for m in created if m.next_attempt_at <= now])
     return created
 
 
-def appointment_booked_notify(appointment: Appointment) -> list[Message]:
-    """The confirmation now and the reminders later, for everyone who should hear.
+@functools.cache
+def _insert_fields(model: type[models.Model]) -> list[Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
 
-    Call inside the booking's transaction (expects the patient lock of docs/concurrency.md).
-    """
-    return _write(_appointment_rows(Kind.BOOKED, appointment, timezone.now()))
+
+@functools.cache
+def _insert_sql(model: type[models.Model], alias: str, count: int) -> str:
+    quote = connections[alias].ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in _insert_fields(model))
+    one_row = "(" + ", ".join(["%s"] * len(_insert_fields(model))) + ")"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([one_row] * count)} RETURNING {quote(str(model._meta.pk.column))}"
+    )
+
+
+def rows_insert(model: type[Row], rows: list[Row]) -> list[Row]:
+    """``bulk_create(rows)``'s one INSERT … RETURNING id, built from the model's own fields
+    without its per-object machinery, which cost more CPU than the statement itself in a
+    booking (issue 25, docs/performance.md). Each value is still the field's own
+    (``pre_save`` fills ``auto_now_add``, ``get_db_prep_save`` adapts it)."""
+    connection = connections[router.db_for_write(model)]
+    if not rows or not connection.features.can_return_rows_from_bulk_insert:
+        return model._default_manager.bulk_create(rows)
+    params: list[Any] = []
+    for row in rows:
+        params += [
+            f.get_db_prep_save(f.pre_save(row, True), connection) for f in _insert_fields(model)
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, connection.alias, len(rows)), params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = connection.alias
+    return rows
 
 
 def _reminders_withdraw(appointment: Appointment) -> int:
@@ -384,7 +417,6 @@ def coming_of_age_notify(today: datetime.date | None = None) -> int:
             recipient=guardian,
             content=texts.coming_of_age_content(child, guardian, age),
             at=at,
-            due_now=False,
             appointment=None,
             key=f"{Kind.COMING_OF_AGE}:{child.pk}:{guardian.pk}:{year}",
         )

@@ -1,9 +1,10 @@
 """The sweep: the outbox's periodic round (`manage.py notifications_sweep --every 60`).
 
-Each round writes the reminders that fell due (`reminders`), enqueues the due rows whose
-task never came (those reminders; a lost enqueue), and returns the rows of workers that
-died to the queue. It is what makes "never forgotten after commit" true; running it twice
-at once is harmless (docs/notifications.md).
+Each round writes the messages of events no polling worker took (`polling`), the
+reminders that fell due (`reminders`; the polling workers send them), enqueues the rows
+no worker took within the grace (no polling worker runs, or a task was lost), and
+returns the rows of workers that died to the queue. It is what makes "never forgotten
+after commit" true; running it twice at once is harmless (docs/notifications.md).
 """
 
 import datetime
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from portal.notifications.delivery import enqueue_delivery
 from portal.notifications.models import Message, Status
+from portal.notifications.polling import events_fan_out
 from portal.notifications.reminders import reminders_write
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SweepResult:
+    told: int  # events whose messages no polling worker had written yet
     reminded: int  # reminder rows written: their time had come
     reclaimed: int  # taken by a worker that never acknowledged (it died)
     enqueued: int  # due, and their task never came (or they were never enqueued)
@@ -32,6 +35,7 @@ def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> Swe
     """One round of the sweep. Enqueueing a message twice is harmless: a worker claims a
     row only while it is queued and due."""
     now = now or timezone.now()
+    told = _events_fan_out_all()
     reminded = reminders_write(now)
     grace = datetime.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
     stale = Message.objects.filter(status=Status.SENDING, lease_until__lt=now)
@@ -48,8 +52,10 @@ def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> Swe
         lease_until=None,
         error="Обработчик не подтвердил отправку (остановлен?); повтор с тем же идентификатором",
     )
+    # Due a while ago and still queued: no polling worker took it (none runs, or the task
+    # backend is another one), or the task asked for it was lost.
     due = list(
-        Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now - grace)
         .filter(Q(enqueued_for__isnull=True) | Q(enqueued_for__lte=now - grace))
         .order_by("next_attempt_at")
         .values_list("pk", "channel")[:limit]
@@ -58,14 +64,22 @@ def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> Swe
         Message.objects.filter(pk__in=[pk for pk, _channel in due]).update(enqueued_for=now)
         enqueue_delivery(due)
     _orphans_forget(now)
-    if reminded or reclaimed or due:
+    if told or reminded or reclaimed or due:
         logger.info(
-            "outbox sweep: %s reminders written, %s reclaimed, %s enqueued",
+            "outbox sweep: %s events told, %s reminders written, %s reclaimed, %s enqueued",
+            told,
             reminded,
             reclaimed,
             len(due),
         )
-    return SweepResult(reminded=reminded, reclaimed=reclaimed, enqueued=len(due))
+    return SweepResult(told=told, reminded=reminded, reclaimed=reclaimed, enqueued=len(due))
+
+
+def _events_fan_out_all() -> int:
+    told = 0
+    while taken := events_fan_out(limit=500):
+        told += taken
+    return told
 
 
 def _orphans_forget(now: datetime.datetime) -> int:

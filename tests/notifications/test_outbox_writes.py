@@ -8,11 +8,21 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from portal.notifications import receivers, reminders, sweep
+from portal.notifications import channels, polling, receivers, reminders, sweep
 from portal.notifications import services as notify
-from portal.notifications.models import REMINDER_KINDS, Channel, Kind, Message, Preference, Status
+from portal.notifications.models import (
+    REMINDER_KINDS,
+    Channel,
+    Event,
+    Kind,
+    Message,
+    Preference,
+    Status,
+)
 from portal.scheduling import services as booking
 from tests.notifications.conftest import book, deliver_due, run_worker
 
@@ -47,9 +57,78 @@ def test_booking_for_self_writes_the_confirmation_and_the_reminders_when_due(
     confirmation = rows.get(kind=Kind.BOOKED)
     assert "Вы записаны к врачу." in confirmation.text
     assert appointment.ticket_number in confirmation.text
-    # Only the confirmation is due now, and exactly one task asks for it.
-    assert DBTaskResult.objects.count() == 1
-    assert DBTaskResult.objects.get().args_kwargs["args"] == [[confirmation.pk]]
+    # No task row: a worker polling the outbox takes the confirmation (issue 25).
+    assert not DBTaskResult.objects.exists()
+
+
+def test_the_booking_writes_one_event_row_and_a_polling_worker_sends_the_confirmation(
+    settings, monkeypatch, smtp, mother, slot_at, visit_time
+):
+    """Issue 25: inside the booking's transaction the outbox costs one small INSERT (no
+    message per recipient and channel, no task row); a polling worker writes and sends."""
+    settings.SMPP_HOST = "127.0.0.1"  # e-mail and SMS: still one row
+    statements: list[str] = []
+
+    def counted(appointment):
+        with CaptureQueriesContext(connection) as captured:
+            polling.appointment_booked_notify(appointment)
+        statements.extend(q["sql"] for q in captured.captured_queries)
+
+    monkeypatch.setattr(receivers, "appointment_booked_notify", counted)
+    assert mother.user is not None
+    appointment = booking.appointment_book(
+        actor=mother.user,
+        patient=mother,
+        slot_id=slot_at(visit_time).pk,
+        idempotency_key=uuid.uuid4(),
+    ).appointment
+
+    assert len(statements) == 1 and statements[0].startswith('INSERT INTO "notifications_event"')
+    assert list(Event.objects.values_list("appointment_id", "kind")) == [
+        (appointment.pk, Kind.BOOKED)
+    ]
+    assert not Message.objects.exists() and not DBTaskResult.objects.exists()
+
+    monkeypatch.setattr(channels, "sms_send", lambda message: ["sms-1"])
+    run_worker()
+    assert not Event.objects.exists()
+    sent = Message.objects.filter(appointment=appointment, status=Status.SENT)
+    assert sorted(sent.values_list("kind", "channel")) == [
+        (Kind.BOOKED, Channel.EMAIL),
+        (Kind.BOOKED, Channel.SMS),
+    ]
+    assert len(smtp.received) == 1
+
+
+def test_a_patient_with_no_address_costs_the_booking_nothing(mother, slot_at, visit_time):
+    type(mother).objects.filter(pk=mother.pk).update(email="", phone="")
+    mother.refresh_from_db()
+    assert mother.user is not None
+    booking.appointment_book(
+        actor=mother.user,
+        patient=mother,
+        slot_id=slot_at(visit_time).pk,
+        idempotency_key=uuid.uuid4(),
+    )
+    assert not Event.objects.exists()
+
+
+def test_a_booking_cancelled_before_the_worker_came_is_told_once_as_cancelled(
+    smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    assert mother.user is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = booking.appointment_book(
+            actor=mother.user, patient=mother, slot_id=slot_at(visit_time).pk,
+            idempotency_key=uuid.uuid4(),
+        ).appointment  # fmt: skip
+        booking.appointment_cancel(actor=mother.user, appointment=appointment)
+    run_worker()
+
+    assert list(Message.objects.values_list("kind", flat=True)) == [Kind.CANCELLED]
+    assert len(smtp.received) == 1
+    assert "отменена" in str(smtp.received[0].message["Subject"])
+    assert not Event.objects.exists()
 
 
 def test_booking_for_a_child_tells_every_active_guardian_not_the_child(
@@ -113,14 +192,12 @@ def test_preferences_turn_channels_and_reminders_off(
     deliver_due(clock, visit_time - datetime.timedelta(hours=1))  # past both reminders
 
     rows = Message.objects.filter(appointment=appointment)
-    sent = [(m.kind, m.channel) for m in rows if m.status == Status.SENT]
-    assert sent == [(Kind.BOOKED, Channel.EMAIL)]
+    # Read when the messages are written (a moment after the booking): no SMS, and no
+    # reminder is planned; at send time they are asked again.
+    assert [(m.kind, m.channel, m.status) for m in rows] == [
+        (Kind.BOOKED, Channel.EMAIL, Status.SENT)
+    ]
     assert len(smtp.received) == 1
-    reasons = {m.error for m in rows if m.status == Status.SKIPPED}
-    assert reasons == {
-        "Канал отключён в настройках получателя",
-        "Напоминания отключены получателем",
-    }
 
 
 def test_a_guardians_preferences_apply_when_the_rows_are_written(
@@ -165,19 +242,19 @@ def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_polic
 def test_a_rolled_back_booking_writes_and_sends_nothing(
     monkeypatch, smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
-    real = notify.appointment_booked_notify
+    real = polling.appointment_booked_notify
 
     def written_then_fails(appointment):
         real(appointment)
-        assert Message.objects.filter(appointment=appointment).exists()
-        raise RuntimeError("the booking fails after the rows were written")
+        assert Event.objects.filter(appointment=appointment).exists()
+        raise RuntimeError("the booking fails after its event was written")
 
     # The notifications hear of the booking inside its transaction (scheduling.events).
     monkeypatch.setattr(receivers, "appointment_booked_notify", written_then_fails)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         book(mother, mother, slot_at(visit_time))
 
-    assert not Message.objects.exists()
+    assert not Message.objects.exists() and not Event.objects.exists()
     assert not DBTaskResult.objects.exists()
     sweep.outbox_sweep()
     run_worker()

@@ -1,9 +1,9 @@
 """`manage.py notifications_sweep [--every SECONDS]`: the outbox's safety net.
 
-Writes the reminders that fell due (`reminders.reminders_write`, issue 25: a booking
-writes only its confirmation), enqueues due messages whose task never came (those
-reminders, a lost enqueue), returns rows of dead workers to the queue, and once a day
-writes the «turns 14 soon» notices and the reminders of referrals about to expire.
+One round (`sweep.outbox_sweep`): writes the messages of bookings no polling worker
+took yet and the reminders that fell due (issue 25), enqueues the due messages no worker
+took, returns rows of dead workers to the queue; once a day it writes the «turns 14 soon»
+notices and the reminders of referrals about to expire.
 Without --every it runs once (for cron or a systemd timer).
 """
 
@@ -39,9 +39,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"referrals expiring: {reminded} messages")
                 last_day[:] = [today]
             result = outbox_sweep()
-            if result.reminded or result.reclaimed or result.enqueued:
+            if result.told or result.reminded or result.reclaimed or result.enqueued:
                 self.stdout.write(
-                    f"sweep: {result.reminded} reminders written, "
+                    f"sweep: {result.told} events told, {result.reminded} reminders written, "
                     f"{result.reclaimed} reclaimed, {result.enqueued} enqueued"
                 )
 
