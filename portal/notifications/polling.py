@@ -61,10 +61,7 @@ def events_fan_out(limit: int = TASK_CHUNK, ids: list[int] | None = None) -> int
 
 @transaction.atomic
 def _fan_out(limit: int, ids: list[int] | None) -> list[Message]:
-    events = Event.objects.select_for_update(skip_locked=True).order_by("pk")
-    if ids is not None:
-        events = events.filter(pk__in=ids)
-    taken = list(events.values_list("pk", "kind", "appointment_id", "created_at")[:limit])
+    taken = events_take(limit, ids)
     if not taken:
         return []
     appointments = Appointment.objects.select_related(
@@ -80,6 +77,17 @@ def _fan_out(limit: int, ids: list[int] | None) -> list[Message]:
     Event.objects.filter(pk__in=[pk for pk, _kind, _appointment_id, _at in taken]).delete()
     # A row never written (the lock kept a twin worker away) is harmless: the rest is told.
     return rows
+
+
+def events_take(
+    limit: int, ids: list[int] | None = None
+) -> list[tuple[int, str, int, datetime.datetime]]:
+    """Lock up to ``limit`` waiting events (a twin worker skips them and takes others):
+    (id, kind, appointment id, when it happened)."""
+    events = Event.objects.select_for_update(skip_locked=True).order_by("pk")
+    if ids is not None:
+        events = events.filter(pk__in=ids)
+    return list(events.values_list("pk", "kind", "appointment_id", "created_at")[:limit])
 
 
 def _messages_of(

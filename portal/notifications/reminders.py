@@ -42,14 +42,7 @@ def reminders_write(now: datetime.datetime | None = None, batch: int = BATCH) ->
 @transaction.atomic
 def _batch_write(now: datetime.datetime, batch: int) -> tuple[int, int]:
     """One batch: (reminder rows written, confirmations taken)."""
-    # Lock first with a plain query (cheap to plan; a twin sweep skips these), then read
-    # what the texts need.
-    taken = list(
-        Message.objects.select_for_update(skip_locked=True)
-        .filter(reminder_due_at__lte=now)
-        .order_by("reminder_due_at")
-        .values_list("pk", flat=True)[:batch]
-    )
+    taken = confirmations_take(now, batch)
     if not taken:
         return 0, 0
     confirmations = Message.objects.filter(pk__in=taken).select_related(
@@ -69,6 +62,17 @@ def _batch_write(now: datetime.datetime, batch: int) -> tuple[int, int]:
     for at, pks in next_due.items():
         Message.objects.filter(pk__in=pks).update(reminder_due_at=at)
     return len(rows), len(taken)
+
+
+def confirmations_take(now: datetime.datetime, batch: int) -> list[int]:
+    """Lock up to ``batch`` confirmations whose reminder is due: a twin sweep skips them
+    and takes others (a plain query, cheap to plan; what the texts need is read after)."""
+    return list(
+        Message.objects.select_for_update(skip_locked=True)
+        .filter(reminder_due_at__lte=now)
+        .order_by("reminder_due_at", "pk")
+        .values_list("pk", flat=True)[:batch]
+    )
 
 
 def _due(
