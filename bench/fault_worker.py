@@ -184,11 +184,14 @@ def main() -> int:
 
         from django.db import connection
 
-        from portal.notifications.models import Kind, Message, Status
+        from portal.notifications.models import Event, Kind, Message, Status
 
         immediate = Message.objects.filter(kind__in=[Kind.BOOKED, Kind.CANCELLED])
         deadline = time.monotonic() + DRAIN_LIMIT
-        while immediate.exclude(status=Status.SENT).exists() and time.monotonic() < deadline:
+        # A booking's confirmation is written by a polling worker from its Event (issue 25).
+        while (
+            Event.objects.exists() or immediate.exclude(status=Status.SENT).exists()
+        ) and time.monotonic() < deadline:
             time.sleep(0.5)
             connection.close()
     finally:

@@ -92,7 +92,9 @@ def _claim(
             "appointment__slot__doctor__clinic",
             "appointment__slot__doctor__specialty",
         )
-        .order_by("pk")
+        # In the order things happened: a booking's confirmation, written by a worker a
+        # moment later, still goes before its cancellation.
+        .order_by("next_attempt_at", "pk")
     )
     taken = []
     for message in rows:

@@ -71,7 +71,9 @@ def _fan_out(limit: int, ids: list[int] | None) -> list[Message]:
     ).in_bulk([appointment_id for _pk, _kind, appointment_id, _at in taken])
     rows: list[Message] = []
     for _pk, kind, appointment_id, at in taken:
-        rows += _messages_of(kind, appointments.get(appointment_id), at)
+        appointment = appointments.get(appointment_id)
+        if appointment is not None:  # deleted since: nothing left to tell
+            rows += _messages_of(kind, appointment, at)
     # The unique dedupe key turns away what exists already (never twice).
     Message.objects.bulk_create(rows, ignore_conflicts=True)
     Event.objects.filter(pk__in=[pk for pk, _kind, _appointment_id, _at in taken]).delete()
@@ -90,14 +92,10 @@ def events_take(
     return list(events.values_list("pk", "kind", "appointment_id", "created_at")[:limit])
 
 
-def _messages_of(
-    kind: str, appointment: Appointment | None, at: datetime.datetime
-) -> list[Message]:
-    """The event's messages, as they would have been written at ``at``. None for an
-    appointment cancelled or moved before it was told: its cancellation or move message
-    says what holds, and a confirmation after it would only confuse."""
-    if appointment is None or appointment.status != Appointment.Status.BOOKED:
-        return []
+def _messages_of(kind: str, appointment: Appointment, at: datetime.datetime) -> list[Message]:
+    """The event's messages, as they would have been written at ``at``: due then (so
+    they go out before anything that happened later, a cancellation included), with the
+    reminders planned from then."""
     return _appointment_rows(kind, appointment, at)
 
 

@@ -113,22 +113,25 @@ def test_a_patient_with_no_address_costs_the_booking_nothing(mother, slot_at, vi
     assert not Event.objects.exists()
 
 
-def test_a_booking_cancelled_before_the_worker_came_is_told_once_as_cancelled(
+def test_a_booking_cancelled_before_the_worker_came_is_told_in_order(
     smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
     assert mother.user is not None
+    slot = slot_at(visit_time)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = booking.appointment_book(
-            actor=mother.user, patient=mother, slot_id=slot_at(visit_time).pk,
-            idempotency_key=uuid.uuid4(),
-        ).appointment  # fmt: skip
+            actor=mother.user, patient=mother, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+        ).appointment
         booking.appointment_cancel(actor=mother.user, appointment=appointment)
     run_worker()
 
-    assert list(Message.objects.values_list("kind", flat=True)) == [Kind.CANCELLED]
-    assert len(smtp.received) == 1
-    assert "отменена" in str(smtp.received[0].message["Subject"])
+    subjects = [str(mail.message["Subject"]) for mail in smtp.received]
+    assert len(subjects) == 2
+    assert "Запись к врачу" in subjects[0] and "отменена" in subjects[1]
     assert not Event.objects.exists()
+    # No reminder follows a cancelled appointment's confirmation.
+    reminders.reminders_write(visit_time - datetime.timedelta(hours=1))
+    assert not Message.objects.filter(kind__in=REMINDER_KINDS).exists()
 
 
 def test_booking_for_a_child_tells_every_active_guardian_not_the_child(
