@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from django.db import OperationalError, close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as LibraryCommand
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.management.commands.db_worker import logger as library_logger
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
@@ -46,7 +47,9 @@ class SurvivingWorker(Worker):
         """The library's loop (`db_worker.Worker.run`, django-tasks-db 0.13) with one
         addition: a round that finds no task runs the apps' idle work, and sleeps only if
         that found nothing either (in --batch mode: exits only then)."""
-        logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names)
+        library_logger.info(
+            "Starting worker worker_id=%s queues=%s", self.worker_id, self.queue_names
+        )
         if self.startup_delay and self.interval:
             time.sleep(random.random())  # spreads a herd of workers starting together
         while self.running:
@@ -56,10 +59,17 @@ class SurvivingWorker(Worker):
             if task_result is not None:
                 self.run_task(task_result)
             elif retrieved:
-                idle_done = idle_work_run(self.queue_names, self.excluded_queue_names)
+                # Like a task: a SIGTERM lets it finish (a message being sent, acknowledged).
+                self.running_task = True
+                try:
+                    idle_done = idle_work_run(self.queue_names, self.excluded_queue_names)
+                finally:
+                    self.running_task = False
             if self.batch and retrieved and task_result is None and not idle_done:
+                library_logger.info("No more tasks to run for worker_id=%s", self.worker_id)
                 return
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                library_logger.info("Ran the maximum of %d tasks", self._run_tasks)
                 return
             close_old_connections()
             if self.running and task_result is None and not idle_done:
