@@ -1,10 +1,11 @@
 """Writes of the outbox.
 
 The ``appointment_*_notify`` functions are called by the booking service *inside* its
-transaction: the rows commit or roll back with the booking, and so does the delivery
-task (database backend; another backend is asked on commit, `transaction.on_commit`).
-Reminders are written when they fall due (`reminders`), and they and lost tasks are
-enqueued by the sweep (`sweep`). Delivery itself, and the task that asks for it, are
+transaction: the rows commit or roll back with it. No task is asked for them with the
+database backend (the task workers poll the outbox, `polling`); another backend is asked
+on commit. A booking itself writes one `Event` (`polling.appointment_booked_notify`);
+its messages are written by a worker with `_appointment_rows`, like the rows here.
+Reminders are written when they fall due (`reminders`). Delivery itself is
 `portal.notifications.delivery`.
 """
 
@@ -86,7 +87,7 @@ def _appointment_rows(
     told: Callable[[Patient], texts.Content] | None = None,
     at: datetime.datetime | None = None,
 ) -> list[Message]:
-    """The event's message now, or at ``at`` (the sweep sends it then), with ``told``
+    """The event's message now, or due at ``at``, with ``told``
     writing its content when the standard one does not fit. For a time the patient now
     holds, the message also carries when its first reminder falls due: the reminders'
     rows are written then (`reminders.reminders_write`), not in this transaction."""
