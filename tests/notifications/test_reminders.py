@@ -136,11 +136,12 @@ def test_no_reminder_after_the_patient_cancelled(today, smtp, clock, mother, boo
     assert reminders(booked_at_eleven) == {}
 
 
+@pytest.mark.parametrize("ended", ["cancelled_clinic", "attended"])
 def test_no_reminder_for_an_appointment_that_ended_by_another_path(
-    today, smtp, clock, booked_at_eleven
+    ended, today, smtp, clock, booked_at_eleven
 ):
     # Cancelled by the clinic, or marked attended: whatever ends it, no reminder follows.
-    Appointment.objects.filter(pk=booked_at_eleven.pk).update(status="cancelled_clinic")
+    Appointment.objects.filter(pk=booked_at_eleven.pk).update(status=ended)
 
     deliver_due(clock, tomorrow(today, 18, 1))
     deliver_due(clock, day_after_tomorrow(today, 9, 1))
