@@ -49,7 +49,8 @@ def appointment_booked_notify(appointment: Appointment) -> Event | None:
     event = Event(kind=Kind.BOOKED, appointment=appointment, created_at=timezone.now())
     rows_insert(Event, [event])
     if not workers_poll_outbox():
-        transaction.on_commit(partial(_fan_out_and_enqueue, event.pk))
+        # robust: the booking has committed; a failure here is logged, the sweep covers it.
+        transaction.on_commit(partial(_fan_out_and_enqueue, event.pk), robust=True)
     return event
 
 
