@@ -176,8 +176,9 @@ def outbox_clear() -> None:
     """The bench patients' notifications and the tasks that would send them."""
     from django_tasks_db.models import DBTaskResult
 
-    from portal.notifications.models import Message
+    from portal.notifications.models import Event, Message
 
+    Event.objects.filter(appointment__booked_by__username__startswith=BENCH_PREFIX).delete()
     Message.objects.filter(recipient__user__username__startswith=BENCH_PREFIX).delete()
     DBTaskResult.objects.filter(task_path__startswith="portal.notifications.").delete()
 

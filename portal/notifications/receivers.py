@@ -1,14 +1,15 @@
-"""The notifications listen to the booking service (`scheduling.events`): its messages are
-written to the outbox inside the booking's transaction, so a rolled-back booking sends
-nothing and a committed one is never silent (docs/notifications.md)."""
+"""The notifications listen to the booking service (`scheduling.events`): what is to be
+told is written to the outbox inside the booking's transaction (a booking: one `Event`,
+its messages written by a worker), so a rolled-back booking sends nothing and a committed
+one is never silent (docs/notifications.md)."""
 
 from typing import Any
 
 from django.dispatch import receiver
 
+from portal.notifications.polling import appointment_booked_notify
 from portal.notifications.referrals import referral_cancelled_notify
 from portal.notifications.services import (
-    appointment_booked_notify,
     appointment_cancelled_by_clinic_notify,
     appointment_cancelled_notify,
     appointment_moved_notify,

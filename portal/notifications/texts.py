@@ -32,7 +32,11 @@ class Content:
 
 
 def portal_link(name: str, *args: int) -> str:
-    return settings.NOTIFICATIONS_PORTAL_URL + reverse(name, args=args or None)
+    """A link into the portal, whichever URLconf the caller runs under (the development
+    page of the ESIA emulator's origin shows the reminders to come with their texts)."""
+    return settings.NOTIFICATIONS_PORTAL_URL + reverse(
+        name, urlconf="portal.urls", args=args or None
+    )
 
 
 def _who(patient: Patient, recipient: Patient) -> str:
