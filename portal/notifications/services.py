@@ -453,6 +453,7 @@ def coming_of_age_notify(today: datetime.date | None = None) -> int:
             appointment=None,
             key=f"{Kind.COMING_OF_AGE}:{child.pk}:{guardian.pk}:{year}",
         )
+    rows += _coming_of_age_own_rows({ship.child for ship in ships}, age, at)
     known = set(
         Message.objects.filter(dedupe_key__in=[m.dedupe_key for m in rows]).values_list(
             "dedupe_key", flat=True
@@ -461,6 +462,27 @@ def coming_of_age_notify(today: datetime.date | None = None) -> int:
     fresh = [m for m in rows if m.dedupe_key not in known]
     Message.objects.bulk_create(fresh, ignore_conflicts=True)  # a twin sweep lost the race
     return len(fresh)
+
+
+def _coming_of_age_own_rows(
+    children: set[Patient], age: int, at: datetime.datetime
+) -> list[Message]:
+    """The child who has an account of their own is told too (issue 27)."""
+    rows = []
+    for child in children:
+        if child.user_id is None:
+            continue
+        rows += _per_channel(
+            addresses_of(child, preference_of(child), sms_configured()),
+            kind=Kind.COMING_OF_AGE,
+            patient=child,
+            recipient=child,
+            content=texts.coming_of_age_own_content(child, age),
+            at=at,
+            appointment=None,
+            key=f"{Kind.COMING_OF_AGE}:{child.pk}:{child.pk}:{child.birth_date.year + age}",
+        )
+    return rows
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:

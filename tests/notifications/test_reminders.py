@@ -14,7 +14,7 @@ from portal.notifications import services
 from portal.notifications.models import Kind, Message, Preference, Status
 from portal.scheduling import services as booking
 from portal.scheduling.models import Appointment
-from tests.factories import ChildFactory, GuardianshipFactory
+from tests.factories import ChildFactory, GuardianshipFactory, PatientFactory
 from tests.notifications.conftest import book, deliver_due, local, run_worker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_only")]
@@ -255,6 +255,26 @@ def test_guardians_hear_once_that_a_child_turns_14_within_30_days(today, mother,
     assert sorted(rows.values_list("address", flat=True)) == ["anna@example.ru", "ivan@example.ru"]
     assert all(m.patient_id == soon.pk for m in rows)
     assert "исполнится 14 лет" in rows[0].text
+
+
+def test_a_child_with_an_account_of_their_own_is_told_too(today, mother, settings):
+    """A region that lets Gosuslugi accounts in before 14 (ESIA_MIN_AGE) has children
+    who log in themselves: the news is theirs as much as their parents'."""
+    settings.ESIA_MIN_AGE = 12
+    teen = PatientFactory(
+        birth_date=today.replace(year=today.year - 14) + datetime.timedelta(days=10),
+        email="teen@example.ru",
+        phone="",
+        policy_number="7777000011113333",
+    )
+    GuardianshipFactory(guardian=mother, child=teen)
+
+    assert services.coming_of_age_notify(today) == 2
+    assert services.coming_of_age_notify(today) == 0
+
+    own = Message.objects.get(kind=Kind.COMING_OF_AGE, recipient=teen)
+    assert own.address == "teen@example.ru"
+    assert "вам исполнится 14 лет" in own.text and "записываетесь к врачу сами" in own.text
 
 
 def test_the_coming_of_age_notice_waits_out_the_quiet_hours(today, clock, mother):
