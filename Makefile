@@ -13,7 +13,7 @@ DEPLOY_ENV := DEBUG=0 PORTAL_DATA_DIR=data/deploy-check ALLOWED_HOSTS=portal.exa
 	CLIENT_IP_HEADER=HTTP_X_REAL_IP TRUSTED_PROXIES=127.0.0.1 \
 	REDIS_URL=redis://127.0.0.1:6379/0 ESIA_EMULATOR_ENABLED=0
 
-.PHONY: run test lint install migrate demo screenshots bench bench-cluster bench-profile clean fault-pg-restart fault-pg-hang messages fault-worker fault-slow-esia
+.PHONY: run test lint install migrate demo screenshots bench bench-cluster bench-peer bench-profile clean fault-pg-restart fault-pg-hang messages fault-worker fault-slow-esia
 
 # Without pip in the venv: pip runs from the wheel that ensurepip would install (Python's
 # own, or Debian's in /usr/share/python-wheels), seconds less than installing pip first;
@@ -82,8 +82,14 @@ messages: install
 # Benchmarks on the machine's PostgreSQL (issue 6): builds the region once into the
 # portal_bench database, serves it with gunicorn on 127.0.0.1:18400, prints one table
 # and keeps it in docs/performance.md. Override with BENCH_DATABASE_URL / BENCH_PORT.
+# It also measures the peer, django-appointment, at its own setup beside the portal at the
+# same setup (bench/peer.py: its own venv under data/bench, database bench_peer; BENCH_PEER=0
+# skips it); `make bench-peer` runs that phase alone.
 bench: install
 	$(UV) run --frozen python -m bench.run
+
+bench-peer: install
+	$(UV) run --frozen python -m bench.peer
 
 clean:
 	rm -rf .venv .tools data test-artifacts

@@ -31,6 +31,11 @@ from portal.scheduling.models import Appointment, Slot
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_PREFIX = "bench-"
+# Every bench patient can be told by e-mail and SMS, as most patients can (issue 25): a
+# booking's figures include the notifications it writes. Nothing is delivered: no worker
+# runs beside the bench's server, and the rows are deleted with the bench's appointments.
+BENCH_EMAIL = "bench@example.ru"
+BENCH_PHONE = "+79140000000"
 RUSH_SPECIALTY = "surgeon"  # direct booking, adults: anyone of our patients may take it
 SUSTAINED_SPECIALTY = "ophthalmologist"
 RUSH_DISTRICT = "г. Иркутск"
@@ -117,8 +122,14 @@ def bench_patients(count: int) -> list[BenchPatient]:
                 clinic=clinic,
                 policy_kind=PolicyKind.UNIFIED,
                 policy_number=_bench_policy(n),
+                email=BENCH_EMAIL,
+                phone=BENCH_PHONE,
             )
             existing[name] = user
+        # Patients made by a run before contacts were given get them now.
+        Patient.objects.filter(user__username__startswith=BENCH_PREFIX).exclude(
+            email=BENCH_EMAIL, phone=BENCH_PHONE
+        ).update(email=BENCH_EMAIL, phone=BENCH_PHONE)
         # Patients made before the policy rule get theirs now.
         unpoliced = Patient.objects.filter(
             user__username__startswith=BENCH_PREFIX, policy_number=""
@@ -151,6 +162,7 @@ def bench_reset() -> int:
     reset after the rush (or a run after one that died) used to end in ProtectedError.
     """
     release_reset()
+    outbox_clear()  # messages PROTECT the appointment they are about
     rows = Appointment.objects.filter(booked_by__username__startswith=BENCH_PREFIX)
     slot_ids = list(rows.values_list("slot_id", flat=True))
     with transaction.atomic():
@@ -159,6 +171,17 @@ def bench_reset() -> int:
             status=Slot.Status.FREE
         )
     return deleted
+
+
+def outbox_clear() -> None:
+    """The bench patients' notifications and the tasks that would send them."""
+    from django_tasks_db.models import DBTaskResult
+
+    from portal.notifications.models import Event, Message
+
+    Event.objects.filter(appointment__booked_by__username__startswith=BENCH_PREFIX).delete()
+    Message.objects.filter(recipient__user__username__startswith=BENCH_PREFIX).delete()
+    DBTaskResult.objects.filter(task_path__startswith="portal.notifications.").delete()
 
 
 def _adult_doctors(specialty_code: str, district: District | None = None) -> QuerySet[Doctor]:

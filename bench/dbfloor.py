@@ -1,11 +1,16 @@
 """The database floor: the booking transaction as raw SQL through psycopg.
 
-The same statements `appointment_book` sends (lock the patient, replay check, lock
-the slot with its doctor/clinic/specialty, the two patient rules, the conditional
-UPDATE, the appointment and audit INSERTs), run by as many threads as the HTTP
-phase has clients. What the HTTP figure loses against this is Django + gunicorn.
+The same statements, in the same round trips, that `appointment_book` sends for a patient
+with e-mail and phone on PostgreSQL (tests/scheduling/test_booking_statements.py counts
+them): the slot's glance before the transaction; BEGIN; the lock timeout with the patient
+lock (one round trip); the slot lock with its doctor, clinic and specialty and the
+patient's active appointments; the claim with the appointment's INSERT; the audit row;
+the outbox's event; COMMIT. Client-side binding, as Django's backend uses, so the two
+statements of the patient lock travel together. Run by as many threads as the HTTP phase
+has clients: what the HTTP figure loses against this is Django + gunicorn.
 """
 
+import datetime
 import queue
 import secrets
 import threading
@@ -19,6 +24,7 @@ from psycopg.types.json import Jsonb
 from bench.stats import Run
 from portal.audit.models import AuditEvent
 from portal.directory.models import Clinic, Doctor, Specialty
+from portal.notifications.models import Event
 from portal.patients.models import Patient
 from portal.scheduling.models import Appointment, Slot
 
@@ -29,36 +35,42 @@ DOCTOR = Doctor._meta.db_table
 SPECIALTY = Specialty._meta.db_table
 APPOINTMENT = Appointment._meta.db_table
 AUDIT = AuditEvent._meta.db_table
+EVENT = Event._meta.db_table
 
+GLANCE = f"SELECT s.status, s.opens_at FROM {SLOT} s WHERE s.id = %s"
+LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '5000ms', true)"
 LOCK_PATIENT = (
-    f"SELECT p.*, c.* FROM {PATIENT} p LEFT JOIN {CLINIC} c ON c.id = p.clinic_id "
-    "WHERE p.id = %s FOR UPDATE OF p"
+    "SELECT p.user_id, p.birth_date, p.policy_number, p.clinic_id, p.area "
+    f"FROM {PATIENT} p WHERE p.id = %s FOR UPDATE"
 )
-REPLAY = f"SELECT id FROM {APPOINTMENT} WHERE booked_by_id = %s AND idempotency_key = %s LIMIT 1"
 LOCK_SLOT = (
-    # The first three columns are used; the rest mirror select_related's full rows.
-    "SELECT s.starts_at, s.ends_at, d.specialty_id, s.*, d.*, c.*, sp.* "
+    # The slot first: its times and the doctor's specialty are what the writes use.
+    "SELECT s.starts_at, s.ends_at, d.specialty_id, s.id, s.doctor_id, s.status, "
+    "s.opens_at, s.held_for_id, s.held_until, d.id, d.clinic_id, d.last_name, "
+    "d.first_name, d.middle_name, d.room, d.area, d.is_active, c.id, c.district_id, "
+    "c.full_name, c.short_name, c.address, c.phone, c.hours, c.kind, sp.id, sp.code, "
+    "sp.name, sp.access, sp.age_group, a.id, a.specialty_id, a.starts_at, a.ends_at "
     f"FROM {SLOT} s JOIN {DOCTOR} d ON d.id = s.doctor_id "
     f"JOIN {CLINIC} c ON c.id = d.clinic_id JOIN {SPECIALTY} sp ON sp.id = d.specialty_id "
-    "WHERE s.id = %s FOR UPDATE OF s"
+    f"LEFT JOIN {APPOINTMENT} a ON a.patient_id = %s AND a.status = 'booked' "
+    "AND a.ends_at > %s WHERE s.id = %s FOR UPDATE OF s"
 )
-SAME_SPECIALTY = (
-    f"SELECT 1 FROM {APPOINTMENT} WHERE patient_id = %s AND status = 'booked' "
-    "AND specialty_id = %s AND starts_at > now() LIMIT 1"
-)
-OVERLAP = (
-    f"SELECT 1 FROM {APPOINTMENT} WHERE patient_id = %s AND status = 'booked' "
-    "AND starts_at < %s AND ends_at > %s LIMIT 1"
-)
-TAKE = f"UPDATE {SLOT} SET status = 'booked' WHERE id = %s AND status = 'free'"
-INSERT = (
-    f"INSERT INTO {APPOINTMENT} (slot_id, patient_id, booked_by_id, specialty_id, starts_at, "
-    "ends_at, status, ticket_number, idempotency_key, created_at, cancel_reason) "
-    "VALUES (%s, %s, %s, %s, %s, %s, 'booked', %s, %s, now(), '') RETURNING id"
+CLAIM_INSERT = (
+    f"WITH claimed AS (UPDATE {SLOT} SET status = 'booked', held_for_id = NULL, "
+    "held_until = NULL WHERE id = %s AND status = 'free' RETURNING id) "
+    f"INSERT INTO {APPOINTMENT} (slot_id, patient_id, booked_by_id, specialty_id, "
+    "starts_at, ends_at, status, ticket_number, idempotency_key, created_at, cancelled_at, "
+    "comment, reason, cancel_reason, arrived_at) "
+    "SELECT %s, %s, %s, %s, %s, %s, 'booked', %s, %s, now(), NULL, '', '', '', NULL "
+    "FROM claimed RETURNING id"
 )
 AUDIT_INSERT = (
     f"INSERT INTO {AUDIT} (created_at, user_id, patient_id, action, details, ip) "
-    "VALUES (now(), %s, %s, 'appointment.booked', %s, '127.0.0.1')"
+    "VALUES (now(), %s, %s, 'appointment.booked', %s, NULL) RETURNING id"
+)
+EVENT_INSERT = (
+    f"INSERT INTO {EVENT} (kind, appointment_id, created_at) "
+    "VALUES ('booked', %s, now()) RETURNING id"
 )
 
 
@@ -70,38 +82,30 @@ class Job:
 
 
 def book_raw(conn: psycopg.Connection, job: Job) -> bool:
-    """One booking; False when the slot was taken (never expected on distinct slots)."""
+    """One booking; False when the slot was taken (never expected on distinct slots).
+    ``conn`` must bind on the client (`psycopg.ClientCursor`), as Django's backend does."""
     key = uuid.uuid4()
+    with conn.cursor() as cur:
+        cur.execute(GLANCE, [job.slot_id]).fetchone()
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SELECT set_config('lock_timeout', '5000ms', true)")
-        cur.execute(LOCK_PATIENT, [job.patient_id]).fetchone()
-        cur.execute(REPLAY, [job.user_id, key]).fetchone()
-        row = cur.execute(LOCK_SLOT, [job.slot_id]).fetchone()
+        cur.execute(f"{LOCK_TIMEOUT}; {LOCK_PATIENT}", [job.patient_id])
+        now = datetime.datetime.now(datetime.UTC)
+        row = cur.execute(LOCK_SLOT, [job.patient_id, now, job.slot_id]).fetchone()
         if row is None:
             return False
         starts_at, ends_at, specialty_id = row[:3]
-        cur.execute(SAME_SPECIALTY, [job.patient_id, specialty_id]).fetchone()
-        cur.execute(OVERLAP, [job.patient_id, ends_at, starts_at]).fetchone()
-        cur.execute(TAKE, [job.slot_id])
-        if cur.rowcount != 1:
-            return False
-        ticket = secrets.token_hex(5).upper()
+        ticket = "".join(secrets.choice("0123456789") for _ in range(12))
         cur.execute(
-            INSERT,
-            [
-                job.slot_id,
-                job.patient_id,
-                job.user_id,
-                specialty_id,
-                starts_at,
-                ends_at,
-                ticket,
-                key,
-            ],
-        )
-        appointment_id = cur.fetchone()[0]  # type: ignore[index]
-        details = {"appointment": appointment_id, "ticket": ticket, "slot": job.slot_id}
-        cur.execute(AUDIT_INSERT, [job.user_id, job.patient_id, Jsonb(details)])
+            CLAIM_INSERT,
+            [job.slot_id, job.slot_id, job.patient_id, job.user_id, specialty_id,
+             starts_at, ends_at, ticket, key],
+        )  # fmt: skip
+        inserted = cur.fetchone()
+        if inserted is None:
+            return False
+        details = {"appointment": inserted[0], "ticket": ticket, "slot": job.slot_id}
+        cur.execute(AUDIT_INSERT, [job.user_id, job.patient_id, Jsonb(details)]).fetchone()
+        cur.execute(EVENT_INSERT, [inserted[0]]).fetchone()
     return True
 
 
@@ -114,7 +118,7 @@ def run_db_floor(dsn: str, jobs: list[Job], *, concurrency: int, time_limit: flo
     lock = threading.Lock()
 
     def worker() -> None:
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor) as conn:
             while time.perf_counter() < deadline:
                 try:
                     job = pending.get_nowait()

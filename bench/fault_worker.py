@@ -6,7 +6,7 @@ What it does, for real, on this machine (PostgreSQL, like production):
 1. (re)creates the database FAULT_DB (default portal_notify_fault), migrates it, writes
    one doctor with FAULT_SLOTS open slots and FAULT_PATIENTS patients with e-mail;
 2. starts a local SMTP server (aiosmtpd, in this process, any free port) that counts
-   every delivery per Message-ID, FAULT_WORKERS `manage.py db_worker` processes and the
+   every delivery per Message-ID, FAULT_WORKERS `manage.py tasks_worker` processes and the
    sweep (`notifications_sweep --every 1`, lease 3 s);
 3. FAULT_THREADS threads book (and cancel a third of what they get) for FAULT_SECONDS,
    while every FAULT_KILL_EVERY seconds one worker gets SIGKILL and a new one starts;
@@ -134,7 +134,7 @@ def burst(patient_ids: list[int], slots: list[int], stop: float, tally: Counter[
 
 def worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2",
+        [sys.executable, "manage.py", "tasks_worker", "--interval", "0.2",
          "--queue-name", "*", "--no-startup-delay"],
         cwd=ROOT, env={**os.environ, **ENV},
         stdout=subprocess.DEVNULL, stderr=(DATA_DIR / "workers.log").open("ab"),
@@ -184,11 +184,14 @@ def main() -> int:
 
         from django.db import connection
 
-        from portal.notifications.models import Kind, Message, Status
+        from portal.notifications.models import Event, Kind, Message, Status
 
         immediate = Message.objects.filter(kind__in=[Kind.BOOKED, Kind.CANCELLED])
         deadline = time.monotonic() + DRAIN_LIMIT
-        while immediate.exclude(status=Status.SENT).exists() and time.monotonic() < deadline:
+        # A booking's confirmation is written by a polling worker from its Event (issue 25).
+        while (
+            Event.objects.exists() or immediate.exclude(status=Status.SENT).exists()
+        ) and time.monotonic() < deadline:
             time.sleep(0.5)
             connection.close()
     finally:

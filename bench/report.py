@@ -51,8 +51,10 @@ class Report:
     rss: list[float] = field(default_factory=list)
     notify: Any = None  # bench.notify.NotifyResult
     waitlist: Any = None  # bench.waitlist.WaitlistResult
+    peer: Any = None  # bench.peer.PeerResult: django-appointment and ours at its setup
     machine: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
+    loads: Any = None  # bench.machine.LoadLog: what else used the machine, per phase
 
     def rows(self) -> list[Row]:
         rows: list[Row] = []
@@ -164,6 +166,8 @@ class Report:
                     + (f", {self.booking.server_errors}×5xx" if self.booking.server_errors else ""),
                 )
             )
+        if self.peer:
+            rows += self.peer.rows()
         if self.search:
             orm95, raw95 = _ms(self.search.orm, 95), _ms(self.search.raw, 95)
             rows.append(
@@ -211,10 +215,11 @@ class Report:
                 verdict(result.cost < OUTBOX_COST),
             ),
             Row(
-                "… of which the rows alone, without the task row (bookings/s)",
-                fmt_num(result.per_second(result.rows_only), 0),
+                "… writing the confirmation's messages and a task row in the booking instead "
+                "(bookings/s)",
+                fmt_num(result.per_second(result.with_task), 0),
                 fmt_num(without, 0),
-                fmt_num(ratio(result.per_second(result.rows_only), without), 2),
+                fmt_num(ratio(result.per_second(result.with_task), without), 2),
             ),
             Row(
                 "One outbox worker: e-mails/s to the local SMTP sink, SMS/s to the SMSC emulator",
@@ -262,6 +267,7 @@ class Report:
             f"concurrent clients (the rush: its own count), all on 127.0.0.1.  ",
             f"Dataset: {facts}.  ",
             f"Run time of `make bench`: {self.elapsed / 60:.1f} min.",
+            *self._load_lines(),
             "",
             self.table(),
         ]
@@ -276,6 +282,12 @@ class Report:
                 "```",
             ]
         return "\n".join(parts) + "\n"
+
+    def _load_lines(self) -> list[str]:
+        if self.loads is None:
+            return []
+        lines = ["", f"Machine load: {self.loads.summary()}."]
+        return lines + [f"**{warning}**" for warning in self.loads.warnings()]
 
     def update_docs(self, path: Path) -> None:
         text = path.read_text()

@@ -15,6 +15,11 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.dataset import BenchPatient
+    from bench.loadgen import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench"
@@ -59,16 +64,35 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def csrf_secret() -> str:
+    """A CSRF secret of Django's length (32 letters and digits) for the bench's cookie and forms."""
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
+def patient_cookies(patient: "BenchPatient", csrf: str) -> dict[str, str]:
+    from django.conf import settings
+
+    return {settings.SESSION_COOKIE_NAME: patient.session_key, settings.CSRF_COOKIE_NAME: csrf}
+
+
+def booking_request(patient: "BenchPatient", csrf: str, slot_id: int) -> "Request":
+    """A patient's booking of a slot: the confirmation form's POST (an idempotency key each)."""
+    from bench.loadgen import Request
+
+    form = {"csrfmiddlewaretoken": csrf, "key": str(uuid.uuid4())}
+    return Request("POST", f"/booking/slot/{slot_id}/", patient_cookies(patient, csrf), form)
+
+
 def main() -> int:
     env = _environment()
     _database_create(env["DATABASE_URL"])
     import django
 
     django.setup()
-    from django.conf import settings
 
     from bench import dataset, dbfloor, fhir, search
     from bench.loadgen import Request, Target, closed_loop
+    from bench.machine import LoadLog
     from bench.report import Report
     from bench.server import Gunicorn, workers_for
     from bench.stats import Run
@@ -82,38 +106,44 @@ def main() -> int:
     patients = dataset.bench_patients(PATIENTS)
     log(f"{len(patients)} bench patients with fresh sessions")
 
-    csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    csrf = csrf_secret()
 
     def cookies(n: int) -> dict[str, str]:
-        return {
-            settings.SESSION_COOKIE_NAME: patients[n % len(patients)].session_key,
-            settings.CSRF_COOKIE_NAME: csrf,
-        }
+        return patient_cookies(patients[n % len(patients)], csrf)
 
     def book_request(n: int, slot_id: int) -> Request:
-        form = {"csrfmiddlewaretoken": csrf, "key": str(uuid.uuid4())}
-        return Request("POST", f"/booking/slot/{slot_id}/", cookies(n), form)
+        return booking_request(patients[n % len(patients)], csrf, slot_id)
 
     workers = workers_for(os.cpu_count() or 1)
     server = Gunicorn(PORT, workers, env, data_dir / "gunicorn.log")
     target = Target("127.0.0.1", PORT)
     report = Report(workers=workers, concurrency=CONCURRENCY, facts=facts)
+    # Foreign load per phase (bench/machine.py): our databases' backends are not foreign.
+    loads = report.loads = LoadLog((env["DATABASE_URL"].rsplit("/", 1)[1], "bench_peer"))
+    phase = loads.phase
+    # The peer (issue 25, bench/peer.py): django-appointment and our booking at its setup
+    # (3 workers, 8 clients), each on its own gunicorn before the main one starts.
+    from bench import peer
+
+    with phase("peer and ours at its setup"):
+        report.peer = peer.run_peer_phase(env, data_dir, patients, csrf, log)
     server.start()
     log(f"gunicorn: {workers} sync workers on 127.0.0.1:{PORT}")
     try:
 
         def load(name: str, make, count: int) -> Run:
             run = Run(name)
-            asyncio.run(
-                closed_loop(
-                    target,
-                    run,
-                    make,
-                    concurrency=CONCURRENCY,
-                    count=count,
-                    time_limit=PHASE_LIMIT,
+            with phase(name):
+                asyncio.run(
+                    closed_loop(
+                        target,
+                        run,
+                        make,
+                        concurrency=CONCURRENCY,
+                        count=count,
+                        time_limit=PHASE_LIMIT,
+                    )
                 )
-            )
             log(
                 f"{name}: {run.count} requests, {run.per_second:.0f}/s, "
                 f"p95 {run.ms(95):.0f} ms, statuses {run.statuses}, errors {run.errors}"
@@ -137,9 +167,10 @@ def main() -> int:
         jobs = [
             dbfloor.Job(p.user_id, p.patient_id, s) for p, s in zip(patients, slots, strict=False)
         ]
-        report.db_floor = dbfloor.run_db_floor(
-            env["DATABASE_URL"], jobs, concurrency=CONCURRENCY, time_limit=PHASE_LIMIT
-        )
+        with phase("database floor"):
+            report.db_floor = dbfloor.run_db_floor(
+                env["DATABASE_URL"], jobs, concurrency=CONCURRENCY, time_limit=PHASE_LIMIT
+            )
         log(
             f"database floor: {report.db_floor.count} bookings, "
             f"{report.db_floor.per_second:.0f}/s, statuses {report.db_floor.statuses}"
@@ -147,9 +178,10 @@ def main() -> int:
         dataset.bench_reset()
         from bench import pgbench_floor
 
-        report.pgbench_floor = pgbench_floor.run_pgbench_floor(
-            env["DATABASE_URL"], jobs, concurrency=CONCURRENCY, time_limit=PHASE_LIMIT
-        )
+        with phase("pgbench floor"):
+            report.pgbench_floor = pgbench_floor.run_pgbench_floor(
+                env["DATABASE_URL"], jobs, concurrency=CONCURRENCY, time_limit=PHASE_LIMIT
+            )
         if report.pgbench_floor is not None:
             log(f"pgbench floor: {report.pgbench_floor.per_second:.0f} bookings/s")
         else:
@@ -162,13 +194,15 @@ def main() -> int:
         # Notifications (issue 12): the outbox's cost to booking, and one worker's rate.
         from bench import notify
 
-        report.notify = notify.run_notify_phases(patients, log)
+        with phase("outbox"):
+            report.notify = notify.run_notify_phases(patients, log)
         dataset.bench_reset()
 
         # The waitlist (issue 14): matching a freed slot against 10 000 waiting entries.
         from bench import waitlist
 
-        report.waitlist = waitlist.run_waitlist_phase(log)
+        with phase("waitlist"):
+            report.waitlist = waitlist.run_waitlist_phase(log)
 
         # Pages, with every patient holding one upcoming appointment from the phase above.
         path = dataset.wizard_path()
@@ -193,9 +227,12 @@ def main() -> int:
         dataset.bench_reset()
         report.pages.update(fhir.run_fhir(load, patients, [j.slot_id for j in jobs], PORT))
 
-        report.search = search.run_search(
-            env["DATABASE_URL"], SEARCHES, (dataset.SUSTAINED_SPECIALTY, dataset.RUSH_DISTRICT)
-        )
+        with phase("slot search"):
+            report.search = search.run_search(
+                env["DATABASE_URL"],
+                SEARCHES,
+                (dataset.SUSTAINED_SPECIALTY, dataset.RUSH_DISTRICT),
+            )
         log(
             f"slot search: ORM p95 {search.p(report.search.orm, 95):.1f} ms, "
             f"raw p95 {search.p(report.search.raw, 95):.1f} ms"
@@ -205,9 +242,10 @@ def main() -> int:
         # and the fair release, a third of the patients aggressive, two thirds polite.
         from bench import rush
 
-        report.rush_compare = rush.run_rush_both(
-            PORT, patients, cookies, csrf, RUSH_SLOTS, RUSH_PATIENTS, log
-        )
+        with phase("the rush, both ways"):
+            report.rush_compare = rush.run_rush_both(
+                PORT, patients, cookies, csrf, RUSH_SLOTS, RUSH_PATIENTS, log
+            )
         report.facts["rush_slots"] = report.rush_compare.first_come.slots
         report.rss = server.peak_rss_mb()
     finally:
@@ -220,6 +258,9 @@ def main() -> int:
     print()
     print(table)
     print()
+    print(loads.summary())
+    for warning in loads.warnings():
+        print(warning)
     out = data_dir / "latest.md"
     out.write_text(report.markdown())
     docs = ROOT / "docs" / "performance.md"

@@ -17,19 +17,37 @@ def workers_for(cores: int) -> int:
 
 
 class Gunicorn:
-    def __init__(self, port: int, workers: int, env: dict[str, str], log_path: Path) -> None:
+    """The portal's gunicorn by default; the peer's (bench/peer.py) with its own interpreter,
+    application, settings and a page of its own to wait for."""
+
+    def __init__(
+        self,
+        port: int,
+        workers: int,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        python: str = sys.executable,
+        app: str = "portal.wsgi:application",
+        settings: str = "bench.settings",
+        ready_path: str = "/healthz",
+    ) -> None:
         self.port = port
         self.workers = workers
         self.env = env
         self.log_path = log_path
+        self.python = python
+        self.app = app
+        self.settings = settings
+        self.ready_path = ready_path
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         cmd = [
-            sys.executable,
+            self.python,
             "-m",
             "gunicorn",
-            "portal.wsgi:application",
+            self.app,
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
@@ -43,7 +61,7 @@ class Gunicorn:
             "--error-logfile",
             str(self.log_path),
         ]
-        env = {**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+        env = {**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": self.settings}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
@@ -56,7 +74,7 @@ class Gunicorn:
         # Generous: on a machine shared with test runs, five workers may take a minute to boot.
         # (The checks below still fail at once if gunicorn exits.)
         deadline = time.monotonic() + limit
-        url = f"http://127.0.0.1:{self.port}/healthz"
+        url = f"http://127.0.0.1:{self.port}{self.ready_path}"
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log_path}")

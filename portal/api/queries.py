@@ -35,6 +35,7 @@ from portal.scheduling.services import (
     BookingResult,
     appointment_book,
     appointment_cancel,
+    slot_glance,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "patients_actable_by",
     "referral_state",
     "referrals_visible",
+    "slot_glance",
     "slot_refusal",
     "specialty_cached",
     "today",

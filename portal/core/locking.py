@@ -32,15 +32,25 @@ def require_transaction() -> None:
         raise TransactionManagementError("row locks must be taken inside the transaction")
 
 
+def lock_timeout_statement() -> tuple[str, list[str]] | None:
+    """The statement of `lock_timeout_set` (None where there is none: SQLite), for a
+    writer that sends it in one round trip with its first lock (the booking's
+    `patients.locks.patient_lock_fresh`)."""
+    if connection.vendor != "postgresql":
+        return None
+    return (
+        "SELECT set_config('lock_timeout', %s, true)",
+        [f"{settings.SCHEDULING_LOCK_TIMEOUT_MS}ms"],
+    )
+
+
 def lock_timeout_set() -> None:
     """Time-box every row lock of this transaction (PostgreSQL; SQLite has its busy timeout)."""
     require_transaction()
-    if connection.vendor == "postgresql":
+    statement = lock_timeout_statement()
+    if statement is not None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('lock_timeout', %s, true)",
-                [f"{settings.SCHEDULING_LOCK_TIMEOUT_MS}ms"],
-            )
+            cursor.execute(*statement)
 
 
 def is_lock_timeout(exc: OperationalError) -> bool:

@@ -282,7 +282,8 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
     import json
 
     from portal.notifications.devsink import mailbox_read
-    from portal.notifications.selectors import dev_messages
+    from portal.notifications.reminders import reminders_planned
+    from portal.notifications.selectors import dev_confirmations_with_reminders, dev_messages
 
     smsc_file = settings.SMSC_EMULATOR_MESSAGES_FILE
     sms = json.loads(smsc_file.read_text()).get("messages", []) if smsc_file.exists() else []
@@ -290,7 +291,8 @@ def dev_outbox(request: HttpRequest) -> HttpResponse:
         request,
         "esia_emulator/dev_outbox.html",
         {
-            "rows": dev_messages(),
+            # The reminders to come first: their rows are written only when due.
+            "rows": [*reminders_planned(dev_confirmations_with_reminders()), *dev_messages()],
             "mailbox": mailbox_read(settings.NOTIFICATIONS_DEV_MAILBOX, 50),
             "sms": sms[:50],
             # The ports this stand was started with, not the defaults (docs/operations.md).

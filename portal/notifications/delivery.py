@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -59,15 +59,31 @@ def send_time_check(message: Message, now: datetime.datetime) -> Hold | None:
     return None
 
 
-@transaction.atomic
 def messages_claim(ids: list[int], now: datetime.datetime) -> list[Message]:
     """Take the queued, due rows among ``ids`` that no other worker holds."""
+    return _claim(Message.objects.filter(pk__in=ids), now)
+
+
+def messages_claim_polled(channels: list[str], now: datetime.datetime) -> list[Message]:
+    """Take up to TASK_CHUNK due rows of ``channels`` that no task was asked for (a
+    worker polling the outbox, `polling.outbox_poll`) and no other worker holds."""
+    rows = Message.objects.filter(channel__in=channels, enqueued_for__isnull=True)
+    return _claim(rows.order_by("next_attempt_at"), now, limit=TASK_CHUNK)
+
+
+@transaction.atomic
+def _claim(
+    candidates: QuerySet[Message], now: datetime.datetime, limit: int | None = None
+) -> list[Message]:
     # Lock first with a plain query (cheap to plan), then read what the send needs.
-    locked = list(
-        Message.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=ids, status=Status.QUEUED, next_attempt_at__lte=now)
+    locked_rows = (
+        candidates.select_for_update(skip_locked=True)
+        .filter(status=Status.QUEUED, next_attempt_at__lte=now)
         .values_list("pk", flat=True)
     )
+    locked = list(locked_rows[:limit] if limit is not None else locked_rows)
+    if not locked:
+        return []
     rows = list(
         Message.objects.filter(pk__in=locked)
         .select_related(
@@ -76,7 +92,9 @@ def messages_claim(ids: list[int], now: datetime.datetime) -> list[Message]:
             "appointment__slot__doctor__clinic",
             "appointment__slot__doctor__specialty",
         )
-        .order_by("pk")
+        # In the order things happened: a booking's confirmation, written by a worker a
+        # moment later, still goes before its cancellation.
+        .order_by("next_attempt_at", "pk")
     )
     taken = []
     for message in rows:
@@ -204,27 +222,24 @@ def enqueue_delivery(rows: list[Queued], run_after: datetime.datetime | None = N
                 logger.warning("enqueue of messages %s failed; the sweep will retry", chunk)
 
 
-def _queue_in_this_database() -> bool:
-    """True when the task queue is a table of the portal's own database (django-tasks-db)."""
+def workers_poll_outbox() -> bool:
+    """True when the task queue is a table of the portal's own database (django-tasks-db):
+    its workers (`manage.py tasks_worker`) poll the outbox when their queues are empty."""
     from django_tasks import task_backends
     from django_tasks_db.backend import DatabaseBackend
 
     return isinstance(task_backends["default"], DatabaseBackend)
 
 
-def enqueue_with_commit(rows: list[Queued]) -> None:
-    """Ask for delivery so that the task exists exactly when the rows do.
+def enqueue_unless_polled(rows: list[Queued]) -> None:
+    """Ask for delivery of rows just written in the caller's transaction, due now.
 
-    With the database backend the task row is written in the same transaction: it commits
-    or rolls back with the booking, and costs no second commit (a commit is most of a
-    booking's time on PostgreSQL). Any other backend is asked only after the commit.
+    With the database backend nothing is asked: its workers poll the outbox when their
+    queues are empty (`polling.outbox_poll`), so an event's transaction writes its messages and no
+    task row (issue 25: a task row per queue cost a booking more than its messages). Any
+    other backend has no such worker: it is asked after the commit (never for rows that
+    roll back), and a lost enqueue is found by the sweep.
     """
-    if not rows:
+    if not rows or workers_poll_outbox():
         return
-    if _queue_in_this_database():
-        # Just another row of this transaction: if it cannot be written, neither can the
-        # booking's own rows, so there is nothing to protect with a savepoint.
-        for queue, ids in _by_queue(rows).items():
-            deliver_messages.using(queue_name=queue).enqueue(ids)
-    else:
-        transaction.on_commit(lambda: enqueue_delivery(rows))
+    transaction.on_commit(lambda: enqueue_delivery(rows))

@@ -56,11 +56,14 @@ class Message(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # No index of its own (nor the appointment's): the composite indexes below begin
+    # with them, and every index is paid again by each booking's INSERT (issue 25).
     recipient = models.ForeignKey(
         "patients.Patient",
         verbose_name=_("получатель"),
         on_delete=models.PROTECT,
         related_name="notifications_received",
+        db_index=False,
     )
     appointment = models.ForeignKey(
         "scheduling.Appointment",
@@ -69,6 +72,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     channel = models.CharField(_("канал"), max_length=8, choices=Channel.choices)
     kind = models.CharField(_("событие"), max_length=20, choices=Kind.choices)
@@ -85,10 +89,15 @@ class Message(models.Model):
     # When the task queue was last asked to run it (None: never, e.g. a reminder that is
     # not due yet). The sweep re-enqueues a due row whose task never came.
     enqueued_for = models.DateTimeField(_("поставлено в очередь на"), null=True, blank=True)
+    # On a confirmation (booked, moved): when the appointment's next reminder falls due.
+    # The reminder's own rows are written then, not with the booking (issue 25,
+    # `reminders.reminders_write`); None once no reminder is left to write.
+    reminder_due_at = models.DateTimeField(_("следующее напоминание"), null=True, blank=True)
     # Set while a worker holds it; a worker that died leaves it to expire.
     lease_until = models.DateTimeField(_("занято до"), null=True, blank=True)
-    # One row per event, recipient and channel: the same event never becomes two messages.
-    dedupe_key = models.CharField(_("ключ дедупликации"), max_length=120, unique=True)
+    # One row per event, recipient and channel: the same event never becomes two messages
+    # (the constraint in Meta: unique=True would add a second, LIKE-only index).
+    dedupe_key = models.CharField(_("ключ дедупликации"), max_length=120)
     # SMTP Message-ID or the SMPP message_id of the first part: what the gateway accepted.
     gateway_id = models.CharField(_("идентификатор у шлюза"), max_length=200, blank=True)
     error = models.TextField(_("ошибка"), blank=True)
@@ -100,6 +109,9 @@ class Message(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("уведомление")
         verbose_name_plural = _("уведомления")
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="notif_message_dedupe_key")
+        ]
         indexes = [
             models.Index(
                 fields=["status", "next_attempt_at"],
@@ -108,10 +120,45 @@ class Message(models.Model):
             ),
             models.Index(fields=["recipient", "created_at"], name="notif_message_recipient"),
             models.Index(fields=["appointment", "status"], name="notif_message_appointment"),
+            # The reminder job's one read: the few confirmations whose reminder is due.
+            models.Index(
+                fields=["reminder_due_at"],
+                name="notif_message_reminder_due",
+                condition=Q(reminder_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.address} ({self.get_status_display()})"
+
+
+class Event(models.Model):
+    """An event told to the outbox in its own transaction, turned into messages by the
+    first worker that polls (`polling.events_fan_out`): a booking writes this one small
+    row instead of a message per recipient and channel (issue 25, docs/notifications.md).
+    Deleted once its messages are written."""
+
+    kind = models.CharField(_("событие"), max_length=20, choices=Kind.choices)
+    # An event of an appointment that no longer exists has nothing left to tell. No
+    # index and no database constraint: the row lives for a moment, is read a handful at a
+    # time, and one the worker finds without its appointment is dropped; a constraint's
+    # check at commit would be paid by every booking.
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        verbose_name=_("запись на приём"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    created_at = models.DateTimeField(_("когда произошло"))
+
+    class Meta:
+        verbose_name = _("событие для уведомлений")
+        verbose_name_plural = _("события для уведомлений")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.appointment_id}"
 
 
 class MessagePart(models.Model):

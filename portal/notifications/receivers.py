@@ -1,27 +1,39 @@
-"""The notifications listen to the booking service (`scheduling.events`): its messages are
-written to the outbox inside the booking's transaction, so a rolled-back booking sends
-nothing and a committed one is never silent (docs/notifications.md)."""
+"""The notifications listen to the booking service (`scheduling.events`): what is to be
+told is written to the outbox inside the booking's transaction (a booking: one `Event`,
+its messages written by a worker), so a rolled-back booking sends nothing and a committed
+one is never silent (docs/notifications.md)."""
 
 from typing import Any
 
 from django.dispatch import receiver
 
+from portal.notifications.polling import appointment_booked_notify
 from portal.notifications.referrals import referral_cancelled_notify
 from portal.notifications.services import (
-    appointment_booked_notify,
     appointment_cancelled_by_clinic_notify,
     appointment_cancelled_notify,
     appointment_moved_notify,
+    appointments_booked_notify,
 )
 from portal.referrals.events import referral_cancelled
 from portal.referrals.models import Referral
-from portal.scheduling.events import appointment_booked, appointment_cancelled, appointment_moved
+from portal.scheduling.events import (
+    appointment_booked,
+    appointment_cancelled,
+    appointment_moved,
+    appointments_booked,
+)
 from portal.scheduling.models import Appointment
 
 
 @receiver(appointment_booked, dispatch_uid="notifications.booked")
 def booked(sender: object, *, appointment: Appointment, **facts: Any) -> None:
     appointment_booked_notify(appointment)
+
+
+@receiver(appointments_booked, dispatch_uid="notifications.booked_together")
+def booked_together(sender: object, *, appointments: list[Appointment], **facts: Any) -> None:
+    appointments_booked_notify(appointments)
 
 
 @receiver(appointment_cancelled, dispatch_uid="notifications.cancelled")

@@ -53,7 +53,6 @@ def referral_expiring_notify(today: datetime.date | None = None) -> int:
                     patient, referral.number, referral.valid_until, recipient
                 ),
                 at=at,
-                due_now=False,
                 appointment=None,
                 key=f"{Kind.REFERRAL_EXPIRING}:{referral.pk}:{recipient.pk}",
             )

@@ -6,6 +6,7 @@ from django.utils import timezone
 from portal.identity.models import User
 from portal.notifications.models import Channel, Message, Preference
 from portal.patients.models import Patient
+from portal.scheduling.models import Appointment
 
 
 def recipients_for(patient: Patient, booked_by_id: int | None = None) -> list[Patient]:
@@ -79,6 +80,21 @@ def messages_for_user(user: User) -> QuerySet[Message]:
     )
 
 
+def confirmations_with_reminders(rows: QuerySet[Message]) -> QuerySet[Message]:
+    """The confirmations among ``rows`` whose appointment, still booked, has reminders to
+    come: their rows are written when due (`reminders`), so a page that lists what is
+    planned builds them from these (`reminders.reminders_planned`)."""
+    return rows.filter(
+        reminder_due_at__isnull=False, appointment__status=Appointment.Status.BOOKED
+    ).select_related(
+        "recipient",
+        "patient",
+        "appointment__patient",
+        "appointment__slot__doctor__clinic",
+        "appointment__slot__doctor__specialty",
+    )
+
+
 def unread_count(user: User, own: Patient, about: Patient) -> int:
     """Events about ``about`` told to the user since they last opened «Уведомления»
     (the same event by e-mail and SMS counts once; a reminder counts once it is due)."""
@@ -93,3 +109,9 @@ def unread_count(user: User, own: Patient, about: Patient) -> int:
 def dev_messages(limit: int = 200) -> QuerySet[Message]:
     """The development page's list: the newest rows of the whole outbox."""
     return Message.objects.select_related("patient", "recipient").order_by("-pk")[:limit]
+
+
+def dev_confirmations_with_reminders(limit: int = 200) -> QuerySet[Message]:
+    """The development page's reminders to come: the newest confirmations that lead to
+    some (`reminders.reminders_planned` turns them into the rows to be written)."""
+    return confirmations_with_reminders(Message.objects.order_by("-pk"))[:limit]

@@ -1,24 +1,28 @@
 """Writes of the outbox.
 
 The ``appointment_*_notify`` functions are called by the booking service *inside* its
-transaction: the rows commit or roll back with the booking, and so does the delivery
-task (database backend; another backend is asked on commit, `transaction.on_commit`).
-Reminders that fall due and lost tasks are found by `outbox_sweep`. Delivery itself, and the
-task that asks for it, are `portal.notifications.delivery`.
+transaction: the rows commit or roll back with it. No task is asked for them with the
+database backend (the task workers poll the outbox, `polling`); another backend is asked
+on commit. A booking itself writes one `Event` (`polling.appointment_booked_notify`);
+its messages are written by a worker with `_appointment_rows`, like the rows here.
+Reminders are written when they fall due (`reminders`). Delivery itself is
+`portal.notifications.delivery`.
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError
-from django.db.models import Q
+from django.db import DatabaseError, connections, models, router
+from django.db.models import Field
 from django.utils import timezone
 
 from portal.notifications import texts, timing
-from portal.notifications.delivery import enqueue_delivery, enqueue_with_commit
+from portal.notifications.delivery import enqueue_delivery, enqueue_unless_polled
 from portal.notifications.models import (
     REMINDER_KINDS,
     Kind,
@@ -36,13 +40,14 @@ from portal.patients.models import Guardianship, Patient
 from portal.scheduling.models import Appointment, Slot
 
 logger = logging.getLogger(__name__)
+Row = TypeVar("Row", bound=models.Model)
 
 
 def sms_configured() -> bool:
     return bool(settings.SMPP_HOST)
 
 
-def _message(
+def message_new(
     *,
     kind: str,
     patient: Patient,
@@ -51,10 +56,11 @@ def _message(
     address: str,
     content: texts.Content,
     at: datetime.datetime,
-    due_now: bool,
     appointment: Appointment | None,
     key: str,
+    reminder_due_at: datetime.datetime | None = None,
 ) -> Message:
+    """One outbox row (unsaved), due at ``at``."""
     return Message(
         patient=patient,
         recipient=recipient,
@@ -66,10 +72,11 @@ def _message(
         subject=" ".join(content.subject.split())[:200],
         text=texts.sms_fit(content.sms) if channel == "sms" else content.text,
         next_attempt_at=at,
-        # Due now: the on_commit enqueue below asks for it. Later (a reminder): the
-        # sweep enqueues it when due, so the queue never holds a fortnight of tasks.
-        enqueued_for=at if due_now else None,
+        # No task is asked for it: a worker polling the outbox takes it when due
+        # (`polling.outbox_poll`), and the sweep enqueues one a worker never took.
+        enqueued_for=None,
         dedupe_key=key,
+        reminder_due_at=reminder_due_at,
     )
 
 
@@ -81,9 +88,10 @@ def _appointment_rows(
     told: Callable[[Patient], texts.Content] | None = None,
     at: datetime.datetime | None = None,
 ) -> list[Message]:
-    """The event's message now, or at ``at`` (the sweep sends it then), with ``told``
-    writing its content when the standard one does not fit; and, for a time the patient
-    now holds, its reminders later."""
+    """The event's message now, or due at ``at``, with ``told``
+    writing its content when the standard one does not fit. For a time the patient now
+    holds, the message also carries when its first reminder falls due: the reminders'
+    rows are written then (`reminders.reminders_write`), not in this transaction."""
     rows = []
     patient = appointment.patient
     for recipient in recipients_for(patient, appointment.booked_by_id):
@@ -91,26 +99,25 @@ def _appointment_rows(
         pairs = addresses_of(recipient, preference, sms_configured())
         if not pairs:
             continue
-        planned: list[tuple[str, datetime.datetime]] = [(kind, at or now)]
+        reminder_due_at = None
         if kind in (Kind.BOOKED, Kind.MOVED) and preference.reminders_enabled:
-            planned += timing.reminder_times(appointment.starts_at, now)
-        for event, when in planned:
-            content = (
+            planned = timing.reminder_times(appointment.starts_at, now)
+            reminder_due_at = planned[0][1] if planned else None
+        rows += _per_channel(
+            pairs,
+            kind=kind,
+            patient=patient,
+            recipient=recipient,
+            content=(
                 told(recipient)
-                if told is not None and event == kind
-                else texts.appointment_content(event, appointment, recipient, reason)
-            )
-            rows += _per_channel(
-                pairs,
-                kind=event,
-                patient=patient,
-                recipient=recipient,
-                content=content,
-                at=when,
-                due_now=event == kind and at is None,
-                appointment=appointment,
-                key=f"{event}:{appointment.pk}:{recipient.pk}",
-            )
+                if told is not None
+                else texts.appointment_content(kind, appointment, recipient, reason)
+            ),
+            at=at or now,
+            appointment=appointment,
+            key=f"{kind}:{appointment.pk}:{recipient.pk}",
+            reminder_due_at=reminder_due_at,
+        )
     return rows
 
 
@@ -135,7 +142,6 @@ def _rows_now(
             recipient=recipient,
             content=content_for(recipient),
             at=now,
-            due_now=True,
             appointment=appointment,
             key=f"{key}:{recipient.pk}",
         )
@@ -150,14 +156,14 @@ def _per_channel(
     recipient: Patient,
     content: texts.Content,
     at: datetime.datetime,
-    due_now: bool,
     appointment: Appointment | None,
     key: str,
+    reminder_due_at: datetime.datetime | None = None,
 ) -> list[Message]:
     """The same content to each of the recipient's (channel, address) pairs; the dedupe
     key ends with the channel."""
     return [
-        _message(
+        message_new(
             kind=kind,
             patient=patient,
             recipient=recipient,
@@ -165,26 +171,67 @@ def _per_channel(
             address=address,
             content=content,
             at=at,
-            due_now=due_now,
             appointment=appointment,
             key=f"{key}:{channel}",
+            reminder_due_at=reminder_due_at,
         )
         for channel, address in pairs
     ]
 
 
 def _write(rows: list[Message]) -> list[Message]:
-    created = Message.objects.bulk_create(rows)
-    enqueue_with_commit([(m.pk, m.channel) for m in created if m.enqueued_for is not None])
+    """Write an event's rows in the caller's transaction; no task row is asked for them
+    (the workers poll the outbox, `polling.outbox_poll`)."""
+    created = rows_insert(Message, rows)
+    now = timezone.now()
+    enqueue_unless_polled([(m.pk, m.channel) for m in created if m.next_attempt_at <= now])
     return created
 
 
-def appointment_booked_notify(appointment: Appointment) -> list[Message]:
-    """The confirmation now and the reminders later, for everyone who should hear.
+@functools.cache
+def _insert_fields(model: type[models.Model]) -> list[Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
 
-    Call inside the booking's transaction (expects the patient lock of docs/concurrency.md).
-    """
-    return _write(_appointment_rows(Kind.BOOKED, appointment, timezone.now()))
+
+@functools.cache
+def _insert_sql(model: type[models.Model], alias: str, count: int) -> str:
+    quote = connections[alias].ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in _insert_fields(model))
+    one_row = "(" + ", ".join(["%s"] * len(_insert_fields(model))) + ")"
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([one_row] * count)} RETURNING {quote(str(model._meta.pk.column))}"
+    )
+
+
+def rows_insert(model: type[Row], rows: list[Row]) -> list[Row]:
+    """``bulk_create(rows)``'s one INSERT … RETURNING id, built from the model's own fields
+    without its per-object machinery, which cost more CPU than the statement itself in a
+    booking (issue 25, docs/performance.md). Each value is still the field's own
+    (``pre_save`` fills ``auto_now_add``, ``get_db_prep_save`` adapts it)."""
+    connection = connections[router.db_for_write(model)]
+    if not rows or not connection.features.can_return_rows_from_bulk_insert:
+        return model._default_manager.bulk_create(rows)
+    params: list[Any] = []
+    for row in rows:
+        params += [
+            f.get_db_prep_save(f.pre_save(row, True), connection) for f in _insert_fields(model)
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, connection.alias, len(rows)), params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = connection.alias
+    return rows
+
+
+def appointments_booked_notify(appointments: list[Appointment]) -> list[Message]:
+    """`appointment_booked_notify` for several bookings of one transaction (a fair-release
+    draw's winners), written in one statement: the same rows, each booking's own."""
+    now = timezone.now()
+    return _write([row for a in appointments for row in _appointment_rows(Kind.BOOKED, a, now)])
 
 
 def _reminders_withdraw(appointment: Appointment) -> int:
@@ -308,17 +355,41 @@ def ballot_lost_notify(
     Call inside the draw's transaction that records the result (docs/fair-release.md).
     """
     return _write(
-        _rows_now(
-            kind=Kind.BALLOT_LOST,
-            patient=patient,
-            booked_by_id=made_by_id,
-            content_for=lambda recipient: texts.ballot_lost_content(
-                patient, recipient, clinic, day, waitlisted, none_fit=none_fit
-            ),
-            appointment=None,
-            key=f"{Kind.BALLOT_LOST}:{request_id}",
+        _ballot_lost_rows(
+            BallotLost(patient, made_by_id, request_id, clinic, day, waitlisted, none_fit)
         )
     )
+
+
+@dataclass(frozen=True)
+class BallotLost:
+    """One loser of a draw, as `ballot_lost_notify` takes it."""
+
+    patient: Patient
+    made_by_id: int
+    request_id: int
+    clinic: str
+    day: str
+    waitlisted: bool
+    none_fit: bool = False
+
+
+def _ballot_lost_rows(lost: BallotLost) -> list[Message]:
+    return _rows_now(
+        kind=Kind.BALLOT_LOST,
+        patient=lost.patient,
+        booked_by_id=lost.made_by_id,
+        content_for=lambda recipient: texts.ballot_lost_content(
+            lost.patient, recipient, lost.clinic, lost.day, lost.waitlisted, none_fit=lost.none_fit
+        ),
+        appointment=None,
+        key=f"{Kind.BALLOT_LOST}:{lost.request_id}",
+    )
+
+
+def ballots_lost_notify(losers: list[BallotLost]) -> list[Message]:
+    """`ballot_lost_notify` for every loser of a draw, written in one statement."""
+    return _write([row for lost in losers for row in _ballot_lost_rows(lost)])
 
 
 def patient_event_notify(
@@ -379,10 +450,10 @@ def coming_of_age_notify(today: datetime.date | None = None) -> int:
             recipient=guardian,
             content=texts.coming_of_age_content(child, guardian, age),
             at=at,
-            due_now=False,
             appointment=None,
             key=f"{Kind.COMING_OF_AGE}:{child.pk}:{guardian.pk}:{year}",
         )
+    rows += _coming_of_age_own_rows({ship.child for ship in ships}, age, at)
     known = set(
         Message.objects.filter(dedupe_key__in=[m.dedupe_key for m in rows]).values_list(
             "dedupe_key", flat=True
@@ -393,6 +464,27 @@ def coming_of_age_notify(today: datetime.date | None = None) -> int:
     return len(fresh)
 
 
+def _coming_of_age_own_rows(
+    children: set[Patient], age: int, at: datetime.datetime
+) -> list[Message]:
+    """The child who has an account of their own is told too (issue 27)."""
+    rows = []
+    for child in children:
+        if child.user_id is None:
+            continue
+        rows += _per_channel(
+            addresses_of(child, preference_of(child), sms_configured()),
+            kind=Kind.COMING_OF_AGE,
+            patient=child,
+            recipient=child,
+            content=texts.coming_of_age_own_content(child, age),
+            at=at,
+            appointment=None,
+            key=f"{Kind.COMING_OF_AGE}:{child.pk}:{child.pk}:{child.birth_date.year + age}",
+        )
+    return rows
+
+
 def _years_before(day: datetime.date, years: int) -> datetime.date:
     try:
         return day.replace(year=day.year - years)
@@ -400,64 +492,7 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years, day=28)
 
 
-# --- the sweep --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    reclaimed: int  # taken by a worker that never acknowledged (it died)
-    enqueued: int  # due, and their task never came (or they were never enqueued)
-
-
-def outbox_sweep(now: datetime.datetime | None = None, limit: int = 5000) -> SweepResult:
-    """The safety net that makes "never forgotten after commit" true.
-
-    Run every minute (`manage.py notifications_sweep --every 60`). Enqueueing a message
-    twice is harmless: a worker claims a row only while it is queued and due.
-    """
-    now = now or timezone.now()
-    grace = datetime.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
-    stale = Message.objects.filter(status=Status.SENDING, lease_until__lt=now)
-    # A message whose every attempt killed its worker must not kill workers forever.
-    stale.filter(attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS).update(
-        status=Status.FAILED,
-        lease_until=None,
-        error="Обработчик останавливался на каждой попытке отправки",
-    )
-    reclaimed = stale.update(
-        status=Status.QUEUED,
-        next_attempt_at=now,
-        enqueued_for=None,
-        lease_until=None,
-        error="Обработчик не подтвердил отправку (остановлен?); повтор с тем же идентификатором",
-    )
-    due = list(
-        Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
-        .filter(Q(enqueued_for__isnull=True) | Q(enqueued_for__lte=now - grace))
-        .order_by("next_attempt_at")
-        .values_list("pk", "channel")[:limit]
-    )
-    if due:
-        Message.objects.filter(pk__in=[pk for pk, _channel in due]).update(enqueued_for=now)
-        enqueue_delivery(due)
-    _orphans_forget(now)
-    if reclaimed or due:
-        logger.info("outbox sweep: %s reclaimed, %s enqueued", reclaimed, len(due))
-    return SweepResult(reclaimed=reclaimed, enqueued=len(due))
-
-
-def _orphans_forget(now: datetime.datetime) -> int:
-    """Delivery tasks a killed worker left RUNNING for a day: their messages were re-queued
-    long ago (the lease), and the library's pruning only removes finished tasks."""
-    from django_tasks_db.models import DBTaskResult
-
-    return int(
-        DBTaskResult.objects.filter(
-            status="RUNNING",
-            task_path__startswith="portal.notifications.",
-            started_at__lt=now - datetime.timedelta(days=1),
-        ).delete()[0]
-    )
+# --- the operator ---------------------------------------------------------------
 
 
 def messages_retry(ids: list[int]) -> int:

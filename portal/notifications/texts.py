@@ -32,7 +32,11 @@ class Content:
 
 
 def portal_link(name: str, *args: int) -> str:
-    return settings.NOTIFICATIONS_PORTAL_URL + reverse(name, args=args or None)
+    """A link into the portal, whichever URLconf the caller runs under (the development
+    page of the ESIA emulator's origin shows the reminders to come with their texts)."""
+    return settings.NOTIFICATIONS_PORTAL_URL + reverse(
+        name, urlconf="portal.urls", args=args or None
+    )
 
 
 def _who(patient: Patient, recipient: Patient) -> str:
@@ -238,6 +242,28 @@ def coming_of_age_content(child: Patient, recipient: Patient, age: int) -> Conte
             "%(date)s %(name)s исполнится %(age)s лет: дальше запись к врачу через "
             "свою учётную запись Госуслуг."
         )
+        % facts,
+    )
+
+
+def coming_of_age_own_content(child: Patient, age: int) -> Content:
+    """The same news for a child who has an account of their own (a region may let
+    Gosuslugi accounts in before CHILD_MAX_AGE: ESIA_MIN_AGE)."""
+    birthday = formats.date_format(child.birth_date.replace(year=child.birth_date.year + age))
+    facts = {"age": age, "date": birthday}
+    return Content(
+        subject=_("Вам скоро %(age)s лет: как записываться к врачу") % facts,
+        lines=[
+            _greeting(child),
+            _(
+                "%(date)s вам исполнится %(age)s лет. С этого дня вы записываетесь к врачу "
+                "сами, через свою учётную запись Госуслуг; родители записывать вас из своего "
+                "кабинета больше не смогут. Уже сделанные записи сохранятся."
+            )
+            % facts,
+            portal_link("identity:cabinet"),
+        ],
+        sms=_("%(date)s вам %(age)s лет: дальше записывайтесь к врачу сами, через Госуслуги.")
         % facts,
     )
 

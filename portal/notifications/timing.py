@@ -51,10 +51,9 @@ def reminder_send_at(
     return moved, ""
 
 
-def reminder_times(
-    starts_at: datetime.datetime, now: datetime.datetime
-) -> list[tuple[Kind, datetime.datetime]]:
-    """The reminders an appointment gets, booked at ``now``; past or pointless ones dropped."""
+def reminder_plan(starts_at: datetime.datetime) -> list[tuple[Kind, datetime.datetime]]:
+    """Every reminder a visit at ``starts_at`` gets, in time order, each at its moment moved
+    out of the quiet hours; one the quiet hours make pointless is dropped."""
     local_start = starts_at.astimezone(_tz())
     evening = datetime.datetime.combine(
         local_start.date() - datetime.timedelta(days=1),
@@ -65,9 +64,28 @@ def reminder_times(
     planned = []
     for kind, when in ((Kind.REMINDER_EVENING, evening), (Kind.REMINDER_SOON, soon)):
         send_at, _reason = reminder_send_at(when, starts_at)
-        if send_at is not None and send_at > now:
+        if send_at is not None:
             planned.append((kind, send_at))
-    return planned
+    return sorted(planned, key=lambda pair: pair[1])
+
+
+def reminder_times(
+    starts_at: datetime.datetime, now: datetime.datetime
+) -> list[tuple[Kind, datetime.datetime]]:
+    """The reminders an appointment gets, booked at ``now``: those already past are dropped
+    (booked at 20:00 for tomorrow: no evening reminder, the confirmation has just come)."""
+    return [(kind, at) for kind, at in reminder_plan(starts_at) if at > now]
+
+
+def reminders_due(
+    starts_at: datetime.datetime, first: datetime.datetime, now: datetime.datetime
+) -> tuple[list[tuple[Kind, datetime.datetime]], datetime.datetime | None]:
+    """Of the reminders from ``first`` on (the next one not yet written), those due by
+    ``now``, and when the one after them falls due (None: no reminder left)."""
+    left = [(kind, at) for kind, at in reminder_plan(starts_at) if at >= first]
+    due = [(kind, at) for kind, at in left if at <= now]
+    later = [at for _kind, at in left if at > now]
+    return due, (later[0] if later else None)
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:

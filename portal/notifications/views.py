@@ -10,7 +10,13 @@ from django.views.decorators.http import require_http_methods
 
 from portal.core.http import PatientRequest
 from portal.notifications.forms import PreferenceForm
-from portal.notifications.selectors import messages_for_user, preference_of, sms_number
+from portal.notifications.reminders import reminders_planned
+from portal.notifications.selectors import (
+    confirmations_with_reminders,
+    messages_for_user,
+    preference_of,
+    sms_number,
+)
 from portal.notifications.services import messages_seen, preference_save, sms_configured
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
@@ -29,12 +35,16 @@ def message_list(request: PatientRequest) -> HttpResponse:
     """What was sent (or is planned), when, by which channel, and whether it arrived:
     for the patient and for the children they act for."""
     own = _own(request)
-    page = Paginator(messages_for_user(request.user), 50).get_page(request.GET.get("page"))
+    rows = messages_for_user(request.user)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    # The reminders to come are not rows yet (written when due): the first page lists
+    # them on top, where their rows will be.
+    planned = reminders_planned(confirmations_with_reminders(rows)) if page.number == 1 else []
     messages_seen(own)
     return render(
         request,
         "notifications/message_list.html",
-        {"page": page, "own": own, "now": timezone.now()},
+        {"page": page, "planned": planned, "own": own, "now": timezone.now()},
     )
 
 

@@ -1,10 +1,19 @@
 """The patient row lock: lock 1 of every writer of a patient's bookings, requests and
 relatives (docs/concurrency.md). The policy — timeouts, order — is `core.locking`'s."""
 
+import copy
 from collections.abc import Collection
+from functools import cache
 
-from portal.core.locking import require_transaction
+from django.db import connection
+
+from portal.core import rows
+from portal.core.locking import lock_timeout_set, lock_timeout_statement, require_transaction
 from portal.patients.models import Patient
+
+# What the booking rules decide on: age and own account (`patients.rules`), the policy,
+# the attachment and the area (`scheduling.rules`).
+RULE_COLUMNS = rows.Shape(Patient, "p", ("user", "birth_date", "policy_number", "clinic", "area"))
 
 
 def patient_lock(patient_id: int) -> Patient:
@@ -17,6 +26,52 @@ def patient_lock(patient_id: int) -> Patient:
     )
 
 
+@cache
+def _rule_columns_sql(vendor: str) -> str:
+    del vendor  # part of the key: FOR UPDATE is PostgreSQL's only
+    return (
+        f"SELECT {RULE_COLUMNS.sql()} FROM {rows.quoted(Patient._meta.db_table)} p "
+        f"WHERE p.id = %s {rows.for_update()}"
+    )
+
+
+def patient_lock_fresh(patient: Patient, *, timeout_first: bool = False) -> Patient:
+    """`patient_lock` for a writer that already holds the patient's row (the booking:
+    the request's acting patient), in one narrow statement: the row lock and the
+    columns the rules decide on, read again under it. Returns a copy of ``patient``
+    with those as locked; names and contacts (for the messages) are the caller's.
+    Raises Patient.DoesNotExist as `patient_lock` does.
+
+    ``timeout_first``: the transaction's first lock, so `core.locking.lock_timeout_set`
+    comes first — in the same round trip where the driver allows it
+    (`core.rows.several_per_round_trip`): two statements, the timeout set before the
+    lock is asked for.
+    """
+    require_transaction()
+    sql, params = _rule_columns_sql(connection.vendor), [patient.pk]
+    timeout = lock_timeout_statement() if timeout_first else None
+    with connection.cursor() as cursor:
+        if timeout is not None and rows.several_per_round_trip():
+            cursor.execute(f"{timeout[0]}; {sql}", [*timeout[1], *params])
+            cursor.nextset()
+        else:
+            if timeout_first:
+                lock_timeout_set()
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise Patient.DoesNotExist(f"patient {patient.pk}")
+    fresh = copy.copy(patient)
+    # The row's columns only, as a fresh read would give them: what the caller loaded
+    # with it (a saved preference, say) would change what the booking writes — the outbox
+    # applies preferences it finds loaded (`notifications.selectors.preference_known`).
+    fresh._state.fields_cache = {}
+    fresh.__dict__.pop("_prefetched_objects_cache", None)
+    for name, value in RULE_COLUMNS.values(row).items():
+        setattr(fresh, name, value)
+    return fresh
+
+
 def patients_lock_nowait(patient_ids: Collection[int], into: dict[int, Patient]) -> None:
     """Patients found only under later locks (out of the usual order): never wait for
     them, so a booking in flight is not deadlocked; the caller is retried instead."""
@@ -26,3 +81,17 @@ def patients_lock_nowait(patient_ids: Collection[int], into: dict[int, Patient])
         return
     locked = Patient.objects.select_for_update(of=("self",), nowait=True).filter(pk__in=wanted)
     into.update({patient.pk: patient for patient in locked.order_by("pk")})
+
+
+def patients_lock_in_order(patient_ids: Collection[int]) -> dict[int, Patient]:
+    """Lock 1 for a writer that acts for many patients at once (a fair-release draw's
+    bookings): every row in ascending id order, in one statement, so it never waits in a
+    cycle with a booking (one patient) or another such writer. Time-boxed like the others."""
+    require_transaction()
+    locked = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("clinic")
+        .filter(pk__in=set(patient_ids))
+        .order_by("pk")
+    )
+    return {patient.pk: patient for patient in locked}

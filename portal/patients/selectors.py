@@ -1,7 +1,7 @@
 """Reads about patients, and the one place that decides who may act for whom."""
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -131,10 +131,11 @@ def _actable_of_session_user(user: "User | AnonymousUser") -> Actable:
     return _actable(own.pk, rows)
 
 
-def _actable(own: int, rows: Iterable[tuple[int, Any]]) -> Actable:
+def _actable(own: int, children: Iterable[tuple[int, Any]]) -> Actable:
+    """The user's own record and their active guardianships' (child, verified_at) rows."""
     verified: list[int] = []
     unverified: list[int] = []
-    for child_id, verified_at in rows:
+    for child_id, verified_at in children:
         (verified if verified_at is not None else unverified).append(child_id)
     return Actable(own=own, verified=tuple(verified), unverified=tuple(unverified))
 
@@ -147,6 +148,23 @@ def patients_seen_by_user(user: "User | AnonymousUser", actable: Actable) -> dic
         return Patient.objects.in_bulk(actable.all)
     known = {own.pk: own, **{c.pk: c for c in children_acted_for(user, own)}}
     return {pk: known[pk] for pk in actable.all if pk in known}
+
+
+def actables_by(user_ids: Collection[int]) -> dict[int, Actable]:
+    """`actable_by` for many users at once, in the same two look-ups (a fair-release draw
+    acts for everyone who asked, docs/fair-release.md). A user without a patient record
+    may act for nobody."""
+    owns = dict(Patient.objects.filter(user_id__in=set(user_ids)).values_list("user_id", "pk"))
+    children: dict[int, list[tuple[int, Any]]] = {own: [] for own in owns.values()}
+    rows = Guardianship.objects.filter(guardian_id__in=children, ended_at__isnull=True)
+    for guardian_id, child_id, verified_at in rows.values_list(
+        "guardian_id", "child_id", "verified_at"
+    ):
+        children[guardian_id].append((child_id, verified_at))
+    return {
+        user_id: _actable(owns[user_id], children[owns[user_id]]) if user_id in owns else Actable()
+        for user_id in user_ids
+    }
 
 
 def patient_ids_actable_by(user: "User | AnonymousUser") -> list[int]:

@@ -1,8 +1,8 @@
 """Writes of «Запись при открытии дня» (docs/fair-release.md; locking in docs/concurrency.md).
 
 Booking state is written by the booking service alone: the draw keeps the day's slots
-with `scheduling.services.slots_reserve_for_draw`, books each winner with
-`appointment_book_from_draw` (every booking rule, under the booking's locks) and lets the
+with `scheduling.services.slots_reserve_for_draw`, books the winners with
+`appointments_book_for_draw` (every booking rule, under the booking's locks) and lets the
 rest go with `slots_release_from_draw`. This module writes ballots, requests and draws.
 """
 

@@ -9,19 +9,21 @@ verdict turned into a replay or a refusal, never a database error.
 import datetime
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.audit.services import audit_record
+from portal.core import rows
 from portal.core.dbrouter import primary_reads
-from portal.core.locking import busy_on_lock_timeout, lock_timeout_set
+from portal.core.locking import busy_on_lock_timeout
 from portal.identity.models import User
-from portal.patients.locks import patient_lock
+from portal.patients.locks import patient_lock_fresh
 from portal.patients.models import Patient
 from portal.referrals import rules as referral_rules
 from portal.referrals.locks import referrals_lock
@@ -31,7 +33,7 @@ from portal.scheduling import rules, selectors
 from portal.scheduling.errors import BookingRefused, busy
 from portal.scheduling.events import announce, appointment_booked
 from portal.scheduling.models import Appointment, Slot
-from portal.scheduling.slot_locks import slot_lock
+from portal.scheduling.slot_locks import slot_lock_for_booking
 from portal.scheduling.tickets import ticket_code_new
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,35 @@ class BookingNote:
 class BookingResult:
     appointment: Appointment
     created: bool  # False when the idempotency key replayed an earlier booking
+
+
+@dataclass(frozen=True)
+class SlotGlance:
+    """A slot's state read without a lock: enough to refuse, never to grant."""
+
+    status: str
+    opens_at: datetime.datetime
+
+    def opens_later(self, now: datetime.datetime) -> bool:
+        return self.opens_at > now
+
+
+GLANCE = rows.Shape(Slot, "s", ("status", "opens_at"))
+
+
+@cache
+def _glance_sql(vendor: str) -> str:
+    del vendor  # part of the key: the quoting is the engine's
+    return f"SELECT {GLANCE.sql()} FROM {rows.quoted(Slot._meta.db_table)} s WHERE s.id = %s"
+
+
+def slot_glance(slot_id: int) -> SlotGlance | None:
+    """The slot's status and opening, lock-free, from the primary (`core.rows`); None
+    for an unknown id."""
+    with connection.cursor() as cursor:
+        cursor.execute(_glance_sql(connection.vendor), [slot_id])
+        row = cursor.fetchone()
+    return SlotGlance(**GLANCE.values(row)) if row is not None else None
 
 
 def replay(actor: User, key: uuid.UUID) -> BookingResult | None:
@@ -71,16 +102,16 @@ def _check(
     actor_id: int,
     slot: Slot,
     now: datetime.datetime,
-    referrals: list[Referral] | None = None,
+    referrals: list[Referral] | None,
+    active: Iterable[rules.ActiveAppointment],
 ) -> None:
     """Decide again, under the locks, with the one function the pages ask
     (`rules.slot_booking_refusal`): the slot's state, the place, the patient's appointments
-    and referrals.
+    (``active``, read under the patient lock) and referrals.
 
     The per-patient rules (one per specialty, no overlap) read other rows: without the
     patient lock two requests could both pass here and both write.
     """
-    active = selectors.appointments_list_active(patient, now)
     code = rules.slot_booking_refusal(
         patient, actor_id, slot, active=active, now=now, referrals=referrals or []
     )
@@ -107,13 +138,32 @@ def referral_pick(
     return chosen
 
 
-def slot_claim(slot: Slot) -> None:
-    """Conditional UPDATE: only a free slot becomes booked; the row count says if it did."""
-    claimed = Slot.objects.filter(pk=slot.pk, status=Slot.Status.FREE).update(
-        status=Slot.Status.BOOKED, held_for=None, held_until=None
+@cache
+def _claim_sql(vendor: str) -> str:
+    del vendor  # part of the key: the quoting is the engine's
+    return (
+        f"UPDATE {rows.quoted(Slot._meta.db_table)} "
+        "SET status = %s, held_for_id = NULL, held_until = NULL WHERE id = %s AND status = %s"
     )
+
+
+def _claim_params(slot: Slot) -> list[Any]:
+    return [Slot.Status.BOOKED, slot.pk, Slot.Status.FREE]
+
+
+def _claimed(slot: Slot) -> None:
+    slot.status, slot.held_for_id, slot.held_until = Slot.Status.BOOKED, None, None
+
+
+def slot_claim(slot: Slot) -> None:
+    """Conditional UPDATE: only a free slot becomes booked (its hold, if any, ends with
+    it); the row count says if it did."""
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(connection.vendor), _claim_params(slot))
+        claimed = cursor.rowcount
     if claimed != 1:
         raise BookingRefused("slot_taken")
+    _claimed(slot)
 
 
 def booking_logged(appointment_id: int, ticket: str) -> None:
@@ -122,18 +172,20 @@ def booking_logged(appointment_id: int, ticket: str) -> None:
     logger.info("appointment %s booked, ticket %s", appointment_id, ticket)
 
 
-def appointment_create(
+def appointment_new(
     actor: User, patient: Patient, slot: Slot, key: uuid.UUID, note: BookingNote | None = None
 ) -> Appointment:
-    """The appointment row for a slot just claimed (expects both locks)."""
+    """The appointment for ``slot``, not yet written. It holds its slot (with the doctor,
+    clinic and specialty), its patient and its specialty, so the messages written with
+    it read no more rows."""
     note = note or BookingNote()
-    return Appointment.objects.create(
+    return Appointment(
         comment=note.comment,
         reason=note.reason,
         slot=slot,
         patient=patient,
         booked_by=actor,
-        specialty_id=slot.doctor.specialty_id,
+        specialty=slot.doctor.specialty,
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         ticket_number=ticket_code_new(),
@@ -141,11 +193,42 @@ def appointment_create(
     )
 
 
+@cache
+def _claim_and_insert_sql(vendor: str) -> str:
+    del vendor  # part of the key: the quoting and RETURNING are the engine's
+    insert = rows.insert_of(Appointment)
+    return (
+        f"WITH claimed AS ({_claim_sql(connection.vendor)} RETURNING id) "
+        f"{insert.into} SELECT {insert.placeholders} FROM claimed {insert.returning}"
+    )
+
+
+def appointment_claim(
+    actor: User, patient: Patient, slot: Slot, key: uuid.UUID, note: BookingNote | None = None
+) -> Appointment:
+    """Claim the slot (`slot_claim`'s conditional UPDATE) and write its appointment
+    (expects both locks). On PostgreSQL ONE statement: the INSERT takes its row from
+    the UPDATE's, so nothing is written unless the slot was free; elsewhere the two in
+    turn. Raises slot_taken when the slot was not free."""
+    appointment = appointment_new(actor, patient, slot, key, note)
+    params = rows.insert_params(appointment) if connection.vendor == "postgresql" else None
+    if params is None:
+        slot_claim(slot)
+        return rows.insert(appointment)
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_and_insert_sql(connection.vendor), [*_claim_params(slot), *params])
+        row = cursor.fetchone()
+    if row is None:
+        raise BookingRefused("slot_taken")
+    _claimed(slot)
+    return rows.inserted(appointment, row[0])
+
+
 @transaction.atomic(durable=True)
 def _book(
     *,
     actor: User,
-    patient_id: int,
+    patient: Patient,
     slot_id: int,
     key: uuid.UUID,
     ip: str | None,
@@ -154,9 +237,9 @@ def _book(
     referral_id: int | None = None,
     note: BookingNote | None = None,
 ) -> BookingResult:
-    lock_timeout_set()
-    patient = patient_lock(patient_id)
-    slot = slot_lock(slot_id)
+    patient = patient_lock_fresh(patient, timeout_first=True)
+    locked = slot_lock_for_booking(slot_id, patient.pk, timezone.now())
+    slot = locked.slot
     referrals = referrals_for(patient, slot)
     # Everything read before the locks is advisory; decide again now.
     now = timezone.now()
@@ -167,7 +250,7 @@ def _book(
             if not rules.is_draw_reservation(slot, now):
                 raise BookingRefused("slot_taken")
             slot.held_for_id = patient.pk
-        _check(patient, actor.pk, slot, now, referrals)
+        _check(patient, actor.pk, slot, now, referrals, locked.active)
         referral = referral_pick(referrals, slot, referral_id, now)
     except BookingRefused as refused:
         # A double click whose first request won finds its slot taken (or its specialty
@@ -181,8 +264,7 @@ def _book(
         raise BookingRefused(
             selectors.refusal_told(refused.code, conflicts_hidden=hidden)
         ) from None
-    slot_claim(slot)
-    appointment = appointment_create(actor, patient, slot, key, note)
+    appointment = appointment_claim(actor, patient, slot, key, note)
     audit_record(
         AuditAction.APPOINTMENT_BOOKED,
         actor=actor,
@@ -211,11 +293,15 @@ def appointment_book(
     device: str | None = None,
     referral_id: int | None = None,
     note: BookingNote | None = None,
+    glance: SlotGlance | None = None,
 ) -> BookingResult:
     """Book ``slot_id`` for ``patient`` (whom the caller has checked ``actor`` may act for).
 
     A referral-only specialty uses one of the patient's referrals (docs/referrals.md):
     ``referral_id`` when the patient picked one, else the soonest expiring that fits.
+    ``glance``: the slot as the caller read it with `slot_glance` in this request (the
+    page's rate limit, the API's 404), so the lock-free early refusal does not read it
+    again.
     Raises BookingRefused with a code of errors.ERRORS; never a database error.
     """
     return claiming(
@@ -225,7 +311,7 @@ def appointment_book(
         partial(
             _book,
             actor=actor,
-            patient_id=patient.pk,
+            patient=patient,
             slot_id=slot_id,
             key=idempotency_key,
             ip=ip,
@@ -233,42 +319,17 @@ def appointment_book(
             referral_id=referral_id,
             note=note,
         ),
-    )
-
-
-def appointment_book_from_draw(
-    *,
-    actor: User,
-    patient: Patient,
-    slot_id: int,
-    idempotency_key: uuid.UUID,
-) -> BookingResult:
-    """Book a slot kept for a fair-release draw (`slots_reserve_for_draw`) for the patient
-    the draw gave it to, with every rule of `appointment_book` under the same locks.
-
-    A refusal rolls back and leaves the slot kept for the draw, so the draw can give it to
-    the next request. ``actor`` is whoever made the request; the key is derived from the
-    draw and the request, so running the draw again replays instead of booking twice.
-    """
-    return claiming(
-        actor,
-        slot_id,
-        idempotency_key,
-        partial(
-            _book,
-            actor=actor,
-            patient_id=patient.pk,
-            slot_id=slot_id,
-            key=idempotency_key,
-            ip=None,
-            device=None,
-            from_draw=True,
-        ),
+        glance=glance,
     )
 
 
 def claiming(
-    actor: User, slot_id: int, key: uuid.UUID, write: Callable[[], BookingResult]
+    actor: User,
+    slot_id: int,
+    key: uuid.UUID,
+    write: Callable[[], BookingResult],
+    *,
+    glance: SlotGlance | None = None,
 ) -> BookingResult:
     """What every claim of a slot (a booking, a move) does around its transaction: the
     lock-free refusal of a taken slot, "busy" on a lock timeout, and the constraints'
@@ -278,7 +339,9 @@ def claiming(
     behind would refuse a slot just freed (docs/operations.md, «Several app servers»).
     """
     with primary_reads():
-        early = _answer_for_taken_slot(actor=actor, slot_id=slot_id, idempotency_key=key)
+        early = _answer_for_taken_slot(
+            actor=actor, slot_id=slot_id, idempotency_key=key, glance=glance
+        )
         if early is not None:
             return early
         try:
@@ -293,7 +356,7 @@ def claiming(
 
 
 def _answer_for_taken_slot(
-    *, actor: User, slot_id: int, idempotency_key: uuid.UUID
+    *, actor: User, slot_id: int, idempotency_key: uuid.UUID, glance: SlotGlance | None
 ) -> BookingResult | None:
     """At 07:00 most POSTs are for slots already gone, and just before it for slots not
     open yet: answer those without locks, in the one read this costs anyway.
@@ -304,14 +367,13 @@ def _answer_for_taken_slot(
     to *grant* a slot; that happens only under the locks in `_book`. A double click whose
     first request won must still get its appointment back, not "taken". Writes nothing.
     """
-    row = Slot.objects.filter(pk=slot_id).values_list("status", "opens_at").first()
-    if row is None:
+    glance = glance or slot_glance(slot_id)
+    if glance is None:
         return None  # refused under the lock, like any unknown id
-    status, opens_at = row
-    if status == Slot.Status.BOOKED:
+    if glance.status == Slot.Status.BOOKED:
         if (earlier := replay(actor, idempotency_key)) is not None:
             return earlier
         raise BookingRefused("slot_taken")
-    if opens_at > timezone.now():
+    if glance.opens_later(timezone.now()):
         raise BookingRefused("slot_not_open")
     return None

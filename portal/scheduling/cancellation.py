@@ -27,12 +27,11 @@ from portal.referrals.services import referral_carry, referral_give_back
 from portal.scheduling import rules, selectors
 from portal.scheduling.booking import (
     BookingResult,
-    appointment_create,
+    appointment_claim,
     booking_logged,
     claiming,
     referrals_for,
     replay,
-    slot_claim,
 )
 from portal.scheduling.errors import BookingRefused, busy
 from portal.scheduling.events import (
@@ -105,8 +104,7 @@ def _reschedule(
     now = timezone.now()
     _check_move(patient, actor, current, slot, now, referrals)
     _end_moved(current, now)
-    slot_claim(slot)
-    moved = appointment_create(actor, patient, slot, key)
+    moved = appointment_claim(actor, patient, slot, key)
     referral_carry(from_appointment_id=current.pk, to_appointment_id=moved.pk)
     extra = {"device": device} if device else {}
     audit_record(

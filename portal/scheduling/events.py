@@ -7,6 +7,8 @@ In the writer's transaction — a receiver's rows commit or roll back with the b
 (the outbox's messages are written here, docs/notifications.md):
 
 - `appointment_booked(appointment)`;
+- `appointments_booked(appointments)`: several bookings of one transaction (a fair-release
+  draw's winners, `scheduling.draw_booking`), told at once so their rows are written at once;
 - `appointment_cancelled(appointment, by_clinic, reason)`;
 - `appointment_moved(old, new)`: one move, told as one event (not a cancel and a booking),
   so the patient hears «Запись перенесена с … на …» once (docs/notifications.md).
@@ -28,6 +30,7 @@ from django.dispatch import Signal
 logger = logging.getLogger(__name__)
 
 appointment_booked = Signal()
+appointments_booked = Signal()
 appointment_cancelled = Signal()
 appointment_moved = Signal()
 cancellation_committed = Signal()

@@ -46,8 +46,9 @@ def slot_hold_release(*, slot_id: int, patient_id: int) -> bool:
 
 def slots_reserve_for_draw(*, slot_ids: list[int]) -> int:
     """Keep free slots for a draw until their own start: no search shows them and no one
-    books them first-come (`rules.is_draw_reservation`); only `appointment_book_from_draw`
-    takes them, and `slots_release_from_draw` lets the rest go. Returns how many are kept.
+    books them first-come (`rules.is_draw_reservation`); only
+    `draw_booking.appointments_book_for_draw` takes them, and `slots_release_from_draw`
+    lets the rest go. Returns how many are kept.
 
     One conditional UPDATE, no locks: a slot booked or held for a patient meanwhile is
     skipped (PostgreSQL re-checks the condition after a booking that holds the row commits).

@@ -218,7 +218,7 @@ def is_draw_reservation(slot: Slot, now: datetime.datetime) -> bool:
 
 def hold_refusal(slot: Slot, patient_id: int | None, now: datetime.datetime) -> str | None:
     """A held slot is bookable only by the patient it is held for, until the hold ends;
-    a slot kept for a draw by no one but the draw (`appointment_book_from_draw`)."""
+    a slot kept for a draw by no one but the draw (`draw_booking.appointments_book_for_draw`)."""
     if is_draw_reservation(slot, now):
         return "slot_in_draw"
     return "slot_held" if is_held_for_other(slot, patient_id, now) else None

@@ -21,8 +21,9 @@ from portal.scheduling.arrival import appointment_mark_arrived
 from portal.scheduling.booking import (
     BookingNote,
     BookingResult,
+    SlotGlance,
     appointment_book,
-    appointment_book_from_draw,
+    slot_glance,
 )
 from portal.scheduling.cancellation import (
     appointment_cancel,
@@ -53,9 +54,9 @@ __all__ = [
     "BookingResult",
     "RuleDraft",
     "SchedulePublished",
+    "SlotGlance",
     "absence_record",
     "appointment_book",
-    "appointment_book_from_draw",
     "appointment_cancel",
     "appointment_cancel_by_clinic",
     "appointment_mark_arrived",
@@ -65,6 +66,7 @@ __all__ = [
     "schedule_preview",
     "schedule_publish",
     "schedule_rules_after",
+    "slot_glance",
     "slot_hold",
     "slot_hold_release",
     "slots_release_from_draw",

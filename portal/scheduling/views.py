@@ -223,8 +223,14 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
 
 def _not_open_yet(request: PatientRequest, slot_id: int) -> bool:
     """A submission for a slot that opens later: refused without locks by the booking
-    service, so it does not spend the patient's booking budget before the day opens."""
-    return request.method == "POST" and selectors.slot_opens_later(slot_id)
+    service, so it does not spend the patient's booking budget before the day opens.
+
+    The one lock-free read of the slot a POST costs: kept on the request, the booking
+    service answers its early refusal from it (`booking.slot_glance`)."""
+    if request.method != "POST":
+        return False
+    glance = request.__dict__["_slot_glance"] = services.slot_glance(slot_id)
+    return glance is not None and glance.opens_later(timezone.now())
 
 
 @require_http_methods(["GET", "POST"])
@@ -249,6 +255,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                     ip=client_ip(request),
                     device=request_device(request),
                     referral_id=form.cleaned_data.get("referral"),
+                    glance=request.__dict__.get("_slot_glance"),
                 )
             except BookingRefused as refused:
                 error, status = _text(refused.code, patient), 409

@@ -6,6 +6,7 @@ unverified guardianship only the entries the user made and the offers they led t
 """
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.selectors import Visibility, VisibleRows, visibility_for
 from portal.scheduling.models import Slot
@@ -270,4 +272,23 @@ def slots_free_for_entry(entry: WaitlistEntry, *, limit: int) -> list[int]:
             found.append(slot_id)
             if len(found) == limit:
                 break
+    return found
+
+
+def places_doctors(
+    places: Collection[tuple[int, int]],
+) -> dict[tuple[int, int], dict[int, Doctor]]:
+    """Each (clinic, specialty)'s active doctors, by id, in one statement: a waitlist entry
+    may name only one of them, and a place without any takes no entries."""
+    found: dict[tuple[int, int], dict[int, Doctor]] = {place: {} for place in places}
+    if not found:
+        return found
+    doctors = Doctor.objects.filter(
+        clinic_id__in={clinic for clinic, _ in found},
+        specialty_id__in={specialty for _, specialty in found},
+        is_active=True,
+    )
+    for doctor in doctors:
+        if (place := (doctor.clinic_id, doctor.specialty_id)) in found:
+            found[place][doctor.pk] = doctor
     return found

@@ -12,7 +12,7 @@ Public entry points other apps call (their signatures are a contract):
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -259,12 +259,16 @@ def entry_join_refusal(
     doctor: Doctor | None,
     date_from: datetime.date,
     date_to: datetime.date,
+    active: list[Appointment] | None = None,
+    place_doctors: Collection[int] | None = None,
 ) -> str | None:
     """The first reason ``patient`` may not join this waitlist, or None: the booking's
-    own rules for the place (`rules.booking_refusal`), then the dates and the doctor."""
+    own rules for the place (`rules.booking_refusal`), then the dates and the doctor.
+    ``active`` and ``place_doctors`` (the place's active doctors): read here unless given."""
     today = timezone.localdate()
     now = timezone.now()
-    active = booking_selectors.appointments_list_active(patient, now)
+    if active is None:
+        active = booking_selectors.appointments_list_active(patient, now)
     code = rules.booking_refusal(
         patient, actor_id, clinic=clinic, specialty=specialty, active=active, now=now
     )
@@ -276,12 +280,13 @@ def entry_join_refusal(
         return "dates_past"
     if date_to > today + datetime.timedelta(days=settings.WAITLIST_MAX_DAYS):
         return "dates_too_far"
-    doctors = Doctor.objects.filter(clinic=clinic, specialty=specialty, is_active=True)
-    if not doctors.exists():
+    if place_doctors is None:
+        place_doctors = selectors.places_doctors([(clinic.pk, specialty.pk)])[
+            clinic.pk, specialty.pk
+        ]
+    if not place_doctors:
         return "place_unknown"
-    if doctor is not None and not doctors.filter(pk=doctor.pk).exists():
-        return "doctor_unknown"
-    return None
+    return "doctor_unknown" if doctor is not None and doctor.pk not in place_doctors else None
 
 
 def _join_refusal_told(actor: User, patient: Patient, code: str) -> str:

@@ -103,9 +103,7 @@ def test_control_without_the_patient_lock_the_api_books_one_specialty_twice(monk
         real_check(*args)
         both_checked.wait(timeout=60)
 
-    monkeypatch.setattr(
-        booking_service, "patient_lock", lambda pk: type(patient).objects.get(pk=pk)
-    )
+    monkeypatch.setattr(booking_service, "patient_lock_fresh", lambda patient, **how: patient)
     monkeypatch.setattr(booking_service, "_check", check_then_wait)
     token = _token(patient.user, app)
     statuses = post_all_at_once(

@@ -25,6 +25,7 @@ def test_the_floors_raw_booking_fits_todays_schema(patient):
         host=params["HOST"] or None,
         port=params["PORT"] or None,
         autocommit=True,
+        cursor_factory=psycopg.ClientCursor,
     ) as raw:
         assert book_raw(
             raw, Job(user_id=patient.pk, patient_id=patient.patient.pk, slot_id=slot.pk)

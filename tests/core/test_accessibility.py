@@ -86,3 +86,18 @@ def test_it_never_redirects_off_the_site(target):
 def test_saving_needs_the_csrf_token():
     client = Client(enforce_csrf_checks=True)
     assert client.post(URL, {"next": "/", "font": "large"}).status_code == 403
+
+
+def test_the_settings_page_says_its_marks_are_a_proposal_while_the_ordinary_site_is_shown():
+    page = Client().get(URL).content.decode()
+    assert "Сейчас портал показан в обычной версии" in page
+    assert 'value="large" id="a11y-font-large" checked' in page
+
+
+def test_the_settings_page_marks_the_size_the_visitor_is_reading():
+    client = Client()
+    _choose(client, font="larger")
+    page = client.get(URL).content.decode()
+    assert "Отмечены настройки, с которыми сейчас показан портал" in page
+    assert 'value="larger" id="a11y-font-larger" checked' in page
+    assert 'value="large" id="a11y-font-large" checked' not in page

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from portal.notifications import channels
+from portal.notifications import channels, polling
 from portal.notifications.devsink import LocalController, MailboxHandler
 from portal.patients.models import Patient
 from portal.scheduling import services as booking
@@ -155,24 +155,37 @@ def daughter(mother, father, doctor) -> Patient:
 
 
 def book(actor_patient: Patient, patient: Patient, slot: Slot) -> Appointment:
+    """Book, and let the outbox write the booking's messages as the first polling worker
+    does a moment later (the booking itself writes one `Event`, issue 25)."""
     assert actor_patient.user is not None, "the booking actor holds an account"
-    return booking.appointment_book(
+    appointment = booking.appointment_book(
         actor=actor_patient.user, patient=patient, slot_id=slot.pk, idempotency_key=uuid.uuid4()
     ).appointment
+    polling.events_fan_out()
+    return appointment
 
 
 def run_worker() -> None:
     """The workers of `make run`, in batch mode: run every ready task of every queue
-    (e-mail's included), then return.
+    (e-mail's included) and every due message of the outbox, then return.
 
     The worker closes "old" connections between tasks; inside a test's transaction that
     would close the test's own connection (PostgreSQL), so that one call is a no-op here.
     """
-    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+    with mock.patch("portal.core.management.commands.tasks_worker.close_old_connections"):
         call_command(
-            "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*",
-            verbosity=0,
-        )  # fmt: skip
+            "tasks_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0
+        )
+
+
+def deliver_due(clock: Clock, when: datetime.datetime) -> None:
+    """At ``when``: a round of the sweep (it writes the reminders that fell due and
+    enqueues them), then the workers."""
+    from portal.notifications import sweep
+
+    clock.now = when
+    sweep.outbox_sweep()
+    run_worker()
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
 """E-mail over real SMTP (aiosmtpd on 127.0.0.1): content, retries, failures, crashes."""
 
+from unittest import mock
+
 import pytest
+from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 from icalendar import Calendar
 
-from portal.notifications import delivery, services
+from portal.notifications import delivery, sweep
 from portal.notifications.models import Kind, Message, Status
 from portal.scheduling import services as booking
 from tests.factories import PatientFactory
@@ -165,7 +168,7 @@ def test_killed_after_acknowledging_before_the_task_ack_is_sent_once(
 
     # Restarted: the task is run again and the sweep looks for lost work.
     clock.travel(hours=1)
-    services.outbox_sweep()
+    sweep.outbox_sweep()
     run_worker()
     delivery.messages_deliver([message.pk])
 
@@ -199,9 +202,9 @@ def test_killed_between_the_relays_acceptance_and_our_ack_resends_with_the_same_
     assert message.status == Status.SENDING
 
     clock.travel(minutes=4)  # within the lease: nobody takes it
-    assert services.outbox_sweep().reclaimed == 0
+    assert sweep.outbox_sweep().reclaimed == 0
     clock.travel(minutes=2)  # the lease (5 min) has expired
-    assert services.outbox_sweep().reclaimed == 1
+    assert sweep.outbox_sweep().reclaimed == 1
     run_worker()
 
     first, second = smtp.handler.message_ids()
@@ -211,18 +214,41 @@ def test_killed_between_the_relays_acceptance_and_our_ack_resends_with_the_same_
     assert (message.status, message.attempts, message.gateway_id) == (Status.SENT, 2, first)
 
 
-def test_a_lost_enqueue_is_found_by_the_sweep(
+def test_a_message_no_worker_took_is_enqueued_by_the_sweep(
     smtp, clock, mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         book(mother, mother, slot_at(visit_time))
-    DBTaskResult.objects.all().delete()  # the task was lost (another backend, a crash)
-    run_worker()
+    # Only the library's own worker runs: it runs tasks and never looks at the outbox.
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*",
+            verbosity=0,
+        )  # fmt: skip
     assert smtp.received == []
 
+    assert sweep.outbox_sweep().enqueued == 0  # a polling worker has the grace to take it
     clock.travel(minutes=3)
-    assert services.outbox_sweep().enqueued == 1
+    assert sweep.outbox_sweep().enqueued == 1
     run_worker()
+    assert len(smtp.received) == 1
+
+
+def test_a_lost_task_is_found_by_the_sweep(
+    smtp, clock, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        book(mother, mother, slot_at(visit_time))
+    clock.travel(minutes=3)
+    assert sweep.outbox_sweep().enqueued == 1
+    DBTaskResult.objects.all().delete()  # that task was lost (another backend, a crash)
+    clock.travel(minutes=3)
+    assert sweep.outbox_sweep().enqueued == 1
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--queue-name", "*",
+            verbosity=0,
+        )  # fmt: skip
     assert len(smtp.received) == 1
 
 
@@ -245,7 +271,7 @@ def test_a_message_that_kills_its_worker_every_time_ends_as_failed(
         with pytest.raises(Killed):
             delivery.messages_deliver([message.pk])
         clock.travel(minutes=6)
-        services.outbox_sweep()
+        sweep.outbox_sweep()
         message.refresh_from_db()
         if message.status == Status.FAILED:
             break

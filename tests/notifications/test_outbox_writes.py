@@ -1,17 +1,30 @@
-"""The outbox rows are written with the booking: who gets what, and nothing on rollback."""
+"""The outbox rows are written with the booking: who gets what, and nothing on rollback.
+
+The booking writes its confirmation only; the reminders are written when due (issue 25,
+`reminders`), to the recipients and addresses the confirmation went to."""
 
 import datetime
 import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
-from portal.notifications import receivers
+from portal.notifications import channels, polling, receivers, reminders, sweep
 from portal.notifications import services as notify
-from portal.notifications.models import REMINDER_KINDS, Channel, Kind, Message, Preference, Status
+from portal.notifications.models import (
+    REMINDER_KINDS,
+    Channel,
+    Event,
+    Kind,
+    Message,
+    Preference,
+    Status,
+)
 from portal.scheduling import services as booking
-from tests.notifications.conftest import book, run_worker
+from tests.notifications.conftest import book, deliver_due, run_worker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("email_only")]
 
@@ -21,13 +34,20 @@ def kinds_by_recipient(appointment):
     return sorted((m.recipient.first_name, m.kind, m.channel) for m in rows)
 
 
-def test_booking_for_self_writes_confirmation_and_two_reminders(
+def write_due_reminders(visit_time):
+    """The sweep's reminder step an hour before the visit: both reminders are due."""
+    return reminders.reminders_write(visit_time - datetime.timedelta(hours=1))
+
+
+def test_booking_for_self_writes_the_confirmation_and_the_reminders_when_due(
     mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
 
     rows = Message.objects.filter(appointment=appointment)
+    assert list(rows.values_list("kind", flat=True)) == [Kind.BOOKED]
+    write_due_reminders(visit_time)
     assert sorted(rows.values_list("kind", flat=True)) == [
         Kind.BOOKED,
         Kind.REMINDER_EVENING,
@@ -37,9 +57,81 @@ def test_booking_for_self_writes_confirmation_and_two_reminders(
     confirmation = rows.get(kind=Kind.BOOKED)
     assert "Вы записаны к врачу." in confirmation.text
     assert appointment.ticket_number in confirmation.text
-    # Only the confirmation is due now, and exactly one task asks for it.
-    assert DBTaskResult.objects.count() == 1
-    assert DBTaskResult.objects.get().args_kwargs["args"] == [[confirmation.pk]]
+    # No task row: a worker polling the outbox takes the confirmation (issue 25).
+    assert not DBTaskResult.objects.exists()
+
+
+def test_the_booking_writes_one_event_row_and_a_polling_worker_sends_the_confirmation(
+    settings, monkeypatch, smtp, mother, slot_at, visit_time
+):
+    """Issue 25: inside the booking's transaction the outbox costs one small INSERT (no
+    message per recipient and channel, no task row); a polling worker writes and sends."""
+    settings.SMPP_HOST = "127.0.0.1"  # e-mail and SMS: still one row
+    statements: list[str] = []
+
+    def counted(appointment):
+        with CaptureQueriesContext(connection) as captured:
+            polling.appointment_booked_notify(appointment)
+        statements.extend(q["sql"] for q in captured.captured_queries)
+
+    monkeypatch.setattr(receivers, "appointment_booked_notify", counted)
+    assert mother.user is not None
+    appointment = booking.appointment_book(
+        actor=mother.user,
+        patient=mother,
+        slot_id=slot_at(visit_time).pk,
+        idempotency_key=uuid.uuid4(),
+    ).appointment
+
+    assert len(statements) == 1 and statements[0].startswith('INSERT INTO "notifications_event"')
+    assert list(Event.objects.values_list("appointment_id", "kind")) == [
+        (appointment.pk, Kind.BOOKED)
+    ]
+    assert not Message.objects.exists() and not DBTaskResult.objects.exists()
+
+    monkeypatch.setattr(channels, "sms_send", lambda message: ["sms-1"])
+    run_worker()
+    assert not Event.objects.exists()
+    sent = Message.objects.filter(appointment=appointment, status=Status.SENT)
+    assert sorted(sent.values_list("kind", "channel")) == [
+        (Kind.BOOKED, Channel.EMAIL),
+        (Kind.BOOKED, Channel.SMS),
+    ]
+    assert len(smtp.received) == 1
+
+
+def test_a_patient_with_no_address_costs_the_booking_nothing(mother, slot_at, visit_time):
+    type(mother).objects.filter(pk=mother.pk).update(email="", phone="")
+    mother.refresh_from_db()
+    assert mother.user is not None
+    booking.appointment_book(
+        actor=mother.user,
+        patient=mother,
+        slot_id=slot_at(visit_time).pk,
+        idempotency_key=uuid.uuid4(),
+    )
+    assert not Event.objects.exists()
+
+
+def test_a_booking_cancelled_before_the_worker_came_is_told_in_order(
+    smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
+):
+    assert mother.user is not None
+    slot = slot_at(visit_time)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = booking.appointment_book(
+            actor=mother.user, patient=mother, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+        ).appointment
+        booking.appointment_cancel(actor=mother.user, appointment=appointment)
+    run_worker()
+
+    subjects = [str(mail.message["Subject"]) for mail in smtp.received]
+    assert len(subjects) == 2
+    assert "Запись к врачу" in subjects[0] and "отменена" in subjects[1]
+    assert not Event.objects.exists()
+    # No reminder follows a cancelled appointment's confirmation.
+    reminders.reminders_write(visit_time - datetime.timedelta(hours=1))
+    assert not Message.objects.filter(kind__in=REMINDER_KINDS).exists()
 
 
 def test_booking_for_a_child_tells_every_active_guardian_not_the_child(
@@ -100,19 +192,15 @@ def test_preferences_turn_channels_and_reminders_off(
     Preference.objects.create(patient=mother, sms_enabled=False, reminders_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
-    clock.travel(days=3)  # past both reminders
-    notify.outbox_sweep()
-    run_worker()
+    deliver_due(clock, visit_time - datetime.timedelta(hours=1))  # past both reminders
 
     rows = Message.objects.filter(appointment=appointment)
-    sent = [(m.kind, m.channel) for m in rows if m.status == Status.SENT]
-    assert sent == [(Kind.BOOKED, Channel.EMAIL)]
+    # Read when the messages are written (a moment after the booking): no SMS, and no
+    # reminder is planned; at send time they are asked again.
+    assert [(m.kind, m.channel, m.status) for m in rows] == [
+        (Kind.BOOKED, Channel.EMAIL, Status.SENT)
+    ]
     assert len(smtp.received) == 1
-    reasons = {m.error for m in rows if m.status == Status.SKIPPED}
-    assert reasons == {
-        "Канал отключён в настройках получателя",
-        "Напоминания отключены получателем",
-    }
 
 
 def test_a_guardians_preferences_apply_when_the_rows_are_written(
@@ -122,6 +210,7 @@ def test_a_guardians_preferences_apply_when_the_rows_are_written(
     Preference.objects.create(patient=father, sms_enabled=False, reminders_enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, daughter, slot_at(visit_time))
+    write_due_reminders(visit_time)
 
     to_father = Message.objects.filter(appointment=appointment, recipient=father)
     assert list(to_father.values_list("kind", "channel")) == [(Kind.BOOKED, Channel.EMAIL)]
@@ -133,6 +222,7 @@ def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_polic
     settings.SMPP_HOST = "127.0.0.1"
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, daughter, slot_at(visit_time))
+    write_due_reminders(visit_time)
 
     sms = Message.objects.filter(appointment=appointment, channel=Channel.SMS)
     assert sms.count() == 6  # two guardians × confirmation and two reminders
@@ -155,35 +245,35 @@ def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_polic
 def test_a_rolled_back_booking_writes_and_sends_nothing(
     monkeypatch, smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
-    real = notify.appointment_booked_notify
+    real = polling.appointment_booked_notify
 
     def written_then_fails(appointment):
         real(appointment)
-        assert Message.objects.filter(appointment=appointment).exists()
-        raise RuntimeError("the booking fails after the rows were written")
+        assert Event.objects.filter(appointment=appointment).exists()
+        raise RuntimeError("the booking fails after its event was written")
 
     # The notifications hear of the booking inside its transaction (scheduling.events).
     monkeypatch.setattr(receivers, "appointment_booked_notify", written_then_fails)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         book(mother, mother, slot_at(visit_time))
 
-    assert not Message.objects.exists()
+    assert not Message.objects.exists() and not Event.objects.exists()
     assert not DBTaskResult.objects.exists()
-    notify.outbox_sweep()
+    sweep.outbox_sweep()
     run_worker()
     assert smtp.received == []
 
 
-def test_cancelling_withdraws_the_reminders_and_writes_the_cancellation(
+def test_cancelling_writes_the_cancellation_and_no_reminder_follows(
     mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
         booking.appointment_cancel(actor=mother.user, appointment=appointment)
+    write_due_reminders(visit_time)
 
     rows = {m.kind: m for m in Message.objects.filter(appointment=appointment)}
-    assert rows[Kind.REMINDER_EVENING].status == Status.SKIPPED
-    assert rows[Kind.REMINDER_SOON].error == "Запись отменена"
+    assert set(rows) == {Kind.BOOKED, Kind.CANCELLED}
     assert rows[Kind.CANCELLED].status == Status.QUEUED
     assert "Запись к врачу отменена" in rows[Kind.CANCELLED].text
 
@@ -213,7 +303,7 @@ def test_with_a_queue_outside_the_database_a_failing_enqueue_does_not_fail_the_b
     assert appointment.pk and Message.objects.filter(kind=Kind.BOOKED).exists()
     monkeypatch.undo()
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": queues}}
-    notify.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
+    sweep.outbox_sweep(now=timezone.now() + timedelta(minutes=3))
     run_worker()
     assert len(smtp.received) == 1
 
@@ -232,6 +322,7 @@ def test_a_clinic_cancellation_gives_the_reason_by_email_and_sms(
         with transaction.atomic():
             Appointment.objects.filter(pk=appointment.pk).update(status="cancelled_clinic")
             notify.appointment_cancelled_by_clinic_notify(appointment, "врач на больничном")
+    write_due_reminders(visit_time)
 
     rows = Message.objects.filter(appointment=appointment, kind=Kind.CANCELLED_BY_CLINIC)
     assert rows.count() == 4  # two guardians, e-mail and SMS
@@ -242,8 +333,7 @@ def test_a_clinic_cancellation_gives_the_reason_by_email_and_sms(
             assert "Поликлиника отменила запись" in message.text
         else:
             assert message.text.startswith("Приём (Иванова М.И.) отменён (врач на больничном)")
-    reminders = Message.objects.filter(appointment=appointment, kind__startswith="reminder")
-    assert set(reminders.values_list("status", flat=True)) == {Status.SKIPPED}
+    assert not Message.objects.filter(appointment=appointment, kind__in=REMINDER_KINDS).exists()
 
 
 def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
@@ -262,7 +352,7 @@ def test_the_sweep_forgets_tasks_a_killed_worker_left_running_for_a_day():
         status="RUNNING", started_at=now - timedelta(hours=1)
     )
 
-    notify.outbox_sweep()
+    sweep.outbox_sweep()
 
     assert list(DBTaskResult.objects.values_list("pk", flat=True)) == [recent.db_result.pk]  # type: ignore[attr-defined]
 
@@ -279,14 +369,11 @@ def test_a_move_is_one_message_from_the_old_time_to_the_new_and_moves_the_remind
         new = booking.appointment_reschedule(
             actor=mother.user, appointment=old, new_slot_id=later.pk, idempotency_key=uuid.uuid4()
         ).appointment
+    write_due_reminders(visit_time)  # the old time's reminders would be due
 
     old_rows = Message.objects.filter(appointment=old)
     assert not old_rows.filter(kind=Kind.CANCELLED).exists()
-    assert set(
-        old_rows.filter(kind__in=[Kind.REMINDER_EVENING, Kind.REMINDER_SOON]).values_list(
-            "status", flat=True
-        )
-    ) == {Status.SKIPPED}
+    assert not old_rows.filter(kind__in=REMINDER_KINDS).exists()
     moved = Message.objects.filter(appointment=new, kind=Kind.MOVED)
     # One message per parent (each by e-mail only here), nothing else said now.
     assert sorted(moved.values_list("address", flat=True)) == [
@@ -299,5 +386,7 @@ def test_a_move_is_one_message_from_the_old_time_to_the_new_and_moves_the_remind
     assert old.slot.starts_at.astimezone(ZoneInfo("Asia/Irkutsk")).strftime("%d.%m.%Y") in text
     assert new.ticket_number in text
     assert f"/appointments/{new.pk}/" in text  # the new ticket itself, not a list
+    assert not Message.objects.filter(appointment=new, kind__in=REMINDER_KINDS).exists()
+    write_due_reminders(later.starts_at)
     new_kinds = sorted(Message.objects.filter(appointment=new).values_list("kind", flat=True))
     assert new_kinds.count(Kind.REMINDER_EVENING) == 2 and Kind.BOOKED not in new_kinds

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from portal.notifications import channels, receipts
+from portal.notifications import channels, receipts, reminders
 from portal.notifications.models import Channel, Kind, Message, MessagePart, Status
 from portal.notifications.smpp.client import SmppGateway
 from portal.smsc_emulator.runner import SmscEmulatorThread, running_smsc
@@ -156,6 +156,7 @@ def test_a_reminder_sms_expires_at_the_visit_and_a_confirmation_does_not(
     night) is worse than none; the SMSC is told to drop it then (validity_period)."""
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, mother, slot_at(visit_time))
+    reminders.reminders_write(visit_time - datetime.timedelta(hours=1))  # written when due
     reminder = sms_rows().filter(kind__in=(Kind.REMINDER_EVENING, Kind.REMINDER_SOON)).first()
     confirmation = sms_rows().get(kind=Kind.BOOKED)
     assert reminder is not None

@@ -50,6 +50,11 @@ def unlocked_patient(pk):
     return Patient.objects.select_related("clinic").get(pk=pk)
 
 
+def unlocked_booking_patient(patient, **how):
+    """The booking's patient lock (`patients.locks.patient_lock_fresh`) switched off."""
+    return patient
+
+
 def unlocked_referrals(patient_id, specialty_id):
     return list(Referral.objects.filter(patient_id=patient_id, specialty_id=specialty_id))
 
@@ -70,7 +75,7 @@ def test_two_guardians_booking_with_one_referral_get_one_appointment(family):
 def test_the_referral_lock_alone_keeps_one_referral_to_one_appointment(monkeypatch, family):
     """Without the patient lock the referral row still serialises the two bookings."""
     child, guardians, slots, referral = family
-    monkeypatch.setattr(booking, "patient_lock", unlocked_patient)
+    monkeypatch.setattr(booking, "patient_lock_fresh", unlocked_booking_patient)
     outcomes = booked_at_once(
         [book_call(g, child, s) for g, s in zip(guardians, slots, strict=True)]
     )
@@ -91,7 +96,7 @@ def test_control_without_the_locks_one_referral_books_twice(monkeypatch, family)
         real_check(*args)
         both_checked.wait(timeout=10)
 
-    monkeypatch.setattr(booking, "patient_lock", unlocked_patient)
+    monkeypatch.setattr(booking, "patient_lock_fresh", unlocked_booking_patient)
     monkeypatch.setattr(booking, "referrals_lock", unlocked_referrals)
     monkeypatch.setattr(booking, "_check", check_then_wait)
     outcomes = booked_at_once(
@@ -161,7 +166,7 @@ def test_control_without_the_locks_a_cancel_is_lost(monkeypatch, clerk, family):
         both_read.wait(timeout=10)
         return row
 
-    monkeypatch.setattr(booking, "patient_lock", unlocked_patient)
+    monkeypatch.setattr(booking, "patient_lock_fresh", unlocked_booking_patient)
     monkeypatch.setattr(referral_services, "patient_lock", unlocked_patient)
     monkeypatch.setattr(booking, "referrals_lock", unlocked_referrals)
     monkeypatch.setattr(booking, "_check", check_then_let_the_cancel_commit)

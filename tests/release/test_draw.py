@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
+from portal.notifications import polling
 from portal.notifications.models import Kind, Message
 from portal.release import draws, services
 from portal.release.errors import ReleaseRefused
@@ -68,6 +69,7 @@ def test_the_draw_books_winners_tells_losers_and_opens_the_rest(ballot, place):
     assert sorted(m.patient_id for m in told) == sorted(p.pk for p in lost)
     assert "не выпало" in told.first().text
     won = [r.patient for r in rows.filter(status="won")]
+    polling.events_fan_out()  # the booking's messages, as the first polling worker writes them
     assert Message.objects.filter(kind=Kind.BOOKED, patient__in=won).count() == 3
     assert Ballot.objects.get(pk=ballot.pk).status == Ballot.Status.DRAWN
     assert AuditEvent.objects.filter(action=AuditAction.RELEASE_DRAWN).count() == 1

@@ -98,16 +98,16 @@ def test_control_without_the_ballot_lock_concurrent_runs_draw_several_seeds(
     monkeypatch.setattr(draws, "PROTECT_BALLOT_CLAIM", False)
     requests_for(ballot, 8)
     open_now(ballot)
-    real_create = Draw.objects.create
+    real_create = Draw.objects.bulk_create
     gate = threading.Barrier(4, timeout=10)
 
-    def slow_create(**kwargs):
+    def slow_create(*args, **kwargs):
         # Every run has read «collecting» before any writes its draw.
         with contextlib.suppress(threading.BrokenBarrierError):
             gate.wait()
-        return real_create(**kwargs)
+        return real_create(*args, **kwargs)
 
-    monkeypatch.setattr(Draw.objects, "create", slow_create)
+    monkeypatch.setattr(Draw.objects, "bulk_create", slow_create)
     at_once([draw_call(ballot) for _ in range(4)])
     assert seeds() > 1
     assert Draw.objects.count() == 1  # the one-to-one constraint
@@ -158,3 +158,35 @@ def test_control_without_the_reservation_first_come_bookers_take_the_slots(ballo
     assert outcomes["first-come booked"] >= 1
     assert BallotRequest.objects.filter(status="won").count() < 3
     assert one_active_appointment_per_slot()  # the booking service still never double-books
+
+
+def test_a_draw_racing_its_own_patients_bookings_books_no_one_twice_in_the_specialty(ballot, place):
+    """The draw books all its winners in one transaction under every requesting patient's
+    lock: a patient who books the same specialty first come at that moment (another day)
+    ends with one appointment in it, whoever came first — never two."""
+    from django.utils import timezone
+
+    from tests.release.conftest import day_ahead, make_slots
+
+    people = requests_for(ballot, 5)
+    open_now(ballot)
+    _, specialty, doctor, _ = place
+    elsewhere = make_slots(doctor, day_ahead(5), [9, 10, 11, 12, 13], timezone.now())
+
+    def book_elsewhere(patient, slot):
+        def call():
+            booking.appointment_book(
+                actor=patient.user, patient=patient, slot_id=slot.pk, idempotency_key=uuid.uuid4()
+            )
+            return "booked elsewhere"
+
+        return call
+
+    outcomes = at_once(
+        [draw_call(ballot), *(book_elsewhere(p, s) for p, s in zip(people, elsewhere, strict=True))]
+    )
+    assert not [o for o in outcomes if str(o).startswith("error")], outcomes
+    for person in people:
+        mine = Appointment.objects.filter(patient=person, status="booked", specialty=specialty)
+        assert mine.count() == 1
+    assert one_active_appointment_per_slot()

@@ -13,9 +13,11 @@ from collections import Counter
 import pytest
 from django.db import connection, connections, transaction
 
+from portal.core import rows
 from portal.scheduling import booking, cancellation, services
 from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Appointment, Slot
+from portal.scheduling.slot_locks import ActiveAppointment, SlotForBooking
 from tests.factories import (
     DoctorFactory,
     PatientFactory,
@@ -32,6 +34,25 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("real row locks need PostgreSQL")
+
+
+def unlocked_patient(patient, **how):
+    """The booking's patient lock switched off: the caller's row, no lock taken."""
+    return patient
+
+
+def unlocked_slot(slot_id, patient_id, since):
+    """The booking's slot lock switched off: the same reads, no lock taken."""
+    slot = Slot.objects.select_related("doctor__clinic", "doctor__specialty").get(pk=slot_id)
+    active = Appointment.objects.filter(patient_id=patient_id, status="booked", ends_at__gt=since)
+    return SlotForBooking(
+        slot, [ActiveAppointment(a.pk, a.specialty_id, a.starts_at, a.ends_at) for a in active]
+    )
+
+
+def inserted_unclaimed(actor, patient, slot, key, note=None):
+    """The booking's conditional UPDATE switched off: the appointment row alone."""
+    return rows.insert(booking.appointment_new(actor, patient, slot, key, note))
 
 
 def booked_at_once(calls):
@@ -76,7 +97,7 @@ def test_control_without_the_patient_lock_the_race_books_twice(monkeypatch):
         real_check(*args)
         both_checked.wait(timeout=10)
 
-    monkeypatch.setattr(booking, "patient_lock", lambda pk: type(patient).objects.get(pk=pk))
+    monkeypatch.setattr(booking, "patient_lock_fresh", unlocked_patient)
     monkeypatch.setattr(booking, "_check", check_then_wait)
     outcomes = booked_at_once([book_call(patient, first), book_call(patient, second)])
     assert outcomes == Counter({"booked": 2})
@@ -95,14 +116,10 @@ def test_control_without_lock_and_recheck_the_constraint_still_stops_a_double_bo
     def no_check(*args):
         both_checked.wait(timeout=10)
 
-    monkeypatch.setattr(booking, "patient_lock", lambda pk: type(patients[0]).objects.get(pk=pk))
+    monkeypatch.setattr(booking, "patient_lock_fresh", unlocked_patient)
     monkeypatch.setattr(booking, "_check", no_check)
-    monkeypatch.setattr(
-        booking,
-        "slot_lock",
-        lambda pk: Slot.objects.select_related("doctor__clinic", "doctor__specialty").get(pk=pk),
-    )
-    monkeypatch.setattr(booking, "slot_claim", lambda slot_row: None)
+    monkeypatch.setattr(booking, "slot_lock_for_booking", unlocked_slot)
+    monkeypatch.setattr(booking, "appointment_claim", inserted_unclaimed)
     outcomes = booked_at_once([book_call(p, slot) for p in patients])
     assert outcomes == Counter({"booked": 1, "slot_taken": 1})
     assert Appointment.objects.filter(slot=slot, status="booked").count() == 1
@@ -217,6 +234,41 @@ def test_a_lock_held_too_long_answers_busy_and_writes_nothing(settings):
     assert_consistent(slot)
     appointment.refresh_from_db()
     assert appointment.status == "booked"
+
+
+@pytest.mark.parametrize("held", ["patient", "slot"])
+def test_a_booking_waiting_past_the_lock_timeout_answers_busy_and_writes_nothing(settings, held):
+    """The booking sets its lock timeout in the round trip of its first lock
+    (`patients.locks.patient_lock_fresh`): whether the patient's row or the slot's is held
+    past it, the patient gets «busy», and neither the slot nor an appointment changes."""
+    settings.SCHEDULING_LOCK_TIMEOUT_MS = 200
+    slot = SlotFactory()
+    patient = PatientFactory(clinic=slot.doctor.clinic)
+    model, pk = (type(patient), patient.pk) if held == "patient" else (Slot, slot.pk)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with pytest.raises(BookingRefused) as info:
+            book_call(patient, slot)()
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert info.value.code == "busy"
+    slot.refresh_from_db()
+    assert slot.status == "free"
+    assert not Appointment.objects.filter(slot=slot).exists()
 
 
 # --- «Перенести» -----------------------------------------------------------------------

@@ -9,9 +9,10 @@ Django is imported three times instead of twelve.
    (`portal.demo.migrated`).
 2. The ESIA emulator (its own settings module) starts as a child process while this one
    loads the demo region (`load_demo`'s steps, which skip what is already there).
-   Then the task worker (`tasks_worker`, which also runs the fair-release draws)
-   starts as a second, niced child; the SMTP sink, the SMSC emulator, the notifications
-   sweep and the waitlist sweep run as threads here.
+   Then the task workers (`tasks_worker`: they also run the fair-release draws and poll
+   the outbox, which sends the confirmations) start as niced children; the SMTP sink, the
+   SMSC emulator, the notifications sweep (it writes reminders when they fall due) and the
+   waitlist sweep run as threads here.
 3. The personas are printed and the portal is served from this process (`runserver`,
    no autoreload) once the demo is loaded, so the first page never shows half a region.
 

@@ -1,9 +1,10 @@
 """`manage.py notifications_sweep [--every SECONDS]`: the outbox's safety net.
 
-Re-enqueues due messages whose task never came (a lost enqueue, reminders that fell
-due), returns rows of dead workers to the queue, and once a day writes the «turns 14
-soon» notices and the reminders of referrals about to expire. Without --every it runs
-once (for cron or a systemd timer).
+One round (`sweep.outbox_sweep`): writes the messages of bookings no polling worker
+took yet and the reminders that fell due (issue 25), enqueues the due messages no worker
+took, returns rows of dead workers to the queue; once a day it writes the «turns 14 soon»
+notices and the reminders of referrals about to expire.
+Without --every it runs once (for cron or a systemd timer).
 """
 
 import datetime
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from portal.core.resilience import repeat
 from portal.notifications.referrals import referral_expiring_notify
-from portal.notifications.services import coming_of_age_notify, outbox_sweep
+from portal.notifications.services import coming_of_age_notify
+from portal.notifications.sweep import outbox_sweep
 
 
 class Command(BaseCommand):
@@ -37,9 +39,10 @@ class Command(BaseCommand):
                     self.stdout.write(f"referrals expiring: {reminded} messages")
                 last_day[:] = [today]
             result = outbox_sweep()
-            if result.reclaimed or result.enqueued:
+            if result.told or result.reminded or result.reclaimed or result.enqueued:
                 self.stdout.write(
-                    f"sweep: {result.reclaimed} reclaimed, {result.enqueued} enqueued"
+                    f"sweep: {result.told} events told, {result.reminded} reminders written, "
+                    f"{result.reclaimed} reclaimed, {result.enqueued} enqueued"
                 )
 
         # A database blip costs a log line and a pause, never the loop (core.resilience).

@@ -1,0 +1,151 @@
+"""What else used the machine while a phase ran (issue 25: figures from a busy machine
+are not results).
+
+Per phase we record the load average at its start and the **foreign load**: CPU time
+spent by processes that are not the benchmark's, in cores. The benchmark's own
+processes are this process and its descendants (gunicorn and its workers, pgbench, the
+peer's server) and PostgreSQL's processes that serve the bench's databases or the
+cluster as a whole (checkpointer, WAL writer…); a PostgreSQL backend serving another
+database — another project's test suite, say — is foreign.
+
+Foreign = (all busy CPU time of the machine, from /proc/stat) − (the benchmark's own
+processes' CPU time, from /proc/<pid>/stat), over the phase's wall time.
+"""
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK")
+# Above this many cores of foreign work in a phase, the run is flagged.
+FOREIGN_LIMIT = 0.05
+
+
+@dataclass(frozen=True)
+class ProcessTimes:
+    parent: int
+    cpu_seconds: float
+    cmdline: str
+
+
+@dataclass(frozen=True)
+class PhaseLoad:
+    name: str
+    seconds: float
+    load_at_start: float
+    foreign_cores: float
+
+    @property
+    def busy(self) -> bool:
+        return self.foreign_cores > FOREIGN_LIMIT
+
+
+@dataclass
+class LoadLog:
+    """The phases of one run, in order."""
+
+    own_databases: tuple[str, ...]
+    phases: list[PhaseLoad] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        load = os.getloadavg()[0]
+        began, busy, own = time.monotonic(), machine_busy_seconds(), self._own_seconds()
+        try:
+            yield
+        finally:
+            seconds = max(time.monotonic() - began, 1e-6)
+            foreign = (machine_busy_seconds() - busy) - (self._own_seconds() - own)
+            self.phases.append(PhaseLoad(name, seconds, load, max(foreign, 0.0) / seconds))
+
+    def _own_seconds(self) -> float:
+        table = processes()
+        own = own_pids(table, os.getpid(), self.own_databases)
+        return sum(table[pid].cpu_seconds for pid in own)
+
+    def warnings(self) -> list[str]:
+        return [
+            f"WARNING: {p.name}: other processes used {p.foreign_cores:.2f} cores "
+            f"(load {p.load_at_start:.2f} at its start); its figures are not results"
+            for p in self.phases
+            if p.busy
+        ]
+
+    def summary(self) -> str:
+        """One line for the report: the worst phase and how many were busy."""
+        if not self.phases:
+            return "no phase measured"
+        worst = max(self.phases, key=lambda p: p.foreign_cores)
+        busy = sum(p.busy for p in self.phases)
+        return (
+            f"foreign load ≤ {worst.foreign_cores:.2f} cores in every phase "
+            f"(worst: {worst.name}); load average at the phases' starts "
+            f"{min(p.load_at_start for p in self.phases):.2f}–"
+            f"{max(p.load_at_start for p in self.phases):.2f}; "
+            + (f"{busy} phase(s) over {FOREIGN_LIMIT} cores" if busy else "a quiet run")
+        )
+
+
+def machine_busy_seconds(stat: Path = PROC / "stat") -> float:
+    """CPU time the whole machine spent not idle, in seconds (the first line of /proc/stat)."""
+    fields = stat.read_text().split("\n", 1)[0].split()[1:]
+    values = [int(v) for v in fields]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    # guest and guest_nice are already counted in user and nice.
+    return (sum(values[:8]) - idle) / TICKS
+
+
+def parse_stat(text: str) -> tuple[int, float]:
+    """(parent pid, user + system seconds) from a /proc/<pid>/stat line."""
+    # The command name is in parentheses and may itself contain spaces or ')'.
+    rest = text[text.rindex(")") + 2 :].split()
+    return int(rest[1]), (int(rest[11]) + int(rest[12])) / TICKS
+
+
+def processes(proc: Path = PROC) -> dict[int, ProcessTimes]:
+    table: dict[int, ProcessTimes] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent, seconds = parse_stat((entry / "stat").read_text())
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue  # gone between listing and reading
+        table[int(entry.name)] = ProcessTimes(parent, seconds, cmdline)
+    return table
+
+
+def own_pids(table: dict[int, ProcessTimes], root: int, databases: tuple[str, ...]) -> set[int]:
+    """The benchmark's processes: ``root``'s tree plus PostgreSQL's own and its backends
+    of ``databases``."""
+    children: dict[int, list[int]] = {}
+    for pid, info in table.items():
+        children.setdefault(info.parent, []).append(pid)
+    own, stack = set(), [root]
+    while stack:
+        pid = stack.pop()
+        if pid in own:
+            continue
+        own.add(pid)
+        stack.extend(children.get(pid, []))
+    for pid, info in table.items():
+        if _postgres_is_ours(info.cmdline, databases):
+            own.add(pid)
+    return own
+
+
+def _postgres_is_ours(cmdline: str, databases: tuple[str, ...]) -> bool:
+    if "/bin/postgres " in cmdline:
+        return True  # the postmaster
+    if not cmdline.startswith("postgres: "):
+        return False
+    # "postgres: 15/main: <user> <database> <host>(<port>) <activity>" is a backend;
+    # "postgres: 15/main: checkpointer" and the like are the cluster's own processes.
+    words = cmdline.split()
+    backend = len(words) >= 5 and ("(" in words[4] or words[4] == "[local]")
+    return not backend or words[3] in databases

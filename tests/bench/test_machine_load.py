@@ -1,0 +1,63 @@
+"""The bench's foreign-load sampler (bench/machine.py): which processes are the bench's."""
+
+from bench.machine import (
+    FOREIGN_LIMIT,
+    TICKS,
+    LoadLog,
+    PhaseLoad,
+    ProcessTimes,
+    own_pids,
+    parse_stat,
+)
+
+BACKEND = "postgres: 15/main: postgres {db} 127.0.0.1(43212) idle"
+
+
+def _table() -> dict[int, ProcessTimes]:
+    return {
+        1: ProcessTimes(0, 0.0, "/sbin/init"),
+        10: ProcessTimes(1, 1.0, "python -m bench.run"),
+        11: ProcessTimes(10, 2.0, "gunicorn: master"),
+        12: ProcessTimes(11, 3.0, "gunicorn: worker"),
+        20: ProcessTimes(1, 4.0, "/usr/lib/postgresql/15/bin/postgres -D /var/lib/x"),
+        21: ProcessTimes(20, 0.5, "postgres: 15/main: checkpointer "),
+        22: ProcessTimes(20, 0.5, BACKEND.format(db="portal_bench")),
+        23: ProcessTimes(20, 9.0, BACKEND.format(db="test_portal_other")),
+        30: ProcessTimes(1, 7.0, "python -m pytest tests/"),
+    }
+
+
+def test_the_bench_tree_and_its_own_database_are_ours_another_suite_is_foreign():
+    own = own_pids(_table(), 10, ("portal_bench",))
+    assert own == {10, 11, 12, 20, 21, 22}
+
+
+def test_a_backend_on_a_unix_socket_is_judged_by_its_database():
+    table = {5: ProcessTimes(1, 1.0, "postgres: 15/main: postgres other [local] idle")}
+    assert own_pids(table, 99, ("portal_bench",)) == {99}
+
+
+def test_the_command_name_may_hold_spaces_and_parentheses():
+    line = "123 (gunicorn: worker (x)) S 77 123 123 0 -1 0 0 0 0 0 250 50 0 0 20 0 1 0"
+    parent, seconds = parse_stat(line)
+    assert parent == 77
+    assert seconds == 300 / TICKS  # utime 250 + stime 50 ticks
+
+
+def test_a_busy_phase_is_warned_about_and_a_quiet_one_is_not():
+    log = LoadLog(("portal_bench",))
+    log.phases = [
+        PhaseLoad("pages", 20.0, 0.1, FOREIGN_LIMIT / 2),
+        PhaseLoad("rush", 200.0, 3.5, 1.4),
+    ]
+    warnings = log.warnings()
+    assert len(warnings) == 1 and "rush" in warnings[0] and "1.40 cores" in warnings[0]
+    assert "1 phase(s) over" in log.summary()
+
+
+def test_a_real_phase_of_this_process_is_measured():
+    log = LoadLog(("portal_bench",))
+    with log.phase("spin"):
+        sum(range(200_000))
+    (phase,) = log.phases
+    assert phase.name == "spin" and phase.seconds > 0 and phase.foreign_cores >= 0
