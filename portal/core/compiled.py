@@ -185,6 +185,16 @@ class CompiledQuery:
         return sql, list(params), compiler
 
 
+def padded(values: Sequence[int]) -> tuple[int, ...]:
+    """Ids for an ``__in``, the last repeated up to the next power of two: an IN of
+    repeated ids finds the same rows, and a query sees a handful of shapes (each planned
+    by two compilations) instead of one per length."""
+    if not values:
+        return ()
+    size = 1 << (len(values) - 1).bit_length()
+    return (*values, *([values[-1]] * (size - len(values))))
+
+
 def queries_falling_back() -> list[str]:
     """The compiled queries of this process that found a shape they could not plan."""
     return sorted(q.name for q in _instances if any(p is None for p in q._plans.values()))

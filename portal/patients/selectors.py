@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
-from portal.core.compiled import CompiledQuery
+from portal.core.compiled import CompiledQuery, padded
 from portal.directory.selectors import clinic_cached
 from portal.patients.errors import patient_refusal_text
 from portal.patients.models import Guardianship, InsuredPerson, Patient
@@ -259,10 +259,10 @@ class VisibleRows:
         actable = actable_by(user)
         if actable.own is None:
             return []
-        in_full = tuple(actable.in_full)
+        in_full = padded(actable.in_full)  # the own record stays first
         if actable.unverified:
             assert isinstance(user.pk, int)  # a guardian: a user with an account
-            return self._partly.rows(user.pk, in_full, actable.unverified, *args)
+            return self._partly.rows(user.pk, in_full, padded(actable.unverified), *args)
         return self._full.rows(in_full, *args)
 
 

@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from portal.core.compiled import CompiledQuery
+from portal.core.compiled import CompiledQuery, padded
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
@@ -91,7 +91,7 @@ def doctors_list_with_nearest(clinic: Clinic, specialty: Specialty) -> list[Doct
         return []
     first: dict[int, datetime.datetime] = {
         doctor_id: start
-        for doctor_id, start in _FIRST_FREE.rows(tuple(d.pk for d in doctors), timezone.now())
+        for doctor_id, start in _FIRST_FREE.rows(padded([d.pk for d in doctors]), timezone.now())
     }
     return [DoctorNearest(d, first.get(d.pk)) for d in doctors]
 
@@ -227,7 +227,7 @@ def slots_list_nearest(
             cache.set(key, slot_ids, settings.NEAREST_CACHE_SECONDS)
     if not slot_ids:
         return []
-    return _slots_with_doctors(_NEAREST_SLOTS.rows(tuple(slot_ids), now), specialty)
+    return _slots_with_doctors(_NEAREST_SLOTS.rows(padded(slot_ids), now), specialty)
 
 
 def _ranked(doctors: "QuerySet[Doctor]", now: datetime.datetime) -> "QuerySet[Doctor, Row]":

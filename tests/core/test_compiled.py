@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from portal.core.compiled import CompiledQuery
+from portal.core.compiled import CompiledQuery, padded
 from portal.scheduling.models import Slot
 from portal.scheduling.selectors import bookable_q
 from tests.factories import DoctorFactory, SlotFactory
@@ -165,3 +165,11 @@ def test_a_tuple_of_strings_is_an_in_too(slots):
     query = CompiledQuery(of_status)
     for statuses in [("free",), ("booked",), ("free", "booked"), ("blocked", "free")]:
         assert query.rows(statuses, doctors[1].pk) == list(of_status(statuses, doctors[1].pk))
+
+
+def test_padded_ids_keep_the_set_and_the_first_and_come_in_few_lengths():
+    assert padded([]) == ()
+    assert padded([7]) == (7,)
+    assert padded([7, 8, 9]) == (7, 8, 9, 9)
+    assert {len(padded(list(range(1, n + 1)))) for n in range(1, 21)} == {1, 2, 4, 8, 16, 32}
+    assert set(padded([3, 1, 2])) == {1, 2, 3} and padded([3, 1, 2])[0] == 3
