@@ -451,6 +451,7 @@ SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000)
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 14)
 # Seconds the «Ближайшее свободное время» ranking is shared between requests (0 = off).
 NEAREST_CACHE_SECONDS = env_int("NEAREST_CACHE_SECONDS", 2)
+DIRECTORY_CACHE_SECONDS = env_int("DIRECTORY_CACHE_SECONDS", 300)  # directory/cache.py
 # How many active guardians one child may have on the portal (docs/domain.md, «Relatives»).
 GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
 # A fair-release draw that stopped half-way this long ago (its worker died) is finished by

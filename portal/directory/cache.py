@@ -77,7 +77,7 @@ def _generation() -> str | None:
 def _current_bucket(generation: str) -> _Bucket:
     global _bucket
     bucket = _bucket
-    lifetime = float(getattr(settings, "DIRECTORY_CACHE_SECONDS", 300))
+    lifetime = float(settings.DIRECTORY_CACHE_SECONDS)
     if (
         bucket is None
         or bucket.generation != generation
