@@ -15,8 +15,8 @@ the primary (a lagging replica must not fill a new generation with old rows); in
 mode, when everything comes from the replica, nothing is kept. Without the shared cache
 (Redis down), nothing is kept either: every read goes to the database. A bucket older
 than DIRECTORY_CACHE_SECONDS is dropped, a bound on what an edit made behind the ORM's
-back (raw SQL, a restore) can leave stale. Cached objects are shared: callers must not
-change them.
+back (raw SQL, a restore) or while Redis was down (its new token was not written) can
+leave stale. Cached objects are shared: callers must not change them.
 """
 
 import threading
