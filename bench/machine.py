@@ -8,8 +8,13 @@ peer's server) and PostgreSQL's processes that serve the bench's databases or th
 cluster as a whole (checkpointer, WAL writer…); a PostgreSQL backend serving another
 database — another project's test suite, say — is foreign.
 
-Foreign = (all busy CPU time of the machine, from /proc/stat) − (the benchmark's own
-processes' CPU time, from /proc/<pid>/stat), over the phase's wall time.
+Foreign = the CPU time the phase's other processes spent (from /proc/<pid>/stat: their
+own and their reaped children's, so a test runner's finished workers count), over the
+phase's wall time. Counted positively rather than as the machine's total minus ours:
+our own processes that end within a phase (pgbench, the floor's connections, recycled
+workers) would otherwise be taken for someone else's. Kernel threads are left out (the
+loopback traffic they carry is ours); a foreign PostgreSQL backend that ends within the
+phase is missed (its time goes to the postmaster, which is ours).
 """
 
 import os
@@ -54,18 +59,13 @@ class LoadLog:
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         load = os.getloadavg()[0]
-        began, busy, own = time.monotonic(), machine_busy_seconds(), self._own_seconds()
+        began, before = time.monotonic(), processes()
         try:
             yield
         finally:
             seconds = max(time.monotonic() - began, 1e-6)
-            foreign = (machine_busy_seconds() - busy) - (self._own_seconds() - own)
-            self.phases.append(PhaseLoad(name, seconds, load, max(foreign, 0.0) / seconds))
-
-    def _own_seconds(self) -> float:
-        table = processes()
-        own = own_pids(table, os.getpid(), self.own_databases)
-        return sum(table[pid].cpu_seconds for pid in own)
+            foreign = foreign_seconds(before, processes(), os.getpid(), self.own_databases)
+            self.phases.append(PhaseLoad(name, seconds, load, foreign / seconds))
 
     def warnings(self) -> list[str]:
         return [
@@ -90,20 +90,34 @@ class LoadLog:
         )
 
 
-def machine_busy_seconds(stat: Path = PROC / "stat") -> float:
-    """CPU time the whole machine spent not idle, in seconds (the first line of /proc/stat)."""
-    fields = stat.read_text().split("\n", 1)[0].split()[1:]
-    values = [int(v) for v in fields]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    # guest and guest_nice are already counted in user and nice.
-    return (sum(values[:8]) - idle) / TICKS
+def foreign_seconds(
+    before: dict[int, "ProcessTimes"],
+    after: dict[int, "ProcessTimes"],
+    root: int,
+    databases: tuple[str, ...],
+) -> float:
+    """CPU seconds spent between the two snapshots by processes that are not ours."""
+    own = own_pids(after, root, databases) | own_pids(before, root, databases)
+    total = 0.0
+    for pid, now in after.items():
+        if pid in own or _kernel_thread(pid, now):
+            continue
+        then = before.get(pid)
+        spent = now.cpu_seconds - then.cpu_seconds if then is not None else now.cpu_seconds
+        total += spent if spent >= 0 else now.cpu_seconds  # a pid reused meanwhile
+    return total
+
+
+def _kernel_thread(pid: int, info: "ProcessTimes") -> bool:
+    return pid == 2 or info.parent == 2 or not info.cmdline
 
 
 def parse_stat(text: str) -> tuple[int, float]:
-    """(parent pid, user + system seconds) from a /proc/<pid>/stat line."""
+    """(parent pid, CPU seconds) from a /proc/<pid>/stat line: its own user and system
+    time and that of the children it has reaped (a test runner's finished workers)."""
     # The command name is in parentheses and may itself contain spaces or ')'.
     rest = text[text.rindex(")") + 2 :].split()
-    return int(rest[1]), (int(rest[11]) + int(rest[12])) / TICKS
+    return int(rest[1]), sum(int(v) for v in rest[11:15]) / TICKS
 
 
 def processes(proc: Path = PROC) -> dict[int, ProcessTimes]:

@@ -6,6 +6,7 @@ from bench.machine import (
     LoadLog,
     PhaseLoad,
     ProcessTimes,
+    foreign_seconds,
     own_pids,
     parse_stat,
 )
@@ -61,3 +62,15 @@ def test_a_real_phase_of_this_process_is_measured():
         sum(range(200_000))
     (phase,) = log.phases
     assert phase.name == "spin" and phase.seconds > 0 and phase.foreign_cores >= 0
+
+
+def test_only_other_processes_count_as_foreign_even_when_ours_end_within_the_phase():
+    before = _table()
+    after = dict(before)
+    del after[12]  # our gunicorn worker recycled: its time must not look foreign
+    after[13] = ProcessTimes(11, 0.5, "gunicorn: worker")
+    after[23] = ProcessTimes(20, 10.0, BACKEND.format(db="test_portal_other"))  # +1.0
+    after[30] = ProcessTimes(1, 9.5, "python -m pytest tests/")  # +2.5
+    after[31] = ProcessTimes(1, 0.25, "make test")  # new during the phase
+    after[40] = ProcessTimes(2, 5.0, "")  # a kernel thread
+    assert foreign_seconds(before, after, 10, ("portal_bench",)) == 1.0 + 2.5 + 0.25
