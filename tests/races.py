@@ -2,10 +2,11 @@
 per thread, and collect how each ended (docs/concurrency.md, «Tests»)."""
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections
+from django.db import connections, models, transaction
 
 from portal.core.errors import Refused
 
@@ -39,3 +40,28 @@ def run_at_once(calls: list[Callable[[], Any]], *, success: str | None = None) -
     for thread in threads:
         thread.join(timeout=60)
     return outcomes
+
+
+@contextmanager
+def row_held(model: type[models.Model], pk: int) -> Iterator[None]:
+    """Another connection holds ``model``'s row ``pk`` locked (SELECT … FOR UPDATE) for the
+    duration of the block, as a slow transaction would."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                model._default_manager.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10), "the row could not be locked"
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=10)

@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection
 
 from portal.core import rows
 from portal.scheduling import booking, cancellation, services
@@ -25,7 +25,7 @@ from tests.factories import (
     SpecialtyFactory,
     UserFactory,
 )
-from tests.races import run_at_once
+from tests.races import row_held, run_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -210,26 +210,11 @@ def test_a_lock_held_too_long_answers_busy_and_writes_nothing(settings):
     slot = SlotFactory()
     staff = UserFactory(esia_oid=None, is_staff=True, clinic=slot.doctor.clinic)
     appointment = booked_appointment(slot)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_patient_row():
-        try:
-            with transaction.atomic():
-                type(appointment.patient).objects.select_for_update().get(pk=appointment.patient_id)
-                locked.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_patient_row)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
-        with pytest.raises(BookingRefused) as info:
-            clinic_cancel_call(staff, appointment)()
-    finally:
-        release.set()
-        holder.join(timeout=10)
+    with (
+        row_held(type(appointment.patient), appointment.patient_id),
+        pytest.raises(BookingRefused) as info,
+    ):
+        clinic_cancel_call(staff, appointment)()
     assert info.value.code == "busy"
     assert_consistent(slot)
     appointment.refresh_from_db()
@@ -245,26 +230,8 @@ def test_a_booking_waiting_past_the_lock_timeout_answers_busy_and_writes_nothing
     slot = SlotFactory()
     patient = PatientFactory(clinic=slot.doctor.clinic)
     model, pk = (type(patient), patient.pk) if held == "patient" else (Slot, slot.pk)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_row():
-        try:
-            with transaction.atomic():
-                model.objects.select_for_update().get(pk=pk)
-                locked.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_row)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
-        with pytest.raises(BookingRefused) as info:
-            book_call(patient, slot)()
-    finally:
-        release.set()
-        holder.join(timeout=10)
+    with row_held(model, pk), pytest.raises(BookingRefused) as info:
+        book_call(patient, slot)()
     assert info.value.code == "busy"
     slot.refresh_from_db()
     assert slot.status == "free"
