@@ -54,6 +54,10 @@ class Column:
     check: Any = None  # bench.dataset.RushCheck
     slots: int = 0
     draw_seconds: float = float("nan")
+    # Latencies by kind of request and by phase (before or after the opening): which
+    # requests make the p99 (docs/performance.md, «Fair p99»).
+    kinds: dict[str, list[float]] = field(default_factory=dict)
+    opens_at: float = float("nan")  # time.time() of the opening
 
     def rates(self, patients: int) -> tuple[int, int, int, int]:
         aggressive = [n for n in range(patients) if is_aggressive(n)]
@@ -67,6 +71,13 @@ class Column:
 
     def fairness(self, patients: int) -> RatioInterval:
         return rate_ratio_katz(*self.rates(patients))
+
+    def by_kind(self) -> str:
+        """«ask before 2 310 (1 000)»: which requests carry the tail, and when."""
+        return "; ".join(
+            f"{kind} {fmt_num(percentile(values, 99) * 1000, 0)} ({len(values)})"
+            for kind, values in sorted(self.kinds.items())
+        )
 
 
 @dataclass
@@ -136,6 +147,7 @@ class Comparison:
             ),
             both("Rush ×2: requests, duration", volume, "", None),
             Row("Rush ×2: the draw itself (all ballots, s)", fmt_num(fr.draw_seconds, 2)),
+            Row("Rush fair: p99 ms (count) by request, before/after the opening", fr.by_kind()),
         ]
 
 
@@ -147,13 +159,16 @@ class Harness:
         self.cookies = cookies
         self.csrf = csrf
 
-    async def timed(self, run: Run, request: Request) -> Response | None:
+    async def timed(self, column: Column, request: Request, kind: str) -> Response | None:
+        sent = time.time()
         try:
             response = await fetch(self.target, request)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
-            run.errors += 1
+            column.run.errors += 1
             return None
-        run.record(response.status, response.latency)
+        column.run.record(response.status, response.latency)
+        phase = "before" if sent < column.opens_at else "after"
+        column.kinds.setdefault(f"{kind} {phase}", []).append(response.latency)
         return response
 
     def book(self, n: int, slot_id: int) -> Request:
@@ -170,7 +185,7 @@ async def _first_come(h: Harness, patients: int, rush: Any, column: Column) -> N
         for _ in range(tries):
             if done[0] or time.perf_counter() > deadline:
                 return
-            found = await h.timed(column.run, Request("GET", nearest, h.cookies(n)))
+            found = await h.timed(column, Request("GET", nearest, h.cookies(n)), "nearest")
             if found is None or found.status != 200:
                 continue
             ids = [int(i) for i in SLOT_LINK.findall(found.body)]
@@ -185,7 +200,7 @@ async def _first_come(h: Harness, patients: int, rush: Any, column: Column) -> N
             for slot_id in order:
                 if done[0] or time.perf_counter() > deadline:
                     return
-                answer = await h.timed(column.run, h.book(n, slot_id))
+                answer = await h.timed(column, h.book(n, slot_id), "book")
                 if answer is not None and answer.status == 302:
                     done[0] = True
                     column.won[n] = True
@@ -224,7 +239,7 @@ async def _fair(
     async def ask(n: int) -> None:
         form = {"csrfmiddlewaretoken": h.csrf, "times": "any"}
         path = f"/release/ballot/{ballot_of(n)}/"
-        answer = await h.timed(column.run, Request("POST", path, h.cookies(n), form))
+        answer = await h.timed(column, Request("POST", path, h.cookies(n), form), "ask")
         if answer is not None and (m := REQUEST_LINK.search(answer.headers.get("location", ""))):
             request_of[n] = int(m.group(1))
 
@@ -232,7 +247,7 @@ async def _fair(
         if n not in request_of:
             return False
         path = f"/release/requests/{request_of[n]}/"
-        answer = await h.timed(column.run, Request("GET", path, h.cookies(n)))
+        answer = await h.timed(column, Request("GET", path, h.cookies(n)), "result")
         return answer is not None and "Жеребьёвка проведена".encode() in answer.body
 
     async def hammer_booking(n: int, rng: random.Random) -> None:
@@ -240,15 +255,15 @@ async def _fair(
         for _ in range(1):  # one look: the slots are kept, there is nothing to see
             if drawn.is_set():
                 return
-            found = await h.timed(column.run, Request("GET", nearest, h.cookies(n)))
+            found = await h.timed(column, Request("GET", nearest, h.cookies(n)), "nearest")
             ids = [int(i) for i in SLOT_LINK.findall(found.body)] if found else []
             for slot_id in ids[:3]:
-                answer = await h.timed(column.run, h.book(n, slot_id))
+                answer = await h.timed(column, h.book(n, slot_id), "book")
                 if answer is not None and answer.status == 302:
                     column.won[n] = True  # would be a first-come win despite the draw
             if not ids:
                 for slot_id in rush.slot_ids[rng.randrange(len(rush.slot_ids)) :][:3]:
-                    await h.timed(column.run, h.book(n, slot_id))  # a guessed id
+                    await h.timed(column, h.book(n, slot_id), "book")  # a guessed id
 
     async def aggressive(n: int, rng: random.Random) -> None:
         await asyncio.sleep(max(0.0, collect_from - time.time()) + rng.uniform(0, 2))
@@ -272,7 +287,8 @@ async def _fair(
     async def polite(n: int, rng: random.Random) -> None:
         at = collect_from + rng.uniform(0, COLLECT_SECONDS * 0.7)
         await asyncio.sleep(max(0.0, at - time.time()))
-        await h.timed(column.run, Request("GET", f"/release/ballot/{ballot_of(n)}/", h.cookies(n)))
+        form_page = Request("GET", f"/release/ballot/{ballot_of(n)}/", h.cookies(n))
+        await h.timed(column, form_page, "form")
         await ask(n)
         await drawn.wait()
         await asyncio.sleep(rng.uniform(0, 10))  # reads the message a while later
@@ -308,6 +324,7 @@ def run_rush_both(
     dataset.bench_reset()
     rush = dataset.rush_prepare(slots, opens_in=3.0)
     first = Column("first come", Run("rush first come"), slots=len(rush.slot_ids))
+    first.opens_at = rush.opens_at.timestamp()
     log(f"rush, first come: {count} patients, {len(rush.slot_ids)} slots at {rush.opens_at:%T}")
     asyncio.run(_first_come(h, count, rush, first))
     first.check = dataset.rush_check(rush)
@@ -317,6 +334,7 @@ def run_rush_both(
     rush = dataset.rush_prepare(slots, opens_in=COLLECT_SECONDS + 3.0)
     ballots = dataset.release_prepare(rush)
     fair = Column("fair release", Run("rush fair"), slots=len(rush.slot_ids))
+    fair.opens_at = rush.opens_at.timestamp()
     # Every slot gets the same number of requests: patient n asks the ballot of slot n % 50.
     order = sorted(rush.slot_ids)
 
