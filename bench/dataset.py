@@ -360,6 +360,23 @@ def release_prepare(rush: "Rush") -> dict[int, int]:
     return slot_ballot
 
 
+def release_outcomes(patients: list[BenchPatient], group: Callable[[int], str]) -> dict[str, int]:
+    """«aggressive won» → count over the rush's requests, refusals by code: shows whether
+    one group loses for a reason other than its place in the draw."""
+    from portal.release.models import BallotRequest
+
+    index = {p.patient_id: n for n, p in enumerate(patients)}
+    rows = BallotRequest.objects.filter(ballot__specialty__code=RUSH_SPECIALTY).values_list(
+        "patient_id", "status", "refusal"
+    )
+    counts: dict[str, int] = {}
+    for patient_id, status, refusal in rows:
+        if patient_id in index:
+            key = f"{group(index[patient_id])} {status}{' ' + refusal if refusal else ''}"
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def release_winners(patients: list[BenchPatient]) -> list[int]:
     """Indexes of the bench patients who hold an appointment on a rush slot after the draw."""
     from portal.release.models import BallotRequest

@@ -363,6 +363,10 @@ def run_rush_both(
     fair.check = dataset.rush_check(rush)
     for n in dataset.release_winners(patients[:count]):
         fair.won[n] = True
+    groups = dataset.release_outcomes(
+        patients[:count], lambda n: "aggressive" if is_aggressive(n) else "polite"
+    )
+    log(f"rush, fair: requests by outcome {groups}")
     log(f"rush, fair: {fair.run.count} requests, draw {fair.draw_seconds:.2f} s, db {fair.check}")
     return Comparison(count, first, fair)
 
