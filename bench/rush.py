@@ -5,7 +5,7 @@ instant retries), the rest "polite" (one try, as a person would). Two designs, o
 
 - first come: the slots open at T; everyone searches and books (today's portal);
 - fair release: the same 50 slots under ballots that collect requests until T; at T the
-  draw runs (here, in the bench process, as the worker would) and the result page tells.
+  draw runs (here, in a worker process of its own, `bench.draw_worker`) and the result page tells.
 
 For each: slots allocated, double bookings, 5xx, p50/p95/p99 of every request, and the
 success rate of aggressive vs polite clients with its 95 % interval (Katz log method).
@@ -13,9 +13,12 @@ success rate of aggressive vs polite clients with its 95 % interval (Katz log me
 """
 
 import asyncio
+import json
 import os
 import random
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -54,6 +57,7 @@ class Column:
     check: Any = None  # bench.dataset.RushCheck
     slots: int = 0
     draw_seconds: float = float("nan")
+    draw_cpu: float = float("nan")
     # Latencies by kind of request and by phase (before or after the opening): which
     # requests make the p99 (docs/performance.md, «Fair p99»).
     kinds: dict[str, list[float]] = field(default_factory=dict)
@@ -146,9 +150,39 @@ class Comparison:
                 fr.fairness(self.patients).contains_one,
             ),
             both("Rush ×2: requests, duration", volume, "", None),
-            Row("Rush ×2: the draw itself (all ballots, s)", fmt_num(fr.draw_seconds, 2)),
+            Row(
+                "Rush ×2: the draw itself, in a worker process (all ballots: s, CPU s)",
+                f"{fmt_num(fr.draw_seconds, 2)} (CPU {fmt_num(fr.draw_cpu, 2)})",
+            ),
             Row("Rush fair: p99 ms (count) by request, before/after the opening", fr.by_kind()),
         ]
+
+
+class DrawWorker:
+    """`bench.draw_worker` started and set up before the opening; `go` draws and waits."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.draw_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None and self.process.stdin is not None
+        if self.process.stdout.readline().strip() != "ready":
+            self.stop()
+            raise RuntimeError("bench.draw_worker did not start (see its output above)")
+
+    def go(self) -> tuple[float, float]:
+        """(wall seconds, CPU seconds) of `draws_due()` in the worker process."""
+        out, _ = self.process.communicate("go\n", timeout=LIMIT)
+        answer = json.loads(out.strip().splitlines()[-1])
+        return float(answer["seconds"]), float(answer["cpu"])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 class Harness:
@@ -341,25 +375,17 @@ def run_rush_both(
     def ballot_of(n: int) -> int:
         return ballots[order[n % len(order)]]
 
+    worker = DrawWorker()
+
     def run_draws() -> float:
-        from django.db import connections
-        from django.urls import reverse
-
-        from portal.release.draws import draws_due
-
-        # A worker that draws (`tasks_worker`, `release_draws`) imported the URLconf at
-        # start, in its system checks; this harness never has. Without this the draw's
-        # first message link would time the import of every view module (0.5–2 s here).
-        reverse("release:home")
-        began = time.perf_counter()
-        try:
-            draws_due()
-        finally:
-            connections.close_all()  # this thread's connection
-        return time.perf_counter() - began
+        seconds, fair.draw_cpu = worker.go()
+        return seconds
 
     log(f"rush, fair: {len(set(ballots.values()))} ballots, draw at {rush.opens_at:%T}")
-    asyncio.run(_fair(h, count, rush, ballot_of, fair, run_draws))
+    try:
+        asyncio.run(_fair(h, count, rush, ballot_of, fair, run_draws))
+    finally:
+        worker.stop()
     fair.check = dataset.rush_check(rush)
     for n in dataset.release_winners(patients[:count]):
         fair.won[n] = True

@@ -1,0 +1,39 @@
+"""The fair rush's draw in a process of its own, as a task worker runs it (bench/rush.py).
+
+In production the draw runs in `manage.py tasks_worker`: a process of its own that set
+Django up and imported the URLconf at start (its system checks). The rush's load
+generator is an asyncio loop in the bench's process; drawing in a thread of that process
+would make the draw share one interpreter lock with the load generator at the moment it
+is busiest, a cost no worker pays. So the rush starts this process before the opening:
+it prepares, says ``ready``, waits for ``go`` on stdin, runs `draws_due()` and prints
+one JSON line with the wall and CPU seconds the draws took.
+"""
+
+import json
+import sys
+import time
+
+
+def main() -> int:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.urls import reverse
+
+    from portal.release.draws import draws_due
+
+    reverse("release:home")  # a worker's start-up checks imported every URLconf
+    connection.ensure_connection()  # a worker holds its connection between tasks
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return 1
+    wall, cpu = time.perf_counter(), time.process_time()
+    drawn = draws_due()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(json.dumps({"seconds": wall, "cpu": cpu, "draws": len(drawn)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
