@@ -41,17 +41,37 @@ def appointment_booked_notify(appointment: Appointment) -> Event | None:
 
     Call inside the booking's transaction (scheduling.events.appointment_booked).
     """
-    patient = appointment.patient
-    if patient.user_id is not None and not addresses_of(
-        patient, preference_known(patient), sms_configured()
-    ):
-        return None
-    event = Event(kind=Kind.BOOKED, appointment=appointment, created_at=timezone.now())
-    rows_insert(Event, [event])
+    events = appointments_booked_events([appointment])
+    return events[0] if events else None
+
+
+def appointments_booked_events(appointments: list[Appointment]) -> list[Event]:
+    """`appointment_booked_notify` for several bookings of one transaction (a fair-release
+    draw's winners): their events in one statement, their messages written by a worker as
+    any booking's are."""
+    now = timezone.now()
+    events = [
+        Event(kind=Kind.BOOKED, appointment=a, created_at=now)
+        for a in appointments
+        if _has_someone_to_tell(a)
+    ]
+    if not events:
+        return []
+    rows_insert(Event, events)
     if not workers_poll_outbox():
         # robust: the booking has committed; a failure here is logged, the sweep covers it.
-        transaction.on_commit(partial(_fan_out_and_enqueue, event.pk), robust=True)
-    return event
+        for event in events:
+            transaction.on_commit(partial(_fan_out_and_enqueue, event.pk), robust=True)
+    return events
+
+
+def _has_someone_to_tell(appointment: Appointment) -> bool:
+    """False for a patient with an account and no address to be told at; a child's
+    guardians are looked up by the worker, not here."""
+    patient = appointment.patient
+    return patient.user_id is None or bool(
+        addresses_of(patient, preference_known(patient), sms_configured())
+    )
 
 
 def events_fan_out(limit: int = TASK_CHUNK, ids: list[int] | None = None) -> int:

@@ -7,13 +7,12 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from portal.notifications.polling import appointment_booked_notify
+from portal.notifications.polling import appointment_booked_notify, appointments_booked_events
 from portal.notifications.referrals import referral_cancelled_notify
 from portal.notifications.services import (
     appointment_cancelled_by_clinic_notify,
     appointment_cancelled_notify,
     appointment_moved_notify,
-    appointments_booked_notify,
 )
 from portal.referrals.events import referral_cancelled
 from portal.referrals.models import Referral
@@ -33,7 +32,7 @@ def booked(sender: object, *, appointment: Appointment, **facts: Any) -> None:
 
 @receiver(appointments_booked, dispatch_uid="notifications.booked_together")
 def booked_together(sender: object, *, appointments: list[Appointment], **facts: Any) -> None:
-    appointments_booked_notify(appointments)
+    appointments_booked_events(appointments)
 
 
 @receiver(appointment_cancelled, dispatch_uid="notifications.cancelled")

@@ -227,13 +227,6 @@ def rows_insert(model: type[Row], rows: list[Row]) -> list[Row]:
     return rows
 
 
-def appointments_booked_notify(appointments: list[Appointment]) -> list[Message]:
-    """`appointment_booked_notify` for several bookings of one transaction (a fair-release
-    draw's winners), written in one statement: the same rows, each booking's own."""
-    now = timezone.now()
-    return _write([row for a in appointments for row in _appointment_rows(Kind.BOOKED, a, now)])
-
-
 def _reminders_withdraw(appointment: Appointment) -> int:
     """Pending reminders of a cancelled appointment are never sent (re-checked at send time too)."""
     return Message.objects.filter(

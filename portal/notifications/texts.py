@@ -6,11 +6,12 @@ anyone who holds the phone). An e-mail may name the doctor, as the printed ticke
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -34,9 +35,14 @@ class Content:
 def portal_link(name: str, *args: int) -> str:
     """A link into the portal, whichever URLconf the caller runs under (the development
     page of the ESIA emulator's origin shows the reminders to come with their texts)."""
-    return settings.NOTIFICATIONS_PORTAL_URL + reverse(
-        name, urlconf="portal.urls", args=args or None
-    )
+    return settings.NOTIFICATIONS_PORTAL_URL + _portal_path(get_script_prefix(), name, args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _portal_path(prefix: str, name: str, args: tuple[int, ...]) -> str:
+    """`reverse` is pure for a given prefix, name and arguments, and cost a draw's 450
+    losers' messages a fifth of the draw (docs/performance.md): asked once per link."""
+    return reverse(name, urlconf="portal.urls", args=args or None)
 
 
 def _who(patient: Patient, recipient: Patient) -> str:

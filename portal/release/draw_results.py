@@ -2,8 +2,9 @@
 
 `record`: one transaction for all the draws run together — every request's place and
 result, the journal's events, the stored allocation and refusals, the ballots drawn, the
-slots nobody won released — in bulk. `after_commit`: the losers on the waitlist and told,
-what is free offered to the waitlist, each in its own transaction(s), also in bulk.
+slots nobody won released — in bulk. `after_commit`: the losers on the waitlist, what is
+free offered to the waitlist, each in its own transaction(s), also in bulk; the losers'
+messages asked of a task worker (`release.losers`).
 """
 
 import datetime
@@ -16,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from portal.audit.models import AuditAction
 from portal.audit.services import AuditEntry, audit_record_many
 from portal.core.locking import lock_timeout_set
-from portal.notifications.services import BallotLost, ballots_lost_notify
 from portal.release import allocation
+from portal.release.losers import Told, losers_tell_later
 from portal.release.models import Ballot, BallotRequest, Draw, Times
 from portal.release.selectors import ballot_slots
 from portal.scheduling.selectors import bookable_q
@@ -205,26 +206,19 @@ def _losers_to_waitlist(
 
 
 def _losers_notify(finished: list[Finished], joined: set[int], fits: dict[int, int]) -> None:
-    """Every loser told, in one write (`notifications.services.ballots_lost_notify`)."""
-    told = []
-    for f in finished:
-        ballot = f.draw.ballot
-        day = formats.date_format(ballot.day, "d.m.Y")
-        told += [
-            BallotLost(
-                patient=row.patient,
-                made_by_id=row.made_by_id,
+    """Every loser told, by a task worker (`release.losers`): the draw decides what each
+    message says (waitlisted, none of the chosen times existed), the worker writes them."""
+    losers_tell_later(
+        [
+            Told(
                 request_id=row.pk,
-                clinic=ballot.clinic.short_name,
-                day=day,
                 waitlisted=row.pk in joined,
                 none_fit=row.status == BallotRequest.Status.LOST and not fits.get(row.pk),
             )
+            for f in finished
             for row in f.losers
         ]
-    if told:
-        with transaction.atomic():
-            ballots_lost_notify(told)
+    )
 
 
 def _free_to_waitlist(finished: list[Finished], joined: set[int]) -> None:

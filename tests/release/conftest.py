@@ -57,3 +57,18 @@ def open_now(ballot: Ballot) -> None:
         opens_at=past
     )
     Ballot.objects.filter(pk=ballot.pk).update(opens_at=past)
+
+
+def losers_told() -> int:
+    """Run the losers' message tasks the draws asked for (`release.losers`), as a task
+    worker would: the task row the draw wrote, with its own arguments. Returns how many."""
+    from django_tasks_db.models import DBTaskResult
+
+    ran = 0
+    for row in DBTaskResult.objects.filter(
+        task_path="portal.release.losers.losers_tell", status="READY"
+    ):
+        row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+        row.delete()
+        ran += 1
+    return ran

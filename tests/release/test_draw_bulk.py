@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from portal.notifications import polling
 from portal.notifications.models import Kind, Message
 from portal.release import draw_results, draws, services
 from portal.release.models import Ballot, BallotRequest, Draw
@@ -24,7 +25,7 @@ from tests.factories import (
     PatientFactory,
     SpecialtyFactory,
 )
-from tests.release.conftest import TZ, day_ahead, make_slots, open_now
+from tests.release.conftest import TZ, day_ahead, losers_told, make_slots, open_now
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,9 @@ def test_the_statements_of_a_draw_do_not_grow_with_its_requests_and_slots(home_c
     assert big == small
     assert BallotRequest.objects.filter(status="won").count() == 8
     assert WaitlistEntry.objects.count() == 1 + 8
+    assert losers_told() == 2  # one task per run of the due draws
     assert Message.objects.filter(kind=Kind.BALLOT_LOST).count() == 1 + 8
+    assert polling.events_fan_out() == 8  # the winners' bookings, one outbox event each
     assert Message.objects.filter(kind=Kind.BOOKED).count() == 8
 
 
