@@ -117,6 +117,9 @@ def main() -> int:
         with CaptureQueriesContext(connection):
             call(0)
             statements = len(connection.queries)
+            if os.environ.get("BENCH_RUSH_PROFILE_SQL"):
+                print(f"--- {label}")
+                print("\n".join(q["sql"][:400] for q in connection.queries))
         per_round = []
         for _ in range(rounds):
             began = time.process_time()

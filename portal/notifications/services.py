@@ -3,7 +3,7 @@
 The ``appointment_*_notify`` functions are called by the booking service *inside* its
 transaction: the rows commit or roll back with it. No task is asked for them with the
 database backend (the task workers poll the outbox, `polling`); another backend is asked
-on commit. A booking itself writes one `Event` (`polling.appointment_booked_notify`);
+on commit. A booking itself writes one `Event` (`polling.booked_event_new`);
 its messages are written by a worker with `_appointment_rows`, like the rows here.
 Reminders are written when they fall due (`reminders`). Delivery itself is
 `portal.notifications.delivery`.
@@ -228,7 +228,7 @@ def rows_insert(model: type[Row], rows: list[Row]) -> list[Row]:
 
 
 def appointments_booked_notify(appointments: list[Appointment]) -> list[Message]:
-    """`appointment_booked_notify` for several bookings of one transaction (a fair-release
+    """The booking's confirmation rows for several bookings of one transaction (a fair-release
     draw's winners), written in one statement: the same rows, each booking's own."""
     now = timezone.now()
     return _write([row for a in appointments for row in _appointment_rows(Kind.BOOKED, a, now)])
