@@ -5,9 +5,9 @@ with e-mail and phone on PostgreSQL (tests/scheduling/test_booking_statements.py
 them): the slot's glance before the transaction; BEGIN; the lock timeout with the patient
 lock (one round trip); the slot lock with its doctor, clinic and specialty and the
 patient's active appointments; the claim with the appointment's INSERT and the outbox's
-event (one statement); the audit row; COMMIT. Client-side binding, as Django's backend uses, so the two
-statements of the patient lock travel together. Run by as many threads as the HTTP phase
-has clients: what the HTTP figure loses against this is Django + gunicorn.
+event (one statement); the audit row; COMMIT. Client-side binding, as Django's backend
+uses, so the two statements of the patient lock travel together. Run by as many threads
+as the HTTP phase has clients: what the HTTP figure loses against this is Django + gunicorn.
 """
 
 import datetime

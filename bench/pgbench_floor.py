@@ -3,11 +3,11 @@
 The same statements as `bench.dbfloor.book_raw` (the slot's glance; inside BEGIN the lock
 timeout, the patient lock, the slot lock with its directory rows and the patient's
 appointments, the claim with the appointment's INSERT and the outbox's event in one
-statement, the audit row, COMMIT) at the same concurrency, on the same distinct slots and patients. pgbench sends
-the lock timeout and the patient lock as two round trips where psycopg sends one.
-pgbench cannot index a list, so each transaction first reads its job (user, patient,
-slot and the slot's times) from a table by primary key: one statement more, outside the
-transaction.
+statement, the audit row, COMMIT) at the same concurrency, on the same distinct slots and
+patients. pgbench sends the lock timeout and the patient lock as two round trips where
+psycopg sends one. pgbench cannot index a list, so each transaction first reads its job
+(user, patient, slot and the slot's times) from a table by primary key: one statement more,
+outside the transaction.
 
 What the psycopg floor loses against this figure is the Python client (one process,
 sixteen threads sharing its GIL); what this loses against a bare UPDATE + INSERT is the
