@@ -23,6 +23,7 @@ from portal.audit.services import audit_record
 from portal.core import rows
 from portal.core.dbrouter import primary_reads
 from portal.core.locking import busy_on_lock_timeout
+from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.locks import patient_lock_fresh
 from portal.patients.models import Patient
@@ -65,27 +66,51 @@ class SlotGlance:
 
     status: str
     opens_at: datetime.datetime
+    starts_at: datetime.datetime
+    held_for_id: int | None
+    held_until: datetime.datetime | None
+    doctor_active: bool
 
     def opens_later(self, now: datetime.datetime) -> bool:
         return self.opens_at > now
 
+    def kept_for_draw(self, now: datetime.datetime) -> bool:
+        """Kept for a fair-release draw, and nothing the locked check names before that
+        (`rules.slot_booking_refusal`: taken, blocked, past, not open — the slot's state
+        comes first, then `rules.hold_refusal`), so the answer is the one the locks would
+        give: slot_in_draw."""
+        open_and_free = self.status == Slot.Status.FREE and self.doctor_active
+        return (
+            open_and_free
+            and now < self.starts_at
+            and not self.opens_later(now)
+            and rules.is_draw_reservation(self, now)
+        )
 
-GLANCE = rows.Shape(Slot, "s", ("status", "opens_at"))
+
+GLANCE = rows.Shape(Slot, "s", ("status", "opens_at", "starts_at", "held_for", "held_until"))
 
 
 @cache
 def _glance_sql(vendor: str) -> str:
     del vendor  # part of the key: the quoting is the engine's
-    return f"SELECT {GLANCE.sql()} FROM {rows.quoted(Slot._meta.db_table)} s WHERE s.id = %s"
+    q = rows.quoted
+    return (
+        f"SELECT {GLANCE.sql()}, d.is_active FROM {q(Slot._meta.db_table)} s "
+        f"JOIN {q(Doctor._meta.db_table)} d ON d.id = s.doctor_id WHERE s.id = %s"
+    )
 
 
 def slot_glance(slot_id: int) -> SlotGlance | None:
-    """The slot's status and opening, lock-free, from the primary (`core.rows`); None
-    for an unknown id."""
+    """The slot's status, times, hold and its doctor's activity, lock-free, from the
+    primary (`core.rows`), in one indexed read; None for an unknown id."""
     with connection.cursor() as cursor:
         cursor.execute(_glance_sql(connection.vendor), [slot_id])
         row = cursor.fetchone()
-    return SlotGlance(**GLANCE.values(row)) if row is not None else None
+    if row is None:
+        return None
+    active = rows.converted((Doctor._meta.get_field("is_active"),), row[GLANCE.width :])[0]
+    return SlotGlance(**GLANCE.values(row[: GLANCE.width]), doctor_active=active)
 
 
 def replay(actor: User, key: uuid.UUID) -> BookingResult | None:
@@ -412,12 +437,14 @@ def claiming(
 def _answer_for_taken_slot(
     *, actor: User, slot_id: int, idempotency_key: uuid.UUID, glance: SlotGlance | None
 ) -> BookingResult | None:
-    """At 07:00 most POSTs are for slots already gone, and just before it for slots not
-    open yet: answer those without locks, in the one read this costs anyway.
+    """At 07:00 most POSTs are for slots already gone, just before it for slots not open
+    yet, and at a fair-release day's opening for slots its draw keeps: answer those
+    without locks, in the one read this costs anyway.
 
     A lock-free read is enough to refuse: a booked slot only frees up by a cancellation,
     and a click a moment later would be refused too; a slot that opens later opens only
-    by time, and the locked check names that reason first as well. It is never enough
+    by time, and the locked check names that reason first as well; a kept slot is let go
+    only by its draw, a moment later at best. It is never enough
     to *grant* a slot; that happens only under the locks in `_book`. A double click whose
     first request won must still get its appointment back, not "taken". Writes nothing.
     """
@@ -428,6 +455,12 @@ def _answer_for_taken_slot(
         if (earlier := replay(actor, idempotency_key)) is not None:
             return earlier
         raise BookingRefused("slot_taken")
-    if glance.opens_later(timezone.now()):
+    now = timezone.now()
+    if glance.opens_later(now):
         raise BookingRefused("slot_not_open")
+    if glance.kept_for_draw(now):
+        # At the opening most POSTs of a fair-release day are for slots its draw keeps:
+        # refused here, before any lock (docs/fair-release.md). No replay to look for: a
+        # kept slot is free, so no form of this actor's can have booked it.
+        raise BookingRefused("slot_in_draw")
     return None
