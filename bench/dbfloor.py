@@ -4,10 +4,10 @@ The same statements, in the same round trips, that `appointment_book` sends for 
 with e-mail and phone on PostgreSQL (tests/scheduling/test_booking_statements.py counts
 them): the slot's glance before the transaction; BEGIN; the lock timeout with the patient
 lock (one round trip); the slot lock with its doctor, clinic and specialty and the
-patient's active appointments; the claim with the appointment's INSERT; the audit row;
-the outbox's event; COMMIT. Client-side binding, as Django's backend uses, so the two
-statements of the patient lock travel together. Run by as many threads as the HTTP phase
-has clients: what the HTTP figure loses against this is Django + gunicorn.
+patient's active appointments; the claim with the appointment's INSERT and the outbox's
+event (one statement); the audit row; COMMIT. Client-side binding, as Django's backend
+uses, so the two statements of the patient lock travel together. Run by as many threads
+as the HTTP phase has clients: what the HTTP figure loses against this is Django + gunicorn.
 """
 
 import datetime
@@ -55,22 +55,23 @@ LOCK_SLOT = (
     f"LEFT JOIN {APPOINTMENT} a ON a.patient_id = %s AND a.status = 'booked' "
     "AND a.ends_at > %s WHERE s.id = %s FOR UPDATE OF s"
 )
+# The claim, the appointment's INSERT and the outbox's event in one statement, as
+# `booking.appointment_claim` sends them on PostgreSQL (data-modifying CTEs).
 CLAIM_INSERT = (
     f"WITH claimed AS (UPDATE {SLOT} SET status = 'booked', held_for_id = NULL, "
-    "held_until = NULL WHERE id = %s AND status = 'free' RETURNING id) "
-    f"INSERT INTO {APPOINTMENT} (slot_id, patient_id, booked_by_id, specialty_id, "
+    "held_until = NULL WHERE id = %s AND status = 'free' RETURNING id), "
+    f"booked AS (INSERT INTO {APPOINTMENT} (slot_id, patient_id, booked_by_id, specialty_id, "
     "starts_at, ends_at, status, ticket_number, idempotency_key, created_at, cancelled_at, "
     "comment, reason, cancel_reason, arrived_at) "
     "SELECT %s, %s, %s, %s, %s, %s, 'booked', %s, %s, now(), NULL, '', '', '', NULL "
-    "FROM claimed RETURNING id"
+    "FROM claimed RETURNING id, ticket_number), "
+    f"c0 AS (INSERT INTO {EVENT} (kind, appointment_id, created_at) "
+    "SELECT 'booked', booked.id, now() FROM booked RETURNING id) "
+    "SELECT booked.id, c0.id FROM booked, c0"
 )
 AUDIT_INSERT = (
     f"INSERT INTO {AUDIT} (created_at, user_id, patient_id, action, details, ip) "
     "VALUES (now(), %s, %s, 'appointment.booked', %s, NULL) RETURNING id"
-)
-EVENT_INSERT = (
-    f"INSERT INTO {EVENT} (kind, appointment_id, created_at) "
-    "VALUES ('booked', %s, now()) RETURNING id"
 )
 
 
@@ -83,7 +84,9 @@ class Job:
 
 def book_raw(conn: psycopg.Connection, job: Job) -> bool:
     """One booking; False when the slot was taken (never expected on distinct slots).
-    ``conn`` must bind on the client (`psycopg.ClientCursor`), as Django's backend does."""
+    ``conn`` must bind on the client (`psycopg.ClientCursor`), as Django's backend does,
+    and be in autocommit, as Django's is, so that ``conn.transaction()`` is BEGIN …
+    COMMIT and not a savepoint."""
     key = uuid.uuid4()
     with conn.cursor() as cur:
         cur.execute(GLANCE, [job.slot_id]).fetchone()
@@ -105,7 +108,6 @@ def book_raw(conn: psycopg.Connection, job: Job) -> bool:
             return False
         details = {"appointment": inserted[0], "ticket": ticket, "slot": job.slot_id}
         cur.execute(AUDIT_INSERT, [job.user_id, job.patient_id, Jsonb(details)]).fetchone()
-        cur.execute(EVENT_INSERT, [inserted[0]]).fetchone()
     return True
 
 
@@ -118,7 +120,11 @@ def run_db_floor(dsn: str, jobs: list[Job], *, concurrency: int, time_limit: flo
     lock = threading.Lock()
 
     def worker() -> None:
-        with psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor) as conn:
+        # autocommit, as Django's connection: the glance runs on its own and each booking
+        # is its own BEGIN … COMMIT. Without it the first glance opened a transaction that
+        # lasted the whole run, and every booking was a SAVEPOINT inside it, committed
+        # only at the end.
+        with psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor, autocommit=True) as conn:
             while time.perf_counter() < deadline:
                 try:
                     job = pending.get_nowait()

@@ -72,29 +72,34 @@ def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
     from portal.notifications.models import Event, Kind, Message
     from portal.patients.models import Patient
     from portal.scheduling import services as booking
+    from portal.scheduling.events import appointment_booked
 
     result = NotifyResult()
     ids = [p.patient_id for p in patients[: len(slot_ids)]]
     people = {p.pk: p for p in Patient.objects.filter(pk__in=ids).select_related("user")}
-    # The outbox hears of a booking through its receiver (scheduling.events).
+    # The outbox answers the booking through its receiver (scheduling.events): the
+    # `Event` it returns is written with the appointment.
     state = {"mode": "with"}
     runs = {"with": result.with_rows, "without": result.without_rows, "task": result.with_task}
     modes = list(runs)
 
-    def switched(appointment):
-        if state["mode"] == "without":
-            return None
+    def event_new(patient):
+        # The booking writes what this returns with its appointment (in the claim's
+        # statement on PostgreSQL); without the outbox nothing.
+        return polling.booked_event_new(patient) if state["mode"] == "with" else None
+
+    def task_rows(sender, *, appointment, **facts):
         if state["mode"] == "task":
             # The alternative measured: the confirmation's messages (bulk_create) and one
             # task row asking for them, in the booking's transaction.
             rows = Message.objects.bulk_create(
                 services._appointment_rows(Kind.BOOKED, appointment, timezone.now())
             )
-            return delivery.deliver_messages.enqueue([m.pk for m in rows])
-        return polling.appointment_booked_notify(appointment)
+            delivery.deliver_messages.enqueue([m.pk for m in rows])
 
+    appointment_booked.connect(task_rows, dispatch_uid="bench.notify.task_rows")
     try:
-        with mock.patch("portal.notifications.receivers.appointment_booked_notify", switched):
+        with mock.patch("portal.notifications.receivers.booked_event_new", event_new):
             for n, (patient_id, slot_id) in enumerate(zip(ids, slot_ids, strict=False)):
                 state["mode"] = modes[n % len(modes)]
                 patient = people[patient_id]
@@ -114,6 +119,7 @@ def booking_cost(patients, slot_ids: list[int], log: Log) -> NotifyResult:
         written = Event.objects.filter(appointment__patient_id__in=ids).count()
         result.rows_per_booking = written / max(len(ids) // 3, 1)
     finally:
+        appointment_booked.disconnect(dispatch_uid="bench.notify.task_rows")
         outbox_clear()
     log(
         f"outbox cost: {NotifyResult.per_second(result.with_rows):.0f} bookings/s with rows, "

@@ -1,6 +1,6 @@
 """A booking's one row, and the task workers polling the outbox (issue 25).
 
-A booking writes one `Event` in its transaction (`appointment_booked_notify`), not a
+A booking writes one `Event` in its transaction (`booked_event_new`), not a
 message per recipient and channel and no task row: those cost a booking more than a
 third of its time. A task worker whose queues are empty (`core.tasks_idle`) first turns
 the waiting events into messages (`events_fan_out`: the confirmation to everyone who
@@ -30,48 +30,48 @@ from portal.notifications.delivery import (
 from portal.notifications.models import Channel, Event, Kind, Message, Status
 from portal.notifications.selectors import addresses_of, preference_known
 from portal.notifications.services import _appointment_rows, rows_insert, sms_configured
+from portal.patients.models import Patient
 from portal.scheduling.models import Appointment
 
 
-def appointment_booked_notify(appointment: Appointment) -> Event | None:
-    """Tell of a booking: one `Event` row in the booking's transaction (it commits or
-    rolls back with the booking); a worker writes the confirmation and plans the reminders
-    a moment later. Nothing for a patient with an account and no address to be told at
-    (a child's guardians are looked up by the worker, not here).
-
-    Call inside the booking's transaction (scheduling.events.appointment_booked).
+def booked_event_new(patient: Patient) -> Event | None:
+    """The one `Event` that tells of a booking, not yet written: the booking writes it
+    with its appointment, in the claim's statement on PostgreSQL (`events.appointment_booking`,
+    docs/notifications.md), so it commits or rolls back with the booking; a worker writes
+    the confirmation and plans the reminders a moment later. None for a patient with an
+    account and no address to be told at (a child's guardians are looked up by the
+    worker, not here).
     """
-    events = appointments_booked_events([appointment])
-    return events[0] if events else None
+    if patient.user_id is not None and not addresses_of(
+        patient, preference_known(patient), sms_configured()
+    ):
+        return None
+    return Event(kind=Kind.BOOKED, created_at=timezone.now())
+
+
+def booked_event_written(events: list[Event]) -> None:
+    """After the booking's write, inside its transaction: without a polling worker the
+    request itself fans its event out once the booking commits."""
+    if events and not workers_poll_outbox():
+        for event in events:
+            # robust: the booking has committed; a failure here is logged, the sweep covers it.
+            transaction.on_commit(partial(_fan_out_and_enqueue, event.pk), robust=True)
 
 
 def appointments_booked_events(appointments: list[Appointment]) -> list[Event]:
-    """`appointment_booked_notify` for several bookings of one transaction (a fair-release
-    draw's winners): their events in one statement, their messages written by a worker as
-    any booking's are."""
-    now = timezone.now()
-    events = [
-        Event(kind=Kind.BOOKED, appointment=a, created_at=now)
-        for a in appointments
-        if _has_someone_to_tell(a)
-    ]
-    if not events:
-        return []
-    rows_insert(Event, events)
-    if not workers_poll_outbox():
-        # robust: the booking has committed; a failure here is logged, the sweep covers it.
-        for event in events:
-            transaction.on_commit(partial(_fan_out_and_enqueue, event.pk), robust=True)
+    """The events of several bookings of one transaction (a fair-release draw's winners),
+    written in one statement: each booking's own `booked_event_new`, its messages written
+    by a worker as any booking's are."""
+    events = []
+    for appointment in appointments:
+        event = booked_event_new(appointment.patient)
+        if event is not None:
+            event.appointment = appointment
+            events.append(event)
+    if events:
+        rows_insert(Event, events)
+    booked_event_written(events)
     return events
-
-
-def _has_someone_to_tell(appointment: Appointment) -> bool:
-    """False for a patient with an account and no address to be told at; a child's
-    guardians are looked up by the worker, not here."""
-    patient = appointment.patient
-    return patient.user_id is None or bool(
-        addresses_of(patient, preference_known(patient), sms_configured())
-    )
 
 
 def events_fan_out(limit: int = TASK_CHUNK, ids: list[int] | None = None) -> int:

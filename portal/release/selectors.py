@@ -128,6 +128,9 @@ def request_get_for_user(
     row = (
         requests_of_patient(patient, user)
         .select_related("ballot__draw", "appointment__slot__doctor")
+        # The draw's record of every request and slot is read only to explain a loss
+        # (`lost_why`); the result page, polled every few seconds, does not parse it.
+        .defer("ballot__draw__inputs", "ballot__draw__allocation", "ballot__draw__refusals")
         .prefetch_related("doctors")
         .filter(pk=request_id)
         .first()
@@ -168,6 +171,13 @@ def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> st
 
 
 def draw_of(request: BallotRequest) -> Draw | None:
+    """The request's finished draw; read with the request by `request_get_for_user`."""
+    if Ballot.draw.is_cached(request.ballot):
+        try:
+            draw: Draw | None = request.ballot.draw
+        except Draw.DoesNotExist:
+            draw = None
+        return draw if draw is not None and draw.finished_at is not None else None
     return Draw.objects.filter(ballot_id=request.ballot_id, finished_at__isnull=False).first()
 
 

@@ -9,12 +9,13 @@ verdict turned into a replay or a refusal, never a database error.
 import datetime
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from portal.audit.models import AuditAction
@@ -22,6 +23,7 @@ from portal.audit.services import audit_record
 from portal.core import rows
 from portal.core.dbrouter import primary_reads
 from portal.core.locking import busy_on_lock_timeout
+from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.locks import patient_lock_fresh
 from portal.patients.models import Patient
@@ -31,7 +33,12 @@ from portal.referrals.models import Referral
 from portal.referrals.services import referral_use
 from portal.scheduling import rules, selectors
 from portal.scheduling.errors import BookingRefused, busy
-from portal.scheduling.events import announce, appointment_booked
+from portal.scheduling.events import (
+    announce,
+    appointment_booked,
+    appointment_booking,
+    rows_asked,
+)
 from portal.scheduling.models import Appointment, Slot
 from portal.scheduling.slot_locks import slot_lock_for_booking
 from portal.scheduling.tickets import ticket_code_new
@@ -59,27 +66,51 @@ class SlotGlance:
 
     status: str
     opens_at: datetime.datetime
+    starts_at: datetime.datetime
+    held_for_id: int | None
+    held_until: datetime.datetime | None
+    doctor_active: bool
 
     def opens_later(self, now: datetime.datetime) -> bool:
         return self.opens_at > now
 
+    def kept_for_draw(self, now: datetime.datetime) -> bool:
+        """Kept for a fair-release draw, and nothing the locked check names before that
+        (`rules.slot_booking_refusal`: taken, blocked, past, not open — the slot's state
+        comes first, then `rules.hold_refusal`), so the answer is the one the locks would
+        give: slot_in_draw."""
+        open_and_free = self.status == Slot.Status.FREE and self.doctor_active
+        return (
+            open_and_free
+            and now < self.starts_at
+            and not self.opens_later(now)
+            and rules.is_draw_reservation(self, now)
+        )
 
-GLANCE = rows.Shape(Slot, "s", ("status", "opens_at"))
+
+GLANCE = rows.Shape(Slot, "s", ("status", "opens_at", "starts_at", "held_for", "held_until"))
 
 
 @cache
 def _glance_sql(vendor: str) -> str:
     del vendor  # part of the key: the quoting is the engine's
-    return f"SELECT {GLANCE.sql()} FROM {rows.quoted(Slot._meta.db_table)} s WHERE s.id = %s"
+    q = rows.quoted
+    return (
+        f"SELECT {GLANCE.sql()}, d.is_active FROM {q(Slot._meta.db_table)} s "
+        f"JOIN {q(Doctor._meta.db_table)} d ON d.id = s.doctor_id WHERE s.id = %s"
+    )
 
 
 def slot_glance(slot_id: int) -> SlotGlance | None:
-    """The slot's status and opening, lock-free, from the primary (`core.rows`); None
-    for an unknown id."""
+    """The slot's status, times, hold and its doctor's activity, lock-free, from the
+    primary (`core.rows`), in one indexed read; None for an unknown id."""
     with connection.cursor() as cursor:
         cursor.execute(_glance_sql(connection.vendor), [slot_id])
         row = cursor.fetchone()
-    return SlotGlance(**GLANCE.values(row)) if row is not None else None
+    if row is None:
+        return None
+    active = rows.converted((Doctor._meta.get_field("is_active"),), row[GLANCE.width :])[0]
+    return SlotGlance(**GLANCE.values(row[: GLANCE.width]), doctor_active=active)
 
 
 def replay(actor: User, key: uuid.UUID) -> BookingResult | None:
@@ -193,34 +224,80 @@ def appointment_new(
     )
 
 
+def _fed_by_appointment(model: type[Model]) -> tuple[str, int]:
+    """A companion's INSERT fed from the appointment's (``booked``): its ``appointment``
+    column takes the new appointment's id; the index of that column among the params."""
+    insert = rows.insert_of(model)
+    at = next(i for i, f in enumerate(insert.fields) if f.name == "appointment")
+    values = ["%s"] * len(insert.fields)
+    values[at] = "booked.id"
+    return f"{insert.into} SELECT {', '.join(values)} FROM booked {insert.returning}", at
+
+
 @cache
-def _claim_and_insert_sql(vendor: str) -> str:
+def _claim_and_insert_sql(vendor: str, companions: tuple[type[Model], ...] = ()) -> str:
     del vendor  # part of the key: the quoting and RETURNING are the engine's
     insert = rows.insert_of(Appointment)
-    return (
-        f"WITH claimed AS ({_claim_sql(connection.vendor)} RETURNING id) "
-        f"{insert.into} SELECT {insert.placeholders} FROM claimed {insert.returning}"
-    )
+    ctes = [
+        f"claimed AS ({_claim_sql(connection.vendor)} RETURNING id)",
+        f"booked AS ({insert.into} SELECT {insert.placeholders} FROM claimed {insert.returning})",
+    ]
+    ctes += [f"c{i} AS ({_fed_by_appointment(m)[0]})" for i, m in enumerate(companions)]
+    # One output row (the appointment's id, then each companion's), or none when the slot
+    # was not free: then nothing at all was written.
+    keys = ", ".join(["booked.id", *(f"c{i}.id" for i in range(len(companions)))])
+    sources = ", ".join(["booked", *(f"c{i}" for i in range(len(companions)))])
+    return f"WITH {', '.join(ctes)} SELECT {keys} FROM {sources}"
+
+
+def _companion_params(companions: Sequence[Model]) -> list[Any] | None:
+    """The companions' params without their ``appointment`` column (fed by the
+    statement); None when one of them may only be written by the ORM."""
+    out: list[Any] = []
+    for row in companions:
+        params = rows.insert_params(row)
+        if params is None:
+            return None
+        del params[_fed_by_appointment(type(row))[1]]
+        out += params
+    return out
 
 
 def appointment_claim(
-    actor: User, patient: Patient, slot: Slot, key: uuid.UUID, note: BookingNote | None = None
+    actor: User,
+    patient: Patient,
+    slot: Slot,
+    key: uuid.UUID,
+    note: BookingNote | None = None,
+    companions: Sequence[Model] = (),
 ) -> Appointment:
     """Claim the slot (`slot_claim`'s conditional UPDATE) and write its appointment
-    (expects both locks). On PostgreSQL ONE statement: the INSERT takes its row from
-    the UPDATE's, so nothing is written unless the slot was free; elsewhere the two in
-    turn. Raises slot_taken when the slot was not free."""
+    (expects both locks), with ``companions``: unsaved rows with a ForeignKey
+    ``appointment`` (`events.appointment_booking`), given their appointment and key.
+
+    On PostgreSQL ONE statement (data-modifying CTEs): the INSERTs take their rows from
+    the UPDATE's, so nothing is written unless the slot was free; elsewhere one statement
+    after another. Raises slot_taken when the slot was not free."""
     appointment = appointment_new(actor, patient, slot, key, note)
     params = rows.insert_params(appointment) if connection.vendor == "postgresql" else None
-    if params is None:
+    extra = _companion_params(companions) if params is not None else None
+    if params is None or extra is None:
         slot_claim(slot)
-        return rows.insert(appointment)
+        rows.insert(appointment)
+        for row in companions:
+            row.appointment = appointment  # type: ignore[attr-defined]
+            rows.insert(row)
+        return appointment
+    sql = _claim_and_insert_sql(connection.vendor, tuple(type(row) for row in companions))
     with connection.cursor() as cursor:
-        cursor.execute(_claim_and_insert_sql(connection.vendor), [*_claim_params(slot), *params])
+        cursor.execute(sql, [*_claim_params(slot), *params, *extra])
         row = cursor.fetchone()
     if row is None:
         raise BookingRefused("slot_taken")
     _claimed(slot)
+    for companion, pk in zip(companions, row[1:], strict=True):
+        companion.appointment = appointment  # type: ignore[attr-defined]
+        rows.inserted(companion, pk)
     return rows.inserted(appointment, row[0])
 
 
@@ -264,7 +341,9 @@ def _book(
         raise BookingRefused(
             selectors.refusal_told(refused.code, conflicts_hidden=hidden)
         ) from None
-    appointment = appointment_claim(actor, patient, slot, key, note)
+    # What the outbox writes with the booking (one `Event`), in the claim's statement.
+    companions = rows_asked(appointment_booking, patient=patient)
+    appointment = appointment_claim(actor, patient, slot, key, note, companions)
     audit_record(
         AuditAction.APPOINTMENT_BOOKED,
         actor=actor,
@@ -278,7 +357,7 @@ def _book(
     )
     if referral is not None:
         referral_use(referral, appointment_id=appointment.pk, actor=actor, patient=patient, ip=ip)
-    announce(appointment_booked, appointment=appointment)
+    announce(appointment_booked, appointment=appointment, written=companions)
     transaction.on_commit(partial(booking_logged, appointment.pk, appointment.ticket_number))
     return BookingResult(appointment, created=True)
 
@@ -358,12 +437,14 @@ def claiming(
 def _answer_for_taken_slot(
     *, actor: User, slot_id: int, idempotency_key: uuid.UUID, glance: SlotGlance | None
 ) -> BookingResult | None:
-    """At 07:00 most POSTs are for slots already gone, and just before it for slots not
-    open yet: answer those without locks, in the one read this costs anyway.
+    """At 07:00 most POSTs are for slots already gone, just before it for slots not open
+    yet, and at a fair-release day's opening for slots its draw keeps: answer those
+    without locks, in the one read this costs anyway.
 
     A lock-free read is enough to refuse: a booked slot only frees up by a cancellation,
     and a click a moment later would be refused too; a slot that opens later opens only
-    by time, and the locked check names that reason first as well. It is never enough
+    by time, and the locked check names that reason first as well; a kept slot is let go
+    only by its draw, a moment later at best. It is never enough
     to *grant* a slot; that happens only under the locks in `_book`. A double click whose
     first request won must still get its appointment back, not "taken". Writes nothing.
     """
@@ -374,6 +455,12 @@ def _answer_for_taken_slot(
         if (earlier := replay(actor, idempotency_key)) is not None:
             return earlier
         raise BookingRefused("slot_taken")
-    if glance.opens_later(timezone.now()):
+    now = timezone.now()
+    if glance.opens_later(now):
         raise BookingRefused("slot_not_open")
+    if glance.kept_for_draw(now):
+        # At the opening most POSTs of a fair-release day are for slots its draw keeps:
+        # refused here, before any lock (docs/fair-release.md). No replay to look for: a
+        # kept slot is free, so no form of this actor's can have booked it.
+        raise BookingRefused("slot_in_draw")
     return None

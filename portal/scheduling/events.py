@@ -6,7 +6,13 @@ it announces, and they connect their receivers in their app's ``ready()``. Two k
 In the writer's transaction — a receiver's rows commit or roll back with the booking
 (the outbox's messages are written here, docs/notifications.md):
 
-- `appointment_booked(appointment)`;
+- `appointment_booking(patient)`, before a booking's write: a receiver answers with the
+  rows to write WITH the appointment (unsaved instances whose ForeignKey ``appointment``
+  the booking fills; `rows_asked`), which on PostgreSQL travel in the claim's own
+  statement instead of a round trip each (docs/performance.md, «The outbox's event in the
+  claim»);
+- `appointment_booked(appointment, written)`: the booking is written, with those rows
+  (``written``, their keys set);
 - `appointments_booked(appointments)`: several bookings of one transaction (a fair-release
   draw's winners, `scheduling.draw_booking`), told at once so their rows are written at once;
 - `appointment_cancelled(appointment, by_clinic, reason)`;
@@ -29,6 +35,7 @@ from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
+appointment_booking = Signal()
 appointment_booked = Signal()
 appointments_booked = Signal()
 appointment_cancelled = Signal()
@@ -40,6 +47,14 @@ slots_opened = Signal()
 def announce(signal: Signal, **facts: Any) -> None:
     """Tell the receivers now, inside the transaction: an exception rolls it back."""
     signal.send(sender=signal, **facts)
+
+
+def rows_asked(signal: Signal, **facts: Any) -> list[Any]:
+    """Every row the receivers answer with (a list each, or None), in their order."""
+    asked: list[Any] = []
+    for _receiver, answer in signal.send(sender=signal, **facts):
+        asked += answer or []
+    return asked
 
 
 def announce_after_commit(signal: Signal, **facts: Any) -> None:

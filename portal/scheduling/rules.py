@@ -210,7 +210,16 @@ def is_held_for_other(slot: Slot, patient_id: int | None, now: datetime.datetime
     return slot.held_until is not None and slot.held_until > now and slot.held_for_id != patient_id
 
 
-def is_draw_reservation(slot: Slot, now: datetime.datetime) -> bool:
+class HoldFacts(Protocol):
+    """What the hold rules read of a slot: a `Slot`, or the booking's lock-free glance."""
+
+    @property
+    def held_for_id(self) -> int | None: ...
+    @property
+    def held_until(self) -> datetime.datetime | None: ...
+
+
+def is_draw_reservation(slot: HoldFacts, now: datetime.datetime) -> bool:
     """A live hold for nobody: the slot is kept for a fair-release draw (docs/fair-release.md)
     and no patient may book or see it until the draw gives it out or lets it go."""
     return slot.held_for_id is None and slot.held_until is not None and slot.held_until > now

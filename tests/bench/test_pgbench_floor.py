@@ -10,12 +10,13 @@ def test_the_script_is_the_booking_s_statements_in_one_transaction():
     assert job.startswith("SELECT") and job.endswith("\\gset")
     assert glance.startswith(dbfloor.GLANCE.split("%s")[0])
     assert transaction[0] == "BEGIN;" and transaction[-1] == "END;"
-    # book_raw's: lock timeout, patient lock, slot lock, claim + INSERT, audit, event.
+    # book_raw's: lock timeout, patient lock, slot lock, claim + INSERT + event, audit.
     body = transaction[1:-1]
-    assert len(body) == 6
+    assert len(body) == 5
     assert body[0] == dbfloor.LOCK_TIMEOUT + ";"
     assert body[3].startswith("WITH claimed AS") and "SELECT :sid, :pid, :uid" in body[3]
-    assert body[5].startswith("INSERT INTO") and "notifications_event" in body[5]
+    assert "notifications_event" in body[3] and body[3].endswith("\\gset")
+    assert body[4].startswith("INSERT INTO") and "audit_auditevent" in body[4]
 
 
 def test_every_parameter_is_a_pgbench_variable():

@@ -64,26 +64,25 @@ def test_booking_for_self_writes_the_confirmation_and_the_reminders_when_due(
 def test_the_booking_writes_one_event_row_and_a_polling_worker_sends_the_confirmation(
     settings, monkeypatch, smtp, mother, slot_at, visit_time
 ):
-    """Issue 25: inside the booking's transaction the outbox costs one small INSERT (no
-    message per recipient and channel, no task row); a polling worker writes and sends."""
+    """Issue 25: inside the booking's transaction the outbox costs one small row (no
+    message per recipient and channel, no task row), on PostgreSQL written by the claim's
+    own statement, elsewhere by one INSERT of its own; a polling worker writes and sends."""
     settings.SMPP_HOST = "127.0.0.1"  # e-mail and SMS: still one row
-    statements: list[str] = []
-
-    def counted(appointment):
-        with CaptureQueriesContext(connection) as captured:
-            polling.appointment_booked_notify(appointment)
-        statements.extend(q["sql"] for q in captured.captured_queries)
-
-    monkeypatch.setattr(receivers, "appointment_booked_notify", counted)
     assert mother.user is not None
-    appointment = booking.appointment_book(
-        actor=mother.user,
-        patient=mother,
-        slot_id=slot_at(visit_time).pk,
-        idempotency_key=uuid.uuid4(),
-    ).appointment
+    with CaptureQueriesContext(connection) as captured:
+        appointment = booking.appointment_book(
+            actor=mother.user,
+            patient=mother,
+            slot_id=slot_at(visit_time).pk,
+            idempotency_key=uuid.uuid4(),
+        ).appointment
 
-    assert len(statements) == 1 and statements[0].startswith('INSERT INTO "notifications_event"')
+    writes = [q["sql"] for q in captured.captured_queries if '"notifications_event"' in q["sql"]]
+    assert len(writes) == 1
+    if connection.vendor == "postgresql":
+        assert writes[0].startswith("WITH claimed")
+    else:
+        assert writes[0].startswith('INSERT INTO "notifications_event"')
     assert list(Event.objects.values_list("appointment_id", "kind")) == [
         (appointment.pk, Kind.BOOKED)
     ]
@@ -245,15 +244,15 @@ def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_polic
 def test_a_rolled_back_booking_writes_and_sends_nothing(
     monkeypatch, smtp, mother, slot_at, visit_time, django_capture_on_commit_callbacks
 ):
-    real = polling.appointment_booked_notify
+    real = polling.booked_event_written
 
-    def written_then_fails(appointment):
-        real(appointment)
-        assert Event.objects.filter(appointment=appointment).exists()
+    def written_then_fails(events):
+        real(events)
+        assert Event.objects.filter(pk__in=[e.pk for e in events]).exists()
         raise RuntimeError("the booking fails after its event was written")
 
     # The notifications hear of the booking inside its transaction (scheduling.events).
-    monkeypatch.setattr(receivers, "appointment_booked_notify", written_then_fails)
+    monkeypatch.setattr(receivers, "booked_event_written", written_then_fails)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         book(mother, mother, slot_at(visit_time))
 

@@ -1,11 +1,15 @@
 """The pages as people use them, and who may open which (the fixed personas)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.directory.models import Doctor
 from portal.patients.selectors import ACTING_SESSION_KEY
 from portal.release import draws, services
 from portal.release.models import BallotRequest
+from portal.scheduling.models import Slot
 from tests.release.conftest import open_now
 from tests.workspace.conftest import verified_client
 
@@ -228,3 +232,44 @@ def test_every_staff_page_gives_each_persona_the_expected_status(
             if status != STAFF_MATRIX[name][column]:
                 mismatches.append(f"{name} as {persona}: {status}")
     assert not mismatches
+
+
+# The booking's lock 1 (`patients.locks.patient_lock_fresh`), its first statement.
+LOCKED_PATIENT = 'FROM "patients_patient" p'
+
+
+def _kept_slot_posted(client, patient, ballot):
+    """At the opening, before the draw: a script posts the booking form of a kept slot."""
+    slot = Slot.objects.filter(doctor__clinic=ballot.clinic).order_by("starts_at").first()
+    browser = logged_in(client, patient)
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.post(
+            reverse("scheduling:booking_confirm", args=[slot.pk]),
+            {"key": "7d0f3c1e-1f53-4f0e-9c55-0b8f6a9c7c11"},
+        )
+    return slot, response, [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_booking_post_of_a_slot_kept_for_the_draw_is_refused_before_any_lock(
+    client, patient, ballot
+):
+    open_now(ballot)
+    slot, response, sent = _kept_slot_posted(client, patient, ballot)
+    assert response.status_code == 409
+    assert "жеребьёвк" in response.content.decode()
+    assert not any(LOCKED_PATIENT in sql for sql in sent), sent
+    slot.refresh_from_db()
+    assert slot.status == slot.Status.FREE and slot.held_until is not None
+
+
+def test_a_kept_slot_whose_doctor_left_is_refused_for_that_reason_under_the_locks(
+    client, patient, ballot
+):
+    """The early answer is only ever the one the locks would give: a reason the slot's
+    state names first (here its doctor no longer sees patients) goes to the locked check."""
+    open_now(ballot)
+    Doctor.objects.filter(clinic=ballot.clinic).update(is_active=False)
+    _slot, response, sent = _kept_slot_posted(client, patient, ballot)
+    assert response.status_code == 409
+    assert "жеребьёвк" not in response.content.decode()
+    assert any(LOCKED_PATIENT in sql for sql in sent), sent

@@ -50,7 +50,7 @@ def unlocked_slot(slot_id, patient_id, since):
     )
 
 
-def inserted_unclaimed(actor, patient, slot, key, note=None):
+def inserted_unclaimed(actor, patient, slot, key, note=None, companions=()):
     """The booking's conditional UPDATE switched off: the appointment row alone."""
     return rows.insert(booking.appointment_new(actor, patient, slot, key, note))
 
