@@ -102,7 +102,7 @@ class NumeroJoinMiddleware:
     The rule is "every HTML response", not a filter in each template: clinic names, areas,
     tickets and referrals are drawn by some seventy templates, and a page added later is
     covered without anyone remembering it. Inside CommonMiddleware, so the Content-Length it
-    sets counts the joined page. Pages without «№» are returned after one bytes search.
+    sets counts the joined page.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -112,13 +112,16 @@ class NumeroJoinMiddleware:
         response = self.get_response(request)
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
             return response
-        charset = response.charset
-        if NUMERO.encode(charset, "ignore") not in response.content:
+        try:
+            # One bytes search: most pages have no «№» and are returned as they are.
+            if NUMERO.encode(response.charset) not in response.content:
+                return response
+            html = response.content.decode(response.charset)
+        except (LookupError, UnicodeError):  # not text we can read: shown as it was sent
             return response
-        html = response.content.decode(charset)
         joined = join_numero_html(html)
         if joined != html:
-            response.content = joined.encode(charset)
+            response.content = joined.encode(response.charset)
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response

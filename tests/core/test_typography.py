@@ -74,3 +74,16 @@ def test_the_stored_name_and_the_api_keep_the_ordinary_space(client: Client):
     # What other systems read is the data, not a page.
     organization = client.get(f"/fhir/Organization/{clinic.pk}")
     assert organization.json()["name"] == "Городская поликлиника № 3"
+
+
+def test_a_page_that_cannot_be_read_as_its_charset_is_sent_as_it_was():
+    from django.http import HttpRequest, HttpResponse
+
+    from portal.core.middleware import NumeroJoinMiddleware
+
+    def answer(content: bytes) -> HttpResponse:
+        return NumeroJoinMiddleware(lambda request: HttpResponse(content))(HttpRequest())
+
+    broken = "№ 1".encode() + b"\xff"
+    assert answer(broken).content == broken
+    assert answer("№ 1".encode()).content == "№\u00a01".encode()
