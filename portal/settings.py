@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "portal.core.middleware.SlidingSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "portal.core.middleware.NumeroJoinMiddleware",  # «№ 1» on pages: docs/accessibility.md
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every response to a logged-in user: Cache-Control no-store (docs/security.md).

@@ -9,6 +9,8 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 
+from portal.core.typography import NUMERO, join_numero_html
+
 TOUCH_KEY = "_touched"
 LOGIN_AT_KEY = "_login_at"
 
@@ -91,6 +93,37 @@ class PrivateResponseMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
             response["Pragma"] = "no-cache"
+        return response
+
+
+class NumeroJoinMiddleware:
+    """Every HTML page shows «№» joined to its number (docs/accessibility.md, «Typography»).
+
+    The rule is "every HTML response", not a filter in each template: clinic names, areas,
+    tickets and referrals are drawn by some seventy templates, and a page added later is
+    covered without anyone remembering it. Inside CommonMiddleware, so the Content-Length it
+    sets counts the joined page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        try:
+            # One bytes search: most pages have no «№» and are returned as they are.
+            if NUMERO.encode(response.charset) not in response.content:
+                return response
+            html = response.content.decode(response.charset)
+        except (LookupError, UnicodeError):  # not text we can read: shown as it was sent
+            return response
+        joined = join_numero_html(html)
+        if joined != html:
+            response.content = joined.encode(response.charset)
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         return response
 
 

@@ -10,6 +10,7 @@ from portal.patients.selectors import ACTING_SESSION_KEY
 from portal.referrals.services import referral_cancel
 from portal.scheduling.services import appointment_book, appointment_cancel
 from tests.referrals.conftest import days_from_today
+from tests.shown import shown
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,7 @@ def test_the_journal_shows_issuing_using_giving_back_and_cancelling(
         "Направление отменено поликлиникой",
     ):
         assert label in page
-    assert f"Направление № {referral.number}" in page
+    assert shown(f"Направление № {referral.number}") in page
     assert "Сотрудник медицинской организации" in page
 
 

@@ -61,6 +61,23 @@ def test_a_cancelled_ticket_says_so_without_qr_or_calendar_button(as_patient, pa
     assert "Отменить запись" not in page
 
 
+def test_the_ticket_the_list_and_the_cabinet_keep_each_number_by_its_sign(as_patient, patient):
+    # Issue 27, point 8: a phone must not break «Талон на приём №» from «0345».
+    appointment = AppointmentFactory(
+        patient=patient.patient, slot__doctor__clinic__short_name="Детская поликлиника № 3"
+    )
+    ticket = reverse("scheduling:appointment_ticket", args=[appointment.pk])
+    pages = {
+        "ticket": as_patient.get(ticket).content.decode(),
+        "list": as_patient.get(reverse("scheduling:appointment_list")).content.decode(),
+        "cabinet": as_patient.get(reverse("identity:cabinet")).content.decode(),
+    }
+    assert f"Талон на приём №\u00a0{appointment.ticket_number}" in pages["ticket"]
+    for name, page in pages.items():
+        assert "Детская поликлиника №\u00a03" in page, name
+        assert "№ " not in page, name
+
+
 @pytest.mark.parametrize(
     ("count", "text"),
     [

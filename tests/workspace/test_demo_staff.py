@@ -8,6 +8,7 @@ from django.test import Client
 
 from portal.demo import staff
 from portal.staff.permissions import clinic_scope_for
+from tests.shown import shown
 
 
 def _code(username: str) -> str:
@@ -26,7 +27,7 @@ def test_the_demo_clerk_logs_in_with_the_printed_password_and_the_dev_code(demo_
     assert response.status_code == 302
     assert browser.post("/workspace/login/code/", {"code": _code("registrator")}).status_code == 302
     page = browser.get("/workspace/").content.decode()
-    assert "Городская поликлиника № 1" in page
+    assert shown("Городская поликлиника № 1") in page
 
 
 @pytest.mark.django_db

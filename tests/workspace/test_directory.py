@@ -62,3 +62,26 @@ def test_a_clerk_and_a_head_are_told_the_operator_keeps_the_directory(clerk, hea
 @pytest.mark.django_db
 def test_an_unknown_directory_section_is_not_found(operator, as_staff):
     assert as_staff(operator).get("/workspace/directory/patients/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_editing_a_clinic_saves_its_name_as_typed_though_pages_join_the_number(operator, as_staff):
+    # Issue 27, point 8: the list shows «№» joined by a no-break space; the form's field
+    # holds the name as stored, so saving the form unchanged changes nothing.
+    clinic = ClinicFactory(short_name="Городская поликлиника № 4", full_name="ОГБУЗ «ГП № 4»")
+    browser = as_staff(operator)
+    listing = browser.get("/workspace/directory/clinic/").content.decode()
+    assert "Городская поликлиника №\u00a04" in listing
+    form = browser.get(f"/workspace/directory/clinic/{clinic.pk}/").content.decode()
+    assert 'value="Городская поликлиника № 4"' in form
+    response = browser.post(
+        f"/workspace/directory/clinic/{clinic.pk}/",
+        {"district": clinic.district_id, "short_name": "Городская поликлиника № 4",
+         "full_name": clinic.full_name, "address": clinic.address, "phone": clinic.phone,
+         "kind": clinic.kind},
+    )  # fmt: skip
+    assert response.status_code == 302
+    clinic.refresh_from_db()
+    assert clinic.short_name == "Городская поликлиника № 4"
+    saved = browser.get(response.url).content.decode()
+    assert "Сохранено: Городская поликлиника №\u00a04." in saved
