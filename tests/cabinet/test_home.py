@@ -10,6 +10,7 @@ from django.utils import timezone
 from portal.notifications.models import Message
 from portal.notifications.polling import events_fan_out
 from portal.notifications.services import coming_of_age_notify
+from portal.release import services
 from portal.scheduling.services import appointment_book
 from portal.waitlist.models import Offer, WaitlistEntry
 from tests.factories import (
@@ -19,6 +20,7 @@ from tests.factories import (
     SlotFactory,
     born,
 )
+from tests.release.conftest import ballot, place  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +149,33 @@ def test_new_messages_count_until_the_list_is_opened(client, guardian, two_child
     client.get(reverse("notifications:list"))
     page = client.get(reverse("identity:cabinet")).content.decode()
     assert "Новых уведомлений нет." in page
+
+
+def test_a_pending_request_for_a_days_opening_waits_on_the_home_until_withdrawn(
+    client, guardian, child, unverified_guardian, ballot
+):
+    """The home's look finds a request only where the list would show it: the mother's
+    request for her daughter, not the other parent's view of it while his guardianship is
+    unverified (he sees what he did himself, docs/domain.md «Relatives»)."""
+    row = services.request_make(
+        actor=guardian, patient=child, ballot=ballot, doctor_ids=[], times="any"
+    ).request
+    detail = reverse("release:request_detail", args=[row.pk])
+    client.force_login(guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": child.pk})
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' in page and detail in page
+    client.post(reverse("patients:acting_switch"), {"patient": guardian.patient.pk})
+    own_home = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' not in own_home  # the daughter's, not the mother's
+
+    client.force_login(unverified_guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": child.pk})
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' not in page
+
+    client.force_login(guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": child.pk})
+    assert client.post(reverse("release:request_withdraw", args=[row.pk])).status_code == 302
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' not in page
