@@ -147,7 +147,8 @@ MIDDLEWARE = [
     # After it: a session that ended while the browser was away says so once.
     "portal.core.middleware.ExpiredSessionNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the settings' policy built once (portal.core.middleware).
+    "portal.core.middleware.ContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Staff password logins locked out after repeated failures (django-axes).
     "axes.middleware.AxesMiddleware",
