@@ -201,7 +201,10 @@ def _cpu_table(calls: dict[str, Callable[[int], None]], connection: Any, users: 
             client_ms[label].append((time.process_time() - started) * 1000 / ROUND_N)
             db_ms[label].append((_backend_ns(connection) - backend) / 1e6 / ROUND_N)
         at += ROUND_N
-    total = {k: statistics.median(a + b for a, b in zip(client_ms[k], db_ms[k])) for k in calls}
+    total = {
+        k: statistics.median(a + b for a, b in zip(client_ms[k], db_ms[k], strict=True))
+        for k in calls
+    }
     session = total["trivial view with a session"]
     lines = [
         f"CPU per request, median of {ROUNDS} rounds × {ROUND_N} (client process_time"

@@ -11,16 +11,19 @@ from portal.notifications.models import Message
 from portal.notifications.polling import events_fan_out
 from portal.notifications.services import coming_of_age_notify
 from portal.release import services
+from portal.release.services import ballot_open
 from portal.scheduling.services import appointment_book
 from portal.waitlist.models import Offer, WaitlistEntry
 from tests.factories import (
     AppointmentFactory,
     ChildFactory,
+    DoctorFactory,
     GuardianshipFactory,
     SlotFactory,
+    SpecialtyFactory,
     born,
 )
-from tests.release.conftest import ballot, place  # noqa: F401 (fixtures)
+from tests.release.conftest import day_ahead, make_slots
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +152,15 @@ def test_new_messages_count_until_the_list_is_opened(client, guardian, two_child
     client.get(reverse("notifications:list"))
     page = client.get(reverse("identity:cabinet")).content.decode()
     assert "Новых уведомлений нет." in page
+
+
+@pytest.fixture
+def ballot(home_clinic):
+    """A day's opening in an hour, as tests/release/conftest.py's."""
+    specialty = SpecialtyFactory(code="ophthalmologist-t", name="Офтальмолог")
+    doctor = DoctorFactory(clinic=home_clinic, specialty=specialty)
+    make_slots(doctor, day_ahead(), [9, 10], timezone.now() + datetime.timedelta(hours=1))
+    return ballot_open(clinic_id=home_clinic.pk, specialty_id=specialty.pk, day=day_ahead())
 
 
 def test_a_pending_request_for_a_days_opening_waits_on_the_home_until_withdrawn(
