@@ -8,9 +8,16 @@ database (built by `make bench`), with bench.settings (production settings, DEBU
 - the top entries of a pyinstrument profile of N bookings and N cabinet pages.
 
 Prints a markdown block that docs/performance.md quotes before and after a change.
+
+`python -m bench.profile cpu` measures instead what does not depend on the machine's load:
+the CPU time of a request (this process's `time.process_time` plus the PostgreSQL
+backend's own run time from /proc/<pid>/schedstat) for every page of `make bench`, the
+framework floor and the trivial view with a session, in interleaved rounds (median),
+and each page over the trivial view with a session (docs/performance.md, issue 25).
 """
 
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -22,6 +29,9 @@ from bench import run
 
 N = int(os.environ.get("BENCH_PROFILE_N", "200"))
 TOP = 12
+# The CPU mode: rounds of ROUND_N requests per page, interleaved so drift hits all alike.
+ROUNDS = int(os.environ.get("BENCH_PROFILE_ROUNDS", "6"))
+ROUND_N = int(os.environ.get("BENCH_PROFILE_ROUND_N", "40"))
 
 
 def main() -> int:
@@ -57,6 +67,7 @@ def main() -> int:
 
     clients = [client(n) for n in range(N)]
     slot_iter = iter(slots)
+    anonymous = Client(headers=headers)
 
     def book(n: int) -> None:
         response = clients[n].post(
@@ -86,6 +97,30 @@ def main() -> int:
             f"/booking/nearest/?specialty={path.specialty_id}&place={path.district_id}"
         ),
     }
+    if sys.argv[1:] == ["cpu"]:
+        for n in range(N):  # as in `make bench`'s page phase: every patient holds one booking
+            book(n)
+        everything = {
+            "framework floor (no session)": lambda n: _ok(
+                anonymous.get("/__bench__/floor", secure=True)
+            ),
+            "trivial view with a session": page("/__bench__/floor"),
+            "/cabinet/": pages["/cabinet/"],
+            "/appointments/": pages["/appointments/"],
+            "wizard: districts": pages["wizard: districts"],
+            "wizard: clinics": page(f"/booking/district/{path.district_id}/"),
+            "wizard: specialties": page(f"/booking/clinic/{path.clinic_id}/"),
+            "wizard: doctors": page(
+                f"/booking/clinic/{path.clinic_id}/specialty/{path.specialty_id}/"
+            ),
+            "wizard: doctor's days": pages["wizard: doctor's days"],
+            "wizard: times": pages["wizard: times"],
+            "wizard: confirm": pages["wizard: confirm"],
+            "nearest": pages["nearest"],
+        }
+        print("\n".join(_cpu_table(everything, connection, len(clients))))
+        dataset.bench_reset()
+        return 0
     lines = [f"In-process, {N} requests each (Django test client, bench.settings):", ""]
     lines += ["| Request | ms per request | statements | statement kinds |", "|---|---|---|---|"]
 
@@ -128,6 +163,63 @@ def main() -> int:
         dataset.bench_reset()
     print("\n".join(lines))
     return 0
+
+
+def _ok(response: Any) -> None:
+    assert response.status_code == 200, response.status_code
+
+
+def _backend_ns(connection: Any) -> int:
+    """The PostgreSQL backend's CPU time so far (ns): it runs on this machine, and
+    schedstat counts in nanoseconds where /proc/<pid>/stat counts in 10 ms ticks."""
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0])
+
+
+def _cpu_table(calls: dict[str, Callable[[int], None]], connection: Any, users: int) -> list[str]:
+    """CPU ms per request (this process + the database backend), median over rounds."""
+    from django.db import reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    statements = {}
+    for label, call in calls.items():
+        call(0)  # warm: templates, compiled statements, the directory's cache
+        with CaptureQueriesContext(connection):
+            call(1)
+            statements[label] = len(connection.queries)
+    reset_queries()
+    client_ms: dict[str, list[float]] = {label: [] for label in calls}
+    db_ms: dict[str, list[float]] = {label: [] for label in calls}
+    at = 0
+    for _ in range(ROUNDS):
+        for label, call in calls.items():
+            started, backend = time.process_time(), _backend_ns(connection)
+            for i in range(ROUND_N):
+                call((at + i) % users)
+            client_ms[label].append((time.process_time() - started) * 1000 / ROUND_N)
+            db_ms[label].append((_backend_ns(connection) - backend) / 1e6 / ROUND_N)
+        at += ROUND_N
+    total = {
+        k: statistics.median(a + b for a, b in zip(client_ms[k], db_ms[k], strict=True))
+        for k in calls
+    }
+    session = total["trivial view with a session"]
+    lines = [
+        f"CPU per request, median of {ROUNDS} rounds × {ROUND_N} (client process_time"
+        " + PostgreSQL backend):",
+        "",
+        "| Request | statements | client ms | database ms | total ms | × session |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label in calls:
+        c, d = statistics.median(client_ms[label]), statistics.median(db_ms[label])
+        lines.append(
+            f"| {label} | {statements[label]} | {c:.2f} | {d:.2f} | {total[label]:.2f}"
+            f" | {total[label] / session:.2f} |"
+        )
+    return lines
 
 
 def _kind(sql: str) -> str:

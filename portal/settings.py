@@ -148,7 +148,8 @@ MIDDLEWARE = [
     # After it: a session that ended while the browser was away says so once.
     "portal.core.middleware.ExpiredSessionNoticeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the settings' policy built once (portal.core.middleware).
+    "portal.core.middleware.ContentSecurityPolicyMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Staff password logins locked out after repeated failures (django-axes).
     "axes.middleware.AxesMiddleware",
@@ -322,11 +323,8 @@ SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 REDIS_URL = env_str("REDIS_URL", "")
 # With Redis, sessions are read from the cache (written through to the database);
 # a per-process memory cache would serve stale sessions across workers, so not without it.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# portal.core.sessions is Django's cached_db, reading the directory's generation along.
+SESSION_ENGINE = "portal.core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from portal.home_visits.models import HomeVisit
 from portal.home_visits.selectors import visits_seen, visits_visible_to
 from portal.identity.models import User
-from portal.notifications.selectors import unread_count
+from portal.notifications.selectors import messages_unread, unread_count
 from portal.patients.models import Patient
 from portal.patients.rules import coming_of_age_day
 from portal.patients.selectors import (
@@ -24,7 +24,7 @@ from portal.patients.selectors import (
     patient_booking_refusal,
 )
 from portal.release.models import BallotRequest
-from portal.release.selectors import requests_of_patient
+from portal.release.selectors import requests_of_patient, requests_seen
 from portal.scheduling.models import Appointment
 from portal.scheduling.selectors import appointments_list_upcoming_for_user
 from portal.waitlist.models import Offer
@@ -69,45 +69,62 @@ class Home:
 
 
 def _look(
-    seen: Visibility, now: datetime.datetime, today: datetime.date
-) -> "QuerySet[Patient, tuple[bool, bool, bool]]":
-    """Whether the user has live offers, live waitlist entries, home visits: each app's own
-    read (and the one rule of visibility) inside an EXISTS, all in one statement."""
+    seen: Visibility, acting_id: int, now: datetime.datetime, today: datetime.date
+) -> "QuerySet[Patient, tuple[bool, bool, bool, bool, bool]]":
+    """Whether the user has live offers, live waitlist entries, home visits, and whether
+    the patient acted for has pending requests for a day's opening and unread
+    notifications: each app's own read (and the one rule of visibility) inside an EXISTS,
+    all in one statement."""
     assert seen.actable.own is not None
+    pending = requests_seen(seen).filter(patient_id=acting_id, status=BallotRequest.Status.PENDING)
     return (
         Patient.objects.filter(pk=seen.actable.own)
         .annotate(
             has_offers=Exists(offers_live(seen, now)),
             has_entries=Exists(entries_live(seen, today)),
             has_visits=Exists(visits_seen(seen)),
+            has_requests=Exists(pending),
+            has_unread=Exists(messages_unread(seen.actable.own, acting_id, now)),
         )
-        .values_list("has_offers", "has_entries", "has_visits")
+        .values_list("has_offers", "has_entries", "has_visits", "has_requests", "has_unread")
     )
 
 
 _LOOK = VisibleRows(_look)
 
 
-def _sections(user: User) -> tuple[bool, bool, bool]:
+@dataclass(frozen=True)
+class _Sections:
+    offers: bool
+    entries: bool
+    visits: bool
+    requests: bool
+    unread: bool
+
+
+def _sections(user: User, acting: Patient) -> _Sections:
     """Which of the lists that most patients do not have the home needs to read."""
     now = timezone.now()
-    rows = _LOOK.rows(user, now, timezone.localdate(now))
-    offers, entries, visits = rows[0] if rows else (False, False, False)
-    return bool(offers), bool(entries), bool(visits)
+    rows = _LOOK.rows(user, acting.pk, now, timezone.localdate(now))
+    return _Sections(*(bool(v) for v in rows[0])) if rows else _Sections(*[False] * 5)
 
 
 def home_for(user: User, own: Patient, acting: Patient) -> Home:
     """The cabinet home of ``acting`` as ``user`` may see it: a look at which lists there
     are, then only those that are (docs/performance.md, issue 25)."""
-    has_offers, has_entries, has_visits = _sections(user)
+    has = _sections(user, acting)
     upcoming_all = appointments_list_upcoming_for_user(user)
     mine = [a for a in upcoming_all if a.patient_id == acting.pk]
-    live_offers = offers_live_for_user(user) if has_offers else []
-    entries = entries_list_for_user(user) if has_entries else []
-    requests = list(
-        requests_of_patient(acting, user)
-        .filter(status=BallotRequest.Status.PENDING)
-        .order_by("ballot__opens_at", "pk")
+    live_offers = offers_live_for_user(user) if has.offers else []
+    entries = entries_list_for_user(user) if has.entries else []
+    requests = (
+        list(
+            requests_of_patient(acting, user)
+            .filter(status=BallotRequest.Status.PENDING)
+            .order_by("ballot__opens_at", "pk")
+        )
+        if has.requests
+        else []
     )
     return Home(
         patient=acting,
@@ -115,9 +132,9 @@ def home_for(user: User, own: Patient, acting: Patient) -> Home:
         upcoming_more=max(0, len(mine) - UPCOMING_SHOWN),
         offers=[o for o in live_offers if o.patient_id == acting.pk],
         entries=[e for e in entries if e.entry.patient_id == acting.pk],
-        visits=list(visits_visible_to(user)[:VISITS_SHOWN]) if has_visits else [],
+        visits=list(visits_visible_to(user)[:VISITS_SHOWN]) if has.visits else [],
         requests=requests,
-        unread=unread_count(user, own, acting),
+        unread=unread_count(own, acting) if has.unread else 0,
         children=_children(user, own, upcoming_all) if acting.pk == own.pk else [],
     )
 

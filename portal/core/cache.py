@@ -20,6 +20,19 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# Keys of the default cache that every request reads, read in the session's own round trip
+# (`core.sessions`): key -> what to do with the value (None when it is not there).
+_with_session: dict[str, Callable[[Any], None]] = {}
+
+
+def read_with_session(key: str, receive: Callable[[Any], None]) -> None:
+    """Have ``key`` read together with the session, one Redis round trip for both
+    (docs/performance.md, issue 25): a page then pays one read of the shared cache."""
+    _with_session[key] = receive
+
+
+def read_with_session_keys() -> dict[str, Callable[[Any], None]]:
+    return dict(_with_session)
 
 
 class ReusedClient(RedisCacheClient):

@@ -7,7 +7,9 @@ patient's active appointments, a doctor's free times) are written once as ORM qu
 over their arguments; `CompiledQuery` compiles one the first time it runs per database
 and shape, finds where each argument went among the parameters, and afterwards sends the
 same SQL with the new values, converting the rows exactly as the ORM does
-(`SQLCompiler.results_iter`). Filters stay ORM expressions, so a rule written as a ``Q``
+(`SQLCompiler.results_iter`). On PostgreSQL the SQL is also prepared on the server once
+per connection (`core.postgresql`): planning cost the database more than the reads.
+Filters stay ORM expressions, so a rule written as a ``Q``
 (``scheduling.selectors.bookable_q``) is the same rule here.
 
 What it takes: a function returning a ``values_list`` queryset, whose arguments are ints,
@@ -48,11 +50,16 @@ class _Place:
     constant: Any = None
 
 
+Converter = tuple[int, tuple[Callable[..., Any], ...], Any]
+
+
 @dataclass(frozen=True)
 class _Plan:
     sql: str
     places: tuple[_Place, ...]
-    compiler: SQLCompiler
+    # The ORM's converters per column, found once: asking the fields for them on every
+    # read cost 0.1 ms for the user's row alone (docs/performance.md, issue 25: «Pages»).
+    converters: tuple[Converter, ...]
 
 
 _stand_in_numbers = itertools.count(1)
@@ -130,11 +137,15 @@ class CompiledQuery:
         if plan is None:
             return list(self._build(*args).using(alias))
         params = [self._value(place, args) for place in plan.places]
-        with connections[alias].cursor() as cursor:
+        connection = connections[alias]
+        # PostgreSQL (our backend): prepared once per connection, as the SQL is fixed.
+        prepared = getattr(connection, "prepared_cursor", None)
+        with prepared() if prepared is not None else connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             fetched = cursor.fetchall()
-        converted = plan.compiler.results_iter(results=[fetched], tuple_expected=True)
-        return [tuple(row) for row in converted]
+        if not plan.converters:
+            return [tuple(row) for row in fetched]
+        return [_converted(row, plan.converters, connection) for row in fetched]
 
     @staticmethod
     def _value(place: _Place, args: Sequence[Arg]) -> Any:
@@ -176,13 +187,31 @@ class CompiledQuery:
         }
         if used != wanted:
             return None  # an argument the SQL does not carry as a parameter
-        return _Plan(sql=sql, places=tuple(places), compiler=compiler)
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            return None  # rows the ORM reshapes: not worth a plan of our own
+        converters = tuple(
+            (pos, tuple(convs), expression)
+            for pos, (convs, expression) in compiler.get_converters(fields).items()
+        )
+        return _Plan(sql=sql, places=tuple(places), converters=converters)
 
     def _compile(self, alias: str, stand_ins: list[Any]) -> tuple[str, list[Any], SQLCompiler]:
         queryset = self._build(*stand_ins)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         return sql, list(params), compiler
+
+
+def _converted(row: Row, converters: tuple[Converter, ...], connection: Any) -> Row:
+    """A row as `SQLCompiler.apply_converters` turns it into values."""
+    values = list(row)
+    for pos, convs, expression in converters:
+        value = values[pos]
+        for converter in convs:
+            value = converter(value, expression, connection)
+        values[pos] = value
+    return tuple(values)
 
 
 def padded(values: Sequence[int]) -> tuple[int, ...]:

@@ -1,12 +1,19 @@
 import time
 from collections.abc import Callable
+from typing import Any
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.signals import setting_changed
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from portal.core.typography import NUMERO, join_numero_html
@@ -90,8 +97,12 @@ class PrivateResponseMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            add_never_cache_headers(response)
-            patch_cache_control(response, no_store=True, private=True)
+            if "Cache-Control" in response or "Expires" in response:
+                add_never_cache_headers(response)
+                patch_cache_control(response, no_store=True, private=True)
+            else:  # what the two calls above write, without parsing an empty header
+                response["Expires"] = http_date(time.time())
+                response["Cache-Control"] = NEVER_CACHE
             response["Pragma"] = "no-cache"
         return response
 
@@ -124,6 +135,71 @@ class NumeroJoinMiddleware:
             response.content = joined.encode(response.charset)
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
+        return response
+
+
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+_POLICY_SETTINGS = ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+_RESPONSE_PARTS = tuple(
+    f"_csp_{part}{ro}" for part in ("config", "update", "replace", "exempt") for ro in ("", "_ro")
+)
+# (header, value, excluded path prefixes) of the settings' own policies, built once.
+_policies: list[tuple[str, str, tuple[str, ...]]] | None = None
+
+
+def _settings_policies() -> list[tuple[str, str, tuple[str, ...]]]:
+    global _policies
+    if _policies is None:
+        built = []
+        for header, name, report_only in (
+            (HEADER, _POLICY_SETTINGS[0], False),
+            (HEADER_REPORT_ONLY, _POLICY_SETTINGS[1], True),
+        ):
+            value = build_policy(report_only=report_only)
+            prefixes = (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            if value:
+                built.append((header, value, tuple(prefixes)))
+        _policies = built
+    return _policies
+
+
+def _policies_forget(*, setting: str, **kwargs: Any) -> None:
+    global _policies
+    if setting in _POLICY_SETTINGS or setting == "DEBUG":
+        _policies = None
+
+
+setting_changed.connect(_policies_forget)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the settings' policy built once per process.
+
+    Every response but a few forms (OAuth, the ESIA emulator: ``_csp_update``) carries
+    the same header, yet django-csp built it anew for each, 50 µs of every request
+    (docs/performance.md, issue 25). A response or request that changes anything of the
+    policy (its own config, update, replace, exemption, a nonce used) goes through
+    django-csp unchanged.
+    """
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if (
+            getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, part) for part in _RESPONSE_PARTS)
+            or HEADER in response
+            or HEADER_REPORT_ONLY in response
+            or (settings.DEBUG and response.status_code in (404, 500))
+        ):
+            return super().process_response(request, response)
+        for header, value, prefixes in _settings_policies():
+            if not request.path_info.startswith(prefixes):
+                response[header] = value
+        # As django-csp: a nonce asked for after the header was written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response
 
 

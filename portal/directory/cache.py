@@ -31,6 +31,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.signals import request_finished, request_started
 from django.db import transaction
 
+from portal.core.cache import read_with_session
 from portal.core.dbrouter import primary_reads, reading_everything_from_replica
 
 T = TypeVar("T")
@@ -179,5 +180,13 @@ def _request_finished(**kwargs: Any) -> None:
     _state.generation, _state.in_request = None, False
 
 
+def _generation_read_with_session(token: Any) -> None:
+    """The generation as read in the session's round trip (`core.sessions`): this
+    request's, unless the request already read one."""
+    if isinstance(token, str) and _state.in_request and _state.generation is None:
+        _state.generation = token
+
+
+read_with_session(GENERATION_KEY, _generation_read_with_session)
 request_started.connect(_request_started, dispatch_uid="directory-cache-request-started")
 request_finished.connect(_request_finished, dispatch_uid="directory-cache-request-finished")

@@ -1,8 +1,11 @@
 """Reads of the outbox: who receives what, and what a patient sees of it."""
 
-from django.db.models import Q, QuerySet
+import datetime
+
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from portal.core.compiled import CompiledQuery
 from portal.identity.models import User
 from portal.notifications.models import Channel, Message, Preference
 from portal.patients.models import Patient
@@ -95,15 +98,37 @@ def confirmations_with_reminders(rows: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
-def unread_count(user: User, own: Patient, about: Patient) -> int:
-    """Events about ``about`` told to the user since they last opened «Уведомления»
-    (the same event by e-mail and SMS counts once; a reminder counts once it is due)."""
-    seen_until = preference_of(own).seen_until
-    rows = messages_for_user(user).filter(patient=about, next_attempt_at__lte=timezone.now())
-    if seen_until is not None:
-        rows = rows.filter(created_at__gt=seen_until)
-    keys = rows.values_list("dedupe_key", flat=True)[:200]
-    return len({key.rsplit(":", 1)[0] for key in keys})
+_SEEN_UNTIL = "recipient__notification_preference__seen_until"
+
+
+def messages_unread(own_id: int, about_id: int, now: datetime.datetime) -> QuerySet[Message]:
+    """**What is new** in «Уведомления»: messages to the user's own record (``own_id``,
+    as `messages_for_user`) about ``about_id``, due by ``now`` (a reminder counts once it
+    is due) and created after the user last opened the list (no preference row, or none
+    seen yet: all). Counted below; the cabinet looks whether there are any."""
+    return Message.objects.filter(
+        Q(**{f"{_SEEN_UNTIL}__isnull": True}) | Q(created_at__gt=F(_SEEN_UNTIL)),
+        recipient_id=own_id,
+        patient_id=about_id,
+        next_attempt_at__lte=now,
+    )
+
+
+def _unread_keys(
+    own_id: int, about_id: int, now: datetime.datetime
+) -> QuerySet[Message, tuple[str]]:
+    rows = messages_unread(own_id, about_id, now).order_by("-next_attempt_at", "-pk")
+    return rows.values_list("dedupe_key")[:200]
+
+
+_UNREAD_KEYS = CompiledQuery(_unread_keys)
+
+
+def unread_count(own: Patient, about: Patient) -> int:
+    """Events about ``about`` told to ``own``'s user since they last opened «Уведомления»
+    (the same event by e-mail and SMS counts once)."""
+    keys = _UNREAD_KEYS.rows(own.pk, about.pk, timezone.now())
+    return len({key.rsplit(":", 1)[0] for (key,) in keys})
 
 
 def dev_messages(limit: int = 200) -> QuerySet[Message]:

@@ -17,8 +17,8 @@ from portal.identity.models import User
 from portal.patients.models import Patient
 from portal.patients.selectors import (
     Sight,
+    Visibility,
     patient_ids_actable_by,
-    patient_seen_in_full_by,
     visibility_for,
 )
 from portal.release import allocation
@@ -110,12 +110,16 @@ def ballot_get_collecting(ballot_id: int) -> Ballot:
     return ballot
 
 
+def requests_seen(seen: Visibility) -> QuerySet[BallotRequest]:
+    """The requests a user sees (``seen``: their `Visibility`): an unverified guardian
+    only the requests they made (docs/domain.md, «Relatives»). The list below and the
+    cabinet's look whether there are any pending."""
+    return BallotRequest.objects.filter(seen.records(author="made_by_id"))
+
+
 def requests_of_patient(patient: Patient, user: User | AnonymousUser) -> QuerySet[BallotRequest]:
-    """The acting patient's requests, as far as this user may see them: an unverified
-    guardian sees only the requests they made (docs/domain.md, «Relatives»)."""
-    rows = BallotRequest.objects.filter(patient=patient)
-    if patient.user_id != user.pk and not patient_seen_in_full_by(user, patient.pk):
-        rows = rows.filter(made_by_id=user.pk)
+    """The acting patient's requests, as far as this user may see them."""
+    rows = requests_seen(visibility_for(user)).filter(patient=patient)
     return rows.select_related("ballot__clinic", "ballot__specialty", "appointment")
 
 

@@ -10,15 +10,20 @@ from django.utils import timezone
 from portal.notifications.models import Message
 from portal.notifications.polling import events_fan_out
 from portal.notifications.services import coming_of_age_notify
+from portal.release import services
+from portal.release.services import ballot_open
 from portal.scheduling.services import appointment_book
 from portal.waitlist.models import Offer, WaitlistEntry
 from tests.factories import (
     AppointmentFactory,
     ChildFactory,
+    DoctorFactory,
     GuardianshipFactory,
     SlotFactory,
+    SpecialtyFactory,
     born,
 )
+from tests.release.conftest import day_ahead, make_slots
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +152,42 @@ def test_new_messages_count_until_the_list_is_opened(client, guardian, two_child
     client.get(reverse("notifications:list"))
     page = client.get(reverse("identity:cabinet")).content.decode()
     assert "Новых уведомлений нет." in page
+
+
+@pytest.fixture
+def ballot(home_clinic):
+    """A day's opening in an hour, as tests/release/conftest.py's."""
+    specialty = SpecialtyFactory(code="ophthalmologist-t", name="Офтальмолог")
+    doctor = DoctorFactory(clinic=home_clinic, specialty=specialty)
+    make_slots(doctor, day_ahead(), [9, 10], timezone.now() + datetime.timedelta(hours=1))
+    return ballot_open(clinic_id=home_clinic.pk, specialty_id=specialty.pk, day=day_ahead())
+
+
+def test_a_pending_request_for_a_days_opening_waits_on_the_home_until_withdrawn(
+    client, guardian, child, unverified_guardian, ballot
+):
+    """The home's look finds a request only where the list would show it: the mother's
+    request for her daughter, not the other parent's view of it while his guardianship is
+    unverified (he sees what he did himself, docs/domain.md «Relatives»)."""
+    row = services.request_make(
+        actor=guardian, patient=child, ballot=ballot, doctor_ids=[], times="any"
+    ).request
+    detail = reverse("release:request_detail", args=[row.pk])
+    client.force_login(guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": child.pk})
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' in page and detail in page
+    client.post(reverse("patients:acting_switch"), {"patient": guardian.patient.pk})
+    own_home = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' not in own_home  # the daughter's, not the mother's
+
+    client.force_login(unverified_guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": child.pk})
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' not in page
+
+    client.force_login(guardian)
+    client.post(reverse("patients:acting_switch"), {"patient": child.pk})
+    assert client.post(reverse("release:request_withdraw", args=[row.pk])).status_code == 302
+    page = client.get(reverse("identity:cabinet")).content.decode()
+    assert 'id="home-requests"' not in page

@@ -173,3 +173,51 @@ def test_padded_ids_keep_the_set_and_the_first_and_come_in_few_lengths():
     assert padded([7, 8, 9]) == (7, 8, 9, 9)
     assert {len(padded(list(range(1, n + 1)))) for n in range(1, 21)} == {1, 2, 4, 8, 16, 32}
     assert set(padded([3, 1, 2])) == {1, 2, 3} and padded([3, 1, 2])[0] == 3
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+def _prepared_runs(sql_start: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            [sql_start + "%"],
+        )
+        return int(cursor.fetchone()[0])
+
+
+@on_postgresql
+def test_on_postgresql_the_read_is_prepared_once_and_then_only_executed(slots):
+    """Planning cost PostgreSQL more than the read itself (docs/performance.md): the SQL
+    is prepared on the server the first time a connection sends it, and the statement
+    log still shows each run with its values."""
+    doctors, _ = slots
+    query = CompiledQuery(_free_of)
+    query.rows(doctors[0].pk, NOW)
+    start = 'SELECT "scheduling_slot"."id"'
+    runs = _prepared_runs(start)
+    assert runs >= 1
+    expected = [list(_free_of(doctor.pk, NOW)) for doctor in doctors]
+    with CaptureQueriesContext(connection) as captured:
+        assert [query.rows(doctor.pk, NOW) for doctor in doctors] == expected
+    assert _prepared_runs(start) == runs + len(doctors)
+    logged = [q["sql"] for q in captured.captured_queries]
+    assert all(f'"doctor_id" = {d.pk}' in sql for d, sql in zip(doctors, logged, strict=True))
+
+
+@on_postgresql
+def test_a_rolled_back_transaction_does_not_lose_the_prepared_read(slots):
+    """psycopg forgets its prepared statements on a rollback (the server may have dropped
+    what they name) and prepares them again: the next read still answers."""
+    from django.db import DatabaseError, transaction
+
+    doctors, _ = slots
+    query = CompiledQuery(_free_of)
+    query.rows(doctors[0].pk, NOW)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    assert query.rows(doctors[1].pk, NOW) == list(_free_of(doctors[1].pk, NOW))

@@ -60,7 +60,7 @@ def redis(tmp_path, settings):
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         },
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "portal.core.sessions"  # as production with Redis
     settings.CACHE_RETRY_SECONDS = 0.2
     yield server
     server.stop()

@@ -68,3 +68,18 @@ def test_deploy_check_warns_about_unshared_rate_limits(tmp_path):
         check=False,
     )
     assert "portal.W001" in result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_the_policy_built_once_is_django_csps_own_and_follows_the_settings(client, settings):
+    """The header is built once per process (portal.core.middleware): the same text as
+    django-csp's, and a changed setting is seen at once."""
+    from csp.utils import build_policy
+
+    assert client.get("/").headers["Content-Security-Policy"] == build_policy()
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/").headers["Content-Security-Policy"] == "default-src 'none'"
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    answer = client.get("/")
+    report_only = answer.headers["Content-Security-Policy-Report-Only"]
+    assert report_only == build_policy(report_only=True) and "img-src 'self'" in report_only

@@ -67,3 +67,52 @@ def test_a_new_login_restarts_the_absolute_lifetime(client, patient):
     session.save()
     client.force_login(patient)
     assert client.session[LOGIN_AT_KEY] > 0
+
+
+def test_with_the_cache_the_session_and_the_directorys_generation_are_one_read(
+    client, patient, settings, monkeypatch
+):
+    """Production's engine (portal.core.sessions): a wizard page asks the shared cache
+    once, for the session and the directory's generation together."""
+    from django.core.cache import caches
+
+    from portal.directory.cache import GENERATION_KEY
+
+    settings.SESSION_ENGINE = "portal.core.sessions"
+    client.force_login(patient)
+    assert client.get("/booking/").status_code == 200  # the session and generation cached
+    cache = caches["default"]
+    asked: list[tuple[str, ...]] = []
+    inside: list[bool] = []  # the memory cache's get_many asks get(): not a round trip
+
+    def counted(call, keys):
+        if not inside:
+            asked.append(keys)
+        inside.append(True)
+        try:
+            return call()
+        finally:
+            inside.pop()
+
+    get, get_many = cache.get, cache.get_many
+    monkeypatch.setattr(
+        cache, "get", lambda key, *a, **k: counted(lambda: get(key, *a, **k), (key,))
+    )
+    monkeypatch.setattr(
+        cache,
+        "get_many",
+        lambda keys, *a, **k: counted(lambda: get_many(keys, *a, **k), tuple(keys)),
+    )
+    assert client.get("/booking/").status_code == 200
+    assert len(asked) == 1 and GENERATION_KEY in asked[0] and len(asked[0]) == 2
+
+
+def test_a_session_missing_from_the_cache_is_read_from_the_database(client, patient, settings):
+    from django.core.cache import caches
+
+    settings.SESSION_ENGINE = "portal.core.sessions"
+    client.force_login(patient)
+    assert client.get("/cabinet/").status_code == 200
+    caches["default"].clear()
+    page = client.get("/cabinet/")
+    assert page.status_code == 200 and patient.patient.last_name in page.content.decode()

@@ -31,9 +31,9 @@ pytestmark = pytest.mark.django_db
 # The session, the user with their patient and insurer (identity.backends), then the
 # page's own.
 EXPECTED = {
-    # Whether there are offers, waitlist entries, home visits (one look); the upcoming
-    # appointments; the ballot requests; the notifications' preference and unread ones.
-    "cabinet": 2 + 5,
+    # Whether there are offers, waitlist entries, home visits, pending ballot requests,
+    # unread notifications (one look); the upcoming appointments.
+    "cabinet": 2 + 2,
     "appointments": 2 + 3,  # upcoming, history, the waitlist's offers notice
     "districts": 2,
     "district": 2,

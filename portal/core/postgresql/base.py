@@ -30,7 +30,9 @@ import time
 from typing import Any
 
 import psycopg
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
+from django.db.backends.postgresql.psycopg_any import register_tzloader
+from psycopg.pq import Format
 
 HEALTH_CHECK_SECONDS = 1.0
 UNANSWERED_HOLD_SECONDS = 2.0
@@ -79,12 +81,64 @@ class BoundedConnection(psycopg.Connection[Any]):
             ) from exc
 
 
+# psycopg prepares a statement after this many runs: never, in effect. Django's default
+# (None) turns preparing off altogether, even when asked; with a number, only the
+# statements sent through `DatabaseWrapper.prepared_cursor` are prepared, every other
+# one goes as before (Django's client-side binding never prepares).
+ONLY_WHEN_ASKED = 1 << 30
+
+
+class PreparedCursor(psycopg.Cursor[Any]):
+    """Every statement prepared on the server the first time this connection sends it,
+    then only bound and executed: no parsing and planning again (docs/performance.md,
+    «Prepared statements for the compiled reads»)."""
+
+    def execute(
+        self,
+        query: Any,
+        params: Any = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str:
+        # A prepared statement is bound on the server: the log (and the tests counting
+        # statements) get it with its values written in, as every other statement.
+        if isinstance(cursor, PreparedCursor):
+            return str(self.compose_sql(sql, params))
+        answer: str = super().last_executed_query(cursor, sql, params)
+        return answer
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
         # Ours, not libpq's: psycopg would refuse an unknown connection parameter.
         params.pop("answer_timeout", None)
+        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:  # None there: never
+            params["prepare_threshold"] = ONLY_WHEN_ASKED
         return params
+
+    def prepared_cursor(self) -> Any:
+        """A cursor (Django's wrapper: logged, counted, errors translated) whose
+        statements are prepared once per connection and kept (psycopg's cache of
+        ``prepared_max`` statements). For narrow reads of fixed SQL with values as
+        parameters (`core.compiled`): a plan generic to the values must do."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor = PreparedCursor(self.connection)
+            # As Django's create_cursor: the cursor's time zone when the connection's differs.
+            loader = self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
+            if self.timezone != loader.timezone:
+                register_tzloader(self.timezone, cursor)
+            return self._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         if unanswered_recently(self.alias):
