@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from portal.directory.models import Clinic, Doctor, Specialty
 from portal.patients.models import Patient
-from portal.patients.rules import child_refusal, is_child, policy_refusal
+from portal.patients.rules import child_refusal, is_child, policy_refusal, today_local
 from portal.referrals.rules import ReferralFacts, referral_refusal
 from portal.referrals.selectors import referrals_held
 from portal.scheduling.models import Appointment, Slot
@@ -110,7 +110,7 @@ def specialty_refusal(
             held,
             specialty.pk,
             clinic.pk if clinic is not None else None,
-            timezone.localdate(),
+            today_local(),
             moving,
         )
         if code:
@@ -133,7 +133,7 @@ def referral_allows(patient: Patient, specialty: Specialty, clinic_id: int) -> b
     if specialty.access != Specialty.Access.REFERRAL:
         return True
     held = referrals_held(patient)
-    return referral_refusal(held, specialty.pk, clinic_id, timezone.localdate()) is None
+    return referral_refusal(held, specialty.pk, clinic_id, today_local()) is None
 
 
 def booking_refusal(

@@ -57,17 +57,18 @@ def _refusal(
     active: list[Appointment] | None = None,
 ) -> str | None:
     """The page's first reason, from the one rule the booking service applies too."""
-    return _text(
-        rules.booking_refusal(
-            request.acting_patient,
-            request.user.pk,
-            clinic=clinic,
-            specialty=specialty,
-            active=active,
-        ),
-        request.acting_patient,
-        request,
+    patient = request.acting_patient
+    code = rules.booking_refusal(
+        patient, request.user.pk, clinic=clinic, specialty=specialty, active=active
     )
+    if code is None:
+        return None
+    # A list asks per row (32 clinics of a city), mostly with the same few reasons: each
+    # reason's words are put together once per request and patient.
+    texts: dict[tuple[str, int], str | None] = request.__dict__.setdefault("_refusal_texts", {})
+    if (code, patient.pk) not in texts:
+        texts[(code, patient.pk)] = _text(code, patient, request)
+    return texts[(code, patient.pk)]
 
 
 @require_GET
