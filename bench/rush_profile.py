@@ -121,6 +121,14 @@ def main() -> int:
                 print(f"--- {label}")
                 print("\n".join(q["sql"][:400] for q in connection.queries))
         per_round = []
+        if os.environ.get("BENCH_RUSH_PROFILE_CPROFILE") == label.split(" (")[0]:
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as profile:
+                for n in range(1, N):
+                    call(n)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
         for _ in range(rounds):
             began = time.process_time()
             for n in range(1, N):

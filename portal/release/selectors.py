@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
+from portal.core.compiled import CompiledQuery
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -42,7 +43,12 @@ def ballot_doctors(ballot: Ballot) -> QuerySet[Doctor]:
 
 def ballot_slots(clinic_id: int, specialty_id: int, day: datetime.date) -> QuerySet[Slot]:
     """Every slot of the place's active doctors on that local day."""
-    start, end = _day_bounds(day)
+    return _slots_between(clinic_id, specialty_id, *_day_bounds(day))
+
+
+def _slots_between(
+    clinic_id: int, specialty_id: int, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[Slot]:
     return Slot.objects.filter(
         doctor__clinic_id=clinic_id,
         doctor__specialty_id=specialty_id,
@@ -52,15 +58,46 @@ def ballot_slots(clinic_id: int, specialty_id: int, day: datetime.date) -> Query
     )
 
 
-def _ballot_starts(ballot: Ballot) -> list[datetime.datetime]:
+def _starts(
+    clinic_id: int,
+    specialty_id: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    opens_by: datetime.datetime,
+) -> "QuerySet[Slot, tuple[Any, ...]]":
     """The start of every time the ballot's draw gives out (those that open by its moment,
     as `draws.ballot_slot_ids` takes them)."""
-    slots = ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day)
-    return list(
-        slots.filter(opens_at__lte=ballot.opens_at)
+    return (
+        _slots_between(clinic_id, specialty_id, start, end)
+        .filter(opens_at__lte=opens_by)
         .order_by("starts_at")
-        .values_list("starts_at", flat=True)
+        .values_list("starts_at")
     )
+
+
+# The requests that compete in the draw (withdrawn ones do not).
+_COMPETING = (
+    BallotRequest.Status.PENDING,
+    BallotRequest.Status.WON,
+    BallotRequest.Status.LOST,
+    BallotRequest.Status.REFUSED,
+)
+
+
+def _competing(ballot_id: int) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
+    return (
+        BallotRequest.objects.filter(ballot_id=ballot_id, status__in=_COMPETING)
+        .values("ballot_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    )
+
+
+# The form, the first POST (twice: the view and the service's check under the lock) and
+# every poll of the result page read the day: compiled once per process (`core.compiled`),
+# not built by the ORM each time (docs/performance.md, «The fair rush, request by request»).
+_STARTS = CompiledQuery(_starts)
+_COMPETING_COUNT = CompiledQuery(_competing)
 
 
 @dataclass(frozen=True)
@@ -76,7 +113,12 @@ class BallotDay:
 
 
 def ballot_day(ballot: Ballot) -> BallotDay:
-    starts = _ballot_starts(ballot)
+    start, end = _day_bounds(ballot.day)
+    starts = [
+        row[0]
+        for row in _STARTS.rows(ballot.clinic_id, ballot.specialty_id, start, end, ballot.opens_at)
+    ]
+    counted = _COMPETING_COUNT.rows(ballot.pk)
     tz = ZoneInfo(settings.TIME_ZONE)
     local = [s.astimezone(tz).strftime("%H:%M") for s in starts]
     return BallotDay(
@@ -84,15 +126,7 @@ def ballot_day(ballot: Ballot) -> BallotDay:
         first=starts[0] if starts else None,
         last=starts[-1] if starts else None,
         times=len(starts),
-        requests=BallotRequest.objects.filter(
-            ballot=ballot,
-            status__in=[
-                BallotRequest.Status.PENDING,
-                BallotRequest.Status.WON,
-                BallotRequest.Status.LOST,
-                BallotRequest.Status.REFUSED,
-            ],
-        ).count(),
+        requests=counted[0][0] if counted else 0,
     )
 
 
