@@ -19,11 +19,12 @@ from portal.patients.models import Patient
 from portal.patients.selectors import (
     Sight,
     Visibility,
+    VisibleRows,
     patient_ids_actable_by,
     visibility_for,
 )
 from portal.release import allocation
-from portal.release.models import Ballot, BallotRequest, Draw
+from portal.release.models import Ballot, BallotRequest, Draw, Times
 from portal.scheduling.models import Slot
 from portal.staff.permissions import clinic_scope_for, staff_member_of
 from portal.waitlist.models import WaitlistEntry
@@ -112,7 +113,7 @@ class BallotDay:
     requests: int
 
 
-def ballot_day(ballot: Ballot) -> BallotDay:
+def ballot_day(ballot: "Ballot | ShownBallot") -> BallotDay:
     start, end = _day_bounds(ballot.day)
     starts = [
         row[0]
@@ -163,19 +164,118 @@ def request_get_for_user(
     """The acting patient's request by id, or 404 (someone else's id reveals nothing)."""
     if patient.pk not in patient_ids_actable_by(user):
         raise Http404
-    row = (
-        requests_of_patient(patient, user)
-        .select_related("ballot__draw", "appointment__slot__doctor")
-        # The draw's record of every request and slot is read only to explain a loss
-        # (`lost_why`); the result page, polled every few seconds, does not parse it.
-        .defer("ballot__draw__inputs", "ballot__draw__allocation", "ballot__draw__refusals")
-        .prefetch_related("doctors")
-        .filter(pk=request_id)
-        .first()
-    )
+    row = requests_of_patient(patient, user).filter(pk=request_id).first()
     if row is None:
         raise Http404
     return row
+
+
+_SHOWN = ["id", "ballot_id", "patient_id", "specialty_id", "status", "times", "position",
+          "created_at", "refusal", "ballot__clinic_id", "ballot__day", "ballot__opens_at",
+          "ballot__clinic__short_name", "ballot__specialty__name", "appointment_id",
+          "appointment__starts_at", "appointment__slot__doctor__last_name",
+          "appointment__slot__doctor__first_name", "appointment__slot__doctor__middle_name",
+          "ballot__draw__id", "ballot__draw__seed", "ballot__draw__finished_at"]  # fmt: skip
+
+
+def _shown(
+    seen: Visibility, patient_id: int, request_id: int
+) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
+    return requests_seen(seen).filter(patient_id=patient_id, pk=request_id).values_list(*_SHOWN)
+
+
+def _chosen_doctors(request_id: int) -> "QuerySet[Doctor, tuple[Any, ...]]":
+    return (
+        Doctor.objects.filter(
+            pk__in=BallotRequest.doctors.through.objects.filter(ballotrequest_id=request_id).values(
+                "doctor_id"
+            )
+        )
+        .order_by("last_name", "first_name", "pk")
+        .values_list("last_name", "first_name", "middle_name")
+    )
+
+
+# The result page is polled every half second by everyone waiting at the opening
+# (docs/performance.md, «The fair rush, request by request»): its reads are compiled once
+# per process (`core.compiled`) and give plain values, not a graph of seven models.
+_SHOWN_ROW = VisibleRows(_shown)
+_CHOSEN_DOCTORS = CompiledQuery(_chosen_doctors)
+
+
+@dataclass(frozen=True)
+class ShownBallot:
+    """The ballot as the result page names it (and `ballot_day` reads it)."""
+
+    pk: int
+    clinic_id: int
+    specialty_id: int
+    day: datetime.date
+    opens_at: datetime.datetime
+    clinic_short_name: str
+    specialty_name: str
+
+
+@dataclass(frozen=True)
+class ShownRequest:
+    """One request as its result page shows it."""
+
+    pk: int
+    patient_id: int
+    specialty_id: int
+    status: str
+    times: str
+    position: int | None
+    created_at: datetime.datetime
+    refusal: str
+    ballot: ShownBallot
+    doctors: list[str]  # the chosen doctors' full names; empty: any doctor
+    appointment_id: int | None
+    appointment_starts_at: datetime.datetime | None
+    appointment_doctor: str
+    draw: Draw | None  # the finished draw, its seed only (inputs read by `lost_why`)
+
+    def get_status_display(self) -> str:
+        return str(BallotRequest.Status(self.status).label)
+
+    def get_times_display(self) -> str:
+        return str(Times(self.times).label)
+
+
+def _full_name(last: str | None, first: str | None, middle: str | None) -> str:
+    return Doctor(last_name=last or "", first_name=first or "", middle_name=middle or "").full_name
+
+
+def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int) -> ShownRequest:
+    """The acting patient's request by id as its result page shows it, or 404 (someone
+    else's id reveals nothing): the same rule as `request_get_for_user`."""
+    rows = _SHOWN_ROW.rows(user, patient.pk, request_id)
+    if not rows:
+        raise Http404
+    (pk, ballot_id, patient_id, specialty_id, status, times, position, created_at, refusal,
+     clinic_id, day, opens_at, clinic_name, specialty_name, appointment_id, starts_at,
+     last, first, middle, draw_id, seed, finished_at) = rows[0]  # fmt: skip
+    draw = None
+    if draw_id is not None and finished_at is not None:
+        draw = Draw(pk=draw_id, ballot_id=ballot_id, seed=seed, finished_at=finished_at)
+    return ShownRequest(
+        pk=pk,
+        patient_id=patient_id,
+        specialty_id=specialty_id,
+        status=status,
+        times=times,
+        position=position,
+        created_at=created_at,
+        refusal=refusal,
+        ballot=ShownBallot(
+            ballot_id, clinic_id, specialty_id, day, opens_at, clinic_name, specialty_name
+        ),
+        doctors=[_full_name(*names) for names in _CHOSEN_DOCTORS.rows(pk)],
+        appointment_id=appointment_id,
+        appointment_starts_at=starts_at,
+        appointment_doctor=_full_name(last, first, middle) if appointment_id else "",
+        draw=draw,
+    )
 
 
 def request_patient_for_user(user: User | AnonymousUser, request_id: int) -> Patient | None:
@@ -208,17 +308,6 @@ def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> st
     return code
 
 
-def draw_of(request: BallotRequest) -> Draw | None:
-    """The request's finished draw; read with the request by `request_get_for_user`."""
-    if Ballot.draw.is_cached(request.ballot):
-        try:
-            draw: Draw | None = request.ballot.draw
-        except Draw.DoesNotExist:
-            draw = None
-        return draw if draw is not None and draw.finished_at is not None else None
-    return Draw.objects.filter(ballot_id=request.ballot_id, finished_at__isnull=False).first()
-
-
 @dataclass(frozen=True)
 class LostWhy:
     """Why a request got no time, from the draw's own inputs (docs/fair-release.md)."""
@@ -227,8 +316,10 @@ class LostWhy:
     entry: WaitlistEntry | None  # the waitlist entry the draw put it in, if any
 
 
-def lost_why(request: BallotRequest, draw: Draw) -> LostWhy:
-    requests, slots = allocation.inputs_parse(draw.inputs)
+def lost_why(request: ShownRequest, draw: Draw) -> LostWhy:
+    # The draw's record of every request and slot, read only to explain a loss.
+    inputs = Draw.objects.filter(pk=draw.pk).values_list("inputs", flat=True).get()
+    requests, slots = allocation.inputs_parse(inputs)
     mine = next((r for r in requests if r.id == request.pk), None)
     fitting = allocation.fitting(mine, slots) if mine is not None else 0
     day = request.ballot.day
