@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
 from portal.core.compiled import CompiledQuery
+from portal.directory import selectors as directory
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
@@ -138,11 +139,40 @@ def ballots_collecting(now: datetime.datetime | None = None) -> QuerySet[Ballot]
     )
 
 
+_BALLOT = ["id", "clinic_id", "specialty_id", "day", "opens_at", "status", "created_at"]
+
+
+def _collecting(ballot_id: int, now: datetime.datetime) -> "QuerySet[Ballot, tuple[Any, ...]]":
+    return ballots_collecting(now).filter(pk=ballot_id).values_list(*_BALLOT)
+
+
+# The form and every ballot POST (three a second per aggressive patient at the rush) read
+# the ballot: compiled once per process, its clinic and specialty from the directory's
+# cache (docs/performance.md, «The fair rush, request by request»).
+_COLLECTING = CompiledQuery(_collecting)
+
+
 def ballot_get_collecting(ballot_id: int) -> Ballot:
-    ballot = ballots_collecting().filter(pk=ballot_id).first()
-    if ballot is None:
+    """A ballot still collecting requests, with its clinic (and district) and specialty,
+    or 404."""
+    rows = _COLLECTING.rows(ballot_id, timezone.now())
+    if not rows:
         raise Http404
+    ballot = Ballot(**dict(zip(_BALLOT, rows[0], strict=True)))
+    ballot._state.adding = False
+    for name, related in (
+        ("clinic", directory.clinic_cached(ballot.clinic_id)),
+        ("specialty", directory.specialty_cached(ballot.specialty_id)),
+    ):
+        if related is not None:  # else the ORM reads it when asked
+            Ballot._meta.get_field(name).set_cached_value(ballot, related)  # type: ignore[union-attr]
     return ballot
+
+
+def ballot_doctors_shown(ballot: Ballot) -> list[Doctor]:
+    """The doctors the form offers (`ballot_doctors`, from the directory's cache; the
+    service checks the choice against the database under its lock)."""
+    return directory.doctors_list_of(ballot.clinic, ballot.specialty)
 
 
 def requests_seen(seen: Visibility) -> QuerySet[BallotRequest]:
@@ -287,16 +317,26 @@ def request_patient_for_user(user: User | AnonymousUser, request_id: int) -> Pat
     return None
 
 
+def _pending_in(
+    seen: Visibility, patient_id: int, ballot_id: int
+) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
+    return (
+        requests_seen(seen)
+        .filter(patient_id=patient_id, ballot_id=ballot_id, status=BallotRequest.Status.PENDING)
+        .values_list("pk")
+    )
+
+
+_PENDING_IN = VisibleRows(_pending_in)
+
+
 def request_pending_in(
     ballot: Ballot, patient: Patient, viewer: User | AnonymousUser
-) -> BallotRequest | None:
-    """The patient's waiting request in this ballot, if this viewer may see it (another
-    guardian's request is not shown, nor its id given away to an unverified one)."""
-    return (
-        requests_of_patient(patient, viewer)
-        .filter(ballot=ballot, status=BallotRequest.Status.PENDING)
-        .first()
-    )
+) -> int | None:
+    """The id of the patient's waiting request in this ballot, if this viewer may see it
+    (another guardian's request is not shown, nor its id given away to an unverified one)."""
+    rows = _PENDING_IN.rows(viewer, patient.pk, ballot.pk)
+    return rows[0][0] if rows else None
 
 
 def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> str:

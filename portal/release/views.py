@@ -53,8 +53,8 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
     patient = request.acting_patient
     existing = selectors.request_pending_in(ballot, patient, request.user)
     if existing is not None:
-        return redirect("release:request_detail", existing.pk)
-    doctors = list(selectors.ballot_doctors(ballot))
+        return redirect("release:request_detail", existing)
+    doctors = selectors.ballot_doctors_shown(ballot)
     day = selectors.ballot_day(ballot)
     form = RequestForm(
         request.POST if request.method == "POST" else None, doctors=doctors, parts=day.parts
