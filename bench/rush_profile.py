@@ -10,6 +10,8 @@ page polled before and after the draw. This runs each kind through Django's test
 statements of one request and the client CPU milliseconds per request
 (`time.process_time`, which other processes on the machine disturb far less than wall
 time), next to the trivial view with a session: the floor every request pays.
+`BENCH_RUSH_PROFILE_CPROFILE="<kind>"` (the label before any parenthesis) prints a
+cProfile of that kind in place of its first round; `BENCH_RUSH_PROFILE_SQL=1` its SQL.
 docs/performance.md («The fair rush, request by request») quotes it.
 """
 
@@ -121,11 +123,24 @@ def main() -> int:
                 print(f"--- {label}")
                 print("\n".join(q["sql"][:400] for q in connection.queries))
         per_round = []
+        if os.environ.get("BENCH_RUSH_PROFILE_CPROFILE") == label.split(" (")[0]:
+            # A profile of this kind instead of its first round (a first POST has only one).
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as profile:
+                for n in range(1, N):
+                    call(n)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            rounds -= 1
         for _ in range(rounds):
             began = time.process_time()
             for n in range(1, N):
                 call(n)
             per_round.append((time.process_time() - began) * 1000 / (N - 1))
+        if not per_round:
+            lines.append(f"| {label} | {statements} | (profiled) | |")
+            return
         ms = statistics.median(per_round)
         floor_ms = floor_ms or ms
         lines.append(f"| {label} | {statements} | {ms:.2f} | {ms / floor_ms:.1f} |")
@@ -133,6 +148,7 @@ def main() -> int:
     for n in range(N):  # every session touched this minute, as in a steady state
         floor(n)
     measure("trivial view with a session (the floor)", floor)
+    form(0)  # the directory's cache filled (the ballot's clinic, specialty, doctors)
     measure("ballot form GET", form)
     measure("ballot POST, the first", ask, rounds=1)
     measure("ballot POST, a repeat", ask)

@@ -7,22 +7,25 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
+from portal.core.compiled import CompiledQuery
+from portal.directory import selectors as directory
 from portal.directory.models import Doctor
 from portal.identity.models import User
 from portal.patients.models import Patient
 from portal.patients.selectors import (
     Sight,
     Visibility,
+    VisibleRows,
     patient_ids_actable_by,
     visibility_for,
 )
 from portal.release import allocation
-from portal.release.models import Ballot, BallotRequest, Draw
+from portal.release.models import Ballot, BallotRequest, Draw, Times
 from portal.scheduling.models import Slot
 from portal.staff.permissions import clinic_scope_for, staff_member_of
 from portal.waitlist.models import WaitlistEntry
@@ -42,7 +45,12 @@ def ballot_doctors(ballot: Ballot) -> QuerySet[Doctor]:
 
 def ballot_slots(clinic_id: int, specialty_id: int, day: datetime.date) -> QuerySet[Slot]:
     """Every slot of the place's active doctors on that local day."""
-    start, end = _day_bounds(day)
+    return _slots_between(clinic_id, specialty_id, *_day_bounds(day))
+
+
+def _slots_between(
+    clinic_id: int, specialty_id: int, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[Slot]:
     return Slot.objects.filter(
         doctor__clinic_id=clinic_id,
         doctor__specialty_id=specialty_id,
@@ -52,15 +60,46 @@ def ballot_slots(clinic_id: int, specialty_id: int, day: datetime.date) -> Query
     )
 
 
-def _ballot_starts(ballot: Ballot) -> list[datetime.datetime]:
+def _starts(
+    clinic_id: int,
+    specialty_id: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    opens_by: datetime.datetime,
+) -> "QuerySet[Slot, tuple[Any, ...]]":
     """The start of every time the ballot's draw gives out (those that open by its moment,
     as `draws.ballot_slot_ids` takes them)."""
-    slots = ballot_slots(ballot.clinic_id, ballot.specialty_id, ballot.day)
-    return list(
-        slots.filter(opens_at__lte=ballot.opens_at)
+    return (
+        _slots_between(clinic_id, specialty_id, start, end)
+        .filter(opens_at__lte=opens_by)
         .order_by("starts_at")
-        .values_list("starts_at", flat=True)
+        .values_list("starts_at")
     )
+
+
+# The requests that compete in the draw (withdrawn ones do not).
+_COMPETING = (
+    BallotRequest.Status.PENDING,
+    BallotRequest.Status.WON,
+    BallotRequest.Status.LOST,
+    BallotRequest.Status.REFUSED,
+)
+
+
+def _competing(ballot_id: int) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
+    return (
+        BallotRequest.objects.filter(ballot_id=ballot_id, status__in=_COMPETING)
+        .values("ballot_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    )
+
+
+# The form, the first POST (twice: the view and the service's check under the lock) and
+# every poll of the result page read the day: compiled once per process (`core.compiled`),
+# not built by the ORM each time (docs/performance.md, «The fair rush, request by request»).
+_STARTS = CompiledQuery(_starts)
+_COMPETING_COUNT = CompiledQuery(_competing)
 
 
 @dataclass(frozen=True)
@@ -75,8 +114,13 @@ class BallotDay:
     requests: int
 
 
-def ballot_day(ballot: Ballot) -> BallotDay:
-    starts = _ballot_starts(ballot)
+def ballot_day(ballot: "Ballot | ShownBallot") -> BallotDay:
+    start, end = _day_bounds(ballot.day)
+    starts = [
+        row[0]
+        for row in _STARTS.rows(ballot.clinic_id, ballot.specialty_id, start, end, ballot.opens_at)
+    ]
+    counted = _COMPETING_COUNT.rows(ballot.pk)
     tz = ZoneInfo(settings.TIME_ZONE)
     local = [s.astimezone(tz).strftime("%H:%M") for s in starts]
     return BallotDay(
@@ -84,15 +128,7 @@ def ballot_day(ballot: Ballot) -> BallotDay:
         first=starts[0] if starts else None,
         last=starts[-1] if starts else None,
         times=len(starts),
-        requests=BallotRequest.objects.filter(
-            ballot=ballot,
-            status__in=[
-                BallotRequest.Status.PENDING,
-                BallotRequest.Status.WON,
-                BallotRequest.Status.LOST,
-                BallotRequest.Status.REFUSED,
-            ],
-        ).count(),
+        requests=counted[0][0] if counted else 0,
     )
 
 
@@ -103,11 +139,40 @@ def ballots_collecting(now: datetime.datetime | None = None) -> QuerySet[Ballot]
     )
 
 
+_BALLOT = ["id", "clinic_id", "specialty_id", "day", "opens_at", "status", "created_at"]
+
+
+def _collecting(ballot_id: int, now: datetime.datetime) -> "QuerySet[Ballot, tuple[Any, ...]]":
+    return ballots_collecting(now).filter(pk=ballot_id).values_list(*_BALLOT)
+
+
+# The form and every ballot POST (three a second per aggressive patient at the rush) read
+# the ballot: compiled once per process, its clinic and specialty from the directory's
+# cache (docs/performance.md, «The fair rush, request by request»).
+_COLLECTING = CompiledQuery(_collecting)
+
+
 def ballot_get_collecting(ballot_id: int) -> Ballot:
-    ballot = ballots_collecting().filter(pk=ballot_id).first()
-    if ballot is None:
+    """A ballot still collecting requests, with its clinic (and district) and specialty,
+    or 404."""
+    rows = _COLLECTING.rows(ballot_id, timezone.now())
+    if not rows:
         raise Http404
+    ballot = Ballot(**dict(zip(_BALLOT, rows[0], strict=True)))
+    ballot._state.adding = False
+    for name, related in (
+        ("clinic", directory.clinic_cached(ballot.clinic_id)),
+        ("specialty", directory.specialty_cached(ballot.specialty_id)),
+    ):
+        if related is not None:  # else the ORM reads it when asked
+            Ballot._meta.get_field(name).set_cached_value(ballot, related)  # type: ignore[union-attr]
     return ballot
+
+
+def ballot_doctors_shown(ballot: Ballot) -> list[Doctor]:
+    """The doctors the form offers (`ballot_doctors`, from the directory's cache; the
+    service checks the choice against the database under its lock)."""
+    return directory.doctors_list_of(ballot.clinic, ballot.specialty)
 
 
 def requests_seen(seen: Visibility) -> QuerySet[BallotRequest]:
@@ -129,19 +194,118 @@ def request_get_for_user(
     """The acting patient's request by id, or 404 (someone else's id reveals nothing)."""
     if patient.pk not in patient_ids_actable_by(user):
         raise Http404
-    row = (
-        requests_of_patient(patient, user)
-        .select_related("ballot__draw", "appointment__slot__doctor")
-        # The draw's record of every request and slot is read only to explain a loss
-        # (`lost_why`); the result page, polled every few seconds, does not parse it.
-        .defer("ballot__draw__inputs", "ballot__draw__allocation", "ballot__draw__refusals")
-        .prefetch_related("doctors")
-        .filter(pk=request_id)
-        .first()
-    )
+    row = requests_of_patient(patient, user).filter(pk=request_id).first()
     if row is None:
         raise Http404
     return row
+
+
+_SHOWN = ["id", "ballot_id", "patient_id", "specialty_id", "status", "times", "position",
+          "created_at", "refusal", "ballot__clinic_id", "ballot__day", "ballot__opens_at",
+          "ballot__clinic__short_name", "ballot__specialty__name", "appointment_id",
+          "appointment__starts_at", "appointment__slot__doctor__last_name",
+          "appointment__slot__doctor__first_name", "appointment__slot__doctor__middle_name",
+          "ballot__draw__id", "ballot__draw__seed", "ballot__draw__finished_at"]  # fmt: skip
+
+
+def _shown(
+    seen: Visibility, patient_id: int, request_id: int
+) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
+    return requests_seen(seen).filter(patient_id=patient_id, pk=request_id).values_list(*_SHOWN)
+
+
+def _chosen_doctors(request_id: int) -> "QuerySet[Doctor, tuple[Any, ...]]":
+    return (
+        Doctor.objects.filter(
+            pk__in=BallotRequest.doctors.through.objects.filter(ballotrequest_id=request_id).values(
+                "doctor_id"
+            )
+        )
+        .order_by("last_name", "first_name", "pk")
+        .values_list("last_name", "first_name", "middle_name")
+    )
+
+
+# The result page is polled every half second by everyone waiting at the opening
+# (docs/performance.md, «The fair rush, request by request»): its reads are compiled once
+# per process (`core.compiled`) and give plain values, not a graph of seven models.
+_SHOWN_ROW = VisibleRows(_shown)
+_CHOSEN_DOCTORS = CompiledQuery(_chosen_doctors)
+
+
+@dataclass(frozen=True)
+class ShownBallot:
+    """The ballot as the result page names it (and `ballot_day` reads it)."""
+
+    pk: int
+    clinic_id: int
+    specialty_id: int
+    day: datetime.date
+    opens_at: datetime.datetime
+    clinic_short_name: str
+    specialty_name: str
+
+
+@dataclass(frozen=True)
+class ShownRequest:
+    """One request as its result page shows it."""
+
+    pk: int
+    patient_id: int
+    specialty_id: int
+    status: str
+    times: str
+    position: int | None
+    created_at: datetime.datetime
+    refusal: str
+    ballot: ShownBallot
+    doctors: list[str]  # the chosen doctors' full names; empty: any doctor
+    appointment_id: int | None
+    appointment_starts_at: datetime.datetime | None
+    appointment_doctor: str
+    draw: Draw | None  # the finished draw, its seed only (inputs read by `lost_why`)
+
+    def get_status_display(self) -> str:
+        return str(BallotRequest.Status(self.status).label)
+
+    def get_times_display(self) -> str:
+        return str(Times(self.times).label)
+
+
+def _full_name(last: str | None, first: str | None, middle: str | None) -> str:
+    return Doctor(last_name=last or "", first_name=first or "", middle_name=middle or "").full_name
+
+
+def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int) -> ShownRequest:
+    """The acting patient's request by id as its result page shows it, or 404 (someone
+    else's id reveals nothing): the same rule as `request_get_for_user`."""
+    rows = _SHOWN_ROW.rows(user, patient.pk, request_id)
+    if not rows:
+        raise Http404
+    (pk, ballot_id, patient_id, specialty_id, status, times, position, created_at, refusal,
+     clinic_id, day, opens_at, clinic_name, specialty_name, appointment_id, starts_at,
+     last, first, middle, draw_id, seed, finished_at) = rows[0]  # fmt: skip
+    draw = None
+    if draw_id is not None and finished_at is not None:
+        draw = Draw(pk=draw_id, ballot_id=ballot_id, seed=seed, finished_at=finished_at)
+    return ShownRequest(
+        pk=pk,
+        patient_id=patient_id,
+        specialty_id=specialty_id,
+        status=status,
+        times=times,
+        position=position,
+        created_at=created_at,
+        refusal=refusal,
+        ballot=ShownBallot(
+            ballot_id, clinic_id, specialty_id, day, opens_at, clinic_name, specialty_name
+        ),
+        doctors=[_full_name(*names) for names in _CHOSEN_DOCTORS.rows(pk)],
+        appointment_id=appointment_id,
+        appointment_starts_at=starts_at,
+        appointment_doctor=_full_name(last, first, middle) if appointment_id else "",
+        draw=draw,
+    )
 
 
 def request_patient_for_user(user: User | AnonymousUser, request_id: int) -> Patient | None:
@@ -153,16 +317,26 @@ def request_patient_for_user(user: User | AnonymousUser, request_id: int) -> Pat
     return None
 
 
+def _pending_in(
+    seen: Visibility, patient_id: int, ballot_id: int
+) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
+    return (
+        requests_seen(seen)
+        .filter(patient_id=patient_id, ballot_id=ballot_id, status=BallotRequest.Status.PENDING)
+        .values_list("pk")
+    )
+
+
+_PENDING_IN = VisibleRows(_pending_in)
+
+
 def request_pending_in(
     ballot: Ballot, patient: Patient, viewer: User | AnonymousUser
-) -> BallotRequest | None:
-    """The patient's waiting request in this ballot, if this viewer may see it (another
-    guardian's request is not shown, nor its id given away to an unverified one)."""
-    return (
-        requests_of_patient(patient, viewer)
-        .filter(ballot=ballot, status=BallotRequest.Status.PENDING)
-        .first()
-    )
+) -> int | None:
+    """The id of the patient's waiting request in this ballot, if this viewer may see it
+    (another guardian's request is not shown, nor its id given away to an unverified one)."""
+    rows = _PENDING_IN.rows(viewer, patient.pk, ballot.pk)
+    return rows[0][0] if rows else None
 
 
 def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> str:
@@ -174,17 +348,6 @@ def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> st
     return code
 
 
-def draw_of(request: BallotRequest) -> Draw | None:
-    """The request's finished draw; read with the request by `request_get_for_user`."""
-    if Ballot.draw.is_cached(request.ballot):
-        try:
-            draw: Draw | None = request.ballot.draw
-        except Draw.DoesNotExist:
-            draw = None
-        return draw if draw is not None and draw.finished_at is not None else None
-    return Draw.objects.filter(ballot_id=request.ballot_id, finished_at__isnull=False).first()
-
-
 @dataclass(frozen=True)
 class LostWhy:
     """Why a request got no time, from the draw's own inputs (docs/fair-release.md)."""
@@ -193,8 +356,10 @@ class LostWhy:
     entry: WaitlistEntry | None  # the waitlist entry the draw put it in, if any
 
 
-def lost_why(request: BallotRequest, draw: Draw) -> LostWhy:
-    requests, slots = allocation.inputs_parse(draw.inputs)
+def lost_why(request: ShownRequest, draw: Draw) -> LostWhy:
+    # The draw's record of every request and slot, read only to explain a loss.
+    inputs = Draw.objects.filter(pk=draw.pk).values_list("inputs", flat=True).get()
+    requests, slots = allocation.inputs_parse(inputs)
     mine = next((r for r in requests if r.id == request.pk), None)
     fitting = allocation.fitting(mine, slots) if mine is not None else 0
     day = request.ballot.day

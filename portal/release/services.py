@@ -132,7 +132,8 @@ def _request_make(
     request = BallotRequest.objects.create(
         ballot=ballot, patient=patient, specialty_id=ballot.specialty_id, made_by=actor, times=times
     )
-    request.doctors.set(sorted(set(doctor_ids)))
+    if doctor_ids:  # a new request has none yet: no read of the current set (`set` reads)
+        request.doctors.add(*sorted(set(doctor_ids)))
     audit_record(
         AuditAction.RELEASE_REQUESTED,
         actor=actor,

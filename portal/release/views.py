@@ -11,6 +11,7 @@ from portal.patients.decorators import patient_required
 from portal.release import selectors, services
 from portal.release.errors import ReleaseRefused, refusal_text
 from portal.release.forms import RequestForm
+from portal.release.models import BallotRequest
 from portal.scheduling import rules
 from portal.scheduling import selectors as scheduling_selectors
 
@@ -52,8 +53,8 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
     patient = request.acting_patient
     existing = selectors.request_pending_in(ballot, patient, request.user)
     if existing is not None:
-        return redirect("release:request_detail", existing.pk)
-    doctors = list(selectors.ballot_doctors(ballot))
+        return redirect("release:request_detail", existing)
+    doctors = selectors.ballot_doctors_shown(ballot)
     day = selectors.ballot_day(ballot)
     form = RequestForm(
         request.POST if request.method == "POST" else None, doctors=doctors, parts=day.parts
@@ -91,7 +92,7 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
 @patient_required
 def request_detail(request: PatientRequest, request_id: int) -> HttpResponse:
     try:
-        row = selectors.request_get_for_user(request.user, request.acting_patient, request_id)
+        row = selectors.request_shown(request.user, request.acting_patient, request_id)
     except Http404:
         owner = selectors.request_patient_for_user(request.user, request_id)
         if owner is None:
@@ -100,8 +101,8 @@ def request_detail(request: PatientRequest, request_id: int) -> HttpResponse:
         return render(
             request, "release/request_elsewhere.html", {"owner": owner, "request_id": request_id}
         )
-    draw = selectors.draw_of(row)
-    lost = row.status == row.Status.LOST and draw is not None
+    draw = row.draw
+    lost = row.status == BallotRequest.Status.LOST and draw is not None
     return render(
         request,
         "release/request_detail.html",

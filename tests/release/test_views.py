@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.core.compiled import queries_falling_back
 from portal.directory.models import Doctor
 from portal.patients.selectors import ACTING_SESSION_KEY
 from portal.release import draws, services
@@ -68,6 +69,30 @@ def test_the_result_page_says_a_draw_happened_when_and_the_result(client, patien
     assert "Жеребьёвка проведена" in text and "Вы записаны" in text
     assert draw.fingerprint in text and draw.seed not in text
     assert "Место заявки в порядке жеребьёвки: 1" in text
+    won = BallotRequest.objects.select_related("appointment__slot__doctor").get(pk=row.pk)
+    assert won.appointment.slot.doctor.full_name in text
+    assert reverse("scheduling:appointment_ticket", args=[won.appointment.pk]) in text
+
+
+def test_the_result_page_names_the_chosen_doctors_from_compiled_reads(
+    client, patient, ballot, place
+):
+    """Polled every half second at the opening: a fixed number of statements, every read
+    compiled (docs/performance.md, «The fair rush, request by request»)."""
+    _, _, first, _ = place
+    row = services.request_make(
+        actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[first.pk], times="any"
+    ).request
+    browser = logged_in(client, patient)
+    url = reverse("release:request_detail", args=[row.pk])
+    browser.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        text = browser.get(url).content.decode()
+    assert first.full_name in text and "любой врач" not in text
+    assert "Заявок: 1; времён приёма в жеребьёвке: 3" in text
+    # session, user, the request's row, its doctors, the day's times and its requests
+    assert len(queries) <= 6
+    assert queries_falling_back() == []
 
 
 def test_a_guardian_files_for_the_child_in_the_childs_cabinet(client, guardian, child, ballot):
