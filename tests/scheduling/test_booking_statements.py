@@ -4,7 +4,8 @@ reads, fewer statements (issue 25)»): the count fails the test as soon as it gr
 Counted are round trips as Django's connection sees them (`CaptureQueriesContext`): on
 PostgreSQL the lock timeout is set in the patient lock's statement, and the claim travels
 with the appointment's INSERT. There every statement but BEGIN and COMMIT is prepared on
-the server once per connection (docs/performance.md, «The booking's statements prepared»). The patient has no e-mail or phone, so no outbox rows are written:
+the server once per connection (docs/performance.md, «The booking's statements
+prepared»). The patient has no e-mail or phone, so no outbox rows are written:
 what is counted is the booking's own work.
 """
 
@@ -18,8 +19,8 @@ from portal.scheduling.services import appointment_book
 from tests.factories import PatientFactory
 from tests.scheduling.conftest import key
 
-# glance; BEGIN; patient lock with the lock timeout set in it; slot lock with its directory rows and the
-# patient's appointments; claim + appointment; audit; COMMIT.
+# glance; BEGIN; patient lock with the lock timeout set in it; slot lock with its
+# directory rows and the patient's appointments; claim + appointment; audit; COMMIT.
 POSTGRESQL = [
     "SELECT",
     "BEGIN",
