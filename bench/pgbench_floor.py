@@ -2,9 +2,8 @@
 
 The same statements as `bench.dbfloor.book_raw` (the slot's glance; inside BEGIN the
 patient lock with the lock timeout set in it, the slot lock with its directory rows and the
-patient's
-appointments, the claim with the appointment's INSERT and the outbox's event in one
-statement, the audit row, COMMIT) at the same concurrency, on the same distinct slots and
+patient's appointments, the claim with the appointment's INSERT and the outbox's event
+in one statement, the audit row, COMMIT) at the same concurrency, on the same distinct slots and
 patients, every statement prepared (``--protocol=prepared``) as the booking's and the
 psycopg floor's are. pgbench cannot index a list, so each transaction first reads its job
 (user, patient, slot and the slot's times) from a table by primary key: one statement more,
