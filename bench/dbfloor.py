@@ -48,8 +48,8 @@ GLANCE = (
 # (`patients.locks.patient_lock_fresh`).
 LOCK_PATIENT = (
     "SELECT p.user_id, p.birth_date, p.policy_number, p.clinic_id, p.area "
-    "FROM (SELECT set_config('lock_timeout', '5000ms', true)) lock_timeout, "
-    f"{PATIENT} p WHERE p.id = %s FOR UPDATE OF p"
+    f"FROM {PATIENT} p, (SELECT set_config('lock_timeout', '5000ms', true)) lock_timeout "
+    "WHERE p.id = %s FOR UPDATE OF p"
 )
 LOCK_SLOT = (
     # The slot first: its times and the doctor's specialty are what the writes use.

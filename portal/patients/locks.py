@@ -30,11 +30,12 @@ def patient_lock(patient_id: int) -> Patient:
 def _rule_columns_sql(vendor: str, timeout_first: bool) -> str:
     """The lock's one statement; with ``timeout_first`` on PostgreSQL the lock timeout is
     set in it too: its one-row subquery (a volatile function: never pulled up nor skipped)
-    is joined before the row reaches the plan's LockRows, so the timeout is in force
-    before the lock is asked for — one round trip, and one fixed text to prepare."""
+    is joined, in whichever order, before the row reaches the plan's LockRows, so the
+    timeout is in force before the lock is asked for — one round trip, and one fixed text
+    to prepare (docs/concurrency.md, «Timeout»)."""
     table = rows.quoted(Patient._meta.db_table)
     timeout = lock_timeout_statement() if timeout_first else None
-    source = f"{table} p" if timeout is None else f"({timeout[0]}) lock_timeout, {table} p"
+    source = f"{table} p" if timeout is None else f"{table} p, ({timeout[0]}) lock_timeout"
     del vendor  # part of the key: FOR UPDATE and the timeout are PostgreSQL's only
     return f"SELECT {RULE_COLUMNS.sql()} FROM {source} WHERE p.id = %s {rows.for_update('p')}"
 
