@@ -2,12 +2,15 @@
 
 The same statements, in the same round trips, that `appointment_book` sends for a patient
 with e-mail and phone on PostgreSQL (tests/scheduling/test_booking_statements.py counts
-them): the slot's glance before the transaction; BEGIN; the lock timeout with the patient
-lock (one round trip); the slot lock with its doctor, clinic and specialty and the
+them): the slot's glance before the transaction; BEGIN; the patient lock with the lock
+timeout set in its statement; the slot lock with its doctor, clinic and specialty and the
 patient's active appointments; the claim with the appointment's INSERT and the outbox's
-event (one statement); the audit row; COMMIT. Client-side binding, as Django's backend
-uses, so the two statements of the patient lock travel together. Run by as many threads
-as the HTTP phase has clients: what the HTTP figure loses against this is Django + gunicorn.
+event (one statement); the audit row; COMMIT. Like for like: the booking prepares each of
+these statements on the server once per connection (`core.rows.prepared`), so this floor
+does too (psycopg's ``prepare=True``, server-side binding); the bookings then cost the
+database binding and running, never planning (docs/performance.md, «The booking's
+statements prepared»). Run by as many threads as the HTTP phase has clients: what the HTTP
+figure loses against this is Django + gunicorn.
 """
 
 import datetime
@@ -37,11 +40,16 @@ APPOINTMENT = Appointment._meta.db_table
 AUDIT = AuditEvent._meta.db_table
 EVENT = Event._meta.db_table
 
-GLANCE = f"SELECT s.status, s.opens_at FROM {SLOT} s WHERE s.id = %s"
-LOCK_TIMEOUT = "SELECT set_config('lock_timeout', '5000ms', true)"
+GLANCE = (
+    "SELECT s.starts_at, s.status, s.opens_at, s.held_for_id, s.held_until, d.is_active "
+    f"FROM {SLOT} s JOIN {DOCTOR} d ON d.id = s.doctor_id WHERE s.id = %s"
+)
+# The lock timeout set in the lock's own statement, before the lock is asked for
+# (`patients.locks.patient_lock_fresh`).
 LOCK_PATIENT = (
     "SELECT p.user_id, p.birth_date, p.policy_number, p.clinic_id, p.area "
-    f"FROM {PATIENT} p WHERE p.id = %s FOR UPDATE"
+    f"FROM {PATIENT} p, (SELECT set_config('lock_timeout', '5000ms', true)) lock_timeout "
+    "WHERE p.id = %s FOR UPDATE OF p"
 )
 LOCK_SLOT = (
     # The slot first: its times and the doctor's specialty are what the writes use.
@@ -84,16 +92,16 @@ class Job:
 
 def book_raw(conn: psycopg.Connection, job: Job) -> bool:
     """One booking; False when the slot was taken (never expected on distinct slots).
-    ``conn`` must bind on the client (`psycopg.ClientCursor`), as Django's backend does,
-    and be in autocommit, as Django's is, so that ``conn.transaction()`` is BEGIN …
-    COMMIT and not a savepoint."""
+    ``conn`` must be in autocommit, as Django's is, so that ``conn.transaction()`` is
+    BEGIN … COMMIT and not a savepoint. Every statement is bound on the server and
+    prepared once per connection, as the booking's are (whatever ``conn``'s cursor class)."""
     key = uuid.uuid4()
-    with conn.cursor() as cur:
-        cur.execute(GLANCE, [job.slot_id]).fetchone()
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(f"{LOCK_TIMEOUT}; {LOCK_PATIENT}", [job.patient_id])
+    with psycopg.Cursor(conn) as cur:
+        cur.execute(GLANCE, [job.slot_id], prepare=True).fetchone()
+    with conn.transaction(), psycopg.Cursor(conn) as cur:
+        cur.execute(LOCK_PATIENT, [job.patient_id], prepare=True).fetchone()
         now = datetime.datetime.now(datetime.UTC)
-        row = cur.execute(LOCK_SLOT, [job.patient_id, now, job.slot_id]).fetchone()
+        row = cur.execute(LOCK_SLOT, [job.patient_id, now, job.slot_id], prepare=True).fetchone()
         if row is None:
             return False
         starts_at, ends_at, specialty_id = row[:3]
@@ -102,12 +110,15 @@ def book_raw(conn: psycopg.Connection, job: Job) -> bool:
             CLAIM_INSERT,
             [job.slot_id, job.slot_id, job.patient_id, job.user_id, specialty_id,
              starts_at, ends_at, ticket, key],
+            prepare=True,
         )  # fmt: skip
         inserted = cur.fetchone()
         if inserted is None:
             return False
         details = {"appointment": inserted[0], "ticket": ticket, "slot": job.slot_id}
-        cur.execute(AUDIT_INSERT, [job.user_id, job.patient_id, Jsonb(details)]).fetchone()
+        details_param = Jsonb(details)
+        cur.execute(AUDIT_INSERT, [job.user_id, job.patient_id, details_param], prepare=True)
+        cur.fetchone()
     return True
 
 
@@ -124,7 +135,7 @@ def run_db_floor(dsn: str, jobs: list[Job], *, concurrency: int, time_limit: flo
         # is its own BEGIN … COMMIT. Without it the first glance opened a transaction that
         # lasted the whole run, and every booking was a SAVEPOINT inside it, committed
         # only at the end.
-        with psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor, autocommit=True) as conn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
             while time.perf_counter() < deadline:
                 try:
                     job = pending.get_nowait()

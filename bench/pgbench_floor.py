@@ -1,11 +1,11 @@
 """The database floor again, without a Python client: pgbench runs the booking's statements.
 
-The same statements as `bench.dbfloor.book_raw` (the slot's glance; inside BEGIN the lock
-timeout, the patient lock, the slot lock with its directory rows and the patient's
-appointments, the claim with the appointment's INSERT and the outbox's event in one
-statement, the audit row, COMMIT) at the same concurrency, on the same distinct slots and
-patients. pgbench sends the lock timeout and the patient lock as two round trips where
-psycopg sends one. pgbench cannot index a list, so each transaction first reads its job
+The same statements as `bench.dbfloor.book_raw` (the slot's glance; inside BEGIN the
+patient lock with the lock timeout set in it, the slot lock with its directory rows and the
+patient's appointments, the claim with the appointment's INSERT and the outbox's event
+in one statement, the audit row, COMMIT) at the same concurrency, on the same distinct slots and
+patients, every statement prepared (``--protocol=prepared``) as the booking's and the
+psycopg floor's are. pgbench cannot index a list, so each transaction first reads its job
 (user, patient, slot and the slot's times) from a table by primary key: one statement more,
 outside the transaction.
 
@@ -38,7 +38,6 @@ def _script() -> str:
             f"ends_at AS en, specialty_id AS sp, key AS k FROM {JOBS_TABLE} WHERE n = :j \\gset",
             q.GLANCE.replace("%s", ":sid") + ";",
             "BEGIN;",
-            q.LOCK_TIMEOUT + ";",
             q.LOCK_PATIENT.replace("%s", ":pid") + ";",
             q.LOCK_SLOT.replace("%s", ":pid", 1).replace("%s", "now()", 1).replace("%s", ":sid", 1)
             + ";",

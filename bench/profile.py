@@ -14,8 +14,10 @@ the CPU time of a request (this process's `time.process_time` plus the PostgreSQ
 backend's own run time from /proc/<pid>/schedstat) for every page of `make bench`, the
 framework floor and the trivial view with a session, in interleaved rounds (median),
 and each page over the trivial view with a session (docs/performance.md, issue 25).
+`python -m bench.profile booking` does the same for the booking POST alone.
 """
 
+import itertools
 import os
 import statistics
 import sys
@@ -53,8 +55,11 @@ def main() -> int:
         return 1
     del env
     dataset.bench_reset()
-    patients = dataset.bench_patients(N)
-    slots = dataset.sustained_slots(2 * N + 10, seed=11)
+    booking_mode = sys.argv[1:] == ["booking"]
+    # The booking mode: a patient of its own for every POST (one booking per specialty).
+    users = max(N, ROUNDS * ROUND_N + 2) if booking_mode else N
+    patients = dataset.bench_patients(users)
+    slots = dataset.sustained_slots(2 * users + 10, seed=11)
     path = dataset.wizard_path()
     headers = {"X-Forwarded-Proto": "https", "User-Agent": "portal-bench"}
     csrf = "b" * 32
@@ -65,7 +70,7 @@ def main() -> int:
         c.cookies[settings.CSRF_COOKIE_NAME] = csrf
         return c
 
-    clients = [client(n) for n in range(N)]
+    clients = [client(n) for n in range(users)]
     slot_iter = iter(slots)
     anonymous = Client(headers=headers)
 
@@ -97,6 +102,17 @@ def main() -> int:
             f"/booking/nearest/?specialty={path.specialty_id}&place={path.district_id}"
         ),
     }
+    if booking_mode:
+        # The booking POST's own CPU (client + database), against the trivial view with
+        # a session: every POST books a new slot, each patient at most once per round.
+        fresh = itertools.count()
+        calls = {
+            "trivial view with a session": page("/__bench__/floor"),
+            "booking POST": lambda n: book(next(fresh)),
+        }
+        print("\n".join(_cpu_table(calls, connection, len(clients))))
+        dataset.bench_reset()
+        return 0
     if sys.argv[1:] == ["cpu"]:
         for n in range(N):  # as in `make bench`'s page phase: every patient holds one booking
             book(n)

@@ -10,7 +10,10 @@ prepared by the fields themselves (`insert`). What is cached per process is SQL 
 converter lists, derived from the models and the engine — never data.
 
 Every statement runs on the default alias, the primary (docs/operations.md): these are
-the reads a booking decides on, and they must never reach a replica.
+the reads a booking decides on, and they must never reach a replica. Their SQL text is
+fixed per model and engine, so on PostgreSQL each is prepared once per connection
+(`prepared`): planning cost the database more than running them (docs/performance.md,
+«The booking's statements prepared»).
 """
 
 from collections.abc import Callable, Sequence
@@ -39,6 +42,15 @@ def several_per_round_trip() -> bool:
     statements in order, each to its end before the next starts, in one round trip."""
     options = connection.settings_dict.get("OPTIONS", {})
     return connection.vendor == "postgresql" and not options.get("server_side_binding")
+
+
+def prepared() -> Any:
+    """A cursor whose statements are prepared on the server once per connection and then
+    only bound and run (`core.postgresql`'s ``prepared_cursor``: logged and counted as any
+    other); Django's own cursor on an engine without one. Only for SQL whose text is fixed
+    — a statement whose text varies with its values would fill the connection's cache."""
+    prepared_cursor = getattr(connection, "prepared_cursor", None)
+    return prepared_cursor() if prepared_cursor is not None else connection.cursor()
 
 
 def for_update(*of: str) -> str:
@@ -187,7 +199,7 @@ def insert(instance: _M) -> _M:
         return instance
     statement = insert_of(type(instance))
     meta = instance._meta
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         cursor.execute(statement.sql, params)
         if statement.returning:
             pk = cursor.fetchone()[0]

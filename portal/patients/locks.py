@@ -8,7 +8,7 @@ from functools import cache
 from django.db import connection
 
 from portal.core import rows
-from portal.core.locking import lock_timeout_set, lock_timeout_statement, require_transaction
+from portal.core.locking import lock_timeout_statement, require_transaction
 from portal.patients.models import Patient
 
 # What the booking rules decide on: age and own account (`patients.rules`), the policy,
@@ -27,12 +27,17 @@ def patient_lock(patient_id: int) -> Patient:
 
 
 @cache
-def _rule_columns_sql(vendor: str) -> str:
-    del vendor  # part of the key: FOR UPDATE is PostgreSQL's only
-    return (
-        f"SELECT {RULE_COLUMNS.sql()} FROM {rows.quoted(Patient._meta.db_table)} p "
-        f"WHERE p.id = %s {rows.for_update()}"
-    )
+def _rule_columns_sql(vendor: str, timeout_first: bool) -> str:
+    """The lock's one statement; with ``timeout_first`` on PostgreSQL the lock timeout is
+    set in it too: its one-row subquery (a volatile function: never pulled up nor skipped)
+    is joined, in whichever order, before the row reaches the plan's LockRows, so the
+    timeout is in force before the lock is asked for — one round trip, and one fixed text
+    to prepare (docs/concurrency.md, «Timeout»)."""
+    table = rows.quoted(Patient._meta.db_table)
+    timeout = lock_timeout_statement() if timeout_first else None
+    source = f"{table} p" if timeout is None else f"{table} p, ({timeout[0]}) lock_timeout"
+    del vendor  # part of the key: FOR UPDATE and the timeout are PostgreSQL's only
+    return f"SELECT {RULE_COLUMNS.sql()} FROM {source} WHERE p.id = %s {rows.for_update('p')}"
 
 
 def patient_lock_fresh(patient: Patient, *, timeout_first: bool = False) -> Patient:
@@ -43,21 +48,15 @@ def patient_lock_fresh(patient: Patient, *, timeout_first: bool = False) -> Pati
     Raises Patient.DoesNotExist as `patient_lock` does.
 
     ``timeout_first``: the transaction's first lock, so `core.locking.lock_timeout_set`
-    comes first — in the same round trip where the driver allows it
-    (`core.rows.several_per_round_trip`): two statements, the timeout set before the
-    lock is asked for.
+    comes first — on PostgreSQL inside the lock's own statement (`_rule_columns_sql`),
+    prepared once per connection (`core.rows.prepared`); SQLite has no lock timeout.
     """
     require_transaction()
-    sql, params = _rule_columns_sql(connection.vendor), [patient.pk]
     timeout = lock_timeout_statement() if timeout_first else None
-    with connection.cursor() as cursor:
-        if timeout is not None and rows.several_per_round_trip():
-            cursor.execute(f"{timeout[0]}; {sql}", [*timeout[1], *params])
-            cursor.nextset()
-        else:
-            if timeout_first:
-                lock_timeout_set()
-            cursor.execute(sql, params)
+    sql = _rule_columns_sql(connection.vendor, timeout is not None)
+    params = [*(timeout[1] if timeout is not None else []), patient.pk]
+    with rows.prepared() as cursor:
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         raise Patient.DoesNotExist(f"patient {patient.pk}")

@@ -104,7 +104,7 @@ def _glance_sql(vendor: str) -> str:
 def slot_glance(slot_id: int) -> SlotGlance | None:
     """The slot's status, times, hold and its doctor's activity, lock-free, from the
     primary (`core.rows`), in one indexed read; None for an unknown id."""
-    with connection.cursor() as cursor:
+    with rows.prepared() as cursor:
         cursor.execute(_glance_sql(connection.vendor), [slot_id])
         row = cursor.fetchone()
     if row is None:
@@ -189,7 +189,7 @@ def _claimed(slot: Slot) -> None:
 def slot_claim(slot: Slot) -> None:
     """Conditional UPDATE: only a free slot becomes booked (its hold, if any, ends with
     it); the row count says if it did."""
-    with connection.cursor() as cursor:
+    with rows.prepared() as cursor:
         cursor.execute(_claim_sql(connection.vendor), _claim_params(slot))
         claimed = cursor.rowcount
     if claimed != 1:
@@ -289,7 +289,8 @@ def appointment_claim(
             rows.insert(row)
         return appointment
     sql = _claim_and_insert_sql(connection.vendor, tuple(type(row) for row in companions))
-    with connection.cursor() as cursor:
+    # Prepared: the text is fixed per set of companion models (a handful per process).
+    with rows.prepared() as cursor:
         cursor.execute(sql, [*_claim_params(slot), *params, *extra])
         row = cursor.fetchone()
     if row is None:

@@ -99,7 +99,7 @@ def slot_lock_for_booking(
         connection.ops.adapt_datetimefield_value(since),
         slot_id,
     ]
-    with connection.cursor() as cursor:
+    with rows.prepared() as cursor:
         cursor.execute(_booking_sql(connection.vendor), params)
         found = cursor.fetchall()
     if not found:

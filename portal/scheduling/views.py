@@ -239,10 +239,12 @@ def _not_open_yet(request: PatientRequest, slot_id: int) -> bool:
 @rate_limited("booking_user", "booking_ip", free_when=_not_open_yet)
 def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
     patient = request.acting_patient
-    form = BookingConfirmForm.fresh()
     error = None
     status = 200
-    if request.method == "POST":
+    if request.method != "POST":
+        form = BookingConfirmForm.fresh()
+    else:
+        # No fresh form (a new key) unless the page is shown again.
         form = BookingConfirmForm(request.POST)
         if form.is_valid():
             try:

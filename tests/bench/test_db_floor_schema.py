@@ -30,6 +30,9 @@ def test_the_floors_raw_booking_fits_todays_schema(patient):
         assert book_raw(
             raw, Job(user_id=patient.pk, patient_id=patient.patient.pk, slot_id=slot.pk)
         )
+        # Like for like with the booking: each of its statements prepared on the server.
+        prepared = [r[0] for r in raw.execute("SELECT statement FROM pg_prepared_statements")]
+        assert len(prepared) == 5, prepared
 
     booked = Appointment.objects.get(slot=slot)
     assert (booked.status, booked.comment, booked.reason) == ("booked", "", "")

@@ -10,13 +10,14 @@ def test_the_script_is_the_booking_s_statements_in_one_transaction():
     assert job.startswith("SELECT") and job.endswith("\\gset")
     assert glance.startswith(dbfloor.GLANCE.split("%s")[0])
     assert transaction[0] == "BEGIN;" and transaction[-1] == "END;"
-    # book_raw's: lock timeout, patient lock, slot lock, claim + INSERT + event, audit.
+    # book_raw's: patient lock (with the lock timeout), slot lock, claim + INSERT + event,
+    # audit.
     body = transaction[1:-1]
-    assert len(body) == 5
-    assert body[0] == dbfloor.LOCK_TIMEOUT + ";"
-    assert body[3].startswith("WITH claimed AS") and "SELECT :sid, :pid, :uid" in body[3]
-    assert "notifications_event" in body[3] and body[3].endswith("\\gset")
-    assert body[4].startswith("INSERT INTO") and "audit_auditevent" in body[4]
+    assert len(body) == 4
+    assert "set_config('lock_timeout'" in body[0] and "FOR UPDATE" in body[0]
+    assert body[2].startswith("WITH claimed AS") and "SELECT :sid, :pid, :uid" in body[2]
+    assert "notifications_event" in body[2] and body[2].endswith("\\gset")
+    assert body[3].startswith("INSERT INTO") and "audit_auditevent" in body[3]
 
 
 def test_every_parameter_is_a_pgbench_variable():

@@ -2,8 +2,10 @@
 reads, fewer statements (issue 25)»): the count fails the test as soon as it grows.
 
 Counted are round trips as Django's connection sees them (`CaptureQueriesContext`): on
-PostgreSQL the lock timeout travels with the patient lock, and the claim with the
-appointment's INSERT. The patient has no e-mail or phone, so no outbox rows are written:
+PostgreSQL the lock timeout is set in the patient lock's statement, and the claim travels
+with the appointment's INSERT. There every statement but BEGIN and COMMIT is prepared on
+the server once per connection (docs/performance.md, «The booking's statements
+prepared»). The patient has no e-mail or phone, so no outbox rows are written:
 what is counted is the booking's own work.
 """
 
@@ -17,12 +19,12 @@ from portal.scheduling.services import appointment_book
 from tests.factories import PatientFactory
 from tests.scheduling.conftest import key
 
-# glance; BEGIN; lock timeout + patient lock; slot lock with its directory rows and the
-# patient's appointments; claim + appointment; audit; COMMIT.
+# glance; BEGIN; patient lock with the lock timeout set in it; slot lock with its
+# directory rows and the patient's appointments; claim + appointment; audit; COMMIT.
 POSTGRESQL = [
     "SELECT",
     "BEGIN",
-    "SELECT set_config",
+    'SELECT p."user_id"',
     "SELECT",
     "WITH claimed",
     'INSERT INTO "audit_auditevent"',
@@ -66,6 +68,9 @@ def test_one_booking_costs_its_fixed_statements(quiet_patient, slot):
     assert len(sent) == len(_expected()), "\n".join(sent)
     for sql, start in zip(sent, _expected(), strict=True):
         assert sql.startswith(start), (start, sql)
+    if connection.vendor == "postgresql":
+        # The lock timeout is set in the patient lock's own statement, before its lock.
+        assert "set_config('lock_timeout'" in sent[2] and "FOR UPDATE" in sent[2]
     # Lock 2 reads the slot, its directory rows and the patient's appointments at once.
     assert any('"directory_doctor"' in sql and '"scheduling_appointment"' in sql for sql in sent)
 
@@ -85,3 +90,55 @@ def test_a_booking_from_the_page_reads_the_slot_once_before_its_locks(client, qu
     glances = [sql for sql in before_locks if 'FROM "scheduling_slot"' in sql]
     assert len(glances) == 1, glances
     assert Appointment.objects.filter(slot=slot, status="booked").count() == 1
+
+
+def _prepared_on_server() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _booking_prepared(statements: list[str]) -> bool:
+    """The booking's fixed statements are among the connection's prepared ones."""
+    wanted = ["set_config('lock_timeout'", "FOR UPDATE OF", "WITH claimed", '"audit_auditevent"']
+    return all(any(part in sql for sql in statements) for part in wanted)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_after_a_rolled_back_one_is_prepared_again_and_goes_through(
+    home_clinic, make_slot, settings
+):
+    """psycopg forgets (DEALLOCATE ALL) every prepared statement of a connection when a
+    transaction rolls back: a booking refused under the locks, or one that waited past
+    the lock timeout, rolls back; the next booking on the same connection must prepare
+    its statements again and book, not fail on a statement the server no longer has."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from portal.scheduling.errors import BookingRefused
+    from portal.scheduling.models import Slot
+    from tests.races import row_held
+
+    settings.SCHEDULING_LOCK_TIMEOUT_MS = 200
+    patient = PatientFactory(clinic=home_clinic)
+    first, second, third = make_slot(), make_slot(), make_slot()
+
+    def book(slot_id):
+        return appointment_book(
+            actor=patient.user, patient=patient, slot_id=slot_id, idempotency_key=key()
+        )
+
+    assert book(first.pk).created
+    assert _booking_prepared(_prepared_on_server())
+    # Under the locks: one per specialty (the first booking). Rolled back.
+    with pytest.raises(BookingRefused) as refused:
+        book(second.pk)
+    assert refused.value.code == "same_specialty"
+    Appointment.objects.filter(slot=first).update(status="cancelled_patient")
+    Slot.objects.filter(pk=first.pk).update(status="free")
+    # The slot held by another transaction past the lock timeout: «busy», rolled back.
+    with row_held(Slot, second.pk), pytest.raises(BookingRefused) as busy:
+        book(second.pk)
+    assert busy.value.code == "busy"
+    assert book(third.pk).created
+    assert _booking_prepared(_prepared_on_server())
+    assert Appointment.objects.filter(patient=patient, status="booked").count() == 1
