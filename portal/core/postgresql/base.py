@@ -128,8 +128,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def prepared_cursor(self) -> Any:
         """A cursor (Django's wrapper: logged, counted, errors translated) whose
         statements are prepared once per connection and kept (psycopg's cache of
-        ``prepared_max`` statements). For narrow reads of fixed SQL with values as
-        parameters (`core.compiled`): a plan generic to the values must do."""
+        ``prepared_max`` statements). For fixed SQL with values as parameters: the
+        narrow reads of `core.compiled`, and the booking's locks and writes
+        (`core.rows.prepared`); a plan generic to the values must do (docs/performance.md,
+        «The booking's statements prepared»). A rollback makes psycopg forget them all."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
