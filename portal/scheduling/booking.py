@@ -224,6 +224,7 @@ def appointment_new(
     )
 
 
+@cache
 def _fed_by_appointment(model: type[Model]) -> tuple[str, int]:
     """A companion's INSERT fed from the appointment's (``booked``): its ``appointment``
     column takes the new appointment's id; the index of that column among the params."""
