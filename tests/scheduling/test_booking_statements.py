@@ -104,6 +104,7 @@ def _booking_prepared(statements: list[str]) -> bool:
     return all(any(part in sql for sql in statements) for part in wanted)
 
 
+@pytest.mark.postgres_only  # prepared statements are PostgreSQL's
 @pytest.mark.django_db(transaction=True)
 def test_a_booking_after_a_rolled_back_one_is_prepared_again_and_goes_through(
     home_clinic, make_slot, settings
