@@ -55,15 +55,24 @@ class Finished:
     released: list[int]  # slots nobody won, free for everyone now
 
 
+def fits_of(parsed: dict[int, Parsed]) -> dict[int, int]:
+    """Request → how many of its draw's times it would take (`allocation.fitting`)."""
+    return {
+        r.id: allocation.fitting(r, slots) for requests, slots in parsed.values() for r in requests
+    }
+
+
 def _decide_row(
     draw: Draw,
     row: BallotRequest,
     outcome: allocation.Outcome,
     appointments: dict[uuid.UUID, int],
     now: datetime.datetime,
+    fitting: int | None,
 ) -> AuditEntry:
     """Set the request's place and result; the journal's event for it."""
     row.position, row.decided_at, row.refusal = outcome.position, now, outcome.refusal
+    row.fitting = fitting
     details: dict[str, Any] = {"request": row.pk, "draw": draw.pk, "position": outcome.position}
     if outcome.outcome == allocation.WON and outcome.slot is not None:
         row.status = BallotRequest.Status.WON
@@ -85,7 +94,7 @@ RESULTS_BATCH = 1000
 
 
 def _requests_decided(rows: list[BallotRequest], now: datetime.datetime) -> None:
-    """Store each request's result — status, refusal, place, appointment — in one
+    """Store each request's result — status, refusal, place, appointment, fitting — in one
     ``UPDATE … FROM (VALUES …)`` per thousand requests (PostgreSQL and SQLite alike).
     `bulk_update` built a CASE expression per row and field, which took most of the
     draw's time for 500 requests; the rows are the ones this transaction read and locked
@@ -94,17 +103,18 @@ def _requests_decided(rows: list[BallotRequest], now: datetime.datetime) -> None
     decided_at = BallotRequest._meta.get_field("decided_at").get_db_prep_value(now, connection)
     for start in range(0, len(rows), RESULTS_BATCH):
         batch = rows[start : start + RESULTS_BATCH]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
         params = [
             value
             for r in batch
-            for value in (r.pk, r.status, r.refusal, r.position, r.appointment_id)
+            for value in (r.pk, r.status, r.refusal, r.position, r.appointment_id, r.fitting)
         ]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET status = v.column2, refusal = v.column3, "
                 "position = CAST(v.column4 AS integer), "
-                "appointment_id = CAST(v.column5 AS bigint), decided_at = %s "
+                "appointment_id = CAST(v.column5 AS bigint), "
+                "fitting = CAST(v.column6 AS integer), decided_at = %s "
                 f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
                 [decided_at, *params],
             )
@@ -116,6 +126,7 @@ def record(
     decided: dict[int, Decision],
     rows: dict[int, BallotRequest],
     appointments: dict[uuid.UUID, int],
+    fits: dict[int, int],
 ) -> list[Finished]:
     """Record every draw's result in one transaction, in bulk: requests, journal, draws,
     ballots; release what nobody won. A draw a twin finished meanwhile is left as it is."""
@@ -139,7 +150,10 @@ def record(
             continue
         result, refusals = decided[draw.pk]
         mine = [rows[request_id] for request_id in result]
-        events += [_decide_row(draw, row, result[row.pk], appointments, now) for row in mine]
+        events += [
+            _decide_row(draw, row, result[row.pk], appointments, now, fits.get(row.pk))
+            for row in mine
+        ]
         changed += mine
         draw.refusals = refusals
         draw.allocation = allocation.allocation_dump(result)
@@ -161,16 +175,14 @@ def record(
     return finished
 
 
-def after_commit(finished: list[Finished], parsed: dict[int, Parsed]) -> None:
+def after_commit(finished: list[Finished], parsed: dict[int, Parsed], fits: dict[int, int]) -> None:
     """After the draws' commit, each in its own transaction (the waitlist's are durable):
     losers join the waitlist in draw order and hear of their result; what nobody in the
     draws accepted goes to whoever waits for it, then to everyone."""
     # A request none of whose times existed on the day lost for that reason alone: it is
     # told so, and not put on a waitlist that could never match (issue 27).
-    fits: dict[int, int] = {}
     doctors: dict[int, tuple[int, ...]] = {}
-    for requests, slots in (parsed[f.draw.pk] for f in finished):
-        fits.update({r.id: allocation.fitting(r, slots) for r in requests})
+    for requests, _slots in (parsed[f.draw.pk] for f in finished):
         doctors.update({r.id: r.doctors for r in requests})
     joined = _losers_to_waitlist(finished, fits, doctors)
     _losers_notify(finished, joined, fits)

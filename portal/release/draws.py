@@ -213,14 +213,13 @@ def _booker(
 
 
 def _book(
-    draws: list[Draw], rows: dict[int, BallotRequest]
+    draws: list[Draw], rows: dict[int, BallotRequest], parsed: dict[int, draw_results.Parsed]
 ) -> tuple[dict[int, draw_results.Decision], dict[uuid.UUID, int]]:
     """Every draw's allocation, decided and booked in the booking service's one
     transaction: the pure `allocation.allocate` of each draw in turn asks the booking's
     rules for each (request, slot) under the locks of every requesting patient and every
     slot (`scheduling.draw_booking`); every refusal it meets is recorded for the replay.
     Returns draw → (allocation, refusals), and key → appointment."""
-    parsed = {d.pk: allocation.inputs_parse(d.inputs) for d in draws}
     actables = actables_by({row.made_by_id for row in rows.values()})
     draw_of = {d.ballot_id: d.pk for d in draws}
     asks = {
@@ -254,9 +253,10 @@ def _run(draws: list[Draw]) -> list[Draw]:
         row.pk: row
         for row in BallotRequest.objects.filter(pk__in=ids).select_related("patient", "made_by")
     }
-    decided, appointments = _book(draws, rows)
-    finished = draw_results.record(draws, decided, rows, appointments)
-    draw_results.after_commit(finished, parsed)
+    decided, appointments = _book(draws, rows, parsed)
+    fits = draw_results.fits_of(parsed)
+    finished = draw_results.record(draws, decided, rows, appointments, fits)
+    draw_results.after_commit(finished, parsed, fits)
     return [f.draw for f in finished]
 
 

@@ -106,6 +106,12 @@ class BallotRequest(models.Model):
         related_name="+",
     )
     refusal = models.CharField(_("причина отказа"), max_length=40, blank=True)
+    # How many of the draw's times this request would take (`allocation.fitting`), set by
+    # the draw: the result page explains a loss from it instead of parsing the draw's whole
+    # inputs on every poll (docs/performance.md). Null for requests decided before it.
+    fitting = models.PositiveSmallIntegerField(
+        _("подходящих времён в жеребьёвке"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("подана"), auto_now_add=True)
     decided_at = models.DateTimeField(_("решена"), null=True, blank=True)
 

@@ -205,7 +205,8 @@ _SHOWN = ["id", "ballot_id", "patient_id", "specialty_id", "status", "times", "p
           "ballot__clinic__short_name", "ballot__specialty__name", "appointment_id",
           "appointment__starts_at", "appointment__slot__doctor__last_name",
           "appointment__slot__doctor__first_name", "appointment__slot__doctor__middle_name",
-          "ballot__draw__id", "ballot__draw__seed", "ballot__draw__finished_at"]  # fmt: skip
+          "ballot__draw__id", "ballot__draw__seed", "ballot__draw__finished_at",
+          "fitting"]  # fmt: skip
 
 
 def _shown(
@@ -263,7 +264,8 @@ class ShownRequest:
     appointment_id: int | None
     appointment_starts_at: datetime.datetime | None
     appointment_doctor: str
-    draw: Draw | None  # the finished draw, its seed only (inputs read by `lost_why`)
+    draw: Draw | None  # the finished draw, its seed only
+    fitting: int | None  # set by the draw; None for requests decided before it was stored
 
     def get_status_display(self) -> str:
         return str(BallotRequest.Status(self.status).label)
@@ -284,7 +286,7 @@ def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int)
         raise Http404
     (pk, ballot_id, patient_id, specialty_id, status, times, position, created_at, refusal,
      clinic_id, day, opens_at, clinic_name, specialty_name, appointment_id, starts_at,
-     last, first, middle, draw_id, seed, finished_at) = rows[0]  # fmt: skip
+     last, first, middle, draw_id, seed, finished_at, fitting) = rows[0]  # fmt: skip
     draw = None
     if draw_id is not None and finished_at is not None:
         draw = Draw(pk=draw_id, ballot_id=ballot_id, seed=seed, finished_at=finished_at)
@@ -305,6 +307,7 @@ def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int)
         appointment_starts_at=starts_at,
         appointment_doctor=_full_name(last, first, middle) if appointment_id else "",
         draw=draw,
+        fitting=fitting,
     )
 
 
@@ -349,32 +352,57 @@ def refusal_told(code: str, viewer: User | AnonymousUser, patient_id: int) -> st
 
 
 @dataclass(frozen=True)
+class JoinedEntry:
+    """The waitlist entry a lost request was put in, as its result page links it."""
+
+    pk: int
+    date_from: datetime.date
+
+
+@dataclass(frozen=True)
 class LostWhy:
     """Why a request got no time, from the draw's own inputs (docs/fair-release.md)."""
 
     fitting: int  # 0: none of the chosen times existed; else they went to earlier places
-    entry: WaitlistEntry | None  # the waitlist entry the draw put it in, if any
+    entry: JoinedEntry | None  # the waitlist entry the draw put it in, if any
 
 
-def lost_why(request: ShownRequest, draw: Draw) -> LostWhy:
-    # The draw's record of every request and slot, read only to explain a loss.
-    inputs = Draw.objects.filter(pk=draw.pk).values_list("inputs", flat=True).get()
-    requests, slots = allocation.inputs_parse(inputs)
-    mine = next((r for r in requests if r.id == request.pk), None)
-    fitting = allocation.fitting(mine, slots) if mine is not None else 0
-    day = request.ballot.day
-    entry = (
+def _joined_entry(
+    patient_id: int, specialty_id: int, day: datetime.date
+) -> "QuerySet[WaitlistEntry, tuple[Any, ...]]":
+    return (
         WaitlistEntry.objects.filter(
-            patient_id=request.patient_id,
-            specialty_id=request.specialty_id,
+            patient_id=patient_id,
+            specialty_id=specialty_id,
             date_from=day,
             date_to=day,
             status__in=WaitlistEntry.LIVE,
-        ).first()
-        if fitting
-        else None
+        )
+        .order_by("pk")
+        .values_list("pk", "date_from")[:1]
     )
-    return LostWhy(fitting, entry)
+
+
+# Read by every loser's poll of the result page after the draw: compiled once.
+_JOINED_ENTRY = CompiledQuery(_joined_entry)
+
+
+def _fitting_from_inputs(request: ShownRequest, draw: Draw) -> int:
+    """For a request decided before the draw stored `fitting`: from the draw's record."""
+    inputs = Draw.objects.filter(pk=draw.pk).values_list("inputs", flat=True).get()
+    requests, slots = allocation.inputs_parse(inputs)
+    mine = next((r for r in requests if r.id == request.pk), None)
+    return allocation.fitting(mine, slots) if mine is not None else 0
+
+
+def lost_why(request: ShownRequest, draw: Draw) -> LostWhy:
+    fitting = request.fitting
+    if fitting is None:
+        fitting = _fitting_from_inputs(request, draw)
+    if not fitting:
+        return LostWhy(0, None)
+    rows = _JOINED_ENTRY.rows(request.patient_id, request.specialty_id, request.ballot.day)
+    return LostWhy(fitting, JoinedEntry(*rows[0]) if rows else None)
 
 
 # --- the operator's side ----------------------------------------------------------------

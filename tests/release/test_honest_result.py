@@ -120,3 +120,53 @@ def test_the_form_says_how_many_requests_compete_for_how_many_times(client, pati
     client.force_login(patient)
     form = client.get(reverse("release:request_new", args=[ballot.pk])).content.decode()
     assert "Заявок: 1; времён приёма в жеребьёвке: 3" in form
+
+
+def _inputs_read(queries) -> bool:
+    return any('"inputs"' in q["sql"] and "release_draw" in q["sql"] for q in queries)
+
+
+def test_the_draw_stores_how_many_times_each_request_fitted(ballot, place, patient):
+    """What the result page says of a loss is decided by the draw and kept on the request."""
+    _clinic, _specialty, first, second = place
+    none_fit = _request(patient, ballot, doctors=[first.pk], times="afternoon")
+    rows = [
+        _request(PatientFactory(clinic=place[0]).user, ballot, doctors=[second.pk])
+        for _ in range(2)
+    ]
+    open_now(ballot)
+    draws.draw_run(ballot_id=ballot.pk)
+    fitted = dict(BallotRequest.objects.values_list("pk", "fitting"))
+    assert fitted[none_fit.pk] == 0
+    assert [fitted[r.pk] for r in rows] == [1, 1]
+
+
+def test_a_loser_s_result_page_does_not_read_the_draw_s_inputs(client, ballot, place):
+    """Every loser polls the page after the draw; the draw's record of all requests and
+    slots is read only for a request decided before `fitting` was stored (the control)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _clinic, _specialty, _first, second = place
+    rows = [
+        _request(PatientFactory(clinic=place[0]).user, ballot, doctors=[second.pk])
+        for _ in range(2)
+    ]
+    open_now(ballot)
+    draws.draw_run(ballot_id=ballot.pk)
+    lost = BallotRequest.objects.get(pk__in=[r.pk for r in rows], status="lost")
+    entry = WaitlistEntry.objects.get(patient=lost.patient)
+    client.force_login(lost.patient.user)
+    url = reverse("release:request_detail", args=[lost.pk])
+    said = "подходящий вам приём в этот день был один"
+    link = f"{reverse('waitlist:entry_list')}#entry-{entry.pk}"
+    with CaptureQueriesContext(connection) as stored:
+        page = client.get(url).content.decode()
+    assert said in page and link in page
+    assert not _inputs_read(stored.captured_queries)
+
+    BallotRequest.objects.filter(pk=lost.pk).update(fitting=None)  # decided before it was kept
+    with CaptureQueriesContext(connection) as older:
+        page = client.get(url).content.decode()
+    assert said in page and link in page
+    assert _inputs_read(older.captured_queries)
