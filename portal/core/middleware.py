@@ -1,5 +1,6 @@
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
@@ -8,6 +9,7 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import AuthenticationMiddleware, auser, get_user
 from django.core.signals import setting_changed
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -15,6 +17,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from django_otp.middleware import OTPMiddleware
 
 from portal.core.typography import NUMERO, join_numero_html
 
@@ -41,6 +44,43 @@ class SlidingSessionMiddleware:
             if now - session.get(TOUCH_KEY, 0) >= settings.SESSION_TOUCH_INTERVAL:
                 session[TOUCH_KEY] = now
         return response
+
+
+class UserMiddleware(AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware and django-otp's OTPMiddleware in one step, eager.
+
+    The two each wrapped ``request.user`` in a lazy object, the second around the first,
+    so every later look at the user (a dozen per request: the middleware below, the
+    decorators, the templates) went through two proxies; yet every request reads the user
+    anyway (`AbsoluteSessionLifetimeMiddleware` asks whether it is authenticated), so the
+    laziness saved nothing (docs/performance.md, issue 25). Here the user is read here,
+    once, by Django's own ``get_user`` (the session's backend, the auth hash check, the
+    inactive refusal: nothing of it is repeated here), and django-otp marks it verified or
+    not by its own code, as its middleware does. ``request._cached_user`` stays Django's
+    memo (degraded mode forgets it before a second pass).
+    """
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        # Only its verification is used; it never handles a request of its own.
+        self._otp = OTPMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        self.process_request(request)
+        return self.get_response(request)  # type: ignore[return-value]  # sync only
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not hasattr(request, "session"):
+            super().process_request(request)  # Django's ImproperlyConfigured
+        # django-otp's private steps, the ones its own middleware runs on the lazy user.
+        otp = self._otp
+        request.user = otp._verify_user_sync(request, get_user(request))
+        request.auser = partial(
+            otp._verify_user_async_via_auser, request, partial(auser, request)
+        )
 
 
 class PortalNotFoundInDebugMiddleware:
