@@ -135,7 +135,8 @@ MIDDLEWARE = [
     # (docs/operations.md, «Degraded mode»); inside the session, around everything else.
     "portal.core.degraded.ReplicaReadsMiddleware",
     "portal.core.middleware.SlidingSessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, short while LANGUAGES has one entry (portal.core.middleware).
+    "portal.core.middleware.OneLanguageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "portal.core.middleware.NumeroJoinMiddleware",  # «№ 1» on pages: docs/accessibility.md
     "django.middleware.csrf.CsrfViewMiddleware",
