@@ -91,14 +91,15 @@ class UserMiddleware(AuthenticationMiddleware):
     """Django's AuthenticationMiddleware and django-otp's OTPMiddleware in one step, eager.
 
     The two each wrapped ``request.user`` in a lazy object, the second around the first,
-    so every later look at the user (a dozen per request: the middleware below, the
-    decorators, the templates) went through two proxies; yet every request reads the user
-    anyway (`AbsoluteSessionLifetimeMiddleware` asks whether it is authenticated), so the
-    laziness saved nothing (docs/performance.md, issue 25). Here the user is read here,
-    once, by Django's own ``get_user`` (the session's backend, the auth hash check, the
-    inactive refusal: nothing of it is repeated here), and django-otp marks it verified or
-    not by its own code, as its middleware does. ``request._cached_user`` stays Django's
-    memo (degraded mode forgets it before a second pass).
+    so every later look at the user (the middleware below, the decorators, the templates)
+    went through two proxies; yet every request reads the user anyway
+    (`AbsoluteSessionLifetimeMiddleware` asks whether it is authenticated), so the laziness
+    saved nothing (docs/performance.md, issue 25). The user is read here, once, by Django's
+    own ``get_user`` (the session's backend, the auth hash check, the inactive refusal:
+    nothing of it is repeated here), and django-otp marks it verified or not by its own
+    code, as its middleware does. ``request._cached_user`` stays Django's memo (degraded
+    mode forgets it before a second pass). Nothing of the user outlives the request
+    (docs/security.md).
     """
 
     sync_capable = True
