@@ -135,11 +135,15 @@ MIDDLEWARE = [
     # (docs/operations.md, «Degraded mode»); inside the session, around everything else.
     "portal.core.degraded.ReplicaReadsMiddleware",
     "portal.core.middleware.SlidingSessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, short while LANGUAGES has one entry (portal.core.middleware).
+    "portal.core.middleware.OneLanguageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "portal.core.middleware.NumeroJoinMiddleware",  # «№ 1» on pages: docs/accessibility.md
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware and django-otp's OTPMiddleware in one, not lazy:
+    # request.user, and request.user.is_verified() (whether the session gave the staff's
+    # second factor).
+    "portal.core.middleware.UserMiddleware",
     # Every response to a logged-in user: Cache-Control no-store (docs/security.md).
     "portal.core.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -464,11 +468,8 @@ REFERRAL_EXPIRY_REMINDER_DAYS = env_int("REFERRAL_EXPIRY_REMINDER_DAYS", 3)
 # --- later areas (notifications, api, workspace) ---
 # The clinic workspace (docs/workspace.md): staff log in with a password and a TOTP code.
 INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "portal.workspace"]
-# request.user.is_verified(): whether this session gave the second factor.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_otp.middleware.OTPMiddleware",
-)
+# request.user.is_verified(), whether this session gave the second factor: django-otp's
+# OTPMiddleware runs inside portal.core.middleware.UserMiddleware (MIDDLEWARE above).
 # Argon2 for new and re-hashed passwords; the others stay to verify older hashes.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

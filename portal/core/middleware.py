@@ -1,20 +1,26 @@
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import AuthenticationMiddleware, auser, get_user
 from django.core.signals import setting_changed
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, resolve
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from django_otp.middleware import OTPMiddleware
 
 from portal.core.typography import NUMERO, join_numero_html
 
@@ -41,6 +47,80 @@ class SlidingSessionMiddleware:
             if now - session.get(TOUCH_KEY, 0) >= settings.SESSION_TOUCH_INTERVAL:
                 session[TOUCH_KEY] = now
         return response
+
+
+class OneLanguageLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, the short way while the portal speaks one language.
+
+    With one entry in LANGUAGES (the language code itself) and no language prefix in the
+    URLs, Django's middleware always ends on that language, yet it parsed the cookie, the
+    Accept-Language header and the path twice on every request, 45 µs (docs/performance.md,
+    issue 25). This activates the language and writes the same headers (Vary:
+    Accept-Language, Content-Language); a second language, or language prefixes, send
+    every request through Django's code again.
+    """
+
+    def _one_language(self, request: HttpRequest) -> str | None:
+        languages = settings.LANGUAGES
+        if len(languages) != 1 or languages[0][0] != settings.LANGUAGE_CODE:
+            return None
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        if is_language_prefix_patterns_used(urlconf)[0]:
+            return None
+        return str(settings.LANGUAGE_CODE)
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = self._one_language(request)
+        if language is None:
+            super().process_request(request)
+            return
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if self._one_language(request) is None:
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+class UserMiddleware(AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware and django-otp's OTPMiddleware in one step, eager.
+
+    The two each wrapped ``request.user`` in a lazy object, the second around the first,
+    so every later look at the user (the middleware below, the decorators, the templates)
+    went through two proxies; yet every request reads the user anyway
+    (`AbsoluteSessionLifetimeMiddleware` asks whether it is authenticated), so the laziness
+    saved nothing (docs/performance.md, issue 25). The user is read here, once, by Django's
+    own ``get_user`` (the session's backend, the auth hash check, the inactive refusal:
+    nothing of it is repeated here), and django-otp marks it verified or not by its own
+    code, as its middleware does. ``request._cached_user`` stays Django's memo (degraded
+    mode forgets it before a second pass). Nothing of the user outlives the request
+    (docs/security.md).
+    """
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        # Only its verification is used; it never handles a request of its own.
+        self._otp = OTPMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        self.process_request(request)
+        return self.get_response(request)  # type: ignore[return-value]  # sync only
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not hasattr(request, "session"):
+            super().process_request(request)  # Django's ImproperlyConfigured
+        # django-otp's private steps, the ones its own middleware runs on the lazy user.
+        otp = self._otp
+        request.user = otp._verify_user_sync(request, get_user(request))
+        request.auser = partial(otp._verify_user_async_via_auser, request, partial(auser, request))
 
 
 class PortalNotFoundInDebugMiddleware:
