@@ -166,11 +166,17 @@ ADMIN_PATH = env_str("ADMIN_PATH", "staff-admin/").strip("/") + "/"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, with a {% translate "literal" %} that remembers (core/templates_backend.py).
+        "BACKEND": "portal.core.templates_backend.PortalTemplates",
+        "NAME": "django",
         "DIRS": [BASE_DIR / "portal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["portal.core.templatetags.reversed_urls"],  # {% url %}, remembering
+            # {% url %}, date and time, remembering what they answered.
+            "builtins": [
+                "portal.core.templatetags.reversed_urls",
+                "portal.core.templatetags.remembered_formats",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
