@@ -172,10 +172,12 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "portal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            # {% url %}, date and time, remembering what they answered.
+            # {% url %}, date and time, remembering what they answered; {% extends %}
+            # finding the root's blocks once.
             "builtins": [
                 "portal.core.templatetags.reversed_urls",
                 "portal.core.templatetags.remembered_formats",
+                "portal.core.templatetags.remembered_extends",
             ],
             "context_processors": [
                 "django.template.context_processors.request",

@@ -93,3 +93,25 @@ def test_a_changed_format_setting_is_followed():
             assert _render("{{ d|date }}", {"d": day}) == "2026-12-07"
         with override_settings(DATE_FORMAT="d/m/Y", USE_I18N=False):
             assert _render("{{ d|date }}", {"d": day}) == "07/12/2026"
+
+
+def test_extends_renders_what_djangos_own_tag_renders():
+    templates = {
+        "root.html": "<{% block a %}root a{% endblock %}|{% block b %}root b{% endblock %}>",
+        "middle.html": '{% extends "root.html" %}{% block a %}middle a {{ block.super }}'
+        "{% endblock %}",
+        "leaf.html": '{% extends "middle.html" %}{% block b %}leaf b {{ block.super }}'
+        "{% endblock %}{% block a %}leaf a {{ block.super }}{% endblock %}",
+        "other_leaf.html": '{% extends "root.html" %}{% block b %}other {{ n }}{% endblock %}',
+    }
+    loaders = [("django.template.loaders.locmem.Loader", templates)]
+    ours = Engine(loaders=loaders, builtins=["portal.core.templatetags.remembered_extends"])
+    stock = Engine(loaders=loaders)
+    for name in ("middle.html", "leaf.html", "other_leaf.html", "leaf.html"):
+        for n in (1, 2):
+            context = {"n": n}
+            expected = stock.get_template(name).render(Context(context))
+            assert ours.get_template(name).render(Context(context)) == expected
+    assert ours.get_template("leaf.html").render(Context()) == (
+        "<leaf a middle a root a|leaf b root b>"
+    )
