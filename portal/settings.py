@@ -185,6 +185,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.patients.context_processors.acting",
                 "portal.core.context_processors.accessibility",
+                "portal.core.context_processors.replica",
             ],
         },
     },
