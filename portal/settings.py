@@ -24,6 +24,7 @@ from portal.api_settings import (
 )
 from portal.database_settings import databases_from_env
 from portal.env import env_bool, env_float, env_int, env_list, env_rate, env_str
+from portal.template_settings import templates
 
 # Lets generic Django classes be subscripted at run time (``ModelAdmin[Slot]``), as the
 # type checker reads them (mypy --strict).
@@ -168,23 +169,7 @@ WSGI_APPLICATION = "portal.wsgi.application"
 # The admin lives at a configurable, non-default path so scanners do not find it.
 ADMIN_PATH = env_str("ADMIN_PATH", "staff-admin/").strip("/") + "/"
 
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "portal" / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "builtins": ["portal.core.templatetags.reversed_urls"],  # {% url %}, remembering
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "portal.patients.context_processors.acting",
-                "portal.core.context_processors.accessibility",
-            ],
-        },
-    },
-]
+TEMPLATES = templates(BASE_DIR)  # portal/template_settings.py
 
 
 # --- Database -----------------------------------------------------------------------------

@@ -1,0 +1,117 @@
+"""`{% translate %}`, `date` and `time` that remember their answers render exactly what
+Django's own render, and follow the language, the time zone and the format."""
+
+import datetime
+import zoneinfo
+
+from django.template import Context, Engine
+from django.template.base import VariableNode
+from django.test import override_settings
+from django.utils import timezone, translation
+
+from portal.core.templatetags.remembered_i18n import RememberedTranslateNode
+
+IRKUTSK = zoneinfo.ZoneInfo("Asia/Irkutsk")
+MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
+
+
+def _render(source, context=None, autoescape=True):
+    # The portal's engine (settings.TEMPLATES), as its pages are rendered.
+    template = Engine.get_default().from_string(source)
+    return template.render(Context(context or {}, autoescape=autoescape))
+
+
+def test_the_portals_templates_use_the_remembering_tags():
+    engine = Engine.get_default()
+    template = engine.from_string('{% load i18n %}{% translate "Мои записи" %}')
+    assert isinstance(template.nodelist[-1], RememberedTranslateNode)
+    dated = engine.from_string('{{ d|date:"j E" }}').nodelist[0]
+    assert isinstance(dated, VariableNode)
+    assert dated.filter_expression.filters[0][0].__module__.endswith("remembered_formats")
+
+
+def test_translate_follows_the_active_language_on_every_render():
+    source = '{% load i18n %}{% translate "Мои записи" %}|{% translate "Талон" as t %}{{ t }}'
+    with translation.override("ru"):
+        russian = _render(source)
+    with translation.override("en"):
+        english = _render(source)
+    with translation.override("ru"):
+        assert _render(source) == russian
+    assert russian == "Мои записи|Талон"
+    # No English catalog: the message as written, and no Russian text kept from before.
+    assert english == "Мои записи|Талон"
+
+
+def test_translate_renders_what_djangos_own_tag_renders():
+    stock = Engine(libraries={"i18n": "django.templatetags.i18n"})
+    sources = [
+        '{% load i18n %}{% translate "5 % <b>" %}',
+        '{% load i18n %}{% translate "Талон" noop %}',
+        '{% load i18n %}{% translate "Выйти" as label %}[{{ label }}]',
+        "{% load i18n %}{% translate word %}",
+    ]
+    for source in sources:
+        for autoescape in (True, False):
+            context = {"word": "<b>"}
+            expected = stock.from_string(source).render(Context(context, autoescape=autoescape))
+            assert _render(source, context, autoescape) == expected
+            assert _render(source, context, autoescape) == expected  # kept, the same
+
+
+def test_translate_of_a_variable_or_with_filters_is_rendered_every_time():
+    source = "{% load i18n %}{% translate word %}/{% translate word|upper %}"
+    assert _render(source, {"word": "один"}) == "один/ОДИН"
+    assert _render(source, {"word": "два"}) == "два/ДВА"
+
+
+def test_date_and_time_follow_the_value_the_format_and_the_language():
+    source = '{{ d|date:"j E Y" }}, {{ d|date:"l"|lower }}, {{ d|time:"H:i" }}'
+    first = datetime.datetime(2026, 12, 7, 1, 30, tzinfo=datetime.UTC)
+    with timezone.override(IRKUTSK), translation.override("ru"):
+        assert _render(source, {"d": first}) == "7 декабря 2026, понедельник, 09:30"
+        later = first + datetime.timedelta(days=31, minutes=5)
+        assert _render(source, {"d": later}) == "7 января 2027, четверг, 09:35"
+        assert _render(source, {"d": first}) == "7 декабря 2026, понедельник, 09:30"
+    # The same instant in another zone: another wall time, not the one kept for Irkutsk.
+    with timezone.override(MOSCOW), translation.override("ru"):
+        assert _render(source, {"d": first}) == "7 декабря 2026, понедельник, 04:30"
+    with timezone.override(IRKUTSK), translation.override("en"):
+        assert _render(source, {"d": first}) == "7 December 2026, monday, 09:30"
+
+
+def test_a_plain_date_and_empty_values_render_as_djangos():
+    assert _render('{{ d|date:"d.m.Y" }}', {"d": datetime.date(1990, 3, 4)}) == "04.03.1990"
+    assert _render('{{ d|date:"d.m.Y" }}|{{ d|time:"H:i" }}', {"d": None}) == "|"
+    assert _render('{{ d|date:"d.m.Y" }}', {"d": "not a date"}) == ""
+
+
+def test_a_changed_format_setting_is_followed():
+    day = datetime.date(2026, 12, 7)
+    with translation.override(None):
+        with override_settings(DATE_FORMAT="Y-m-d", USE_I18N=False):
+            assert _render("{{ d|date }}", {"d": day}) == "2026-12-07"
+        with override_settings(DATE_FORMAT="d/m/Y", USE_I18N=False):
+            assert _render("{{ d|date }}", {"d": day}) == "07/12/2026"
+
+
+def test_extends_renders_what_djangos_own_tag_renders():
+    templates = {
+        "root.html": "<{% block a %}root a{% endblock %}|{% block b %}root b{% endblock %}>",
+        "middle.html": '{% extends "root.html" %}{% block a %}middle a {{ block.super }}'
+        "{% endblock %}",
+        "leaf.html": '{% extends "middle.html" %}{% block b %}leaf b {{ block.super }}'
+        "{% endblock %}{% block a %}leaf a {{ block.super }}{% endblock %}",
+        "other_leaf.html": '{% extends "root.html" %}{% block b %}other {{ n }}{% endblock %}',
+    }
+    loaders = [("django.template.loaders.locmem.Loader", templates)]
+    ours = Engine(loaders=loaders, builtins=["portal.core.templatetags.remembered_extends"])
+    stock = Engine(loaders=loaders)
+    for name in ("middle.html", "leaf.html", "other_leaf.html", "leaf.html"):
+        for n in (1, 2):
+            context = {"n": n}
+            expected = stock.get_template(name).render(Context(context))
+            assert ours.get_template(name).render(Context(context)) == expected
+    assert ours.get_template("leaf.html").render(Context()) == (
+        "<leaf a middle a root a|leaf b root b>"
+    )
