@@ -10,7 +10,7 @@ page polled before and after the draw. This runs each kind through Django's test
 statements of one request and the client CPU milliseconds per request
 (`time.process_time`, which other processes on the machine disturb far less than wall
 time), next to the trivial view with a session: the floor every request pays.
-`BENCH_RUSH_PROFILE_CPROFILE="<kind>"` (the label before any parenthesis) prints a
+`BENCH_RUSH_PROFILE_CPROFILE="<kind>"` (the label before any parenthesis) prints a CPU-time
 cProfile of that kind in place of its first round; `BENCH_RUSH_PROFILE_SQL=1` its SQL.
 docs/performance.md («The fair rush, request by request») quotes it.
 """
@@ -128,7 +128,7 @@ def main() -> int:
             import cProfile
             import pstats
 
-            with cProfile.Profile() as profile:
+            with cProfile.Profile(time.process_time) as profile:
                 for n in range(1, N):
                     call(n)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
