@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from bench.loadgen import Request, Response, Target, closed_loop, fetch
 from bench.stats import Row, Run, fmt_num, ratio, table_markdown, verdict
+from bench.vacuum import vacuum_analyze
 
 if TYPE_CHECKING:
     from bench.dataset import BenchPatient
@@ -325,6 +326,8 @@ def measure_peer(data_dir: Path, log: Log, count: int = BOOKINGS) -> PeerResult:
     env = _peer_env(url)
     plan_path = data_dir / "peer-plan.json"
     _tool(python, env, "prepare", str(count), str(plan_path))
+    # Its database is reused run after run too: the same vacuum as ours (bench/vacuum.py).
+    vacuum_analyze(url)
     plan = json.loads(plan_path.read_text())
     result.peer_bookable = plan["bookable"]
     log(f"peer: {plan['bookable']} bookable slots, {len(plan['sessions'])} logged-in clients")

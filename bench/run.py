@@ -105,6 +105,14 @@ def main() -> int:
     dataset.bench_reset()
     patients = dataset.bench_patients(PATIENTS)
     log(f"{len(patients)} bench patients with fresh sessions")
+    from bench.vacuum import vacuum_analyze
+
+    def vacuumed(before: str) -> None:
+        """The dead rows of earlier runs and phases gone, as autovacuum would have them."""
+        seconds = vacuum_analyze(env["DATABASE_URL"])
+        log(f"VACUUM (ANALYZE) before {before}: {seconds:.1f} s")
+
+    vacuumed("the first phase")
 
     csrf = csrf_secret()
 
@@ -224,6 +232,7 @@ def main() -> int:
             report.waitlist = waitlist.run_waitlist_phase(log)
 
         # Pages, with every patient holding one upcoming appointment from the phase above.
+        vacuumed("the pages")
         path = dataset.wizard_path()
         pages = {
             "Кабинет /cabinet/": "/cabinet/",
@@ -261,6 +270,8 @@ def main() -> int:
         # The rush, both ways on the same 50 slots (issue 14, bench/rush.py): first come
         # and the fair release, a third of the patients aggressive, two thirds polite.
         from bench import rush
+
+        vacuumed("the rush")
 
         with phase("the rush, both ways"):
             report.rush_compare = rush.run_rush_both(
