@@ -114,7 +114,11 @@ def main() -> int:
         dataset.bench_reset()
         return 0
     if sys.argv[1:] == ["cpu"]:
-        for n in range(N):  # as in `make bench`'s page phase: every patient holds one booking
+        # Every patient holds one booking of the wizard's specialty: «Мои записи» and the
+        # cabinet show it, but the confirmation and the nearest-time page answer with the
+        # one-per-specialty refusal, not the full pages `make bench` measures (its patients
+        # hold none by then; docs/performance.md, «Issue 25: where each goal stands»).
+        for n in range(N):
             book(n)
         everything = {
             "framework floor (no session)": lambda n: _ok(

@@ -231,7 +231,11 @@ def main() -> int:
         with phase("waitlist"):
             report.waitlist = waitlist.run_waitlist_phase(log)
 
-        # Pages, with every patient holding one upcoming appointment from the phase above.
+        # Pages. The bench patients hold no appointment here: the reset after the outbox
+        # phase removed the sustained phase's. So «Мои записи» and the cabinet show empty
+        # lists, and the wizard, «Подтверждение» and «Ближайшее свободное время» the full
+        # pages of a patient free to book the specialty (docs/performance.md, «Issue 25:
+        # where each goal stands (2026-12-06)»).
         vacuumed("the pages")
         path = dataset.wizard_path()
         pages = {
