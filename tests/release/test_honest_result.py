@@ -83,7 +83,8 @@ def test_none_of_the_chosen_times_existed_is_said_and_no_waitlist_is_made(
     assert "Место в листе ожидания" not in page
 
 
-def test_times_that_went_to_earlier_places_are_said_with_the_waitlist_link(client, ballot, place):
+def _one_lost_of_two_for_the_second_doctor(ballot, place) -> BallotRequest:
+    """Two patients ask for the second doctor's one time; the draw gives it to one."""
     _clinic, _specialty, _first, second = place
     rows = [
         _request(PatientFactory(clinic=place[0]).user, ballot, doctors=[second.pk])
@@ -91,7 +92,11 @@ def test_times_that_went_to_earlier_places_are_said_with_the_waitlist_link(clien
     ]
     open_now(ballot)
     draws.draw_run(ballot_id=ballot.pk)
-    lost = BallotRequest.objects.get(pk__in=[r.pk for r in rows], status="lost")
+    return BallotRequest.objects.get(pk__in=[r.pk for r in rows], status="lost")
+
+
+def test_times_that_went_to_earlier_places_are_said_with_the_waitlist_link(client, ballot, place):
+    lost = _one_lost_of_two_for_the_second_doctor(ballot, place)
     entry = WaitlistEntry.objects.get(patient=lost.patient)
     assert entry.date_from == entry.date_to == ballot.day
     client.force_login(lost.patient.user)
@@ -147,14 +152,7 @@ def test_a_loser_s_result_page_does_not_read_the_draw_s_inputs(client, ballot, p
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    _clinic, _specialty, _first, second = place
-    rows = [
-        _request(PatientFactory(clinic=place[0]).user, ballot, doctors=[second.pk])
-        for _ in range(2)
-    ]
-    open_now(ballot)
-    draws.draw_run(ballot_id=ballot.pk)
-    lost = BallotRequest.objects.get(pk__in=[r.pk for r in rows], status="lost")
+    lost = _one_lost_of_two_for_the_second_doctor(ballot, place)
     entry = WaitlistEntry.objects.get(patient=lost.patient)
     client.force_login(lost.patient.user)
     url = reverse("release:request_detail", args=[lost.pk])
