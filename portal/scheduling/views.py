@@ -222,21 +222,26 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
     )
 
 
-def _not_open_yet(request: PatientRequest, slot_id: int) -> bool:
-    """A submission for a slot that opens later: refused without locks by the booking
-    service, so it does not spend the patient's booking budget before the day opens.
+def _refused_before_locks(request: PatientRequest, slot_id: int) -> bool:
+    """A submission for a slot that opens later, or that a fair-release draw keeps:
+    refused without locks by the booking service, so it does not spend the patient's
+    booking budget — neither before the day opens nor at the opening, when what the draw
+    leaves becomes free a moment later (docs/security.md, «Rate limits»).
 
     The one lock-free read of the slot a POST costs: kept on the request, the booking
     service answers its early refusal from it (`booking.slot_glance`)."""
     if request.method != "POST":
         return False
     glance = request.__dict__["_slot_glance"] = services.slot_glance(slot_id)
-    return glance is not None and glance.opens_later(timezone.now())
+    if glance is None:
+        return False
+    now = timezone.now()
+    return glance.opens_later(now) or glance.kept_for_draw(now)
 
 
 @require_http_methods(["GET", "POST"])
 @patient_required
-@rate_limited("booking_user", "booking_ip", free_when=_not_open_yet)
+@rate_limited("booking_user", "booking_ip", free_when=_refused_before_locks)
 def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
     patient = request.acting_patient
     error = None

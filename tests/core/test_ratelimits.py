@@ -170,3 +170,45 @@ def test_attempts_before_the_day_opens_do_not_spend_the_booking_budget(client, s
     booked = client.post(url, {"key": str(uuid.uuid4())})
     assert booked.status_code == 302, booked.content.decode()[:300]
     assert Appointment.objects.filter(slot=slot, status="booked").exists()
+
+
+def _kept_for_a_draw(slot) -> None:
+    """A live hold for nobody: how a fair-release draw keeps a slot (scheduling.rules)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from portal.scheduling.models import Slot
+
+    until = timezone.now() + datetime.timedelta(hours=1)
+    Slot.objects.filter(pk=slot.pk).update(held_for=None, held_until=until)
+
+
+def test_attempts_on_a_slot_a_draw_keeps_do_not_spend_the_booking_budget(client, settings, patient):
+    """At a fair-release opening, presses on a time the draw keeps are refused without
+    locks and not counted, so the patient can still book what the draw leaves free. The
+    control: the same presses on a taken time do count, and the budget runs out."""
+    import uuid
+
+    from portal.scheduling.models import Appointment
+
+    settings.RATE_BOOKING_USER = "2/m"
+    kept, free = (SlotFactory(doctor__clinic=patient.patient.clinic) for _ in range(2))
+    _kept_for_a_draw(kept)
+    logged_in(client, patient)
+
+    def post(slot):
+        url = reverse("scheduling:booking_confirm", args=[slot.pk])
+        return client.post(url, {"key": str(uuid.uuid4())})
+
+    refused = [post(kept) for _ in range(5)]
+    assert [r.status_code for r in refused] == [409] * 5
+    assert "распределяется жеребьёвкой" in refused[-1].content.decode()
+    booked = post(free)
+    assert booked.status_code == 302, booked.content.decode()[:300]
+    assert Appointment.objects.filter(slot=free, status="booked").exists()
+
+    other = PatientFactory(clinic=patient.patient.clinic).user
+    logged_in(client, other)
+    assert [post(free).status_code for _ in range(2)] == [409, 409]  # taken: counted
+    assert_refused_with_retry_time(post(free), 60)
