@@ -10,6 +10,9 @@ instant retries), the rest "polite" (one try, as a person would). Two designs, o
 For each: slots allocated, double bookings, 5xx, p50/p95/p99 of every request, and the
 success rate of aggressive vs polite clients with its 95 % interval (Katz log method).
 `python -m bench.rush` runs this phase alone; `make bench` runs it with the rest.
+`BENCH_RUSH_TIMELINE=<file>` writes every request of both columns to a JSON file (kind, sent
+and answered in seconds from the opening, status): how fast the opening burst drains
+(docs/performance.md, «The opening burst, second by second»).
 """
 
 import asyncio
@@ -62,6 +65,9 @@ class Column:
     # requests make the p99 (docs/performance.md, «Fair p99»).
     kinds: dict[str, list[float]] = field(default_factory=dict)
     opens_at: float = float("nan")  # time.time() of the opening
+    # (kind, sent and answered in seconds from the opening, status) of every request, for
+    # `BENCH_RUSH_TIMELINE` (a JSON file): where in the opening burst the p99 is made.
+    timeline: list[tuple[str, float, float, int]] = field(default_factory=list)
 
     def rates(self, patients: int) -> tuple[int, int, int, int]:
         aggressive = [n for n in range(patients) if is_aggressive(n)]
@@ -201,6 +207,8 @@ class Harness:
             column.run.errors += 1
             return None
         column.run.record(response.status, response.latency)
+        at = sent - column.opens_at
+        column.timeline.append((kind, at, at + response.latency, response.status))
         phase = "before" if sent < column.opens_at else "after"
         column.kinds.setdefault(f"{kind} {phase}", []).append(response.latency)
         return response
@@ -387,6 +395,9 @@ def run_rush_both(
     finally:
         worker.stop()
     fair.check = dataset.rush_check(rush)
+    if timeline := os.environ.get("BENCH_RUSH_TIMELINE"):
+        with open(timeline, "w") as out:
+            json.dump({"first come": first.timeline, "fair": fair.timeline}, out)
     for n in dataset.release_winners(patients[:count]):
         fair.won[n] = True
     groups = dataset.release_outcomes(

@@ -9,9 +9,11 @@ page polled before and after the draw. This runs each kind through Django's test
 `release_prepare`, bench patients with e-mail and phone), and prints per kind the
 statements of one request and the client CPU milliseconds per request
 (`time.process_time`, which other processes on the machine disturb far less than wall
-time), next to the trivial view with a session: the floor every request pays.
+time) and the PostgreSQL backend's CPU milliseconds (`bench.profile._backend_ns`), next to
+the trivial view with a session: the floor every request pays.
 `BENCH_RUSH_PROFILE_CPROFILE="<kind>"` (the label before any parenthesis) prints a CPU-time
-cProfile of that kind in place of its first round; `BENCH_RUSH_PROFILE_SQL=1` its SQL.
+cProfile of that kind in place of its first round (`BENCH_RUSH_PROFILE_SORT=tottime` for
+own time); `BENCH_RUSH_PROFILE_SQL=1` its SQL.
 docs/performance.md («The fair rush, request by request») quotes it.
 """
 
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import run
+from bench.profile import _backend_ns
 
 N = int(os.environ.get("BENCH_RUSH_PROFILE_N", "120"))
 ROUNDS = int(os.environ.get("BENCH_RUSH_PROFILE_ROUNDS", "3"))
@@ -107,10 +110,11 @@ def main() -> int:
 
     lines = [
         f"In-process, {N} patients × {ROUNDS} rounds per kind (Django test client, "
-        "bench.settings; client CPU by `time.process_time`):",
+        "bench.settings; client CPU by `time.process_time`, the database backend's by",
+        "schedstat; medians of rounds):",
         "",
-        "| Request | statements | CPU ms per request (median of rounds) | × session floor |",
-        "|---|---|---|---|",
+        "| Request | statements | client CPU ms | database CPU ms | total | × session floor |",
+        "|---|---|---|---|---|---|",
     ]
     floor_ms = 0.0
 
@@ -122,7 +126,7 @@ def main() -> int:
             if os.environ.get("BENCH_RUSH_PROFILE_SQL"):
                 print(f"--- {label}")
                 print("\n".join(q["sql"][:400] for q in connection.queries))
-        per_round = []
+        per_round: list[tuple[float, float]] = []
         if os.environ.get("BENCH_RUSH_PROFILE_CPROFILE") == label.split(" (")[0]:
             # A profile of this kind instead of its first round (a first POST has only one).
             import cProfile
@@ -131,19 +135,26 @@ def main() -> int:
             with cProfile.Profile(time.process_time) as profile:
                 for n in range(1, N):
                     call(n)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            order = os.environ.get("BENCH_RUSH_PROFILE_SORT", "cumulative")
+            pstats.Stats(profile).sort_stats(order).print_stats(45)
             rounds -= 1
         for _ in range(rounds):
-            began = time.process_time()
+            began, backend = time.process_time(), _backend_ns(connection)
             for n in range(1, N):
                 call(n)
-            per_round.append((time.process_time() - began) * 1000 / (N - 1))
+            client = (time.process_time() - began) * 1000 / (N - 1)
+            per_round.append((client, (_backend_ns(connection) - backend) / 1e6 / (N - 1)))
         if not per_round:
-            lines.append(f"| {label} | {statements} | (profiled) | |")
+            lines.append(f"| {label} | {statements} | (profiled) | | | |")
             return
-        ms = statistics.median(per_round)
-        floor_ms = floor_ms or ms
-        lines.append(f"| {label} | {statements} | {ms:.2f} | {ms / floor_ms:.1f} |")
+        client = statistics.median(c for c, _ in per_round)
+        database = statistics.median(d for _, d in per_round)
+        total = statistics.median(c + d for c, d in per_round)
+        floor_ms = floor_ms or total
+        lines.append(
+            f"| {label} | {statements} | {client:.2f} | {database:.2f} | {total:.2f}"
+            f" | {total / floor_ms:.1f} |"
+        )
 
     for n in range(N):  # every session touched this minute, as in a steady state
         floor(n)
