@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.widgets import PlainSelect
+from portal.core.widgets import PlainChoiceField, PlainSelect, plain_choices_property
 from portal.directory import selectors as directory
 from portal.directory.models import Specialty
 from portal.patients.models import Patient
@@ -48,7 +48,10 @@ def _place_choices() -> list[tuple[str, str]]:
 
 
 class SpecialtyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    """A specialty by id, looked up in the directory's cache instead of a query."""
+    """A specialty by id, looked up in the directory's cache instead of a query; the
+    choices a form sets are kept as given (`core.widgets.plain_choices`)."""
+
+    choices = plain_choices_property(forms.ModelChoiceField)
 
     def to_python(self, value: Any) -> Specialty | None:
         if value in self.empty_values:
@@ -71,7 +74,7 @@ class NearestForm(forms.Form):
         empty_label=_("— выберите —"),
         error_messages={"required": _("Выберите специальность врача.")},
     )
-    place = forms.ChoiceField(
+    place = PlainChoiceField(
         label=_("Где"),
         widget=PlainSelect,
         choices=_place_choices,
@@ -89,7 +92,11 @@ class NearestForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         ages = rules.specialty_age_groups_for(patient) if patient is not None else None
         offered = directory.specialties_list(ages)
-        field.choices = [("", field.empty_label), *((s.pk, s.name) for s in offered)]
+        field.choices = [("", str(field.empty_label)), *((s.pk, s.name) for s in offered)]
+        # Once per form, not at each reading of a callable (validation, the select).
+        place = self.fields["place"]
+        assert isinstance(place, PlainChoiceField)
+        place.choices = _place_choices()
 
     def describe_errors(self) -> None:
         """Tie each error message to its field for screen readers."""

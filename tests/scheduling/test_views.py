@@ -182,6 +182,23 @@ def test_nearest_free_time_without_a_specialty_explains(as_patient):
     assert 'aria-describedby="id_specialty-errors"' in page
 
 
+@pytest.mark.parametrize("place", ["999999", "<script>", "attached'--", ""])
+def test_nearest_free_time_with_a_place_not_offered_says_what_to_choose(
+    as_patient, home_clinic, doctor, place
+):
+    response = as_patient.get(
+        reverse("scheduling:booking_nearest"), {"specialty": doctor.specialty_id, "place": place}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    wanted = "Выберите район или свою поликлинику" + (" из списка." if place else ".")
+    assert wanted in page
+    assert "<script>" not in page
+    # The choices are still offered: her own clinic and every district by name.
+    assert 'value="attached"' in page and home_clinic.district.name in page
+    assert f'<option value="{doctor.specialty_id}"' in page
+
+
 def _queries(client, url) -> int:
     """Statements of a page in the steady state: the first visit after a directory change
     fills the process's directory cache (directory.cache), the second is counted."""
