@@ -11,6 +11,7 @@ import json
 import random
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ BENCH_EMAIL = "bench@example.ru"
 BENCH_PHONE = "+79140000000"
 RUSH_SPECIALTY = "surgeon"  # direct booking, adults: anyone of our patients may take it
 SUSTAINED_SPECIALTY = "ophthalmologist"
+# What every bench patient holds while the pages are measured (`appointments_hold`): not the
+# wizard's specialty, which one booking a specialty would refuse.
+HELD_SPECIALTY = "dentist"
 RUSH_DISTRICT = "г. Иркутск"
 Log = Callable[[str], None]
 
@@ -195,18 +199,42 @@ def _adult_doctors(specialty_code: str, district: District | None = None) -> Que
 
 def sustained_slots(count: int, seed: int = 7) -> list[int]:
     """``count`` distinct bookable slots of one direct-booking specialty across the region."""
+    return bookable_slots(count, SUSTAINED_SPECIALTY, seed)
+
+
+def bookable_slots(count: int, specialty_code: str, seed: int = 7) -> list[int]:
+    """``count`` distinct bookable slots of ``specialty_code`` across the region."""
     now = timezone.now()
     candidates = list(
         Slot.objects.filter(
-            doctor__in=_adult_doctors(SUSTAINED_SPECIALTY),
+            doctor__in=_adult_doctors(specialty_code),
             status=Slot.Status.FREE,
             opens_at__lte=now,
             starts_at__gt=now + datetime.timedelta(hours=2),
         ).values_list("pk", flat=True)[: count * 4]
     )
     if len(candidates) < count:
-        raise RuntimeError(f"only {len(candidates)} bookable slots for the sustained phase")
+        raise RuntimeError(f"only {len(candidates)} bookable slots of {specialty_code}")
     return random.Random(seed).sample(candidates, count)
+
+
+def appointments_hold(patients: list[BenchPatient], specialty_code: str = HELD_SPECIALTY) -> int:
+    """One appointment of ``specialty_code`` for every patient, booked by the booking
+    service as a patient books: what most patients who open their pages hold. «Мои записи»
+    and the cabinet then show it, and a search or confirmation of another specialty is the
+    full page, not the one-per-specialty refusal. Removed by `bench_reset`."""
+    from portal.scheduling.booking import appointment_book
+
+    slots = bookable_slots(len(patients), specialty_code, seed=13)
+    people = Patient.objects.select_related("user").in_bulk([p.patient_id for p in patients])
+    for bench_patient, slot_id in zip(patients, slots, strict=True):
+        patient = people[bench_patient.patient_id]
+        assert patient.user is not None  # bench patients are adults with an account
+        appointment_book(
+            actor=patient.user, patient=patient, slot_id=slot_id, idempotency_key=uuid.uuid4()
+        )
+    outbox_clear()  # no worker runs beside the bench: its notifications are not measured
+    return len(slots)
 
 
 @dataclass(frozen=True)

@@ -114,12 +114,12 @@ def main() -> int:
         dataset.bench_reset()
         return 0
     if sys.argv[1:] == ["cpu"]:
-        # Every patient holds one booking of the wizard's specialty: «Мои записи» and the
-        # cabinet show it, but the confirmation and the nearest-time page answer with the
-        # one-per-specialty refusal, not the full pages `make bench` measures (its patients
-        # hold none by then; docs/performance.md, «Issue 25: where each goal stands»).
-        for n in range(N):
-            book(n)
+        # As `make bench` measures its pages: every patient holds one appointment of another
+        # specialty than the wizard's (`dataset.appointments_hold`), so «Мои записи» and the
+        # cabinet list it and the confirmation and nearest-time pages are the full pages.
+        dataset.appointments_hold(patients)
+        for n in range(len(clients)):  # every session touched this minute, as in make bench
+            page("/__bench__/floor")(n)
         everything = {
             "framework floor (no session)": lambda n: _ok(
                 anonymous.get("/__bench__/floor", secure=True)

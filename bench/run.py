@@ -231,11 +231,13 @@ def main() -> int:
         with phase("waitlist"):
             report.waitlist = waitlist.run_waitlist_phase(log)
 
-        # Pages. The bench patients hold no appointment here: the reset after the outbox
-        # phase removed the sustained phase's. So «Мои записи» and the cabinet show empty
-        # lists, and the wizard, «Подтверждение» and «Ближайшее свободное время» the full
-        # pages of a patient free to book the specialty (docs/performance.md, «Issue 25:
-        # where each goal stands (2026-12-06)»).
+        # Pages, as a patient who holds one appointment sees them (most who open the portal
+        # do): every bench patient books one of another specialty than the wizard's first,
+        # so «Мои записи» and the cabinet list it, and the wizard, «Подтверждение» and
+        # «Ближайшее свободное время» are the full pages of a patient free to book the
+        # wizard's specialty (docs/performance.md, «Pages with an appointment held»).
+        held = dataset.appointments_hold(patients)
+        log(f"pages: every bench patient holds an appointment ({held} of {dataset.HELD_SPECIALTY})")
         vacuumed("the pages")
         path = dataset.wizard_path()
         pages = {
