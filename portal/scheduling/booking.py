@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -62,14 +62,24 @@ class BookingResult:
 
 @dataclass(frozen=True)
 class SlotGlance:
-    """A slot's state read without a lock: enough to refuse, never to grant."""
+    """A slot's state read without a lock: enough to refuse, never to grant. Every column
+    of the slot, so that the page of a refused POST is drawn from it (`as_slot`) instead
+    of reading the slot again."""
 
+    id: int
+    doctor_id: int
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
     status: str
     opens_at: datetime.datetime
-    starts_at: datetime.datetime
     held_for_id: int | None
     held_until: datetime.datetime | None
     doctor_active: bool
+
+    def as_slot(self) -> Slot:
+        """The slot as read, a complete instance (its doctor not attached)."""
+        values = [getattr(self, name) for name in GLANCE.attnames]
+        return Slot.from_db(DEFAULT_DB_ALIAS, GLANCE.attnames, values)
 
     def opens_later(self, now: datetime.datetime) -> bool:
         return self.opens_at > now
@@ -88,7 +98,7 @@ class SlotGlance:
         )
 
 
-GLANCE = rows.Shape(Slot, "s", ("status", "opens_at", "starts_at", "held_for", "held_until"))
+GLANCE = rows.Shape(Slot, "s")  # every column (SlotGlance.as_slot)
 
 
 @cache

@@ -181,7 +181,12 @@ def slot_get_for_booking(slot_id: int) -> Slot:
     rows = _SLOT_BY_ID.rows(slot_id)
     if not rows:
         raise Http404
-    slot = Slot.from_db(router.db_for_read(Slot), _SLOT_COLUMNS, rows[0])
+    return slot_with_doctor(Slot.from_db(router.db_for_read(Slot), _SLOT_COLUMNS, rows[0]))
+
+
+def slot_with_doctor(slot: Slot) -> Slot:
+    """``slot`` (read by the caller) with its doctor, the doctor's clinic, district and
+    specialty, from the directory's cache."""
     doctor = directory.doctor_cached(slot.doctor_id)
     if doctor is not None:
         Slot._meta.get_field("doctor").set_cached_value(slot, doctor)

@@ -229,7 +229,8 @@ def _refused_before_locks(request: PatientRequest, slot_id: int) -> bool:
     leaves becomes free a moment later (docs/security.md, «Rate limits»).
 
     The one lock-free read of the slot a POST costs: kept on the request, the booking
-    service answers its early refusal from it (`booking.slot_glance`)."""
+    service answers its early refusal from it (`booking.slot_glance`), and a refused
+    POST's page is drawn from it."""
     if request.method != "POST":
         return False
     glance = request.__dict__["_slot_glance"] = services.slot_glance(slot_id)
@@ -254,7 +255,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 # The service reads the slot under its lock (an unknown id is refused
-                # like a taken one); the page reads it only when it is shown again.
+                # like a taken one); a page shown again is drawn from the glance.
                 result = services.appointment_book(
                     actor=request.user,
                     patient=patient,
@@ -282,7 +283,14 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         # Back after booking: this is her own booking, not a time someone else took.
         messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
         return redirect("scheduling:appointment_ticket", appointment_id=mine)
-    slot = selectors.slot_get_for_booking(slot_id)
+    glance = request.__dict__.get("_slot_glance")
+    # A POST read the slot lock-free before anything else (`_refused_before_locks`): its
+    # page, refused or asked again, is drawn from that read, not from a second one.
+    slot = (
+        selectors.slot_with_doctor(glance.as_slot())
+        if glance is not None
+        else selectors.slot_get_for_booking(slot_id)
+    )
     if request.method != "POST":
         now = timezone.now()
         active = selectors.appointments_list_active(patient, now)

@@ -144,3 +144,30 @@ def test_an_unverified_guardian_costs_what_a_parent_costs(
     family = {name: count + 1 for name, count in EXPECTED.items()}
     assert _statements(client, _urls(doctor, slot)) == {**family, "cabinet": family["cabinet"] + 1}
     assert queries_falling_back() == []
+
+
+def _slot_reads(client, slot, key: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(reverse("scheduling:booking_confirm", args=[slot.pk]), {"key": key})
+    assert response.status_code == 409
+    table = Slot._meta.db_table
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    return sum(f'"{table}"' in sql.split(" WHERE ")[0] for sql in reads), response.content.decode()
+
+
+@pytest.mark.usefixtures("page_settings")
+def test_a_refused_booking_shows_the_slot_from_its_one_lock_free_read(client, patient, doctor):
+    """At 07:00 most POSTs are refused (taken, kept for a draw): the page that says so
+    names the doctor and the time from the read that refused it, not from a second one."""
+    taken = SlotFactory(doctor=doctor, status=Slot.Status.BOOKED)
+    AppointmentFactory(slot=taken)  # someone else's
+    client.force_login(patient)
+    client.get("/cabinet/")
+    reads, page = _slot_reads(client, taken, "9a1f54e2-35b8-4a0d-9c44-2f1d6a0b7c11")
+    assert reads == 1
+    assert doctor.full_name in page and "Это время уже занято" in page
+    assert doctor.clinic.short_name in page
