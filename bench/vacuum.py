@@ -6,7 +6,7 @@ production autovacuum removes those dead rows; the PostgreSQL of this project's 
 runs with ``autovacuum = off`` (its CI configuration), so they piled up from run to run —
 300,000 dead slot rows by a session's fourth run — and every run measured a little more
 of the previous runs' garbage than the one before (docs/performance.md, «Issue 25:
-where each goal stands (2026-12-06)»).
+where each goal stood after the first session of 2026-12-06»).
 Vacuuming first makes every run start from the state autovacuum would keep, and costs
 about a second.
 """
