@@ -33,6 +33,7 @@ RUSH_SLOTS = int(os.environ.get("BENCH_RUSH_SLOTS", "50"))
 PATIENTS = max(RUSH_PATIENTS, 1000)
 FLOOR_REQUESTS = 3000
 PAGE_REQUESTS = 600
+PAGE_FLOOR_REQUESTS = 1000  # the floor beside each page: about 0.4 s
 BOOKINGS = 1000
 SEARCHES = 300
 PHASE_LIMIT = 20.0  # seconds, per page or booking phase
@@ -256,6 +257,15 @@ def main() -> int:
         }
         for label, url in pages.items():
             sessions_touched()  # 1,000 requests, about 1.5 s: each page from the same state
+            # The floor again, just before the page: a shared virtual machine's speed
+            # drifts by a fifth over the minutes of these phases (docs/performance.md,
+            # «The framework floor beside each page»), and a ratio to the floor of the
+            # first phase would measure the drift with the page.
+            report.page_floors[label] = load(
+                f"framework floor before {label}",
+                lambda n: Request("GET", "/__bench__/floor"),
+                PAGE_FLOOR_REQUESTS,
+            )
             report.pages[label] = load(
                 label, lambda n, url=url: Request("GET", url, cookies(n)), PAGE_REQUESTS
             )

@@ -54,6 +54,18 @@ def test_report_marks_a_missed_page_target():
     assert page_row.verdict == "MISSED"
 
 
+def test_a_page_is_measured_against_the_floor_beside_it():
+    """The machine slowed down between the first floor and the page: the page's ratio is
+    to the floor measured just before it, not to the first one."""
+    first, beside, page = (Run(n, duration=1.0) for n in ("floor", "floor beside", "page"))
+    first.latencies, beside.latencies, page.latencies = [0.001] * 100, [0.001] * 50, [0.01] * 12
+    report = Report(workers=5, concurrency=16, floor=first, pages={"Кабинет": page})
+    assert next(r for r in report.rows() if "Кабинет" in r.what).ratio == "0.12"
+    report.page_floors["Кабинет"] = beside
+    row = next(r for r in report.rows() if "Кабинет" in r.what)
+    assert (row.ratio, row.baseline) == ("0.24", "50 beside it")
+
+
 def test_load_goes_to_loopback_only():
     with pytest.raises(ValueError):
         Target("10.0.0.1", 80)
