@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,9 +96,10 @@ def _competing(ballot_id: int) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
     )
 
 
-# The form, the first POST (twice: the view and the service's check under the lock) and
-# every poll of the result page read the day: compiled once per process (`core.compiled`),
-# not built by the ORM each time (docs/performance.md, «The fair rush, request by request»).
+# The form, the first POST (twice: the view and the service's check under the lock, the
+# count only when a page shows it) and every poll of the result page read the day:
+# compiled once per process (`core.compiled`), not built by the ORM each time
+# (docs/performance.md, «The fair rush, request by request»).
 _STARTS = CompiledQuery(_starts)
 _COMPETING_COUNT = CompiledQuery(_competing)
 
@@ -107,11 +109,18 @@ class BallotDay:
     """What the request form and the ballot's page say of the day: its real parts of the
     day, its hours, and how many requests compete for how many times."""
 
+    ballot_id: int
     parts: list[str]  # Times values the day really has; the form offers only these
     first: datetime.datetime | None
     last: datetime.datetime | None
     times: int
-    requests: int
+
+    @cached_property
+    def requests(self) -> int:
+        """Read when a page shows it: a request's POST (the view's form, the service's
+        check under the lock) needs only the day's parts."""
+        counted = _COMPETING_COUNT.rows(self.ballot_id)
+        return int(counted[0][0]) if counted else 0
 
 
 def ballot_day(ballot: "Ballot | ShownBallot") -> BallotDay:
@@ -120,15 +129,14 @@ def ballot_day(ballot: "Ballot | ShownBallot") -> BallotDay:
         row[0]
         for row in _STARTS.rows(ballot.clinic_id, ballot.specialty_id, start, end, ballot.opens_at)
     ]
-    counted = _COMPETING_COUNT.rows(ballot.pk)
     tz = ZoneInfo(settings.TIME_ZONE)
     local = [s.astimezone(tz).strftime("%H:%M") for s in starts]
     return BallotDay(
+        ballot_id=ballot.pk,
         parts=allocation.day_parts(local),
         first=starts[0] if starts else None,
         last=starts[-1] if starts else None,
         times=len(starts),
-        requests=counted[0][0] if counted else 0,
     )
 
 

@@ -122,8 +122,10 @@ def _request_make(
         raise ReleaseRefused(code)
     if pending is not None:
         raise ReleaseRefused("release_one_per_specialty")
-    allowed = set(ballot_doctors(ballot).values_list("pk", flat=True))
-    if not set(doctor_ids) <= allowed:
+    # «Any doctor» (no doctor chosen) needs no read of the ballot's doctors.
+    if doctor_ids and not set(doctor_ids) <= set(
+        ballot_doctors(ballot).values_list("pk", flat=True)
+    ):
         raise ReleaseRefused("release_bad_doctor")
     if times not in Times.values:
         raise ReleaseRefused("release_bad_times")

@@ -11,6 +11,7 @@ from portal.patients.selectors import ACTING_SESSION_KEY
 from portal.release import draws, services
 from portal.release.models import BallotRequest
 from portal.scheduling.models import Slot
+from tests.factories import DoctorFactory
 from tests.release.conftest import open_now
 from tests.workspace.conftest import verified_client
 
@@ -298,3 +299,45 @@ def test_a_kept_slot_whose_doctor_left_is_refused_for_that_reason_under_the_lock
     assert response.status_code == 409
     assert "жеребьёвк" not in response.content.decode()
     assert any(LOCKED_PATIENT in sql for sql in sent), sent
+
+
+def _sent(browser, method, url, data=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(browser, method)(url, data or {})
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+def _counts_competitors(sql: str) -> bool:
+    return sql.lstrip().upper().startswith("SELECT COUNT") and "release_ballotrequest" in sql
+
+
+def test_a_first_request_for_any_doctor_reads_neither_the_count_nor_the_doctors(
+    client, patient, ballot, place
+):
+    """At the start of collection the first POSTs come in a burst: the count of competing
+    requests is for a page to show, and «any doctor» needs no list of doctors to check."""
+    browser = logged_in(client, patient)
+    url = reverse("release:request_new", args=[ballot.pk])
+    form, sent = _sent(browser, "get", url)
+    assert "Заявок: 0;" in form.content.decode()  # the page shows it: counted
+    assert any(_counts_competitors(sql) for sql in sent)
+    answer, sent = _sent(browser, "post", url, {"times": "any"})
+    assert answer.status_code == 302 and BallotRequest.objects.get().doctors.count() == 0
+    assert not any(_counts_competitors(sql) for sql in sent)
+    assert not any('FROM "directory_doctor"' in sql for sql in sent)
+
+
+def test_a_request_naming_a_doctor_of_another_clinic_is_still_refused(
+    client, patient, ballot, place
+):
+    _clinic, specialty, first, _second = place
+    elsewhere = DoctorFactory(specialty=specialty)  # at a clinic of its own
+    browser = logged_in(client, patient)
+    url = reverse("release:request_new", args=[ballot.pk])
+    mine = browser.post(url, {"times": "any", "doctors": [str(first.pk)]})
+    assert mine.status_code == 302
+    assert list(BallotRequest.objects.get().doctors.all()) == [first]
+    BallotRequest.objects.all().delete()
+    assert elsewhere.clinic_id != ballot.clinic_id
+    forged = browser.post(url, {"times": "any", "doctors": [str(elsewhere.pk)]})
+    assert forged.status_code == 400 and not BallotRequest.objects.exists()
