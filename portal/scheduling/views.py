@@ -245,6 +245,8 @@ def _refused_before_locks(request: PatientRequest, slot_id: int) -> bool:
 @rate_limited("booking_user", "booking_ip", free_when=_refused_before_locks)
 def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
     patient = request.acting_patient
+    # A POST's lock-free read of the slot (`_refused_before_locks`); None for a GET.
+    glance = request.__dict__.get("_slot_glance")
     error = None
     status = 200
     if request.method != "POST":
@@ -264,7 +266,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                     ip=client_ip(request),
                     device=request_device(request),
                     referral_id=form.cleaned_data.get("referral"),
-                    glance=request.__dict__.get("_slot_glance"),
+                    glance=glance,
                 )
             except BookingRefused as refused:
                 error, status = _text(refused.code, patient), 409
@@ -283,9 +285,7 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         # Back after booking: this is her own booking, not a time someone else took.
         messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
         return redirect("scheduling:appointment_ticket", appointment_id=mine)
-    glance = request.__dict__.get("_slot_glance")
-    # A POST read the slot lock-free before anything else (`_refused_before_locks`): its
-    # page, refused or asked again, is drawn from that read, not from a second one.
+    # A POST's page, refused or asked again, is drawn from its glance, not a second read.
     slot = (
         selectors.slot_with_doctor(glance.as_slot())
         if glance is not None
