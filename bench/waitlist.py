@@ -18,6 +18,7 @@ database, like `dataset.bench_reset`).
 """
 
 import datetime
+import itertools
 import os
 import sys
 import time
@@ -64,8 +65,6 @@ def _queue_setup(log: Log) -> tuple[Any, list[Any]]:
     from portal.demo.dates import born
     from portal.directory.models import Doctor, Specialty
     from portal.patients.models import Patient, PolicyKind
-    from portal.scheduling.models import Slot
-    from portal.scheduling.selectors import bookable_q
     from portal.waitlist.models import WaitlistEntry
 
     now = timezone.now()
@@ -81,7 +80,7 @@ def _queue_setup(log: Log) -> tuple[Any, list[Any]]:
         .order_by("pk")
     )
     for doctor in doctors:
-        if Slot.objects.filter(bookable_q(now), doctor=doctor).count() >= ROUNDS + WARM_UP:
+        if len(_offerable_slots(doctor, now)) >= ROUNDS + WARM_UP:
             break
     else:
         raise SystemExit("bench.waitlist: no doctor with enough free slots")
@@ -128,12 +127,26 @@ def _queue_setup(log: Log) -> tuple[Any, list[Any]]:
         for table in ("identity_user", "patients_patient", "waitlist_waitlistentry"):
             cursor.execute(f"ANALYZE {table}")
     log(f"waitlist: {ENTRIES} entries for {doctor.specialty.name} at {doctor.clinic.short_name}")
-    slots = list(
+    return doctor, _offerable_slots(doctor, now)
+
+
+def _offerable_slots(doctor: Any, now: datetime.datetime) -> list[Any]:
+    """The doctor's first free slots that the waitlist would offer now: a slot starting
+    within the offer's margin is free but too soon to offer (`offer_expiry`), and in the
+    early afternoon the day's first slots are."""
+    from portal.scheduling.models import Slot
+    from portal.scheduling.selectors import bookable_q
+    from portal.waitlist.services import offer_expiry
+
+    slots = (
         Slot.objects.filter(bookable_q(now), doctor=doctor)
         .select_related("doctor__clinic", "doctor__specialty")
-        .order_by("starts_at")[: ROUNDS + WARM_UP]
+        .order_by("starts_at")
     )
-    return doctor, slots
+    wanted = ROUNDS + WARM_UP
+    return list(
+        itertools.islice((s for s in slots.iterator() if offer_expiry(s.starts_at, now)), wanted)
+    )
 
 
 def _cleanup() -> None:
