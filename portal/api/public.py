@@ -16,6 +16,7 @@ from django.utils import timezone
 from portal.api import resources, search
 from portal.api.outcomes import api_error
 from portal.api.queries import Clinic, Doctor, Slot, Specialty, bookable_q, specialty_cached
+from portal.core.rows import built
 
 Render = Callable[[Any], dict[str, Any]]
 Search = Callable[[QueryDict], tuple["QuerySet[Any] | EarliestFirst", Render]]
@@ -209,8 +210,8 @@ def _slots(rows: list[tuple[Any, ...]]) -> list[Slot]:
     specialty_field = Doctor._meta.get_field("specialty")
     slots = []
     for row in rows:
-        slot = Slot.from_db(db, _SLOT_COLUMNS, row[:-1])
-        doctor = Doctor.from_db(db, ["id", "specialty_id"], (slot.doctor_id, row[-1]))
+        slot = built(Slot, db, _SLOT_COLUMNS, row[:-1])
+        doctor = built(Doctor, db, ["id", "specialty_id"], (slot.doctor_id, row[-1]))
         specialty = specialty_cached(doctor.specialty_id)
         if specialty is not None:
             specialty_field.set_cached_value(doctor, specialty)

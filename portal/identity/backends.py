@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from portal.core.compiled import CompiledQuery
+from portal.core.rows import built
 from portal.identity.models import User
 from portal.patients.models import Guardianship, InsuranceCompany, Patient
 from portal.patients.selectors import user_facts_remember
@@ -68,16 +69,16 @@ class UserAndPatientBackend(BaseBackend):
         user_columns, patient_columns, insurer_columns = _columns()
         row = rows[0]
         db = router.db_for_read(User)
-        user = User.from_db(db, user_columns, row[: len(user_columns)])
+        user = built(User, db, user_columns, row[: len(user_columns)])
         if not user.is_active:  # as ModelBackend.user_can_authenticate
             return None
         at = len(user_columns)
         values = row[at : at + len(patient_columns)]
-        patient = Patient.from_db(db, patient_columns, values) if values[0] is not None else None
+        patient = built(Patient, db, patient_columns, values) if values[0] is not None else None
         at += len(patient_columns)
         insurer = row[at : at + len(insurer_columns)]
         if patient is not None and insurer[0] is not None:
-            company = InsuranceCompany.from_db(db, insurer_columns, insurer)
+            company = built(InsuranceCompany, db, insurer_columns, insurer)
             Patient._meta.get_field("insurer").set_cached_value(patient, company)
         user_facts_remember(user, patient, has_wards=bool(row[-1]))
         return user

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.core.compiled import CompiledQuery
+from portal.core.rows import built
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Specialty
 from portal.patients.models import Patient
@@ -58,7 +59,7 @@ def referrals_held(patient: Patient) -> list[Referral]:
     if cached is None:
         db = router.db_for_read(Referral)
         cached = [
-            _with_directory(Referral.from_db(db, _HELD_COLUMNS, row))
+            _with_directory(built(Referral, db, _HELD_COLUMNS, row))
             for row in _HELD_READ.rows(patient.pk)
         ]
         setattr(patient, _HELD, cached)

@@ -17,6 +17,7 @@ from django.db import router
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from portal.core.rows import built
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, Doctor
 from portal.identity.models import User
@@ -84,10 +85,10 @@ def _appointments(rows: list[Row], patients: dict[int, Patient]) -> list[Appoint
     columns, doctor_end = len(_COLUMNS), len(_COLUMNS) + len(_DOCTOR)
     result = []
     for row in rows:
-        appointment = Appointment.from_db(db, _COLUMNS, row[:columns])
-        doctor = Doctor.from_db(db, _DOCTOR, row[columns:doctor_end])
-        _attach(doctor, "clinic", Clinic.from_db(db, _CLINIC, (doctor.clinic_id, row[-1])))
-        slot = Slot.from_db(db, ["id", "doctor_id"], (appointment.slot_id, doctor.pk))
+        appointment = built(Appointment, db, _COLUMNS, row[:columns])
+        doctor = built(Doctor, db, _DOCTOR, row[columns:doctor_end])
+        _attach(doctor, "clinic", built(Clinic, db, _CLINIC, (doctor.clinic_id, row[-1])))
+        slot = built(Slot, db, ["id", "doctor_id"], (appointment.slot_id, doctor.pk))
         _attach(slot, "doctor", doctor)
         _attach(appointment, "slot", slot)
         _attach(appointment, "patient", patients.get(appointment.patient_id))

@@ -79,7 +79,7 @@ class SlotGlance:
     def as_slot(self) -> Slot:
         """The slot as read, a complete instance (its doctor not attached)."""
         values = [getattr(self, name) for name in GLANCE.attnames]
-        return Slot.from_db(DEFAULT_DB_ALIAS, GLANCE.attnames, values)
+        return rows.built(Slot, DEFAULT_DB_ALIAS, GLANCE.attnames, values)
 
     def opens_later(self, now: datetime.datetime) -> bool:
         return self.opens_at > now

@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal.core.compiled import CompiledQuery, padded
+from portal.core.rows import built
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, District, Doctor, Specialty
 from portal.identity.models import User
@@ -148,7 +149,7 @@ def _slots_of(rows: list[Row], doctors: dict[int, Doctor] | None = None) -> list
     """Slots of a narrow read (id, doctor, start, end; the rest deferred), with the doctor
     attached where it is known."""
     db = router.db_for_read(Slot)
-    slots = [Slot.from_db(db, _SLOT_TIMES, row) for row in rows]
+    slots = [built(Slot, db, _SLOT_TIMES, row) for row in rows]
     if doctors:
         doctor_field = Slot._meta.get_field("doctor")
         for slot in slots:
@@ -181,7 +182,7 @@ def slot_get_for_booking(slot_id: int) -> Slot:
     rows = _SLOT_BY_ID.rows(slot_id)
     if not rows:
         raise Http404
-    return slot_with_doctor(Slot.from_db(router.db_for_read(Slot), _SLOT_COLUMNS, rows[0]))
+    return slot_with_doctor(built(Slot, router.db_for_read(Slot), _SLOT_COLUMNS, rows[0]))
 
 
 def slot_with_doctor(slot: Slot) -> Slot:
@@ -325,9 +326,9 @@ def _slots_with_doctors(rows: list[Row], specialty: Specialty) -> list[Slot]:
     doctor_field = Slot._meta.get_field("doctor")
     slots = []
     for row in rows:
-        slot = Slot.from_db(db, _SLOT_TIMES, row[:times])
-        doctor = Doctor.from_db(db, _DOCTOR_SHOWN, row[times:doctor_end])
-        clinic = Clinic.from_db(db, ["id", "short_name", "kind"], (doctor.clinic_id, *row[-2:]))
+        slot = built(Slot, db, _SLOT_TIMES, row[:times])
+        doctor = built(Doctor, db, _DOCTOR_SHOWN, row[times:doctor_end])
+        clinic = built(Clinic, db, ["id", "short_name", "kind"], (doctor.clinic_id, *row[-2:]))
         clinic_field.set_cached_value(doctor, clinic)
         specialty_field.set_cached_value(doctor, specialty)
         doctor_field.set_cached_value(slot, doctor)
@@ -405,7 +406,7 @@ def appointments_list_active(
     (their id, specialty, start and end; the rest is deferred)."""
     db = router.db_for_read(Appointment)
     return [
-        Appointment.from_db(db, _ACTIVE_COLUMNS, row)
+        built(Appointment, db, _ACTIVE_COLUMNS, row)
         for row in _ACTIVE_OF.rows(patient.pk, now or timezone.now())
     ]
 

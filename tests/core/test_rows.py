@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.db.models.signals import post_save
+from django.db.models.signals import post_init, post_save
 from django.forms.models import model_to_dict
 
 from portal.audit.models import AuditAction, AuditEvent
@@ -78,3 +78,55 @@ def test_insert_leaves_a_model_with_save_signals_to_the_orm():
     finally:
         post_save.disconnect(receiver, sender=AuditEvent)
     assert heard == [(event.pk, True)]
+
+
+def _as_django_builds(model, attnames, values):
+    return model.from_db("default", attnames, values)
+
+
+def test_built_gives_the_instance_from_db_gives_with_the_same_fields_deferred():
+    slot = SlotFactory()
+    names = ("id", "doctor_id", "starts_at", "ends_at")
+    values = (slot.pk, slot.doctor_id, slot.starts_at, slot.ends_at)
+    lean, django = (
+        rows.built(Slot, "default", names, values),
+        _as_django_builds(Slot, names, values),
+    )
+    assert lean.__dict__.keys() == django.__dict__.keys()
+    assert (lean.pk, lean.doctor_id, lean.starts_at) == (slot.pk, slot.doctor_id, slot.starts_at)
+    assert (
+        lean.get_deferred_fields()
+        == django.get_deferred_fields()
+        == {
+            "status",
+            "opens_at",
+            "held_for_id",
+            "held_until",
+        }
+    )
+    assert (lean._state.adding, lean._state.db) == (False, "default")
+    # A deferred field is read when asked, a relation through its id, and a save
+    # updates the row it came from.
+    assert lean.status == "free" and lean.doctor == slot.doctor
+    lean.status = Slot.Status.BLOCKED
+    lean.save(update_fields=["status"])
+    assert Slot.objects.get(pk=slot.pk).status == Slot.Status.BLOCKED
+    assert Slot.objects.count() == 1
+
+
+def test_built_leaves_a_model_that_listens_to_its_construction_to_django():
+    """An ImageField, say, listens to post_init: the instance is then built by
+    `Model.from_db`, in the model's column order whatever the order given."""
+    slot = SlotFactory()
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance.starts_at)
+
+    post_init.connect(receiver, sender=Slot)
+    try:
+        built = rows.built(Slot, "default", ("starts_at", "id"), (slot.starts_at, slot.pk))
+    finally:
+        post_init.disconnect(receiver, sender=Slot)
+    assert heard == [slot.starts_at]
+    assert (built.pk, built.starts_at) == (slot.pk, slot.starts_at)
