@@ -7,6 +7,7 @@ process reads the generation once per request and keeps nothing from an older on
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -96,6 +97,11 @@ def test_kept_rows_are_not_read_again(home_clinic):
     assert len(captured.captured_queries) == 1  # the district's list, once
 
 
+def _tables(captured):
+    """The table each captured statement reads FROM."""
+    return [q["sql"].split(" FROM ")[1].split()[0].strip('"`') for q in captured.captured_queries]
+
+
 def test_without_the_shared_cache_every_read_goes_to_the_database(home_clinic, monkeypatch):
     monkeypatch.setattr(cache, "get", lambda *args, **kwargs: None)
     monkeypatch.setattr(cache, "add", lambda *args, **kwargs: False)
@@ -103,7 +109,8 @@ def test_without_the_shared_cache_every_read_goes_to_the_database(home_clinic, m
     Clinic.objects.filter(pk=home_clinic.pk).update(short_name="Без Redis")
     with CaptureQueriesContext(connection) as captured:
         assert selectors.clinic_get(home_clinic.pk).short_name == "Без Redis"
-    assert len(captured.captured_queries) == 1
+    # The clinic and its district, one statement each: nothing was kept.
+    assert _tables(captured) == ["directory_clinic", "directory_district"]
 
 
 def test_rows_read_from_the_replica_in_degraded_mode_are_not_kept(home_clinic, monkeypatch):
@@ -112,7 +119,7 @@ def test_rows_read_from_the_replica_in_degraded_mode_are_not_kept(home_clinic, m
     monkeypatch.setattr(directory_cache, "reading_everything_from_replica", lambda: False)
     with CaptureQueriesContext(connection) as captured:
         selectors.clinic_get(home_clinic.pk)
-    assert len(captured.captured_queries) == 1
+    assert _tables(captured) == ["directory_clinic", "directory_district"]
 
 
 def test_an_old_bucket_is_dropped_after_its_lifetime(home_clinic, settings):
@@ -154,3 +161,29 @@ def test_outside_a_request_every_read_asks_for_the_generation(home_clinic):
     Clinic.objects.filter(pk=home_clinic.pk).update(short_name="Изменено, пока шла работа")
     cache.set(directory_cache.GENERATION_KEY, "a newer generation")
     assert selectors.clinic_get(home_clinic.pk).short_name == "Изменено, пока шла работа"
+
+
+def test_a_doctor_seen_first_is_one_read_of_its_own_row_beside_a_kept_clinic(home_clinic):
+    """At a rush's opening each worker meets the day's doctors for the first time: the
+    clinic and the specialty are already kept, so a doctor costs one short statement."""
+    doctor = DoctorFactory(clinic=home_clinic)
+    selectors.clinic_get(home_clinic.pk)
+    selectors.specialty_get(doctor.specialty_id)
+    with CaptureQueriesContext(connection) as captured:
+        seen = selectors.doctor_cached(doctor.pk)
+        assert seen is not None
+        shown = (seen.full_name, seen.clinic.short_name, seen.clinic.district.name)
+        assert shown == (doctor.full_name, home_clinic.short_name, home_clinic.district.name)
+        assert seen.specialty.name == doctor.specialty.name
+    assert _tables(captured) == ["directory_doctor"]
+    assert " JOIN " not in captured.captured_queries[0]["sql"]  # its own row only
+    assert seen.get_deferred_fields() == set()
+
+
+def test_a_doctor_who_left_is_kept_but_not_offered(home_clinic):
+    doctor = DoctorFactory(clinic=home_clinic, is_active=False)
+    assert selectors.doctor_cached(doctor.pk) == doctor  # a past appointment's doctor
+    with pytest.raises(Http404):
+        selectors.doctor_get(doctor.pk)
+    with pytest.raises(Http404):
+        selectors.doctor_get(doctor.pk + 1000)
