@@ -346,7 +346,10 @@ def wizard_path() -> WizardPath:
 
 
 def release_reset() -> None:
-    """Remove the bench's ballots (requests, draws) and any draw reservation of its slots."""
+    """Remove the bench's ballots (requests, draws, their queued tasks) and any draw
+    reservation of its slots."""
+    from django_tasks_db.models import DBTaskResult
+
     from portal.release.models import Ballot, BallotRequest, Draw
     from portal.waitlist.models import Offer, WaitlistEntry
 
@@ -359,6 +362,8 @@ def release_reset() -> None:
             held_for=None, held_until=None
         )
         ballots = Ballot.objects.filter(specialty__code=RUSH_SPECIALTY)
+        # A follow-up a killed run left queued would wake for the next run's draws' ids.
+        DBTaskResult.objects.filter(task_path__startswith="portal.release.").delete()
         Draw.objects.filter(ballot__in=ballots).delete()
         BallotRequest.objects.filter(ballot__in=ballots).delete()
         ballots.delete()

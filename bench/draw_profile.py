@@ -4,7 +4,8 @@ Sets up exactly what `bench/rush.py` draws — the 50 rush slots under their bal
 clinic and day), 500 bench patients each asking the ballot of slot n % 50 — but files the
 requests through `release.services.request_make` instead of HTTP, moves the opening moment
 into the past and times `draws_due()`: statements, wall and CPU milliseconds, and with
-``--profile`` the pyinstrument tree. Runs on the benchmark database (`BENCH_DATABASE_URL`,
+``--profile`` the pyinstrument tree; then the same for the tasks the draws asked for (their
+follow-up and the losers' messages). Runs on the benchmark database (`BENCH_DATABASE_URL`,
 built by `make bench` or `load_demo --scale 3`); ``--contacts`` gives the patients an
 e-mail and a phone, so every result is also an outbox row. docs/performance.md quotes it.
 """
@@ -36,6 +37,7 @@ def main() -> int:
     from django.utils import timezone
 
     from bench import dataset
+    from bench.draw_worker import release_tasks_run
     from portal.notifications.models import Message
     from portal.patients.models import Patient
     from portal.release import services
@@ -96,6 +98,15 @@ def main() -> int:
     )
     if profiler is not None:
         print(profiler.output_text(unicode=True, color=False))
+    # What the task worker does next: the follow-up the results asked for, the messages.
+    with CaptureQueriesContext(connection) as statements:
+        wall, cpu = time.perf_counter(), time.process_time()
+        ran = release_tasks_run()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(
+        f"then {ran} tasks (follow-up, losers' messages): {len(statements.captured_queries)} "
+        f"statements, {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU"
+    )
     Message.objects.filter(patient__user__username__startswith=dataset.BENCH_PREFIX).delete()
     dataset.bench_reset()
     return 0

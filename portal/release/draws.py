@@ -9,7 +9,8 @@ Every due draw is run together, in a fixed number of statements whatever the num
 ballots, requests and slots (docs/performance.md, issue 25): one claim transaction, one
 read of the requests, one booking transaction (`scheduling.draw_booking`) in which each
 ballot's allocation is decided in memory in turn, one transaction recording the results
-(`draw_results`), then the waitlist and the messages in bulk.
+(`draw_results`) and asking a task worker for the waitlist and the messages
+(`follow_up`).
 """
 
 import datetime
@@ -254,10 +255,7 @@ def _run(draws: list[Draw]) -> list[Draw]:
         for row in BallotRequest.objects.filter(pk__in=ids).select_related("patient", "made_by")
     }
     decided, appointments = _book(draws, rows, parsed)
-    fits = draw_results.fits_of(parsed)
-    finished = draw_results.record(draws, decided, rows, appointments, fits)
-    draw_results.after_commit(finished, parsed, fits)
-    return [f.draw for f in finished]
+    return draw_results.record(draws, decided, rows, appointments, draw_results.fits_of(parsed))
 
 
 def draws_run(

@@ -147,6 +147,9 @@ class Draw(models.Model):
     allocation = models.JSONField(_("распределение"), default=dict, blank=True)
     started_at = models.DateTimeField(_("начата"))
     finished_at = models.DateTimeField(_("завершена"), null=True, blank=True)
+    # When the losers were put on the waitlist and told (`release.follow_up`, a task the
+    # results' commit asks for): until then the result page says the entry is on its way.
+    followed_up_at = models.DateTimeField(_("проигравшие обработаны"), null=True, blank=True)
     ran_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("кто запустил"),

@@ -1,6 +1,7 @@
 """Reads of «Запись при открытии дня» (docs/fair-release.md)."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -214,7 +215,7 @@ _SHOWN = ["id", "ballot_id", "patient_id", "specialty_id", "status", "times", "p
           "appointment__starts_at", "appointment__slot__doctor__last_name",
           "appointment__slot__doctor__first_name", "appointment__slot__doctor__middle_name",
           "ballot__draw__id", "ballot__draw__seed", "ballot__draw__finished_at",
-          "fitting"]  # fmt: skip
+          "ballot__draw__followed_up_at", "fitting"]  # fmt: skip
 
 
 def _shown(
@@ -294,10 +295,17 @@ def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int)
         raise Http404
     (pk, ballot_id, patient_id, specialty_id, status, times, position, created_at, refusal,
      clinic_id, day, opens_at, clinic_name, specialty_name, appointment_id, starts_at,
-     last, first, middle, draw_id, seed, finished_at, fitting) = rows[0]  # fmt: skip
+     last, first, middle, draw_id, seed, finished_at, followed_up_at,
+     fitting) = rows[0]  # fmt: skip
     draw = None
     if draw_id is not None and finished_at is not None:
-        draw = Draw(pk=draw_id, ballot_id=ballot_id, seed=seed, finished_at=finished_at)
+        draw = Draw(
+            pk=draw_id,
+            ballot_id=ballot_id,
+            seed=seed,
+            finished_at=finished_at,
+            followed_up_at=followed_up_at,
+        )
     return ShownRequest(
         pk=pk,
         patient_id=patient_id,
@@ -373,6 +381,7 @@ class LostWhy:
 
     fitting: int  # 0: none of the chosen times existed; else they went to earlier places
     entry: JoinedEntry | None  # the waitlist entry the draw put it in, if any
+    joining: bool = False  # the draw's follow-up has not run yet: the entry is on its way
 
 
 def _joined_entry(
@@ -395,6 +404,24 @@ def _joined_entry(
 _JOINED_ENTRY = CompiledQuery(_joined_entry)
 
 
+def waitlisted_for_the_day(asked: Sequence[tuple[int, int, int, datetime.date]]) -> set[int]:
+    """Of ``(ref, patient, specialty, day)``, the refs whose patient has a live waitlist
+    entry in the specialty for exactly that day: the entry a lost request's page links
+    (`lost_why`), read for a whole draw's losers in one statement."""
+    if not asked:
+        return set()
+    live = set(
+        WaitlistEntry.objects.filter(
+            patient_id__in={a[1] for a in asked},
+            specialty_id__in={a[2] for a in asked},
+            date_from__in={a[3] for a in asked},
+            date_to=F("date_from"),
+            status__in=WaitlistEntry.LIVE,
+        ).values_list("patient_id", "specialty_id", "date_from")
+    )
+    return {ref for ref, patient, specialty, day in asked if (patient, specialty, day) in live}
+
+
 def _fitting_from_inputs(request: ShownRequest, draw: Draw) -> int:
     """For a request decided before the draw stored `fitting`: from the draw's record."""
     inputs = Draw.objects.filter(pk=draw.pk).values_list("inputs", flat=True).get()
@@ -410,7 +437,9 @@ def lost_why(request: ShownRequest, draw: Draw) -> LostWhy:
     if not fitting:
         return LostWhy(0, None)
     rows = _JOINED_ENTRY.rows(request.patient_id, request.specialty_id, request.ballot.day)
-    return LostWhy(fitting, JoinedEntry(*rows[0]) if rows else None)
+    if rows:
+        return LostWhy(fitting, JoinedEntry(*rows[0]))
+    return LostWhy(fitting, None, joining=draw.followed_up_at is None)
 
 
 # --- the operator's side ----------------------------------------------------------------

@@ -59,16 +59,28 @@ def open_now(ballot: Ballot) -> None:
     Ballot.objects.filter(pk=ballot.pk).update(opens_at=past)
 
 
-def losers_told() -> int:
-    """Run the losers' message tasks the draws asked for (`release.losers`), as a task
-    worker would: the task row the draw wrote, with its own arguments. Returns how many."""
+def _tasks_run(task_path: str) -> int:
+    """Run the queued tasks of one kind as a task worker would: the rows the code wrote,
+    with their own arguments. Returns how many ran."""
     from django_tasks_db.models import DBTaskResult
 
     ran = 0
-    for row in DBTaskResult.objects.filter(
-        task_path="portal.release.losers.losers_tell", status="READY"
+    for row in DBTaskResult.objects.filter(task_path=task_path, status="READY").order_by(
+        "enqueued_at"
     ):
         row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
         row.delete()
         ran += 1
     return ran
+
+
+def followed_up() -> int:
+    """Run the follow-ups the draws' results asked for (`release.follow_up`: the losers on
+    the waitlist, their messages asked for, what is free offered). Returns how many ran."""
+    return _tasks_run("portal.release.follow_up.draws_follow_up")
+
+
+def losers_told() -> int:
+    """Run the losers' message tasks the follow-ups asked for (`release.losers`). Returns
+    how many ran."""
+    return _tasks_run("portal.release.losers.losers_tell")

@@ -20,7 +20,7 @@ from portal.scheduling.errors import BookingRefused
 from portal.scheduling.models import Appointment, Slot
 from tests.demo.days import MONDAY, SATURDAY, at_ten, next_weekday
 from tests.factories import AppointmentFactory, ChildFactory, GuardianshipFactory, PatientFactory
-from tests.release.conftest import day_ahead, losers_told, open_now
+from tests.release.conftest import day_ahead, followed_up, losers_told, open_now
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,9 @@ def test_the_draw_books_winners_tells_losers_and_opens_the_rest(ballot, place):
     assert sorted(r.position or 0 for r in rows) == [1, 2, 3, 4, 5]
     lost = [r.patient for r in rows.filter(status="lost")]
     told = Message.objects.filter(kind=Kind.BALLOT_LOST)
-    assert not told.exists()  # the draw asks a task worker to write the losers' messages
+    assert not told.exists()  # the draw asks a task worker to follow it up
+    assert losers_told() == 0
+    assert followed_up() == 1  # which asks for the losers' messages
     assert losers_told() == 1
     assert sorted(m.patient_id for m in told) == sorted(p.pk for p in lost)
     assert "не выпало" in told.first().text
@@ -262,6 +264,8 @@ def test_losers_join_the_waitlist_in_draw_order_and_are_told_so(ballot):
         ask(p.user, p, ballot)
     open_now(ballot)
     drawn(ballot)
+    assert not WaitlistEntry.objects.exists()  # the draw's follow-up puts them there
+    assert followed_up() == 1
     losers = list(BallotRequest.objects.filter(status="lost").order_by("position"))
     entries = list(WaitlistEntry.objects.order_by("pk"))
     assert [e.patient_id for e in entries] == [r.patient_id for r in losers]

@@ -25,7 +25,14 @@ from tests.factories import (
     PatientFactory,
     SpecialtyFactory,
 )
-from tests.release.conftest import TZ, day_ahead, losers_told, make_slots, open_now
+from tests.release.conftest import (
+    TZ,
+    day_ahead,
+    followed_up,
+    losers_told,
+    make_slots,
+    open_now,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +59,16 @@ def drawn(ballot: Ballot) -> Draw:
     return draw
 
 
-def statements_of_draws(ballots: list[Ballot]) -> int:
+def statements_of_draws(ballots: list[Ballot]) -> tuple[int, int]:
+    """The statements of the due draws, then of their follow-up (a task of its own)."""
     for ballot in ballots:
         open_now(ballot)
     with CaptureQueriesContext(connection) as run:
         drawn = draws.draws_due()
     assert len(drawn) == len(ballots) and all(d.finished_at for d in drawn)
-    return len(run.captured_queries)
+    with CaptureQueriesContext(connection) as follow:
+        assert followed_up() == 1  # one task for the draws run together
+    return len(run.captured_queries), len(follow.captured_queries)
 
 
 def test_the_statements_of_a_draw_do_not_grow_with_its_requests_and_slots(home_clinic):
@@ -68,7 +78,7 @@ def test_the_statements_of_a_draw_do_not_grow_with_its_requests_and_slots(home_c
     assert big == small
     assert BallotRequest.objects.filter(status="won").count() == 8
     assert WaitlistEntry.objects.count() == 1 + 8
-    assert losers_told() == 2  # one task per run of the due draws
+    assert losers_told() == 2  # one task per follow-up
     assert Message.objects.filter(kind=Kind.BALLOT_LOST).count() == 1 + 8
     assert polling.events_fan_out() == 8  # the winners' bookings, one outbox event each
     assert Message.objects.filter(kind=Kind.BOOKED).count() == 8

@@ -13,7 +13,7 @@ from portal.release.errors import ReleaseRefused
 from portal.release.models import BallotRequest
 from portal.waitlist.models import WaitlistEntry
 from tests.factories import DoctorFactory, PatientFactory, SpecialtyFactory
-from tests.release.conftest import day_ahead, make_slots, open_now
+from tests.release.conftest import day_ahead, followed_up, make_slots, open_now
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,7 @@ def _one_lost_of_two_for_the_second_doctor(ballot, place) -> BallotRequest:
     ]
     open_now(ballot)
     draws.draw_run(ballot_id=ballot.pk)
+    followed_up()
     return BallotRequest.objects.get(pk__in=[r.pk for r in rows], status="lost")
 
 
