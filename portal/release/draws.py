@@ -68,11 +68,15 @@ def _inputs(ballots: Sequence[Ballot], now: datetime.datetime) -> dict[int, dict
     """The snapshot each draw and every replay work from: its waiting requests and its
     kept slots (ballot → inputs), read for all the ballots at once."""
     tz = ZoneInfo(settings.TIME_ZONE)
-    requests = (
-        BallotRequest.objects.filter(ballot__in=ballots, status=BallotRequest.Status.PENDING)
-        .prefetch_related("doctors")
-        .order_by("pk")
-    )
+    # Plain values, not 500 instances and their prefetched doctors (docs/performance.md).
+    waiting = BallotRequest.objects.filter(
+        ballot__in=ballots, status=BallotRequest.Status.PENDING
+    ).order_by("pk")
+    chosen: dict[int, list[int]] = {}
+    for request_id, doctor_id in BallotRequest.doctors.through.objects.filter(
+        ballotrequest__in=waiting
+    ).values_list("ballotrequest_id", "doctor_id"):
+        chosen.setdefault(request_id, []).append(doctor_id)
     slots = (
         _slots_of(ballots)
         .filter(status=Slot.Status.FREE, held_for__isnull=True, held_until__gt=now)
@@ -80,13 +84,15 @@ def _inputs(ballots: Sequence[Ballot], now: datetime.datetime) -> dict[int, dict
         .order_by("starts_at", "doctor_id", "pk")
     )
     requests_of: dict[int, list[dict[str, Any]]] = {b.pk: [] for b in ballots}
-    for r in requests:
-        requests_of[r.ballot_id].append(
+    for pk, ballot_id, patient_id, times in waiting.values_list(
+        "pk", "ballot_id", "patient_id", "times"
+    ):
+        requests_of[ballot_id].append(
             {
-                "id": r.pk,
-                "patient": r.patient_id,
-                "doctors": sorted(d.pk for d in r.doctors.all()),
-                "times": r.times,
+                "id": pk,
+                "patient": patient_id,
+                "doctors": sorted(chosen.get(pk, ())),
+                "times": times,
             }
         )
     # A ballot is one place and day, so a slot belongs to exactly one of them.
@@ -250,9 +256,9 @@ def _run(draws: list[Draw]) -> list[Draw]:
         return []
     parsed = {d.pk: allocation.inputs_parse(d.inputs) for d in draws}
     ids = [r.id for requests, _ in parsed.values() for r in requests]
+    # Who asked is the booking's actor; the patient is needed by id only.
     rows = {
-        row.pk: row
-        for row in BallotRequest.objects.filter(pk__in=ids).select_related("patient", "made_by")
+        row.pk: row for row in BallotRequest.objects.filter(pk__in=ids).select_related("made_by")
     }
     decided, appointments = _book(draws, rows, parsed)
     return draw_results.record(draws, decided, rows, appointments, draw_results.fits_of(parsed))
