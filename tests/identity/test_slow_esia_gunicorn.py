@@ -7,7 +7,9 @@ while, and gunicorn kills no worker. Before the deadline existed, the dripping l
 held its worker until gunicorn killed it at 30 s.
 """
 
+import fcntl
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -66,8 +68,32 @@ def slow_esia_url(esia_emulator_url):
     yield from slow_esia(esia_emulator_url)
 
 
+def _migrated(tmp_path_factory, env: dict[str, str]) -> Path:
+    """A migrated empty SQLite database, made once for the whole run (migrating takes
+    about ten seconds) and copied for each gunicorn: under a folder every xdist worker
+    shares, behind a file lock, named after every migration file (`portal.demo.migrated`)
+    so a copy left by an older run is never used."""
+    from portal.demo.migrated import migrations_key
+
+    folder = tmp_path_factory.getbasetemp().parent / "slow-esia-migrated"
+    folder.mkdir(exist_ok=True)
+    database = folder / f"migrated-{migrations_key()}.sqlite3"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not database.exists():
+            data = folder / f"data-{os.getpid()}"
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+                cwd=ROOT,
+                env=env | {"PORTAL_DATA_DIR": str(data)},
+                check=True,
+            )
+            os.replace(data / "portal.sqlite3", database)
+    return database
+
+
 @pytest.fixture
-def gunicorn(request, tmp_path, esia_keys, slow_esia_url, settings):
+def gunicorn(request, tmp_path, tmp_path_factory, esia_keys, slow_esia_url, settings):
     url, behaviour = slow_esia_url
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))  # ephemeral: handed to gunicorn as a file descriptor
@@ -76,9 +102,8 @@ def gunicorn(request, tmp_path, esia_keys, slow_esia_url, settings):
     esia_configure(settings, esia_keys, url, portal_url)  # the emulator checks against these
     env = _environment(tmp_path / "data", esia_keys, url, portal_url)
     env |= getattr(request, "param", {})  # a test's own settings, by indirect parametrize
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
-    )
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(_migrated(tmp_path_factory, env), tmp_path / "data" / "portal.sqlite3")
     log = tmp_path / "gunicorn.log"
     proc = subprocess.Popen(
         [
