@@ -6,6 +6,7 @@ while it has not run yet."""
 import datetime
 import importlib
 import io
+from unittest import mock
 
 import pytest
 from django.apps import apps
@@ -56,6 +57,26 @@ def test_the_results_commit_with_the_ask_for_their_follow_up(ballot):
     ]
     assert Draw.objects.get().followed_up_at is not None
     assert losers_told() == 1
+    told = Message.objects.filter(kind=Kind.BALLOT_LOST, channel="email")
+    assert told.count() == 3 and all("лист ожидания" in m.text for m in told)
+
+
+def test_a_task_worker_runs_the_follow_up_and_then_the_losers_messages(ballot):
+    """The library's own worker, as `tasks_worker` runs it: the task rows the draw wrote,
+    found by their paths and run with their stored arguments, the follow-up's own ask for
+    the messages taken in the same batch."""
+    _drawn_with_losers(ballot)
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload",
+            "--queue-name", "default", verbosity=0,
+        )  # fmt: skip
+    done = DBTaskResult.objects.filter(task_path__startswith="portal.release.")
+    assert sorted(done.values_list("task_path", "status")) == [
+        ("portal.release.follow_up.draws_follow_up", "SUCCESSFUL"),
+        ("portal.release.losers.losers_tell", "SUCCESSFUL"),
+    ]
+    assert WaitlistEntry.objects.count() == 3
     told = Message.objects.filter(kind=Kind.BALLOT_LOST, channel="email")
     assert told.count() == 3 and all("лист ожидания" in m.text for m in told)
 
