@@ -68,6 +68,23 @@ def slow_esia_url(esia_emulator_url):
     yield from slow_esia(esia_emulator_url)
 
 
+def _shared(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this run shares."""
+    folder = tmp_path_factory.getbasetemp().parent / "slow-esia-migrated"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def _one_drill_at_a_time(tmp_path_factory):
+    """The drills time logins against a 10 s deadline on a 2-core machine: two of them at
+    once (three gunicorn workers each) starved one login 2 s past its bound. A file lock
+    every xdist worker shares keeps them apart; the other tests go on meanwhile."""
+    with (_shared(tmp_path_factory) / "drill").open("w") as drill:
+        fcntl.flock(drill, fcntl.LOCK_EX)
+        yield
+
+
 def _migrated(tmp_path_factory, env: dict[str, str]) -> Path:
     """A migrated empty SQLite database, made once for the whole run (migrating takes
     about ten seconds) and copied for each gunicorn: under a folder every xdist worker
@@ -75,8 +92,7 @@ def _migrated(tmp_path_factory, env: dict[str, str]) -> Path:
     so a copy left by an older run is never used."""
     from portal.demo.migrated import migrations_key
 
-    folder = tmp_path_factory.getbasetemp().parent / "slow-esia-migrated"
-    folder.mkdir(exist_ok=True)
+    folder = _shared(tmp_path_factory)
     database = folder / f"migrated-{migrations_key()}.sqlite3"
     with (folder / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -93,7 +109,9 @@ def _migrated(tmp_path_factory, env: dict[str, str]) -> Path:
 
 
 @pytest.fixture
-def gunicorn(request, tmp_path, tmp_path_factory, esia_keys, slow_esia_url, settings):
+def gunicorn(
+    request, tmp_path, tmp_path_factory, esia_keys, slow_esia_url, settings, _one_drill_at_a_time
+):
     url, behaviour = slow_esia_url
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))  # ephemeral: handed to gunicorn as a file descriptor
@@ -175,7 +193,10 @@ def test_a_slow_esia_costs_logins_ten_seconds_and_never_a_worker(gunicorn):
         assert response.status_code == 503, (oid, response.status_code)
         assert "Госуслуги (ЕСИА) сейчас не отвечают" in response.text
         assert int(response.headers["retry-after"]) > 0
-        assert DEADLINE - 1 < elapsed < DEADLINE + 2, (oid, elapsed)
+        # Ended at the deadline, give or take a loaded machine's scheduling (12.3 s was
+        # seen once under CI's load); without it the dripping login would hold its worker
+        # until gunicorn killed it at 30 s, and the slow one would take 24 s and more.
+        assert DEADLINE - 1 < elapsed < DEADLINE + 3, (oid, elapsed)
     assert len(health) >= 10
     assert all(status == 200 for status, _ in health), health
     # Each probe answered well inside the login deadline: a free worker served it while
