@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portal.scheduling.models import Appointment
 from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
@@ -46,7 +47,7 @@ def test_a_visitor_switches_the_version_on_and_it_follows_her(
     page.get_by_role("button", name="Обычная версия сайта").click()
     page.wait_for_url("**/districts/*/")
     assert _background(page) == "rgb(255, 255, 255)"
-    assert page.get_by_role("link", name="Версия для слабовидящих").is_visible()
+    expect(page.get_by_role("link", name="Версия для слабовидящих")).to_be_visible()
 
 
 def test_images_off_keeps_the_tickets_qr_code_the_registry_scans(
@@ -57,13 +58,13 @@ def test_images_off_keeps_the_tickets_qr_code_the_registry_scans(
     appointment = AppointmentFactory(patient=patient.patient)
     login_as(patient)
     page.goto(live_server.url + f"/appointments/{appointment.pk}/")
-    assert page.locator(".ticket-qr svg").is_visible()
+    expect(page.locator(".ticket-qr svg")).to_be_visible()
     use_version("blue-150-no-images")
     page.reload()
     assert "a11y-images-off" in page.evaluate("document.documentElement.className")
     # Issue 27: the QR is not decoration but the ticket itself for the registry's scanner.
-    assert page.locator(".ticket-qr svg").is_visible()
-    assert page.get_by_role("heading", name=re.compile(appointment.ticket_number)).is_visible()
+    expect(page.locator(".ticket-qr svg")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(appointment.ticket_number))).to_be_visible()
 
 
 def test_esc_closes_the_surname_menu_and_returns_focus(live_server, page, login_as, guardian):
@@ -153,7 +154,7 @@ def test_a_mother_books_for_her_daughter_with_the_keyboard_only(
     page.wait_for_url(re.compile(r"/booking/doctor/\d+/[\d-]+/$"))
     _tab_to(page, "10:00")
     page.wait_for_url(re.compile(r"/booking/slot/\d+/$"))
-    assert page.get_by_text("Иванова Мария Ивановна").first.is_visible()
+    expect(page.get_by_text("Иванова Мария Ивановна").first).to_be_visible()
     _tab_to(page, "Записаться")
     page.wait_for_url(re.compile(r"/appointments/\d+/$"))
     assert Appointment.objects.get().patient == child

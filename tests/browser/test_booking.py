@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portal.scheduling.models import Appointment
 from tests.factories import DoctorFactory, SlotFactory, SpecialtyFactory
@@ -48,14 +49,14 @@ def test_a_patient_books_prints_the_ticket_and_cancels(
     page.locator(".choice-list a").first.click()
     assert_accessible(page)
     page.locator(".choice-list a").first.click()
-    assert page.get_by_role("heading", name="Подтверждение записи").is_visible()
-    assert page.get_by_text("Соколов Николай Андреевич").is_visible()
+    expect(page.get_by_role("heading", name="Подтверждение записи")).to_be_visible()
+    expect(page.get_by_text("Соколов Николай Андреевич")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Записаться").click()
     page.wait_for_url(re.compile(r"/appointments/\d+/$"))
     appointment = Appointment.objects.get()
-    assert page.get_by_role("heading", name=re.compile(appointment.ticket_number)).is_visible()
+    expect(page.get_by_role("heading", name=re.compile(appointment.ticket_number))).to_be_visible()
     assert page.locator(".ticket-qr svg").count() == 1
     assert_accessible(page)
     with page.expect_download() as download:
@@ -66,8 +67,8 @@ def test_a_patient_books_prints_the_ticket_and_cancels(
     assert_accessible(page)
     page.get_by_role("button", name="Да, отменить запись").click()
     page.wait_for_url("**/appointments/")
-    assert page.get_by_text("Запись отменена").is_visible()
-    assert page.get_by_text("Предстоящих записей нет.").is_visible()
+    expect(page.get_by_text("Запись отменена")).to_be_visible()
+    expect(page.get_by_text("Предстоящих записей нет.")).to_be_visible()
     assert_accessible(page)
 
 
@@ -84,7 +85,7 @@ def test_a_mother_books_for_her_daughter_by_the_nearest_free_time(
     page.get_by_role("button", name="Найти").click()
     assert_accessible(page)
     page.get_by_role("link", name=re.compile("Записаться на")).first.click()
-    assert page.get_by_text("Иванова Мария Ивановна").first.is_visible()
+    expect(page.get_by_text("Иванова Мария Ивановна").first).to_be_visible()
     page.get_by_role("button", name="Записаться").click()
     page.wait_for_url(re.compile(r"/appointments/\d+/$"))
     assert Appointment.objects.get().patient == child

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.test_every_page import _axe_problems, _in_version, _too_wide, _waitlist_offer
 from tests.factories import (
@@ -69,11 +70,11 @@ def test_the_cabinet_home_passes_axe_and_fits_the_screen(
     login_as(guardian)
     problems = []
     page.goto(live_server.url + reverse("identity:cabinet"))
-    assert page.get_by_role("heading", name="Дети").is_visible()
+    expect(page.get_by_role("heading", name="Дети")).to_be_visible()
     problems += [f"mother: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)]
     act_for(child)
     page.goto(live_server.url + reverse("identity:cabinet"))
-    assert page.get_by_role("heading", name="Предложения времени ждут ответа").is_visible()
+    expect(page.get_by_role("heading", name="Предложения времени ждут ответа")).to_be_visible()
     problems += [f"child: {p}" for p in _in_version(page, version) + check(page) + _too_wide(page)]
     assert not problems, f"{version} at {width} px:\n" + "\n".join(problems)
 

@@ -1,6 +1,7 @@
 """A mother is told in her cabinet that someone else added her daughter, and revokes them."""
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.patients.models import Guardianship
 from tests.factories import ChildFactory, GuardianshipFactory, PatientFactory
@@ -17,7 +18,9 @@ def test_mother_revokes_a_newcomer_from_her_cabinet(live_server, page, login_as,
 
     login_as(mother.user)
     page.goto(live_server.url + "/cabinet/")
-    assert page.get_by_text("К вашему ребёнку добавлен новый законный представитель").is_visible()
+    expect(
+        page.get_by_text("К вашему ребёнку добавлен новый законный представитель")
+    ).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Подробнее в «Личных данных»").click()
     page.wait_for_url("**/cabinet/personal/**")
@@ -26,7 +29,7 @@ def test_mother_revokes_a_newcomer_from_her_cabinet(live_server, page, login_as,
     assert_accessible(page)
     notice.get_by_role("button", name="Отозвать доступ").click()
     page.wait_for_url("**/cabinet/personal/**")
-    assert page.get_by_text("к кабинету ребёнка отозван").is_visible()
+    expect(page.get_by_text("к кабинету ребёнка отозван")).to_be_visible()
     assert page.locator("#guardians").count() == 0
     newcomer.refresh_from_db()
     assert newcomer.end_reason == Guardianship.EndReason.REVOKED

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portal.directory.models import Doctor
 from portal.scheduling.models import Appointment
@@ -64,7 +65,7 @@ def test_mother_books_for_herself_and_her_daughter_after_logging_in_through_esia
     page.get_by_role("button", name="Иванова Анна Петровна").click()
     page.wait_for_url(live_server.url + "/cabinet/")
     # Insurer and attachment come from the registry of insured persons, not typed.
-    assert page.get_by_text("Городская поликлиника № 1").first.is_visible()
+    expect(page.get_by_text("Городская поликлиника № 1").first).to_be_visible()
     save_screenshot(page, "cabinet")
 
     page.locator(".account-menu summary").click()
@@ -74,19 +75,19 @@ def test_mother_books_for_herself_and_her_daughter_after_logging_in_through_esia
 
     page.goto(live_server.url + "/cabinet/")
     _book_nearest(page, "Терапевт участковый")
-    assert page.get_by_text(therapist.full_name).first.is_visible()
+    expect(page.get_by_text(therapist.full_name).first).to_be_visible()
 
     page.goto(live_server.url + "/cabinet/")
     page.locator(".account-menu summary").click()
     page.locator(".account-menu-list").get_by_role("button", name="Иванова М.И.").click()
     page.wait_for_url("**/cabinet/")
     _book_nearest(page, "Педиатр участковый")
-    assert page.get_by_text(pediatrician.full_name).first.is_visible()
+    expect(page.get_by_text(pediatrician.full_name).first).to_be_visible()
     assert_accessible(page)
     # Issue 27: Мария's cabinet home opens on her next appointment.
     page.goto(live_server.url + "/cabinet/")
-    assert page.get_by_role("heading", name="Ближайшие приёмы").is_visible()
-    assert page.locator(".cabinet-home").first.get_by_text(pediatrician.full_name).is_visible()
+    expect(page.get_by_role("heading", name="Ближайшие приёмы")).to_be_visible()
+    expect(page.locator(".cabinet-home").first.get_by_text(pediatrician.full_name)).to_be_visible()
     save_screenshot(page, "cabinet-home")
     page.go_back()  # to her ticket
 
@@ -112,4 +113,4 @@ def test_mother_books_for_herself_and_her_daughter_after_logging_in_through_esia
     page.get_by_role("button", name="Да, отменить запись").click()
     page.wait_for_url("**/appointments/")
     assert Appointment.objects.filter(status=Appointment.Status.BOOKED).count() == 1
-    assert page.get_by_text("Запись отменена").is_visible()
+    expect(page.get_by_text("Запись отменена")).to_be_visible()

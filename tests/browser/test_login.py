@@ -1,6 +1,7 @@
 """Login through ESIA in Chromium: the portal and the emulator on their own origins."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.esia_fixtures import esia_configure
 
@@ -22,19 +23,19 @@ def _to_esia(page, portal):
 
 def test_confirmed_citizen_logs_in_and_out(page, portal, assert_accessible):
     _to_esia(page, portal)
-    assert page.get_by_role("heading", name="Вход в систему").is_visible()
+    expect(page.get_by_role("heading", name="Вход в систему")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Иванова Анна Петровна").click()
     page.wait_for_url(portal + "/cabinet/")
-    assert page.get_by_role("heading", name="Личный кабинет").is_visible()
-    assert page.get_by_role("heading", name="Иванова Анна Петровна").is_visible()
+    expect(page.get_by_role("heading", name="Личный кабинет")).to_be_visible()
+    expect(page.get_by_role("heading", name="Иванова Анна Петровна")).to_be_visible()
     assert_accessible(page)
 
     page.locator("summary", has_text="Иванова").click()  # the surname menu (Рис. 4)
     page.get_by_role("button", name="Выйти").click()
     page.wait_for_url(portal + "/")
     page.goto(portal + "/cabinet/")
-    assert page.get_by_role("link", name="Войти через ЕСИА").is_visible()
+    expect(page.get_by_role("link", name="Войти через ЕСИА")).to_be_visible()
 
 
 @pytest.mark.parametrize(
@@ -48,15 +49,15 @@ def test_unconfirmed_accounts_see_why_and_how_to_confirm(
     page.get_by_role("button", name=persona).click()
     page.wait_for_url(portal + "/login/refused/not_confirmed/**")
     page.reload()  # a page of its own: the explanation survives a reload
-    assert page.get_by_role(
-        "heading", name="Нужна подтверждённая учётная запись Госуслуг"
-    ).is_visible()
-    assert (
-        page.get_by_text(f"Вы вошли со {level}", exact=False)
-        .or_(page.get_by_text(f"Вы вошли с {level}", exact=False))
-        .is_visible()
-    )
-    assert page.get_by_role("heading", name="Как подтвердить учётную запись?").is_visible()
+    expect(
+        page.get_by_role("heading", name="Нужна подтверждённая учётная запись Госуслуг")
+    ).to_be_visible()
+    expect(
+        page.get_by_text(f"Вы вошли со {level}", exact=False).or_(
+            page.get_by_text(f"Вы вошли с {level}", exact=False)
+        )
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Как подтвердить учётную запись?")).to_be_visible()
     assert_accessible(page)
 
 
@@ -64,8 +65,8 @@ def test_cancel_on_the_esia_page_returns_to_the_login_choice(page, portal, asser
     _to_esia(page, portal)
     page.get_by_role("button", name="Отмена").click()
     page.wait_for_url(portal + "/cabinet/")
-    assert page.get_by_text("Вход через Госуслуги отменён").is_visible()
-    assert page.get_by_role("link", name="Войти через ЕСИА").is_visible()
+    expect(page.get_by_text("Вход через Госуслуги отменён")).to_be_visible()
+    expect(page.get_by_role("link", name="Войти через ЕСИА")).to_be_visible()
     assert_accessible(page)
 
 
@@ -78,4 +79,4 @@ def test_login_returns_the_patient_to_where_they_were_going(page, portal, assert
     page.wait_for_url("**/aas/oauth2/v2/ac?**")
     page.get_by_role("button", name="Иванова Анна Петровна").click()
     page.wait_for_url(portal + "/booking/")
-    assert page.get_by_role("heading", name="Запись к врачу").is_visible()
+    expect(page.get_by_role("heading", name="Запись к врачу")).to_be_visible()

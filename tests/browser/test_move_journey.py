@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portal.directory.models import Doctor
 from portal.notifications.models import Kind, Message
@@ -76,7 +77,7 @@ def test_anna_moves_her_appointment_to_next_week_on_a_phone_in_the_large_version
     assert original.status == Appointment.Status.BOOKED
     page.get_by_role("button", name="Перенести").click()
     page.wait_for_url(re.compile(r"/appointments/\d+/$"))
-    assert page.get_by_text("Запись перенесена").first.is_visible()
+    expect(page.get_by_text("Запись перенесена").first).to_be_visible()
     assert_accessible(page)
 
     moved = Appointment.objects.get(patient=anna, status=Appointment.Status.BOOKED)

@@ -7,6 +7,7 @@ name with an ordinary space, measured the same way, does split: the check can fa
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import ClinicFactory, DistrictFactory
 
@@ -55,7 +56,7 @@ def test_a_clinic_name_keeps_its_number_on_the_line_of_its_sign(live_server, pag
     page.goto(f"{live_server.url}/districts/{district.pk}/")
 
     link = page.get_by_role("link", name=NAME)  # Playwright reads U+00A0 as a space
-    assert link.is_visible()
+    expect(link).to_be_visible()
     link.evaluate("a => a.closest('h2').id = 'the-clinic'")  # a block: it can be narrowed
     assert "№\u00a017" in link.inner_text()
 

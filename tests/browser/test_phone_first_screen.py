@@ -7,6 +7,7 @@ with wide spacing, on a 375 × 812 screen.
 """
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,5 +66,5 @@ def test_a_wide_screen_shows_the_panel_unfolded(live_server, page, use_version):
     page.set_viewport_size({"width": 1280, "height": 900})
     use_version("white-on-black-200")
     page.goto(live_server.url + "/booking/")
-    assert page.get_by_role("button", name="обычный шрифт").is_visible()
+    expect(page.get_by_role("button", name="обычный шрифт")).to_be_visible()
     assert not page.get_by_text("Аа").is_visible()

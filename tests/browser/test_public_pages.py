@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -8,7 +9,7 @@ def test_visitor_walks_from_home_to_a_clinic(
 ):
     page.goto(live_server.url + "/")
     save_screenshot(page, "home")
-    assert page.get_by_role("link", name="Личный кабинет").first.is_visible()
+    expect(page.get_by_role("link", name="Личный кабинет").first).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("navigation", name="Основное меню").get_by_role(
@@ -29,13 +30,13 @@ def test_visitor_walks_from_home_to_a_clinic(
     page.get_by_role("link", name="Страница 1").click()
     page.get_by_role("link", name="г. Иркутск").click()
     page.wait_for_url("**/districts/*/")
-    assert page.get_by_role("heading", name="г. Иркутск").is_visible()
+    expect(page.get_by_role("heading", name="г. Иркутск")).to_be_visible()
     assert page.locator(".card").count() >= 15
     assert_accessible(page)
 
     page.get_by_role("link", name="Городская поликлиника № 1", exact=True).click()
     page.wait_for_url("**/clinics/*/")
-    assert page.get_by_text("Терапевт участковый").first.is_visible()
+    expect(page.get_by_text("Терапевт участковый").first).to_be_visible()
     assert page.locator("tbody tr").count() > 5
     assert_accessible(page)
 

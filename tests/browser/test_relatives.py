@@ -1,6 +1,7 @@
 """Рис. 5–9 in Chromium: personal data, add a child, relatives, the child's cabinet and back."""
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.demo.personas import birth_date, kid_by_key, persona_by_key
 from tests.factories import PatientFactory
@@ -42,7 +43,7 @@ def test_mother_adds_children_and_acts_for_one(
     assert_accessible(page)
     menu.get_by_role("link", name="Личные данные").click()
     page.wait_for_url("**/cabinet/personal/")
-    assert page.get_by_text("3801010101010126").is_visible()
+    expect(page.get_by_text("3801010101010126")).to_be_visible()
     assert_accessible(page)
 
     # Рис. 6–7: a wrong status is refused with a message at the field.
@@ -78,10 +79,10 @@ def test_mother_adds_children_and_acts_for_one(
     page.wait_for_url("**/cabinet/")
     banner = page.get_by_role("region", name="Чей кабинет")
     assert "Иванова Мария Ивановна" in banner.inner_text()
-    assert page.get_by_role("heading", name="Иванова Мария Ивановна").is_visible()
+    expect(page.get_by_role("heading", name="Иванова Мария Ивановна")).to_be_visible()
     assert_accessible(page)
 
     banner.get_by_role("button", name="Вернуться в свой кабинет").click()
     page.wait_for_url("**/cabinet/")
     assert page.get_by_role("region", name="Чей кабинет").count() == 0
-    assert page.get_by_role("heading", name="Иванова Анна Петровна").is_visible()
+    expect(page.get_by_role("heading", name="Иванова Анна Петровна")).to_be_visible()

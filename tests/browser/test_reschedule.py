@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from portal.scheduling.models import Appointment
 from tests.factories import AppointmentFactory, DoctorFactory, SlotFactory, SpecialtyFactory
@@ -37,21 +38,21 @@ def test_a_patient_moves_an_appointment_to_a_colleague_in_one_step(
     page.goto(live_server.url + "/appointments/")
     page.get_by_role("link", name=re.compile("^Перенести")).click()
     page.wait_for_url(f"**/appointments/{original.pk}/reschedule/")
-    assert page.get_by_role("heading", name=re.compile("Зорина Ольга")).is_visible()
-    assert page.get_by_role("heading", name=re.compile("Ким Вера")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Зорина Ольга"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Ким Вера"))).to_be_visible()
     assert_accessible(page)
 
     page.locator(f'a[href$="/reschedule/{target.pk}/"]').click()
-    assert page.get_by_role("heading", name="Перенести запись?").is_visible()
-    assert page.get_by_text("Ким Вера").first.is_visible()
+    expect(page.get_by_role("heading", name="Перенести запись?")).to_be_visible()
+    expect(page.get_by_text("Ким Вера").first).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Перенести").click()
 
     page.wait_for_url(re.compile(r"/appointments/\d+/$"))
     moved = Appointment.objects.get(status="booked")
     assert moved.slot_id == target.pk
-    assert page.get_by_text("Запись перенесена").is_visible()
-    assert page.get_by_role("heading", name=re.compile(moved.ticket_number)).is_visible()
+    expect(page.get_by_text("Запись перенесена")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(moved.ticket_number))).to_be_visible()
     assert_accessible(page)
     original.refresh_from_db()
     assert original.status == Appointment.Status.CANCELLED_PATIENT
@@ -76,8 +77,8 @@ def test_a_move_to_a_time_taken_meanwhile_keeps_the_original(
     target.save()
     page.get_by_role("button", name="Перенести").click()
 
-    assert page.get_by_role("alert").get_by_text("уже занято").is_visible()
-    assert page.get_by_text("Прежняя запись сохранена").is_visible()
+    expect(page.get_by_role("alert").get_by_text("уже занято")).to_be_visible()
+    expect(page.get_by_text("Прежняя запись сохранена")).to_be_visible()
     assert_accessible(page)
     original.refresh_from_db()
     assert original.status == Appointment.Status.BOOKED
