@@ -84,6 +84,18 @@ def _fresh_cache():
     kept_forget()
 
 
+@pytest.fixture(autouse=True)
+def _slots_from_tomorrow():
+    """A test's default slots start tomorrow, 20 minutes apart, wherever it runs.
+
+    `SlotFactory` numbers its slots for the whole process: in a random-order run the
+    four-hundredth slot of an xdist worker started six days ahead, outside a 7-day
+    waitlist window, and a test that passed alone failed after four hundred others."""
+    from tests.factories import SlotFactory
+
+    SlotFactory.reset_sequence()
+
+
 class _StoppedClock:
     def __init__(self) -> None:
         self.now = time.time()
