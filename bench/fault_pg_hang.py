@@ -212,6 +212,7 @@ def gunicorn(env: dict[str, str], port: int, workers: int, log_path: Path) -> It
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "portal.wsgi:application",
+             "--config", "python:portal.gunicorn_conf",
              "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
              "--timeout", str(WORKER_TIMEOUT), "--error-logfile", str(log_path)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -340,6 +340,7 @@ def measure_peer(data_dir: Path, log: Log, count: int = BOOKINGS) -> PeerResult:
         app="bench.peer_project.wsgi:application",
         settings="bench.peer_project.settings",
         ready_path="/admin/login/",
+        config=None,  # the peer's gunicorn as its project would run it
     )
     server.start()
     log(f"peer: gunicorn, {PEER_WORKERS} sync workers on 127.0.0.1:{PEER_PORT}")

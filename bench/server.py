@@ -9,6 +9,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The portal's own gunicorn settings, as docs/operations.md deploys it: the application
+# loaded and warmed in the master, workers forked from it. BENCH_FORKED_WARM=0 measures
+# gunicorn's defaults instead (each worker loads the application itself).
+PORTAL_CONFIG = "python:portal.gunicorn_conf"
+DEFAULT_CONFIG = PORTAL_CONFIG if os.environ.get("BENCH_FORKED_WARM", "1") == "1" else None
 
 
 def workers_for(cores: int) -> int:
@@ -31,6 +36,7 @@ class Gunicorn:
         app: str = "portal.wsgi:application",
         settings: str = "bench.settings",
         ready_path: str = "/healthz",
+        config: str | None = DEFAULT_CONFIG,
     ) -> None:
         self.port = port
         self.workers = workers
@@ -40,6 +46,7 @@ class Gunicorn:
         self.app = app
         self.settings = settings
         self.ready_path = ready_path
+        self.config = config
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -60,6 +67,7 @@ class Gunicorn:
             "60",
             "--error-logfile",
             str(self.log_path),
+            *(["--config", self.config] if self.config else []),
         ]
         env = {**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": self.settings}
         log = self.log_path.open("ab")

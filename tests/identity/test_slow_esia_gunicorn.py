@@ -8,7 +8,6 @@ held its worker until gunicorn killed it at 30 s.
 """
 
 import fcntl
-import os
 import shutil
 import socket
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 
 from tests.esia_fixtures import ISSUER, emulator_choose, esia_configure
 from tests.identity.test_login_flow import ANNA, IVAN, PETROV
+from tests.served import migrated_sqlite, served_environment, shared_folder, workers_of
 from tests.slow_esia import slow_esia
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,18 +30,7 @@ WORKER_TIMEOUT = 30
 
 
 def _environment(data_dir: Path, keys, esia_url: str, portal_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    return env | {
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "PORTAL_DATA_DIR": str(data_dir),
-        "DEBUG": "0",
-        "SECRET_KEY": "slow-esia-test-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "WHITENOISE_USE_FINDERS": "1",
-        "RATELIMIT_ENABLE": "0",
+    return served_environment(data_dir) | {
         "ESIA_EMULATOR_ENABLED": "0",
         "ESIA_BASE_URL": esia_url,
         "ESIA_ISSUER": ISSUER,
@@ -56,23 +45,9 @@ def _environment(data_dir: Path, keys, esia_url: str, portal_url: str) -> dict[s
     }
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 @pytest.fixture
 def slow_esia_url(esia_emulator_url):
     yield from slow_esia(esia_emulator_url)
-
-
-def _shared(tmp_path_factory) -> Path:
-    """A folder every xdist worker of this run shares."""
-    folder = tmp_path_factory.getbasetemp().parent / "slow-esia-migrated"
-    folder.mkdir(exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -80,32 +55,9 @@ def _one_drill_at_a_time(tmp_path_factory):
     """The drills time logins against a 10 s deadline on a 2-core machine: two of them at
     once (three gunicorn workers each) starved one login 2 s past its bound. A file lock
     every xdist worker shares keeps them apart; the other tests go on meanwhile."""
-    with (_shared(tmp_path_factory) / "drill").open("w") as drill:
+    with (shared_folder(tmp_path_factory) / "drill").open("w") as drill:
         fcntl.flock(drill, fcntl.LOCK_EX)
         yield
-
-
-def _migrated(tmp_path_factory, env: dict[str, str]) -> Path:
-    """A migrated empty SQLite database, made once for the whole run (migrating takes
-    about ten seconds) and copied for each gunicorn: under a folder every xdist worker
-    shares, behind a file lock, named after every migration file (`portal.demo.migrated`)
-    so a copy left by an older run is never used."""
-    from portal.demo.migrated import migrations_key
-
-    folder = _shared(tmp_path_factory)
-    database = folder / f"migrated-{migrations_key()}.sqlite3"
-    with (folder / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not database.exists():
-            data = folder / f"data-{os.getpid()}"
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-                cwd=ROOT,
-                env=env | {"PORTAL_DATA_DIR": str(data)},
-                check=True,
-            )
-            os.replace(data / "portal.sqlite3", database)
-    return database
 
 
 @pytest.fixture
@@ -121,11 +73,12 @@ def gunicorn(
     env = _environment(tmp_path / "data", esia_keys, url, portal_url)
     env |= getattr(request, "param", {})  # a test's own settings, by indirect parametrize
     (tmp_path / "data").mkdir()
-    shutil.copyfile(_migrated(tmp_path_factory, env), tmp_path / "data" / "portal.sqlite3")
+    shutil.copyfile(migrated_sqlite(tmp_path_factory, env), tmp_path / "data" / "portal.sqlite3")
     log = tmp_path / "gunicorn.log"
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "portal.wsgi:application",
+            "--config", "python:portal.gunicorn_conf",
             "--bind", f"fd://{listener.fileno()}", "--workers", "3", "--worker-class", "sync",
             "--timeout", str(WORKER_TIMEOUT), "--graceful-timeout", "5",
             "--error-logfile", str(log),
@@ -138,7 +91,7 @@ def gunicorn(
         while time.monotonic() - started < 60:
             try:
                 healthy = httpx.get(f"{portal_url}/healthz", timeout=2).status_code == 200
-                if healthy and len(_children(proc.pid)) == 3:
+                if healthy and len(workers_of(proc.pid)) == 3:
                     break
             except httpx.HTTPError:
                 pass
@@ -168,7 +121,7 @@ def test_a_slow_esia_costs_logins_ten_seconds_and_never_a_worker(gunicorn):
     portal_url, behaviour, proc, log = gunicorn
     behaviour.modes |= {ANNA: "drip", IVAN: "slow"}
     behaviour.drip, behaviour.delay = 4.0, 8.0
-    workers_before = sorted(_children(proc.pid))
+    workers_before = sorted(workers_of(proc.pid))
 
     results: dict = {}
     logins = [
@@ -202,7 +155,7 @@ def test_a_slow_esia_costs_logins_ten_seconds_and_never_a_worker(gunicorn):
     # Each probe answered well inside the login deadline: a free worker served it while
     # the two logins waited for ESIA (2 s was too tight on a loaded 2-core machine).
     assert max(seconds for _, seconds in health) < DEADLINE / 2, health
-    assert sorted(_children(proc.pid)) == workers_before, "no worker was killed or replaced"
+    assert sorted(workers_of(proc.pid)) == workers_before, "no worker was killed or replaced"
     assert "WORKER TIMEOUT" not in log.read_text()
     # What the slow ESIA saw: the dripping token call; Ivan's 8-second token call and,
     # if any time was left after it (a busy machine signs and verifies slower), the
