@@ -16,8 +16,16 @@ PORTAL_CONFIG = "python:portal.gunicorn_conf"
 DEFAULT_CONFIG = PORTAL_CONFIG if os.environ.get("BENCH_FORKED_WARM", "1") == "1" else None
 
 
+# What-ifs for docs/performance.md, never the table's setting: BENCH_WORKERS=2
+# BENCH_THREADS=4 serves with gunicorn's gthread workers (four threads each) instead.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "0"))
+THREADS = int(os.environ.get("BENCH_THREADS", "0"))
+
+
 def workers_for(cores: int) -> int:
     """gunicorn's rule of thumb for sync workers: two per core plus one."""
+    if WORKERS:
+        return WORKERS
     return 2 * max(cores, 1) + 1
 
 
@@ -49,6 +57,12 @@ class Gunicorn:
         self.config = config
         self.proc: subprocess.Popen[bytes] | None = None
 
+    def _worker_class(self) -> list[str]:
+        """Sync workers; gthread ones for the portal when BENCH_THREADS asks (a what-if)."""
+        if THREADS and self.app == "portal.wsgi:application":
+            return ["--worker-class", "gthread", "--threads", str(THREADS)]
+        return ["--worker-class", "sync"]
+
     def start(self) -> None:
         cmd = [
             self.python,
@@ -59,8 +73,7 @@ class Gunicorn:
             f"127.0.0.1:{self.port}",
             "--workers",
             str(self.workers),
-            "--worker-class",
-            "sync",
+            *self._worker_class(),
             "--backlog",
             "2048",
             "--timeout",
