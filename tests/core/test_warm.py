@@ -67,10 +67,10 @@ def test_the_warm_up_sends_no_statement(django_assert_num_queries):
         process_warm()
 
 
+# On PostgreSQL: Django never closes the in-memory SQLite database of the tests.
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_the_master_closes_its_database_connection_before_a_fork():
-    if connection.vendor != "postgresql":
-        pytest.skip("an in-memory SQLite test database is never closed (Django keeps it)")
     connection.ensure_connection()
     assert connection.connection is not None
     connections_drop()
