@@ -63,8 +63,8 @@ class Gunicorn:
             return ["--worker-class", "gthread", "--threads", str(THREADS)]
         return ["--worker-class", "sync"]
 
-    def start(self) -> None:
-        cmd = [
+    def command(self) -> list[str]:
+        return [
             self.python,
             "-m",
             "gunicorn",
@@ -82,6 +82,9 @@ class Gunicorn:
             str(self.log_path),
             *(["--config", self.config] if self.config else []),
         ]
+
+    def start(self) -> None:
+        cmd = self.command()
         env = {**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": self.settings}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)

@@ -6,7 +6,7 @@ import pytest
 
 from bench.loadgen import Request, Target, parse_head
 from bench.report import Report
-from bench.server import workers_for
+from bench.server import PORTAL_CONFIG, Gunicorn, workers_for
 from bench.stats import Row, Run, fmt_num, percentile, ratio, table_markdown
 
 
@@ -81,3 +81,16 @@ def test_response_head_is_parsed():
 
 def test_workers_follow_the_two_per_core_rule():
     assert workers_for(2) == 5
+
+
+def test_the_portal_is_served_with_its_settings_and_the_peer_with_its_own(tmp_path):
+    """The bench serves the portal as docs/operations.md deploys it (forked warm), and the
+    peer as its own project would run: our settings never reach the peer's gunicorn."""
+    ours = Gunicorn(18400, 5, {}, tmp_path / "g.log").command()
+    assert ours[ours.index("--config") + 1] == PORTAL_CONFIG
+    assert ours[ours.index("--worker-class") + 1] == "sync"
+    peer = Gunicorn(
+        18401, 3, {}, tmp_path / "p.log", app="bench.peer_project.wsgi:application", config=None
+    ).command()
+    assert "--config" not in peer
+    assert peer[peer.index("--worker-class") + 1] == "sync"
