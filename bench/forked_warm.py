@@ -24,26 +24,35 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 4
 OPENING = 334  # 167 aggressive patients x 2 connections (bench/rush.py)
 STEADY = 600
 CONCURRENCY = 16
 PORTS = {"self-warmed": 18411, "forked warm": 18412}
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
+    """The workers' CPU so far (user and system time, from /proc)."""
+    from bench.machine import parse_stat
+
+    total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            total += parse_stat(Path(f"/proc/{pid}/stat").read_text())[1]
+        except OSError:  # a worker gone meanwhile
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+    return total
+
+
+def _rounds(argv: list[str]) -> int:
+    if not argv:
+        return 4
+    if not argv[0].isdigit() or int(argv[0]) < 1:
+        raise SystemExit("usage: python -m bench.forked_warm [ROUNDS] (a whole number ≥ 1)")
+    return int(argv[0])
 
 
 def main() -> int:
+    rounds = _rounds(sys.argv[1:])
     from bench import run as bench_run
 
     env = bench_run._environment()
@@ -98,7 +107,7 @@ def main() -> int:
         return run, (_cpu_seconds(pids) - cpu) / max(run.count, 1) * 1000
 
     try:
-        for number in range(ROUNDS):
+        for number in range(rounds):
             order = list(PORTS) if number % 2 == 0 else list(reversed(PORTS))
             for design in order:
                 config = PORTAL_CONFIG if design == "forked warm" else None
@@ -119,7 +128,7 @@ def main() -> int:
                         add(design, f"{label}: worker CPU per request (ms)", cpu)
                 finally:
                     server.stop()
-            bench_run.log(f"round {number + 1}/{ROUNDS} done; load {os.getloadavg()}")
+            bench_run.log(f"round {number + 1}/{rounds} done; load {os.getloadavg()}")
     finally:
         dataset.bench_reset()
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.server import served_as
 from bench.stats import Row, Run, fmt_num, percentile, ratio, table_markdown, verdict
 
 # The issues' targets on the 2-core machine (issue 17 for booking and pages).
@@ -268,7 +269,7 @@ class Report:
         )
         parts = [
             f"Machine: {machine}.  ",
-            f"Server: gunicorn, {self.workers} sync workers; load: {self.concurrency} "
+            f"Server: gunicorn, {served_as(self.workers)}; load: {self.concurrency} "
             f"concurrent clients (the rush: its own count), all on 127.0.0.1.  ",
             f"Dataset: {facts}.  ",
             f"Run time of `make bench`: {self.elapsed / 60:.1f} min.",

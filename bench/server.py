@@ -29,6 +29,15 @@ def workers_for(cores: int) -> int:
     return 2 * max(cores, 1) + 1
 
 
+def served_as(workers: int) -> str:
+    """How the bench serves the portal, for the table's «Server» line."""
+    kind = (
+        f"{workers} gthread workers × {THREADS} threads" if THREADS else f"{workers} sync workers"
+    )
+    start = "forked warm (portal/gunicorn_conf.py)" if DEFAULT_CONFIG else "gunicorn's defaults"
+    return f"{kind}, {start}"
+
+
 class Gunicorn:
     """The portal's gunicorn by default; the peer's (bench/peer.py) with its own interpreter,
     application, settings and a page of its own to wait for."""

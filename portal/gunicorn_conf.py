@@ -11,8 +11,9 @@ so a worker's collections neither walk those objects nor write to their pages (w
 would copy them into the worker: the Python documentation's advice for `fork()`).
 
 Nothing that talks to another process is opened in the master: the warm-up reads files
-only, and the master closes any database connection and cache client before it forks,
-so no two workers ever share a socket.
+only, and the master closes any database connection before it forks, so no two workers
+ever share a socket (a Redis client needs nothing: redis-py's pool starts afresh in a
+process whose pid is not its creator's).
 """
 
 import gc

@@ -64,7 +64,8 @@ def process_warm() -> int:
 
 
 def connections_drop() -> None:
-    """Close what this process holds to other processes, before a fork: a socket
-    inherited by two workers would interleave their conversations."""
+    """Close this process's database connections before a fork: a socket inherited by
+    two workers would interleave their conversations. (Django's cache backends close what
+    they hold; redis-py's pool also starts afresh in a forked process.)"""
     connections.close_all()
     caches.close_all()

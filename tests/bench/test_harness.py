@@ -94,3 +94,8 @@ def test_the_portal_is_served_with_its_settings_and_the_peer_with_its_own(tmp_pa
     ).command()
     assert "--config" not in peer
     assert peer[peer.index("--worker-class") + 1] == "sync"
+
+
+def test_the_report_says_how_the_portal_was_served():
+    report = Report(workers=5, concurrency=16, floor=Run("floor"))
+    assert "gunicorn, 5 sync workers, forked warm (portal/gunicorn_conf.py)" in report.markdown()
