@@ -111,8 +111,14 @@ def _stand_ins(shape: tuple[Any, ...]) -> list[Any]:
 class CompiledQuery:
     """One narrow read; ``rows(*args)`` returns what ``list(build(*args))`` would."""
 
-    def __init__(self, build: Callable[..., "QuerySet[Any, Row]"]) -> None:
+    def __init__(
+        self, build: Callable[..., "QuerySet[Any, Row]"], *, health_check: bool = False
+    ) -> None:
+        """``health_check``: an indexed read of a millisecond, which may stand for the
+        request's database health check when it is the first statement (PostgreSQL,
+        `core.postgresql.base.DatabaseWrapper.read_as_health_check`)."""
         self._build = build
+        self._health_check = health_check
         self._plans: dict[tuple[str, tuple[Any, ...]], _Plan | None] = {}
         self._model: Any = None
         _instances.add(self)
@@ -140,9 +146,14 @@ class CompiledQuery:
         connection = connections[alias]
         # PostgreSQL (our backend): prepared once per connection, as the SQL is fixed.
         prepared = getattr(connection, "prepared_cursor", None)
-        with prepared() if prepared is not None else connection.cursor() as cursor:
-            cursor.execute(plan.sql, params)
-            fetched = cursor.fetchall()
+
+        def fetch() -> list[Any]:
+            with prepared() if prepared is not None else connection.cursor() as cursor:
+                cursor.execute(plan.sql, params)
+                return cursor.fetchall()  # type: ignore[no-any-return]
+
+        as_check = getattr(connection, "read_as_health_check", None) if self._health_check else None
+        fetched = as_check(fetch) if as_check is not None else fetch()
         if not plan.converters:
             return [tuple(row) for row in fetched]
         return [_converted(row, plan.converters, connection) for row in fetched]

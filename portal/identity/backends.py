@@ -55,7 +55,8 @@ def _user_with_patient(user_id: int) -> "QuerySet[User, tuple[Any, ...]]":
     )
 
 
-_READ = CompiledQuery(_user_with_patient)
+# The first statement of every logged-in request: it also checks the connection.
+_READ = CompiledQuery(_user_with_patient, health_check=True)
 
 
 class UserAndPatientBackend(BaseBackend):

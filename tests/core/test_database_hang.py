@@ -72,6 +72,36 @@ def test_a_statement_on_a_hung_server_ends_at_the_deadline_and_closes_the_connec
     assert unanswered_recently("hang-test")
 
 
+def test_the_users_read_standing_for_the_health_check_gives_up_within_its_second(proxy):
+    """A read that stands for the health check (core.compiled's health_check reads, the
+    session's user) waits the check's second on a hung server, not the statement deadline."""
+    from django.db import OperationalError
+
+    from portal.core.postgresql.base import HEALTH_CHECK_SECONDS, DatabaseWrapper
+
+    wrapper = DatabaseWrapper(
+        {**connection.settings_dict, "HOST": "127.0.0.1", "PORT": proxy.port}, "hang-read"
+    )
+    wrapper.ensure_connection()
+    assert wrapper.connection.answer_timeout > 3 * HEALTH_CHECK_SECONDS  # the deadline it skips
+    wrapper.health_check_done = False  # a new request on the kept connection
+    proxy.hang()
+
+    def read() -> object:
+        with wrapper.prepared_cursor() as cursor:
+            cursor.execute("SELECT %s::int", [1])
+            return cursor.fetchall()
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError):
+            wrapper.read_as_health_check(read)
+        assert HEALTH_CHECK_SECONDS * 0.9 < time.monotonic() - started < 2.5
+        assert unanswered_recently("hang-read")
+    finally:
+        wrapper.close()
+
+
 def test_a_connection_to_a_hung_server_gives_up_at_the_connect_timeout(proxy):
     proxy.hang()
     started = time.monotonic()
