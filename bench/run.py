@@ -34,6 +34,11 @@ PATIENTS = max(RUSH_PATIENTS, 1000)
 FLOOR_REQUESTS = 3000
 PAGE_REQUESTS = 600
 PAGE_FLOOR_REQUESTS = 2000  # the floor beside each page: about a second
+# The floor and the page take turns, this many each, and each adds up its turns: the
+# machine's speed swings by a fifth and more within seconds (docs/performance.md, «The
+# floor and the page in turns»), which one floor measured before the page would carry
+# into the page's ratio.
+PAGE_TURNS = 4
 BOOKINGS = 1000
 SEARCHES = 300
 PHASE_LIMIT = 20.0  # seconds, per page or booking phase
@@ -140,24 +145,62 @@ def main() -> int:
     log(f"gunicorn: {workers} sync workers on 127.0.0.1:{PORT}")
     try:
 
-        def load(name: str, make, count: int) -> Run:
-            run = Run(name)
-            with phase(name):
-                asyncio.run(
-                    closed_loop(
-                        target,
-                        run,
-                        make,
-                        concurrency=CONCURRENCY,
-                        count=count,
-                        time_limit=PHASE_LIMIT,
-                    )
+        def loaded(run: Run, make, count: int) -> Run:
+            asyncio.run(
+                closed_loop(
+                    target,
+                    run,
+                    make,
+                    concurrency=CONCURRENCY,
+                    count=count,
+                    time_limit=PHASE_LIMIT,
                 )
+            )
+            return run
+
+        def load(name: str, make, count: int) -> Run:
+            with phase(name):
+                run = loaded(Run(name), make, count)
             log(
                 f"{name}: {run.count} requests, {run.per_second:.0f}/s, "
                 f"p95 {run.ms(95):.0f} ms, statuses {run.statuses}, errors {run.errors}"
             )
             return run
+
+        def page_in_turns(label: str, url: str) -> tuple[Run, Run]:
+            """The floor and the page, PAGE_TURNS turns each, as two runs; every request
+            of the page from another patient, as in one run of PAGE_REQUESTS."""
+            floors: list[Run] = []
+            turns: list[Run] = []
+            per_turn = PAGE_REQUESTS // PAGE_TURNS
+            with phase(label):
+                for turn in range(PAGE_TURNS):
+                    floors.append(
+                        loaded(
+                            Run("framework floor"),
+                            lambda n: Request("GET", "/__bench__/floor"),
+                            PAGE_FLOOR_REQUESTS // PAGE_TURNS,
+                        )
+                    )
+                    first = turn * per_turn
+                    turns.append(
+                        loaded(
+                            Run(label),
+                            lambda n, first=first: Request("GET", url, cookies(first + n)),
+                            per_turn,
+                        )
+                    )
+            floor, page = (
+                Run.joined(f"framework floor beside {label}", floors),
+                Run.joined(label, turns),
+            )
+            for run in (floor, page):
+                log(
+                    f"{run.name}: {run.count} requests in {PAGE_TURNS} turns, "
+                    f"{run.per_second:.0f}/s, p95 {run.ms(95):.0f} ms, statuses {run.statuses}, "
+                    f"errors {run.errors}"
+                )
+            return floor, page
 
         # Warm every worker: imports, templates, connections.
         load("warm-up", lambda n: Request("GET", "/booking/", cookies(n)), 100)
@@ -257,18 +300,11 @@ def main() -> int:
         }
         for label, url in pages.items():
             sessions_touched()  # 1,000 requests, about 1.5 s: each page from the same state
-            # The floor again, just before the page: a shared virtual machine's speed
-            # drifts by a fifth over the minutes of these phases (docs/performance.md,
-            # «The framework floor beside each page»), and a ratio to the floor of the
-            # first phase would measure the drift with the page.
-            report.page_floors[label] = load(
-                f"framework floor before {label}",
-                lambda n: Request("GET", "/__bench__/floor"),
-                PAGE_FLOOR_REQUESTS,
-            )
-            report.pages[label] = load(
-                label, lambda n, url=url: Request("GET", url, cookies(n)), PAGE_REQUESTS
-            )
+            # The floor again, beside the page and in turns with it: a shared virtual
+            # machine's speed drifts by a fifth over the minutes of these phases and swings
+            # as much within seconds (docs/performance.md, «The framework floor beside each
+            # page», «The floor and the page in turns»).
+            report.page_floors[label], report.pages[label] = page_in_turns(label, url)
         dataset.bench_reset()
         report.pages.update(fhir.run_fhir(load, patients, [j.slot_id for j in jobs], PORT))
 

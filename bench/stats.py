@@ -59,6 +59,19 @@ class Run:
     def ms(self, pct: float) -> float:
         return percentile(self.latencies, pct) * 1000
 
+    @classmethod
+    def joined(cls, name: str, runs: Sequence["Run"]) -> "Run":
+        """Several turns of one measure as one run: their requests, statuses, errors and
+        wall times added up, so its rate is all requests over all the time they took."""
+        whole = cls(name)
+        for run in runs:
+            whole.latencies.extend(run.latencies)
+            for status, n in run.statuses.items():
+                whole.statuses[status] = whole.statuses.get(status, 0) + n
+            whole.errors += run.errors
+            whole.duration += run.duration
+        return whole
+
 
 @dataclass
 class Row:

@@ -99,3 +99,15 @@ def test_the_portal_is_served_with_its_settings_and_the_peer_with_its_own(tmp_pa
 def test_the_report_says_how_the_portal_was_served():
     report = Report(workers=5, concurrency=16, floor=Run("floor"))
     assert "gunicorn, 5 sync workers, forked warm (portal/gunicorn_conf.py)" in report.markdown()
+
+
+def test_turns_of_a_measure_add_up_to_one_run():
+    """The floor and the page take turns (bench.run.PAGE_TURNS): each is all its requests
+    over all the time they took, so a slow turn weighs by its time, not as one sample."""
+    quick, slow = Run("page", duration=1.0), Run("page", duration=3.0)
+    quick.latencies, quick.statuses = [0.01] * 100, {200: 100}
+    slow.latencies, slow.statuses, slow.errors = [0.03] * 100, {200: 99, 502: 1}, 2
+    whole = Run.joined("page", [quick, slow])
+    assert (whole.count, whole.per_second) == (200, 50.0)
+    assert (whole.server_errors, whole.errors, whole.statuses[200]) == (1, 2, 199)
+    assert whole.ms(50) == pytest.approx(20.0)  # the median of both turns together
