@@ -1,6 +1,7 @@
 """`make bench-profile`: where one request's time and statements go, in-process.
 
-Runs the portal's WSGI handler through Django's test client against the benchmark
+Runs the portal's WSGI handler through Django's test client, with the per-request
+connection reset a served request has (`bench.served_client`), against the benchmark
 database (built by `make bench`), with bench.settings (production settings, DEBUG off):
 
 - statements per request for a booking and each page (CaptureQueriesContext);
@@ -43,11 +44,11 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from pyinstrument import Profiler
 
     from bench import dataset
+    from bench.served_client import ServedClient
     from portal.scheduling.models import Slot
 
     if not Slot.objects.exists():
@@ -64,15 +65,15 @@ def main() -> int:
     headers = {"X-Forwarded-Proto": "https", "User-Agent": "portal-bench"}
     csrf = "b" * 32
 
-    def client(n: int) -> Client:
-        c = Client(enforce_csrf_checks=True, headers=headers)
+    def client(n: int) -> ServedClient:
+        c = ServedClient(enforce_csrf_checks=True, headers=headers)
         c.cookies[settings.SESSION_COOKIE_NAME] = patients[n % len(patients)].session_key
         c.cookies[settings.CSRF_COOKIE_NAME] = csrf
         return c
 
     clients = [client(n) for n in range(users)]
     slot_iter = iter(slots)
-    anonymous = Client(headers=headers)
+    anonymous = ServedClient(headers=headers)
 
     def book(n: int) -> None:
         response = clients[n].post(

@@ -4,7 +4,8 @@ The fair rush of `bench/rush.py` is two bursts of a few kinds of request: the ba
 POSTs (a patient's first and her repeats) while the ballot collects, then at the opening
 «Ближайшее свободное время», booking POSTs of slots kept for the draw and the result
 page polled before and after the draw. This runs each kind through Django's test client
-(bench.settings, the real middleware and sessions) on the benchmark database
+(bench.settings, the real middleware and sessions, the per-request connection reset of a
+served request: `bench.served_client`) on the benchmark database
 (`BENCH_DATABASE_URL`), set up as `bench/rush.py` sets it up (`dataset.rush_prepare`,
 `release_prepare`, bench patients with e-mail and phone), and prints per kind the
 statements of one request and the client CPU milliseconds per request
@@ -44,12 +45,12 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
 
     from bench import dataset
+    from bench.served_client import ServedClient
     from portal.release.draws import draws_due
     from portal.release.models import Ballot
     from portal.scheduling.models import Slot
@@ -63,8 +64,8 @@ def main() -> int:
     csrf = "b" * 32
     reverse("release:home")  # the URLconf, as a warm worker has it
 
-    def client(n: int) -> Client:
-        c = Client(enforce_csrf_checks=True, headers=headers)
+    def client(n: int) -> ServedClient:
+        c = ServedClient(enforce_csrf_checks=True, headers=headers)
         c.cookies[settings.SESSION_COOKIE_NAME] = patients[n].session_key
         c.cookies[settings.CSRF_COOKIE_NAME] = csrf
         return c
