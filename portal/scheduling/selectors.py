@@ -233,7 +233,7 @@ def slots_list_nearest(
             cache.set(key, slot_ids, settings.NEAREST_CACHE_SECONDS)
     if not slot_ids:
         return []
-    return _slots_with_doctors(_NEAREST_SLOTS.rows(padded(slot_ids), now), specialty)
+    return _slots_with_doctors(_NEAREST_SLOTS.rows(padded(slot_ids), now))
 
 
 def _ranked(doctors: "QuerySet[Doctor]", now: datetime.datetime) -> "QuerySet[Doctor, Row]":
@@ -300,37 +300,28 @@ def _nearest_slot_ids(
     return [slot_id for (slot_id,) in rows]
 
 
-_DOCTOR_SHOWN = ["id", "clinic_id", "specialty_id", "last_name", "first_name", "middle_name",
-                 "room", "area", "is_active"]  # fmt: skip
 _NEAREST_SLOTS = CompiledQuery(
     lambda ids, now: (
         Slot.objects.filter(bookable_q(now), pk__in=ids)
         .order_by("starts_at", "pk")
-        .values_list(
-            *_SLOT_TIMES,
-            *(f"doctor__{name}" for name in _DOCTOR_SHOWN),
-            "doctor__clinic__short_name",
-            "doctor__clinic__kind",
-        )
+        .values_list(*_SLOT_TIMES)
     )
 )
 
 
-def _slots_with_doctors(rows: list[Row], specialty: Specialty) -> list[Slot]:
-    """Slots of a narrow read with the doctor and the clinic as far as the lists show them
-    (the rest deferred) and the specialty searched for."""
+def _slots_with_doctors(rows: list[Row]) -> list[Slot]:
+    """Slots of a narrow read, each with its doctor as the directory keeps it per process
+    (`directory.doctor_cached`: with the clinic and the specialty, read once per
+    directory generation): the slots are fresh, the doctors shared (docs/performance.md,
+    «The nearest-time page: doctors from the directory's cache»)."""
     db = router.db_for_read(Slot)
-    times, doctor_end = len(_SLOT_TIMES), len(_SLOT_TIMES) + len(_DOCTOR_SHOWN)
-    specialty_field = Doctor._meta.get_field("specialty")
-    clinic_field = Doctor._meta.get_field("clinic")
     doctor_field = Slot._meta.get_field("doctor")
     slots = []
     for row in rows:
-        slot = built(Slot, db, _SLOT_TIMES, row[:times])
-        doctor = built(Doctor, db, _DOCTOR_SHOWN, row[times:doctor_end])
-        clinic = built(Clinic, db, ["id", "short_name", "kind"], (doctor.clinic_id, *row[-2:]))
-        clinic_field.set_cached_value(doctor, clinic)
-        specialty_field.set_cached_value(doctor, specialty)
+        doctor = directory.doctor_cached(row[1])
+        if doctor is None:  # deleted since the ranking was kept: nothing to show
+            continue
+        slot = built(Slot, db, _SLOT_TIMES, row)
         doctor_field.set_cached_value(slot, doctor)
         slots.append(slot)
     return slots

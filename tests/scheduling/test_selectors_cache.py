@@ -35,3 +35,19 @@ def test_without_the_shared_ranking_a_new_slot_shows_at_once(settings):
     assert slots_list_nearest(doctor.specialty) == []
     slot = _open_slot(doctor, 5)
     assert slots_list_nearest(doctor.specialty) == [slot]
+
+
+def test_a_doctor_renamed_or_moved_shows_so_on_the_next_search(settings):
+    """The slots' doctors come from the directory's per-process cache; a change to a
+    doctor is seen by the next search, not after the cache's life."""
+    settings.NEAREST_CACHE_SECONDS = 60
+    doctor = DoctorFactory(last_name="Прежняя")
+    other_clinic = DoctorFactory(specialty=doctor.specialty).clinic
+    _open_slot(doctor, 5)
+    [slot] = slots_list_nearest(doctor.specialty)
+    assert slot.doctor.last_name == "Прежняя" and slot.doctor.clinic == doctor.clinic
+    doctor.last_name, doctor.clinic = "Новая", other_clinic
+    doctor.save()
+    [slot] = slots_list_nearest(doctor.specialty)
+    assert slot.doctor.last_name == "Новая"
+    assert slot.doctor.clinic.short_name == other_clinic.short_name
