@@ -158,14 +158,17 @@ def main() -> int:
             )
             return run
 
-        def load(name: str, make, count: int) -> Run:
-            with phase(name):
-                run = loaded(Run(name), make, count)
+        def logged(run: Run, how: str = "") -> Run:
             log(
-                f"{name}: {run.count} requests, {run.per_second:.0f}/s, "
+                f"{run.name}: {run.count} requests{how}, {run.per_second:.0f}/s, "
                 f"p95 {run.ms(95):.0f} ms, statuses {run.statuses}, errors {run.errors}"
             )
             return run
+
+        def load(name: str, make, count: int) -> Run:
+            with phase(name):
+                run = loaded(Run(name), make, count)
+            return logged(run)
 
         def page_in_turns(label: str, url: str) -> tuple[Run, Run]:
             """The floor and the page, PAGE_TURNS turns each, as two runs; every request
@@ -190,17 +193,11 @@ def main() -> int:
                             per_turn,
                         )
                     )
-            floor, page = (
-                Run.joined(f"framework floor beside {label}", floors),
-                Run.joined(label, turns),
+            how = f" in {PAGE_TURNS} turns"
+            return (
+                logged(Run.joined(f"framework floor beside {label}", floors), how),
+                logged(Run.joined(label, turns), how),
             )
-            for run in (floor, page):
-                log(
-                    f"{run.name}: {run.count} requests in {PAGE_TURNS} turns, "
-                    f"{run.per_second:.0f}/s, p95 {run.ms(95):.0f} ms, statuses {run.statuses}, "
-                    f"errors {run.errors}"
-                )
-            return floor, page
 
         # Warm every worker: imports, templates, connections.
         load("warm-up", lambda n: Request("GET", "/booking/", cookies(n)), 100)

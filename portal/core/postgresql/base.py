@@ -43,8 +43,8 @@ from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.pq import Format
 
 HEALTH_CHECK_SECONDS = 1.0
-T = TypeVar("T")
 UNANSWERED_HOLD_SECONDS = 2.0
+T = TypeVar("T")
 
 # alias -> time.monotonic() until which a new connection is not even tried.
 _unanswered_until: dict[str, float] = {}
