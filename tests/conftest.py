@@ -74,14 +74,17 @@ def _fresh_cache():
     process) never leak between tests."""
     from portal.core.templatetags.kept import kept_forget
     from portal.directory.cache import directory_forget
+    from portal.scheduling.selectors import rankings_forget
 
     cache.clear()
     directory_forget()
     kept_forget()
+    rankings_forget()
     yield
     cache.clear()
     directory_forget()
     kept_forget()
+    rankings_forget()
 
 
 @pytest.fixture(autouse=True)

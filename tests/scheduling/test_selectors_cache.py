@@ -1,8 +1,11 @@
 import datetime
+import time
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from portal.scheduling import selectors
 from portal.scheduling.models import Slot
 from portal.scheduling.selectors import slots_list_nearest
 from tests.factories import DoctorFactory, SlotFactory
@@ -51,3 +54,56 @@ def test_a_doctor_renamed_or_moved_shows_so_on_the_next_search(settings):
     [slot] = slots_list_nearest(doctor.specialty)
     assert slot.doctor.last_name == "Новая"
     assert slot.doctor.clinic.short_name == other_clinic.short_name
+
+
+def test_a_new_slot_shows_once_the_ranking_is_older_than_its_lifetime(settings, monkeypatch):
+    """The ranking is kept by this process as well as shared; neither copy is used once it
+    is NEAREST_CACHE_SECONDS old, so a freed or newly opened time shows by then."""
+    settings.NEAREST_CACHE_SECONDS = 2
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    doctor = DoctorFactory()
+    assert slots_list_nearest(doctor.specialty) == []
+    slot = _open_slot(doctor, 5)
+    clock[0] += 1.9
+    assert slots_list_nearest(doctor.specialty) == []  # still the kept ranking
+    clock[0] += 0.2
+    assert slots_list_nearest(doctor.specialty) == [slot]
+
+
+def test_a_ranking_shared_by_another_process_is_used_until_it_is_old(settings, monkeypatch):
+    """Another worker ranked first: this one takes its ranking from the shared cache, and
+    keeps it no longer than that ranking's own lifetime."""
+    settings.NEAREST_CACHE_SECONDS = 2
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    doctor = DoctorFactory()
+    assert slots_list_nearest(doctor.specialty) == []
+    slot = _open_slot(doctor, 5)
+    selectors.rankings_forget()  # as another worker that has not ranked it itself
+    clock[0] += 1.5
+    assert slots_list_nearest(doctor.specialty) == []  # the shared ranking, 1.5 s old
+    clock[0] += 0.6
+    assert slots_list_nearest(doctor.specialty) == [slot]
+
+
+def test_a_ranking_stamped_by_a_clock_ahead_is_ranked_anew(settings, monkeypatch):
+    """A node whose clock runs ahead shares a ranking stamped in the future: this one does
+    not take it for a young one, which it might keep too long."""
+    settings.NEAREST_CACHE_SECONDS = 2
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    doctor = DoctorFactory()
+    cache.set(f"nearest:{doctor.specialty_id}:-:-:*", (clock[0] + 30, []), 60)
+    slot = _open_slot(doctor, 5)
+    assert slots_list_nearest(doctor.specialty) == [slot]
+
+
+def test_a_shared_value_of_another_shape_is_ranked_anew(settings):
+    """An older release shared the bare list of ids under the same key: during a rolling
+    update this one ranks again instead of reading it as its own."""
+    settings.NEAREST_CACHE_SECONDS = 60
+    doctor = DoctorFactory()
+    slot = _open_slot(doctor, 5)
+    cache.set(f"nearest:{doctor.specialty_id}:-:-:*", [999_999], 60)
+    assert slots_list_nearest(doctor.specialty) == [slot]
