@@ -34,7 +34,7 @@ EXPECTED = {
     # Whether there are offers, waitlist entries, home visits, pending ballot requests,
     # unread notifications (one look); the upcoming appointments.
     "cabinet": 2 + 2,
-    "appointments": 2 + 3,  # upcoming, history, the waitlist's offers notice
+    "appointments": 2 + 2,  # upcoming and history in one read, the waitlist's offers notice
     "districts": 2,
     "district": 2,
     "clinic": 2 + 1,  # the patient's active appointments
