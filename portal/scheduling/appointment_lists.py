@@ -14,7 +14,7 @@ import datetime
 from typing import Any
 
 from django.db import router
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -134,19 +134,13 @@ def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appo
     return _read(user, timezone.now(), history=True)
 
 
-def _on_slot(seen: Visibility, slot_id: int, patient_id: int) -> "QuerySet[Appointment, Row]":
+def own_on_slot(
+    seen: Visibility, slot: "int | OuterRef", patient_id: int
+) -> "QuerySet[Appointment, Row]":
+    """The id of the patient's booked appointment on ``slot`` (an id, or the outer
+    query's slot) if this user may see it."""
     return (
         Appointment.objects.filter(seen.records(author="booked_by_id"))
-        .filter(patient_id=patient_id, slot_id=slot_id, status=Appointment.Status.BOOKED)
+        .filter(patient_id=patient_id, slot_id=slot, status=Appointment.Status.BOOKED)
         .values_list("pk")[:1]
     )
-
-
-_ON_SLOT = VisibleRows(_on_slot)
-
-
-def appointment_id_on_slot_for_user(user: User, patient: Patient, slot_id: int) -> int | None:
-    """The patient's own active appointment on this slot, if this user may see it: the
-    confirm page reached again (Back after booking) shows her booking, not «занято»."""
-    rows = _ON_SLOT.rows(user, slot_id, patient.pk)
-    return rows[0][0] if rows else None

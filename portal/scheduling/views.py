@@ -279,18 +279,17 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
                 )
         else:
             status = 400
-    if request.method != "POST" and (
-        mine := selectors.appointment_id_on_slot_for_user(request.user, patient, slot_id)
-    ):
-        # Back after booking: this is her own booking, not a time someone else took.
-        messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
-        return redirect("scheduling:appointment_ticket", appointment_id=mine)
-    # A POST's page, refused or asked again, is drawn from its glance, not a second read.
-    slot = (
-        selectors.slot_with_doctor(glance.as_slot())
-        if glance is not None
-        else selectors.slot_get_for_booking(slot_id)
-    )
+    if request.method != "POST":
+        slot, mine = selectors.slot_get_for_confirm(request.user, patient, slot_id)
+        if mine:
+            # Back after booking: this is her own booking, not a time someone else took.
+            messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
+            return redirect("scheduling:appointment_ticket", appointment_id=mine)
+    elif glance is not None:
+        # A POST's page, refused or asked again, is drawn from its glance, not a second read.
+        slot = selectors.slot_with_doctor(glance.as_slot())
+    else:
+        slot = selectors.slot_get_for_booking(slot_id)
     if request.method != "POST":
         now = timezone.now()
         active = selectors.appointments_list_active(patient, now)

@@ -41,7 +41,7 @@ EXPECTED = {
     "doctors": 2 + 2,  # active appointments, the doctors' first free times
     "days": 2 + 2,  # active appointments, the free times
     "times": 2 + 2,  # active appointments, the day's free times
-    "confirm": 2 + 3,  # own booking on the slot?, the slot, active appointments
+    "confirm": 2 + 2,  # the slot with her own booking on it, if any; active appointments
     "nearest": 2 + 3,  # active appointments, the ranking (not kept here), the slots
 }
 

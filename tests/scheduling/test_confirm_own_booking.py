@@ -1,0 +1,54 @@
+"""The confirm page reached again: her own booking shows her ticket, under the one rule
+of visibility; anything else is «занято» or not found."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import AppointmentFactory, DoctorFactory, SlotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _confirm(slot):
+    return reverse("scheduling:booking_confirm", args=[slot.pk])
+
+
+def _act_for(client, user, patient):
+    client.force_login(user)
+    client.post(reverse("patients:acting_switch"), {"patient": patient.pk})
+
+
+def test_a_guardian_back_on_the_childs_booked_time_gets_its_ticket(client, guardian, child):
+    slot = SlotFactory(doctor=DoctorFactory(clinic=child.clinic), status="booked")
+    booked = AppointmentFactory(patient=child, booked_by=guardian, slot=slot)
+    _act_for(client, guardian, child)
+    response = client.get(_confirm(slot))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduling:appointment_ticket", args=[booked.pk])
+
+
+def test_an_unverified_guardian_does_not_see_the_mothers_booking_for_the_child(
+    client, guardian, child, unverified_guardian
+):
+    """The father may act for the child but sees only what he booked: the time the mother
+    booked for her is taken to him, not her ticket."""
+    slot = SlotFactory(doctor=DoctorFactory(clinic=child.clinic), status="booked")
+    AppointmentFactory(patient=child, booked_by=guardian, slot=slot)
+    _act_for(client, unverified_guardian, child)
+    response = client.get(_confirm(slot))
+    assert response.status_code == 200
+    assert "Это время уже занято" in response.content.decode()
+
+
+def test_a_time_taken_by_a_stranger_is_taken_not_his_ticket(client, patient, stranger):
+    slot = SlotFactory(doctor=DoctorFactory(clinic=patient.patient.clinic), status="booked")
+    AppointmentFactory(patient=stranger.patient, slot=slot)
+    client.force_login(patient)
+    response = client.get(_confirm(slot))
+    assert response.status_code == 200
+    assert "Это время уже занято" in response.content.decode()
+
+
+def test_a_time_that_does_not_exist_is_not_found(client, patient):
+    client.force_login(patient)
+    assert client.get(reverse("scheduling:booking_confirm", args=[987_654_321])).status_code == 404
