@@ -91,12 +91,28 @@ class NearestForm(forms.Form):
         field = self.fields["specialty"]
         assert isinstance(field, forms.ModelChoiceField)
         ages = rules.specialty_age_groups_for(patient) if patient is not None else None
+        # Whom the specialties are offered to: the same choices draw the same markup.
+        self.offered_to = tuple(sorted(ages)) if ages is not None else None
         offered = directory.specialties_list(ages)
         field.choices = [("", str(field.empty_label)), *((s.pk, s.name) for s in offered)]
         # Once per form, not at each reading of a callable (validation, the select).
         place = self.fields["place"]
         assert isinstance(place, PlainChoiceField)
         place.choices = _place_choices()
+
+    def markup_key(self) -> tuple[Any, ...] | None:
+        """What the form's markup depends on, when it is the same for everyone who sends
+        it (the page keeps it per directory generation): a new form, or a valid choice
+        sent in its canonical spelling. A form with errors, or input spelled otherwise
+        («06»), is drawn every time from what was sent."""
+        if not self.is_bound:
+            return ("new", self.offered_to)
+        if not self.is_valid():
+            return None
+        specialty, place = self.cleaned_data["specialty"].pk, self.cleaned_data["place"]
+        if (self.data.get("specialty"), self.data.get("place")) != (str(specialty), place):
+            return None
+        return ("chosen", self.offered_to, specialty, place)
 
     def describe_errors(self) -> None:
         """Tie each error message to its field for screen readers."""

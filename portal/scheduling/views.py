@@ -342,6 +342,7 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
         "scheduling/booking_nearest.html",
         {
             "form": form,
+            "form_key": form.markup_key(),
             "slots": slots,
             "district_doctor_ids": district_ids,
             "narrowed_to": narrowed_to,
