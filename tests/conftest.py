@@ -74,7 +74,7 @@ def _fresh_cache():
     process) never leak between tests."""
     from portal.core.templatetags.kept import kept_forget
     from portal.directory.cache import directory_forget
-    from portal.scheduling.selectors import rankings_forget
+    from portal.scheduling.rankings import rankings_forget
 
     cache.clear()
     directory_forget()

@@ -6,15 +6,12 @@ or Http404; ``*_list``: many). District, clinic, specialty and doctor lookups li
 """
 
 import datetime
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.db import router
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
@@ -44,6 +41,7 @@ from portal.scheduling.appointment_lists import (
 from portal.scheduling.appointment_lists import own_on_slot
 from portal.scheduling.errors import CONFLICT_CODES
 from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot
+from portal.scheduling.rankings import ranking_kept
 from portal.scheduling.schedule_changes import ExistingSlot
 
 NEAREST_LIMIT = 20
@@ -234,8 +232,9 @@ def slots_list_nearest(
     For a patient, call `slots_list_nearest_for_patient`, which applies every rule.
 
     At 07:00 thousands ask the same question at once. The ranking (the expensive part)
-    is shared for NEAREST_CACHE_SECONDS; the slots themselves are always re-read, so a
-    slot taken a moment ago drops out at once and booking re-checks under its lock anyway.
+    is kept for NEAREST_CACHE_SECONDS (`rankings.ranking_kept`: per process and shared);
+    the slots themselves are always re-read, so a slot taken a moment ago drops out at
+    once and booking re-checks under its lock anyway.
     Both statements are compiled once (`core.compiled`); the slots come with what the
     page shows of their doctor and clinic.
     """
@@ -250,59 +249,10 @@ def slots_list_nearest(
             ",".join(kinds) if kinds is not None else "*",
         ]
     )
-    slot_ids = _ranking(key, lambda: _nearest_slot_ids(specialty, district, clinic, kinds, now))
+    slot_ids = ranking_kept(key, lambda: _nearest_slot_ids(specialty, district, clinic, kinds, now))
     if not slot_ids:
         return []
     return _slots_with_doctors(_NEAREST_SLOTS.rows(padded(slot_ids), now))
-
-
-# The rankings this process has used: key -> (when ranked, the slot ids). The same question
-# comes from every worker many times a second at 07:00; a copy here spares each of them
-# the shared cache's round trip (docs/performance.md, «The nearest-time ranking kept per
-# process»). An entry is used only while the ranking is younger than
-# NEAREST_CACHE_SECONDS, the same bound as the shared copy's.
-_rankings: dict[str, tuple[float, list[int]]] = {}
-_RANKINGS_KEPT = 4096  # keys are specialty × place × clinic kinds: a few thousand at most
-
-
-def _ranking(key: str, rank: Callable[[], list[int]]) -> list[int]:
-    """The slot ids of the ranking ``key``, at most NEAREST_CACHE_SECONDS old: this
-    process's copy, else the shared cache's (it carries when it was ranked), else ``rank()``
-    now, shared."""
-    lifetime = settings.NEAREST_CACHE_SECONDS
-    if lifetime <= 0:
-        return rank()
-    now = time.time()
-    kept = _rankings.get(key)
-    if kept is None or now - kept[0] >= lifetime:
-        shared = cache.get(key)
-        if _young(shared, now, lifetime):
-            kept = shared
-        else:
-            kept = (now, rank())
-            cache.set(key, kept, lifetime)
-        if len(_rankings) >= _RANKINGS_KEPT:
-            _rankings.clear()
-        _rankings[key] = kept
-    return kept[1]
-
-
-def _young(shared: Any, now: float, lifetime: float) -> TypeGuard[tuple[float, list[int]]]:
-    """A ranking as `_ranking` shares it, ranked less than ``lifetime`` seconds ago. A value
-    of another shape (an older release's bare list) is no ranking, and one stamped in the
-    future by a node whose clock runs ahead is not trusted to be young."""
-    return (
-        isinstance(shared, tuple)
-        and len(shared) == 2
-        and isinstance(shared[0], float)
-        and isinstance(shared[1], list)
-        and 0 <= now - shared[0] < lifetime
-    )
-
-
-def rankings_forget() -> None:
-    """Drop this process's rankings (tests: each starts with empty caches)."""
-    _rankings.clear()
 
 
 def _ranked(doctors: "QuerySet[Doctor]", now: datetime.datetime) -> "QuerySet[Doctor, Row]":

@@ -5,8 +5,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from portal.scheduling import selectors
 from portal.scheduling.models import Slot
+from portal.scheduling.rankings import rankings_forget
 from portal.scheduling.selectors import slots_list_nearest
 from tests.factories import DoctorFactory, SlotFactory
 
@@ -80,7 +80,7 @@ def test_a_ranking_shared_by_another_process_is_used_until_it_is_old(settings, m
     doctor = DoctorFactory()
     assert slots_list_nearest(doctor.specialty) == []
     slot = _open_slot(doctor, 5)
-    selectors.rankings_forget()  # as another worker that has not ranked it itself
+    rankings_forget()  # as another worker that has not ranked it itself
     clock[0] += 1.5
     assert slots_list_nearest(doctor.specialty) == []  # the shared ranking, 1.5 s old
     clock[0] += 0.6
