@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bench.dataset import BenchPatient
+    from bench.dataset import BenchPatient, WizardPath
     from bench.loadgen import Request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,25 @@ def booking_request(patient: "BenchPatient", csrf: str, slot_id: int) -> "Reques
 
     form = {"csrfmiddlewaretoken": csrf, "key": str(uuid.uuid4())}
     return Request("POST", f"/booking/slot/{slot_id}/", patient_cookies(patient, csrf), form)
+
+
+def bench_pages(path: "WizardPath") -> dict[str, str]:
+    """The patient pages `make bench` measures, by label: a patient's own pages, then the
+    wizard along ``path`` and the nearest-time search."""
+    return {
+        "Кабинет /cabinet/": "/cabinet/",
+        "«Мои записи» /appointments/": "/appointments/",
+        "Запись: районы /booking/": "/booking/",
+        "Запись: организации района": f"/booking/district/{path.district_id}/",
+        "Запись: специальности": f"/booking/clinic/{path.clinic_id}/",
+        "Запись: врачи": f"/booking/clinic/{path.clinic_id}/specialty/{path.specialty_id}/",
+        "Запись: дни врача": f"/booking/doctor/{path.doctor_id}/",
+        "Запись: время на день": f"/booking/doctor/{path.doctor_id}/{path.day}/",
+        "Запись: подтверждение": f"/booking/slot/{path.slot_id}/",
+        "Ближайшее свободное время": (
+            f"/booking/nearest/?specialty={path.specialty_id}&place={path.district_id}"
+        ),
+    }
 
 
 def main() -> int:
@@ -280,21 +299,7 @@ def main() -> int:
         held = dataset.appointments_hold(patients)
         log(f"pages: every bench patient holds an appointment ({held} of {dataset.HELD_SPECIALTY})")
         vacuumed("the pages")
-        path = dataset.wizard_path()
-        pages = {
-            "Кабинет /cabinet/": "/cabinet/",
-            "«Мои записи» /appointments/": "/appointments/",
-            "Запись: районы /booking/": "/booking/",
-            "Запись: организации района": f"/booking/district/{path.district_id}/",
-            "Запись: специальности": f"/booking/clinic/{path.clinic_id}/",
-            "Запись: врачи": f"/booking/clinic/{path.clinic_id}/specialty/{path.specialty_id}/",
-            "Запись: дни врача": f"/booking/doctor/{path.doctor_id}/",
-            "Запись: время на день": f"/booking/doctor/{path.doctor_id}/{path.day}/",
-            "Запись: подтверждение": f"/booking/slot/{path.slot_id}/",
-            "Ближайшее свободное время": (
-                f"/booking/nearest/?specialty={path.specialty_id}&place={path.district_id}"
-            ),
-        }
+        pages = bench_pages(dataset.wizard_path())
         for label, url in pages.items():
             sessions_touched()  # 1,000 requests, about 1.5 s: each page from the same state
             # The floor again, beside the page and in turns with it: a shared virtual

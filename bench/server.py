@@ -54,6 +54,7 @@ class Gunicorn:
         settings: str = "bench.settings",
         ready_path: str = "/healthz",
         config: str | None = DEFAULT_CONFIG,
+        root: Path = ROOT,
     ) -> None:
         self.port = port
         self.workers = workers
@@ -64,6 +65,8 @@ class Gunicorn:
         self.settings = settings
         self.ready_path = ready_path
         self.config = config
+        # The checkout it serves: another one's (bench/pages_ab.py's baseline) from its root.
+        self.root = root
         self.proc: subprocess.Popen[bytes] | None = None
 
     def _worker_class(self) -> list[str]:
@@ -96,7 +99,7 @@ class Gunicorn:
         cmd = self.command()
         env = {**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": self.settings}
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+        self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=log, stderr=log)
         try:
             self._wait_ready()
         except BaseException:

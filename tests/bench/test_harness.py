@@ -111,3 +111,19 @@ def test_turns_of_a_measure_add_up_to_one_run():
     assert (whole.count, whole.per_second) == (200, 50.0)
     assert (whole.server_errors, whole.errors, whole.statuses[200]) == (1, 2, 199)
     assert whole.ms(50) == pytest.approx(20.0)  # the median of both turns together
+
+
+def test_the_ab_tables_cpu_kinds_name_the_machines_processes():
+    from bench.pages_ab import _kind
+
+    assert _kind(10, "postgres", own_pid=99) == "postgres"
+    assert _kind(11, "redis-server", own_pid=99) == "redis"
+    assert _kind(12, "gunicorn: worker", own_pid=99) == "gunicorn"
+    assert _kind(99, "python", own_pid=99) == "load generator"
+    assert _kind(13, "rsyslogd", own_pid=99) == "other"
+
+
+def test_the_ab_serves_the_baseline_from_its_own_checkout(tmp_path):
+    """The baseline's gunicorn runs in the baseline's checkout, so it imports that code."""
+    server = Gunicorn(18401, 5, {}, tmp_path / "ab.log", root=tmp_path)
+    assert server.root == tmp_path
