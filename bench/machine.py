@@ -17,6 +17,7 @@ loopback traffic they carry is ours); a foreign PostgreSQL backend that ends wit
 phase is missed (its time goes to the postmaster, which is ours).
 """
 
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -28,6 +29,24 @@ PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK")
 # Above this many cores of foreign work in a phase, the run is flagged.
 FOREIGN_LIMIT = 0.05
+# A phase whose speed probe ran this much slower than the run's fastest is flagged: the
+# host gave the machine less CPU time, which no process inside it shows (docs/
+# performance.md, «The machine halved its speed for a while»).
+SLOWER_LIMIT = 1.25
+PROBE_LOOPS = 200_000  # about 15 ms of pure Python on this kind of machine
+
+
+def speed_probe() -> float:
+    """Seconds of the fastest of three runs of a fixed pure-Python loop: the CPU this
+    machine gives one process right now, whatever runs inside it."""
+    best = math.inf
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(PROBE_LOOPS):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,8 @@ class PhaseLoad:
     seconds: float
     load_at_start: float
     foreign_cores: float
+    # The slower of the speed probes at its start and its end (seconds; NaN: not probed).
+    probe_seconds: float = math.nan
 
     @property
     def busy(self) -> bool:
@@ -59,21 +80,36 @@ class LoadLog:
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         load = os.getloadavg()[0]
+        probe = speed_probe()
         began, before = time.monotonic(), processes()
         try:
             yield
         finally:
             seconds = max(time.monotonic() - began, 1e-6)
             foreign = foreign_seconds(before, processes(), os.getpid(), self.own_databases)
-            self.phases.append(PhaseLoad(name, seconds, load, foreign / seconds))
+            probe = max(probe, speed_probe())
+            self.phases.append(PhaseLoad(name, seconds, load, foreign / seconds, probe))
+
+    def slowdown(self, phase: PhaseLoad) -> float:
+        """How much slower the phase's probe ran than the run's fastest (1.0: as fast)."""
+        fastest = min((p.probe_seconds for p in self.phases), default=math.nan)
+        return phase.probe_seconds / fastest if fastest > 0 else math.nan
 
     def warnings(self) -> list[str]:
-        return [
+        busy = [
             f"WARNING: {p.name}: other processes used {p.foreign_cores:.2f} cores "
             f"(load {p.load_at_start:.2f} at its start); its figures are not results"
             for p in self.phases
             if p.busy
         ]
+        slowed = [
+            f"WARNING: {p.name}: the machine ran {self.slowdown(p):.2f}× slower than in "
+            f"this run's fastest phase (the host gave it less CPU time); its figures are "
+            f"not results"
+            for p in self.phases
+            if self.slowdown(p) > SLOWER_LIMIT
+        ]
+        return busy + slowed
 
     def summary(self) -> str:
         """One line for the report: the worst phase and how many were busy."""
@@ -81,12 +117,17 @@ class LoadLog:
             return "no phase measured"
         worst = max(self.phases, key=lambda p: p.foreign_cores)
         busy = sum(p.busy for p in self.phases)
+        slowest = max(self.phases, key=self.slowdown)
+        slowed = sum(self.slowdown(p) > SLOWER_LIMIT for p in self.phases)
         return (
             f"foreign load ≤ {worst.foreign_cores:.2f} cores in every phase "
             f"(worst: {worst.name}); load average at the phases' starts "
             f"{min(p.load_at_start for p in self.phases):.2f}–"
             f"{max(p.load_at_start for p in self.phases):.2f}; "
             + (f"{busy} phase(s) over {FOREIGN_LIMIT} cores" if busy else "a quiet run")
+            + f"; CPU speed probe: the slowest phase ({slowest.name}) "
+            f"{self.slowdown(slowest):.2f}× the fastest"
+            + (f", {slowed} phase(s) over {SLOWER_LIMIT}×" if slowed else "")
         )
 
 

@@ -74,3 +74,23 @@ def test_only_other_processes_count_as_foreign_even_when_ours_end_within_the_pha
     after[31] = ProcessTimes(1, 0.25, "make test")  # new during the phase
     after[40] = ProcessTimes(2, 5.0, "")  # a kernel thread
     assert foreign_seconds(before, after, 10, ("portal_bench",)) == 1.0 + 2.5 + 0.25
+
+
+def test_a_phase_the_host_slowed_is_warned_about():
+    """No process inside the machine shows a host giving it less time; the speed probe
+    does."""
+    log = LoadLog(("portal_bench",))
+    log.phases = [
+        PhaseLoad("floor", 5.0, 0.1, 0.0, probe_seconds=0.010),
+        PhaseLoad("pages", 20.0, 0.1, 0.0, probe_seconds=0.012),
+        PhaseLoad("rush", 200.0, 0.1, 0.0, probe_seconds=0.020),
+    ]
+    warnings = log.warnings()
+    assert len(warnings) == 1 and "rush" in warnings[0] and "2.00× slower" in warnings[0]
+    assert "the slowest phase (rush) 2.00× the fastest, 1 phase(s) over" in log.summary()
+
+
+def test_the_speed_probe_times_a_loop():
+    from bench.machine import speed_probe
+
+    assert 0 < speed_probe() < 5
