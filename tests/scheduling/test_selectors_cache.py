@@ -56,12 +56,18 @@ def test_a_doctor_renamed_or_moved_shows_so_on_the_next_search(settings):
     assert slot.doctor.clinic.short_name == other_clinic.short_name
 
 
-def test_a_new_slot_shows_once_the_ranking_is_older_than_its_lifetime(settings, monkeypatch):
+@pytest.fixture
+def clock(settings, monkeypatch):
+    """A ranking lives 2 s; the wall clock stands still until a test moves it."""
+    settings.NEAREST_CACHE_SECONDS = 2
+    now = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+def test_a_new_slot_shows_once_the_ranking_is_older_than_its_lifetime(clock):
     """The ranking is kept by this process as well as shared; neither copy is used once it
     is NEAREST_CACHE_SECONDS old, so a freed or newly opened time shows by then."""
-    settings.NEAREST_CACHE_SECONDS = 2
-    clock = [1_000_000.0]
-    monkeypatch.setattr(time, "time", lambda: clock[0])
     doctor = DoctorFactory()
     assert slots_list_nearest(doctor.specialty) == []
     slot = _open_slot(doctor, 5)
@@ -71,12 +77,9 @@ def test_a_new_slot_shows_once_the_ranking_is_older_than_its_lifetime(settings, 
     assert slots_list_nearest(doctor.specialty) == [slot]
 
 
-def test_a_ranking_shared_by_another_process_is_used_until_it_is_old(settings, monkeypatch):
+def test_a_ranking_shared_by_another_process_is_used_until_it_is_old(clock):
     """Another worker ranked first: this one takes its ranking from the shared cache, and
     keeps it no longer than that ranking's own lifetime."""
-    settings.NEAREST_CACHE_SECONDS = 2
-    clock = [1_000_000.0]
-    monkeypatch.setattr(time, "time", lambda: clock[0])
     doctor = DoctorFactory()
     assert slots_list_nearest(doctor.specialty) == []
     slot = _open_slot(doctor, 5)
@@ -87,12 +90,9 @@ def test_a_ranking_shared_by_another_process_is_used_until_it_is_old(settings, m
     assert slots_list_nearest(doctor.specialty) == [slot]
 
 
-def test_a_ranking_stamped_by_a_clock_ahead_is_ranked_anew(settings, monkeypatch):
+def test_a_ranking_stamped_by_a_clock_ahead_is_ranked_anew(clock):
     """A node whose clock runs ahead shares a ranking stamped in the future: this one does
     not take it for a young one, which it might keep too long."""
-    settings.NEAREST_CACHE_SECONDS = 2
-    clock = [1_000_000.0]
-    monkeypatch.setattr(time, "time", lambda: clock[0])
     doctor = DoctorFactory()
     cache.set(f"nearest:{doctor.specialty_id}:-:-:*", (clock[0] + 30, []), 60)
     slot = _open_slot(doctor, 5)
