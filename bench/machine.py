@@ -33,19 +33,22 @@ FOREIGN_LIMIT = 0.05
 # host gave the machine less CPU time, which no process inside it shows (docs/
 # performance.md, «The machine halved its speed for a while»).
 SLOWER_LIMIT = 1.25
-PROBE_LOOPS = 200_000  # about 15 ms of pure Python on this kind of machine
+PROBE_LOOPS = 100_000  # about 6 ms of pure Python on this kind of machine
 
 
 def speed_probe() -> float:
-    """Seconds of the fastest of three runs of a fixed pure-Python loop: the CPU this
-    machine gives one process right now, whatever runs inside it."""
+    """Seconds of the fastest of five runs of a fixed pure-Python loop, spread over a
+    tenth of a second: the CPU this machine gives one process now, whatever runs inside
+    it. The host also stalls the machine for moments (one run of 6 ms took 14 on an idle
+    machine); the fastest of runs apart is not caught by one."""
     best = math.inf
-    for _ in range(3):
+    for _ in range(5):
         began = time.perf_counter()
         total = 0
         for i in range(PROBE_LOOPS):
             total += i
         best = min(best, time.perf_counter() - began)
+        time.sleep(0.02)
     return best
 
 
@@ -62,7 +65,8 @@ class PhaseLoad:
     seconds: float
     load_at_start: float
     foreign_cores: float
-    # The slower of the speed probes at its start and its end (seconds; NaN: not probed).
+    # The faster of the speed probes at its start and its end (seconds; NaN: not probed):
+    # a host that slows the machine for the whole phase slows both.
     probe_seconds: float = math.nan
 
     @property
@@ -87,7 +91,7 @@ class LoadLog:
         finally:
             seconds = max(time.monotonic() - began, 1e-6)
             foreign = foreign_seconds(before, processes(), os.getpid(), self.own_databases)
-            probe = max(probe, speed_probe())
+            probe = min(probe, speed_probe())
             self.phases.append(PhaseLoad(name, seconds, load, foreign / seconds, probe))
 
     def slowdown(self, phase: PhaseLoad) -> float:
