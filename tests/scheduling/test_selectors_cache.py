@@ -107,3 +107,27 @@ def test_a_shared_value_of_another_shape_is_ranked_anew(settings):
     slot = _open_slot(doctor, 5)
     cache.set(f"nearest:{doctor.specialty_id}:-:-:*", [999_999], 60)
     assert slots_list_nearest(doctor.specialty) == [slot]
+
+
+class _CacheDown:
+    """The shared cache as FailSoftRedisCache answers with Redis down: every key missing,
+    every write dropped."""
+
+    def get(self, key, default=None):
+        return default
+
+    def set(self, key, value, timeout=None):
+        return None
+
+
+def test_with_the_shared_cache_down_each_process_still_keeps_its_ranking(clock, monkeypatch):
+    from portal.scheduling import rankings
+
+    monkeypatch.setattr(rankings, "cache", _CacheDown())
+    doctor = DoctorFactory()
+    assert slots_list_nearest(doctor.specialty) == []
+    slot = _open_slot(doctor, 5)
+    clock[0] += 1.9
+    assert slots_list_nearest(doctor.specialty) == []  # kept here, though not shared
+    clock[0] += 0.2
+    assert slots_list_nearest(doctor.specialty) == [slot]
