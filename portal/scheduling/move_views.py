@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from portal.core.dates import day_from_url
 from portal.core.http import PatientRequest
 from portal.patients.decorators import patient_required
-from portal.scheduling import rules, selectors
+from portal.scheduling import move_selectors, rules, selectors
 from portal.scheduling.errors import refusal_text
 from portal.scheduling.models import Appointment
 
@@ -27,7 +27,7 @@ def _movable(request: PatientRequest, appointment_id: int) -> tuple[Appointment,
 def move_days(request: PatientRequest, appointment_id: int, doctor_id: int) -> HttpResponse:
     """Step 2 of a move: the doctor's dates with a free time, each with how many."""
     appointment, refusal = _movable(request, appointment_id)
-    doctor = selectors.move_doctor_get(appointment, doctor_id)
+    doctor = move_selectors.move_doctor_get(appointment, doctor_id)
     return render(
         request,
         "scheduling/appointment_move_days.html",
@@ -35,7 +35,7 @@ def move_days(request: PatientRequest, appointment_id: int, doctor_id: int) -> H
             "appointment": appointment,
             "doctor": doctor,
             "refusal": refusal,
-            "days": [] if refusal else selectors.move_days(appointment, doctor),
+            "days": [] if refusal else move_selectors.move_days(appointment, doctor),
         },
         status=409 if refusal else 200,
     )
@@ -51,7 +51,7 @@ def move_times(
     if chosen is None:
         raise Http404
     appointment, refusal = _movable(request, appointment_id)
-    doctor = selectors.move_doctor_get(appointment, doctor_id)
+    doctor = move_selectors.move_doctor_get(appointment, doctor_id)
     return render(
         request,
         "scheduling/appointment_move_times.html",
@@ -60,7 +60,7 @@ def move_times(
             "doctor": doctor,
             "day": chosen,
             "refusal": refusal,
-            "slots": [] if refusal else selectors.move_times(appointment, doctor, chosen),
+            "slots": [] if refusal else move_selectors.move_times(appointment, doctor, chosen),
         },
         status=409 if refusal else 200,
     )

@@ -19,7 +19,7 @@ from portal.directory.models import Clinic, Specialty
 from portal.patients.decorators import patient_required
 from portal.patients.models import Patient
 from portal.referrals.selectors import referral_backing, referrals_fitting
-from portal.scheduling import documents, rules, selectors, services
+from portal.scheduling import documents, move_selectors, rules, selectors, services
 from portal.scheduling.errors import BookingRefused, refusal_text
 from portal.scheduling.forms import ATTACHED, BookingConfirmForm, NearestForm
 from portal.scheduling.models import Appointment
@@ -442,7 +442,7 @@ def appointment_reschedule_view(request: PatientRequest, appointment_id: int) ->
         {
             "appointment": appointment,
             "refusal": refusal,
-            "doctors": [] if refusal else selectors.slots_list_for_reschedule(appointment),
+            "doctors": [] if refusal else move_selectors.slots_list_for_reschedule(appointment),
         },
         status=409 if refusal else 200,
     )
