@@ -1,7 +1,10 @@
 """What else used the machine while a phase ran (issue 25: figures from a busy machine
 are not results).
 
-Per phase we record the load average at its start and the **foreign load**: CPU time
+Per phase we record the load average at its start, a **speed probe** (`speed_probe`: how
+fast the machine runs a fixed loop before and after the phase, which shows a host giving
+the whole machine less time, invisible to any process inside it), and the **foreign
+load**: CPU time
 spent by processes that are not the benchmark's, in cores. The benchmark's own
 processes are this process and its descendants (gunicorn and its workers, pgbench, the
 peer's server) and PostgreSQL's processes that serve the bench's databases or the

@@ -67,7 +67,7 @@ class Column:
     follow_up_seconds: float = float("nan")
     follow_up_cpu: float = float("nan")
     # Latencies by kind of request and by phase (before or after the opening): which
-    # requests make the p99 (docs/performance.md, «Fair p99»).
+    # requests make the p99 (docs/performance.md, «The opening burst, second by second»).
     kinds: dict[str, list[float]] = field(default_factory=dict)
     opens_at: float = float("nan")  # time.time() of the opening
     # (kind, sent and answered in seconds from the opening, status) of every request, for

@@ -16,11 +16,7 @@ from typing import Any, TypeGuard
 from django.conf import settings
 from django.core.cache import cache
 
-# The rankings this process has used: key -> (when ranked, the slot ids). The same question
-# comes from every worker many times a second at 07:00; a copy here spares each of them
-# the shared cache's round trip (docs/performance.md, «The nearest-time ranking kept per
-# process»). An entry is used only while the ranking is younger than
-# NEAREST_CACHE_SECONDS, the same bound as the shared copy's.
+# The rankings this process has used: key -> (when ranked, the slot ids).
 _rankings: dict[str, tuple[float, list[int]]] = {}
 _RANKINGS_KEPT = 4096  # keys are specialty × place × clinic kinds: a few thousand at most
 
