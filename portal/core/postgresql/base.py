@@ -31,6 +31,7 @@ the user, the view, the session again on the way out), and without this each tou
 would wait the connect timeout again — the drill measured 6 s for one page.
 """
 
+import datetime
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,8 @@ from django.db import InterfaceError, OperationalError
 from django.db.backends.postgresql import base, operations
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.pq import Format
+
+from portal.core.postgresql.timestamps import with_psycopg_timestamps
 
 HEALTH_CHECK_SECONDS = 1.0
 UNANSWERED_HOLD_SECONDS = 2.0
@@ -132,6 +135,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         params.pop("answer_timeout", None)
         if "prepare_threshold" not in self.settings_dict["OPTIONS"]:  # None there: never
             params["prepare_threshold"] = ONLY_WHEN_ASKED
+        if self.timezone is datetime.UTC and "context" in params:
+            params["context"] = with_psycopg_timestamps(params["context"])
         return params
 
     def prepared_cursor(self) -> Any:
