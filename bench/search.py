@@ -4,6 +4,13 @@ For each random (specialty, district) pair the selector runs through the ORM (ti
 the server would spend it, model instances included); the statements it sent are
 captured with their parameters and replayed as raw SQL through psycopg on a separate
 connection. The ratio is what the ORM adds to the database's own time.
+
+As a worker that has served for a while: the pairs' doctors and clinics are first read
+once into the directory's cache (every page reads them from there, `directory.cache`),
+and each timed search is one request to that cache, which reads its generation from
+Redis once a request, not on every call. The rankings are not kept from that first
+pass: every timed search ranks anew unless the same pair came up within
+NEAREST_CACHE_SECONDS, as in life (docs/performance.md, «The slot search as a request»).
 """
 
 import random
@@ -11,10 +18,13 @@ import time
 from dataclasses import dataclass, field
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 
 from bench.stats import percentile
+from portal.directory.cache import as_one_request
 from portal.directory.models import District, Doctor, Specialty
+from portal.scheduling.rankings import rankings_forget
 from portal.scheduling.selectors import slots_list_nearest
 
 
@@ -54,12 +64,18 @@ def run_search(dsn: str, count: int, explain_for: tuple[str, str]) -> SearchResu
     result = SearchResult()
     pairs = search_pairs(count)
     with psycopg.connect(dsn, autocommit=True) as raw:
-        for specialty, district in pairs[:5]:  # warm both connections' caches
-            slots_list_nearest(specialty, district=district)
+        _directory_warmed(pairs)
+        for specialty, district in pairs[:5]:  # warm the raw connection's caches
+            capture = _Capture()
+            with connection.execute_wrapper(capture):
+                slots_list_nearest(specialty, district=district)
+            for sql, params in capture.statements:
+                raw.execute(sql, params).fetchall()
+        _rankings_dropped()
         for specialty, district in pairs:
             capture = _Capture()
             started = time.perf_counter()
-            with connection.execute_wrapper(capture):
+            with connection.execute_wrapper(capture), as_one_request():
                 slots = slots_list_nearest(specialty, district=district)
             result.orm.append(time.perf_counter() - started)
             result.found += bool(slots)
@@ -77,6 +93,19 @@ def run_search(dsn: str, count: int, explain_for: tuple[str, str]) -> SearchResu
         result.explain = "\n".join(r[0] for r in rows)
         result.explain_pair = f"{specialty.name}, {district.name}"
     return result
+
+
+def _directory_warmed(pairs: list[tuple[Specialty, District]]) -> None:
+    for specialty, district in pairs:
+        with as_one_request():
+            slots_list_nearest(specialty, district=district)
+
+
+def _rankings_dropped() -> None:
+    """Nothing ranked by the warm-up is used: this process forgets its rankings, and the
+    shared copies (Redis) outlive them by at most NEAREST_CACHE_SECONDS."""
+    rankings_forget()
+    time.sleep(float(settings.NEAREST_CACHE_SECONDS) + 0.1)
 
 
 def p(values: list[float], pct: float) -> float:

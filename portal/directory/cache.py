@@ -22,7 +22,8 @@ leave stale. Cached objects are shared: callers must not change them.
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -170,6 +171,17 @@ def directory_forget() -> None:
     global _bucket
     _bucket = None
     _state.generation, _state.in_request = None, False
+
+
+@contextmanager
+def as_one_request() -> Iterator[None]:
+    """Work outside a served request read as one would be: the generation once, not on
+    every call (`bench.search` times the slot search so, as a page would spend it)."""
+    _request_started()
+    try:
+        yield
+    finally:
+        _request_finished()
 
 
 def _request_started(**kwargs: Any) -> None:

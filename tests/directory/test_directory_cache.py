@@ -163,6 +163,34 @@ def test_outside_a_request_every_read_asks_for_the_generation(home_clinic):
     assert selectors.clinic_get(home_clinic.pk).short_name == "Изменено, пока шла работа"
 
 
+def test_work_read_as_one_request_asks_for_the_generation_once(home_clinic, monkeypatch):
+    """`as_one_request` (the slot search benchmark): within it, as within a page, a
+    change made meanwhile shows from the next request on; after it, on every read again."""
+    asked: list[str] = []
+    original = cache.get
+
+    def get(key: str, *args, **kwargs):
+        asked.append(key)
+        return original(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    selectors.clinic_get(home_clinic.pk)
+    asked.clear()
+    with directory_cache.as_one_request():
+        selectors.clinic_get(home_clinic.pk)
+        Clinic.objects.filter(pk=home_clinic.pk).update(short_name="Изменено в ходе запроса")
+        cache.set(directory_cache.GENERATION_KEY, "a newer generation")
+        selectors.clinic_get(home_clinic.pk)
+        selectors.clinic_get(home_clinic.pk)
+        assert asked.count(directory_cache.GENERATION_KEY) == 1
+        assert selectors.clinic_get(home_clinic.pk).short_name != "Изменено в ходе запроса"
+    with directory_cache.as_one_request():
+        assert selectors.clinic_get(home_clinic.pk).short_name == "Изменено в ходе запроса"
+    selectors.clinic_get(home_clinic.pk)
+    selectors.clinic_get(home_clinic.pk)
+    assert asked.count(directory_cache.GENERATION_KEY) == 4
+
+
 def test_a_doctor_seen_first_is_one_read_of_its_own_row_beside_a_kept_clinic(home_clinic):
     """At a rush's opening each worker meets the day's doctors for the first time: the
     clinic and the specialty are already kept, so a doctor costs one short statement."""
