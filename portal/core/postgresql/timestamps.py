@@ -22,9 +22,8 @@ from psycopg.pq import Format
 
 UTC = datetime.UTC
 _TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
-# Taken from psycopg's global map before Django's backend registers anything per
-# connection: with psycopg[binary] this is the C loader (a final class, so it is wrapped
-# rather than subclassed).
+# psycopg's global map, which Django copies for its connections and never changes: with
+# psycopg[binary] this is the C loader (a final class, so it is wrapped, not subclassed).
 _PSYCOPG_LOADER = psycopg.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)
 
 
