@@ -3,10 +3,12 @@ Django's own render, and follow the language, the time zone and the format."""
 
 import datetime
 import zoneinfo
+from unittest.mock import patch
 
 from django.template import Context, Engine
 from django.template.base import VariableNode
 from django.test import override_settings
+from django.urls import set_script_prefix
 from django.utils import timezone, translation
 
 from portal.core.templatetags.remembered_i18n import RememberedTranslateNode
@@ -115,3 +117,48 @@ def test_extends_renders_what_djangos_own_tag_renders():
     assert ours.get_template("leaf.html").render(Context()) == (
         "<leaf a middle a root a|leaf b root b>"
     )
+
+
+def test_a_language_block_inside_a_page_gets_its_own_language():
+    # The page's catalog is read once per render (core/templatetags/render_constants.py);
+    # {% language %} reads it again for its block and gives the page's back after it.
+    # One compiled template, as the cached loader serves a page's on every request.
+    template = Engine.get_default().from_string(
+        '{% load i18n %}{% translate "Monday" %}|{% language block %}{% translate "Monday" %}'
+        '{% endlanguage %}|{% translate "Monday" %}'
+    )
+    for page, block, expected in [
+        ("ru", "en", "Понедельник|Monday|Понедельник"),
+        ("ru", "ru", "Понедельник|Понедельник|Понедельник"),
+        ("en", "ru", "Monday|Понедельник|Monday"),
+        ("ru", "en", "Понедельник|Monday|Понедельник"),
+    ]:
+        with translation.override(page):
+            assert template.render(Context({"block": block})) == expected
+
+
+def test_urls_follow_the_script_prefix_of_each_render():
+    # A portal served under /portal/ (SCRIPT_NAME) links there; the next request, served
+    # at the root, links at the root: nothing read for one render outlives it.
+    source = "{% url 'scheduling:appointment_list' %} {% url 'scheduling:booking_start' %}"
+    try:
+        set_script_prefix("/portal/")
+        under = _render(source)
+    finally:
+        set_script_prefix("/")
+    assert under == "/portal/appointments/ /portal/booking/"
+    assert _render(source) == "/appointments/ /booking/"
+
+
+def test_an_included_template_shares_the_page_s_reads():
+    # `{% include … only %}` copies the page's context: the read of the page is its too.
+    engine = Engine.get_default()
+    page = engine.from_string("{% url 'scheduling:booking_start' %}|{% include inner only %}")
+    inner = engine.from_string("{% url 'scheduling:appointment_list' %}")
+    reads = []
+    with patch(
+        "portal.core.templatetags.reversed_urls.get_script_prefix",
+        side_effect=lambda: reads.append(1) or "/",
+    ):
+        assert page.render(Context({"inner": inner})) == "/booking/|/appointments/"
+    assert reads == [1]

@@ -21,6 +21,8 @@ from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from portal.core.templatetags.render_constants import render_constant
+
 register = template.Library()
 
 MAX_KEPT = 4096
@@ -39,7 +41,8 @@ class KeptNode(template.Node):
         token = context.get("csrf_token")
         if token is None:  # rendered without a request: nothing to put a token in
             return mark_safe(self.nodelist.render(context))  # the engine escaped it
-        key = (self.name, get_language(), *(_hashable(k.resolve(context)) for k in self.keys))
+        language = render_constant(context, "language", get_language)
+        key = (self.name, language, *(_hashable(k.resolve(context)) for k in self.keys))
         html = _kept.get(key)
         if html is None:
             with context.push(csrf_token=_MARK):

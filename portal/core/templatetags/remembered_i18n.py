@@ -20,6 +20,8 @@ from django.templatetags import i18n as django_i18n
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import trans_real
 
+from portal.core.templatetags.render_constants import fresh_render_constants, render_constant
+
 register = template.Library()
 register.tags.update(django_i18n.register.tags)
 register.filters.update(django_i18n.register.filters)
@@ -42,8 +44,9 @@ class RememberedTranslateNode(django_i18n.TranslateNode):
     def render(self, context: template.Context) -> str:
         if not self.rememberable or not settings.USE_I18N:
             return super().render(context)
-        # The catalog gettext would use now (the active language's, or the default's).
-        key = (trans_real.catalog(), context.autoescape)
+        # The catalog gettext would use now (the active language's, or the default's),
+        # read once per render (`render_constants`).
+        key = (render_constant(context, "catalog", trans_real.catalog), context.autoescape)
         value = self.rendered.get(key)
         if value is None:
             value = self._value(context)
@@ -69,3 +72,17 @@ class RememberedTranslateNode(django_i18n.TranslateNode):
 @register.tag("trans")
 def translate(parser: Parser, token: Token) -> RememberedTranslateNode:
     return RememberedTranslateNode(django_i18n.do_translate(parser, token))
+
+
+class MemoLanguageNode(django_i18n.LanguageNode):
+    """Django's ``{% language %}``: its block reads the language's constants afresh."""
+
+    def render(self, context: template.Context) -> str:
+        with fresh_render_constants(context):
+            return super().render(context)  # type: ignore[no-any-return]
+
+
+@register.tag("language")
+def language(parser: Parser, token: Token) -> MemoLanguageNode:
+    node = django_i18n.language(parser, token)
+    return MemoLanguageNode(node.nodelist, node.language)

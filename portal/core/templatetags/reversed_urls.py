@@ -22,6 +22,8 @@ from django.template.defaulttags import url as django_url
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
 
+from portal.core.templatetags.render_constants import render_constant
+
 register = template.Library()
 
 
@@ -38,6 +40,10 @@ def _reversed(
     return reverse(
         view_name, urlconf=urlconf, args=args, kwargs=dict(kwargs), current_app=current_app
     )
+
+
+def _urlconf() -> str:
+    return get_urlconf() or settings.ROOT_URLCONF  # type: ignore[no-any-return]
 
 
 def _plain(value: Any) -> bool:
@@ -67,8 +73,9 @@ class RememberedURLNode(URLNode):
                 tuple(args),
                 tuple(sorted(kwargs.items())),
                 current_app,
-                get_urlconf() or settings.ROOT_URLCONF,
-                get_script_prefix(),
+                # Set by the handler before the view: read once per render.
+                render_constant(context, "urlconf", _urlconf),
+                render_constant(context, "script_prefix", get_script_prefix),
             )
         except NoReverseMatch:
             if self.asvar is None:
