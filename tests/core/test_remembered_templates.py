@@ -156,9 +156,11 @@ def test_an_included_template_shares_the_page_s_reads():
     page = engine.from_string("{% url 'scheduling:booking_start' %}|{% include inner only %}")
     inner = engine.from_string("{% url 'scheduling:appointment_list' %}")
     reads = []
-    with patch(
-        "portal.core.templatetags.reversed_urls.get_script_prefix",
-        side_effect=lambda: reads.append(1) or "/",
-    ):
+
+    def prefix() -> str:
+        reads.append(1)
+        return "/"
+
+    with patch("portal.core.templatetags.reversed_urls.get_script_prefix", side_effect=prefix):
         assert page.render(Context({"inner": inner})) == "/booking/|/appointments/"
     assert reads == [1]

@@ -79,7 +79,7 @@ class MemoLanguageNode(django_i18n.LanguageNode):
 
     def render(self, context: template.Context) -> str:
         with fresh_render_constants(context):
-            return super().render(context)  # type: ignore[no-any-return]
+            return super().render(context)
 
 
 @register.tag("language")

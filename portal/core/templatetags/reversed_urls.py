@@ -43,7 +43,7 @@ def _reversed(
 
 
 def _urlconf() -> str:
-    return get_urlconf() or settings.ROOT_URLCONF  # type: ignore[no-any-return]
+    return get_urlconf() or settings.ROOT_URLCONF
 
 
 def _plain(value: Any) -> bool:
