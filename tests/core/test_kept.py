@@ -66,3 +66,37 @@ def test_without_a_request_the_part_is_rendered_as_is():
         Context({"a": "plain"})
     )
     assert page == "plain"
+
+
+def test_a_part_kept_inside_another_carries_the_responses_token():
+    # The account menu keeps its words inside the user's kept menu: on the user's first
+    # page the inner part's token mark must reach the outer part's replacement.
+    kept_forget()
+    nested = ENGINE.from_string(
+        '{% load kept %}{% kept "outer" name %}{{ name }}<form>{% csrf_token %}</form>'
+        '{% kept "inner" %}<form>{% csrf_token %}</form>{% endkept %}{% endkept %}'
+    )
+    for name, token in [("Иванова", "token-1"), ("Петрова", "token-2"), ("Иванова", "t-3")]:
+        page = nested.render(Context({"name": name, "csrf_token": token}))
+        assert page.count(f'value="{token}"') == 2 and name in page
+
+
+@pytest.mark.django_db
+def test_each_users_menu_shows_their_names_with_the_shared_links(client, guardian, patient):
+    # The first user's menu keeps the words shared by everyone; the second's shows her
+    # own names and no one else's.
+    from tests.factories import ChildFactory, GuardianshipFactory
+
+    kid = ChildFactory(last_name="Сидорова", first_name="Вера", middle_name="")
+    GuardianshipFactory(guardian=guardian.patient, child=kid)
+    kept_forget()
+    url = reverse("scheduling:booking_start")
+    pages = {}
+    for user in (guardian, patient):
+        client.force_login(user)
+        pages[user.pk] = client.get(url).content.decode()
+    assert "Сидорова В." in pages[guardian.pk] and "Сидорова В." not in pages[patient.pk]
+    for user in (guardian, patient):
+        page = pages[user.pk]
+        assert user.patient.last_name in page and "Личные данные" in page and "Выйти" in page
+        assert page.count('name="csrfmiddlewaretoken"') >= 2
