@@ -14,6 +14,12 @@ times through the WSGI handler in process (`bench.served_client`); only those re
 are counted (callgrind's instrumentation is switched on and off around them with
 ``callgrind_control``). The two checkouts run side by side, one per core. The count is
 the Django process's own: the database backend, Redis and the kernel are not in it.
+
+``BENCH_INSTR_FIRST=1``: each counted request comes from a patient whose pages this
+process has not rendered yet (her session read and touched, as `make bench` has them), as
+every request of `make bench`'s first page phase, the cabinet, and a user's first page
+in a worker: what is kept per user is rendered then (docs/performance.md, «The account
+menu's first render»).
 """
 
 import os
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 
 N = int(os.environ.get("BENCH_INSTR_N", "100"))
 WARM = 50
+FIRST = os.environ.get("BENCH_INSTR_FIRST") == "1"
 FLOOR = "floor"
 POLL = 0.1
 LIMIT = 600.0  # seconds for one child under valgrind (about 30 s each)
@@ -52,9 +59,10 @@ def main() -> int:
 
     # As `make bench` measures its pages: every patient holds an appointment.
     dataset.bench_reset()
-    dataset.appointments_hold(dataset.bench_patients(WARM))
+    dataset.appointments_hold(dataset.bench_patients(_patients_needed(N)))
+    first = ", each a patient's first page in the process" if FIRST else ""
     lines = [
-        f"Instructions per request, {N} requests each (callgrind, this process only)",
+        f"Instructions per request, {N} requests each{first} (callgrind, this process only)",
         "",
         "| page | base | this | this ÷ base |",
         "|---|---|---|---|",
@@ -146,7 +154,7 @@ def _child(wanted: str, n: int, scratch: Path) -> int:
     from bench import dataset
     from bench.served_client import ServedClient
 
-    patients = dataset.bench_patients(WARM)
+    patients = dataset.bench_patients(_patients_needed(n))
     headers = {"X-Forwarded-Proto": "https", "User-Agent": "portal-bench"}
     csrf = run.csrf_secret()
     clients = []
@@ -156,16 +164,23 @@ def _child(wanted: str, n: int, scratch: Path) -> int:
         client.cookies[settings.CSRF_COOKIE_NAME] = csrf
         clients.append(client)
     url = _url(wanted, dataset.wizard_path())
-    for client in clients:  # warm: imports, templates, prepared statements, caches
+    for client in clients[:WARM]:  # warm: imports, templates, prepared statements, caches
         response = client.get(url, secure=True)
         assert response.status_code == 200, (url, response.status_code)
+    for client in clients[WARM:]:  # first pages to come: their sessions read and touched
+        client.get(_url(FLOOR, dataset.wizard_path()), secure=True)
     (scratch / "ready").touch()
     _wait(scratch / "go")
     for i in range(n):
-        clients[i % len(clients)].get(url, secure=True)
+        (clients[WARM + i] if FIRST else clients[i % WARM]).get(url, secure=True)
     (scratch / "done").touch()
     _wait(scratch / "exit")
     return 0
+
+
+def _patients_needed(n: int) -> int:
+    """The warming patients, and with BENCH_INSTR_FIRST one more per counted request."""
+    return WARM + (n if FIRST else 0)
 
 
 def _url(wanted: str, path: "WizardPath") -> str:
