@@ -116,3 +116,47 @@ def test_a_session_missing_from_the_cache_is_read_from_the_database(client, pati
     caches["default"].clear()
     page = client.get("/cabinet/")
     assert page.status_code == 200 and patient.patient.last_name in page.content.decode()
+
+
+def test_a_touch_is_one_update_and_the_database_has_it_when_the_cache_is_gone(
+    client, patient, settings
+):
+    """Production's engine: the minute's touch writes the row in one statement (no
+    transaction around it), and a worker whose cache lost the session reads the new
+    expiry and data from the database."""
+    from django.core.cache import caches
+
+    settings.SESSION_ENGINE = "portal.core.sessions"
+    client.force_login(patient)
+    client.get("/cabinet/")
+    session = client.session
+    session[TOUCH_KEY] = 0  # long ago
+    session.save()
+    before = Session.objects.get(session_key=session.session_key).expire_date
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/cabinet/").status_code == 200
+    writes = [q["sql"] for q in queries if "django_session" in q["sql"]]
+    assert len(writes) == 1 and writes[0].startswith("UPDATE")
+    caches["default"].clear()
+    row = Session.objects.get(session_key=session.session_key)
+    assert row.expire_date > before and row.get_decoded()[TOUCH_KEY] > 0
+    page = client.get("/cabinet/")
+    assert page.status_code == 200 and patient.patient.last_name in page.content.decode()
+
+
+def test_a_session_deleted_before_its_touch_is_not_written_back(client, patient, settings):
+    """Logged out in another tab while this request ran: Django's UpdateError, and no row
+    comes back to life."""
+    from importlib import import_module
+
+    from django.contrib.sessions.backends.base import UpdateError
+
+    settings.SESSION_ENGINE = "portal.core.sessions"
+    client.force_login(patient)
+    key = client.session.session_key
+    store = import_module("portal.core.sessions").SessionStore(key)
+    store[TOUCH_KEY] = 1
+    Session.objects.filter(session_key=key).delete()
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.filter(session_key=key).exists()
