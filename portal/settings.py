@@ -445,6 +445,9 @@ GUARDIANS_PER_CHILD_MAX = env_int("GUARDIANS_PER_CHILD_MAX", 4)
 # A fair-release draw that stopped half-way this long ago (its worker died) is finished by
 # the next `release_draws` with its stored seed and inputs (docs/fair-release.md).
 RELEASE_DRAW_RESUME_SECONDS = env_int("RELEASE_DRAW_RESUME_SECONDS", 300)
+# A draw's follow-up (the losers on the waitlist, their messages) waits out the opening's
+# burst, so the task worker leaves the CPU to the patients' pages then (docs/fair-release.md).
+RELEASE_FOLLOW_UP_DELAY_SECONDS = env_int("RELEASE_FOLLOW_UP_DELAY_SECONDS", 15)
 # Days a referral stays valid unless its issuer sets another date (docs/referrals.md).
 REFERRAL_VALID_DAYS = env_int("REFERRAL_VALID_DAYS", 30)
 # A patient is reminded this many days before an unused referral expires.

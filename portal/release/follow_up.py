@@ -46,9 +46,17 @@ WAITLIST_TIMES = {Times.ANY: "", Times.MORNING: "morning", Times.AFTERNOON: "aft
 
 def follow_up_later(draw_ids: Sequence[int]) -> None:
     """Ask a task worker to follow the draws up; inside the results' transaction, so the
-    ask commits (or not) with them."""
+    ask commits (or not) with them.
+
+    Not before RELEASE_FOLLOW_UP_DELAY_SECONDS: at the opening every patient of the ballot
+    asks for a page at once, and the follow-up (0.6 s of CPU for the bench's 22 ballots)
+    would take a quarter of a two-core node from them (docs/performance.md, «The draw's
+    follow-up after the opening's burst»). The results are what the patients wait for, and
+    they are recorded before this; a loser's page says the waitlist entry is on its way
+    until the follow-up has run."""
     if draw_ids:
-        draws_follow_up.enqueue(sorted(draw_ids))
+        at = timezone.now() + datetime.timedelta(seconds=settings.RELEASE_FOLLOW_UP_DELAY_SECONDS)
+        draws_follow_up.using(run_after=at).enqueue(sorted(draw_ids))
 
 
 @task()

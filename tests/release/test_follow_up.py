@@ -61,16 +61,38 @@ def test_the_results_commit_with_the_ask_for_their_follow_up(ballot):
     assert told.count() == 3 and all("лист ожидания" in m.text for m in told)
 
 
-def test_a_task_worker_runs_the_follow_up_and_then_the_losers_messages(ballot):
-    """The library's own worker, as `tasks_worker` runs it: the task rows the draw wrote,
-    found by their paths and run with their stored arguments, the follow-up's own ask for
-    the messages taken in the same batch."""
-    _drawn_with_losers(ballot)
+def _worker_batch() -> None:
+    """The library's own worker, as `tasks_worker` runs it, once through what is due."""
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
         call_command(
             "db_worker", "--batch", "--no-startup-delay", "--no-reload",
             "--queue-name", "default", verbosity=0,
         )  # fmt: skip
+
+
+def test_the_follow_up_waits_out_the_opening_s_burst(ballot, settings):
+    """At the opening the patients' pages come first: a worker takes the follow-up only
+    RELEASE_FOLLOW_UP_DELAY_SECONDS after the results, and then does all of it."""
+    settings.RELEASE_FOLLOW_UP_DELAY_SECONDS = 15
+    draw = _drawn_with_losers(ballot)
+    asked = DBTaskResult.objects.get(task_path=FOLLOW_UP)
+    assert asked.run_after >= draw.finished_at + datetime.timedelta(seconds=15)
+    _worker_batch()
+    assert not WaitlistEntry.objects.exists() and Draw.objects.get().followed_up_at is None
+    DBTaskResult.objects.filter(pk=asked.pk).update(  # the delay has passed
+        run_after=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    _worker_batch()
+    assert WaitlistEntry.objects.count() == 3 and Draw.objects.get().followed_up_at is not None
+
+
+def test_a_task_worker_runs_the_follow_up_and_then_the_losers_messages(ballot, settings):
+    """The library's own worker, as `tasks_worker` runs it: the task rows the draw wrote,
+    found by their paths and run with their stored arguments, the follow-up's own ask for
+    the messages taken in the same batch."""
+    settings.RELEASE_FOLLOW_UP_DELAY_SECONDS = 0
+    _drawn_with_losers(ballot)
+    _worker_batch()
     done = DBTaskResult.objects.filter(task_path__startswith="portal.release.")
     assert sorted(done.values_list("task_path", "status")) == [
         ("portal.release.follow_up.draws_follow_up", "SUCCESSFUL"),
