@@ -76,6 +76,7 @@ def test_the_follow_up_waits_out_the_opening_s_burst(ballot, settings):
     settings.RELEASE_FOLLOW_UP_DELAY_SECONDS = 15
     draw = _drawn_with_losers(ballot)
     asked = DBTaskResult.objects.get(task_path=FOLLOW_UP)
+    assert draw.finished_at is not None
     assert asked.run_after >= draw.finished_at + datetime.timedelta(seconds=15)
     _worker_batch()
     assert not WaitlistEntry.objects.exists() and Draw.objects.get().followed_up_at is None
