@@ -20,13 +20,18 @@ def test_active_user_session_is_not_rewritten_on_every_request(client, patient):
     assert _session_writes(client) == []
 
 
-def test_idle_expiry_moves_forward_once_the_interval_has_passed(client, patient):
+def _touched_long_ago(client, patient):
+    """A logged-in session last touched long ago: (its key, its expiry in the database)."""
     client.force_login(patient)
     client.get("/cabinet/")
     session = client.session
     session[TOUCH_KEY] = 0  # long ago
     session.save()
-    before = Session.objects.get(session_key=session.session_key).expire_date
+    return session, Session.objects.get(session_key=session.session_key).expire_date
+
+
+def test_idle_expiry_moves_forward_once_the_interval_has_passed(client, patient):
+    session, before = _touched_long_ago(client, patient)
     assert len(_session_writes(client)) == 1
     after = Session.objects.get(session_key=session.session_key).expire_date
     assert after > before
@@ -127,12 +132,7 @@ def test_a_touch_is_one_update_and_the_database_has_it_when_the_cache_is_gone(
     from django.core.cache import caches
 
     settings.SESSION_ENGINE = "portal.core.sessions"
-    client.force_login(patient)
-    client.get("/cabinet/")
-    session = client.session
-    session[TOUCH_KEY] = 0  # long ago
-    session.save()
-    before = Session.objects.get(session_key=session.session_key).expire_date
+    session, before = _touched_long_ago(client, patient)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/cabinet/").status_code == 200
     writes = [q["sql"] for q in queries if "django_session" in q["sql"]]
