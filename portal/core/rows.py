@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
 from django.db.models.expressions import Col
@@ -45,13 +45,15 @@ def several_per_round_trip() -> bool:
     return connection.vendor == "postgresql" and not options.get("server_side_binding")
 
 
-def prepared() -> Any:
+def prepared(alias: str = DEFAULT_DB_ALIAS) -> Any:
     """A cursor whose statements are prepared on the server once per connection and then
     only bound and run (`core.postgresql`'s ``prepared_cursor``: logged and counted as any
     other); Django's own cursor on an engine without one. Only for SQL whose text is fixed
-    — a statement whose text varies with its values would fill the connection's cache."""
-    prepared_cursor = getattr(connection, "prepared_cursor", None)
-    return prepared_cursor() if prepared_cursor is not None else connection.cursor()
+    — a statement whose text varies with its values would fill the connection's cache.
+    ``alias``: the primary unless a caller's router says otherwise (`core.sessions`)."""
+    on = connections[alias]
+    prepared_cursor = getattr(on, "prepared_cursor", None)
+    return prepared_cursor() if prepared_cursor is not None else on.cursor()
 
 
 def for_update(*of: str) -> str:

@@ -141,7 +141,7 @@ def replay(actor: User, key: uuid.UUID) -> BookingResult | None:
     Asked on every refusal of a taken slot — at 07:00, and after a draw at a day's
     opening, most POSTs — and almost never found: the unique (booked_by, key) is looked up
     by one prepared statement written out (`core.rows`) instead of a query the ORM builds
-    each time (0.35 ms, a tenth of such a POST: docs/performance.md, «A taken slot's
+    each time (about a fifth of such a POST: docs/performance.md, «A taken slot's
     refusal»); the appointment is read whole only when there is one."""
     value = Appointment._meta.get_field("idempotency_key").get_db_prep_value(key, connection)
     with rows.prepared() as cursor:
