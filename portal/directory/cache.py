@@ -53,6 +53,9 @@ class _State(threading.local):
     generation: str | None = None
     # Outside a request (a worker, a command) the generation is read on every call.
     in_request: bool = False
+    # The bucket this request found current: a page asks the cache 20–30 times, and the
+    # bucket's age and size need checking once (docs/performance.md).
+    bucket: "_Bucket | None" = None
 
 
 _state = _State()
@@ -77,6 +80,16 @@ def _generation() -> str | None:
 
 
 def _current_bucket(generation: str) -> _Bucket:
+    checked = _state.bucket
+    if checked is not None and checked is _bucket and checked.generation == generation:
+        return checked
+    bucket = _bucket_checked(generation)
+    if _state.in_request:
+        _state.bucket = bucket
+    return bucket
+
+
+def _bucket_checked(generation: str) -> _Bucket:
     global _bucket
     bucket = _bucket
     lifetime = float(settings.DIRECTORY_CACHE_SECONDS)
@@ -170,7 +183,7 @@ def directory_forget() -> None:
     """Drop what this process keeps and knows of the generation (a test's fresh start)."""
     global _bucket
     _bucket = None
-    _state.generation, _state.in_request = None, False
+    _state.generation, _state.in_request, _state.bucket = None, False, None
 
 
 @contextmanager
@@ -185,11 +198,11 @@ def as_one_request() -> Iterator[None]:
 
 
 def _request_started(**kwargs: Any) -> None:
-    _state.generation, _state.in_request = None, True
+    _state.generation, _state.in_request, _state.bucket = None, True, None
 
 
 def _request_finished(**kwargs: Any) -> None:
-    _state.generation, _state.in_request = None, False
+    _state.generation, _state.in_request, _state.bucket = None, False, None
 
 
 def _generation_read_with_session(token: Any) -> None:

@@ -129,6 +129,27 @@ def test_an_old_bucket_is_dropped_after_its_lifetime(home_clinic, settings):
     assert selectors.clinic_get(home_clinic.pk).short_name == "Правка в обход ORM"
 
 
+def test_a_bucket_outliving_its_lifetime_mid_page_serves_that_page_then_goes(home_clinic, settings):
+    """A page checks its bucket's age once: its 20–30 reads of the directory come from
+    the bucket it started with, and the next page starts a new one."""
+    with directory_cache.as_one_request():
+        selectors.clinic_get(home_clinic.pk)
+        settings.DIRECTORY_CACHE_SECONDS = 0
+        Clinic.objects.filter(pk=home_clinic.pk).update(short_name="Правка в обход ORM")
+        assert selectors.clinic_get(home_clinic.pk).short_name == home_clinic.short_name
+    with directory_cache.as_one_request():
+        assert selectors.clinic_get(home_clinic.pk).short_name == "Правка в обход ORM"
+
+
+def test_a_change_mid_page_shows_to_the_rest_of_that_page(home_clinic):
+    """The bucket a page checked is left when its own change starts a new generation."""
+    with directory_cache.as_one_request():
+        selectors.clinic_get(home_clinic.pk)
+        home_clinic.short_name = "Переименована на этой странице"
+        home_clinic.save()
+        assert selectors.clinic_get(home_clinic.pk).short_name == home_clinic.short_name
+
+
 def test_bulk_writes_of_the_demo_loader_start_a_new_generation(db):
     from portal.demo import directory as demo_directory
 
