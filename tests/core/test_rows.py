@@ -130,3 +130,27 @@ def test_built_leaves_a_model_that_listens_to_its_construction_to_django():
         post_init.disconnect(receiver, sender=Slot)
     assert heard == [slot.starts_at]
     assert (built.pk, built.starts_at) == (slot.pk, slot.starts_at)
+
+
+def test_built_asks_the_signals_about_each_model_while_any_listens():
+    """Another model's pre_init listener leaves Slot to the quick build, its own does not."""
+    from django.db.models.signals import pre_init
+
+    from portal.directory.models import Doctor
+
+    slot = SlotFactory()
+    heard = []
+
+    def receiver(sender, **kwargs):
+        heard.append(sender)
+
+    pre_init.connect(receiver, sender=Doctor)
+    try:
+        rows.built(Slot, "default", ("id",), (slot.pk,))
+        assert heard == []
+        pre_init.connect(receiver, sender=Slot)
+        rows.built(Slot, "default", ("id",), (slot.pk,))
+    finally:
+        pre_init.disconnect(receiver, sender=Doctor)
+        pre_init.disconnect(receiver, sender=Slot)
+    assert heard == [Slot]
