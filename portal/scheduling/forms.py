@@ -53,6 +53,13 @@ class SpecialtyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
     choices = plain_choices_property(forms.ModelChoiceField)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> "SpecialtyChoiceField":
+        """Every form copies its fields; ModelChoiceField's copy also clones its queryset,
+        twice, so that each form iterates its own. This field never iterates it (its
+        choices are set per form, its values looked up in the directory's cache), so the
+        copies share it: 1 % of a nearest-time search's instructions (docs/performance.md)."""
+        return forms.Field.__deepcopy__(self, memo)
+
     def to_python(self, value: Any) -> Specialty | None:
         if value in self.empty_values:
             return None

@@ -62,6 +62,8 @@ _PLAIN = (type(None), bool, int, float, str, datetime.date, datetime.datetime)
 def _hashable(value: Any) -> Hashable:
     """A key made of plain values only: a model instance compares by its id, so a renamed
     one would find the old rendering."""
+    if type(value) in _PLAIN:  # most keys: asked first
+        return value  # type: ignore[no-any-return]
     if isinstance(value, list | tuple):
         return tuple(_hashable(item) for item in value)
     if type(value) not in _PLAIN:
