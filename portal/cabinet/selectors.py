@@ -7,6 +7,7 @@ exactly what «Мои записи», «Лист ожидания», «Пред�
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, QuerySet
 from django.utils import timezone
@@ -26,7 +27,7 @@ from portal.patients.selectors import (
 from portal.release.models import BallotRequest
 from portal.release.selectors import requests_of_patient, requests_seen
 from portal.scheduling.models import Appointment
-from portal.scheduling.selectors import appointments_list_upcoming_for_user
+from portal.scheduling.selectors import appointments_of_rows, upcoming_read
 from portal.waitlist.models import Offer
 from portal.waitlist.selectors import (
     EntryInLine,
@@ -68,29 +69,48 @@ class Home:
         return not (self.upcoming or self.offers or self.entries or self.requests)
 
 
+_LOOK_NAMES = ("has_offers", "has_entries", "has_visits", "has_requests", "has_unread")
+
+
+def _look_at(
+    seen: Visibility, acting_id: int, now: datetime.datetime, today: datetime.date
+) -> dict[str, Exists]:
+    """Whether the user has live offers, live waitlist entries, home visits, and whether
+    the patient acted for has pending requests for a day's opening and unread
+    notifications: each app's own read (and the one rule of visibility) inside an EXISTS."""
+    assert seen.actable.own is not None
+    pending = requests_seen(seen).filter(patient_id=acting_id, status=BallotRequest.Status.PENDING)
+    return {
+        "has_offers": Exists(offers_live(seen, now)),
+        "has_entries": Exists(entries_live(seen, today)),
+        "has_visits": Exists(visits_seen(seen)),
+        "has_requests": Exists(pending),
+        "has_unread": Exists(messages_unread(seen.actable.own, acting_id, now)),
+    }
+
+
 def _look(
     seen: Visibility, acting_id: int, now: datetime.datetime, today: datetime.date
 ) -> "QuerySet[Patient, tuple[bool, bool, bool, bool, bool]]":
-    """Whether the user has live offers, live waitlist entries, home visits, and whether
-    the patient acted for has pending requests for a day's opening and unread
-    notifications: each app's own read (and the one rule of visibility) inside an EXISTS,
-    all in one statement."""
+    """The look alone, for a home with no appointment to come."""
     assert seen.actable.own is not None
-    pending = requests_seen(seen).filter(patient_id=acting_id, status=BallotRequest.Status.PENDING)
     return (
         Patient.objects.filter(pk=seen.actable.own)
-        .annotate(
-            has_offers=Exists(offers_live(seen, now)),
-            has_entries=Exists(entries_live(seen, today)),
-            has_visits=Exists(visits_seen(seen)),
-            has_requests=Exists(pending),
-            has_unread=Exists(messages_unread(seen.actable.own, acting_id, now)),
-        )
-        .values_list("has_offers", "has_entries", "has_visits", "has_requests", "has_unread")
+        .annotate(**_look_at(seen, acting_id, now, today))
+        .values_list(*_LOOK_NAMES)
     )
 
 
+def _upcoming_and_look(
+    seen: Visibility, acting_id: int, now: datetime.datetime, today: datetime.date
+) -> "QuerySet[Appointment, tuple[Any, ...]]":
+    """The appointments to come (scheduling's read), each row ending with the look: one
+    statement where most homes sent two (docs/performance.md, «The cabinet in one read»)."""
+    return upcoming_read(seen, now).annotate(**_look_at(seen, acting_id, now, today))
+
+
 _LOOK = VisibleRows(_look)
+_UPCOMING_AND_LOOK = VisibleRows(_upcoming_and_look)
 
 
 @dataclass(frozen=True)
@@ -102,18 +122,24 @@ class _Sections:
     unread: bool
 
 
-def _sections(user: User, acting: Patient) -> _Sections:
-    """Which of the lists that most patients do not have the home needs to read."""
+def _upcoming_and_sections(user: User, acting: Patient) -> tuple[list[Appointment], _Sections]:
+    """The user's appointments to come (as `appointments_list_upcoming_for_user`) and which
+    of the lists that most patients do not have the home needs to read."""
     now = timezone.now()
-    rows = _LOOK.rows(user, acting.pk, now, timezone.localdate(now))
-    return _Sections(*(bool(v) for v in rows[0])) if rows else _Sections(*[False] * 5)
+    today = timezone.localdate(now)
+    rows = _UPCOMING_AND_LOOK.rows(user, acting.pk, now, today)
+    if rows:
+        width = len(_LOOK_NAMES)
+        return appointments_of_rows(user, rows), _Sections(*(bool(v) for v in rows[0][-width:]))
+    look = _LOOK.rows(user, acting.pk, now, today)
+    return [], _Sections(*(bool(v) for v in look[0])) if look else _Sections(*[False] * 5)
 
 
 def home_for(user: User, own: Patient, acting: Patient) -> Home:
-    """The cabinet home of ``acting`` as ``user`` may see it: a look at which lists there
-    are, then only those that are (docs/performance.md, issue 25)."""
-    has = _sections(user, acting)
-    upcoming_all = appointments_list_upcoming_for_user(user)
+    """The cabinet home of ``acting`` as ``user`` may see it: the appointments to come with
+    a look at which other lists there are, then only those that are (docs/performance.md,
+    issue 25)."""
+    upcoming_all, has = _upcoming_and_sections(user, acting)
     mine = [a for a in upcoming_all if a.patient_id == acting.pk]
     live_offers = offers_live_for_user(user) if has.offers else []
     entries = entries_list_for_user(user) if has.entries else []

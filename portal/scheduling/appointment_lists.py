@@ -46,7 +46,10 @@ _JOINED = [
 ]
 
 
-def _upcoming(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
+def upcoming_read(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
+    """The rows of the booked appointments to come that ``seen`` may see, soonest first:
+    the read `appointments_of_rows` builds the list from. A caller may annotate more
+    columns after these (the cabinet's look at its other lists, in the same statement)."""
     return (
         Appointment.objects.filter(seen.records(author="booked_by_id"))
         .filter(status=Appointment.Status.BOOKED, starts_at__gt=now)
@@ -57,7 +60,7 @@ def _upcoming(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment
 
 def _listed(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
     """«Мои записи»'s two lists in one statement, each row with its place: 0 for every
-    appointment to come (as `_upcoming`, soonest first), then 1…HISTORY_SHOWN for the
+    appointment to come (as `upcoming_read`, soonest first), then 1…HISTORY_SHOWN for the
     others, past or cancelled, latest first."""
     to_come = Q(status=Appointment.Status.BOOKED, starts_at__gt=now)
     latest_first = Window(
@@ -78,7 +81,7 @@ def _listed(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, 
     )
 
 
-_UPCOMING = VisibleRows(_upcoming)
+_UPCOMING = VisibleRows(upcoming_read)
 _LISTED = VisibleRows(_listed)
 
 
@@ -97,6 +100,17 @@ def _read(
         return [], []
     patients = patients_seen_by_user(user, actable_by(user))
     return _appointments(upcoming, patients), _appointments(past, patients)
+
+
+def appointments_of_rows(user: User, rows: list[Row]) -> list[Appointment]:
+    """The appointments of rows read by `upcoming_read` for ``user``, as
+    `appointments_list_upcoming_for_user` gives them; columns a caller annotated after
+    the read's own are left out."""
+    if not rows:
+        return []
+    width = len(_JOINED)
+    patients = patients_seen_by_user(user, actable_by(user))
+    return _appointments([row[:width] for row in rows], patients)
 
 
 def _appointments(rows: list[Row], patients: dict[int, Patient]) -> list[Appointment]:

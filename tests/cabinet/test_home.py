@@ -135,6 +135,33 @@ def test_the_childs_home_shows_her_appointment_offer_waitlist_and_new_messages(
     assert 'id="home-children"' not in page  # a child's home lists no children
 
 
+def test_a_home_with_nothing_to_come_still_shows_its_waitlist_and_offer(client, patient):
+    """Without an appointment to come the upcoming read has no row to carry the look at
+    the other lists: the look is asked on its own, and the home still shows them."""
+    slot = SlotFactory()
+    past = AppointmentFactory(patient=patient.patient, slot=SlotFactory(doctor=slot.doctor))
+    past.starts_at = timezone.now() - datetime.timedelta(days=3)
+    past.save(update_fields=["starts_at"])
+    offer = Offer.objects.create(
+        patient=patient.patient,
+        slot=slot,
+        kind="waitlist",
+        expires_at=timezone.now() + datetime.timedelta(hours=2),
+    )
+    entry = WaitlistEntry.objects.create(
+        patient=patient.patient,
+        created_by=patient,
+        clinic=slot.doctor.clinic,
+        specialty=slot.doctor.specialty,
+        date_from=timezone.localdate(),
+        date_to=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    page = _home(client, patient)
+    assert "Предстоящих приёмов нет." in page
+    assert f"{reverse('waitlist:offer_list')}#offer-{offer.pk}" in page
+    assert f"{reverse('waitlist:entry_list')}#entry-{entry.pk}" in page
+
+
 def test_new_messages_count_until_the_list_is_opened(client, guardian, two_children):
     daughter, _son = two_children
     mother = guardian.patient
