@@ -43,7 +43,7 @@ EXPECTED = {
     "days": 2 + 2,  # active appointments, the free times
     "times": 2 + 2,  # active appointments, the day's free times
     "confirm": 2 + 2,  # the slot with her own booking on it, if any; active appointments
-    "nearest": 2 + 3,  # active appointments, the ranking (not kept here), the slots
+    "nearest": 2 + 2,  # the ranking (not kept here); the slots with the active appointments
 }
 
 
