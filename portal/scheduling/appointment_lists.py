@@ -11,6 +11,8 @@ user may see is the patients app's one rule of visibility
 """
 
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import router
@@ -81,25 +83,59 @@ def _listed(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, 
     )
 
 
+# Columns an app above this one reads with «Мои записи»'s list, in the list's own
+# statement: name -> its expression over the same visibility and moment. Registered by
+# `read_with_appointment_list` when the apps are ready, before the read is first compiled.
+_read_along: dict[str, Callable[[Visibility, datetime.datetime], Any]] = {}
+
+
+def read_with_appointment_list(
+    name: str, build: Callable[[Visibility, datetime.datetime], Any]
+) -> None:
+    """Have ``build(seen, now)`` (an expression of one value, such as a subquery's count)
+    read in the statement of «Мои записи»'s list: its page then pays one round trip for
+    both (docs/performance.md, «Мои записи» with the waitlist's notice). The value comes
+    back in `AppointmentLists.along`; None when the list has no row to carry it."""
+    _read_along[name] = build
+
+
+def _listed_along(seen: Visibility, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
+    return _listed(seen, now).annotate(
+        **{name: build(seen, now) for name, build in _read_along.items()}
+    )
+
+
 _UPCOMING = VisibleRows(upcoming_read)
-_LISTED = VisibleRows(_listed)
+_LISTED = VisibleRows(_listed_along)
 
 
-def _read(
-    user: User, now: datetime.datetime, *, history: bool
-) -> tuple[list[Appointment], list[Appointment]]:
+@dataclass(frozen=True)
+class AppointmentLists:
+    """«Мои записи»: the appointments to come, the last HISTORY_SHOWN others, and the
+    values read along with them (`read_with_appointment_list`)."""
+
+    upcoming: list[Appointment]
+    history: list[Appointment]
+    along: dict[str, Any] = field(default_factory=dict)
+
+
+def _read(user: User, now: datetime.datetime, *, history: bool) -> AppointmentLists:
+    along: dict[str, Any] = {}
     if history:
         # «Мои записи» shows both lists: one round trip (docs/performance.md, «Мои записи»
-        # in one statement).
+        # in one statement), with what is read along after the row's place.
         rows = _LISTED.rows(user, now)
-        upcoming = [row[:-1] for row in rows if row[-1] == 0]
-        past = [row[:-1] for row in rows if row[-1] != 0]
+        width = len(_JOINED)
+        if rows:
+            along = dict(zip(_read_along, rows[0][width + 1 :], strict=True))
+        upcoming = [row[:width] for row in rows if row[width] == 0]
+        past = [row[:width] for row in rows if row[width] != 0]
     else:
         upcoming, past = _UPCOMING.rows(user, now), []
     if not upcoming and not past:
-        return [], []
+        return AppointmentLists([], [], along)
     patients = patients_seen_by_user(user, actable_by(user))
-    return _appointments(upcoming, patients), _appointments(past, patients)
+    return AppointmentLists(_appointments(upcoming, patients), _appointments(past, patients), along)
 
 
 def appointments_of_rows(user: User, rows: list[Row]) -> list[Appointment]:
@@ -139,10 +175,10 @@ def _attach(instance: Any, name: str, related: Any) -> None:
 
 def appointments_list_upcoming_for_user(user: User) -> list[Appointment]:
     """The user's and their children's booked appointments to come, soonest first."""
-    return _read(user, timezone.now(), history=False)[0]
+    return _read(user, timezone.now(), history=False).upcoming
 
 
-def appointments_list_for_user(user: User) -> tuple[list[Appointment], list[Appointment]]:
+def appointments_list_for_user(user: User) -> AppointmentLists:
     """«Мои записи»: upcoming active ones, and the last HISTORY_SHOWN others (past or
     cancelled). One view for a guardian: the user's own appointments and their children's."""
     return _read(user, timezone.now(), history=True)

@@ -39,6 +39,9 @@ from portal.scheduling.appointment_lists import (
 )
 from portal.scheduling.appointment_lists import appointments_of_rows as appointments_of_rows
 from portal.scheduling.appointment_lists import own_on_slot
+from portal.scheduling.appointment_lists import (
+    read_with_appointment_list as read_with_appointment_list,
+)
 from portal.scheduling.appointment_lists import upcoming_read as upcoming_read
 from portal.scheduling.errors import CONFLICT_CODES
 from portal.scheduling.models import Absence, Appointment, ScheduleRule, Slot

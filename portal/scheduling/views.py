@@ -362,10 +362,13 @@ def booking_nearest(request: PatientRequest) -> HttpResponse:
 @require_GET
 @patient_required
 def appointment_list(request: PatientRequest) -> HttpResponse:
-    upcoming, history = selectors.appointments_list_for_user(request.user)
-    # The waitlist's offers notice comes from its own template tag (waitlist_offers).
+    lists = selectors.appointments_list_for_user(request.user)
+    # The waitlist's offers notice comes from its own template tag (waitlist_offers), with
+    # the count read along with the lists when they had a row to carry it.
     return render(
-        request, "scheduling/appointment_list.html", {"upcoming": upcoming, "history": history}
+        request,
+        "scheduling/appointment_list.html",
+        {"upcoming": lists.upcoming, "history": lists.history, "along": lists.along},
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -166,6 +166,19 @@ def offers_list_for_user(user: User) -> tuple[list[Offer], list[Offer]]:
 
 
 _LIVE_OFFERS = VisibleRows(lambda seen, now: offers_live(seen, now).values_list("pk"))
+
+
+class _Count(Subquery):
+    """How many rows a subquery finds (0 for none), as one value of the outer row."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _rows)"
+    output_field = IntegerField()
+
+
+def offers_live_count(seen: Visibility, now: datetime.datetime) -> _Count:
+    """How many live offers ``seen`` sees, as an expression: «Мои записи» reads it in its
+    own list's statement (`apps.WaitlistConfig.ready`)."""
+    return _Count(offers_live(seen, now).order_by().values("pk"))
 
 
 def offers_live_count_for_user(user: User) -> int:

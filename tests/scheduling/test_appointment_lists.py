@@ -35,7 +35,8 @@ def test_upcoming_soonest_first_and_the_history_latest_first_at_most_fifty(patie
     cancelled_ahead = _appointment(patient, 2, status="cancelled")
     past = [_appointment(patient, -d, status="attended") for d in range(2, HISTORY_SHOWN + 7)]
 
-    upcoming, history = appointments_list_for_user(patient)
+    lists = appointments_list_for_user(patient)
+    upcoming, history = lists.upcoming, lists.history
 
     assert [a.pk for a in upcoming] == [sooner.pk, later.pk]
     # A cancelled time still ahead is history, and the latest of it comes first.

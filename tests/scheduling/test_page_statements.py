@@ -35,7 +35,7 @@ EXPECTED = {
     # are offers, waitlist entries, home visits, pending ballot requests, unread
     # notifications (a home with nothing to come asks the look on its own: one more).
     "cabinet": 2 + 1,
-    "appointments": 2 + 2,  # upcoming and history in one read, the waitlist's offers notice
+    "appointments": 2 + 1,  # upcoming, history and the waitlist's offers count in one read
     "districts": 2,
     "district": 2,
     "clinic": 2 + 1,  # the patient's active appointments

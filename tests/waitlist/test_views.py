@@ -275,3 +275,27 @@ def test_the_mother_is_still_told_exactly_why(guardian, child, doctor, join):
     with pytest.raises(WaitlistRefused) as refused:
         join(guardian, child, doctor)
     assert "уже стоит в листе ожидания к этому специалисту" in refused.value.message
+
+
+@pytest.mark.parametrize("with_an_appointment", [True, False])
+def test_moi_zapisi_counts_the_live_offers_with_or_without_appointments(
+    client, patient, with_an_appointment
+):
+    """«Мои записи» counts the offers in its list's own statement when the list has a row
+    to carry the count, and on its own when the patient has no appointment at all; an
+    expired offer is not counted either way."""
+    from tests.factories import AppointmentFactory, SlotFactory
+
+    if with_an_appointment:
+        AppointmentFactory(patient=patient.patient)
+    for hours in (2, 3, -1):
+        Offer.objects.create(
+            patient=patient.patient,
+            slot=SlotFactory(),
+            kind="waitlist",
+            expires_at=timezone.now() + datetime.timedelta(hours=hours),
+        )
+    client.force_login(patient)
+    page = client.get(reverse("scheduling:appointment_list")).content.decode()
+    assert "Для вас придержано время приёма (предложений: 2)" in page
+    assert ("Предстоящих записей нет." in page) is not with_an_appointment
