@@ -164,3 +164,50 @@ def test_an_included_template_shares_the_page_s_reads():
     with patch("portal.core.templatetags.reversed_urls.get_script_prefix", side_effect=prefix):
         assert page.render(Context({"inner": inner})) == "/booking/|/appointments/"
     assert reads == [1]
+
+
+def test_urls_of_numbers_are_djangos_for_every_number():
+    """Addresses of whole numbers are written into the address's shape (one reversal per
+    route): the same text Django's reverse gives, for numbers of any length."""
+    from django.urls import reverse
+
+    routes = [
+        "scheduling:appointment_ticket",
+        "scheduling:appointment_cancel",
+        "scheduling:booking_confirm",
+        "journal:page",
+    ]
+    for name in routes:
+        for number in (0, 5, 42, 7_000_001, 123_456_789_012_345):
+            assert _render("{% url name n %}", {"name": name, "n": number}) == reverse(
+                name, args=[number]
+            )
+
+
+@override_settings(ROOT_URLCONF="tests.core.fixed_length_urls")
+def test_a_route_that_does_not_take_every_number_is_reversed_by_django_each_time():
+    import pytest
+    from django.urls import NoReverseMatch
+
+    assert _render("{% url 'three' 123 %}") == "/three/123/"
+    with pytest.raises(NoReverseMatch):
+        _render("{% url 'three' 7 %}")
+    assert _render("{% url 'padded' 42 %}") == "/padded/000042/"
+    assert _render("{% url 'padded' 123456 %}") == "/padded/123456/"
+    assert _render("{% url 'two' 3 4 %}|{% url 'two' 40 5 %}") == "/two/3/and/4/|/two/40/and/5/"
+
+
+def test_a_route_of_numbers_is_reversed_once_whatever_the_numbers():
+    from django.urls import reverse
+
+    from portal.core.templatetags import reversed_urls
+
+    reversed_urls._cut.cache_clear()
+    reversed_urls._reversed.cache_clear()
+    with patch.object(reversed_urls, "reverse", wraps=reverse) as django_reverse:
+        pages = [
+            _render("{% url 'scheduling:appointment_reschedule' n %}", {"n": n})
+            for n in (1, 2, 3, 4)
+        ]
+    assert pages == [f"/appointments/{n}/reschedule/" for n in (1, 2, 3, 4)]
+    assert django_reverse.call_count == 2  # the two stand-ins, once
