@@ -101,9 +101,9 @@ def _built_as_django_does(model: type[Model]) -> bool:
 
 @cache
 def _own_construction(model: type[Model]) -> bool:
-    return (
-        model.__init__ is not Model.__init__ or model.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
-    )
+    own_init = model.__init__ is not Model.__init__
+    own_from_db = model.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
+    return own_init or own_from_db
 
 
 def built(model: type[_M], db: str, attnames: Sequence[str], values: Sequence[Any]) -> _M:

@@ -94,8 +94,8 @@ def read_with_appointment_list(
 ) -> None:
     """Have ``build(seen, now)`` (an expression of one value, such as a subquery's count)
     read in the statement of «Мои записи»'s list: its page then pays one round trip for
-    both (docs/performance.md, «Мои записи» with the waitlist's notice). The value comes
-    back in `AppointmentLists.along`; None when the list has no row to carry it."""
+    both (docs/performance.md, «Мои записи» with the waitlist's count). The value comes
+    back in `AppointmentLists.along`, which lacks it when the list has no row to carry it."""
     _read_along[name] = build
 
 

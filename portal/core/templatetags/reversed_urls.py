@@ -18,6 +18,7 @@ not take every number (a pattern of fixed length) refuses a stand-in, and keeps 
 reversal every time.
 """
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -80,7 +81,8 @@ def _cut(
     return tuple(pieces)
 
 
-def _joined(pieces: "list[str] | tuple[str, ...]", numbers: "list[int] | tuple[Any, ...]") -> str:
+def _joined(pieces: Sequence[str], numbers: Sequence[int]) -> str:
+    """The address whose pieces `_cut` kept, with ``numbers`` written in between."""
     out = [pieces[0]]
     for number, piece in zip(numbers, pieces[1:], strict=True):
         out += [str(number), piece]
