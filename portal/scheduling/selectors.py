@@ -459,9 +459,14 @@ def _active_and_slots(
     if not slot_ids:
         return appointments_list_active(patient, now), []
     rows = _ACTIVE_AND_BOOKABLE.rows(patient.pk, padded(slot_ids), now)
-    db = router.db_for_read(Appointment)
-    active = [built(Appointment, db, _ACTIVE_COLUMNS, row[:-1]) for row in rows if row[-1] == 0]
+    active = _active_built([row[:-1] for row in rows if row[-1] == 0])
     return active, _slots_with_doctors([row[:-1] for row in rows if row[-1] == 1])
+
+
+def _active_built(rows: list[Row]) -> list[Appointment]:
+    """Appointments of rows of `_ACTIVE_COLUMNS` (the rest deferred)."""
+    db = router.db_for_read(Appointment)
+    return [built(Appointment, db, _ACTIVE_COLUMNS, row) for row in rows]
 
 
 def appointments_list_active(
@@ -469,11 +474,7 @@ def appointments_list_active(
 ) -> list[Appointment]:
     """The patient's booked appointments not yet over: all the per-patient rules need
     (their id, specialty, start and end; the rest is deferred)."""
-    db = router.db_for_read(Appointment)
-    return [
-        built(Appointment, db, _ACTIVE_COLUMNS, row)
-        for row in _ACTIVE_OF.rows(patient.pk, now or timezone.now())
-    ]
+    return _active_built(_ACTIVE_OF.rows(patient.pk, now or timezone.now()))
 
 
 def appointments_list_active_of(

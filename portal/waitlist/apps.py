@@ -10,7 +10,7 @@ class WaitlistConfig(AppConfig):
         # Listen to the booking service's announcements (scheduling.events).
         from portal.scheduling.selectors import read_with_appointment_list
         from portal.waitlist import receivers  # noqa: F401
-        from portal.waitlist.selectors import offers_live_count
+        from portal.waitlist.selectors import OFFERS_LIVE, offers_live_count
 
         # «Мои записи» says how many offers wait: counted in the list's own statement.
-        read_with_appointment_list("offers_live", offers_live_count)
+        read_with_appointment_list(OFFERS_LIVE, offers_live_count)

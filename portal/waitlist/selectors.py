@@ -175,6 +175,10 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
+# The name «Мои записи»'s read carries the count under (`apps.WaitlistConfig.ready`).
+OFFERS_LIVE = "offers_live"
+
+
 def offers_live_count(seen: Visibility, now: datetime.datetime) -> _Count:
     """How many live offers ``seen`` sees, as an expression: «Мои записи» reads it in its
     own list's statement (`apps.WaitlistConfig.ready`)."""

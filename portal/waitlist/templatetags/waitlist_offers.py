@@ -5,15 +5,16 @@ from typing import Any
 
 from django import template
 
-from portal.waitlist.selectors import offers_live_count_for_user
+from portal.waitlist.selectors import OFFERS_LIVE, offers_live_count_for_user
 
 register = template.Library()
 
 
 @register.inclusion_tag("waitlist/_offers_live_notice.html", takes_context=True)
-def offers_live_notice(context: template.Context, read: Any = None) -> dict[str, Any]:
-    """``read``: the count as the page's own read brought it along (`apps.WaitlistConfig`);
-    anything else (nothing read along: the engine's empty string) and it is read here."""
-    if type(read) is not int:
+def offers_live_notice(context: template.Context, along: Any = None) -> dict[str, Any]:
+    """``along``: what «Мои записи»'s read brought along (`AppointmentLists.along`), with
+    the count under `OFFERS_LIVE` when the list had a row to carry it; else it is read here."""
+    read = along.get(OFFERS_LIVE) if isinstance(along, dict) else None
+    if read is None:
         read = offers_live_count_for_user(context["request"].user)
     return {"offers_live": read}
