@@ -57,7 +57,7 @@ def test_a_patient_books_prints_the_ticket_and_cancels(
     page.wait_for_url(re.compile(r"/appointments/\d+/$"))
     appointment = Appointment.objects.get()
     expect(page.get_by_role("heading", name=re.compile(appointment.ticket_number))).to_be_visible()
-    assert page.locator(".ticket-qr svg").count() == 1
+    expect(page.locator(".ticket-qr svg")).to_have_count(1)
     assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Добавить в календарь (.ics)").click()

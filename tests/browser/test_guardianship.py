@@ -30,6 +30,6 @@ def test_mother_revokes_a_newcomer_from_her_cabinet(live_server, page, login_as,
     notice.get_by_role("button", name="Отозвать доступ").click()
     page.wait_for_url("**/cabinet/personal/**")
     expect(page.get_by_text("к кабинету ребёнка отозван")).to_be_visible()
-    assert page.locator("#guardians").count() == 0
+    expect(page.locator("#guardians")).to_have_count(0)
     newcomer.refresh_from_db()
     assert newcomer.end_reason == Guardianship.EndReason.REVOKED

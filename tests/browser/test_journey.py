@@ -92,8 +92,10 @@ def test_mother_books_for_herself_and_her_daughter_after_logging_in_through_esia
     page.go_back()  # to her ticket
 
     page.get_by_role("link", name="Все записи").click()
+    # The click only starts the navigation: wait for the list itself, not the ticket.
+    page.wait_for_url("**/appointments/")
     rows = page.locator("tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     assert "Иванова М.И." in page.locator("main").inner_text()
     assert_accessible(page)
     save_screenshot(page, "appointments")
