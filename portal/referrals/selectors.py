@@ -3,7 +3,7 @@
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import router
 from django.db.models import Q, QuerySet
@@ -44,10 +44,16 @@ def held_query(patient_id: int) -> QuerySet[Referral]:
     )
 
 
-_HELD_COLUMNS = [f.attname for f in Referral._meta.concrete_fields]
-_HELD_READ = CompiledQuery(
-    lambda patient_id: held_query(patient_id).select_related(None).values_list(*_HELD_COLUMNS)
-)
+HELD_COLUMNS = [f.attname for f in Referral._meta.concrete_fields]
+
+
+def held_rows(patient_id: int) -> "QuerySet[Referral, tuple[Any, ...]]":
+    """`held_query`'s rows, `HELD_COLUMNS` each, unordered: what `referrals_held` reads,
+    for a page that sends it within a read of its own (`referrals_held_keep`)."""
+    return held_query(patient_id).select_related(None).order_by().values_list(*HELD_COLUMNS)
+
+
+_HELD_READ = CompiledQuery(lambda patient_id: held_rows(patient_id).order_by("pk"))
 
 
 def referrals_held(patient: Patient) -> list[Referral]:
@@ -57,13 +63,22 @@ def referrals_held(patient: Patient) -> list[Referral]:
     service does not use this: it locks the rows (`locks.referrals_lock`) and passes them."""
     cached: list[Referral] | None = getattr(patient, _HELD, None)
     if cached is None:
-        db = router.db_for_read(Referral)
-        cached = [
-            _with_directory(built(Referral, db, _HELD_COLUMNS, row))
-            for row in _HELD_READ.rows(patient.pk)
-        ]
-        setattr(patient, _HELD, cached)
+        cached = referrals_held_keep(patient, _HELD_READ.rows(patient.pk))
     return cached
+
+
+def referrals_held_known(patient: Patient) -> bool:
+    """Whether `referrals_held` has this patient object's rows already."""
+    return hasattr(patient, _HELD)
+
+
+def referrals_held_keep(patient: Patient, rows: Iterable[tuple[Any, ...]]) -> list[Referral]:
+    """Keep ``rows`` (of `held_rows`, in id order) as what `referrals_held` answers for
+    this patient object."""
+    db = router.db_for_read(Referral)
+    kept = [_with_directory(built(Referral, db, HELD_COLUMNS, row)) for row in rows]
+    setattr(patient, _HELD, kept)
+    return kept
 
 
 def _with_directory(referral: Referral) -> Referral:

@@ -12,7 +12,18 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import router
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -29,6 +40,13 @@ from portal.patients.selectors import (
     VisibleRows,
     appointments_visible_to,
     visibility_for,
+)
+from portal.referrals.models import Referral
+from portal.referrals.selectors import (
+    HELD_COLUMNS,
+    held_rows,
+    referrals_held_keep,
+    referrals_held_known,
 )
 from portal.scheduling import rules
 from portal.scheduling.appointment_lists import (
@@ -192,23 +210,58 @@ def slot_get_for_booking(slot_id: int) -> Slot:
     return slot_with_doctor(built(Slot, router.db_for_read(Slot), _SLOT_COLUMNS, rows[0]))
 
 
-def _slot_and_own(seen: Visibility, slot_id: int, patient_id: int) -> "QuerySet[Slot, Row]":
+def _slot_own_and_active(
+    seen: Visibility, slot_id: int, patient_id: int, now: datetime.datetime
+) -> "QuerySet[Slot, Row]":
+    """The slot with the id of the patient's own booking on it (kind 0), and her active
+    appointments (`_active_of`, kind 1), in one statement. The appointments' columns
+    (id, specialty, start, end) line up with the slot's first four (id, doctor, start,
+    end); NULLs stand for the rest."""
     mine = Subquery(own_on_slot(seen, OuterRef("pk"), patient_id))
-    return Slot.objects.filter(pk=slot_id).annotate(mine=mine).values_list(*_SLOT_COLUMNS, "mine")
+    # The models' default orderings cleared: SQLite takes an ORDER BY only for the whole.
+    slot = (
+        Slot.objects.filter(pk=slot_id)
+        .annotate(mine=mine)
+        .values_list(*_SLOT_COLUMNS, "mine")
+        .annotate(kind=Value(0))
+        .order_by()
+    )
+    padding = {
+        f"pad_{n}": Value(None, output_field=IntegerField())
+        for n in range(len(_SLOT_COLUMNS) + 1 - len(_ACTIVE_COLUMNS))
+    }
+    active = _active_of(patient_id, now).annotate(**padding, kind=Value(1)).order_by()
+    return slot.union(active, all=True).order_by("kind", "starts_at", "id")
 
 
-_SLOT_AND_OWN = VisibleRows(_slot_and_own)
+_SLOT_OWN_AND_ACTIVE = VisibleRows(_slot_own_and_active)
 
 
-def slot_get_for_confirm(user: User, patient: Patient, slot_id: int) -> tuple[Slot, int | None]:
-    """`slot_get_for_booking` and the id of the patient's own booked appointment on that
-    slot, if this user may see it (the confirm page reached again after booking shows her
-    ticket), in one read (docs/performance.md, «The confirm page in one read»)."""
-    rows = _SLOT_AND_OWN.rows(user, slot_id, patient.pk)
-    if not rows:  # no such slot, or a user who acts for nobody: the plain read decides
-        return slot_get_for_booking(slot_id), None
-    slot = built(Slot, router.db_for_read(Slot), _SLOT_COLUMNS, rows[0][:-1])
-    return slot_with_doctor(slot), rows[0][-1]
+@dataclass(frozen=True)
+class ConfirmRead:
+    """What the confirm page's GET reads: the slot, the patient's own booked appointment
+    on it (its id, if this user may see it) and her active appointments."""
+
+    slot: Slot
+    mine: int | None
+    active: list[Appointment]
+
+
+def slot_get_for_confirm(
+    user: User, patient: Patient, slot_id: int, now: datetime.datetime
+) -> ConfirmRead:
+    """`slot_get_for_booking`, the patient's own booking on the slot (the confirm page
+    reached again after booking shows her ticket) and `appointments_list_active`, in one
+    read (docs/performance.md, «The confirm page in one read»)."""
+    rows = _SLOT_OWN_AND_ACTIVE.rows(user, slot_id, patient.pk, now)
+    if not rows or rows[0][-1] != 0:
+        # No such slot, or a user who acts for nobody: the plain reads decide.
+        return ConfirmRead(
+            slot_get_for_booking(slot_id), None, appointments_list_active(patient, now)
+        )
+    slot = built(Slot, router.db_for_read(Slot), _SLOT_COLUMNS, rows[0][:-2])
+    active = _active_built([row[: len(_ACTIVE_COLUMNS)] for row in rows[1:]])
+    return ConfirmRead(slot_with_doctor(slot), rows[0][-2], active)
 
 
 def slot_with_doctor(slot: Slot) -> Slot:
@@ -420,10 +473,13 @@ def slots_list_nearest_for_patient(
 _ACTIVE_COLUMNS = ["id", "specialty_id", "starts_at", "ends_at"]
 
 
+def _active_q(patient_id: int, now: datetime.datetime) -> Q:
+    """The patient's booked appointments not yet over."""
+    return Q(patient_id=patient_id, status=Appointment.Status.BOOKED, ends_at__gt=now)
+
+
 def _active_of(patient_id: int, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
-    return Appointment.objects.filter(
-        patient_id=patient_id, status=Appointment.Status.BOOKED, ends_at__gt=now
-    ).values_list(*_ACTIVE_COLUMNS)
+    return Appointment.objects.filter(_active_q(patient_id, now)).values_list(*_ACTIVE_COLUMNS)
 
 
 _ACTIVE_OF = CompiledQuery(_active_of)
@@ -461,6 +517,62 @@ def _active_and_slots(
     rows = _ACTIVE_AND_BOOKABLE.rows(patient.pk, padded(slot_ids), now)
     active = _active_built([row[:-1] for row in rows if row[-1] == 0])
     return active, _slots_with_doctors([row[:-1] for row in rows if row[-1] == 1])
+
+
+def _active_and_held_referrals(
+    patient_id: int, now: datetime.datetime
+) -> "QuerySet[Referral, Row]":
+    """The patient's referrals the referral rule reads (`referrals.selectors.held_rows`,
+    kind 0) and her active appointments (`_active_q`, kind 1) in one statement.
+    The referrals' columns come first, then an appointment's start and end; an
+    appointment's id and specialty stand in the referral's id and specialty columns
+    (the same types), NULLs in the rest."""
+    moment = DateTimeField()
+    held = held_rows(patient_id).annotate(
+        active_starts_at=Value(None, output_field=moment),
+        active_ends_at=Value(None, output_field=moment),
+        kind=Value(0),
+    )
+    # Annotations only: a values_list of them keeps their order (with fields among them,
+    # the ORM would put the fields first), so the columns line up with the referrals'.
+    lined_up: dict[str, Any] = {
+        f"active_{name}": F(name)
+        if name in ("id", "specialty_id")
+        else Value(None, output_field=IntegerField())
+        for name in HELD_COLUMNS
+    }
+    lined_up |= {"starts": F("starts_at"), "ends": F("ends_at"), "kind": Value(1)}
+    active = (
+        Appointment.objects.filter(_active_q(patient_id, now))
+        .order_by()
+        .annotate(**lined_up)
+        .values_list(*lined_up)
+    )
+    return held.union(active, all=True).order_by("kind", "active_starts_at", "id")
+
+
+_ACTIVE_AND_HELD_REFERRALS = CompiledQuery(_active_and_held_referrals)
+
+
+def appointments_list_active_for(
+    patient: Patient, specialties: Collection[Specialty], now: datetime.datetime | None = None
+) -> list[Appointment]:
+    """`appointments_list_active`, and when one of ``specialties`` needs a referral (the
+    referral rule will read the patient's referrals) her referrals too, in the same
+    statement (docs/performance.md, «Referrals read with the active appointments»)."""
+    now = now or timezone.now()
+    needs_referrals = any(s.access == Specialty.Access.REFERRAL for s in specialties)
+    if not needs_referrals or referrals_held_known(patient):
+        return appointments_list_active(patient, now)
+    rows = _ACTIVE_AND_HELD_REFERRALS.rows(patient.pk, now)
+    referrals_held_keep(patient, [row[:-3] for row in rows if row[-1] == 0])
+    # The appointment's id, specialty, start and end, as `_ACTIVE_COLUMNS`.
+    return _active_built(
+        [(row[0], row[_SPECIALTY_AT], row[-3], row[-2]) for row in rows if row[-1] == 1]
+    )
+
+
+_SPECIALTY_AT = HELD_COLUMNS.index("specialty_id")
 
 
 def _active_built(rows: list[Row]) -> list[Appointment]:

@@ -115,7 +115,8 @@ def booking_district(request: PatientRequest, district_id: int) -> HttpResponse:
 @patient_required
 def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
     clinic = directory.clinic_get(clinic_id)
-    active = selectors.appointments_list_active(request.acting_patient)
+    offered = directory.specialties_list_at_clinic(clinic)
+    active = selectors.appointments_list_active_for(request.acting_patient, offered)
     # Where the one-per-specialty rule refuses, the page links to the appointment it
     # counts, instead of letting the patient find out at the last click.
     booked = {a.specialty_id: a for a in active if a.starts_at > timezone.now()}
@@ -125,7 +126,7 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
             _refusal(request, clinic=clinic, specialty=specialty, active=active),
             booked.get(specialty.pk),
         )
-        for specialty in directory.specialties_list_at_clinic(clinic)
+        for specialty in offered
     ]
     refusal = _refusal(request, clinic=clinic)
     return render(
@@ -151,7 +152,7 @@ def booking_clinic(request: PatientRequest, clinic_id: int) -> HttpResponse:
 def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) -> HttpResponse:
     clinic = directory.clinic_get(clinic_id)
     specialty = directory.specialty_get(specialty_id)
-    active = selectors.appointments_list_active(request.acting_patient)
+    active = selectors.appointments_list_active_for(request.acting_patient, [specialty])
     doctors = selectors.doctors_list_with_nearest(clinic, specialty)
     district_ids = {
         row.doctor.pk
@@ -183,7 +184,7 @@ def booking_doctors(request: PatientRequest, clinic_id: int, specialty_id: int) 
 @patient_required
 def booking_days(request: PatientRequest, doctor_id: int) -> HttpResponse:
     doctor = directory.doctor_get(doctor_id)
-    active = selectors.appointments_list_active(request.acting_patient)
+    active = selectors.appointments_list_active_for(request.acting_patient, [doctor.specialty])
     days = selectors.days_list_free(doctor)
     refusal = _refusal(request, clinic=doctor.clinic, specialty=doctor.specialty, active=active)
     return render(
@@ -202,7 +203,7 @@ def booking_times(request: PatientRequest, doctor_id: int, day: str) -> HttpResp
     chosen = day_from_url(day)
     if chosen is None:
         raise Http404
-    active = selectors.appointments_list_active(request.acting_patient)
+    active = selectors.appointments_list_active_for(request.acting_patient, [doctor.specialty])
     # A time that overlaps another of the patient's appointments would be refused: not offered.
     slots = [
         s for s in selectors.slots_list_free_on(doctor, chosen) if not rules.overlaps(s, active)
@@ -280,24 +281,23 @@ def booking_confirm(request: PatientRequest, slot_id: int) -> HttpResponse:
         else:
             status = 400
     if request.method != "POST":
-        slot, mine = selectors.slot_get_for_confirm(request.user, patient, slot_id)
-        if mine:
+        now = timezone.now()
+        read = selectors.slot_get_for_confirm(request.user, patient, slot_id, now)
+        if read.mine:
             # Back after booking: this is her own booking, not a time someone else took.
             messages.info(request, _("Вы уже записаны на это время. Ваш талон ниже."))
-            return redirect("scheduling:appointment_ticket", appointment_id=mine)
+            return redirect("scheduling:appointment_ticket", appointment_id=read.mine)
+        slot = read.slot
+        error = _text(
+            rules.slot_booking_refusal(patient, request.user.pk, slot, active=read.active, now=now),
+            patient,
+            request,
+        )
     elif glance is not None:
         # A POST's page, refused or asked again, is drawn from its glance, not a second read.
         slot = selectors.slot_with_doctor(glance.as_slot())
     else:
         slot = selectors.slot_get_for_booking(slot_id)
-    if request.method != "POST":
-        now = timezone.now()
-        active = selectors.appointments_list_active(patient, now)
-        error = _text(
-            rules.slot_booking_refusal(patient, request.user.pk, slot, active=active, now=now),
-            patient,
-            request,
-        )
     # Which referral the booking will use, or the patient's choice when several fit.
     fitting = referrals_fitting(patient, slot.doctor.specialty, slot.doctor.clinic_id)
     return render(

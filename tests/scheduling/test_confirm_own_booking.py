@@ -1,6 +1,8 @@
 """The confirm page reached again: her own booking shows her ticket, under the one rule
 of visibility; anything else is «занято» or not found."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -52,3 +54,34 @@ def test_a_time_taken_by_a_stranger_is_taken_not_his_ticket(client, patient, str
 def test_a_time_that_does_not_exist_is_not_found(client, patient):
     client.force_login(patient)
     assert client.get(reverse("scheduling:booking_confirm", args=[987_654_321])).status_code == 404
+
+
+def test_the_confirm_page_tells_what_her_other_appointments_forbid(client, patient):
+    """The slot and her active appointments come in one read (docs/performance.md, «The
+    confirm page in one read»): the page still refuses the same specialty twice and an
+    overlapping time, and lets a free time of another specialty through."""
+    clinic = patient.patient.clinic
+    held = AppointmentFactory(patient=patient.patient, slot__doctor__clinic=clinic)
+    later = held.starts_at + datetime.timedelta(days=1)
+    same = SlotFactory(
+        doctor=DoctorFactory(clinic=clinic, specialty=held.specialty),
+        starts_at=later,
+        ends_at=later + datetime.timedelta(minutes=20),
+    )
+    overlapping = SlotFactory(
+        doctor=DoctorFactory(clinic=clinic), starts_at=held.starts_at, ends_at=held.ends_at
+    )
+    free = SlotFactory(
+        doctor=DoctorFactory(clinic=clinic),
+        starts_at=later,
+        ends_at=later + datetime.timedelta(minutes=20),
+    )
+    client.force_login(patient)
+
+    assert (
+        "уже есть предстоящая запись к этому специалисту"
+        in client.get(_confirm(same)).content.decode()
+    )
+    assert "уже есть другая запись" in client.get(_confirm(overlapping)).content.decode()
+    page = client.get(_confirm(free)).content.decode()
+    assert "уже есть" not in page and "Записаться" in page

@@ -22,6 +22,7 @@ from tests.factories import (
     ClinicFactory,
     DoctorFactory,
     GuardianshipFactory,
+    ReferralFactory,
     SlotFactory,
 )
 from tests.scheduling.conftest import specialty
@@ -42,7 +43,7 @@ EXPECTED = {
     "doctors": 2 + 2,  # active appointments, the doctors' first free times
     "days": 2 + 2,  # active appointments, the free times
     "times": 2 + 2,  # active appointments, the day's free times
-    "confirm": 2 + 2,  # the slot with her own booking on it, if any; active appointments
+    "confirm": 2 + 1,  # the slot with her own booking on it, if any, and active appointments
     "nearest": 2 + 2,  # the ranking (not kept here); the slots with the active appointments
 }
 
@@ -173,3 +174,35 @@ def test_a_refused_booking_shows_the_slot_from_its_one_lock_free_read(client, pa
     assert reads == 1
     assert doctor.full_name in page and "Это время уже занято" in page
     assert doctor.clinic.short_name in page
+
+
+@pytest.mark.usefixtures("page_settings")
+def test_a_referral_only_specialty_reads_her_referrals_with_her_appointments(
+    client, patient, doctor
+):
+    """Where the referral rule asks for her referrals, they come in the statement that
+    reads her active appointments (docs/performance.md, «Referrals read with the active
+    appointments»): no statement more, and the rule sees both."""
+    neurology = specialty("neuro-ref", "referral", "all")
+    neurologist = DoctorFactory(clinic=doctor.clinic, specialty=neurology)
+    slot = SlotFactory(doctor=neurologist)
+    AppointmentFactory(patient=patient.patient)  # another specialty's
+    client.force_login(patient)
+    client.get("/cabinet/")
+    urls = {
+        name: url
+        for name, url in _urls(neurologist, slot).items()
+        if name in ("clinic", "doctors", "days", "times")
+    }
+    assert _statements(client, urls) == {name: EXPECTED[name] for name in urls}
+    assert "Запись только по направлению" in client.get(urls["doctors"]).content.decode()
+
+    ReferralFactory(patient=patient.patient, specialty=neurology)
+    assert _statements(client, urls) == {name: EXPECTED[name] for name in urls}
+    page = client.get(urls["doctors"]).content.decode()
+    assert "Запись только по направлению" not in page and "уже есть" not in page
+
+    # An appointment to the specialty, read with the referral, counts: one per specialty.
+    AppointmentFactory(patient=patient.patient, slot__doctor=neurologist)
+    assert "уже есть предстоящая запись" in client.get(urls["doctors"]).content.decode()
+    assert queries_falling_back() == []
