@@ -11,6 +11,10 @@ Django also normalises a field's choices every time they are set, and a callable
 time they are read (`django.utils.choices.normalize_choices`): about 5 µs a pair, so the
 43 places of that search cost 0.2 ms each time, three times a search (validation, the
 select, its key). `plain_choices` keeps a flat list of plain pairs as it is.
+
+`PlainHiddenInput` does for a hidden input what `PlainSelect` does for a select: the
+confirm page's one-time key went through ``hidden.html``, ``input.html`` and
+``attrs.html``, 66 µs of every confirm page.
 """
 
 from collections.abc import Mapping
@@ -132,4 +136,24 @@ class PlainSelect(forms.Select):
             if group_name:
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
+        return mark_safe("".join(parts))  # every value above is escaped
+
+
+class PlainHiddenInput(forms.HiddenInput):
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        """Django's ``input.html`` (which ``hidden.html`` includes) with ``attrs.html``,
+        character for character, from the same context (`Input.get_context`)."""
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts: list[str] = [
+            format_html('<input type="{}" name="{}"', widget["type"], widget["name"])
+        ]
+        if widget["value"] is not None:
+            parts.append(format_html(' value="{}"', str(widget["value"])))
+        parts += [_attrs(widget["attrs"]), ">"]
         return mark_safe("".join(parts))  # every value above is escaped

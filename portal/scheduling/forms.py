@@ -6,7 +6,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.widgets import PlainChoiceField, PlainSelect, plain_choices_property
+from portal.core.widgets import (
+    PlainChoiceField,
+    PlainHiddenInput,
+    PlainSelect,
+    plain_choices_property,
+)
 from portal.directory import selectors as directory
 from portal.directory.models import Specialty
 from portal.patients.models import Patient
@@ -19,7 +24,7 @@ class BookingConfirmForm(forms.Form):
     """«Записаться»: carries the one-time key that makes a double click book once."""
 
     key = forms.UUIDField(
-        widget=forms.HiddenInput,
+        widget=PlainHiddenInput,
         error_messages={
             "required": _("Страница устарела. Обновите её и нажмите «Записаться» ещё раз."),
             "invalid": _("Страница устарела. Обновите её и нажмите «Записаться» ещё раз."),

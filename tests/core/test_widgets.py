@@ -1,12 +1,15 @@
-"""`PlainSelect` writes exactly what Django's Select template writes; `plain_choices` keeps
-what Django's normalisation would keep and leaves the rest to it."""
+"""`PlainSelect` and `PlainHiddenInput` write exactly what Django's templates write;
+`plain_choices` keeps what Django's normalisation would keep and leaves the rest to it."""
+
+import uuid
 
 import pytest
 from django import forms
 from django.utils.choices import normalize_choices
 from django.utils.translation import gettext_lazy
 
-from portal.core.widgets import PlainChoiceField, PlainSelect, plain_choices
+from portal.core.widgets import PlainChoiceField, PlainHiddenInput, PlainSelect, plain_choices
+from portal.scheduling.forms import BookingConfirmForm
 
 CHOICES = [
     ("", "— выберите —"),
@@ -31,6 +34,37 @@ def test_the_markup_is_djangos_own(choices, value, attrs):
     ours = PlainSelect(choices=choices).render("place", value, attrs)
     djangos = forms.Select(choices=choices).render("place", value, attrs)
     assert ours == djangos
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", 0, uuid.UUID(int=7), 'a "quoted" <b>&amp;', ["x", "y"]]
+)
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        None,
+        {"id": "id_key"},
+        {"id": "id_key", "data-on": True, "data-off": False, "class": 'a"b<c'},
+        {"type": "text"},
+    ],
+)
+def test_a_hidden_input_is_djangos_own(value, attrs):
+    ours = PlainHiddenInput(attrs=dict(attrs or {})).render("key", value)
+    djangos = forms.HiddenInput(attrs=dict(attrs or {})).render("key", value)
+    assert ours == djangos
+
+
+@pytest.mark.parametrize("data", [None, {"key": "not a uuid"}, {"key": str(uuid.UUID(int=9))}])
+def test_the_confirm_forms_key_is_drawn_as_django_draws_it(data):
+    """Fresh, refused as malformed, or sent back: the bound field's markup (its id, value
+    and aria attributes) is what Django's hidden input gives."""
+    form = BookingConfirmForm(data) if data is not None else BookingConfirmForm.fresh()
+    if data is not None:
+        form.is_valid()
+    ours = str(form["key"])
+    form.fields["key"].widget = forms.HiddenInput()
+    assert ours == str(form["key"])
+    assert ours.startswith('<input type="hidden" name="key"')
 
 
 def test_a_renamed_choice_is_drawn_anew():
