@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, F, QuerySet
+from django.db.models import CharField, Count, DateTimeField, F, IntegerField, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -62,6 +62,18 @@ def _slots_between(
     )
 
 
+def _drawn_slots(
+    clinic_id: int,
+    specialty_id: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    opens_by: datetime.datetime,
+) -> QuerySet[Slot]:
+    """The times the ballot's draw gives out (those that open by its moment, as
+    `draws.ballot_slot_ids` takes them)."""
+    return _slots_between(clinic_id, specialty_id, start, end).filter(opens_at__lte=opens_by)
+
+
 def _starts(
     clinic_id: int,
     specialty_id: int,
@@ -69,11 +81,9 @@ def _starts(
     end: datetime.datetime,
     opens_by: datetime.datetime,
 ) -> "QuerySet[Slot, tuple[Any, ...]]":
-    """The start of every time the ballot's draw gives out (those that open by its moment,
-    as `draws.ballot_slot_ids` takes them)."""
+    """The start of every time the ballot's draw gives out, in order."""
     return (
-        _slots_between(clinic_id, specialty_id, start, end)
-        .filter(opens_at__lte=opens_by)
+        _drawn_slots(clinic_id, specialty_id, start, end, opens_by)
         .order_by("starts_at")
         .values_list("starts_at")
     )
@@ -88,12 +98,13 @@ _COMPETING = (
 )
 
 
+def _competing_requests(ballot_id: int) -> QuerySet[BallotRequest]:
+    return BallotRequest.objects.filter(ballot_id=ballot_id, status__in=_COMPETING)
+
+
 def _competing(ballot_id: int) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
     return (
-        BallotRequest.objects.filter(ballot_id=ballot_id, status__in=_COMPETING)
-        .values("ballot_id")
-        .annotate(n=Count("pk"))
-        .values_list("n")
+        _competing_requests(ballot_id).values("ballot_id").annotate(n=Count("pk")).values_list("n")
     )
 
 
@@ -130,10 +141,15 @@ def ballot_day(ballot: "Ballot | ShownBallot") -> BallotDay:
         row[0]
         for row in _STARTS.rows(ballot.clinic_id, ballot.specialty_id, start, end, ballot.opens_at)
     ]
+    return _day_of(ballot.pk, starts)
+
+
+def _day_of(ballot_id: int, starts: list[datetime.datetime]) -> BallotDay:
+    """The day from the starts of its times, in order (`_starts`)."""
     tz = ZoneInfo(settings.TIME_ZONE)
     local = [s.astimezone(tz).strftime("%H:%M") for s in starts]
     return BallotDay(
-        ballot_id=ballot.pk,
+        ballot_id=ballot_id,
         parts=allocation.day_parts(local),
         first=starts[0] if starts else None,
         last=starts[-1] if starts else None,
@@ -240,7 +256,6 @@ def _chosen_doctors(request_id: int) -> "QuerySet[Doctor, tuple[Any, ...]]":
 # (docs/performance.md, «The fair rush, request by request»): its reads are compiled once
 # per process (`core.compiled`) and give plain values, not a graph of seven models.
 _SHOWN_ROW = VisibleRows(_shown)
-_CHOSEN_DOCTORS = CompiledQuery(_chosen_doctors)
 
 
 @dataclass(frozen=True)
@@ -287,9 +302,66 @@ def _full_name(last: str | None, first: str | None, middle: str | None) -> str:
     return Doctor(last_name=last or "", first_name=first or "", middle_name=middle or "").full_name
 
 
-def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int) -> ShownRequest:
-    """The acting patient's request by id as its result page shows it, or 404 (someone
-    else's id reveals nothing): the same rule as `request_get_for_user`."""
+@dataclass(frozen=True)
+class ResultPage:
+    """What a request's result page shows: the request and the ballot's day."""
+
+    request: ShownRequest
+    day: BallotDay
+
+
+def _after_the_row(
+    request_id: int,
+    ballot_id: int,
+    clinic_id: int,
+    specialty_id: int,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    opens_by: datetime.datetime,
+) -> "QuerySet[Doctor, tuple[Any, ...]]":
+    """The result page's reads after the request's row, in one statement: the chosen
+    doctors' names (`_chosen_doctors`, kind 0, by name), the start of each time the draw
+    gives out (`_drawn_slots`, kind 1, in order) and the count of competing requests
+    (`_competing_requests`, kind 2; no row when there are none). Columns: last, first and
+    middle name, a start, a number (the doctor's id, the count), the kind."""
+    text, moment, number = CharField(), DateTimeField(), IntegerField()
+    doctors = (
+        _chosen_doctors(request_id)
+        .order_by()
+        .annotate(at=Value(None, output_field=moment), n=F("pk"), kind=Value(0))
+    )
+    no_name = {
+        "no_last": Value(None, output_field=text),
+        "no_first": Value(None, output_field=text),
+        "no_middle": Value(None, output_field=text),
+    }
+    # Annotations only: a values_list of them keeps their order, so the columns line up.
+    starts = (
+        _drawn_slots(clinic_id, specialty_id, start, end, opens_by)
+        .order_by()
+        .annotate(**no_name, at=F("starts_at"), n=Value(None, output_field=number), kind=Value(1))
+        .values_list(*no_name, "at", "n", "kind")
+    )
+    counted = (
+        _competing_requests(ballot_id)
+        .order_by()
+        .values("ballot_id")
+        .annotate(**no_name, at=Value(None, output_field=moment), n=Count("pk"), kind=Value(2))
+        .values_list(*no_name, "at", "n", "kind")
+    )
+    return doctors.union(starts, counted, all=True).order_by(
+        "kind", "last_name", "first_name", "at", "n"
+    )
+
+
+_AFTER_THE_ROW = CompiledQuery(_after_the_row)
+
+
+def request_page(user: User | AnonymousUser, patient: Patient, request_id: int) -> ResultPage:
+    """The acting patient's request by id as its result page shows it, with its ballot's
+    day, in two reads (the page is polled every half second at the opening: docs/
+    performance.md, «The result page in two reads»); or 404 (someone else's id reveals
+    nothing): the same rule as `request_get_for_user`."""
     rows = _SHOWN_ROW.rows(user, patient.pk, request_id)
     if not rows:
         raise Http404
@@ -297,6 +369,10 @@ def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int)
      clinic_id, day, opens_at, clinic_name, specialty_name, appointment_id, starts_at,
      last, first, middle, draw_id, seed, finished_at, followed_up_at,
      fitting) = rows[0]  # fmt: skip
+    after = _AFTER_THE_ROW.rows(pk, ballot_id, clinic_id, specialty_id, *_day_bounds(day), opens_at)
+    shown_day = _day_of(ballot_id, [row[3] for row in after if row[-1] == 1])
+    # Counted with the rest, so `BallotDay.requests` need not read it again.
+    shown_day.__dict__["requests"] = next((int(row[4]) for row in after if row[-1] == 2), 0)
     draw = None
     if draw_id is not None and finished_at is not None:
         draw = Draw(
@@ -306,7 +382,7 @@ def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int)
             finished_at=finished_at,
             followed_up_at=followed_up_at,
         )
-    return ShownRequest(
+    shown = ShownRequest(
         pk=pk,
         patient_id=patient_id,
         specialty_id=specialty_id,
@@ -318,13 +394,14 @@ def request_shown(user: User | AnonymousUser, patient: Patient, request_id: int)
         ballot=ShownBallot(
             ballot_id, clinic_id, specialty_id, day, opens_at, clinic_name, specialty_name
         ),
-        doctors=[_full_name(*names) for names in _CHOSEN_DOCTORS.rows(pk)],
+        doctors=[_full_name(*row[:3]) for row in after if row[-1] == 0],
         appointment_id=appointment_id,
         appointment_starts_at=starts_at,
         appointment_doctor=_full_name(last, first, middle) if appointment_id else "",
         draw=draw,
         fitting=fitting,
     )
+    return ResultPage(shown, shown_day)
 
 
 def request_patient_for_user(user: User | AnonymousUser, request_id: int) -> Patient | None:

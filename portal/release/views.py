@@ -92,7 +92,7 @@ def request_new(request: PatientRequest, ballot_id: int) -> HttpResponse:
 @patient_required
 def request_detail(request: PatientRequest, request_id: int) -> HttpResponse:
     try:
-        row = selectors.request_shown(request.user, request.acting_patient, request_id)
+        page = selectors.request_page(request.user, request.acting_patient, request_id)
     except Http404:
         owner = selectors.request_patient_for_user(request.user, request_id)
         if owner is None:
@@ -101,6 +101,7 @@ def request_detail(request: PatientRequest, request_id: int) -> HttpResponse:
         return render(
             request, "release/request_elsewhere.html", {"owner": owner, "request_id": request_id}
         )
+    row = page.request
     draw = row.draw
     lost = row.status == BallotRequest.Status.LOST and draw is not None
     return render(
@@ -109,7 +110,7 @@ def request_detail(request: PatientRequest, request_id: int) -> HttpResponse:
         {
             "row": row,
             "draw": draw,
-            "day": selectors.ballot_day(row.ballot),
+            "day": page.day,
             "why": selectors.lost_why(row, draw) if lost and draw is not None else None,
             "refusal": refusal_text(row.refusal) if row.refusal else None,
         },

@@ -76,24 +76,37 @@ def test_the_result_page_says_a_draw_happened_when_and_the_result(client, patien
 
 
 def test_the_result_page_names_the_chosen_doctors_from_compiled_reads(
-    client, patient, ballot, place
+    client, patient, stranger, ballot, place
 ):
     """Polled every half second at the opening: a fixed number of statements, every read
-    compiled (docs/performance.md, «The fair rush, request by request»)."""
-    _, _, first, _ = place
+    compiled (docs/performance.md, «The fair rush, request by request», «The result page
+    in two reads»)."""
+    _, _, first, second = place
     row = services.request_make(
-        actor=patient, patient=patient.patient, ballot=ballot, doctor_ids=[first.pk], times="any"
+        actor=patient,
+        patient=patient.patient,
+        ballot=ballot,
+        doctor_ids=[first.pk, second.pk],
+        times="any",
+    ).request
+    other = services.request_make(
+        actor=stranger, patient=stranger.patient, ballot=ballot, doctor_ids=[], times="any"
     ).request
     browser = logged_in(client, patient)
     url = reverse("release:request_detail", args=[row.pk])
     browser.get(url)
     with CaptureQueriesContext(connection) as queries:
         text = browser.get(url).content.decode()
-    assert first.full_name in text and "любой врач" not in text
-    assert "Заявок: 1; времён приёма в жеребьёвке: 3" in text
-    # session, user, the request's row, its doctors, the day's times and its requests
-    assert len(queries) <= 6
+    # Both chosen doctors, by name; both requests compete for the three times.
+    assert f"{second.full_name}; {first.full_name}" in text and "любой врач" not in text
+    assert "Заявок: 2; времён приёма в жеребьёвке: 3" in text
+    # The session (no Redis in tests), the user, the request's row, then its doctors,
+    # the day's times and the count of requests in one.
+    assert len(queries) == 4
     assert queries_falling_back() == []
+
+    services.request_withdraw(actor=stranger, request=other)  # no longer competing
+    assert "Заявок: 1; времён приёма в жеребьёвке: 3" in browser.get(url).content.decode()
 
 
 def test_a_guardian_files_for_the_child_in_the_childs_cabinet(client, guardian, child, ballot):
