@@ -14,8 +14,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import router
 from django.db.models import (
     Count,
-    DateTimeField,
-    F,
     IntegerField,
     Min,
     OuterRef,
@@ -41,14 +39,21 @@ from portal.patients.selectors import (
     appointments_visible_to,
     visibility_for,
 )
-from portal.referrals.models import Referral
-from portal.referrals.selectors import (
-    HELD_COLUMNS,
-    held_rows,
-    referrals_held_keep,
-    referrals_held_known,
-)
 from portal.scheduling import rules
+from portal.scheduling.active_reads import (
+    ACTIVE_COLUMNS,
+    active_built,
+    active_rows_of,
+)
+from portal.scheduling.active_reads import (
+    appointments_list_active as appointments_list_active,
+)
+from portal.scheduling.active_reads import (
+    appointments_list_active_for as appointments_list_active_for,
+)
+from portal.scheduling.active_reads import (
+    appointments_list_active_of as appointments_list_active_of,
+)
 from portal.scheduling.appointment_lists import (
     appointments_list_for_user as appointments_list_for_user,
 )
@@ -214,7 +219,7 @@ def _slot_own_and_active(
     seen: Visibility, slot_id: int, patient_id: int, now: datetime.datetime
 ) -> "QuerySet[Slot, Row]":
     """The slot with the id of the patient's own booking on it (kind 0), and her active
-    appointments (`_active_of`, kind 1), in one statement. The appointments' columns
+    appointments (`active_rows_of`, kind 1), in one statement. The appointments' columns
     (id, specialty, start, end) line up with the slot's first four (id, doctor, start,
     end); NULLs stand for the rest."""
     mine = Subquery(own_on_slot(seen, OuterRef("pk"), patient_id))
@@ -228,9 +233,9 @@ def _slot_own_and_active(
     )
     padding = {
         f"pad_{n}": Value(None, output_field=IntegerField())
-        for n in range(len(_SLOT_COLUMNS) + 1 - len(_ACTIVE_COLUMNS))
+        for n in range(len(_SLOT_COLUMNS) + 1 - len(ACTIVE_COLUMNS))
     }
-    active = _active_of(patient_id, now).annotate(**padding, kind=Value(1)).order_by()
+    active = active_rows_of(patient_id, now).annotate(**padding, kind=Value(1)).order_by()
     return slot.union(active, all=True).order_by("kind", "starts_at", "id")
 
 
@@ -260,7 +265,7 @@ def slot_get_for_confirm(
             slot_get_for_booking(slot_id), None, appointments_list_active(patient, now)
         )
     slot = built(Slot, router.db_for_read(Slot), _SLOT_COLUMNS, rows[0][:-2])
-    active = _active_built([row[: len(_ACTIVE_COLUMNS)] for row in rows[1:]])
+    active = active_built([row[: len(ACTIVE_COLUMNS)] for row in rows[1:]])
     return ConfirmRead(slot_with_doctor(slot), rows[0][-2], active)
 
 
@@ -470,31 +475,16 @@ def slots_list_nearest_for_patient(
 # --- appointments --------------------------------------------------------------------
 
 
-_ACTIVE_COLUMNS = ["id", "specialty_id", "starts_at", "ends_at"]
-
-
-def _active_q(patient_id: int, now: datetime.datetime) -> Q:
-    """The patient's booked appointments not yet over."""
-    return Q(patient_id=patient_id, status=Appointment.Status.BOOKED, ends_at__gt=now)
-
-
-def _active_of(patient_id: int, now: datetime.datetime) -> "QuerySet[Appointment, Row]":
-    return Appointment.objects.filter(_active_q(patient_id, now)).values_list(*_ACTIVE_COLUMNS)
-
-
-_ACTIVE_OF = CompiledQuery(_active_of)
-
-
 def _active_and_bookable(
     patient_id: int, slot_ids: tuple[int, ...], now: datetime.datetime
 ) -> "QuerySet[Appointment, Row]":
-    """The patient's active appointments (`_active_of`, kind 0) and which of ``slot_ids``
+    """The patient's active appointments (`active_rows_of`, kind 0) and which of ``slot_ids``
     are bookable (`_NEAREST_SLOTS`, kind 1), in one statement: the two reads of a
     nearest-time search, one round trip instead of two (docs/performance.md, «The
     nearest-time search in one read»). The columns line up: id, specialty or doctor,
     start, end."""
     # The models' default orderings cleared: SQLite takes an ORDER BY only for the whole.
-    active = _active_of(patient_id, now).annotate(kind=Value(0)).order_by()
+    active = active_rows_of(patient_id, now).annotate(kind=Value(0)).order_by()
     bookable = (
         Slot.objects.filter(bookable_q(now), pk__in=slot_ids)
         .values_list(*_SLOT_TIMES)
@@ -515,92 +505,8 @@ def _active_and_slots(
     if not slot_ids:
         return appointments_list_active(patient, now), []
     rows = _ACTIVE_AND_BOOKABLE.rows(patient.pk, padded(slot_ids), now)
-    active = _active_built([row[:-1] for row in rows if row[-1] == 0])
+    active = active_built([row[:-1] for row in rows if row[-1] == 0])
     return active, _slots_with_doctors([row[:-1] for row in rows if row[-1] == 1])
-
-
-def _active_and_held_referrals(
-    patient_id: int, now: datetime.datetime
-) -> "QuerySet[Referral, Row]":
-    """The patient's referrals the referral rule reads (`referrals.selectors.held_rows`,
-    kind 0) and her active appointments (`_active_q`, kind 1) in one statement.
-    The referrals' columns come first, then an appointment's start and end; an
-    appointment's id and specialty stand in the referral's id and specialty columns
-    (the same types), NULLs in the rest."""
-    moment = DateTimeField()
-    held = held_rows(patient_id).annotate(
-        active_starts_at=Value(None, output_field=moment),
-        active_ends_at=Value(None, output_field=moment),
-        kind=Value(0),
-    )
-    # Annotations only: a values_list of them keeps their order (with fields among them,
-    # the ORM would put the fields first), so the columns line up with the referrals'.
-    lined_up: dict[str, Any] = {
-        f"active_{name}": F(name)
-        if name in ("id", "specialty_id")
-        else Value(None, output_field=IntegerField())
-        for name in HELD_COLUMNS
-    }
-    lined_up |= {"starts": F("starts_at"), "ends": F("ends_at"), "kind": Value(1)}
-    active = (
-        Appointment.objects.filter(_active_q(patient_id, now))
-        .order_by()
-        .annotate(**lined_up)
-        .values_list(*lined_up)
-    )
-    return held.union(active, all=True).order_by("kind", "active_starts_at", "id")
-
-
-_ACTIVE_AND_HELD_REFERRALS = CompiledQuery(_active_and_held_referrals)
-
-
-def appointments_list_active_for(
-    patient: Patient, specialties: Collection[Specialty], now: datetime.datetime | None = None
-) -> list[Appointment]:
-    """`appointments_list_active`, and when one of ``specialties`` needs a referral (the
-    referral rule will read the patient's referrals) her referrals too, in the same
-    statement (docs/performance.md, «Referrals read with the active appointments»)."""
-    now = now or timezone.now()
-    needs_referrals = any(s.access == Specialty.Access.REFERRAL for s in specialties)
-    if not needs_referrals or referrals_held_known(patient):
-        return appointments_list_active(patient, now)
-    rows = _ACTIVE_AND_HELD_REFERRALS.rows(patient.pk, now)
-    referrals_held_keep(patient, [row[:-3] for row in rows if row[-1] == 0])
-    # The appointment's id, specialty, start and end, as `_ACTIVE_COLUMNS`.
-    return _active_built(
-        [(row[0], row[_SPECIALTY_AT], row[-3], row[-2]) for row in rows if row[-1] == 1]
-    )
-
-
-_SPECIALTY_AT = HELD_COLUMNS.index("specialty_id")
-
-
-def _active_built(rows: list[Row]) -> list[Appointment]:
-    """Appointments of rows of `_ACTIVE_COLUMNS` (the rest deferred)."""
-    db = router.db_for_read(Appointment)
-    return [built(Appointment, db, _ACTIVE_COLUMNS, row) for row in rows]
-
-
-def appointments_list_active(
-    patient: Patient, now: datetime.datetime | None = None
-) -> list[Appointment]:
-    """The patient's booked appointments not yet over: all the per-patient rules need
-    (their id, specialty, start and end; the rest is deferred)."""
-    return _active_built(_ACTIVE_OF.rows(patient.pk, now or timezone.now()))
-
-
-def appointments_list_active_of(
-    patient_ids: Collection[int], now: datetime.datetime
-) -> dict[int, list[Appointment]]:
-    """`appointments_list_active` for many patients in one read (a draw's bookings):
-    patient id → their booked appointments not yet over (every id is a key)."""
-    active: dict[int, list[Appointment]] = {pk: [] for pk in patient_ids}
-    rows = Appointment.objects.filter(
-        patient_id__in=active, status=Appointment.Status.BOOKED, ends_at__gt=now
-    ).only("pk", "patient_id", "specialty_id", "starts_at", "ends_at")
-    for row in rows:
-        active[row.patient_id].append(row)
-    return active
 
 
 def appointments_visible(user: User) -> QuerySet[Appointment]:
