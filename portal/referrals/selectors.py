@@ -47,13 +47,14 @@ def held_query(patient_id: int) -> QuerySet[Referral]:
 HELD_COLUMNS = [f.attname for f in Referral._meta.concrete_fields]
 
 
-def held_rows(patient_id: int) -> "QuerySet[Referral, tuple[Any, ...]]":
-    """`held_query`'s rows, `HELD_COLUMNS` each, unordered: what `referrals_held` reads,
-    for a page that sends it within a read of its own (`referrals_held_keep`)."""
-    return held_query(patient_id).select_related(None).order_by().values_list(*HELD_COLUMNS)
+def held_rows(patient_id: int) -> QuerySet[Referral]:
+    """`held_query` without its joins: what `referrals_held` reads (`HELD_COLUMNS` of
+    each row, by id), for a page that sends it within a read of its own and keeps the
+    rows with `referrals_held_keep`."""
+    return held_query(patient_id).select_related(None)
 
 
-_HELD_READ = CompiledQuery(lambda patient_id: held_rows(patient_id).order_by("pk"))
+_HELD_READ = CompiledQuery(lambda patient_id: held_rows(patient_id).values_list(*HELD_COLUMNS))
 
 
 def referrals_held(patient: Patient) -> list[Referral]:

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import CharField, Count, DateTimeField, F, IntegerField, QuerySet, Value
+from django.db.models import Count, F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from portal.audit.models import AuditAction, AuditEvent
 from portal.core.compiled import CompiledQuery
+from portal.core.reads_together import Part, apart, together
 from portal.directory import selectors as directory
 from portal.directory.models import Doctor
 from portal.identity.models import User
@@ -126,11 +127,15 @@ class BallotDay:
     first: datetime.datetime | None
     last: datetime.datetime | None
     times: int
+    counted: int | None = None  # the competing requests, when read with the rest
 
     @cached_property
     def requests(self) -> int:
-        """Read when a page shows it: a request's POST (the view's form, the service's
-        check under the lock) needs only the day's parts."""
+        """Read when a page shows it, unless counted with the rest (the result page): a
+        request's POST (the view's form, the service's check under the lock) needs only
+        the day's parts."""
+        if self.counted is not None:
+            return self.counted
         counted = _COMPETING_COUNT.rows(self.ballot_id)
         return int(counted[0][0]) if counted else 0
 
@@ -144,8 +149,11 @@ def ballot_day(ballot: "Ballot | ShownBallot") -> BallotDay:
     return _day_of(ballot.pk, starts)
 
 
-def _day_of(ballot_id: int, starts: list[datetime.datetime]) -> BallotDay:
-    """The day from the starts of its times, in order (`_starts`)."""
+def _day_of(
+    ballot_id: int, starts: list[datetime.datetime], counted: int | None = None
+) -> BallotDay:
+    """The day from the starts of its times, in order (`_starts`), and the count of
+    competing requests if read already."""
     tz = ZoneInfo(settings.TIME_ZONE)
     local = [s.astimezone(tz).strftime("%H:%M") for s in starts]
     return BallotDay(
@@ -154,6 +162,7 @@ def _day_of(ballot_id: int, starts: list[datetime.datetime]) -> BallotDay:
         first=starts[0] if starts else None,
         last=starts[-1] if starts else None,
         times=len(starts),
+        counted=counted,
     )
 
 
@@ -240,16 +249,9 @@ def _shown(
     return requests_seen(seen).filter(patient_id=patient_id, pk=request_id).values_list(*_SHOWN)
 
 
-def _chosen_doctors(request_id: int) -> "QuerySet[Doctor, tuple[Any, ...]]":
-    return (
-        Doctor.objects.filter(
-            pk__in=BallotRequest.doctors.through.objects.filter(ballotrequest_id=request_id).values(
-                "doctor_id"
-            )
-        )
-        .order_by("last_name", "first_name", "pk")
-        .values_list("last_name", "first_name", "middle_name")
-    )
+def _chosen_doctors(request_id: int) -> QuerySet[Doctor]:
+    chosen = BallotRequest.doctors.through.objects.filter(ballotrequest_id=request_id)
+    return Doctor.objects.filter(pk__in=chosen.values("doctor_id"))
 
 
 # The result page is polled every half second by everyone waiting at the opening
@@ -310,6 +312,9 @@ class ResultPage:
     day: BallotDay
 
 
+_NAMES = ("last_name", "first_name", "middle_name")
+
+
 def _after_the_row(
     request_id: int,
     ballot_id: int,
@@ -318,40 +323,23 @@ def _after_the_row(
     start: datetime.datetime,
     end: datetime.datetime,
     opens_by: datetime.datetime,
-) -> "QuerySet[Doctor, tuple[Any, ...]]":
+) -> "QuerySet[Any, tuple[Any, ...]]":
     """The result page's reads after the request's row, in one statement: the chosen
-    doctors' names (`_chosen_doctors`, kind 0, by name), the start of each time the draw
-    gives out (`_drawn_slots`, kind 1, in order) and the count of competing requests
-    (`_competing_requests`, kind 2; no row when there are none). Columns: last, first and
-    middle name, a start, a number (the doctor's id, the count), the kind."""
-    text, moment, number = CharField(), DateTimeField(), IntegerField()
-    doctors = (
-        _chosen_doctors(request_id)
-        .order_by()
-        .annotate(at=Value(None, output_field=moment), n=F("pk"), kind=Value(0))
+    doctors' names (`_chosen_doctors`), the start of each time the draw gives out
+    (`_drawn_slots`) and the count of competing requests (`_competing_requests`; no row
+    when there are none)."""
+    doctors = Part(
+        _chosen_doctors(request_id),
+        {name: F(name) for name in (*_NAMES, "id")},
+        order=(*_NAMES[:2], "id"),
     )
-    no_name = {
-        "no_last": Value(None, output_field=text),
-        "no_first": Value(None, output_field=text),
-        "no_middle": Value(None, output_field=text),
-    }
-    # Annotations only: a values_list of them keeps their order, so the columns line up.
-    starts = (
-        _drawn_slots(clinic_id, specialty_id, start, end, opens_by)
-        .order_by()
-        .annotate(**no_name, at=F("starts_at"), n=Value(None, output_field=number), kind=Value(1))
-        .values_list(*no_name, "at", "n", "kind")
+    starts = Part(
+        _drawn_slots(clinic_id, specialty_id, start, end, opens_by),
+        {"starts_at": F("starts_at")},
+        order=("starts_at",),
     )
-    counted = (
-        _competing_requests(ballot_id)
-        .order_by()
-        .values("ballot_id")
-        .annotate(**no_name, at=Value(None, output_field=moment), n=Count("pk"), kind=Value(2))
-        .values_list(*no_name, "at", "n", "kind")
-    )
-    return doctors.union(starts, counted, all=True).order_by(
-        "kind", "last_name", "first_name", "at", "n"
-    )
+    counted = Part(_competing_requests(ballot_id).values("ballot_id"), {"n": Count("pk")})
+    return together(doctors, starts, counted)
 
 
 _AFTER_THE_ROW = CompiledQuery(_after_the_row)
@@ -370,9 +358,9 @@ def request_page(user: User | AnonymousUser, patient: Patient, request_id: int) 
      last, first, middle, draw_id, seed, finished_at, followed_up_at,
      fitting) = rows[0]  # fmt: skip
     after = _AFTER_THE_ROW.rows(pk, ballot_id, clinic_id, specialty_id, *_day_bounds(day), opens_at)
-    shown_day = _day_of(ballot_id, [row[3] for row in after if row[-1] == 1])
-    # Counted with the rest, so `BallotDay.requests` need not read it again.
-    shown_day.__dict__["requests"] = next((int(row[4]) for row in after if row[-1] == 2), 0)
+    chosen, starts, counted = apart(after, len(_NAMES) + 1, 1, 1)
+    requests = int(counted[0][0]) if counted else 0
+    shown_day = _day_of(ballot_id, [start for (start,) in starts], requests)
     draw = None
     if draw_id is not None and finished_at is not None:
         draw = Draw(
@@ -394,7 +382,7 @@ def request_page(user: User | AnonymousUser, patient: Patient, request_id: int) 
         ballot=ShownBallot(
             ballot_id, clinic_id, specialty_id, day, opens_at, clinic_name, specialty_name
         ),
-        doctors=[_full_name(*row[:3]) for row in after if row[-1] == 0],
+        doctors=[_full_name(*names) for *names, _pk in chosen],
         appointment_id=appointment_id,
         appointment_starts_at=starts_at,
         appointment_doctor=_full_name(last, first, middle) if appointment_id else "",

@@ -14,19 +14,19 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import router
 from django.db.models import (
     Count,
-    IntegerField,
+    F,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
 from portal.core.compiled import CompiledQuery, padded
+from portal.core.reads_together import Part, apart, together
 from portal.core.rows import built
 from portal.directory import selectors as directory
 from portal.directory.models import Clinic, District, Doctor, Specialty
@@ -40,11 +40,7 @@ from portal.patients.selectors import (
     visibility_for,
 )
 from portal.scheduling import rules
-from portal.scheduling.active_reads import (
-    ACTIVE_COLUMNS,
-    active_built,
-    active_rows_of,
-)
+from portal.scheduling.active_reads import ACTIVE_COLUMNS, active_built, active_part
 from portal.scheduling.active_reads import (
     appointments_list_active as appointments_list_active,
 )
@@ -218,25 +214,14 @@ def slot_get_for_booking(slot_id: int) -> Slot:
 def _slot_own_and_active(
     seen: Visibility, slot_id: int, patient_id: int, now: datetime.datetime
 ) -> "QuerySet[Slot, Row]":
-    """The slot with the id of the patient's own booking on it (kind 0), and her active
-    appointments (`active_rows_of`, kind 1), in one statement. The appointments' columns
-    (id, specialty, start, end) line up with the slot's first four (id, doctor, start,
-    end); NULLs stand for the rest."""
+    """The slot with the id of the patient's own booking on it, and her active
+    appointments (`active_part`), in one statement."""
     mine = Subquery(own_on_slot(seen, OuterRef("pk"), patient_id))
-    # The models' default orderings cleared: SQLite takes an ORDER BY only for the whole.
-    slot = (
-        Slot.objects.filter(pk=slot_id)
-        .annotate(mine=mine)
-        .values_list(*_SLOT_COLUMNS, "mine")
-        .annotate(kind=Value(0))
-        .order_by()
+    slot = Part(
+        Slot.objects.filter(pk=slot_id),
+        {**{name: F(name) for name in _SLOT_COLUMNS}, "mine": mine},
     )
-    padding = {
-        f"pad_{n}": Value(None, output_field=IntegerField())
-        for n in range(len(_SLOT_COLUMNS) + 1 - len(ACTIVE_COLUMNS))
-    }
-    active = active_rows_of(patient_id, now).annotate(**padding, kind=Value(1)).order_by()
-    return slot.union(active, all=True).order_by("kind", "starts_at", "id")
+    return together(slot, active_part(patient_id, now))
 
 
 _SLOT_OWN_AND_ACTIVE = VisibleRows(_slot_own_and_active)
@@ -259,14 +244,14 @@ def slot_get_for_confirm(
     reached again after booking shows her ticket) and `appointments_list_active`, in one
     read (docs/performance.md, «The confirm page in one read»)."""
     rows = _SLOT_OWN_AND_ACTIVE.rows(user, slot_id, patient.pk, now)
-    if not rows or rows[0][-1] != 0:
+    slots, active = apart(rows, len(_SLOT_COLUMNS) + 1, len(ACTIVE_COLUMNS))
+    if not slots:
         # No such slot, or a user who acts for nobody: the plain reads decide.
         return ConfirmRead(
             slot_get_for_booking(slot_id), None, appointments_list_active(patient, now)
         )
-    slot = built(Slot, router.db_for_read(Slot), _SLOT_COLUMNS, rows[0][:-2])
-    active = active_built([row[: len(ACTIVE_COLUMNS)] for row in rows[1:]])
-    return ConfirmRead(slot_with_doctor(slot), rows[0][-2], active)
+    slot = built(Slot, router.db_for_read(Slot), _SLOT_COLUMNS, slots[0][:-1])
+    return ConfirmRead(slot_with_doctor(slot), slots[0][-1], active_built(active))
 
 
 def slot_with_doctor(slot: Slot) -> Slot:
@@ -478,20 +463,16 @@ def slots_list_nearest_for_patient(
 def _active_and_bookable(
     patient_id: int, slot_ids: tuple[int, ...], now: datetime.datetime
 ) -> "QuerySet[Appointment, Row]":
-    """The patient's active appointments (`active_rows_of`, kind 0) and which of ``slot_ids``
-    are bookable (`_NEAREST_SLOTS`, kind 1), in one statement: the two reads of a
-    nearest-time search, one round trip instead of two (docs/performance.md, «The
-    nearest-time search in one read»). The columns line up: id, specialty or doctor,
-    start, end."""
-    # The models' default orderings cleared: SQLite takes an ORDER BY only for the whole.
-    active = active_rows_of(patient_id, now).annotate(kind=Value(0)).order_by()
-    bookable = (
-        Slot.objects.filter(bookable_q(now), pk__in=slot_ids)
-        .values_list(*_SLOT_TIMES)
-        .annotate(kind=Value(1))
-        .order_by()
+    """The patient's active appointments (`active_part`) and which of ``slot_ids`` are
+    bookable (`_NEAREST_SLOTS`'s rule), in one statement: the two reads of a nearest-time
+    search, one round trip instead of two (docs/performance.md, «The nearest-time search
+    in one read»)."""
+    bookable = Part(
+        Slot.objects.filter(bookable_q(now), pk__in=slot_ids),
+        {name: F(name) for name in _SLOT_TIMES},
+        order=("starts_at", "id"),
     )
-    return active.union(bookable, all=True).order_by("kind", "starts_at", "id")
+    return together(active_part(patient_id, now), bookable)
 
 
 _ACTIVE_AND_BOOKABLE = CompiledQuery(_active_and_bookable)
@@ -505,8 +486,8 @@ def _active_and_slots(
     if not slot_ids:
         return appointments_list_active(patient, now), []
     rows = _ACTIVE_AND_BOOKABLE.rows(patient.pk, padded(slot_ids), now)
-    active = active_built([row[:-1] for row in rows if row[-1] == 0])
-    return active, _slots_with_doctors([row[:-1] for row in rows if row[-1] == 1])
+    active, slots = apart(rows, len(ACTIVE_COLUMNS), len(_SLOT_TIMES))
+    return active_built(active), _slots_with_doctors(slots)
 
 
 def appointments_visible(user: User) -> QuerySet[Appointment]:
