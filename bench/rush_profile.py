@@ -138,6 +138,8 @@ def main() -> int:
                     call(n)
             order = os.environ.get("BENCH_RUSH_PROFILE_SORT", "cumulative")
             pstats.Stats(profile).sort_stats(order).print_stats(45)
+            if dump := os.environ.get("BENCH_RUSH_PROFILE_DUMP"):
+                profile.dump_stats(dump)  # for pstats' callers and callees
             rounds -= 1
         for _ in range(rounds):
             began, backend = time.process_time(), _backend_ns(connection)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import router
 from django.db.models import Count, F, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils import timezone
 from portal.audit.models import AuditAction, AuditEvent
 from portal.core.compiled import CompiledQuery
 from portal.core.reads_together import Part, apart, together
+from portal.core.rows import built
 from portal.directory import selectors as directory
 from portal.directory.models import Doctor
 from portal.identity.models import User
@@ -192,7 +194,27 @@ def ballot_get_collecting(ballot_id: int) -> Ballot:
     rows = _COLLECTING.rows(ballot_id, timezone.now())
     if not rows:
         raise Http404
-    ballot = Ballot(**dict(zip(_BALLOT, rows[0], strict=True)))
+    return _ballot_built(rows[0])
+
+
+def _ballot_by_id(ballot_id: int) -> "QuerySet[Ballot, tuple[Any, ...]]":
+    return Ballot.objects.filter(pk=ballot_id).values_list(*_BALLOT)
+
+
+# A request's transaction reads its ballot again, whatever its state: compiled once too.
+_BALLOT_BY_ID = CompiledQuery(_ballot_by_id)
+
+
+def ballot_get_now(ballot_id: int) -> Ballot | None:
+    """The ballot as the database has it at this moment (its status, for a request's
+    transaction), with its clinic and specialty as `ballot_get_collecting` gives them;
+    None when there is no such ballot."""
+    rows = _BALLOT_BY_ID.rows(ballot_id)
+    return _ballot_built(rows[0]) if rows else None
+
+
+def _ballot_built(row: tuple[Any, ...]) -> Ballot:
+    ballot = Ballot(**dict(zip(_BALLOT, row, strict=True)))
     ballot._state.adding = False
     for name, related in (
         ("clinic", directory.clinic_cached(ballot.clinic_id)),
@@ -412,6 +434,33 @@ def _pending_in(
 
 
 _PENDING_IN = VisibleRows(_pending_in)
+
+
+_REQUEST_COLUMNS = [f.attname for f in BallotRequest._meta.concrete_fields]
+
+
+def _pending_of(patient_id: int, specialty_id: int) -> "QuerySet[BallotRequest, tuple[Any, ...]]":
+    return (
+        BallotRequest.objects.filter(
+            patient_id=patient_id, specialty_id=specialty_id, status=BallotRequest.Status.PENDING
+        )
+        .order_by("pk")
+        .values_list(*_REQUEST_COLUMNS)
+    )
+
+
+# Every first request of a patient reads it inside its transaction: compiled once.
+_PENDING_OF = CompiledQuery(_pending_of)
+
+
+def request_pending_of(patient_id: int, specialty_id: int) -> BallotRequest | None:
+    """The patient's waiting request for this specialty, in any ballot, whoever made it
+    (at most one: `BallotRequest`'s constraint), for the service that decides on a new
+    one; what a viewer is shown of it is `request_pending_in`'s."""
+    rows = _PENDING_OF.rows(patient_id, specialty_id)
+    if not rows:
+        return None
+    return built(BallotRequest, router.db_for_read(BallotRequest), _REQUEST_COLUMNS, rows[0])
 
 
 def request_pending_in(

@@ -19,14 +19,20 @@ from portal.audit.services import audit_record
 from portal.core.locking import is_lock_timeout, lock_timeout_set
 from portal.directory.models import Doctor
 from portal.identity.models import User
-from portal.patients.locks import patient_lock
+from portal.patients.locks import patient_lock_fresh
 from portal.patients.models import Patient
 from portal.patients.selectors import patient_seen_in_full_by
 from portal.release import draws
 from portal.release.draws import ballot_slot_ids
 from portal.release.errors import ReleaseRefused
 from portal.release.models import Ballot, BallotRequest, Times
-from portal.release.selectors import ballot_day, ballot_doctors, ballot_slots
+from portal.release.selectors import (
+    ballot_day,
+    ballot_doctors,
+    ballot_get_now,
+    ballot_slots,
+    request_pending_of,
+)
 from portal.release.tasks import draw_due
 from portal.scheduling import rules
 from portal.scheduling import selectors as scheduling_selectors
@@ -99,19 +105,20 @@ def _request_refusal(
 def _request_make(
     *,
     actor: User,
-    patient_id: int,
+    patient: Patient,
     ballot_id: int,
     doctor_ids: list[int],
     times: str,
     ip: str | None,
 ) -> RequestResult:
-    lock_timeout_set()
     # The patient row first, as every booking does: one patient's requests are serialised.
-    patient = patient_lock(patient_id)
-    ballot = Ballot.objects.select_related("clinic", "specialty").get(pk=ballot_id)
-    pending = BallotRequest.objects.filter(
-        patient=patient, specialty_id=ballot.specialty_id, status=BallotRequest.Status.PENDING
-    ).first()
+    # As the booking's, one narrow statement that also sets the lock timeout; the columns
+    # the rules decide on are read again under the lock.
+    patient = patient_lock_fresh(patient, timeout_first=True)
+    ballot = ballot_get_now(ballot_id)
+    if ballot is None:  # deleted since the page read it: as good as closed
+        raise ReleaseRefused("release_closed")
+    pending = request_pending_of(patient.pk, ballot.specialty_id)
     if pending is not None and pending.ballot_id == ballot.pk:
         if pending.made_by_id == actor.pk or patient_seen_in_full_by(actor, patient.pk):
             return RequestResult(pending, created=False)  # a repeat changes nothing
@@ -168,7 +175,7 @@ def request_make(
     try:
         return _request_make(
             actor=actor,
-            patient_id=patient.pk,
+            patient=patient,
             ballot_id=ballot.pk,
             doctor_ids=doctor_ids,
             times=times,
