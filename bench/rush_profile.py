@@ -14,7 +14,8 @@ time) and the PostgreSQL backend's CPU milliseconds (`bench.profile._backend_ns`
 the trivial view with a session: the floor every request pays.
 `BENCH_RUSH_PROFILE_CPROFILE="<kind>"` (the label before any parenthesis) prints a CPU-time
 cProfile of that kind in place of its first round (`BENCH_RUSH_PROFILE_SORT=tottime` for
-own time); `BENCH_RUSH_PROFILE_SQL=1` its SQL.
+own time), and `BENCH_RUSH_PROFILE_DUMP=<file>` also writes it for `pstats` (callers and
+callees); `BENCH_RUSH_PROFILE_SQL=1` prints its SQL.
 docs/performance.md («The fair rush, request by request») quotes it.
 """
 

@@ -14,7 +14,6 @@ from django.db.models import Count, F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from portal.audit.models import AuditAction, AuditEvent
 from portal.core.compiled import CompiledQuery
 from portal.core.reads_together import Part, apart, together
 from portal.core.rows import built
@@ -31,8 +30,12 @@ from portal.patients.selectors import (
 )
 from portal.release import allocation
 from portal.release.models import Ballot, BallotRequest, Draw, Times
+from portal.release.staff_reads import Replay as Replay
+from portal.release.staff_reads import ballot_get_for_staff as ballot_get_for_staff
+from portal.release.staff_reads import ballots_for_staff as ballots_for_staff
+from portal.release.staff_reads import draw_replay as draw_replay
+from portal.release.staff_reads import staff_may_replay as staff_may_replay
 from portal.scheduling.models import Slot
-from portal.staff.permissions import clinic_scope_for, staff_member_of
 from portal.waitlist.models import WaitlistEntry
 
 
@@ -557,63 +560,3 @@ def lost_why(request: ShownRequest, draw: Draw) -> LostWhy:
 
 
 # --- the operator's side ----------------------------------------------------------------
-
-
-def staff_may_replay(user: User | AnonymousUser) -> bool:
-    """Replaying a draw is the regional operator's (docs/domain.md, «Roles»)."""
-    member = staff_member_of(user)
-    return member is not None and member.is_operator
-
-
-def ballots_for_staff(user: User | AnonymousUser) -> QuerySet[Ballot]:
-    return (
-        Ballot.objects.filter(clinic__in=clinic_scope_for(user))
-        .select_related("clinic", "specialty")
-        .order_by("-opens_at", "-pk")
-    )
-
-
-def ballot_get_for_staff(user: User | AnonymousUser, ballot_id: int) -> Ballot:
-    ballot = ballots_for_staff(user).filter(pk=ballot_id).first()
-    if ballot is None:
-        raise Http404
-    return ballot
-
-
-@dataclass(frozen=True)
-class Replay:
-    matches: bool
-    inputs_sha256: str
-    recomputed: dict[str, dict[str, Any]]
-    differences: list[str]  # request ids whose outcome differs
-    record_intact: bool  # the seed and inputs are those the journal noted before booking
-
-
-def draw_replay(draw: Draw) -> Replay:
-    """Recompute the allocation from the stored seed, inputs and refusals; compare it with
-    the stored allocation, and the seed and inputs with the digests the append-only journal
-    took when the draw began (a changed seed or input would otherwise replay "fine")."""
-    recomputed = allocation.replay(draw.seed, draw.inputs, draw.refusals)
-    stored = draw.allocation
-    differences = sorted(
-        (k for k in set(recomputed) | set(stored) if recomputed.get(k) != stored.get(k)),
-        key=int,
-    )
-    digest = allocation.inputs_digest(draw.inputs)
-    noted = (
-        AuditEvent.objects.filter(action=AuditAction.RELEASE_DRAWN, details__draw=draw.pk)
-        .values_list("details", flat=True)
-        .first()
-    )
-    intact = (
-        noted is not None
-        and noted.get("seed_sha256") == allocation.seed_digest(draw.seed)
-        and noted.get("inputs_sha256") == digest
-    )
-    return Replay(
-        matches=intact and not differences and draw.finished_at is not None,
-        inputs_sha256=digest,
-        recomputed=recomputed,
-        differences=differences,
-        record_intact=intact,
-    )
