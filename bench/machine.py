@@ -7,9 +7,14 @@ the whole machine less time, invisible to any process inside it), and the **fore
 load**: CPU time
 spent by processes that are not the benchmark's, in cores. The benchmark's own
 processes are this process and its descendants (gunicorn and its workers, pgbench, the
-peer's server) and PostgreSQL's processes that serve the bench's databases or the
-cluster as a whole (checkpointer, WAL writer…); a PostgreSQL backend serving another
-database — another project's test suite, say — is foreign.
+peer's server), PostgreSQL's processes that serve the bench's databases or the
+cluster as a whole (checkpointer, WAL writer…), and the Redis server the portal's
+sessions and cache live in when the bench runs with Redis (`LoadLog.redis`): a
+PostgreSQL backend serving another database — another project's test suite, say — is
+foreign, and so is a Redis client's own work, but the one Redis process cannot tell whose
+commands it serves. Before Redis counted as the bench's, every run warned about the
+floor with a session, whose 1,700–1,900 session reads a second cost Redis 0.07–0.08
+cores (docs/performance.md, «Redis is the bench's own»).
 
 Foreign = the CPU time the phase's other processes spent (from /proc/<pid>/stat: their
 own and their reaped children's, so a test runner's finished workers count), over the
@@ -27,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -82,6 +88,8 @@ class LoadLog:
     """The phases of one run, in order."""
 
     own_databases: tuple[str, ...]
+    # "host:port" of the Redis server the portal uses (`redis_address`), or None.
+    redis: str | None = None
     phases: list[PhaseLoad] = field(default_factory=list)
 
     @contextmanager
@@ -93,7 +101,9 @@ class LoadLog:
             yield
         finally:
             seconds = max(time.monotonic() - began, 1e-6)
-            foreign = foreign_seconds(before, processes(), os.getpid(), self.own_databases)
+            foreign = foreign_seconds(
+                before, processes(), os.getpid(), self.own_databases, self.redis
+            )
             probe = min(probe, speed_probe())
             self.phases.append(PhaseLoad(name, seconds, load, foreign / seconds, probe))
 
@@ -143,9 +153,10 @@ def foreign_seconds(
     after: dict[int, "ProcessTimes"],
     root: int,
     databases: tuple[str, ...],
+    redis: str | None = None,
 ) -> float:
     """CPU seconds spent between the two snapshots by processes that are not ours."""
-    own = own_pids(after, root, databases) | own_pids(before, root, databases)
+    own = own_pids(after, root, databases, redis) | own_pids(before, root, databases, redis)
     total = 0.0
     for pid, now in after.items():
         if pid in own or _kernel_thread(pid, now):
@@ -182,9 +193,14 @@ def processes(proc: Path = PROC) -> dict[int, ProcessTimes]:
     return table
 
 
-def own_pids(table: dict[int, ProcessTimes], root: int, databases: tuple[str, ...]) -> set[int]:
-    """The benchmark's processes: ``root``'s tree plus PostgreSQL's own and its backends
-    of ``databases``."""
+def own_pids(
+    table: dict[int, ProcessTimes],
+    root: int,
+    databases: tuple[str, ...],
+    redis: str | None = None,
+) -> set[int]:
+    """The benchmark's processes: ``root``'s tree, PostgreSQL's own and its backends of
+    ``databases``, and the Redis server listening on ``redis`` ("host:port")."""
     children: dict[int, list[int]] = {}
     for pid, info in table.items():
         children.setdefault(info.parent, []).append(pid)
@@ -196,9 +212,27 @@ def own_pids(table: dict[int, ProcessTimes], root: int, databases: tuple[str, ..
         own.add(pid)
         stack.extend(children.get(pid, []))
     for pid, info in table.items():
-        if _postgres_is_ours(info.cmdline, databases):
+        if _postgres_is_ours(info.cmdline, databases) or _redis_is_ours(info.cmdline, redis):
             own.add(pid)
     return own
+
+
+def redis_address(url: str) -> str | None:
+    """ "host:port" of a ``redis://`` URL (6379 when it names none); None without one."""
+    if not url:
+        return None
+    parsed = urlsplit(url)
+    return f"{parsed.hostname or 'localhost'}:{parsed.port or 6379}"
+
+
+def _redis_is_ours(cmdline: str, address: str | None) -> bool:
+    """redis-server names its address in its process title: "redis-server 127.0.0.1:6379"
+    (or "*:6379" when it listens on every interface)."""
+    words = cmdline.split()
+    if address is None or len(words) < 2 or not words[0].endswith("redis-server"):
+        return False
+    port = address.rsplit(":", 1)[1]
+    return words[1] in (address, f"*:{port}", f"0.0.0.0:{port}")
 
 
 def _postgres_is_ours(cmdline: str, databases: tuple[str, ...]) -> bool:

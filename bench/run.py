@@ -115,9 +115,11 @@ def main() -> int:
 
     django.setup()
 
+    from django.conf import settings
+
     from bench import dataset, dbfloor, fhir, search
     from bench.loadgen import Request, Target, closed_loop
-    from bench.machine import LoadLog
+    from bench.machine import LoadLog, redis_address
     from bench.report import Report
     from bench.server import Gunicorn, workers_for
     from bench.stats import Run
@@ -151,8 +153,12 @@ def main() -> int:
     server = Gunicorn(PORT, workers, env, data_dir / "gunicorn.log")
     target = Target("127.0.0.1", PORT)
     report = Report(workers=workers, concurrency=CONCURRENCY, facts=facts)
-    # Foreign load per phase (bench/machine.py): our databases' backends are not foreign.
-    loads = report.loads = LoadLog((env["DATABASE_URL"].rsplit("/", 1)[1], "bench_peer"))
+    # Foreign load per phase (bench/machine.py): our databases' backends and the Redis
+    # the portal's sessions live in are not foreign.
+    loads = report.loads = LoadLog(
+        (env["DATABASE_URL"].rsplit("/", 1)[1], "bench_peer"),
+        redis=redis_address(settings.REDIS_URL),
+    )
     phase = loads.phase
     # The peer (issue 25, bench/peer.py): django-appointment and our booking at its setup
     # (3 workers, 8 clients), each on its own gunicorn before the main one starts.

@@ -9,6 +9,7 @@ from bench.machine import (
     foreign_seconds,
     own_pids,
     parse_stat,
+    redis_address,
 )
 
 BACKEND = "postgres: 15/main: postgres {db} 127.0.0.1(43212) idle"
@@ -31,6 +32,32 @@ def _table() -> dict[int, ProcessTimes]:
 def test_the_bench_tree_and_its_own_database_are_ours_another_suite_is_foreign():
     own = own_pids(_table(), 10, ("portal_bench",))
     assert own == {10, 11, 12, 20, 21, 22}
+
+
+def test_the_redis_the_portal_uses_is_ours_another_redis_is_foreign():
+    """The portal's sessions live in Redis: its server's work on them is the bench's. A
+    Redis on another port is someone else's."""
+    table = {
+        50: ProcessTimes(1, 2.0, "/usr/bin/redis-server 127.0.0.1:6379"),
+        51: ProcessTimes(1, 2.0, "redis-server *:6380"),
+        52: ProcessTimes(1, 2.0, "python -m some_redis_client 127.0.0.1:6379"),
+    }
+    assert own_pids(table, 99, (), redis_address("redis://127.0.0.1:6379/1")) == {99, 50}
+    assert own_pids(table, 99, (), redis_address("redis://localhost:6380")) == {99, 51}
+    assert own_pids(table, 99, (), redis_address("")) == {99}  # the bench without Redis
+
+
+def test_redis_spent_on_the_bench_is_not_foreign_load():
+    before = {50: ProcessTimes(1, 2.0, "redis-server 127.0.0.1:6379")}
+    after = {50: ProcessTimes(1, 2.5, "redis-server 127.0.0.1:6379")}
+    assert foreign_seconds(before, after, 99, (), None) == 0.5
+    assert foreign_seconds(before, after, 99, (), "127.0.0.1:6379") == 0.0
+
+
+def test_a_redis_url_names_its_server():
+    assert redis_address("redis://127.0.0.1:6379/1") == "127.0.0.1:6379"
+    assert redis_address("redis://cache.internal/0") == "cache.internal:6379"
+    assert redis_address("") is None
 
 
 def test_a_backend_on_a_unix_socket_is_judged_by_its_database():
