@@ -12,8 +12,8 @@ cluster as a whole (checkpointer, WAL writer…), and the Redis server the porta
 sessions and cache live in when the bench runs with Redis (`LoadLog.redis`): a
 PostgreSQL backend serving another database — another project's test suite, say — is
 foreign, and so is a Redis client's own work, but the one Redis process cannot tell whose
-commands it serves. Before Redis counted as the bench's, every run warned about the
-floor with a session, whose 1,700–1,900 session reads a second cost Redis 0.07–0.08
+commands it serves. Before Redis counted as the bench's, runs warned about the floor
+with a session, whose 1,700–1,900 session reads a second cost Redis 0.07–0.08
 cores (docs/performance.md, «Redis is the bench's own»).
 
 Foreign = the CPU time the phase's other processes spent (from /proc/<pid>/stat: their
