@@ -39,6 +39,9 @@ PAGE_FLOOR_REQUESTS = 2000  # the floor beside each page: about a second
 # floor and the page in turns»), which one floor measured before the page would carry
 # into the page's ratio.
 PAGE_TURNS = 4
+# Each page's warm-up, from patients the measured turns never use (the last ones): enough
+# requests that every worker serves the page a few times before it is measured.
+PAGE_WARM_REQUESTS = 50
 BOOKINGS = 1000
 SEARCHES = 300
 PHASE_LIMIT = 20.0  # seconds, per page or booking phase
@@ -224,6 +227,24 @@ def main() -> int:
                 logged(Run.joined(label, turns), how),
             )
 
+        def pages_warm(pages: dict[str, str]) -> None:
+            """Every page served by every worker before any is measured. A worker's first
+            request of a page compiles the page's statements and fills its per-process
+            caches: 3–11 ms once in the worker's life, which five workers would otherwise
+            add to the page's 600 measured requests (docs/performance.md, «Each page warmed
+            before it is measured»). From the last patients, whom the measured turns never
+            use, so no measured patient's own kept parts (the account menu) are warm."""
+            first = len(patients) - PAGE_WARM_REQUESTS
+            assert first >= PAGE_REQUESTS, "the warm-up's patients overlap the measured ones"
+            warm = Run("pages warmed")  # not a measured phase: not in the report
+            for url in pages.values():
+                loaded(
+                    warm,
+                    lambda n, url=url: Request("GET", url, cookies(first + n)),
+                    PAGE_WARM_REQUESTS,
+                )
+            log(f"pages warmed: {warm.count} requests, statuses {warm.statuses}")
+
         # Warm every worker: imports, templates, connections.
         load("warm-up", lambda n: Request("GET", "/booking/", cookies(n)), 100)
 
@@ -306,6 +327,7 @@ def main() -> int:
         log(f"pages: every bench patient holds an appointment ({held} of {dataset.HELD_SPECIALTY})")
         vacuumed("the pages")
         pages = bench_pages(dataset.wizard_path())
+        pages_warm(pages)
         for label, url in pages.items():
             sessions_touched()  # 1,000 requests, about 1.5 s: each page from the same state
             # The floor again, beside the page and in turns with it: a shared virtual
