@@ -225,14 +225,27 @@ def redis_address(url: str) -> str | None:
     return f"{parsed.hostname or 'localhost'}:{parsed.port or 6379}"
 
 
+# Names of this machine's loopback address: a URL's "localhost" is the title's 127.0.0.1.
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+# What redis-server's title shows when it listens on every interface.
+_EVERY_INTERFACE = frozenset({"*", "0.0.0.0"})
+
+
 def _redis_is_ours(cmdline: str, address: str | None) -> bool:
     """redis-server names its address in its process title: "redis-server 127.0.0.1:6379"
     (or "*:6379" when it listens on every interface)."""
     words = cmdline.split()
     if address is None or len(words) < 2 or not words[0].endswith("redis-server"):
         return False
-    port = address.rsplit(":", 1)[1]
-    return words[1] in (address, f"*:{port}", f"0.0.0.0:{port}")
+    host, _, port = address.rpartition(":")
+    listening, _, listening_port = words[1].rpartition(":")
+    if listening_port != port:
+        return False
+    return (
+        listening == host
+        or listening in _EVERY_INTERFACE
+        or (listening in _LOOPBACK and host in _LOOPBACK)
+    )
 
 
 def _postgres_is_ours(cmdline: str, databases: tuple[str, ...]) -> bool:

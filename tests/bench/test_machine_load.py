@@ -45,6 +45,8 @@ def test_the_redis_the_portal_uses_is_ours_another_redis_is_foreign():
     assert own_pids(table, 99, (), redis_address("redis://127.0.0.1:6379/1")) == {99, 50}
     assert own_pids(table, 99, (), redis_address("redis://localhost:6380")) == {99, 51}
     assert own_pids(table, 99, (), redis_address("")) == {99}  # the bench without Redis
+    # "localhost" in the URL is the 127.0.0.1 of the server's title.
+    assert own_pids(table, 99, (), redis_address("redis://localhost:6379/1")) == {99, 50}
 
 
 def test_redis_spent_on_the_bench_is_not_foreign_load():
