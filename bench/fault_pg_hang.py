@@ -45,14 +45,15 @@ from pathlib import Path
 import httpx
 
 from bench.fault_pg_restart import broken_bookings
+from bench.server import workers_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("FAULT_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("FAULT_DB", "portal_fault_hang")
 PORT = int(os.environ.get("FAULT_PORT", "18610"))
 PROXY_PORT = int(os.environ.get("FAULT_PROXY_PORT", "18611"))
-# Two per core plus one on this 2-core machine (docs/operations.md).
-WORKERS = int(os.environ.get("FAULT_WORKERS", "5"))
+# As docs/operations.md sizes a host whose database shares its cores: one per core plus one.
+WORKERS = int(os.environ.get("FAULT_WORKERS", str(workers_for(os.cpu_count() or 1))))
 HANG_SECONDS = float(os.environ.get("FAULT_HANG_SECONDS", "15"))
 WORKER_TIMEOUT = 30  # gunicorn's --timeout in docs/operations.md
 TRY_AGAIN = "Сервис временно недоступен"

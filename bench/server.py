@@ -23,10 +23,15 @@ THREADS = int(os.environ.get("BENCH_THREADS", "0"))
 
 
 def workers_for(cores: int) -> int:
-    """gunicorn's rule of thumb for sync workers: two per core plus one."""
+    """The portal's sizing for a host whose PostgreSQL and Redis share its cores, as
+    here: one sync worker per core plus one (docs/operations.md, «Workers per core»).
+    gunicorn's «two per core plus one» assumes workers that wait on other hosts; here
+    their waits are the database's work on the same cores, and on two cores five
+    workers cost half as much again per request at a fair release's opening
+    (docs/performance.md, «Workers: one per core plus one»)."""
     if WORKERS:
         return WORKERS
-    return 2 * max(cores, 1) + 1
+    return max(cores, 1) + 1
 
 
 def served_as(workers: int) -> str:

@@ -79,8 +79,10 @@ def test_response_head_is_parsed():
     assert (status, headers["location"]) == (302, "/t/")
 
 
-def test_workers_follow_the_two_per_core_rule():
-    assert workers_for(2) == 5
+def test_a_server_with_its_database_gets_one_worker_per_core_plus_one(monkeypatch):
+    """docs/operations.md, «Workers per core»: the bench's machine runs PostgreSQL too."""
+    monkeypatch.setattr("bench.server.WORKERS", 0)  # no BENCH_WORKERS what-if in the way
+    assert [workers_for(cores) for cores in (0, 1, 2, 8)] == [2, 2, 3, 9]
 
 
 def test_the_portal_is_served_with_its_settings_and_the_peer_with_its_own(tmp_path):
