@@ -27,8 +27,8 @@ def workers_for(cores: int) -> int:
     here: one sync worker per core plus one (docs/operations.md, «Workers per core»).
     gunicorn's «two per core plus one» assumes workers that wait on other hosts; here
     their waits are the database's work on the same cores, and on two cores five
-    workers cost half as much again per request at a fair release's opening
-    (docs/performance.md, «Workers: one per core plus one»)."""
+    workers spent about 15 % more CPU on the same requests at a fair release's opening
+    (docs/performance.md, «Issue 25: workers, one per core plus one»)."""
     if WORKERS:
         return WORKERS
     return max(cores, 1) + 1
