@@ -23,6 +23,7 @@ from portal.notifications.models import (
     Preference,
     Status,
 )
+from portal.notifications.texts import SMS_MAX_PARTS, sms_parts
 from portal.scheduling import services as booking
 from tests.notifications.conftest import book, deliver_due, run_worker
 
@@ -215,10 +216,29 @@ def test_a_guardians_preferences_apply_when_the_rows_are_written(
     assert list(to_father.values_list("kind", "channel")) == [(Kind.BOOKED, Channel.EMAIL)]
 
 
+# A short name that fits whatever the appointment's id (a reminder with «ГП № 7» and id 1
+# is 121 of the two parts' 134 characters), and a long one the SMS must shorten.
+@pytest.mark.parametrize(
+    ("clinic_name", "shortened"),
+    [
+        ("ГП № 7", False),
+        ("Городская клиническая поликлиника № 1027 имени Пирогова", True),
+    ],
+)
 def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_policy(
-    settings, mother, daughter, slot_at, visit_time, django_capture_on_commit_callbacks
+    settings,
+    mother,
+    daughter,
+    doctor,
+    slot_at,
+    visit_time,
+    django_capture_on_commit_callbacks,
+    clinic_name,
+    shortened,
 ):
     settings.SMPP_HOST = "127.0.0.1"
+    doctor.clinic.short_name = clinic_name
+    doctor.clinic.save(update_fields=["short_name"])
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(mother, daughter, slot_at(visit_time))
     write_due_reminders(visit_time)
@@ -228,10 +248,18 @@ def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_polic
     doctor = appointment.slot.doctor
     for message in sms:
         assert message.address in {"79141234567", "79145550000"}
+        assert sms_parts(message.text) <= SMS_MAX_PARTS
         assert appointment.ticket_number in message.text
-        assert doctor.clinic.short_name in message.text
         assert "каб. 214" in message.text
-        assert "http://" in message.text
+        assert message.text.endswith(f"/appointments/{appointment.pk}/")  # the link whole
+        # The clinic closes the text before the link; an SMS over two parts loses its end
+        # first (`texts.sms_fit`): the name whole, or its start and «…».
+        where = message.text.rpartition(" http")[0].rpartition("каб. 214, ")[2].rstrip(".")
+        if shortened:
+            assert where.endswith("…") and len(where) > len("Городская")
+            assert clinic_name.startswith(where.removesuffix("…"))
+        else:
+            assert where == clinic_name
         for secret in (
             daughter.snils,
             daughter.policy_number,
