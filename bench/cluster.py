@@ -288,7 +288,7 @@ def main() -> int:
     from django.conf import settings
 
     from bench import dataset
-    from bench.server import Gunicorn
+    from bench.server import Gunicorn, app_node_workers_for
 
     cleanup = Cleanup()
     figures = Figures()
@@ -343,10 +343,10 @@ def main() -> int:
             raise RuntimeError("the drill needs Redis on 127.0.0.1:6379 (shared counters)")
         balancer = PORT_BASE
         node_ports = [PORT_BASE + 1, PORT_BASE + 2]
-        # Each node as an app node of docs/operations.md's «Several app servers» on half of
-        # this host's cores: two sync workers per core plus one, as the drill's recorded
-        # figures were taken (3 a node on two cores); a failover drill, not a throughput one.
-        workers = max(2, (2 * (os.cpu_count() or 1) + 1) // 2 + 1)
+        # Each node an app node on half of this host's cores, as the drill's recorded
+        # figures were taken (3 workers a node on two cores); a failover drill, not a
+        # throughput one.
+        workers = max(2, app_node_workers_for(os.cpu_count() or 1) // 2 + 1)
         nodes = []
         for port in node_ports:
             node = Gunicorn(port, workers, node_env, workdir / f"gunicorn-{port}.log")

@@ -230,7 +230,7 @@ def main() -> int:
         def pages_warm(pages: dict[str, str]) -> None:
             """Every page served by every worker before any is measured. A worker's first
             request of a page compiles the page's statements and fills its per-process
-            caches: 3–11 ms once in the worker's life, which five workers would otherwise
+            caches: 3–11 ms once in the worker's life, which every worker would otherwise
             add to the page's 600 measured requests (docs/performance.md, «Each page warmed
             before it is measured»). From the last patients, whom the measured turns never
             use, so no measured patient's own kept parts (the account menu) are warm."""

@@ -475,7 +475,7 @@ def main() -> int:
         try:
             server.start()
         except RuntimeError:
-            server._wait_ready(limit=300)  # a loaded machine boots five workers slowly
+            server._wait_ready(limit=300)  # a loaded machine boots the workers slowly
         result = run_rush_both(
             bench_run.PORT,
             patients,

@@ -34,6 +34,13 @@ def workers_for(cores: int) -> int:
     return max(cores, 1) + 1
 
 
+def app_node_workers_for(cores: int) -> int:
+    """An app node whose database is on other hosts (docs/operations.md, «Several app
+    servers»): gunicorn's two sync workers per core plus one, as its workers do wait on
+    the network."""
+    return 2 * max(cores, 1) + 1
+
+
 def served_as(workers: int) -> str:
     """How the bench serves the portal, for the table's «Server» line."""
     kind = (
@@ -112,7 +119,7 @@ class Gunicorn:
             raise
 
     def _wait_ready(self, limit: float = 180.0) -> None:
-        # Generous: on a machine shared with test runs, five workers may take a minute to boot.
+        # Generous: on a machine shared with test runs, the workers may take a minute to boot.
         # (The checks below still fail at once if gunicorn exits.)
         deadline = time.monotonic() + limit
         url = f"http://127.0.0.1:{self.port}{self.ready_path}"

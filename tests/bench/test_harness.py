@@ -6,7 +6,7 @@ import pytest
 
 from bench.loadgen import Request, Target, parse_head
 from bench.report import Report
-from bench.server import PORTAL_CONFIG, Gunicorn, workers_for
+from bench.server import PORTAL_CONFIG, Gunicorn, app_node_workers_for, workers_for
 from bench.stats import Row, Run, fmt_num, percentile, ratio, table_markdown
 
 
@@ -83,6 +83,10 @@ def test_a_server_with_its_database_gets_one_worker_per_core_plus_one(monkeypatc
     """docs/operations.md, «Workers per core»: the bench's machine runs PostgreSQL too."""
     monkeypatch.setattr("bench.server.WORKERS", 0)  # no BENCH_WORKERS what-if in the way
     assert [workers_for(cores) for cores in (0, 1, 2, 8)] == [2, 2, 3, 9]
+
+
+def test_an_app_node_with_its_database_elsewhere_keeps_two_per_core_plus_one():
+    assert [app_node_workers_for(cores) for cores in (1, 2, 8)] == [3, 5, 17]
 
 
 def test_the_portal_is_served_with_its_settings_and_the_peer_with_its_own(tmp_path):

@@ -251,6 +251,7 @@ def test_sms_names_who_when_where_and_the_ticket_but_no_diagnosis_snils_or_polic
         assert sms_parts(message.text) <= SMS_MAX_PARTS
         assert appointment.ticket_number in message.text
         assert "каб. 214" in message.text
+        assert "http://" in message.text
         assert message.text.endswith(f"/appointments/{appointment.pk}/")  # the link whole
         # The clinic closes the text before the link; an SMS over two parts loses its end
         # first (`texts.sms_fit`): the name whole, or its start and «…».
