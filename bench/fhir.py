@@ -2,8 +2,8 @@
 
 Same server, patients, slots and concurrency as the HTML phases; each bench patient
 gets an access token of a bench app (bound to the server's FHIR base, like a real one).
-The rows land in the pages table next to «Ближайшее свободное время» and the sustained
-booking over HTML.
+The rows land in the table after the pages, as figures beside the framework floor: the
+issue set no target for them (bench.report.API_NOTE).
 """
 
 import datetime

@@ -9,16 +9,20 @@ from typing import Any
 from bench.server import served_as
 from bench.stats import Row, Run, fmt_num, percentile, ratio, table_markdown, verdict
 
-# The issues' targets on the 2-core machine (issue 17 for booking and pages).
+# The issues' targets on the 2-core machine (issue 17 for booking, issue 25 for pages).
 RUSH_P99_S = 1.0
 # ≥ 300 bookings/s where the framework floor is ≈ 2,400 req/s: as a ratio of the same run.
 BOOKING_VS_FLOOR = 0.125
 BOOKING_P99_MS = 100.0
 SEARCH_P95_MS = 20.0
-PAGE_VS_FLOOR = 0.25
-# The two pages that read the most per request have the lower bar.
-PAGE_VS_FLOOR_HEAVY = 0.2
+# Issue 25: every patient page and the wizard at least 0.2 of the framework floor.
+PAGE_VS_FLOOR = 0.2
+# Issue 17 had asked 0.25 of the cabinet and the wizard, 0.2 of the two pages that read
+# the most; issue 25 restated the goal as above. A page under 0.25 still says so.
+PAGE_VS_FLOOR_ISSUE_17 = 0.25
 HEAVY_PAGES = ("«Мои записи»", "Ближайшее свободное время")
+# Issue 15 asked the FHIR API's figures beside the HTML path, with no target.
+API_NOTE = "a figure (issue 15 set no target)"
 RSS_MB = 200.0
 OUTBOX_COST = 0.10
 WAITLIST_P95_MS = 20.0
@@ -36,6 +40,21 @@ def _ms(values: list[float], pct: float) -> float:
     return percentile(values, pct) * 1000
 
 
+def _rate_and_p95(run: Run) -> str:
+    figure = f"{fmt_num(run.per_second, 0)} ({fmt_num(run.ms(95), 0)})"
+    return figure + (f" {run.server_errors}×5xx" if run.server_errors else "")
+
+
+def _page_verdict(label: str, share: float, run: Run) -> str:
+    """Issue 25's goal decides ok or MISSED; a page under the bar issue 17 had set for it
+    is named, so that the table hides neither."""
+    met = verdict(share >= PAGE_VS_FLOOR and not run.server_errors)
+    heavy = any(h in label for h in HEAVY_PAGES)  # issue 17 asked 0.2 of these too
+    if met == "ok" and not heavy and share < PAGE_VS_FLOOR_ISSUE_17:
+        return f"ok; under issue 17's {PAGE_VS_FLOOR_ISSUE_17}"
+    return met
+
+
 @dataclass
 class Report:
     workers: int
@@ -47,6 +66,7 @@ class Report:
     pgbench_floor: Run | None = None
     booking: Run | None = None
     pages: dict[str, Run] = field(default_factory=dict)
+    api: dict[str, Run] = field(default_factory=dict)  # bench.fhir: the FHIR API's phases
     # The framework floor measured just before each page (run.py): the page's ratio is to
     # it, so the machine's drift over the minutes of the page phases does not move it.
     page_floors: dict[str, Run] = field(default_factory=dict)
@@ -88,16 +108,25 @@ class Report:
             beside = self.page_floors.get(label)
             page_floor = beside.per_second if beside is not None else floor_rps
             share = ratio(run.per_second, page_floor)
-            bar = PAGE_VS_FLOOR_HEAVY if any(h in label for h in HEAVY_PAGES) else PAGE_VS_FLOOR
             rows.append(
                 Row(
                     f"Page {label} (req/s, p95 ms)",
-                    f"{fmt_num(run.per_second, 0)} ({fmt_num(run.ms(95), 0)})"
-                    + (f" {run.server_errors}×5xx" if run.server_errors else ""),
+                    _rate_and_p95(run),
                     fmt_num(page_floor, 0) + (" beside it" if beside is not None else ""),
                     fmt_num(share, 2),
-                    f"≥ {bar}",
-                    verdict(share >= bar and not run.server_errors),
+                    f"≥ {PAGE_VS_FLOOR}",
+                    _page_verdict(label, share, run),
+                )
+            )
+        for label, run in self.api.items():
+            rows.append(
+                Row(
+                    f"API {label} (req/s, p95 ms)",
+                    _rate_and_p95(run),
+                    fmt_num(floor_rps, 0),
+                    fmt_num(ratio(run.per_second, floor_rps), 2),
+                    "",
+                    f"{run.server_errors}×5xx" if run.server_errors else API_NOTE,
                 )
             )
         db_bps = _ok_per_second(self.db_floor) if self.db_floor else math.nan

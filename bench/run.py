@@ -336,7 +336,7 @@ def main() -> int:
             # page», «The floor and the page in turns»).
             report.page_floors[label], report.pages[label] = page_in_turns(label, url)
         dataset.bench_reset()
-        report.pages.update(fhir.run_fhir(load, patients, [j.slot_id for j in jobs], PORT))
+        report.api.update(fhir.run_fhir(load, patients, [j.slot_id for j in jobs], PORT))
 
         with phase("slot search"):
             report.search = search.run_search(
