@@ -101,6 +101,12 @@ def _shape(args: Sequence[Arg]) -> tuple[Any, ...] | None:
     return tuple(shape)
 
 
+def _mistyped(args: Sequence[Any]) -> bool:
+    """An argument other than None or an empty tuple that `_shape` refuses: a
+    TextChoices member, a bool, a float, a naive datetime."""
+    return any(arg is not None and arg != () and _shape([arg]) is None for arg in args)
+
+
 def _stand_ins(shape: tuple[Any, ...]) -> list[Any]:
     return [
         tuple(_stand_in(item) for item in kind) if isinstance(kind, tuple) else _stand_in(kind)
@@ -121,6 +127,7 @@ class CompiledQuery:
         self._health_check = health_check
         self._plans: dict[tuple[str, tuple[Any, ...]], _Plan | None] = {}
         self._model: Any = None
+        self._mistyped = False  # called with an argument of a kind it takes no stand-in for
         _instances.add(self)
 
     @property
@@ -130,6 +137,9 @@ class CompiledQuery:
     def rows(self, *args: Arg) -> list[Row]:
         shape = _shape(args)
         if shape is None:
+            # None and an empty tuple are expected to go to the ORM; any other argument
+            # it cannot stand in for is a caller's slip, named by `queries_falling_back`.
+            self._mistyped = self._mistyped or _mistyped(args)
             return list(self._build(*args))
         if self._model is None:
             self._model = self._build(*args).model
@@ -236,8 +246,11 @@ def padded(values: Sequence[int]) -> tuple[int, ...]:
 
 
 def queries_falling_back() -> list[str]:
-    """The compiled queries of this process that found a shape they could not plan."""
-    return sorted(q.name for q in _instances if any(p is None for p in q._plans.values()))
+    """The compiled queries of this process that found a shape they could not plan, or
+    were called with an argument of a kind they cannot stand in for."""
+    return sorted(
+        q.name for q in _instances if q._mistyped or any(p is None for p in q._plans.values())
+    )
 
 
 def _locate(value: Any, stand_ins: list[Any], ops: Any) -> _Place | None:

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from portal.core.compiled import CompiledQuery, padded
+from portal.core.compiled import CompiledQuery, padded, queries_falling_back
 from portal.scheduling.models import Slot
 from portal.scheduling.selectors import bookable_q
 from tests.factories import DoctorFactory, SlotFactory
@@ -134,6 +134,25 @@ def test_arguments_it_cannot_stand_in_for_run_through_the_orm(slots):
     naive = NOW.replace(tzinfo=None)
     with pytest.warns(RuntimeWarning):  # Django's own warning for a naive datetime
         assert query.rows(doctors[0].pk, naive) == list(_free_of(doctors[0].pk, naive))
+
+
+def test_an_enum_member_answers_as_the_orm_does_and_is_named_as_falling_back(slots):
+    """A TextChoices member is of its enum's type, not str: no stand-in is made for it, so
+    the read goes through the ORM on every call, and `queries_falling_back` names it.
+    None and an empty tuple are expected there and are not named."""
+    doctors, _ = slots
+
+    def of_status(statuses: tuple[str, ...], doctor_id: int):
+        return Slot.objects.filter(status__in=statuses, doctor_id=doctor_id).values_list("pk")
+
+    query = CompiledQuery(of_status)
+    assert query.rows((), doctors[0].pk) == []
+    assert query.name not in queries_falling_back()
+    assert query.rows(("free",), doctors[0].pk) == list(of_status(("free",), doctors[0].pk))
+    assert query.name not in queries_falling_back()
+    member = (Slot.Status.FREE,)
+    assert query.rows(member, doctors[0].pk) == list(of_status(member, doctors[0].pk))
+    assert query.name in queries_falling_back()
 
 
 def test_dates_are_placed_as_the_orm_prepares_them(slots):
