@@ -11,8 +11,10 @@ For each: slots allocated, double bookings, 5xx, p50/p95/p99 of every request, a
 success rate of aggressive vs polite clients with its 95 % interval (Katz log method).
 `python -m bench.rush` runs this phase alone; `make bench` runs it with the rest.
 `BENCH_RUSH_TIMELINE=<file>` writes every request of both columns to a JSON file (kind, sent
-and answered in seconds from the opening, status): how fast the opening burst drains
-(docs/performance.md, «The opening burst, second by second»).
+and answered in seconds from the opening, status) and each opening's wall-clock time: how
+fast the opening burst drains (docs/performance.md, «The opening burst, second by second»).
+With `BENCH_REQUEST_LOG=<dir>` as well, the workers log each request's time in them
+(bench/request_log.py), read against the same opening.
 """
 
 import asyncio
@@ -425,7 +427,11 @@ def run_rush_both(
     fair.check = dataset.rush_check(rush)
     if timeline := os.environ.get("BENCH_RUSH_TIMELINE"):
         with open(timeline, "w") as out:
-            json.dump({"first come": first.timeline, "fair": fair.timeline}, out)
+            # The openings' wall-clock times: the workers' own log is read against them
+            # (bench/request_log.py).
+            opens_at = {"first come": first.opens_at, "fair": fair.opens_at}
+            timelines = {"first come": first.timeline, "fair": fair.timeline}
+            json.dump({**timelines, "opens_at": opens_at}, out)
     for n in dataset.release_winners(patients[:count]):
         fair.won[n] = True
     groups = dataset.release_outcomes(

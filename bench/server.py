@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # gunicorn's defaults instead (each worker loads the application itself).
 PORTAL_CONFIG = "python:portal.gunicorn_conf"
 DEFAULT_CONFIG = PORTAL_CONFIG if os.environ.get("BENCH_FORKED_WARM", "1") == "1" else None
+# The same settings with each request's time in its worker logged (bench/request_log.py).
+if DEFAULT_CONFIG and os.environ.get("BENCH_REQUEST_LOG"):
+    DEFAULT_CONFIG = "python:bench.request_log"
 
 
 # What-ifs for docs/performance.md, never the table's setting: BENCH_WORKERS=2
