@@ -84,15 +84,31 @@ def _stand_in(kind: Any) -> Any:
     raise TypeError(kind)
 
 
+def _plain_kind(value: Any) -> type | None:
+    """int or str for a value of either kind, a choices member included: a TextChoices
+    member is a str and an IntegerChoices one an int, sent to the database as the ORM
+    sends them. A bool is an int to Python but not a value these queries compare."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return str
+    if isinstance(value, int):
+        return int
+    return None
+
+
 def _shape(args: Sequence[Arg]) -> tuple[Any, ...] | None:
     """Each argument's kind; a tuple's is the tuple of its items' kinds."""
     shape: list[Any] = []
     for arg in args:
         if isinstance(arg, tuple):
-            if not arg or not all(type(item) in (int, str) for item in arg):
+            kinds = tuple(_plain_kind(item) for item in arg)
+            if not kinds or None in kinds:
                 return None
-            shape.append(tuple(type(item) for item in arg))
-        elif type(arg) in (int, str, datetime.date) or (
+            shape.append(kinds)
+        elif (kind := _plain_kind(arg)) is not None:
+            shape.append(kind)
+        elif type(arg) is datetime.date or (
             type(arg) is datetime.datetime and arg.tzinfo is not None
         ):
             shape.append(type(arg))
@@ -102,8 +118,8 @@ def _shape(args: Sequence[Arg]) -> tuple[Any, ...] | None:
 
 
 def _mistyped(args: Sequence[Any]) -> bool:
-    """An argument other than None or an empty tuple that `_shape` refuses: a
-    TextChoices member, a bool, a float, a naive datetime."""
+    """An argument other than None or an empty tuple that `_shape` refuses: a bool, a
+    float, a naive datetime."""
     return any(arg is not None and arg != () and _shape([arg]) is None for arg in args)
 
 

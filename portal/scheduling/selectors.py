@@ -301,9 +301,7 @@ def _nearest_ranking(
 ) -> list[int]:
     """The ids of the slots `slots_list_nearest` shows, earliest first: the ranking, kept
     per process and shared (`rankings.ranking_kept`)."""
-    # Plain strings: a compiled query takes str arguments, and a TextChoices member is of
-    # its enum's type, which sent the ranking through the ORM on every recompute.
-    kinds = tuple(sorted(str(kind) for kind in clinic_kinds)) if clinic_kinds is not None else None
+    kinds = tuple(sorted(clinic_kinds)) if clinic_kinds is not None else None
     key = ":".join(
         [
             "nearest",

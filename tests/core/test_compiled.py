@@ -136,22 +136,44 @@ def test_arguments_it_cannot_stand_in_for_run_through_the_orm(slots):
         assert query.rows(doctors[0].pk, naive) == list(_free_of(doctors[0].pk, naive))
 
 
-def test_an_enum_member_answers_as_the_orm_does_and_is_named_as_falling_back(slots):
-    """A TextChoices member is of its enum's type, not str: no stand-in is made for it, so
-    the read goes through the ORM on every call, and `queries_falling_back` names it.
-    None and an empty tuple are expected there and are not named."""
+def test_a_choices_member_is_placed_as_a_string_and_answers_as_the_orm_does(slots):
+    """A TextChoices member is a str of its enum's type: it gets the plan a str gets, and
+    the read does not go through the ORM (the nearest-time ranking passes Clinic.Kind
+    members; docs/performance.md, «The nearest-time ranking runs compiled»)."""
     doctors, _ = slots
 
     def of_status(statuses: tuple[str, ...], doctor_id: int):
-        return Slot.objects.filter(status__in=statuses, doctor_id=doctor_id).values_list("pk")
+        return (
+            Slot.objects.filter(status__in=statuses, doctor_id=doctor_id)
+            .order_by("pk")
+            .values_list("pk", "status")
+        )
 
     query = CompiledQuery(of_status)
-    assert query.rows((), doctors[0].pk) == []
-    assert query.name not in queries_falling_back()
+    for statuses in [(Slot.Status.FREE,), (Slot.Status.BOOKED, Slot.Status.FREE)]:
+        assert query.rows(statuses, doctors[0].pk) == list(of_status(statuses, doctors[0].pk))
     assert query.rows(("free",), doctors[0].pk) == list(of_status(("free",), doctors[0].pk))
+    assert [plan is not None for plan in query._plans.values()] == [True, True]
     assert query.name not in queries_falling_back()
-    member = (Slot.Status.FREE,)
-    assert query.rows(member, doctors[0].pk) == list(of_status(member, doctors[0].pk))
+
+
+def test_an_argument_it_takes_no_stand_in_for_is_named_as_falling_back(slots):
+    """None and an empty tuple go to the ORM as expected; a bool is a caller's slip: the
+    read still answers as the ORM does, and `queries_falling_back` names it."""
+    doctors, _ = slots
+
+    def of_doctor(statuses: tuple[str, ...], doctor_id: int, active: bool):
+        return Slot.objects.filter(
+            status__in=statuses, doctor_id=doctor_id, doctor__is_active=active
+        ).values_list("pk")
+
+    query = CompiledQuery(of_doctor)
+    assert query.rows((), doctors[0].pk, 1) == []
+    assert query.name not in queries_falling_back()
+    statuses = ("free", "booked")
+    assert query.rows(statuses, doctors[0].pk, True) == list(
+        of_doctor(statuses, doctors[0].pk, True)
+    )
     assert query.name in queries_falling_back()
 
 
