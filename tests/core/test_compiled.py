@@ -25,6 +25,14 @@ def _free_of(doctor_id: int, now: datetime.datetime):
     )
 
 
+def _of_status(statuses: tuple[str, ...], doctor_id: int):
+    return (
+        Slot.objects.filter(status__in=statuses, doctor_id=doctor_id)
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+
+
 @pytest.fixture
 def slots(home_clinic):
     doctors = [DoctorFactory(clinic=home_clinic) for _ in range(3)]
@@ -142,17 +150,10 @@ def test_a_choices_member_is_placed_as_a_string_and_answers_as_the_orm_does(slot
     members; docs/performance.md, «The nearest-time ranking runs compiled»)."""
     doctors, _ = slots
 
-    def of_status(statuses: tuple[str, ...], doctor_id: int):
-        return (
-            Slot.objects.filter(status__in=statuses, doctor_id=doctor_id)
-            .order_by("pk")
-            .values_list("pk", "status")
-        )
-
-    query = CompiledQuery(of_status)
+    query = CompiledQuery(_of_status)
     for statuses in [(Slot.Status.FREE,), (Slot.Status.BOOKED, Slot.Status.FREE)]:
-        assert query.rows(statuses, doctors[0].pk) == list(of_status(statuses, doctors[0].pk))
-    assert query.rows(("free",), doctors[0].pk) == list(of_status(("free",), doctors[0].pk))
+        assert query.rows(statuses, doctors[0].pk) == list(_of_status(statuses, doctors[0].pk))
+    assert query.rows(("free",), doctors[0].pk) == list(_of_status(("free",), doctors[0].pk))
     assert [plan is not None for plan in query._plans.values()] == [True, True]
     assert query.name not in queries_falling_back()
 
@@ -196,16 +197,9 @@ def test_dates_are_placed_as_the_orm_prepares_them(slots):
 def test_a_tuple_of_strings_is_an_in_too(slots):
     doctors, _ = slots
 
-    def of_status(statuses: tuple[str, ...], doctor_id: int):
-        return (
-            Slot.objects.filter(status__in=statuses, doctor_id=doctor_id)
-            .order_by("pk")
-            .values_list("pk", "status")
-        )
-
-    query = CompiledQuery(of_status)
+    query = CompiledQuery(_of_status)
     for statuses in [("free",), ("booked",), ("free", "booked"), ("blocked", "free")]:
-        assert query.rows(statuses, doctors[1].pk) == list(of_status(statuses, doctors[1].pk))
+        assert query.rows(statuses, doctors[1].pk) == list(_of_status(statuses, doctors[1].pk))
 
 
 def test_padded_ids_keep_the_set_and_the_first_and_come_in_few_lengths():
